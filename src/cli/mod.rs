@@ -1,0 +1,291 @@
+//! The command line, as clap types only. Commands receive resolved settings, never these
+//! structs' parsing details; help texts are the doc comments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Deploy containers to Amazon ECS from declarative, Copilot-compatible manifests.
+#[derive(Debug, Parser)]
+#[command(name = "tug", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command accepts.
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// The workspace folder (`tug/` or `copilot/`, or the folder holding it).
+    /// Default: found by walking up from the current directory.
+    #[arg(short = 'w', long = "workspace", global = true, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+    /// AWS profile to use.
+    #[arg(long, global = true, env = "AWS_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+    /// AWS Region to use.
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Output format: text for people, json for programs.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// Answer yes to every confirmation.
+    #[arg(long, global = true)]
+    pub yes: bool,
+    /// Never prompt; a question that needs an answer is an error naming its flag.
+    #[arg(long, global = true)]
+    pub no_input: bool,
+    /// When to use colours.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print only errors and results.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more detail.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a workspace, an environment and a first workload (wizard or flags).
+    Init(InitArgs),
+    /// The application: ECR repositories and shared resources.
+    #[command(subcommand)]
+    App(AppCommand),
+    /// Environments: network, cluster and load balancers.
+    #[command(subcommand)]
+    Env(EnvCommand),
+    /// Services: load-balanced web, backend and worker services.
+    #[command(subcommand)]
+    Svc(SvcCommand),
+    /// Scheduled jobs.
+    #[command(subcommand)]
+    Job(JobCommand),
+    /// Check every manifest for every environment (offline).
+    Validate(ValidateArgs),
+    /// Print or write the CloudFormation a deploy would use (offline).
+    Render(RenderArgs),
+    /// Show what a deploy would change against what is deployed.
+    Diff(EnvAndNames),
+    /// Deploy the environment, then every (or the named) workload, in parallel.
+    Deploy(EnvAndNames),
+    /// Deploy to one environment exactly the images running in another.
+    Promote(PromoteArgs),
+    /// Past deployments of a workload.
+    History(EnvAndName),
+    /// Print the JSON Schema of a manifest type, for editors.
+    Schema(SchemaArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Application name.
+    #[arg(long)]
+    pub app: Option<String>,
+    /// Workload name.
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// Workload type, e.g. "Load Balanced Web Service".
+    #[arg(short = 't', long = "type")]
+    pub kind: Option<String>,
+    /// Image to run (instead of building a Dockerfile).
+    #[arg(short, long)]
+    pub image: Option<String>,
+    /// Dockerfile to build.
+    #[arg(short, long)]
+    pub dockerfile: Option<PathBuf>,
+    /// Container port.
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Environment to create.
+    #[arg(short, long)]
+    pub env: Option<String>,
+    /// Deploy after writing the manifests.
+    #[arg(long)]
+    pub deploy: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// Create the application's shared resources.
+    Init,
+    /// Show the application: its environments and workloads.
+    Show,
+    /// Delete the application and everything it deployed.
+    Delete,
+}
+
+/// `-n NAME` for an environment.
+#[derive(Debug, Args)]
+pub struct EnvName {
+    /// Environment name.
+    #[arg(short, long)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnvCommand {
+    /// Write a new environment manifest.
+    Init(EnvName),
+    /// List environments.
+    Ls,
+    /// Show an environment.
+    Show(EnvName),
+    /// Deploy an environment stack.
+    Deploy(EnvName),
+    /// Print or write an environment's CloudFormation (offline).
+    Package(PackageEnvArgs),
+    /// Delete an environment.
+    Delete(EnvName),
+}
+
+#[derive(Debug, Args)]
+pub struct PackageEnvArgs {
+    /// Environment name.
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// Write files here instead of printing.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+}
+
+/// `-n NAME -e ENV` for a workload.
+#[derive(Debug, Args)]
+pub struct EnvAndName {
+    /// Workload name.
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// Environment name.
+    #[arg(short, long)]
+    pub env: Option<String>,
+}
+
+/// `-e ENV [-n NAME ...]`.
+#[derive(Debug, Args)]
+pub struct EnvAndNames {
+    /// Environment name.
+    #[arg(short, long)]
+    pub env: Option<String>,
+    /// Workload names (all when omitted).
+    #[arg(short, long = "name")]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// Workload name.
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// Environment name.
+    #[arg(short, long)]
+    pub env: Option<String>,
+    /// Write files here instead of printing.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SvcCommand {
+    /// Write a new service manifest.
+    Init(EnvAndName),
+    /// List services.
+    Ls,
+    /// Show a service's configuration per environment.
+    Show(EnvAndName),
+    /// Show a deployed service's health.
+    Status(EnvAndName),
+    /// Show a service's logs.
+    Logs(EnvAndName),
+    /// Deploy a service.
+    Deploy(EnvAndName),
+    /// Print or write a service's CloudFormation (offline).
+    Package(PackageArgs),
+    /// Roll a service back to its previous deployment.
+    Rollback(EnvAndName),
+    /// Delete a service.
+    Delete(EnvAndName),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobCommand {
+    /// Write a new job manifest.
+    Init(EnvAndName),
+    /// List jobs.
+    Ls,
+    /// Deploy a job.
+    Deploy(EnvAndName),
+    /// Print or write a job's CloudFormation (offline).
+    Package(PackageArgs),
+    /// Run a job now.
+    Run(EnvAndName),
+    /// Show a job's logs.
+    Logs(EnvAndName),
+    /// Delete a job.
+    Delete(EnvAndName),
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Check only this environment.
+    #[arg(short, long)]
+    pub env: Option<String>,
+    /// Report unknown keys as warnings instead of errors (for migrations from Copilot).
+    #[arg(long)]
+    pub lenient: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Environment to render for.
+    #[arg(short, long)]
+    pub env: Option<String>,
+    /// Workload to render (the environment stack when omitted).
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// Write every template and parameters file here.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// Environment to take the images from.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Environment to deploy them to.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Workloads to promote (all when omitted).
+    #[arg(short, long = "name")]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Manifest type (all when omitted).
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// bash, zsh, fish or powershell.
+    pub shell: String,
+}

@@ -1,0 +1,99 @@
+//! Command dispatch: parse the command line, run the chosen command, map the outcome to an
+//! exit code. One file per command.
+
+mod app_show;
+mod context;
+mod validate;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{AppCommand, Cli, Command, EnvCommand, JobCommand, SvcCommand};
+use crate::exit;
+use crate::ui::Ui;
+
+pub use context::Context;
+
+/// Runs tug with `args` (including the program name) and returns the exit code.
+pub fn run<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::SUCCESS
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let ui = Ui::from_args(&cli.global);
+    let ctx = Context::new(cli.global.clone(), ui);
+    ExitCode::from(dispatch(&ctx, cli.command))
+}
+
+fn dispatch(ctx: &Context, command: Command) -> u8 {
+    match command {
+        Command::Validate(args) => validate::run(ctx, &args),
+        Command::App(AppCommand::Show) => app_show::run(ctx),
+        Command::Init(_) => not_available(ctx, "init", 8),
+        Command::App(AppCommand::Init) => not_available(ctx, "app init", 4),
+        Command::App(AppCommand::Delete) => not_available(ctx, "app delete", 7),
+        Command::Env(cmd) => match cmd {
+            EnvCommand::Init(_) => not_available(ctx, "env init", 8),
+            EnvCommand::Ls => not_available(ctx, "env ls", 7),
+            EnvCommand::Show(_) => not_available(ctx, "env show", 7),
+            EnvCommand::Deploy(_) => not_available(ctx, "env deploy", 4),
+            EnvCommand::Package(_) => not_available(ctx, "env package", 3),
+            EnvCommand::Delete(_) => not_available(ctx, "env delete", 7),
+        },
+        Command::Svc(cmd) => match cmd {
+            SvcCommand::Init(_) => not_available(ctx, "svc init", 8),
+            SvcCommand::Ls => not_available(ctx, "svc ls", 7),
+            SvcCommand::Show(_) => not_available(ctx, "svc show", 7),
+            SvcCommand::Status(_) => not_available(ctx, "svc status", 7),
+            SvcCommand::Logs(_) => not_available(ctx, "svc logs", 7),
+            SvcCommand::Deploy(_) => not_available(ctx, "svc deploy", 4),
+            SvcCommand::Package(_) => not_available(ctx, "svc package", 3),
+            SvcCommand::Rollback(_) => not_available(ctx, "svc rollback", 5),
+            SvcCommand::Delete(_) => not_available(ctx, "svc delete", 7),
+        },
+        Command::Job(cmd) => match cmd {
+            JobCommand::Init(_) => not_available(ctx, "job init", 8),
+            JobCommand::Ls => not_available(ctx, "job ls", 7),
+            JobCommand::Deploy(_) => not_available(ctx, "job deploy", 4),
+            JobCommand::Package(_) => not_available(ctx, "job package", 3),
+            JobCommand::Run(_) => not_available(ctx, "job run", 7),
+            JobCommand::Logs(_) => not_available(ctx, "job logs", 7),
+            JobCommand::Delete(_) => not_available(ctx, "job delete", 7),
+        },
+        Command::Render(_) => not_available(ctx, "render", 3),
+        Command::Diff(_) => not_available(ctx, "diff", 4),
+        Command::Deploy(_) => not_available(ctx, "deploy", 4),
+        Command::Promote(_) => not_available(ctx, "promote", 7),
+        Command::History(_) => not_available(ctx, "history", 5),
+        Command::Schema(_) => not_available(ctx, "schema", 8),
+        Command::Completions(_) => not_available(ctx, "completions", 8),
+    }
+}
+
+/// Commands that are part of the design but not built yet say so plainly and fail.
+fn not_available(ctx: &Context, command: &str, issue: u32) -> u8 {
+    let message = format!(
+        "`tug {command}` is not available yet in tug {}; it is planned (issue #{issue})",
+        env!("CARGO_PKG_VERSION")
+    );
+    if ctx.ui.json {
+        ctx.ui
+            .json(&serde_json::json!({ "error": message, "available": false }));
+    }
+    ctx.ui.error(&message);
+    exit::FAILURE
+}

@@ -1,0 +1,13 @@
+//! tug: declarative deployments to Amazon ECS from Copilot-compatible manifests.
+//!
+//! The binary is a thin shell over [`run`]; everything else lives in this library so that
+//! tests and benchmarks use the same code.
+
+pub mod cli;
+pub mod commands;
+pub mod exit;
+pub mod manifest;
+pub mod ui;
+pub mod validate;
+
+pub use commands::run;

@@ -1,0 +1,448 @@
+//! The manifest pipeline: for each environment, interpolate `${VAR}`s, decode into typed
+//! manifests, check the keys each workload type accepts, and merge the `environments.<env>`
+//! override. The result is one resolved manifest per (workload, environment), ready for the
+//! validator and the renderer.
+
+use std::collections::HashMap;
+
+use crate::manifest::decode::{Decode, DecodeCx, Located, did_you_mean};
+use crate::manifest::interpolate::{Variables, interpolate};
+use crate::manifest::merge::Merge;
+use crate::manifest::model::{EnvironmentManifest, WorkloadKind, WorkloadManifest};
+use crate::manifest::source::SourceId;
+use crate::manifest::workspace::{ManifestFile, Workspace};
+use crate::manifest::yaml::{Node, NodeKind};
+use crate::validate::codes;
+use crate::validate::diagnostic::{Diagnostic, Severity};
+
+/// What to load.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Unknown keys are warnings instead of errors.
+    pub lenient: bool,
+    /// Only this environment (all of them when `None`).
+    pub environment: Option<String>,
+    /// The process environment, for `${VAR}` interpolation.
+    pub variables: HashMap<String, String>,
+}
+
+/// An environment manifest after interpolation.
+#[derive(Debug, Clone)]
+pub struct ResolvedEnvironment {
+    pub name: String,
+    pub source: SourceId,
+    pub manifest: EnvironmentManifest,
+}
+
+/// A workload manifest merged for one environment.
+#[derive(Debug, Clone)]
+pub struct ResolvedWorkload {
+    /// The workload name (its folder name).
+    pub name: String,
+    pub kind: WorkloadKind,
+    /// The environment this manifest is merged for; `None` when the workspace has none.
+    pub environment: Option<String>,
+    pub source: SourceId,
+    pub manifest: WorkloadManifest,
+}
+
+/// Everything loaded from a workspace.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub app: String,
+    /// The environments checked, in order.
+    pub environment_names: Vec<String>,
+    pub environments: Vec<ResolvedEnvironment>,
+    pub workloads: Vec<ResolvedWorkload>,
+    /// Workloads of a type tug does not deploy: (name, kind).
+    pub unsupported: Vec<(String, WorkloadKind)>,
+    pub diags: Vec<Diagnostic>,
+}
+
+/// Why loading could not even start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadError {
+    UnknownEnvironment { name: String, known: Vec<String> },
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::UnknownEnvironment { name, known } => {
+                write!(f, "environment `{name}` is not in this workspace")?;
+                let names: Vec<&str> = known.iter().map(String::as_str).collect();
+                if let Some(s) = did_you_mean(name, &names) {
+                    write!(f, "\n  help: did you mean `{s}`?")
+                } else if known.is_empty() {
+                    write!(
+                        f,
+                        "\n  help: the workspace has no environments; run `tug env init`"
+                    )
+                } else {
+                    write!(f, "\n  help: environments: {}", known.join(", "))
+                }
+            }
+        }
+    }
+}
+
+/// Loads, interpolates and merges every manifest of `ws`.
+pub fn load(ws: &Workspace, opts: &LoadOptions) -> Result<Loaded, LoadError> {
+    let app = ws.app.clone().unwrap_or_default();
+    let mut out = Loaded {
+        app: app.clone(),
+        diags: ws.diags.clone(),
+        ..Default::default()
+    };
+
+    // The workspace's environments are those with a manifest. A Copilot workspace may have
+    // none locally; then the names used in workload overrides stand in for them.
+    let mut known: Vec<String> = ws.environment_names();
+    let from_overrides = known.is_empty();
+    if from_overrides {
+        for wl in &ws.workloads {
+            if let Some(envs) = wl.node.as_ref().and_then(|n| n.get("environments")) {
+                if let NodeKind::Map(entries) = &envs.kind {
+                    for (k, _) in entries {
+                        if let Some(name) = k.as_str() {
+                            if !known.iter().any(|e| e == name) {
+                                known.push(name.to_string());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        known.sort();
+    }
+    let targets: Vec<String> = match &opts.environment {
+        Some(name) if known.contains(name) => vec![name.clone()],
+        Some(name) => {
+            return Err(LoadError::UnknownEnvironment {
+                name: name.clone(),
+                known,
+            });
+        }
+        None => known.clone(),
+    };
+    out.environment_names = targets.clone();
+
+    for file in &ws.environments {
+        if !targets.contains(&file.name) {
+            continue;
+        }
+        if let Some(env) = load_environment(file, &app, opts, &mut out.diags) {
+            out.environments.push(env);
+        }
+    }
+
+    for file in &ws.workloads {
+        load_workload(file, &app, &targets, &known, from_overrides, opts, &mut out);
+    }
+    out.diags = crate::validate::diagnostic::normalize(std::mem::take(&mut out.diags));
+    Ok(out)
+}
+
+fn load_environment(
+    file: &ManifestFile,
+    app: &str,
+    opts: &LoadOptions,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ResolvedEnvironment> {
+    let node = file.node.as_ref()?;
+    if is_empty_document(file, node, diags) {
+        return None;
+    }
+    let vars = Variables::new(app, Some(&file.name), &opts.variables);
+    let node = interpolate(node, &vars, diags);
+    let mut cx = DecodeCx::new(opts.lenient);
+    let manifest = EnvironmentManifest::decode(&node, &mut cx);
+    diags.append(&mut cx.diags);
+    let manifest = manifest?;
+    match &manifest.kind {
+        Some(k) if k.value == "Environment" => {}
+        Some(k) => diags.push(
+            Diagnostic::error(
+                codes::UNKNOWN_TYPE,
+                k.span,
+                format!(
+                    "an environment manifest must have `type: Environment`, found `{}`",
+                    k.value
+                ),
+            )
+            .with_help("environments/<name>/manifest.yml holds environments only"),
+        ),
+        None => diags.push(missing_type(node.span, "Environment")),
+    }
+    check_name(&manifest.name, &file.name, node.span, diags);
+    Some(ResolvedEnvironment {
+        name: file.name.clone(),
+        source: file.source,
+        manifest,
+    })
+}
+
+fn load_workload(
+    file: &ManifestFile,
+    app: &str,
+    targets: &[String],
+    known: &[String],
+    from_overrides: bool,
+    opts: &LoadOptions,
+    out: &mut Loaded,
+) {
+    let Some(node) = file.node.as_ref() else {
+        return;
+    };
+    if is_empty_document(file, node, &mut out.diags) {
+        return;
+    }
+    if !matches!(node.kind, NodeKind::Map(_)) {
+        out.diags.push(Diagnostic::error(
+            codes::WRONG_TYPE,
+            node.span,
+            format!(
+                "a manifest must be a mapping of keys, found {}",
+                node.describe()
+            ),
+        ));
+        return;
+    }
+    let Some(kind) = workload_kind(node, &mut out.diags) else {
+        return;
+    };
+    if !kind.is_supported() {
+        let span = node.get("type").map_or(node.span, |t| t.span);
+        out.diags.push(
+            Diagnostic::warning(
+                codes::UNSUPPORTED_TYPE,
+                span,
+                format!("`{kind}` workloads are not supported by tug; `{}` is skipped", file.name),
+            )
+            .with_help(match kind {
+                WorkloadKind::StaticSite => {
+                    "tug deploys to ECS; serve static sites from S3 and CloudFront with their own stack"
+                }
+                _ => "App Runner is closed to new customers; move the service to a Load Balanced Web Service",
+            }),
+        );
+        out.unsupported.push((file.name.clone(), kind));
+        return;
+    }
+    check_type_keys(node, kind, opts.lenient, &mut out.diags, true);
+    if !from_overrides {
+        check_override_names(node, known, &mut out.diags);
+    }
+
+    let envs: Vec<Option<&String>> = if targets.is_empty() {
+        vec![None]
+    } else {
+        targets.iter().map(Some).collect()
+    };
+    for env in envs {
+        let mut diags = Vec::new();
+        let vars = Variables::new(app, env.map(String::as_str), &opts.variables);
+        let node = interpolate(node, &vars, &mut diags);
+        let mut cx = DecodeCx::new(opts.lenient);
+        let decoded = WorkloadManifest::decode(&node, &mut cx);
+        diags.append(&mut cx.diags);
+        if let Some(mut manifest) = decoded {
+            check_name(&manifest.name, &file.name, node.span, &mut diags);
+            let overrides = manifest.environments.take();
+            if let (Some(env), Some(overrides)) = (env, overrides) {
+                if let Some(over) = overrides.value.get(env.as_str()) {
+                    manifest = WorkloadManifest::merge(manifest, over.value.clone());
+                    manifest.environments = None;
+                }
+            }
+            // Overrides cannot rename or retype a workload.
+            manifest.name = manifest
+                .name
+                .or(Some(Located::new(file.name.clone(), node.span)));
+            out.workloads.push(ResolvedWorkload {
+                name: file.name.clone(),
+                kind,
+                environment: env.cloned(),
+                source: file.source,
+                manifest,
+            });
+        }
+        if let Some(env) = env {
+            for d in &mut diags {
+                d.environments.push(env.clone());
+            }
+        }
+        out.diags.append(&mut diags);
+    }
+}
+
+fn is_empty_document(file: &ManifestFile, node: &Node, diags: &mut Vec<Diagnostic>) -> bool {
+    if matches!(node.kind, NodeKind::Null) {
+        diags.push(
+            Diagnostic::error(codes::EMPTY_MANIFEST, node.span, "the manifest is empty").with_help(
+                format!(
+                    "write the manifest for `{}` or delete {}",
+                    file.name,
+                    file.path.display()
+                ),
+            ),
+        );
+        return true;
+    }
+    false
+}
+
+fn missing_type(span: crate::manifest::source::Span, example: &str) -> Diagnostic {
+    Diagnostic::error(codes::MISSING_KEY, span, "the manifest has no `type`")
+        .with_help(format!("add `type: {example}`"))
+}
+
+fn workload_kind(node: &Node, diags: &mut Vec<Diagnostic>) -> Option<WorkloadKind> {
+    let Some(t) = node.get("type") else {
+        diags.push(missing_type(node.span, "Load Balanced Web Service"));
+        return None;
+    };
+    let text = t.as_str().unwrap_or_default();
+    if let Some(kind) = WorkloadKind::parse(text) {
+        return Some(kind);
+    }
+    let names: Vec<&str> = WorkloadKind::ALL.iter().map(|k| k.as_str()).collect();
+    let help = match did_you_mean(text, &names) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None if text == "Environment" => {
+            "environment manifests belong in environments/<name>/manifest.yml".to_string()
+        }
+        None => format!("workload types: {}", names[..4].join(", ")),
+    };
+    diags.push(
+        Diagnostic::error(
+            codes::UNKNOWN_TYPE,
+            t.span,
+            format!("unknown manifest type `{text}`"),
+        )
+        .with_help(help),
+    );
+    None
+}
+
+/// Reports top-level keys that belong to another workload type, in the base manifest and in
+/// each environment override.
+fn check_type_keys(
+    node: &Node,
+    kind: WorkloadKind,
+    lenient: bool,
+    diags: &mut Vec<Diagnostic>,
+    top: bool,
+) {
+    let NodeKind::Map(entries) = &node.kind else {
+        return;
+    };
+    let allowed = kind.keys();
+    for (k, v) in entries {
+        let Some(key) = k.as_str() else { continue };
+        if !top && matches!(key, "name" | "type" | "environments") {
+            diags.push(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    k.span,
+                    format!("`{key}` cannot be set in an environment override"),
+                )
+                .with_help("move it to the top of the manifest"),
+            );
+            continue;
+        }
+        if WorkloadManifest::KEYS.contains(&key) && !allowed.contains(&key) {
+            let mut d = Diagnostic::error(
+                codes::UNKNOWN_KEY,
+                k.span,
+                format!("`{key}` is not available for a {kind}"),
+            )
+            .with_help(key_help(key, kind));
+            if lenient {
+                d.severity = Severity::Warning;
+            }
+            diags.push(d);
+        }
+        if top && key == "environments" {
+            if let NodeKind::Map(envs) = &v.kind {
+                for (_, over) in envs {
+                    check_type_keys(over, kind, lenient, diags, false);
+                }
+            }
+        }
+    }
+}
+
+fn key_help(key: &str, kind: WorkloadKind) -> String {
+    match key {
+        "http" => "only Load Balanced Web Services and Backend Services have `http`".into(),
+        "nlb" => "only Load Balanced Web Services have a Network Load Balancer".into(),
+        "subscribe" => "only Worker Services subscribe to topics".into(),
+        "on" | "timeout" | "retries" => "only Scheduled Jobs have a schedule".into(),
+        "deployment" | "observability" | "scheduling" => {
+            format!("a {kind} is not a long-running service; remove `{key}`")
+        }
+        _ => format!("remove `{key}`"),
+    }
+}
+
+fn check_override_names(node: &Node, known: &[String], diags: &mut Vec<Diagnostic>) {
+    let Some(NodeKind::Map(entries)) = node.get("environments").map(|n| &n.kind) else {
+        return;
+    };
+    let names: Vec<&str> = known.iter().map(String::as_str).collect();
+    for (k, _) in entries {
+        let Some(name) = k.as_str() else { continue };
+        if !known.iter().any(|e| e == name) {
+            let help = match did_you_mean(name, &names) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!(
+                    "the workspace's environments are: {}; this override is never used",
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            };
+            diags.push(
+                Diagnostic::warning(
+                    codes::UNKNOWN_ENVIRONMENT,
+                    k.span,
+                    format!(
+                        "override for environment `{name}`, which has no manifest in this workspace"
+                    ),
+                )
+                .with_help(help),
+            );
+        }
+    }
+}
+
+fn check_name(
+    name: &Option<Located<String>>,
+    folder: &str,
+    span: crate::manifest::source::Span,
+    diags: &mut Vec<Diagnostic>,
+) {
+    match name {
+        Some(n) if n.value != folder => diags.push(
+            Diagnostic::warning(
+                codes::NAME_MISMATCH,
+                n.span,
+                format!(
+                    "`name` is `{}` but the manifest is in the folder `{folder}`",
+                    n.value
+                ),
+            )
+            .with_help(format!(
+                "tug names the workload after its folder, `{folder}`; make them match"
+            )),
+        ),
+        Some(_) => {}
+        None => diags.push(
+            Diagnostic::error(codes::MISSING_KEY, span, "the manifest has no `name`")
+                .with_help(format!("add `name: {folder}`")),
+        ),
+    }
+}

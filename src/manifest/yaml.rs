@@ -1,0 +1,436 @@
+//! Located YAML: parses manifest text into a small node tree where every node knows the line
+//! and column it came from.
+//!
+//! serde_yaml cannot report where a value sits once it has been parsed, and every diagnostic
+//! tug prints needs `file:line:col`, so the loader reads yaml-rust2's marked event stream and
+//! builds its own tree. Hostile input is bounded here: file size, nesting depth and alias
+//! expansion all have limits, and every failure is a [`YamlError`] with a position, never a
+//! panic.
+
+use std::collections::HashMap;
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+use crate::manifest::source::{SourceId, Span};
+
+/// Largest manifest accepted, in bytes. Real manifests are a few kilobytes.
+pub const MAX_FILE_BYTES: usize = 1024 * 1024;
+/// Deepest nesting of mappings and sequences accepted.
+pub const MAX_DEPTH: usize = 64;
+/// Most nodes a document may expand to, counting alias expansions (guards "billion laughs").
+pub const MAX_NODES: usize = 200_000;
+
+/// How a scalar was written; interpolation and type resolution depend on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarStyle {
+    Plain,
+    Quoted,
+    Literal,
+    Folded,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeKind {
+    /// An empty value, `~` or `null`.
+    Null,
+    Scalar(String, ScalarStyle),
+    Seq(Vec<Node>),
+    /// Entries in document order; keys are nodes so that their positions are known.
+    Map(Vec<(Node, Node)>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub kind: NodeKind,
+    pub span: Span,
+}
+
+impl Node {
+    pub fn scalar(text: impl Into<String>, span: Span) -> Node {
+        Node {
+            kind: NodeKind::Scalar(text.into(), ScalarStyle::Plain),
+            span,
+        }
+    }
+
+    /// The text of a scalar node, if it is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Scalar(s, _) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Looks up a key in a mapping node.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.kind {
+            NodeKind::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// A short word for the node's shape, used in "expected X, found Y" messages.
+    pub fn describe(&self) -> &'static str {
+        match &self.kind {
+            NodeKind::Null => "an empty value",
+            NodeKind::Scalar(_, ScalarStyle::Plain) => "a plain value",
+            NodeKind::Scalar(..) => "a string",
+            NodeKind::Seq(_) => "a list",
+            NodeKind::Map(_) => "a mapping",
+        }
+    }
+}
+
+/// A YAML document could not be read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct YamlError {
+    pub message: String,
+    pub span: Span,
+}
+
+/// Parses one YAML document. An empty document yields a `Null` node; several documents in one
+/// file are an error, as a manifest is exactly one document.
+pub fn parse(source: SourceId, text: &str) -> Result<Node, YamlError> {
+    let start = Span::new(source, 1, 1);
+    if text.len() > MAX_FILE_BYTES {
+        return Err(YamlError {
+            message: format!(
+                "file is {} bytes, larger than the {} byte limit for a manifest",
+                text.len(),
+                MAX_FILE_BYTES
+            ),
+            span: start,
+        });
+    }
+    if let Some(pos) = text.find('\0') {
+        let line = text[..pos].matches('\n').count() + 1;
+        return Err(YamlError {
+            message: "file contains a NUL byte: it looks binary, not YAML".into(),
+            span: Span::new(source, line as u32, 1),
+        });
+    }
+    let mut builder = TreeBuilder::new(source);
+    let mut parser = Parser::new_from_str(text);
+    let loaded = parser.load(&mut builder, true);
+    if let Some(err) = builder.error.take() {
+        return Err(err);
+    }
+    if let Err(e) = loaded {
+        let m = e.marker();
+        let message = if e.info().contains("recursion limit") {
+            format!("nesting is deeper than {MAX_DEPTH} levels")
+        } else {
+            format!("invalid YAML: {}", e.info())
+        };
+        return Err(YamlError {
+            message,
+            span: span_at(source, m),
+        });
+    }
+    match builder.documents.len() {
+        0 => Ok(Node {
+            kind: NodeKind::Null,
+            span: start,
+        }),
+        1 => Ok(builder.documents.remove(0)),
+        _ => Err(YamlError {
+            message: "file holds more than one YAML document; a manifest is a single document"
+                .into(),
+            span: builder.documents[1].span,
+        }),
+    }
+}
+
+fn span_at(source: SourceId, m: &Marker) -> Span {
+    // yaml-rust2 counts lines from 1 and columns from 0.
+    Span::new(source, m.line() as u32, m.col() as u32 + 1)
+}
+
+enum Open {
+    Seq {
+        items: Vec<Node>,
+        span: Span,
+        anchor: usize,
+    },
+    Map {
+        entries: Vec<(Node, Node)>,
+        pending_key: Option<Node>,
+        span: Span,
+        anchor: usize,
+    },
+}
+
+struct TreeBuilder {
+    source: SourceId,
+    stack: Vec<Open>,
+    documents: Vec<Node>,
+    anchors: HashMap<usize, Node>,
+    nodes: usize,
+    error: Option<YamlError>,
+}
+
+impl TreeBuilder {
+    fn new(source: SourceId) -> Self {
+        TreeBuilder {
+            source,
+            stack: Vec::new(),
+            documents: Vec::new(),
+            anchors: HashMap::new(),
+            nodes: 0,
+            error: None,
+        }
+    }
+
+    fn fail(&mut self, message: String, span: Span) {
+        if self.error.is_none() {
+            self.error = Some(YamlError { message, span });
+        }
+    }
+
+    fn count(&mut self, n: usize, span: Span) -> bool {
+        self.nodes += n;
+        if self.nodes > MAX_NODES {
+            self.fail(
+                format!("document expands to more than {MAX_NODES} values (too many aliases?)"),
+                span,
+            );
+            return false;
+        }
+        true
+    }
+
+    /// Attaches a finished node to its parent, or makes it a document.
+    fn push_node(&mut self, node: Node, anchor: usize) {
+        if anchor > 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            None => self.documents.push(node),
+            Some(Open::Seq { items, .. }) => items.push(node),
+            Some(Open::Map {
+                entries,
+                pending_key,
+                ..
+            }) => match pending_key.take() {
+                None => {
+                    if matches!(node.kind, NodeKind::Seq(_) | NodeKind::Map(_)) {
+                        let span = node.span;
+                        self.fail("a mapping key must be a plain value".into(), span);
+                    } else {
+                        *pending_key = Some(node);
+                    }
+                }
+                Some(key) => entries.push((key, node)),
+            },
+        }
+    }
+}
+
+fn node_size(node: &Node) -> usize {
+    match &node.kind {
+        NodeKind::Seq(items) => 1 + items.iter().map(node_size).sum::<usize>(),
+        NodeKind::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|(k, v)| node_size(k) + node_size(v))
+                .sum::<usize>()
+        }
+        _ => 1,
+    }
+}
+
+impl MarkedEventReceiver for TreeBuilder {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        if self.error.is_some() {
+            return;
+        }
+        let span = span_at(self.source, &mark);
+        match ev {
+            Event::Scalar(text, style, anchor, tag) => {
+                if !self.count(1, span) {
+                    return;
+                }
+                let explicit_null = style == TScalarStyle::Plain
+                    && tag.is_none()
+                    && matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL");
+                let kind = if explicit_null {
+                    NodeKind::Null
+                } else {
+                    let style = match style {
+                        TScalarStyle::Plain => ScalarStyle::Plain,
+                        TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => {
+                            ScalarStyle::Quoted
+                        }
+                        TScalarStyle::Literal => ScalarStyle::Literal,
+                        TScalarStyle::Folded => ScalarStyle::Folded,
+                    };
+                    // An explicit `!!str` tag makes a plain scalar a string.
+                    let style = match (&tag, style) {
+                        (Some(t), ScalarStyle::Plain) if t.suffix == "str" => ScalarStyle::Quoted,
+                        _ => style,
+                    };
+                    NodeKind::Scalar(text, style)
+                };
+                self.push_node(Node { kind, span }, anchor);
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if self.stack.len() >= MAX_DEPTH {
+                    self.fail(format!("nesting is deeper than {MAX_DEPTH} levels"), span);
+                    return;
+                }
+                if !self.count(1, span) {
+                    return;
+                }
+                let open = if matches!(ev, Event::SequenceStart(..)) {
+                    Open::Seq {
+                        items: Vec::new(),
+                        span,
+                        anchor,
+                    }
+                } else {
+                    Open::Map {
+                        entries: Vec::new(),
+                        pending_key: None,
+                        span,
+                        anchor,
+                    }
+                };
+                self.stack.push(open);
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(open) = self.stack.pop() else { return };
+                let (node, anchor) = match open {
+                    Open::Seq {
+                        items,
+                        span,
+                        anchor,
+                    } => (
+                        Node {
+                            kind: NodeKind::Seq(items),
+                            span,
+                        },
+                        anchor,
+                    ),
+                    Open::Map {
+                        entries,
+                        span,
+                        anchor,
+                        ..
+                    } => (
+                        Node {
+                            kind: NodeKind::Map(entries),
+                            span,
+                        },
+                        anchor,
+                    ),
+                };
+                self.push_node(node, anchor);
+            }
+            Event::Alias(id) => match self.anchors.get(&id).cloned() {
+                Some(node) => {
+                    if self.count(node_size(&node), span) {
+                        self.push_node(node, 0);
+                    }
+                }
+                None => self.fail("alias refers to an unknown anchor".into(), span),
+            },
+            Event::Nothing
+            | Event::StreamStart
+            | Event::StreamEnd
+            | Event::DocumentStart
+            | Event::DocumentEnd => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str) -> Result<Node, YamlError> {
+        parse(SourceId(0), text)
+    }
+
+    #[test]
+    fn positions_are_one_based() {
+        let node = p("name: web\nhttp:\n  path: /api\n").unwrap();
+        let http = node.get("http").unwrap();
+        let path = http.get("path").unwrap();
+        assert_eq!(path.as_str(), Some("/api"));
+        assert_eq!((path.span.line, path.span.col), (3, 9));
+        let name = node.get("name").unwrap();
+        assert_eq!((name.span.line, name.span.col), (1, 7));
+    }
+
+    #[test]
+    fn empty_document_is_null() {
+        assert_eq!(p("").unwrap().kind, NodeKind::Null);
+        assert_eq!(p("# only a comment\n").unwrap().kind, NodeKind::Null);
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let err = p("a: [1, 2\nb: c\n").unwrap_err();
+        assert!(err.message.starts_with("invalid YAML"), "{}", err.message);
+        assert!(err.span.line >= 1);
+    }
+
+    #[test]
+    fn quoted_scalars_keep_their_style() {
+        let node = p("a: '80'\nb: 80\nc: !!str 81\n").unwrap();
+        assert!(matches!(
+            node.get("a").unwrap().kind,
+            NodeKind::Scalar(_, ScalarStyle::Quoted)
+        ));
+        assert!(matches!(
+            node.get("b").unwrap().kind,
+            NodeKind::Scalar(_, ScalarStyle::Plain)
+        ));
+        assert!(matches!(
+            node.get("c").unwrap().kind,
+            NodeKind::Scalar(_, ScalarStyle::Quoted)
+        ));
+    }
+
+    #[test]
+    fn aliases_expand_and_are_bounded() {
+        let node = p("a: &x {k: v}\nb: *x\n").unwrap();
+        assert_eq!(node.get("b").unwrap().get("k").unwrap().as_str(), Some("v"));
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..8 {
+            let prev = i - 1;
+            bomb.push_str(&format!(
+                "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+            ));
+        }
+        let err = p(&bomb).unwrap_err();
+        assert!(err.message.contains("expands"), "{}", err.message);
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error() {
+        for depth in [100, 5000] {
+            let text = "[".repeat(depth) + &"]".repeat(depth);
+            let err = p(&text).unwrap_err();
+            assert!(err.message.contains("nesting"), "{}", err.message);
+        }
+    }
+
+    #[test]
+    fn binary_and_huge_input_are_errors() {
+        assert!(p("a: \0b").unwrap_err().message.contains("NUL"));
+        let huge = "a: b\n".repeat(MAX_FILE_BYTES / 4);
+        assert!(p(&huge).unwrap_err().message.contains("limit"));
+    }
+
+    #[test]
+    fn several_documents_are_an_error() {
+        let err = p("a: 1\n---\nb: 2\n").unwrap_err();
+        assert!(err.message.contains("more than one"));
+        assert_eq!(err.span.line, 3);
+    }
+}

@@ -1,0 +1,153 @@
+//! Diagnostic reporters: text for people (`path:line:col`, the source line and a caret) and
+//! JSON for programs, carrying the same fields.
+
+use serde_json::json;
+
+use crate::manifest::source::SourceMap;
+use crate::ui::{Style, Ui};
+use crate::validate::diagnostic::{Diagnostic, Severity};
+
+/// Formats one diagnostic for a terminal. `all_envs` are the environments checked: a
+/// diagnostic found in all of them does not list them.
+pub fn format_text(d: &Diagnostic, sources: &SourceMap, all_envs: &[String], ui: &Ui) -> String {
+    let (label, style) = match d.severity {
+        Severity::Error => ("error", Style::Error),
+        Severity::Warning => ("warning", Style::Warning),
+    };
+    let head = ui.paint(style, &format!("{label}[{}]", d.code.id));
+    let mut out = format!("{head}: {}\n", ui.paint(Style::Emphasis, &d.message));
+    let path = sources
+        .path(d.span.source)
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let line_no = d.span.line.to_string();
+    let pad = " ".repeat(line_no.len());
+    out.push_str(&format!(
+        "{pad}{} {path}:{}:{}\n",
+        ui.paint(Style::Accent, "-->"),
+        d.span.line,
+        d.span.col
+    ));
+    if let Some(text) = sources.line_text(d.span) {
+        let bar = ui.paint(Style::Accent, "|");
+        let text = text.replace('\t', " ");
+        let col = (d.span.col.max(1) - 1) as usize;
+        let width = token_width(&text, col);
+        let indent: String = text.chars().take(col).map(|_| ' ').collect();
+        out.push_str(&format!("{pad} {bar}\n"));
+        out.push_str(&format!(
+            "{} {bar} {text}\n",
+            ui.paint(Style::Accent, &line_no)
+        ));
+        out.push_str(&format!(
+            "{pad} {bar} {indent}{}\n",
+            ui.paint(style, &"^".repeat(width))
+        ));
+    }
+    if let Some(help) = &d.help {
+        out.push_str(&format!(
+            "{pad} = {}: {help}\n",
+            ui.paint(Style::Emphasis, "help")
+        ));
+    }
+    if !d.environments.is_empty() && d.environments.len() < all_envs.len() {
+        let envs = d.environments.join(", ");
+        let word = if d.environments.len() == 1 {
+            "environment"
+        } else {
+            "environments"
+        };
+        out.push_str(&format!(
+            "{pad} = {}: {word} {envs}\n",
+            ui.paint(Style::Emphasis, "in")
+        ));
+    }
+    out
+}
+
+/// The width of the token starting at `col`: a quoted string, or text up to a space or `:`.
+fn token_width(line: &str, col: usize) -> usize {
+    let rest: Vec<char> = line.chars().skip(col).collect();
+    match rest.first() {
+        None => 1,
+        Some(q @ ('"' | '\'')) => rest[1..]
+            .iter()
+            .position(|c| c == q)
+            .map_or(rest.len(), |p| p + 2),
+        Some(_) => {
+            let n = rest
+                .iter()
+                .position(|c| c.is_whitespace() || *c == ':' || *c == ',' || *c == '#')
+                .unwrap_or(rest.len());
+            n.max(1)
+        }
+    }
+}
+
+/// The JSON form of one diagnostic.
+pub fn to_json(d: &Diagnostic, sources: &SourceMap) -> serde_json::Value {
+    json!({
+        "code": d.code.id,
+        "name": d.code.name,
+        "severity": d.severity.as_str(),
+        "file": sources.path(d.span.source).map(|p| p.display().to_string()),
+        "line": d.span.line,
+        "column": d.span.col,
+        "message": d.message,
+        "help": d.help,
+        "environments": d.environments,
+    })
+}
+
+/// "2 errors, 1 warning".
+pub fn summary(diags: &[Diagnostic]) -> String {
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let warnings = diags.len() - errors;
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "{}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::source::Span;
+    use crate::validate::codes;
+
+    #[test]
+    fn text_shows_location_source_and_caret() {
+        let mut sources = SourceMap::default();
+        let id = sources.add(
+            "copilot/web/manifest.yml".into(),
+            "name: web\nimage:\n  prot: 80\n".into(),
+        );
+        let d = Diagnostic::error(
+            codes::UNKNOWN_KEY,
+            Span::new(id, 3, 3),
+            "unknown key `prot` in `image`",
+        )
+        .with_help("did you mean `port`?");
+        let ui = Ui {
+            color: false,
+            json: false,
+            quiet: false,
+            verbose: false,
+            interactive: false,
+        };
+        let text = format_text(&d, &sources, &[], &ui);
+        assert_eq!(
+            text,
+            "error[TUG103]: unknown key `prot` in `image`\n --> copilot/web/manifest.yml:3:3\n  |\n3 |   prot: 80\n  |   ^^^^\n  = help: did you mean `port`?\n"
+        );
+    }
+
+    #[test]
+    fn token_widths() {
+        assert_eq!(token_width("  prot: 80", 2), 4);
+        assert_eq!(token_width("a: \"x y\"", 3), 5);
+        assert_eq!(token_width("", 0), 1);
+    }
+}
