@@ -310,10 +310,14 @@ impl Decode for String {
 
 impl Decode for bool {
     fn decode(node: &Node, cx: &mut DecodeCx) -> Option<Self> {
-        let (s, _) = scalar(node, cx, "true or false")?;
+        let (s, style) = scalar(node, cx, "true or false")?;
+        let plain = style == ScalarStyle::Plain;
         match s {
             "true" | "True" | "TRUE" => Some(true),
             "false" | "False" | "FALSE" => Some(false),
+            // YAML 1.1 booleans, which Copilot's decoder also accepted for boolean keys.
+            "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" if plain => Some(true),
+            "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" if plain => Some(false),
             _ => {
                 cx.wrong_type(node, "true or false");
                 None

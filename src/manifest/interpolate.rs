@@ -9,6 +9,9 @@
 //! - `\${X}` produces a literal `${X}`.
 //! - A value that becomes a non-empty JSON array of strings turns into a YAML list, unless it
 //!   was written as a literal block (`|`).
+//! - Checking a workspace that has no environments, the environment-name variables have no
+//!   value: references to them are left as written and their positions reported as
+//!   unresolved, so that no rule judges the placeholder text.
 
 use std::collections::HashMap;
 
@@ -40,7 +43,9 @@ impl Variables {
         }
     }
 
-    fn lookup(&self, name: &str) -> Result<&str, String> {
+    /// `Ok(None)`: a predefined environment-name variable while no environment is targeted;
+    /// the reference stays as written.
+    fn lookup(&self, name: &str) -> Result<Option<&str>, String> {
         if let Some(value) = self.predefined.get(name) {
             if let Some(os) = self.process.get(name) {
                 if os != value {
@@ -49,20 +54,36 @@ impl Variables {
                     ));
                 }
             }
-            return Ok(value);
+            return Ok(Some(value));
+        }
+        if name == "COPILOT_ENVIRONMENT_NAME" || name == "TUG_ENVIRONMENT_NAME" {
+            return Ok(None);
         }
         if let Some(value) = self.process.get(name) {
-            return Ok(value);
+            return Ok(Some(value));
         }
         Err(format!("environment variable `{name}` is not defined"))
     }
 }
 
-/// Returns `node` with every `${VAR}` replaced, and a diagnostic for each failure.
-pub fn interpolate(node: &Node, vars: &Variables, diags: &mut Vec<Diagnostic>) -> Node {
+/// The outcome of interpolating a tree.
+#[derive(Debug, Default)]
+pub struct Interpolation {
+    /// Undefined variables and other failures.
+    pub diags: Vec<Diagnostic>,
+    /// Positions of values that could not be fully resolved (a diagnostic explains why, or no
+    /// environment is targeted): rules must not judge the text left there.
+    pub unresolved: Vec<Span>,
+}
+
+/// Returns `node` with every `${VAR}` replaced, recording failures in `result`.
+pub fn interpolate(node: &Node, vars: &Variables, result: &mut Interpolation) -> Node {
     match &node.kind {
         NodeKind::Scalar(text, style) if text.contains('$') => match substitute(text, vars) {
-            Ok(out) => {
+            Ok((out, complete)) => {
+                if !complete {
+                    result.unresolved.push(node.span);
+                }
                 if *style != ScalarStyle::Literal && out != *text {
                     if let Some(list) = as_string_list(&out) {
                         let items = list
@@ -81,19 +102,20 @@ pub fn interpolate(node: &Node, vars: &Variables, diags: &mut Vec<Diagnostic>) -
                 }
             }
             Err(message) => {
-                diags.push(undefined(node.span, message));
+                result.diags.push(undefined(node.span, message));
+                result.unresolved.push(node.span);
                 node.clone()
             }
         },
         NodeKind::Seq(items) => Node {
-            kind: NodeKind::Seq(items.iter().map(|i| interpolate(i, vars, diags)).collect()),
+            kind: NodeKind::Seq(items.iter().map(|i| interpolate(i, vars, result)).collect()),
             span: node.span,
         },
         NodeKind::Map(entries) => Node {
             kind: NodeKind::Map(
                 entries
                     .iter()
-                    .map(|(k, v)| (k.clone(), interpolate(v, vars, diags)))
+                    .map(|(k, v)| (k.clone(), interpolate(v, vars, result)))
                     .collect(),
             ),
             span: node.span,
@@ -108,9 +130,10 @@ fn undefined(span: Span, message: String) -> Diagnostic {
     )
 }
 
-/// Replaces every `${NAME}` in `text`.
-pub fn substitute(text: &str, vars: &Variables) -> Result<String, String> {
+/// Replaces every `${NAME}` in `text`; the flag is false when a reference was left as written.
+pub fn substitute(text: &str, vars: &Variables) -> Result<(String, bool), String> {
     let mut out = String::with_capacity(text.len());
+    let mut complete = true;
     let mut rest = text;
     while let Some(pos) = rest.find("${") {
         let escaped = rest[..pos].ends_with('\\');
@@ -136,12 +159,18 @@ pub fn substitute(text: &str, vars: &Variables) -> Result<String, String> {
             out.push('}');
         } else {
             out.push_str(&rest[..pos]);
-            out.push_str(vars.lookup(name)?);
+            match vars.lookup(name)? {
+                Some(value) => out.push_str(value),
+                None => {
+                    complete = false;
+                    out.push_str(&rest[pos..pos + 3 + name_len]);
+                }
+            }
         }
         rest = &after[name_len + 1..];
     }
     out.push_str(rest);
-    Ok(out)
+    Ok((out, complete))
 }
 
 fn as_string_list(text: &str) -> Option<Vec<String>> {
@@ -185,13 +214,14 @@ mod tests {
                 "${COPILOT_APPLICATION_NAME}-${COPILOT_ENVIRONMENT_NAME}",
                 &v
             )
-            .unwrap(),
+            .unwrap()
+            .0,
             "shop-prod"
         );
-        assert_eq!(substitute("${TUG_ENVIRONMENT_NAME}", &v).unwrap(), "prod");
-        assert_eq!(substitute("repo:${TAG}", &v).unwrap(), "repo:1.2");
+        assert_eq!(substitute("${TUG_ENVIRONMENT_NAME}", &v).unwrap().0, "prod");
+        assert_eq!(substitute("repo:${TAG}", &v).unwrap().0, "repo:1.2");
         assert_eq!(
-            substitute("$TAG and ${ not}", &v).unwrap(),
+            substitute("$TAG and ${ not}", &v).unwrap().0,
             "$TAG and ${ not}"
         );
     }
@@ -199,7 +229,7 @@ mod tests {
     #[test]
     fn escapes_and_errors() {
         let v = vars(&[]);
-        assert_eq!(substitute(r"\${TAG}", &v).unwrap(), "${TAG}");
+        assert_eq!(substitute(r"\${TAG}", &v).unwrap().0, "${TAG}");
         assert!(
             substitute("${MISSING}", &v)
                 .unwrap_err()
@@ -217,9 +247,9 @@ mod tests {
             "a: ${SGS}\nb: |\n  ${SGS}\nc: ${COPILOT_APPLICATION_NAME}\n",
         )
         .unwrap();
-        let mut diags = Vec::new();
-        let out = interpolate(&node, &v, &mut diags);
-        assert!(diags.is_empty());
+        let mut result = Interpolation::default();
+        let out = interpolate(&node, &v, &mut result);
+        assert!(result.diags.is_empty());
         match &out.get("a").unwrap().kind {
             NodeKind::Seq(items) => assert_eq!(items.len(), 2),
             other => panic!("expected a list, got {other:?}"),
@@ -232,9 +262,26 @@ mod tests {
     fn keys_are_not_interpolated_and_errors_have_positions() {
         let v = vars(&[]);
         let node = yaml::parse(SourceId(0), "${KEY}: 1\nimage:\n  location: ${NOPE}\n").unwrap();
-        let mut diags = Vec::new();
-        interpolate(&node, &v, &mut diags);
-        assert_eq!(diags.len(), 1);
-        assert_eq!((diags[0].span.line, diags[0].span.col), (3, 13));
+        let mut result = Interpolation::default();
+        interpolate(&node, &v, &mut result);
+        assert_eq!(result.diags.len(), 1);
+        assert_eq!(
+            (result.diags[0].span.line, result.diags[0].span.col),
+            (3, 13)
+        );
+        assert_eq!(result.unresolved, [result.diags[0].span]);
+    }
+
+    #[test]
+    fn without_an_environment_its_name_stays_unresolved() {
+        let v = Variables::new("shop", None, &HashMap::new());
+        assert_eq!(
+            substitute(
+                "/${COPILOT_APPLICATION_NAME}/${COPILOT_ENVIRONMENT_NAME}/x",
+                &v
+            )
+            .unwrap(),
+            ("/shop/${COPILOT_ENVIRONMENT_NAME}/x".to_string(), false)
+        );
     }
 }

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use crate::manifest::decode::{Decode, DecodeCx, Located, did_you_mean};
-use crate::manifest::interpolate::{Variables, interpolate};
+use crate::manifest::interpolate::{Interpolation, Variables, interpolate};
 use crate::manifest::merge::Merge;
 use crate::manifest::model::{EnvironmentManifest, WorkloadKind, WorkloadManifest};
 use crate::manifest::source::SourceId;
@@ -57,6 +57,9 @@ pub struct Loaded {
     /// Workloads of a type tug does not deploy: (name, kind).
     pub unsupported: Vec<(String, WorkloadKind)>,
     pub diags: Vec<Diagnostic>,
+    /// Positions of values left unresolved by interpolation: only the interpolation
+    /// diagnostic is reported there, not what rules would say about the placeholder.
+    pub unresolved: Vec<crate::manifest::source::Span>,
 }
 
 /// Why loading could not even start.
@@ -131,7 +134,7 @@ pub fn load(ws: &Workspace, opts: &LoadOptions) -> Result<Loaded, LoadError> {
         if !targets.contains(&file.name) {
             continue;
         }
-        if let Some(env) = load_environment(file, &app, opts, &mut out.diags) {
+        if let Some(env) = load_environment(file, &app, opts, &mut out.diags, &mut out.unresolved) {
             out.environments.push(env);
         }
     }
@@ -148,13 +151,17 @@ fn load_environment(
     app: &str,
     opts: &LoadOptions,
     diags: &mut Vec<Diagnostic>,
+    unresolved: &mut Vec<crate::manifest::source::Span>,
 ) -> Option<ResolvedEnvironment> {
     let node = file.node.as_ref()?;
     if is_empty_document(file, node, diags) {
         return None;
     }
     let vars = Variables::new(app, Some(&file.name), &opts.variables);
-    let node = interpolate(node, &vars, diags);
+    let mut interp = Interpolation::default();
+    let node = interpolate(node, &vars, &mut interp);
+    diags.append(&mut interp.diags);
+    unresolved.append(&mut interp.unresolved);
     let mut cx = DecodeCx::new(opts.lenient);
     let manifest = EnvironmentManifest::decode(&node, &mut cx);
     diags.append(&mut cx.diags);
@@ -240,9 +247,11 @@ fn load_workload(
         targets.iter().map(Some).collect()
     };
     for env in envs {
-        let mut diags = Vec::new();
         let vars = Variables::new(app, env.map(String::as_str), &opts.variables);
-        let node = interpolate(node, &vars, &mut diags);
+        let mut interp = Interpolation::default();
+        let node = interpolate(node, &vars, &mut interp);
+        let mut diags = interp.diags;
+        out.unresolved.append(&mut interp.unresolved);
         let mut cx = DecodeCx::new(opts.lenient);
         let decoded = WorkloadManifest::decode(&node, &mut cx);
         diags.append(&mut cx.diags);

@@ -33,6 +33,8 @@ pub fn validate(loaded: &Loaded) -> Vec<Diagnostic> {
         diags.extend(found);
     }
     rules::check_workspace(loaded, &mut diags);
+    // A value whose interpolation failed is judged by its interpolation diagnostic alone.
+    diags.retain(|d| d.code == codes::UNDEFINED_VARIABLE || !loaded.unresolved.contains(&d.span));
     diagnostic::normalize(diags)
 }
 

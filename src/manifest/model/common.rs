@@ -278,7 +278,7 @@ manifest_struct! {
     /// `taskdef_overrides[]`.
     pub struct TaskDefOverride {
         path: String = "path",
-        value: serde_json::Value = "value",
+        new_value: serde_json::Value = "value",
     }
 }
 

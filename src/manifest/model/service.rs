@@ -76,7 +76,7 @@ manifest_struct! {
 manifest_struct! {
     /// A target-tracking metric in its long form.
     pub struct ScalingTarget {
-        value: u32 = "value",
+        target: u32 = "value",
         cooldown: Cooldown = "cooldown",
     }
 }
@@ -87,7 +87,7 @@ pub type ScalingMetric = ScalarOr<u32, ScalingTarget>;
 manifest_struct! {
     /// `count.response_time` in its long form.
     pub struct ResponseTimeTarget {
-        value: Duration = "value",
+        target: Duration = "value",
         cooldown: Cooldown = "cooldown",
     }
 }
