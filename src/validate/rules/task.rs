@@ -345,14 +345,15 @@ fn check_container_resources(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
     let m = &wl.manifest;
     let sizes = container_sizes(wl);
     let (task_cpu, task_mem) = (m.task_cpu(), m.task_memory());
-    let total_cpu: u32 = sizes.iter().filter_map(|c| c.cpu).sum();
-    let total_mem: u32 = sizes
+    let total_cpu: u64 = sizes.iter().filter_map(|c| c.cpu).map(u64::from).sum();
+    let total_mem: u64 = sizes
         .iter()
         .filter_map(|c| c.reservation.or(c.memory))
+        .map(u64::from)
         .sum();
     let span = sizes.iter().find(|c| c.cpu.is_some()).map(|c| c.span);
     if let Some(span) = span {
-        if total_cpu > task_cpu {
+        if total_cpu > u64::from(task_cpu) {
             out.push(
                 Diagnostic::error(
                     codes::CONTAINER_RESOURCES,
@@ -370,7 +371,7 @@ fn check_container_resources(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
         .find(|c| c.memory.is_some() || c.reservation.is_some())
         .map(|c| c.span);
     if let Some(span) = span {
-        if total_mem > task_mem {
+        if total_mem > u64::from(task_mem) {
             out.push(
                 Diagnostic::error(
                     codes::CONTAINER_RESOURCES,

@@ -1,0 +1,345 @@
+//! CLI tests that run the real `tug` binary: help, version, exit codes, text and JSON output,
+//! workspace discovery and the commands that are not available yet.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn tug(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tug"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("AWS_PROFILE")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("tug runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn demo() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests/demo")
+}
+
+/// A throwaway workspace with the given files (paths relative to the project root).
+fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for (path, content) in files {
+        let p = tmp.path().join(path);
+        fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        fs::write(p, content).expect("write");
+    }
+    tmp
+}
+
+const ENV: &str = "name: test\ntype: Environment\n";
+const WEB: &str = "name: web\ntype: Load Balanced Web Service\nimage:\n  location: nginx:1.27\n  port: 80\nhttp:\n  path: /\n";
+
+#[test]
+fn version_and_help() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = tug(here, &["--version"]);
+    assert!(out.status.success());
+    assert_eq!(
+        text(&out.stdout).trim(),
+        format!("tug {}", env!("CARGO_PKG_VERSION"))
+    );
+    let out = tug(here, &["--help"]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for cmd in [
+        "init",
+        "app",
+        "env",
+        "svc",
+        "job",
+        "validate",
+        "render",
+        "diff",
+        "deploy",
+        "promote",
+        "history",
+        "schema",
+        "completions",
+    ] {
+        assert!(
+            help.contains(&format!("  {cmd}")),
+            "--help lists {cmd}:\n{help}"
+        );
+    }
+    for flag in [
+        "--workspace",
+        "--profile",
+        "--region",
+        "--output",
+        "--yes",
+        "--no-input",
+        "--color",
+        "--quiet",
+        "--verbose",
+    ] {
+        assert!(help.contains(flag), "--help lists {flag}");
+    }
+}
+
+#[test]
+fn every_command_has_help() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let commands: &[&[&str]] = &[
+        &["init"],
+        &["app", "init"],
+        &["app", "show"],
+        &["app", "delete"],
+        &["env", "init"],
+        &["env", "ls"],
+        &["env", "show"],
+        &["env", "deploy"],
+        &["env", "package"],
+        &["env", "delete"],
+        &["svc", "init"],
+        &["svc", "ls"],
+        &["svc", "show"],
+        &["svc", "status"],
+        &["svc", "logs"],
+        &["svc", "deploy"],
+        &["svc", "package"],
+        &["svc", "rollback"],
+        &["svc", "delete"],
+        &["job", "init"],
+        &["job", "ls"],
+        &["job", "deploy"],
+        &["job", "package"],
+        &["job", "run"],
+        &["job", "logs"],
+        &["job", "delete"],
+        &["validate"],
+        &["render"],
+        &["diff"],
+        &["deploy"],
+        &["promote"],
+        &["history"],
+        &["schema"],
+        &["completions"],
+    ];
+    for cmd in commands {
+        let mut args = cmd.to_vec();
+        args.push("--help");
+        let out = tug(here, &args);
+        assert!(out.status.success(), "tug {} --help", cmd.join(" "));
+        assert!(
+            text(&out.stdout).contains("Usage: tug"),
+            "tug {} --help prints usage",
+            cmd.join(" ")
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = tug(here, &["frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unrecognized subcommand"));
+    let out = tug(here, &["validate", "--output", "yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn commands_not_built_yet_say_so_and_exit_1() {
+    let ws = workspace(&[("copilot/.workspace", "application: shop\n")]);
+    for cmd in [
+        &["deploy", "-e", "test"][..],
+        &["svc", "status", "-n", "web", "-e", "test"],
+        &["schema"],
+        &["render", "-e", "test"],
+    ] {
+        let out = tug(ws.path(), cmd);
+        assert_eq!(out.status.code(), Some(1), "tug {}", cmd.join(" "));
+        let err = text(&out.stderr);
+        assert!(err.contains("is not available yet"), "{err}");
+    }
+}
+
+#[test]
+fn the_demo_workspace_is_valid() {
+    let out = tug(&demo(), &["validate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("0 errors"));
+}
+
+#[test]
+fn validate_finds_the_workspace_by_walking_up() {
+    let ws = workspace(&[
+        ("copilot/.workspace", "application: shop\n"),
+        ("copilot/environments/test/manifest.yml", ENV),
+        ("copilot/web/manifest.yml", WEB),
+        ("src/deep/er/.keep", ""),
+    ]);
+    let out = tug(&ws.path().join("src/deep/er"), &["validate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn no_workspace_is_a_usage_error_with_a_hint() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tug(tmp.path(), &["validate"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("no tug workspace found"), "{err}");
+    assert!(err.contains("tug init"), "{err}");
+}
+
+#[test]
+fn invalid_manifests_exit_3_with_location_source_and_caret() {
+    let ws = workspace(&[
+        ("copilot/.workspace", "application: shop\n"),
+        ("copilot/environments/test/manifest.yml", ENV),
+        (
+            "copilot/web/manifest.yml",
+            &format!("{WEB}cpu: 256\nmemory: 4096\nimage_tag: x\n"),
+        ),
+    ]);
+    let out = tug(ws.path(), &["validate"]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(
+            "error[TUG202]: 4096 MiB of memory is not valid with 256 cpu units on Fargate"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("--> copilot/web/manifest.yml:9:9"), "{err}");
+    assert!(err.contains("9 | memory: 4096\n  |         ^^^^"), "{err}");
+    assert!(
+        err.contains("error[TUG103]: unknown key `image_tag` at the top level"),
+        "{err}"
+    );
+    assert!(err.contains("2 errors"), "{err}");
+    // Nothing on stdout: diagnostics are not results.
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn lenient_turns_unknown_keys_into_warnings() {
+    let ws = workspace(&[
+        ("copilot/.workspace", "application: shop\n"),
+        ("copilot/environments/test/manifest.yml", ENV),
+        ("copilot/web/manifest.yml", &format!("{WEB}image_tag: x\n")),
+    ]);
+    let out = tug(ws.path(), &["validate", "--lenient"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("warning[TUG103]"));
+}
+
+#[test]
+fn json_output_carries_the_same_facts() {
+    let ws = workspace(&[
+        ("copilot/.workspace", "application: shop\n"),
+        ("copilot/environments/test/manifest.yml", ENV),
+        (
+            "copilot/environments/prod/manifest.yml",
+            "name: prod\ntype: Environment\n",
+        ),
+        (
+            "copilot/web/manifest.yml",
+            &format!("{WEB}environments:\n  prod:\n    memory: 4096\n"),
+        ),
+    ]);
+    let out = tug(ws.path(), &["--output", "json", "validate"]);
+    assert_eq!(out.status.code(), Some(3));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert_eq!(doc["valid"], false);
+    assert_eq!(doc["application"], "shop");
+    assert_eq!(doc["errors"], 1);
+    let d = &doc["diagnostics"][0];
+    assert_eq!(d["code"], "TUG202");
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["file"], "copilot/web/manifest.yml");
+    // The value is wrong only after the prod override: reported where the override is.
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(10), Some(13))
+    );
+    assert_eq!(d["environments"], serde_json::json!(["prod"]));
+    assert!(
+        d["help"]
+            .as_str()
+            .is_some_and(|h| h.contains("512, 1024, 2048"))
+    );
+}
+
+#[test]
+fn one_environment_with_dash_e() {
+    let ws = workspace(&[
+        ("copilot/.workspace", "application: shop\n"),
+        ("copilot/environments/test/manifest.yml", ENV),
+        (
+            "copilot/environments/prod/manifest.yml",
+            "name: prod\ntype: Environment\n",
+        ),
+        (
+            "copilot/web/manifest.yml",
+            &format!("{WEB}environments:\n  prod:\n    memory: 4096\n"),
+        ),
+    ]);
+    assert_eq!(
+        tug(ws.path(), &["validate", "-e", "test"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        tug(ws.path(), &["validate", "-e", "prod"]).status.code(),
+        Some(3)
+    );
+    let out = tug(ws.path(), &["validate", "-e", "prdo"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("did you mean `prod`?"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn interpolation_uses_the_process_environment() {
+    let ws = workspace(&[
+        ("copilot/.workspace", "application: shop\n"),
+        ("copilot/environments/test/manifest.yml", ENV),
+        (
+            "copilot/web/manifest.yml",
+            &WEB.replace("nginx:1.27", "nginx:${TAG}"),
+        ),
+    ]);
+    let out = tug(ws.path(), &["validate"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("environment variable `TAG` is not defined"));
+    let out = Command::new(env!("CARGO_BIN_EXE_tug"))
+        .arg("validate")
+        .current_dir(ws.path())
+        .env("TAG", "1.27")
+        .output()
+        .expect("tug runs");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn app_show_describes_the_demo() {
+    let out = tug(&demo(), &["app", "show"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(shown.contains("Application: demo"), "{shown}");
+    for name in ["web", "api", "worker", "report"] {
+        assert!(shown.contains(name), "{shown}");
+    }
+    let out = tug(&demo(), &["--output", "json", "app", "show"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["application"], "demo");
+    assert_eq!(doc["valid"], true);
+    let workloads = doc["workloads"].as_array().expect("workloads");
+    assert!(
+        workloads
+            .iter()
+            .any(|w| w["name"] == "web" && w["type"] == "Load Balanced Web Service")
+    );
+}
