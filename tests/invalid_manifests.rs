@@ -9,8 +9,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use tug::manifest::load::{load, LoadOptions};
-use tug::manifest::workspace::{discover, Workspace};
+use tug::manifest::load::{LoadOptions, load};
+use tug::manifest::workspace::{Workspace, discover};
 use tug::validate::validate;
 
 fn cases() -> Vec<PathBuf> {
@@ -28,21 +28,41 @@ fn cases() -> Vec<PathBuf> {
 fn diagnose(case: &Path) -> String {
     let options = fs::read_to_string(case.join("options")).unwrap_or_default();
     let lenient = options.lines().any(|l| l.trim() == "lenient");
-    let environment = options.lines().find_map(|l| l.trim().strip_prefix("env=").map(str::to_string));
+    let environment = options
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("env=").map(str::to_string));
     let dir = discover(case, None).unwrap_or_else(|e| panic!("{}: {e}", case.display()));
     let ws = Workspace::open(&dir);
     let mut variables: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     for line in options.lines() {
-        if let Some((k, v)) = line.trim().strip_prefix("var ").and_then(|kv| kv.split_once('=')) {
+        if let Some((k, v)) = line
+            .trim()
+            .strip_prefix("var ")
+            .and_then(|kv| kv.split_once('='))
+        {
             variables.insert(k.to_string(), v.to_string());
         }
     }
-    let loaded = load(&ws, &LoadOptions { lenient, environment, variables }).expect("case loads");
+    let loaded = load(
+        &ws,
+        &LoadOptions {
+            lenient,
+            environment,
+            variables,
+        },
+    )
+    .expect("case loads");
     let mut out = String::new();
     for d in validate(&loaded) {
-        let path = ws.sources.path(d.span.source).map(PathBuf::from).unwrap_or_default();
+        let path = ws
+            .sources
+            .path(d.span.source)
+            .map(PathBuf::from)
+            .unwrap_or_default();
         // Paths are shown relative to the current directory (the crate root in tests).
-        let rel_case = case.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(case);
+        let rel_case = case
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap_or(case);
         let path = path
             .strip_prefix(case)
             .or_else(|_| path.strip_prefix(rel_case))
@@ -80,7 +100,11 @@ fn invalid_manifests_report_expected_diagnostics() {
                 case.display()
             ));
         }
-        assert!(!actual.is_empty() || case.ends_with("valid"), "{}: a case of the invalid corpus reports nothing", case.display());
+        assert!(
+            !actual.is_empty() || case.ends_with("valid"),
+            "{}: a case of the invalid corpus reports nothing",
+            case.display()
+        );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -10,6 +10,7 @@ use crate::manifest::source::{SourceId, SourceMap, Span};
 use crate::manifest::yaml::{self, Node};
 use crate::manifest_struct;
 use crate::validate::codes;
+use crate::validate::rules::name_problem;
 use crate::validate::diagnostic::Diagnostic;
 
 /// Folder names that hold a workspace, in order of preference.
@@ -164,10 +165,15 @@ impl Workspace {
         let path = self.dir.join(".workspace");
         let node = self.read_yaml(&path).1?;
         let mut cx = DecodeCx::new(false);
-        let app = decode_field::<WorkspaceFile>(&node, &mut cx)
-            .and_then(|f| f.value.application)
-            .map(|a| a.value);
+        let app = decode_field::<WorkspaceFile>(&node, &mut cx).and_then(|f| f.value.application);
         self.diags.append(&mut cx.diags);
+        if let Some(problem) = app.as_ref().and_then(|a| name_problem(&a.value)) {
+            self.diags.push(
+                Diagnostic::error(codes::INVALID_NAME, app.as_ref().map_or(node.span, |a| a.span), format!("application name {problem}"))
+                    .with_help("application names are used in stack and resource names; rename it in .workspace"),
+            );
+        }
+        let app = app.map(|a| a.value);
         if app.is_none() && self.diags.iter().all(|d| !d.is_error()) {
             self.diags.push(
                 Diagnostic::error(

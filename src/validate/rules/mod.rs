@@ -10,6 +10,8 @@ mod scaling;
 mod strategy;
 mod task;
 
+pub use names::name_problem;
+
 use crate::manifest::load::{Loaded, ResolvedEnvironment, ResolvedWorkload};
 use crate::validate::diagnostic::Diagnostic;
 
