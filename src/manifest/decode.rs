@@ -69,7 +69,27 @@ pub struct DecodeCx {
     pub diags: Vec<Diagnostic>,
     /// Report unknown keys as warnings instead of errors (for migrations).
     pub lenient: bool,
+    /// The keys the document's type accepts at the top level, for hints.
+    pub top_level_keys: Option<&'static [&'static str]>,
     path: Vec<String>,
+}
+
+/// Keys that users often write at the top level though they belong in a section.
+fn misplaced_key(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "port" | "location" | "build" | "depends_on" | "credentials" | "labels" => "image",
+        "path" | "alias" | "target_container" | "allowed_source_ips" | "stickiness" => "http",
+        "range" | "cpu_percentage" | "memory_percentage" | "requests" | "response_time"
+        | "spot" => "count",
+        "schedule" => "on",
+        "rolling" | "rollback_alarms" | "strategy" => "deployment",
+        "vpc" | "connect" => "network",
+        "ephemeral" | "volumes" | "readonly_fs" => "storage",
+        "retention" | "destination" => "logging",
+        "topics" => "publish (or subscribe)",
+        "tracing" => "observability",
+        _ => return None,
+    })
 }
 
 impl DecodeCx {
@@ -152,6 +172,11 @@ impl DecodeCx {
 
     fn unknown_key(&mut self, key: &Node, known: &[&str]) {
         let name = key.as_str().unwrap_or("");
+        let top = self.path.is_empty();
+        let known = match self.top_level_keys {
+            Some(keys) if top => keys,
+            _ => known,
+        };
         let severity = if self.lenient {
             Severity::Warning
         } else {
@@ -162,9 +187,11 @@ impl DecodeCx {
         } else {
             format!("in `{}`", self.path())
         };
-        let help = match did_you_mean(name, known) {
-            Some(s) => format!("did you mean `{s}`? Check the spelling and the indentation."),
-            None => format!("keys allowed here: {}", known.join(", ")),
+        let misplaced = if top { misplaced_key(name) } else { None };
+        let help = match (did_you_mean(name, known), misplaced) {
+            (Some(s), _) => format!("did you mean `{s}`? Check the spelling and the indentation."),
+            (None, Some(home)) => format!("`{name}` belongs under `{home}`; check the indentation"),
+            (None, None) => format!("keys allowed here: {}", known.join(", ")),
         };
         let mut d = Diagnostic::error(
             codes::UNKNOWN_KEY,
@@ -216,7 +243,7 @@ impl DecodeCx {
         node: &Node,
         expected: &str,
         keys: &[&str],
-        mut field: impl FnMut(&mut Self, &str, &Node),
+        mut field: impl FnMut(&mut Self, &Node, &Node),
     ) -> bool {
         let Some(entries) = self.expect_map(node, expected) else {
             return false;
@@ -225,7 +252,7 @@ impl DecodeCx {
             match k.as_str() {
                 Some(name) if keys.contains(&name) => {
                     self.push(name);
-                    field(self, name, v);
+                    field(self, k, v);
                     self.pop();
                 }
                 _ => self.unknown_key(k, keys),
@@ -285,6 +312,16 @@ pub fn decode_field<T: Decode>(node: &Node, cx: &mut DecodeCx) -> Field<T> {
     T::decode(node, cx).map(|value| Located::new(value, node.span))
 }
 
+/// Decodes the value of `key`. A mapping or list is located at its key, where a reader looks
+/// for a section; a scalar at the value itself.
+pub fn decode_keyed<T: Decode>(key: &Node, node: &Node, cx: &mut DecodeCx) -> Field<T> {
+    let mut field = decode_field::<T>(node, cx)?;
+    if matches!(node.kind, NodeKind::Map(_) | NodeKind::Seq(_)) {
+        field.span = key.span;
+    }
+    Some(field)
+}
+
 impl<T: Decode> Decode for Located<T> {
     fn decode(node: &Node, cx: &mut DecodeCx) -> Option<Self> {
         T::decode(node, cx).map(|v| Located::new(v, node.span))
@@ -330,7 +367,7 @@ macro_rules! decode_int {
     ($($t:ty),*) => {$(
         impl Decode for $t {
             fn decode(node: &Node, cx: &mut DecodeCx) -> Option<Self> {
-                let expected = concat!("a whole number (", stringify!($t), ")");
+                let expected = "a whole number";
                 let (s, _) = scalar(node, cx, expected)?;
                 // Quoted numbers ("80") are accepted: they mean the same to every reader.
                 match s.trim().replace('_', "").parse::<$t>() {
@@ -490,6 +527,14 @@ macro_rules! manifest_struct {
             /// The YAML keys this mapping accepts.
             pub const KEYS: &'static [&'static str] = &[$($key),*];
 
+            /// Forgets the value of `key` (used to drop keys another workload type owns).
+            pub fn clear(&mut self, key: &str) {
+                match key {
+                    $( $key => self.$field = None, )*
+                    _ => {}
+                }
+            }
+
             /// Merges an override into a base field by field.
             #[allow(unused_variables)]
             pub fn merge_fields(base: Self, over: Self) -> Self {
@@ -506,8 +551,8 @@ macro_rules! manifest_struct {
             ) -> Option<Self> {
                 let mut out = $name::default();
                 let ok = cx.decode_struct(node, "a mapping", Self::KEYS, |cx, key, value| {
-                    match key {
-                        $( $key => out.$field = $crate::manifest::decode::decode_field(value, cx), )*
+                    match key.as_str().unwrap_or_default() {
+                        $( $key => out.$field = $crate::manifest::decode::decode_keyed(key, value, cx), )*
                         _ => {}
                     }
                 });

@@ -253,6 +253,7 @@ fn load_workload(
         let mut diags = interp.diags;
         out.unresolved.append(&mut interp.unresolved);
         let mut cx = DecodeCx::new(opts.lenient);
+        cx.top_level_keys = Some(kind.keys());
         let decoded = WorkloadManifest::decode(&node, &mut cx);
         diags.append(&mut cx.diags);
         if let Some(mut manifest) = decoded {
@@ -260,11 +261,21 @@ fn load_workload(
             let overrides = manifest.environments.take();
             if let (Some(env), Some(overrides)) = (env, overrides) {
                 if let Some(over) = overrides.value.get(env.as_str()) {
+                    // An override cannot rename or retype the workload (that is reported).
+                    let (name, kind_field) = (manifest.name.clone(), manifest.kind.clone());
                     manifest = WorkloadManifest::merge(manifest, over.value.clone());
                     manifest.environments = None;
+                    manifest.name = name;
+                    manifest.kind = kind_field;
                 }
             }
-            // Overrides cannot rename or retype a workload.
+            // Keys of another workload type were reported; rules must not judge them too.
+            for key in WorkloadManifest::KEYS {
+                if !kind.keys().contains(key) {
+                    manifest.clear(key);
+                }
+            }
+            // Without `name` (reported above) the folder name stands in.
             manifest.name = manifest
                 .name
                 .or(Some(Located::new(file.name.clone(), node.span)));
@@ -290,9 +301,8 @@ fn is_empty_document(file: &ManifestFile, node: &Node, diags: &mut Vec<Diagnosti
         diags.push(
             Diagnostic::error(codes::EMPTY_MANIFEST, node.span, "the manifest is empty").with_help(
                 format!(
-                    "write the manifest for `{}` or delete {}",
-                    file.name,
-                    file.path.display()
+                    "write the manifest for `{}`, or delete its folder",
+                    file.name
                 ),
             ),
         );

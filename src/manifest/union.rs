@@ -83,7 +83,19 @@ impl<S: Decode, T: Decode> Decode for ScalarOr<S, T> {
     fn decode(node: &Node, cx: &mut DecodeCx) -> Option<Self> {
         match &node.kind {
             NodeKind::Map(_) => T::decode(node, cx).map(ScalarOr::Config),
-            _ => S::decode(node, cx).map(ScalarOr::Scalar),
+            _ => {
+                let before = cx.diags.len();
+                let out = S::decode(node, cx).map(ScalarOr::Scalar);
+                if cx.diags.len() > before {
+                    if let Some(d) = cx.diags.last_mut() {
+                        if d.help.is_none() {
+                            d.help =
+                                Some("this key also takes a mapping with its long form".into());
+                        }
+                    }
+                }
+                out
+            }
         }
     }
 }

@@ -10,8 +10,8 @@ use crate::manifest::source::{SourceId, SourceMap, Span};
 use crate::manifest::yaml::{self, Node};
 use crate::manifest_struct;
 use crate::validate::codes;
-use crate::validate::rules::name_problem;
 use crate::validate::diagnostic::Diagnostic;
+use crate::validate::rules::name_problem;
 
 /// Folder names that hold a workspace, in order of preference.
 pub const WORKSPACE_DIRS: [&str; 2] = ["tug", "copilot"];
@@ -210,14 +210,18 @@ impl Workspace {
                 let bytes = e.into_bytes();
                 let text = String::from_utf8_lossy(&bytes[..valid]).into_owned();
                 let line = text.matches('\n').count() + 1;
+                let col = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                // Show the file up to the end of the line holding the bad byte.
+                let rest = String::from_utf8_lossy(&bytes[valid..]);
+                let text = format!("{text}{}", rest.split('\n').next().unwrap_or(""));
                 let id = self.sources.add(shown, text);
                 self.diags.push(
                     Diagnostic::error(
                         codes::YAML_SYNTAX,
-                        Span::new(id, line as u32, 1),
+                        Span::new(id, line as u32, col as u32),
                         "file is not UTF-8 text",
                     )
-                    .with_help("manifests must be UTF-8 encoded YAML"),
+                    .with_help("manifests must be UTF-8 encoded YAML; re-save the file as UTF-8"),
                 );
                 return (id, None);
             }
@@ -232,8 +236,7 @@ impl Workspace {
             Ok(node) => (id, Some(node)),
             Err(e) => {
                 self.diags.push(
-                    Diagnostic::error(codes::YAML_SYNTAX, e.span, e.message)
-                        .with_help("fix the YAML syntax; check indentation and quoting"),
+                    Diagnostic::error(codes::YAML_SYNTAX, e.span, e.message).with_help(e.help),
                 );
                 (id, None)
             }

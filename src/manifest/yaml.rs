@@ -90,7 +90,13 @@ impl Node {
 pub struct YamlError {
     pub message: String,
     pub span: Span,
+    pub help: &'static str,
 }
+
+const HELP_SYNTAX: &str = "fix the YAML syntax; check indentation, quoting and brackets";
+const HELP_LIMIT: &str =
+    "a manifest is a small YAML file; split it or remove the generated content";
+const HELP_BINARY: &str = "manifests are YAML text; this file is binary or corrupted";
 
 /// Parses one YAML document. An empty document yields a `Null` node; several documents in one
 /// file are an error, as a manifest is exactly one document.
@@ -104,6 +110,7 @@ pub fn parse(source: SourceId, text: &str) -> Result<Node, YamlError> {
                 MAX_FILE_BYTES
             ),
             span: start,
+            help: HELP_LIMIT,
         });
     }
     if let Some(pos) = text.find('\0') {
@@ -111,6 +118,7 @@ pub fn parse(source: SourceId, text: &str) -> Result<Node, YamlError> {
         return Err(YamlError {
             message: "file contains a NUL byte: it looks binary, not YAML".into(),
             span: Span::new(source, line as u32, 1),
+            help: HELP_BINARY,
         });
     }
     let mut builder = TreeBuilder::new(source);
@@ -121,14 +129,26 @@ pub fn parse(source: SourceId, text: &str) -> Result<Node, YamlError> {
     }
     if let Err(e) = loaded {
         let m = e.marker();
-        let message = if e.info().contains("recursion limit") {
-            format!("nesting is deeper than {MAX_DEPTH} levels")
+        let at = clamp_to_text(span_at(source, m), text);
+        if let Some((opener, line, col)) = unclosed_bracket(text, at.line) {
+            return Err(YamlError {
+                message: format!("`{opener}` opened here is never closed"),
+                span: Span::new(source, line, col),
+                help: "close the list or mapping on the same logical value, e.g. [a, b] or {k: v}",
+            });
+        }
+        let (message, help) = if e.info().contains("recursion limit") {
+            (
+                format!("nesting is deeper than {MAX_DEPTH} levels"),
+                HELP_LIMIT,
+            )
         } else {
-            format!("invalid YAML: {}", e.info())
+            (format!("invalid YAML: {}", e.info()), HELP_SYNTAX)
         };
         return Err(YamlError {
             message,
-            span: span_at(source, m),
+            span: clamp_to_text(span_at(source, m), text),
+            help,
         });
     }
     match builder.documents.len() {
@@ -141,8 +161,50 @@ pub fn parse(source: SourceId, text: &str) -> Result<Node, YamlError> {
             message: "file holds more than one YAML document; a manifest is a single document"
                 .into(),
             span: builder.documents[1].span,
+            help: "keep one document: remove the `---` separator and what follows, or move it to its own manifest",
         }),
     }
+}
+
+/// The innermost `[` or `{` still open when the parser gave up at `error_line`, if any. Flow
+/// collections are the usual cause of confusing errors a few lines further down.
+fn unclosed_bracket(text: &str, error_line: u32) -> Option<(char, u32, u32)> {
+    let mut stack: Vec<(char, u32, u32)> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line_no = i as u32 + 1;
+        if line_no > error_line {
+            break;
+        }
+        let mut quote: Option<char> = None;
+        let mut prev = ' ';
+        for (j, c) in line.chars().enumerate() {
+            match quote {
+                Some(q) if c == q => quote = None,
+                Some(_) => {}
+                None => match c {
+                    '#' if prev.is_whitespace() => break,
+                    '"' | '\'' if matches!(prev, ' ' | '[' | '{' | ',' | ':') => quote = Some(c),
+                    '[' | '{' => stack.push((c, line_no, j as u32 + 1)),
+                    ']' | '}' => {
+                        stack.pop();
+                    }
+                    _ => {}
+                },
+            }
+            prev = c;
+        }
+    }
+    stack.pop()
+}
+
+/// Errors found at the end of the input point past the last line; show them on the last line.
+fn clamp_to_text(span: Span, text: &str) -> Span {
+    let lines = text.lines().count().max(1) as u32;
+    if span.line <= lines {
+        return span;
+    }
+    let last = text.lines().last().unwrap_or("");
+    Span::new(span.source, lines, last.chars().count() as u32 + 1)
 }
 
 fn span_at(source: SourceId, m: &Marker) -> Span {
@@ -187,7 +249,16 @@ impl TreeBuilder {
 
     fn fail(&mut self, message: String, span: Span) {
         if self.error.is_none() {
-            self.error = Some(YamlError { message, span });
+            let help = if message.contains("nesting") || message.contains("expands") {
+                HELP_LIMIT
+            } else {
+                HELP_SYNTAX
+            };
+            self.error = Some(YamlError {
+                message,
+                span,
+                help,
+            });
         }
     }
 
@@ -320,13 +391,25 @@ impl MarkedEventReceiver for TreeBuilder {
                         span,
                         anchor,
                         ..
-                    } => (
-                        Node {
-                            kind: NodeKind::Map(entries),
-                            span,
-                        },
-                        anchor,
-                    ),
+                    } => {
+                        // yaml-rust2 marks a block mapping where its first key's `:` is; the
+                        // mapping really starts at that key.
+                        let span = match entries.first() {
+                            Some((key, _))
+                                if (key.span.line, key.span.col) < (span.line, span.col) =>
+                            {
+                                key.span
+                            }
+                            _ => span,
+                        };
+                        (
+                            Node {
+                                kind: NodeKind::Map(entries),
+                                span,
+                            },
+                            anchor,
+                        )
+                    }
                 };
                 self.push_node(node, anchor);
             }
@@ -374,7 +457,7 @@ mod tests {
 
     #[test]
     fn syntax_errors_have_positions() {
-        let err = p("a: [1, 2\nb: c\n").unwrap_err();
+        let err = p("a: b\n  c: d\n").unwrap_err();
         assert!(err.message.starts_with("invalid YAML"), "{}", err.message);
         assert!(err.span.line >= 1);
     }
@@ -425,6 +508,15 @@ mod tests {
         assert!(p("a: \0b").unwrap_err().message.contains("NUL"));
         let huge = "a: b\n".repeat(MAX_FILE_BYTES / 4);
         assert!(p(&huge).unwrap_err().message.contains("limit"));
+    }
+
+    #[test]
+    fn unclosed_brackets_point_at_the_opener() {
+        let err = p("a: [1, 2\nb: c\n").unwrap_err();
+        assert_eq!(err.message, "`[` opened here is never closed");
+        assert_eq!((err.span.line, err.span.col), (1, 4));
+        let err = p("a: {k: '[', j: 1\n").unwrap_err();
+        assert_eq!((err.span.line, err.span.col), (1, 4));
     }
 
     #[test]

@@ -15,10 +15,13 @@ pub fn format_text(d: &Diagnostic, sources: &SourceMap, all_envs: &[String], ui:
         Severity::Warning => ("warning", Style::Warning),
     };
     let head = ui.paint(style, &format!("{label}[{}]", d.code.id));
-    let mut out = format!("{head}: {}\n", ui.paint(Style::Emphasis, &d.message));
+    let mut out = format!(
+        "{head}: {}\n",
+        ui.paint(Style::Emphasis, &sanitize(&d.message))
+    );
     let path = sources
         .path(d.span.source)
-        .map(|p| p.display().to_string())
+        .map(|p| sanitize(&p.display().to_string()))
         .unwrap_or_default();
     let line_no = d.span.line.to_string();
     let pad = " ".repeat(line_no.len());
@@ -30,10 +33,12 @@ pub fn format_text(d: &Diagnostic, sources: &SourceMap, all_envs: &[String], ui:
     ));
     if let Some(text) = sources.line_text(d.span) {
         let bar = ui.paint(Style::Accent, "|");
-        let text = text.replace('\t', " ");
         let col = (d.span.col.max(1) - 1) as usize;
-        let width = token_width(&text, col);
-        let indent: String = text.chars().take(col).map(|_| ' ').collect();
+        let width = token_width(text, col);
+        // Escaped control characters widen the line: measure the prefix as it is shown.
+        let prefix: String = text.chars().take(col).collect();
+        let indent = " ".repeat(sanitize(&prefix).chars().count());
+        let text = sanitize(text);
         out.push_str(&format!("{pad} {bar}\n"));
         out.push_str(&format!(
             "{} {bar} {text}\n",
@@ -46,8 +51,9 @@ pub fn format_text(d: &Diagnostic, sources: &SourceMap, all_envs: &[String], ui:
     }
     if let Some(help) = &d.help {
         out.push_str(&format!(
-            "{pad} = {}: {help}\n",
-            ui.paint(Style::Emphasis, "help")
+            "{pad} = {}: {}\n",
+            ui.paint(Style::Emphasis, "help"),
+            sanitize(help)
         ));
     }
     if !d.environments.is_empty() && d.environments.len() < all_envs.len() {
@@ -65,7 +71,8 @@ pub fn format_text(d: &Diagnostic, sources: &SourceMap, all_envs: &[String], ui:
     out
 }
 
-/// The width of the token starting at `col`: a quoted string, or text up to a space or `:`.
+/// The width of the token starting at `col`: a quoted string, a key (up to its `:`), or a
+/// plain value (up to a comment, or the end of its flow item).
 fn token_width(line: &str, col: usize) -> usize {
     let rest: Vec<char> = line.chars().skip(col).collect();
     match rest.first() {
@@ -75,13 +82,35 @@ fn token_width(line: &str, col: usize) -> usize {
             .position(|c| c == q)
             .map_or(rest.len(), |p| p + 2),
         Some(_) => {
-            let n = rest
-                .iter()
-                .position(|c| c.is_whitespace() || *c == ':' || *c == ',' || *c == '#')
+            let is_key_colon =
+                |i: usize| rest[i] == ':' && rest.get(i + 1).is_none_or(|c| c.is_whitespace());
+            let is_end = |i: usize| {
+                matches!(rest[i], ',' | ']' | '}')
+                    || (rest[i] == '#' && i > 0 && rest[i - 1].is_whitespace())
+            };
+            let end = (0..rest.len())
+                .find(|&i| is_key_colon(i) || is_end(i))
                 .unwrap_or(rest.len());
-            n.max(1)
+            let trimmed = rest[..end]
+                .iter()
+                .rposition(|c| !c.is_whitespace())
+                .map_or(0, |p| p + 1);
+            trimmed.max(1)
         }
     }
+}
+
+/// Replaces control characters so that file contents cannot drive the terminal.
+pub fn sanitize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\t' => out.push(' '),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The JSON form of one diagnostic.
@@ -149,5 +178,14 @@ mod tests {
         assert_eq!(token_width("  prot: 80", 2), 4);
         assert_eq!(token_width("a: \"x y\"", 3), 5);
         assert_eq!(token_width("", 0), 1);
+        assert_eq!(token_width("type: Load Balanced Web Servce # typo", 6), 24);
+        assert_eq!(token_width("  schedule: every day", 12), 9);
+        assert_eq!(token_width("certs: [arn:aws:acm:x, b]", 8), 13);
+        assert_eq!(token_width("  location: x", 2), 8);
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(sanitize("a\u{1b}]0;x\u{7}b\tc"), "a\\u{1b}]0;x\\u{7}b c");
     }
 }

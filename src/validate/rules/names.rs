@@ -40,6 +40,28 @@ pub fn name_problem(name: &str) -> Option<String> {
     None
 }
 
+/// A valid name close to `name`: lowercase, other characters turned into single hyphens.
+pub fn suggest_name(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out
+        .trim_end_matches('-')
+        .trim_start_matches(|c: char| c.is_ascii_digit())
+        .to_string();
+    if out.len() < 2 {
+        format!("app-{out}").trim_end_matches('-').to_string()
+    } else {
+        out
+    }
+}
+
 /// What is wrong with a container name, if anything (ECS: 1-255 of A-Z a-z 0-9 _ -).
 pub fn container_name_problem(name: &str) -> Option<String> {
     if name.is_empty() || name.len() > 255 {
@@ -69,7 +91,10 @@ pub fn check(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
                 span,
                 format!("workload name {problem}"),
             )
-            .with_help("rename the workload folder and its `name`, e.g. `web-api`"),
+            .with_help(format!(
+                "rename the workload folder and its `name`, e.g. `{}`",
+                suggest_name(&wl.name)
+            )),
         );
     }
     for (name, _) in wl.manifest.sidecars.iter().flat_map(|s| s.iter()) {
@@ -287,6 +312,8 @@ mod tests {
         assert!(name_problem("my_app").is_some());
         assert!(name_problem("a--b").is_some());
         assert!(container_name_problem("nginx_proxy").is_none());
+        assert_eq!(suggest_name("Web_API"), "web-api");
+        assert_eq!(suggest_name("my--svc-"), "my-svc");
         assert!(container_name_problem("bad name").is_some());
     }
 }

@@ -230,7 +230,11 @@ fn check_needs_load_balancer(
                     wl.kind
                 ),
             )
-            .with_help("configure `http` (or `nlb`), or use `strategy: rolling`"),
+            .with_help(match wl.kind {
+                WorkloadKind::LoadBalancedWebService => "turn `http` back on (or configure `nlb`), or use `strategy: rolling`",
+                WorkloadKind::BackendService => "give the service `http: {path: ...}` behind the internal load balancer, or use `strategy: rolling`",
+                _ => "a service without a load balancer deploys with `strategy: rolling`",
+            }),
         );
     }
 }

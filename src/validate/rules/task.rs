@@ -298,10 +298,18 @@ fn check_fargate(
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        // The combination is wrong; point at whichever of the two was written last, which is
+        // the environment override when one of them comes from `environments:`.
+        let at = match (cpu_span, mem_span) {
+            (Some(c), Some(m)) if (c.line, c.col) > (m.line, m.col) => c,
+            (_, Some(m)) => m,
+            (Some(c), None) => c,
+            (None, None) => span,
+        };
         out.push(
             Diagnostic::error(
                 codes::FARGATE_TASK_SIZE,
-                mem_span.unwrap_or(span),
+                at,
                 format!("{memory} MiB of memory is not valid with {cpu} cpu units on Fargate"),
             )
             .with_help(format!("with cpu {cpu}, memory can be {shown} MiB")),
