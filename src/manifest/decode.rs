@@ -449,26 +449,24 @@ impl<T: Decode> Decode for IndexMap<Located<String>, Located<T>> {
 
 /// Any YAML value, kept as JSON (for pass-through fields such as `taskdef_overrides` values).
 impl Decode for serde_json::Value {
-    fn decode(node: &Node, cx: &mut DecodeCx) -> Option<Self> {
-        Some(match &node.kind {
-            NodeKind::Null => serde_json::Value::Null,
-            NodeKind::Scalar(s, ScalarStyle::Plain) => plain_scalar_to_json(s),
-            NodeKind::Scalar(s, _) => serde_json::Value::String(s.clone()),
-            NodeKind::Seq(items) => serde_json::Value::Array(
-                items
-                    .iter()
-                    .filter_map(|i| serde_json::Value::decode(i, cx))
-                    .collect(),
-            ),
-            NodeKind::Map(entries) => serde_json::Value::Object(
-                entries
-                    .iter()
-                    .filter_map(|(k, v)| {
-                        Some((k.as_str()?.to_string(), serde_json::Value::decode(v, cx)?))
-                    })
-                    .collect(),
-            ),
-        })
+    fn decode(node: &Node, _cx: &mut DecodeCx) -> Option<Self> {
+        Some(node_to_json(node))
+    }
+}
+
+/// Converts a located YAML tree to JSON, resolving plain scalars as YAML's core schema does.
+pub fn node_to_json(node: &Node) -> serde_json::Value {
+    match &node.kind {
+        NodeKind::Null => serde_json::Value::Null,
+        NodeKind::Scalar(s, ScalarStyle::Plain) => plain_scalar_to_json(s),
+        NodeKind::Scalar(s, _) => serde_json::Value::String(s.clone()),
+        NodeKind::Seq(items) => serde_json::Value::Array(items.iter().map(node_to_json).collect()),
+        NodeKind::Map(entries) => serde_json::Value::Object(
+            entries
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), node_to_json(v))))
+                .collect(),
+        ),
     }
 }
 
@@ -486,12 +484,10 @@ pub fn plain_scalar_to_json(s: &str) -> serde_json::Value {
         && s.chars()
             .next()
             .is_some_and(|c| c.is_ascii_digit() || c == '-')
+        && let Ok(f) = s.parse::<f64>()
+        && let Some(n) = serde_json::Number::from_f64(f)
     {
-        if let Ok(f) = s.parse::<f64>() {
-            if let Some(n) = serde_json::Number::from_f64(f) {
-                return serde_json::Value::Number(n);
-            }
-        }
+        return serde_json::Value::Number(n);
     }
     serde_json::Value::String(s.to_string())
 }
@@ -528,6 +524,7 @@ macro_rules! manifest_struct {
             pub const KEYS: &'static [&'static str] = &[$($key),*];
 
             /// Forgets the value of `key` (used to drop keys another workload type owns).
+            #[allow(dead_code)]
             pub fn clear(&mut self, key: &str) {
                 match key {
                     $( $key => self.$field = None, )*
@@ -613,7 +610,7 @@ mod tests {
         let inner = out.inner.unwrap().value;
         assert_eq!(inner.port.as_ref().unwrap().value, 8080);
         assert_eq!(inner.port.unwrap().span.line, 3);
-        assert_eq!(inner.enabled.unwrap().value, true);
+        assert!(inner.enabled.unwrap().value);
     }
 
     #[test]

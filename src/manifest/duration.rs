@@ -24,7 +24,9 @@ impl Duration {
 
     /// Whole seconds, when the duration has no fractional second.
     pub fn whole_secs(self) -> Option<u64> {
-        (self.millis % 1000 == 0).then_some(self.millis / 1000)
+        self.millis
+            .is_multiple_of(1000)
+            .then_some(self.millis / 1000)
     }
 
     /// Parses `1h30m`, `45s`, `250ms`, `1.5h`. Units are required, as in Go.
@@ -80,7 +82,7 @@ impl fmt::Display for Duration {
         if ms == 0 {
             return write!(f, "0s");
         }
-        if ms % 1000 != 0 {
+        if !ms.is_multiple_of(1000) {
             return write!(f, "{ms}ms");
         }
         let mut secs = ms / 1000;

@@ -47,12 +47,12 @@ impl Variables {
     /// the reference stays as written.
     fn lookup(&self, name: &str) -> Result<Option<&str>, String> {
         if let Some(value) = self.predefined.get(name) {
-            if let Some(os) = self.process.get(name) {
-                if os != value {
-                    return Err(format!(
-                        "`{name}` is predefined as `{value}` but the environment sets it to `{os}`"
-                    ));
-                }
+            if let Some(os) = self.process.get(name)
+                && os != value
+            {
+                return Err(format!(
+                    "`{name}` is predefined as `{value}` but the environment sets it to `{os}`"
+                ));
             }
             return Ok(Some(value));
         }
@@ -84,17 +84,18 @@ pub fn interpolate(node: &Node, vars: &Variables, result: &mut Interpolation) ->
                 if !complete {
                     result.unresolved.push(node.span);
                 }
-                if *style != ScalarStyle::Literal && out != *text {
-                    if let Some(list) = as_string_list(&out) {
-                        let items = list
-                            .into_iter()
-                            .map(|s| Node::scalar_quoted(s, node.span))
-                            .collect();
-                        return Node {
-                            kind: NodeKind::Seq(items),
-                            span: node.span,
-                        };
-                    }
+                if *style != ScalarStyle::Literal
+                    && out != *text
+                    && let Some(list) = as_string_list(&out)
+                {
+                    let items = list
+                        .into_iter()
+                        .map(|s| Node::scalar_quoted(s, node.span))
+                        .collect();
+                    return Node {
+                        kind: NodeKind::Seq(items),
+                        span: node.span,
+                    };
                 }
                 Node {
                     kind: NodeKind::Scalar(out, *style),

@@ -104,14 +104,14 @@ pub fn load(ws: &Workspace, opts: &LoadOptions) -> Result<Loaded, LoadError> {
     let from_overrides = known.is_empty();
     if from_overrides {
         for wl in &ws.workloads {
-            if let Some(envs) = wl.node.as_ref().and_then(|n| n.get("environments")) {
-                if let NodeKind::Map(entries) = &envs.kind {
-                    for (k, _) in entries {
-                        if let Some(name) = k.as_str() {
-                            if !known.iter().any(|e| e == name) {
-                                known.push(name.to_string());
-                            }
-                        }
+            if let Some(envs) = wl.node.as_ref().and_then(|n| n.get("environments"))
+                && let NodeKind::Map(entries) = &envs.kind
+            {
+                for (k, _) in entries {
+                    if let Some(name) = k.as_str()
+                        && !known.iter().any(|e| e == name)
+                    {
+                        known.push(name.to_string());
                     }
                 }
             }
@@ -259,15 +259,15 @@ fn load_workload(
         if let Some(mut manifest) = decoded {
             check_name(&manifest.name, &file.name, node.span, &mut diags);
             let overrides = manifest.environments.take();
-            if let (Some(env), Some(overrides)) = (env, overrides) {
-                if let Some(over) = overrides.value.get(env.as_str()) {
-                    // An override cannot rename or retype the workload (that is reported).
-                    let (name, kind_field) = (manifest.name.clone(), manifest.kind.clone());
-                    manifest = WorkloadManifest::merge(manifest, over.value.clone());
-                    manifest.environments = None;
-                    manifest.name = name;
-                    manifest.kind = kind_field;
-                }
+            if let (Some(env), Some(overrides)) = (env, overrides)
+                && let Some(over) = overrides.value.get(env.as_str())
+            {
+                // An override cannot rename or retype the workload (that is reported).
+                let (name, kind_field) = (manifest.name.clone(), manifest.kind.clone());
+                manifest = WorkloadManifest::merge(manifest, over.value.clone());
+                manifest.environments = None;
+                manifest.name = name;
+                manifest.kind = kind_field;
             }
             // Keys of another workload type were reported; rules must not judge them too.
             for key in WorkloadManifest::KEYS {
@@ -382,11 +382,12 @@ fn check_type_keys(
             }
             diags.push(d);
         }
-        if top && key == "environments" {
-            if let NodeKind::Map(envs) = &v.kind {
-                for (_, over) in envs {
-                    check_type_keys(over, kind, lenient, diags, false);
-                }
+        if top
+            && key == "environments"
+            && let NodeKind::Map(envs) = &v.kind
+        {
+            for (_, over) in envs {
+                check_type_keys(over, kind, lenient, diags, false);
             }
         }
     }

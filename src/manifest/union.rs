@@ -86,13 +86,11 @@ impl<S: Decode, T: Decode> Decode for ScalarOr<S, T> {
             _ => {
                 let before = cx.diags.len();
                 let out = S::decode(node, cx).map(ScalarOr::Scalar);
-                if cx.diags.len() > before {
-                    if let Some(d) = cx.diags.last_mut() {
-                        if d.help.is_none() {
-                            d.help =
-                                Some("this key also takes a mapping with its long form".into());
-                        }
-                    }
+                if cx.diags.len() > before
+                    && let Some(d) = cx.diags.last_mut()
+                    && d.help.is_none()
+                {
+                    d.help = Some("this key also takes a mapping with its long form".into());
                 }
                 out
             }
@@ -260,13 +258,12 @@ pub fn shell_split(s: &str) -> Result<Vec<String>, String> {
 
 /// Rewrites the "expected" part of the last diagnostic when a union tried a narrower form.
 fn reword_last(cx: &mut DecodeCx, expected: &str) {
-    if let Some(d) = cx.diags.last_mut() {
-        if let Some(idx) = d.message.find(" must be ") {
-            if let Some(found) = d.message[idx..].find(", found") {
-                let found = d.message[idx + found..].to_string();
-                d.message = format!("{} must be {expected}{found}", &d.message[..idx]);
-            }
-        }
+    if let Some(d) = cx.diags.last_mut()
+        && let Some(idx) = d.message.find(" must be ")
+        && let Some(found) = d.message[idx..].find(", found")
+    {
+        let found = d.message[idx + found..].to_string();
+        d.message = format!("{} must be {expected}{found}", &d.message[..idx]);
     }
 }
 

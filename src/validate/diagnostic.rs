@@ -77,19 +77,18 @@ pub fn normalize(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
     });
     let mut out: Vec<Diagnostic> = Vec::with_capacity(diags.len());
     for d in diags {
-        if let Some(last) = out.last_mut() {
-            if last.span == d.span
-                && last.code == d.code
-                && last.message == d.message
-                && last.severity == d.severity
-            {
-                for env in d.environments {
-                    if !last.environments.contains(&env) {
-                        last.environments.push(env);
-                    }
+        if let Some(last) = out.last_mut()
+            && last.span == d.span
+            && last.code == d.code
+            && last.message == d.message
+            && last.severity == d.severity
+        {
+            for env in d.environments {
+                if !last.environments.contains(&env) {
+                    last.environments.push(env);
                 }
-                continue;
             }
+            continue;
         }
         out.push(d);
     }

@@ -42,17 +42,17 @@ pub fn check(env: &ResolvedEnvironment, out: &mut Vec<Diagnostic>) {
     .into_iter()
     .flatten()
     {
-        if let ScalarOr::Scalar(s) = &insights.value {
-            if !["true", "false", "enhanced"].contains(&s.to_ascii_lowercase().as_str()) {
-                out.push(
-                    Diagnostic::error(
-                        codes::INVALID_VALUE,
-                        insights.span,
-                        format!("container insights `{s}` must be true, false or enhanced"),
-                    )
-                    .with_help("enhanced turns on Container Insights with enhanced observability"),
-                );
-            }
+        if let ScalarOr::Scalar(s) = &insights.value
+            && !["true", "false", "enhanced"].contains(&s.to_ascii_lowercase().as_str())
+        {
+            out.push(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    insights.span,
+                    format!("container insights `{s}` must be true, false or enhanced"),
+                )
+                .with_help("enhanced turns on Container Insights with enhanced observability"),
+            );
         }
     }
     if let Some(ec2) = m.cluster.as_ref().and_then(|c| c.ec2.as_ref()) {
@@ -216,23 +216,23 @@ fn check_vpc(vpc: &Located<EnvVpc>, out: &mut Vec<Diagnostic>) {
                 Diagnostic::error(codes::CIDR, c.span, e).with_help("for example 10.0.0.0/24"),
             ),
             Ok(cidr) => {
-                if let Some((v, _)) = vpc_cidr {
-                    if !v.contains(cidr) {
-                        out.push(
-                            Diagnostic::error(
-                                codes::SUBNETS,
-                                c.span,
-                                format!(
-                                    "subnet {} is not inside the VPC block {}",
-                                    c.value,
-                                    vpc.cidr
-                                        .as_ref()
-                                        .map_or(defaults::VPC_CIDR, |v| v.value.as_str())
-                                ),
-                            )
-                            .with_help("choose a subnet block inside the VPC's CIDR"),
-                        );
-                    }
+                if let Some((v, _)) = vpc_cidr
+                    && !v.contains(cidr)
+                {
+                    out.push(
+                        Diagnostic::error(
+                            codes::SUBNETS,
+                            c.span,
+                            format!(
+                                "subnet {} is not inside the VPC block {}",
+                                c.value,
+                                vpc.cidr
+                                    .as_ref()
+                                    .map_or(defaults::VPC_CIDR, |v| v.value.as_str())
+                            ),
+                        )
+                        .with_help("choose a subnet block inside the VPC's CIDR"),
+                    );
                 }
                 if let Some((_, other)) = parsed.iter().find(|(p, _)| p.overlaps(cidr)) {
                     out.push(
@@ -251,21 +251,27 @@ fn check_vpc(vpc: &Located<EnvVpc>, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    if subnets.is_none() {
-        if let Some((v, span)) = vpc_cidr {
-            for d in defaults::PUBLIC_CIDRS
-                .iter()
-                .chain(defaults::PRIVATE_CIDRS.iter())
+    if subnets.is_none()
+        && let Some((v, span)) = vpc_cidr
+    {
+        for d in defaults::PUBLIC_CIDRS
+            .iter()
+            .chain(defaults::PRIVATE_CIDRS.iter())
+        {
+            if let Ok(sub) = Cidr::parse(d)
+                && !v.contains(sub)
             {
-                if let Ok(sub) = Cidr::parse(d) {
-                    if !v.contains(sub) {
-                        out.push(
-                            Diagnostic::error(codes::SUBNETS, span, format!("the default subnet {d} is not inside the VPC block"))
-                                .with_help("list `subnets.public` and `subnets.private` with blocks inside the VPC"),
-                        );
-                        break;
-                    }
-                }
+                out.push(
+                    Diagnostic::error(
+                        codes::SUBNETS,
+                        span,
+                        format!("the default subnet {d} is not inside the VPC block"),
+                    )
+                    .with_help(
+                        "list `subnets.public` and `subnets.private` with blocks inside the VPC",
+                    ),
+                );
+                break;
             }
         }
     }
@@ -344,24 +350,22 @@ fn check_vpc(vpc: &Located<EnvVpc>, out: &mut Vec<Diagnostic>) {
             check_sg_rule(rule, out);
         }
     }
-    if let Some(fl) = &vpc.flow_logs {
-        if let BoolOr::Config(c) = &fl.value {
-            if let Some(r) = &c.retention {
-                if !crate::validate::rules::task::LOG_RETENTION_DAYS.contains(&r.value) {
-                    out.push(
-                        Diagnostic::error(
-                            codes::INVALID_VALUE,
-                            r.span,
-                            format!(
-                                "flow log retention of {} days is not one CloudWatch Logs accepts",
-                                r.value
-                            ),
-                        )
-                        .with_help("allowed: 1, 3, 5, 7, 14, 30, 60, 90, ... 3653"),
-                    );
-                }
-            }
-        }
+    if let Some(fl) = &vpc.flow_logs
+        && let BoolOr::Config(c) = &fl.value
+        && let Some(r) = &c.retention
+        && !crate::validate::rules::task::LOG_RETENTION_DAYS.contains(&r.value)
+    {
+        out.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                r.span,
+                format!(
+                    "flow log retention of {} days is not one CloudWatch Logs accepts",
+                    r.value
+                ),
+            )
+            .with_help("allowed: 1, 3, 5, 7, 14, 30, 60, 90, ... 3653"),
+        );
     }
 }
 
@@ -382,24 +386,23 @@ fn check_sg_rule(rule: &Located<SecurityGroupRule>, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-    if let Some(c) = &rule.cidr {
-        if let Err(e) = Cidr::parse(&c.value) {
-            out.push(Diagnostic::error(codes::CIDR, c.span, e).with_help("for example 0.0.0.0/0"));
-        }
+    if let Some(c) = &rule.cidr
+        && let Err(e) = Cidr::parse(&c.value)
+    {
+        out.push(Diagnostic::error(codes::CIDR, c.span, e).with_help("for example 0.0.0.0/0"));
     }
-    if let Some(p) = &rule.ip_protocol {
-        if !["tcp", "udp", "icmp", "-1", "all"].contains(&p.value.to_ascii_lowercase().as_str())
-            && p.value.parse::<u8>().is_err()
-        {
-            out.push(
-                Diagnostic::error(
-                    codes::INVALID_VALUE,
-                    p.span,
-                    format!("protocol `{}` is not valid", p.value),
-                )
-                .with_help("tcp, udp, icmp, -1 (all) or a protocol number"),
-            );
-        }
+    if let Some(p) = &rule.ip_protocol
+        && !["tcp", "udp", "icmp", "-1", "all"].contains(&p.value.to_ascii_lowercase().as_str())
+        && p.value.parse::<u8>().is_err()
+    {
+        out.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                p.span,
+                format!("protocol `{}` is not valid", p.value),
+            )
+            .with_help("tcp, udp, icmp, -1 (all) or a protocol number"),
+        );
     }
     if let Some(ports) = &rule.ports {
         let ok = match &ports.value {
@@ -494,17 +497,17 @@ fn check_http(env: &ResolvedEnvironment, out: &mut Vec<Diagnostic>) {
     }
     if let Some(p) = &http.private {
         certs.extend(p.certificates.iter().flat_map(|c| c.iter()));
-        if let Some(subnets) = &p.subnets {
-            if !imported {
-                out.push(
-                    Diagnostic::error(
-                        codes::SUBNETS,
-                        subnets.span,
-                        "internal load balancer subnets can be chosen only in an imported VPC",
-                    )
-                    .with_help("remove `http.private.subnets`, or import the VPC"),
-                );
-            }
+        if let Some(subnets) = &p.subnets
+            && !imported
+        {
+            out.push(
+                Diagnostic::error(
+                    codes::SUBNETS,
+                    subnets.span,
+                    "internal load balancer subnets can be chosen only in an imported VPC",
+                )
+                .with_help("remove `http.private.subnets`, or import the VPC"),
+            );
         }
         if let Some(sg) = &p.security_groups {
             out.push(
@@ -642,29 +645,29 @@ fn check_ec2(providers: &[&Located<Ec2Capacity>], span: Span, out: &mut Vec<Diag
             ),
             _ => {}
         }
-        if let Some(a) = &p.architecture {
-            if !["x86_64", "arm64"].contains(&a.value.as_str()) {
-                out.push(
-                    Diagnostic::error(
-                        codes::INVALID_VALUE,
-                        a.span,
-                        format!("architecture `{}` must be x86_64 or arm64", a.value),
-                    )
-                    .with_help("the ECS-optimized AMI comes in these two"),
-                );
-            }
+        if let Some(a) = &p.architecture
+            && !["x86_64", "arm64"].contains(&a.value.as_str())
+        {
+            out.push(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    a.span,
+                    format!("architecture `{}` must be x86_64 or arm64", a.value),
+                )
+                .with_help("the ECS-optimized AMI comes in these two"),
+            );
         }
-        if let (Some(min), Some(max)) = (&p.min, &p.max) {
-            if min.value > max.value {
-                out.push(
-                    Diagnostic::error(
-                        codes::CAPACITY,
-                        min.span,
-                        format!("`min` {} is above `max` {}", min.value, max.value),
-                    )
-                    .with_help("swap them"),
-                );
-            }
+        if let (Some(min), Some(max)) = (&p.min, &p.max)
+            && min.value > max.value
+        {
+            out.push(
+                Diagnostic::error(
+                    codes::CAPACITY,
+                    min.span,
+                    format!("`min` {} is above `max` {}", min.value, max.value),
+                )
+                .with_help("swap them"),
+            );
         }
         if p.max.is_none() {
             out.push(
@@ -698,30 +701,30 @@ fn check_ec2(providers: &[&Located<Ec2Capacity>], span: Span, out: &mut Vec<Diag
             ),
         ];
         for (v, what, lo, hi) in ranged {
-            if let Some(v) = v {
-                if !(lo..=hi).contains(&v.value) {
-                    out.push(
-                        Diagnostic::error(
-                            codes::CAPACITY,
-                            v.span,
-                            format!("`{what}` {} is outside {lo}-{hi}", v.value),
-                        )
-                        .with_help("ECS managed scaling limits"),
-                    );
-                }
-            }
-        }
-        if let (Some(a), Some(b)) = (&p.minimum_scaling_step_size, &p.maximum_scaling_step_size) {
-            if a.value > b.value {
+            if let Some(v) = v
+                && !(lo..=hi).contains(&v.value)
+            {
                 out.push(
                     Diagnostic::error(
                         codes::CAPACITY,
-                        a.span,
-                        "`minimum_scaling_step_size` is above `maximum_scaling_step_size`",
+                        v.span,
+                        format!("`{what}` {} is outside {lo}-{hi}", v.value),
                     )
-                    .with_help("swap them"),
+                    .with_help("ECS managed scaling limits"),
                 );
             }
+        }
+        if let (Some(a), Some(b)) = (&p.minimum_scaling_step_size, &p.maximum_scaling_step_size)
+            && a.value > b.value
+        {
+            out.push(
+                Diagnostic::error(
+                    codes::CAPACITY,
+                    a.span,
+                    "`minimum_scaling_step_size` is above `maximum_scaling_step_size`",
+                )
+                .with_help("swap them"),
+            );
         }
     }
 }

@@ -30,29 +30,29 @@ pub fn check(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    if let Some(t) = &m.timeout {
-        if t.value.millis < 1000 || t.value.millis % 1000 != 0 {
-            out.push(
-                Diagnostic::error(
-                    codes::JOB_LIMITS,
-                    t.span,
-                    format!("timeout {} must be whole seconds, at least 1s", t.value),
-                )
-                .with_help("for example 1h or 90m"),
-            );
-        }
+    if let Some(t) = &m.timeout
+        && (t.value.millis < 1000 || t.value.millis % 1000 != 0)
+    {
+        out.push(
+            Diagnostic::error(
+                codes::JOB_LIMITS,
+                t.span,
+                format!("timeout {} must be whole seconds, at least 1s", t.value),
+            )
+            .with_help("for example 1h or 90m"),
+        );
     }
-    if let Some(r) = &m.retries {
-        if r.value > 10 {
-            out.push(
-                Diagnostic::error(
-                    codes::JOB_LIMITS,
-                    r.span,
-                    format!("{} retries is more than tug's limit of 10", r.value),
-                )
-                .with_help("a job that fails this often needs fixing, not retrying"),
-            );
-        }
+    if let Some(r) = &m.retries
+        && r.value > 10
+    {
+        out.push(
+            Diagnostic::error(
+                codes::JOB_LIMITS,
+                r.span,
+                format!("{} retries is more than tug's limit of 10", r.value),
+            )
+            .with_help("a job that fails this often needs fixing, not retrying"),
+        );
     }
 }
 
@@ -60,10 +60,10 @@ pub fn check(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
 pub fn schedule_expression(s: &str) -> Result<String, String> {
     let s = s.trim();
     let every = |minutes: u64| -> String {
-        if minutes % 1440 == 0 {
+        if minutes.is_multiple_of(1440) {
             let d = minutes / 1440;
             format!("rate({d} day{})", if d == 1 { "" } else { "s" })
-        } else if minutes % 60 == 0 {
+        } else if minutes.is_multiple_of(60) {
             let h = minutes / 60;
             format!("rate({h} hour{})", if h == 1 { "" } else { "s" })
         } else {

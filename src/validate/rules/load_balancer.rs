@@ -82,17 +82,17 @@ fn secs_range(
 }
 
 fn threshold(out: &mut Vec<Diagnostic>, v: Option<&Located<u32>>, what: &str) {
-    if let Some(v) = v {
-        if !(2..=10).contains(&v.value) {
-            out.push(
-                Diagnostic::error(
-                    codes::HEALTHCHECK_RANGE,
-                    v.span,
-                    format!("{what} is {}, outside 2-10", v.value),
-                )
-                .with_help("Elastic Load Balancing accepts 2 to 10"),
-            );
-        }
+    if let Some(v) = v
+        && !(2..=10).contains(&v.value)
+    {
+        out.push(
+            Diagnostic::error(
+                codes::HEALTHCHECK_RANGE,
+                v.span,
+                format!("{what} is {}, outside 2-10", v.value),
+            )
+            .with_help("Elastic Load Balancing accepts 2 to 10"),
+        );
     }
 }
 
@@ -122,37 +122,44 @@ fn check_target_health(
         2,
         120,
     );
-    if let (Some(i), Some(t)) = (&hc.interval, &hc.timeout) {
-        if t.value >= i.value {
-            out.push(
-                Diagnostic::error(codes::HEALTHCHECK_RANGE, t.span, format!("the target health check timeout ({}) must be shorter than its interval ({})", t.value, i.value))
-                    .with_help("Elastic Load Balancing rejects a timeout that is not below the interval"),
-            );
-        }
+    if let (Some(i), Some(t)) = (&hc.interval, &hc.timeout)
+        && t.value >= i.value
+    {
+        out.push(
+            Diagnostic::error(
+                codes::HEALTHCHECK_RANGE,
+                t.span,
+                format!(
+                    "the target health check timeout ({}) must be shorter than its interval ({})",
+                    t.value, i.value
+                ),
+            )
+            .with_help("Elastic Load Balancing rejects a timeout that is not below the interval"),
+        );
     }
-    if let Some(codes_v) = &hc.success_codes {
-        if !valid_success_codes(&codes_v.value) {
-            out.push(
-                Diagnostic::error(
-                    codes::INVALID_VALUE,
-                    codes_v.span,
-                    format!("success codes `{}` are not valid", codes_v.value),
-                )
-                .with_help("write HTTP codes 200-499 as `200`, `200,202` or `200-299`"),
-            );
-        }
+    if let Some(codes_v) = &hc.success_codes
+        && !valid_success_codes(&codes_v.value)
+    {
+        out.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                codes_v.span,
+                format!("success codes `{}` are not valid", codes_v.value),
+            )
+            .with_help("write HTTP codes 200-499 as `200`, `200,202` or `200-299`"),
+        );
     }
-    if let Some(p) = &hc.path {
-        if !p.value.starts_with('/') {
-            out.push(
-                Diagnostic::error(
-                    codes::INVALID_VALUE,
-                    p.span,
-                    format!("health check path `{}` must start with `/`", p.value),
-                )
-                .with_help("for example /healthz"),
-            );
-        }
+    if let Some(p) = &hc.path
+        && !p.value.starts_with('/')
+    {
+        out.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                p.span,
+                format!("health check path `{}` must start with `/`", p.value),
+            )
+            .with_help("for example /healthz"),
+        );
     }
     if let Some(g) = &hc.grace_period {
         if main {
@@ -205,17 +212,17 @@ fn check_rule(
                 .with_help("for example `path: /` to receive all traffic"),
         );
     }
-    if let Some(alb) = &rule.alb {
-        if !main {
-            out.push(
-                Diagnostic::error(
-                    codes::LOAD_BALANCER,
-                    alb.span,
-                    "`alb` can be set only on the main rule",
-                )
-                .with_help("move it to `http.alb`"),
-            );
-        }
+    if let Some(alb) = &rule.alb
+        && !main
+    {
+        out.push(
+            Diagnostic::error(
+                codes::LOAD_BALANCER,
+                alb.span,
+                "`alb` can be set only on the main rule",
+            )
+            .with_help("move it to `http.alb`"),
+        );
     }
     if let Some(hc) = &rule.healthcheck {
         match &hc.value {
@@ -240,20 +247,20 @@ fn check_rule(
         0,
         3600,
     );
-    if let Some(v) = &rule.version {
-        if !["http1", "http2", "grpc"].contains(&v.value.to_ascii_lowercase().as_str()) {
-            out.push(
-                Diagnostic::error(
-                    codes::INVALID_VALUE,
-                    v.span,
-                    format!(
-                        "protocol version `{}` must be HTTP1, HTTP2 or gRPC",
-                        v.value
-                    ),
-                )
-                .with_help("HTTP1 is the default"),
-            );
-        }
+    if let Some(v) = &rule.version
+        && !["http1", "http2", "grpc"].contains(&v.value.to_ascii_lowercase().as_str())
+    {
+        out.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                v.span,
+                format!(
+                    "protocol version `{}` must be HTTP1, HTTP2 or gRPC",
+                    v.value
+                ),
+            )
+            .with_help("HTTP1 is the default"),
+        );
     }
     for ip in rule.allowed_source_ips.iter().flat_map(|l| l.iter()) {
         if let Err(e) = Cidr::parse(&ip.value) {
@@ -401,20 +408,21 @@ fn check_listener(
             hc.unhealthy_threshold.as_ref(),
             "the NLB unhealthy threshold",
         );
-        if let Some(i) = &hc.interval {
-            if i.value.millis != 10_000 && i.value.millis != 30_000 {
-                out.push(
-                    Diagnostic::error(
-                        codes::HEALTHCHECK_RANGE,
-                        i.span,
-                        format!(
-                            "an NLB health check interval must be 10s or 30s, not {}",
-                            i.value
-                        ),
-                    )
-                    .with_help("use 10s or 30s"),
-                );
-            }
+        if let Some(i) = &hc.interval
+            && i.value.millis != 10_000
+            && i.value.millis != 30_000
+        {
+            out.push(
+                Diagnostic::error(
+                    codes::HEALTHCHECK_RANGE,
+                    i.span,
+                    format!(
+                        "an NLB health check interval must be 10s or 30s, not {}",
+                        i.value
+                    ),
+                )
+                .with_help("use 10s or 30s"),
+            );
         }
         secs_range(
             out,

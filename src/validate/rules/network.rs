@@ -162,40 +162,39 @@ pub fn check(wl: &ResolvedWorkload, env: Option<&ResolvedEnvironment>, out: &mut
             }
         }
     }
-    if let Some(connect) = &network.connect {
-        if connect.value.enabled() {
-            let windows = resolve_platform(wl.manifest.platform.as_ref().map(|p| &p.value))
-                .is_ok_and(|p| p.windows);
-            if windows {
-                out.push(
-                    Diagnostic::error(
-                        codes::PLATFORM,
-                        connect.span,
-                        "Service Connect is not supported on Windows",
-                    )
-                    .with_help("remove `network.connect` or run on Linux"),
-                );
-            }
-            let has_port = wl
-                .manifest
-                .image
-                .as_ref()
-                .and_then(|i| i.port.as_ref())
-                .is_some();
-            if let BoolOr::Config(c) = &connect.value {
-                if let Some(alias) = &c.alias {
-                    if !has_port {
-                        out.push(
-                            Diagnostic::error(
-                                codes::NETWORK,
-                                alias.span,
-                                "a Service Connect `alias` needs the service to expose a port",
-                            )
-                            .with_help("set `image.port`"),
-                        );
-                    }
-                }
-            }
+    if let Some(connect) = &network.connect
+        && connect.value.enabled()
+    {
+        let windows = resolve_platform(wl.manifest.platform.as_ref().map(|p| &p.value))
+            .is_ok_and(|p| p.windows);
+        if windows {
+            out.push(
+                Diagnostic::error(
+                    codes::PLATFORM,
+                    connect.span,
+                    "Service Connect is not supported on Windows",
+                )
+                .with_help("remove `network.connect` or run on Linux"),
+            );
+        }
+        let has_port = wl
+            .manifest
+            .image
+            .as_ref()
+            .and_then(|i| i.port.as_ref())
+            .is_some();
+        if let BoolOr::Config(c) = &connect.value
+            && let Some(alias) = &c.alias
+            && !has_port
+        {
+            out.push(
+                Diagnostic::error(
+                    codes::NETWORK,
+                    alias.span,
+                    "a Service Connect `alias` needs the service to expose a port",
+                )
+                .with_help("set `image.port`"),
+            );
         }
     }
 }

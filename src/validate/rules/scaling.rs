@@ -116,23 +116,21 @@ fn check_advanced(wl: &ResolvedWorkload, c: &AdvancedCount, span: Span, out: &mu
             ),
             _ => {}
         }
-        if let ScalarOr::Config(rc) = &range.value {
-            if let Some(sf) = &rc.spot_from {
-                check_spot_platform(wl, sf.span, out);
-                if let Some(max) = max {
-                    if sf.value == 0 || sf.value > max {
-                        out.push(
-                            Diagnostic::error(
-                                codes::SCALING_RANGE,
-                                sf.span,
-                                format!("`spot_from` is {}, outside 1-{max}", sf.value),
-                            )
-                            .with_help(
-                                "spot_from is the task number from which tasks run on Fargate Spot",
-                            ),
-                        );
-                    }
-                }
+        if let ScalarOr::Config(rc) = &range.value
+            && let Some(sf) = &rc.spot_from
+        {
+            check_spot_platform(wl, sf.span, out);
+            if let Some(max) = max
+                && (sf.value == 0 || sf.value > max)
+            {
+                out.push(
+                    Diagnostic::error(
+                        codes::SCALING_RANGE,
+                        sf.span,
+                        format!("`spot_from` is {}, outside 1-{max}", sf.value),
+                    )
+                    .with_help("spot_from is the task number from which tasks run on Fargate Spot"),
+                );
             }
         }
         let schedule_only = !c.has_metric() && c.schedule.is_some();
@@ -296,17 +294,17 @@ fn check_advanced(wl: &ResolvedWorkload, c: &AdvancedCount, span: Span, out: &mu
 }
 
 fn check_spot_platform(wl: &ResolvedWorkload, span: Span, out: &mut Vec<Diagnostic>) {
-    if let Ok(p) = resolve_platform(wl.manifest.platform.as_ref().map(|p| &p.value)) {
-        if p.windows {
-            out.push(
-                Diagnostic::error(
-                    codes::PLATFORM,
-                    span,
-                    "Fargate Spot does not run Windows tasks",
-                )
-                .with_help("remove the spot settings or run on Linux"),
-            );
-        }
+    if let Ok(p) = resolve_platform(wl.manifest.platform.as_ref().map(|p| &p.value))
+        && p.windows
+    {
+        out.push(
+            Diagnostic::error(
+                codes::PLATFORM,
+                span,
+                "Fargate Spot does not run Windows tasks",
+            )
+            .with_help("remove the spot settings or run on Linux"),
+        );
     }
     if wl.manifest.runs_on_ec2() {
         out.push(
@@ -485,23 +483,22 @@ fn check_step(c: &AdvancedCount, out: &mut Vec<Diagnostic>) {
             .with_help("use `metric: cpu`, `metric: memory` or a custom metric"),
         );
     }
-    if let Some(t) = &step.adjustment_type {
-        if ![
+    if let Some(t) = &step.adjustment_type
+        && ![
             "ChangeInCapacity",
             "ExactCapacity",
             "PercentChangeInCapacity",
         ]
         .contains(&t.value.as_str())
-        {
-            out.push(
-                Diagnostic::error(
-                    codes::INVALID_VALUE,
-                    t.span,
-                    format!("adjustment type `{}` is not valid", t.value),
-                )
-                .with_help("use ChangeInCapacity, ExactCapacity or PercentChangeInCapacity"),
-            );
-        }
+    {
+        out.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                t.span,
+                format!("adjustment type `{}` is not valid", t.value),
+            )
+            .with_help("use ChangeInCapacity, ExactCapacity or PercentChangeInCapacity"),
+        );
     }
     if step.scale_out.is_none() && step.scale_in.is_none() {
         out.push(
@@ -738,17 +735,17 @@ fn check_capacity(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
                     .with_help("ECS places one task on every instance"),
                 );
             }
-            if let Some(d) = m.deployment.as_ref().and_then(|d| d.strategy.as_ref()) {
-                if !d.value.eq_ignore_ascii_case("rolling") {
-                    out.push(
-                        Diagnostic::error(
-                            codes::DEPLOYMENT,
-                            d.span,
-                            "daemon services deploy with the rolling strategy only",
-                        )
-                        .with_help("remove `deployment.strategy`"),
-                    );
-                }
+            if let Some(d) = m.deployment.as_ref().and_then(|d| d.strategy.as_ref())
+                && !d.value.eq_ignore_ascii_case("rolling")
+            {
+                out.push(
+                    Diagnostic::error(
+                        codes::DEPLOYMENT,
+                        d.span,
+                        "daemon services deploy with the rolling strategy only",
+                    )
+                    .with_help("remove `deployment.strategy`"),
+                );
             }
         }
     }

@@ -59,17 +59,17 @@ pub fn check(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
             }
         },
     };
-    if let Some(r) = &d.rolling {
-        if !["default", "recreate"].contains(&r.value.to_ascii_lowercase().as_str()) {
-            out.push(
-                Diagnostic::error(
-                    codes::INVALID_VALUE,
-                    r.span,
-                    format!("invalid rolling deployment strategy `{}`", r.value),
-                )
-                .with_help("use `default` or `recreate`"),
-            );
-        }
+    if let Some(r) = &d.rolling
+        && !["default", "recreate"].contains(&r.value.to_ascii_lowercase().as_str())
+    {
+        out.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                r.span,
+                format!("invalid rolling deployment strategy `{}`", r.value),
+            )
+            .with_help("use `default` or `recreate`"),
+        );
     }
     if strategy != Strategy::Rolling {
         check_needs_load_balancer(wl, d, out);
@@ -122,17 +122,17 @@ pub fn check(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
                 .with_help("set the strategy, or remove `canary`"),
             );
         }
-        if let Some(p) = &c.percent {
-            if !(0.1..=100.0).contains(&p.value) {
-                out.push(
-                    Diagnostic::error(
-                        codes::DEPLOYMENT,
-                        p.span,
-                        format!("canary percent {} is outside 0.1-100", p.value),
-                    )
-                    .with_help("the share of traffic sent to the new revision first"),
-                );
-            }
+        if let Some(p) = &c.percent
+            && !(0.1..=100.0).contains(&p.value)
+        {
+            out.push(
+                Diagnostic::error(
+                    codes::DEPLOYMENT,
+                    p.span,
+                    format!("canary percent {} is outside 0.1-100", p.value),
+                )
+                .with_help("the share of traffic sent to the new revision first"),
+            );
         }
         minutes(out, c.bake_time.as_ref(), "the canary bake time");
     }
@@ -147,17 +147,17 @@ pub fn check(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
                 .with_help("set the strategy, or remove `linear`"),
             );
         }
-        if let Some(p) = &l.step_percent {
-            if !(3.0..=100.0).contains(&p.value) {
-                out.push(
-                    Diagnostic::error(
-                        codes::DEPLOYMENT,
-                        p.span,
-                        format!("linear step percent {} is outside 3-100", p.value),
-                    )
-                    .with_help("the share of traffic moved at each step"),
-                );
-            }
+        if let Some(p) = &l.step_percent
+            && !(3.0..=100.0).contains(&p.value)
+        {
+            out.push(
+                Diagnostic::error(
+                    codes::DEPLOYMENT,
+                    p.span,
+                    format!("linear step percent {} is outside 3-100", p.value),
+                )
+                .with_help("the share of traffic moved at each step"),
+            );
         }
         minutes(out, l.step_bake_time.as_ref(), "the linear step bake time");
     }
@@ -176,32 +176,32 @@ pub fn check(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
                 .with_help("for example {port: 8443}"),
             );
         }
-        if let Some(p) = &t.port {
-            if p.value == 0 || p.value == 80 || p.value == 443 {
-                out.push(
-                    Diagnostic::error(
-                        codes::DEPLOYMENT,
-                        p.span,
-                        format!(
-                            "test listener port {} is invalid or taken by the production listeners",
-                            p.value
-                        ),
-                    )
-                    .with_help("use a separate port such as 8080 or 8443"),
-                );
-            }
+        if let Some(p) = &t.port
+            && (p.value == 0 || p.value == 80 || p.value == 443)
+        {
+            out.push(
+                Diagnostic::error(
+                    codes::DEPLOYMENT,
+                    p.span,
+                    format!(
+                        "test listener port {} is invalid or taken by the production listeners",
+                        p.value
+                    ),
+                )
+                .with_help("use a separate port such as 8080 or 8443"),
+            );
         }
-        if let Some(h) = &t.header {
-            if h.name.is_none() || h.values.as_ref().is_none_or(|v| v.is_empty()) {
-                out.push(
-                    Diagnostic::error(
-                        codes::MISSING_KEY,
-                        h.span,
-                        "a test header needs `name` and `values`",
-                    )
-                    .with_help("for example {name: x-test, values: [\"true\"]}"),
-                );
-            }
+        if let Some(h) = &t.header
+            && (h.name.is_none() || h.values.as_ref().is_none_or(|v| v.is_empty()))
+        {
+            out.push(
+                Diagnostic::error(
+                    codes::MISSING_KEY,
+                    h.span,
+                    "a test header needs `name` and `values`",
+                )
+                .with_help("for example {name: x-test, values: [\"true\"]}"),
+            );
         }
     }
 }
@@ -240,17 +240,17 @@ fn check_needs_load_balancer(
 }
 
 fn check_rolling_percents(d: &Located<Deployment>, out: &mut Vec<Diagnostic>) {
-    if let Some(min) = &d.min_healthy_percent {
-        if min.value > 100 {
-            out.push(
-                Diagnostic::error(
-                    codes::DEPLOYMENT,
-                    min.span,
-                    format!("`min_healthy_percent` {} is above 100", min.value),
-                )
-                .with_help("0-100"),
-            );
-        }
+    if let Some(min) = &d.min_healthy_percent
+        && min.value > 100
+    {
+        out.push(
+            Diagnostic::error(
+                codes::DEPLOYMENT,
+                min.span,
+                format!("`min_healthy_percent` {} is above 100", min.value),
+            )
+            .with_help("0-100"),
+        );
     }
     if let Some(max) = &d.max_percent {
         if max.value < 100 {
@@ -263,26 +263,26 @@ fn check_rolling_percents(d: &Located<Deployment>, out: &mut Vec<Diagnostic>) {
                 .with_help("ECS needs room for at least the desired count, 100-200 is typical"),
             );
         }
-        if let Some(min) = &d.min_healthy_percent {
-            if min.value > max.value {
-                out.push(
-                    Diagnostic::error(
-                        codes::DEPLOYMENT,
-                        min.span,
-                        "`min_healthy_percent` is above `max_percent`",
-                    )
-                    .with_help("lower the minimum"),
-                );
-            }
+        if let Some(min) = &d.min_healthy_percent
+            && min.value > max.value
+        {
+            out.push(
+                Diagnostic::error(
+                    codes::DEPLOYMENT,
+                    min.span,
+                    "`min_healthy_percent` is above `max_percent`",
+                )
+                .with_help("lower the minimum"),
+            );
         }
     }
-    if let Some(r) = &d.rolling {
-        if d.min_healthy_percent.is_some() || d.max_percent.is_some() {
-            out.push(
+    if let Some(r) = &d.rolling
+        && (d.min_healthy_percent.is_some() || d.max_percent.is_some())
+    {
+        out.push(
                 Diagnostic::error(codes::MUTUALLY_EXCLUSIVE, r.span, "`rolling` and `min_healthy_percent`/`max_percent` both set the rollout percentages")
                     .with_help("keep `rolling` (default or recreate) or the explicit percentages"),
             );
-        }
     }
 }
 
@@ -379,30 +379,30 @@ fn check_alarms(wl: &ResolvedWorkload, d: &Located<Deployment>, out: &mut Vec<Di
                 (&c.cpu_utilization, "cpu_utilization"),
                 (&c.memory_utilization, "memory_utilization"),
             ] {
-                if let Some(v) = v {
-                    if !(0.0..=100.0).contains(&v.value) {
-                        out.push(
-                            Diagnostic::error(
-                                codes::DEPLOYMENT,
-                                v.span,
-                                format!("`{what}` threshold {} is outside 0-100", v.value),
-                            )
-                            .with_help("a percentage"),
-                        );
-                    }
-                }
-            }
-            if let Some(m) = &c.messages_delayed {
-                if wl.kind != WorkloadKind::WorkerService {
+                if let Some(v) = v
+                    && !(0.0..=100.0).contains(&v.value)
+                {
                     out.push(
                         Diagnostic::error(
                             codes::DEPLOYMENT,
-                            m.span,
-                            "`messages_delayed` is for Worker Services",
+                            v.span,
+                            format!("`{what}` threshold {} is outside 0-100", v.value),
                         )
-                        .with_help("remove it"),
+                        .with_help("a percentage"),
                     );
                 }
+            }
+            if let Some(m) = &c.messages_delayed
+                && wl.kind != WorkloadKind::WorkerService
+            {
+                out.push(
+                    Diagnostic::error(
+                        codes::DEPLOYMENT,
+                        m.span,
+                        "`messages_delayed` is for Worker Services",
+                    )
+                    .with_help("remove it"),
+                );
             }
         }
     }
@@ -480,7 +480,7 @@ fn check_hooks(d: &Located<Deployment>, out: &mut Vec<Diagnostic>) {
         }
         if let Some(t) = &h.timeout {
             let m = t.value.millis;
-            if m % 60_000 != 0 || m < 60_000 || m > 20160 * 60_000 {
+            if m % 60_000 != 0 || !(60_000..=20160 * 60_000).contains(&m) {
                 out.push(
                     Diagnostic::error(
                         codes::DEPLOYMENT,
@@ -494,17 +494,17 @@ fn check_hooks(d: &Located<Deployment>, out: &mut Vec<Diagnostic>) {
                 );
             }
         }
-        if let Some(a) = &h.timeout_action {
-            if !["ROLLBACK", "CONTINUE"].contains(&a.value.to_ascii_uppercase().as_str()) {
-                out.push(
-                    Diagnostic::error(
-                        codes::INVALID_VALUE,
-                        a.span,
-                        format!("timeout action `{}` must be ROLLBACK or CONTINUE", a.value),
-                    )
-                    .with_help("ROLLBACK is the default"),
-                );
-            }
+        if let Some(a) = &h.timeout_action
+            && !["ROLLBACK", "CONTINUE"].contains(&a.value.to_ascii_uppercase().as_str())
+        {
+            out.push(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    a.span,
+                    format!("timeout action `{}` must be ROLLBACK or CONTINUE", a.value),
+                )
+                .with_help("ROLLBACK is the default"),
+            );
         }
     }
 }

@@ -113,17 +113,17 @@ fn check_image(wl: &ResolvedWorkload, whole: Span, out: &mut Vec<Diagnostic>) {
         ),
         _ => {}
     }
-    if let Some(loc) = &image.location {
-        if loc.value.trim().is_empty() || loc.value.contains(char::is_whitespace) {
-            out.push(
-                Diagnostic::error(
-                    codes::INVALID_VALUE,
-                    loc.span,
-                    format!("`image.location` `{}` is not an image reference", loc.value),
-                )
-                .with_help("write a reference such as public.ecr.aws/nginx/nginx:1.27"),
-            );
-        }
+    if let Some(loc) = &image.location
+        && (loc.value.trim().is_empty() || loc.value.contains(char::is_whitespace))
+    {
+        out.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                loc.span,
+                format!("`image.location` `{}` is not an image reference", loc.value),
+            )
+            .with_help("write a reference such as public.ecr.aws/nginx/nginx:1.27"),
+        );
     }
     if wl.kind == WorkloadKind::LoadBalancedWebService && image.port.is_none() {
         out.push(
@@ -221,20 +221,20 @@ fn check_fargate(
     if m.runs_on_ec2() {
         return;
     }
-    if let Some(mode) = &m.network_mode {
-        if !mode.value.eq_ignore_ascii_case("awsvpc") {
-            out.push(
-                Diagnostic::error(
-                    codes::FARGATE_NETWORK_MODE,
-                    mode.span,
-                    format!(
-                        "Fargate tasks must use the `awsvpc` network mode, not `{}`",
-                        mode.value
-                    ),
-                )
-                .with_help("remove `network_mode`, or run on EC2 capacity with `launch_type: ec2`"),
-            );
-        }
+    if let Some(mode) = &m.network_mode
+        && !mode.value.eq_ignore_ascii_case("awsvpc")
+    {
+        out.push(
+            Diagnostic::error(
+                codes::FARGATE_NETWORK_MODE,
+                mode.span,
+                format!(
+                    "Fargate tasks must use the `awsvpc` network mode, not `{}`",
+                    mode.value
+                ),
+            )
+            .with_help("remove `network_mode`, or run on EC2 capacity with `launch_type: ec2`"),
+        );
     }
     for ov in m.taskdef_overrides.iter().flat_map(|o| o.value.iter()) {
         let (Some(path), Some(value)) = (&ov.path, &ov.new_value) else {
@@ -268,20 +268,16 @@ fn check_fargate(
         );
         return;
     };
-    if platform.windows {
-        if !matches!(cpu, 1024 | 2048 | 4096) {
-            out.push(
-                Diagnostic::error(
-                    codes::FARGATE_TASK_SIZE,
-                    cpu_span.unwrap_or(span),
-                    format!(
-                        "Windows tasks on Fargate need 1024, 2048 or 4096 cpu units, not {cpu}"
-                    ),
-                )
-                .with_help("set `cpu: 1024` and `memory: 2048` or larger"),
-            );
-            return;
-        }
+    if platform.windows && !matches!(cpu, 1024 | 2048 | 4096) {
+        out.push(
+            Diagnostic::error(
+                codes::FARGATE_TASK_SIZE,
+                cpu_span.unwrap_or(span),
+                format!("Windows tasks on Fargate need 1024, 2048 or 4096 cpu units, not {cpu}"),
+            )
+            .with_help("set `cpu: 1024` and `memory: 2048` or larger"),
+        );
+        return;
     }
     if !options.contains(&memory) {
         let shown = if options.len() > 6 {
@@ -360,27 +356,26 @@ fn check_container_resources(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
         .map(u64::from)
         .sum();
     let span = sizes.iter().find(|c| c.cpu.is_some()).map(|c| c.span);
-    if let Some(span) = span {
-        if total_cpu > u64::from(task_cpu) {
-            out.push(
-                Diagnostic::error(
-                    codes::CONTAINER_RESOURCES,
-                    span,
-                    format!(
-                        "the containers ask for {total_cpu} cpu units but the task has {task_cpu}"
-                    ),
-                )
-                .with_help("lower the containers' `cpu` or raise the task's `cpu`"),
-            );
-        }
+    if let Some(span) = span
+        && total_cpu > u64::from(task_cpu)
+    {
+        out.push(
+            Diagnostic::error(
+                codes::CONTAINER_RESOURCES,
+                span,
+                format!("the containers ask for {total_cpu} cpu units but the task has {task_cpu}"),
+            )
+            .with_help("lower the containers' `cpu` or raise the task's `cpu`"),
+        );
     }
     let span = sizes
         .iter()
         .find(|c| c.memory.is_some() || c.reservation.is_some())
         .map(|c| c.span);
-    if let Some(span) = span {
-        if total_mem > u64::from(task_mem) {
-            out.push(
+    if let Some(span) = span
+        && total_mem > u64::from(task_mem)
+    {
+        out.push(
                 Diagnostic::error(
                     codes::CONTAINER_RESOURCES,
                     span,
@@ -388,12 +383,12 @@ fn check_container_resources(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
                 )
                 .with_help("lower the containers' `memory`/`memory_reservation` or raise the task's `memory`"),
             );
-        }
     }
     for c in &sizes {
-        if let (Some(hard), Some(soft)) = (c.memory, c.reservation) {
-            if hard <= soft {
-                out.push(
+        if let (Some(hard), Some(soft)) = (c.memory, c.reservation)
+            && hard <= soft
+        {
+            out.push(
                     Diagnostic::error(
                         codes::CONTAINER_RESOURCES,
                         c.span,
@@ -404,19 +399,21 @@ fn check_container_resources(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
                     )
                     .with_help("the hard limit must be larger than the soft limit"),
                 );
-            }
         }
-        if let Some(mem) = c.memory.or(c.reservation) {
-            if mem < 6 {
-                out.push(
-                    Diagnostic::error(
-                        codes::CONTAINER_RESOURCES,
-                        c.span,
-                        format!("container `{}` has {mem} MiB of memory; a container needs at least 6 MiB", c.name),
-                    )
-                    .with_help("memory values are in MiB"),
-                );
-            }
+        if let Some(mem) = c.memory.or(c.reservation)
+            && mem < 6
+        {
+            out.push(
+                Diagnostic::error(
+                    codes::CONTAINER_RESOURCES,
+                    c.span,
+                    format!(
+                        "container `{}` has {mem} MiB of memory; a container needs at least 6 MiB",
+                        c.name
+                    ),
+                )
+                .with_help("memory values are in MiB"),
+            );
         }
     }
 }
@@ -571,39 +568,39 @@ fn check_container_health(
         0,
         300,
     );
-    if let Some(r) = &hc.retries {
-        if !(1..=10).contains(&r.value) {
-            out.push(
-                Diagnostic::error(
-                    codes::HEALTHCHECK_RANGE,
-                    r.span,
-                    format!(
-                        "health check retries of `{container}` is {}, outside 1-10",
-                        r.value
-                    ),
-                )
-                .with_help("ECS accepts 1 to 10 retries"),
-            );
-        }
+    if let Some(r) = &hc.retries
+        && !(1..=10).contains(&r.value)
+    {
+        out.push(
+            Diagnostic::error(
+                codes::HEALTHCHECK_RANGE,
+                r.span,
+                format!(
+                    "health check retries of `{container}` is {}, outside 1-10",
+                    r.value
+                ),
+            )
+            .with_help("ECS accepts 1 to 10 retries"),
+        );
     }
-    if let (Some(i), Some(t)) = (&hc.interval, &hc.timeout) {
-        if t.value >= i.value {
-            out.push(
+    if let (Some(i), Some(t)) = (&hc.interval, &hc.timeout)
+        && t.value >= i.value
+    {
+        out.push(
                 Diagnostic::warning(codes::HEALTHCHECK_RANGE, t.span, format!("the health check timeout of `{container}` ({}) is not shorter than its interval ({})", t.value, i.value))
                     .with_help("a check that can run longer than its interval overlaps the next one; shorten the timeout"),
             );
-        }
     }
-    if let Some(cmd) = &hc.command {
-        if let Command::Args(args) = &cmd.value {
-            match args.first().map(String::as_str) {
+    if let Some(cmd) = &hc.command
+        && let Command::Args(args) = &cmd.value
+    {
+        match args.first().map(String::as_str) {
                 Some("CMD" | "CMD-SHELL" | "NONE") if args.len() > 1 || args[0] == "NONE" => {}
                 _ => out.push(
                     Diagnostic::error(codes::INVALID_VALUE, cmd.span, format!("the health check command of `{container}` must start with CMD or CMD-SHELL and have a command after it"))
                         .with_help(r#"for example ["CMD-SHELL", "curl -f http://localhost/ || exit 1"]"#),
                 ),
             }
-        }
     }
 }
 
@@ -708,23 +705,22 @@ fn check_secrets(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
         }
     }
     for (k, v) in m.variables.iter().flat_map(|v| v.iter()) {
-        if let ScalarOr::Config(c) = &v.value {
-            if c.from_cfn
+        if let ScalarOr::Config(c) = &v.value
+            && c.from_cfn
                 .as_ref()
                 .is_none_or(|f| f.value.trim().is_empty())
-            {
-                out.push(
-                    Diagnostic::error(
-                        codes::MISSING_KEY,
-                        v.span,
-                        format!(
-                            "variable `{}` needs a non-empty `from_cfn` export name",
-                            k.value
-                        ),
-                    )
-                    .with_help("write {from_cfn: <export name>} or a plain value"),
-                );
-            }
+        {
+            out.push(
+                Diagnostic::error(
+                    codes::MISSING_KEY,
+                    v.span,
+                    format!(
+                        "variable `{}` needs a non-empty `from_cfn` export name",
+                        k.value
+                    ),
+                )
+                .with_help("write {from_cfn: <export name>} or a plain value"),
+            );
         }
     }
 }
@@ -756,17 +752,18 @@ fn check_storage(wl: &ResolvedWorkload, platform: &ResolvedPlatform, out: &mut V
             );
         }
     }
-    if let Some(ro) = &storage.readonly_fs {
-        if ro.value && platform.windows {
-            out.push(
-                Diagnostic::error(
-                    codes::PLATFORM,
-                    ro.span,
-                    "`readonly_fs` is not supported on Windows",
-                )
-                .with_help("remove `readonly_fs` or run on Linux"),
-            );
-        }
+    if let Some(ro) = &storage.readonly_fs
+        && ro.value
+        && platform.windows
+    {
+        out.push(
+            Diagnostic::error(
+                codes::PLATFORM,
+                ro.span,
+                "`readonly_fs` is not supported on Windows",
+            )
+            .with_help("remove `readonly_fs` or run on Linux"),
+        );
     }
     let mut managed = 0;
     let mut names: Vec<String> = Vec::new();
@@ -841,17 +838,17 @@ fn check_storage(wl: &ResolvedWorkload, platform: &ResolvedPlatform, out: &mut V
                         .with_help("add the missing one"),
                     );
                 }
-                if let Some(uid) = &c.uid {
-                    if uid.value == 0 {
-                        out.push(
-                            Diagnostic::error(
-                                codes::VOLUME,
-                                uid.span,
-                                "`uid` 0 (root) is not allowed for an EFS access point",
-                            )
-                            .with_help("choose a non-root user id"),
-                        );
-                    }
+                if let Some(uid) = &c.uid
+                    && uid.value == 0
+                {
+                    out.push(
+                        Diagnostic::error(
+                            codes::VOLUME,
+                            uid.span,
+                            "`uid` 0 (root) is not allowed for an EFS access point",
+                        )
+                        .with_help("choose a non-root user id"),
+                    );
                 }
                 if !uses_managed && c.id.is_none() {
                     out.push(
@@ -1082,9 +1079,7 @@ fn find_cycle<'a>(
     graph: &HashMap<&'a str, Vec<&'a str>>,
     path: &mut Vec<&'a str>,
 ) -> Option<Vec<&'a str>> {
-    let Some(&last) = path.last() else {
-        return None;
-    };
+    let &last = path.last()?;
     for &next in graph.get(last).into_iter().flatten() {
         if next == last {
             continue; // self-dependency, reported separately
@@ -1208,17 +1203,16 @@ fn check_logging(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
         .logging
         .as_ref()
         .and_then(|l| l.retention.as_ref())
+        && !LOG_RETENTION_DAYS.contains(&r.value)
     {
-        if !LOG_RETENTION_DAYS.contains(&r.value) {
-            let nearest = LOG_RETENTION_DAYS
-                .iter()
-                .min_by_key(|d| d.abs_diff(r.value))
-                .copied()
-                .unwrap_or(30);
-            out.push(
+        let nearest = LOG_RETENTION_DAYS
+            .iter()
+            .min_by_key(|d| d.abs_diff(r.value))
+            .copied()
+            .unwrap_or(30);
+        out.push(
                 Diagnostic::error(codes::INVALID_VALUE, r.span, format!("log retention of {} days is not one CloudWatch Logs accepts", r.value))
                     .with_help(format!("the nearest allowed value is {nearest}; allowed: 1, 3, 5, 7, 14, 30, 60, 90, ... 3653")),
             );
-        }
     }
 }
