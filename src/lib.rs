@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod exit;
 pub mod manifest;
+pub mod render;
 pub mod ui;
 pub mod validate;
 

@@ -3,8 +3,11 @@
 use std::collections::HashMap;
 
 use crate::cli::GlobalArgs;
+use crate::exit;
+use crate::manifest::load::{LoadOptions, Loaded, load};
 use crate::manifest::workspace::{Workspace, WorkspaceError, discover};
 use crate::ui::Ui;
+use crate::validate::{has_errors, report, validate};
 
 pub struct Context {
     pub global: GlobalArgs,
@@ -26,5 +29,41 @@ impl Context {
     /// The process environment, for `${VAR}` interpolation.
     pub fn variables(&self) -> HashMap<String, String> {
         std::env::vars().collect()
+    }
+
+    /// Opens the workspace and loads it for `env` (all when `None`), refusing invalid
+    /// manifests: their diagnostics are printed and the exit code returned as the error.
+    pub fn load_valid(&self, env: Option<String>) -> Result<(Workspace, Loaded), u8> {
+        let ws = self.open_workspace().map_err(|e| {
+            self.ui.error(&e.to_string());
+            exit::USAGE
+        })?;
+        let opts = LoadOptions {
+            lenient: false,
+            environment: env,
+            variables: self.variables(),
+        };
+        let loaded = load(&ws, &opts).map_err(|e| {
+            self.ui.error(&e.to_string());
+            exit::USAGE
+        })?;
+        let diags = validate(&loaded);
+        for d in &diags {
+            if self.ui.quiet && !d.is_error() {
+                continue;
+            }
+            eprintln!(
+                "{}",
+                report::format_text(d, &ws.sources, &loaded.environment_names, &self.ui)
+            );
+        }
+        if has_errors(&diags) {
+            self.ui.error(&format!(
+                "the manifests are invalid ({}); run `tug validate` for details",
+                report::summary(&diags)
+            ));
+            return Err(exit::INVALID_MANIFESTS);
+        }
+        Ok((ws, loaded))
     }
 }

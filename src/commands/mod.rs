@@ -3,6 +3,7 @@
 
 mod app_show;
 mod context;
+mod render;
 mod validate;
 
 use std::ffi::OsString;
@@ -10,8 +11,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{AppCommand, Cli, Command, EnvCommand, JobCommand, SvcCommand};
+use crate::cli::{AppCommand, Cli, Command, EnvCommand, JobCommand, PackageArgs, SvcCommand};
 use crate::exit;
+use crate::manifest::model::WorkloadKind;
 use crate::ui::Ui;
 
 pub use context::Context;
@@ -51,7 +53,16 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
             EnvCommand::Ls => not_available(ctx, "env ls", 7),
             EnvCommand::Show(_) => not_available(ctx, "env show", 7),
             EnvCommand::Deploy(_) => not_available(ctx, "env deploy", 4),
-            EnvCommand::Package(_) => not_available(ctx, "env package", 3),
+            EnvCommand::Package(args) => render::run(
+                ctx,
+                &render::RenderRequest {
+                    env: args.name.as_deref(),
+                    name: None,
+                    output_dir: args.output_dir.as_deref(),
+                    kinds: None,
+                    env_flag: "-n",
+                },
+            ),
             EnvCommand::Delete(_) => not_available(ctx, "env delete", 7),
         },
         Command::Svc(cmd) => match cmd {
@@ -61,7 +72,7 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
             SvcCommand::Status(_) => not_available(ctx, "svc status", 7),
             SvcCommand::Logs(_) => not_available(ctx, "svc logs", 7),
             SvcCommand::Deploy(_) => not_available(ctx, "svc deploy", 4),
-            SvcCommand::Package(_) => not_available(ctx, "svc package", 3),
+            SvcCommand::Package(args) => package(ctx, &args, &SERVICE_KINDS),
             SvcCommand::Rollback(_) => not_available(ctx, "svc rollback", 5),
             SvcCommand::Delete(_) => not_available(ctx, "svc delete", 7),
         },
@@ -69,12 +80,21 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
             JobCommand::Init(_) => not_available(ctx, "job init", 8),
             JobCommand::Ls => not_available(ctx, "job ls", 7),
             JobCommand::Deploy(_) => not_available(ctx, "job deploy", 4),
-            JobCommand::Package(_) => not_available(ctx, "job package", 3),
+            JobCommand::Package(args) => package(ctx, &args, &[WorkloadKind::ScheduledJob]),
             JobCommand::Run(_) => not_available(ctx, "job run", 7),
             JobCommand::Logs(_) => not_available(ctx, "job logs", 7),
             JobCommand::Delete(_) => not_available(ctx, "job delete", 7),
         },
-        Command::Render(_) => not_available(ctx, "render", 3),
+        Command::Render(args) => render::run(
+            ctx,
+            &render::RenderRequest {
+                env: args.env.as_deref(),
+                name: args.name.as_deref(),
+                output_dir: args.output_dir.as_deref(),
+                kinds: None,
+                env_flag: "-e",
+            },
+        ),
         Command::Diff(_) => not_available(ctx, "diff", 4),
         Command::Deploy(_) => not_available(ctx, "deploy", 4),
         Command::Promote(_) => not_available(ctx, "promote", 7),
@@ -82,6 +102,31 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
         Command::Schema(_) => not_available(ctx, "schema", 8),
         Command::Completions(_) => not_available(ctx, "completions", 8),
     }
+}
+
+const SERVICE_KINDS: [WorkloadKind; 3] = [
+    WorkloadKind::LoadBalancedWebService,
+    WorkloadKind::BackendService,
+    WorkloadKind::WorkerService,
+];
+
+/// `svc package` / `job package`: one workload's stack (all the environment's with
+/// `--output-dir`).
+fn package(ctx: &Context, args: &PackageArgs, kinds: &[WorkloadKind]) -> u8 {
+    if args.name.is_none() {
+        ctx.ui.error("which workload? pass -n NAME");
+        return exit::USAGE;
+    }
+    render::run(
+        ctx,
+        &render::RenderRequest {
+            env: args.env.as_deref(),
+            name: args.name.as_deref(),
+            output_dir: args.output_dir.as_deref(),
+            kinds: Some(kinds),
+            env_flag: "-e",
+        },
+    )
 }
 
 /// Commands that are part of the design but not built yet say so plainly and fail.

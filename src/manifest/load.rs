@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use crate::manifest::decode::{Decode, DecodeCx, Located, did_you_mean};
+use crate::manifest::decode::{Decode, DecodeCx, Located, did_you_mean, node_to_json};
 use crate::manifest::interpolate::{Interpolation, Variables, interpolate};
 use crate::manifest::merge::Merge;
 use crate::manifest::model::{EnvironmentManifest, WorkloadKind, WorkloadManifest};
@@ -32,6 +32,8 @@ pub struct ResolvedEnvironment {
     pub name: String,
     pub source: SourceId,
     pub manifest: EnvironmentManifest,
+    /// The manifest file after interpolation, as JSON (recorded as a hash in the stack).
+    pub interpolated: serde_json::Value,
 }
 
 /// A workload manifest merged for one environment.
@@ -44,6 +46,8 @@ pub struct ResolvedWorkload {
     pub environment: Option<String>,
     pub source: SourceId,
     pub manifest: WorkloadManifest,
+    /// The manifest file after interpolation for this environment, as JSON.
+    pub interpolated: serde_json::Value,
 }
 
 /// Everything loaded from a workspace.
@@ -186,6 +190,7 @@ fn load_environment(
         name: file.name.clone(),
         source: file.source,
         manifest,
+        interpolated: node_to_json(&node),
     })
 }
 
@@ -285,6 +290,7 @@ fn load_workload(
                 environment: env.cloned(),
                 source: file.source,
                 manifest,
+                interpolated: node_to_json(&node),
             });
         }
         if let Some(env) = env {

@@ -107,6 +107,8 @@ pub struct ManifestFile {
     pub source: SourceId,
     /// The parsed document; `None` when it could not be read or parsed (a diagnostic says why).
     pub node: Option<Node>,
+    /// `overrides/cfn.patches.yml` next to a workload manifest, parsed.
+    pub patches: Option<Node>,
 }
 
 /// A workspace read from disk.
@@ -245,11 +247,18 @@ impl Workspace {
 
     fn read_manifest(&mut self, dir: &Path, path: &Path) -> ManifestFile {
         let (source, node) = self.read_yaml(path);
+        let patch_path = dir.join("overrides").join("cfn.patches.yml");
+        let patches = if patch_path.is_file() {
+            self.read_yaml(&patch_path).1
+        } else {
+            None
+        };
         ManifestFile {
             name: dir_name(dir),
             path: path.to_path_buf(),
             source,
             node,
+            patches,
         }
     }
 

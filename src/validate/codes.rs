@@ -118,4 +118,9 @@ codes! {
     ENVIRONMENT = "TUG501", "environment";
     /// A workspace-level problem: no workload, missing environments.
     WORKSPACE = "TUG502", "workspace";
+
+    // Rendering.
+    /// A value cannot be rendered into CloudFormation (for example a patch path that does not
+    /// exist in the template).
+    RENDER = "TUG600", "render";
 }

@@ -8,7 +8,7 @@ mod names;
 mod network;
 mod scaling;
 mod strategy;
-mod task;
+pub mod task;
 
 pub use names::name_problem;
 

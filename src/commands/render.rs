@@ -1,0 +1,154 @@
+//! `tug render` (and `tug env|svc|job package`): the CloudFormation templates and parameters
+//! a deploy would use, offline. Without `--output-dir` the requested template (the
+//! environment's, or the named workload's) goes to stdout; with it, every stack of the
+//! environment is written as `<stack>.yml` and `<stack>.params.json`.
+
+use std::fs;
+use std::path::Path;
+
+use crate::commands::Context;
+use crate::exit;
+use crate::manifest::model::WorkloadKind;
+use crate::render::{self, RenderError, RenderedStack};
+use crate::validate::report;
+
+/// What to render.
+pub struct RenderRequest<'a> {
+    pub env: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub output_dir: Option<&'a Path>,
+    /// For `svc package` / `job package`: the kinds the name must have.
+    pub kinds: Option<&'a [WorkloadKind]>,
+    /// The flag that names the environment, for messages (`-e` or `-n`).
+    pub env_flag: &'a str,
+}
+
+pub fn run(ctx: &Context, req: &RenderRequest) -> u8 {
+    let Some(env_name) = req.env else {
+        ctx.ui
+            .error(&format!("which environment? pass {} ENV", req.env_flag));
+        return exit::USAGE;
+    };
+    let (ws, loaded) = match ctx.load_valid(Some(env_name.to_string())) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let Some(env) = loaded.environments.iter().find(|e| e.name == env_name) else {
+        ctx.ui.error(&format!(
+            "environment `{env_name}` has no manifest\n  help: write copilot/environments/{env_name}/manifest.yml (type: Environment)"
+        ));
+        return exit::USAGE;
+    };
+    if let Some(name) = req.name {
+        let Some(wl) = loaded.workloads.iter().find(|w| w.name == name) else {
+            let names: Vec<&str> = loaded.workloads.iter().map(|w| w.name.as_str()).collect();
+            ctx.ui.error(&format!(
+                "no workload named `{name}` in this workspace\n  help: workloads: {}",
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ));
+            return exit::USAGE;
+        };
+        if let Some(kinds) = req.kinds
+            && !kinds.contains(&wl.kind)
+        {
+            ctx.ui.error(&format!(
+                "`{name}` is a {}, not a {}",
+                wl.kind,
+                kinds
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ));
+            return exit::USAGE;
+        }
+    }
+    let mut stacks: Vec<RenderedStack> = Vec::new();
+    let mut failed = Vec::new();
+    let mut record = |result: Result<RenderedStack, RenderError>| match result {
+        Ok(stack) => stacks.push(stack),
+        Err(e) => failed.push(e),
+    };
+    let everything = req.output_dir.is_some();
+    if everything || req.name.is_none() {
+        record(render::environment::render(&loaded, env));
+    }
+    for wl in loaded
+        .workloads
+        .iter()
+        .filter(|w| w.environment.as_deref() == Some(env_name))
+    {
+        if everything || req.name == Some(wl.name.as_str()) {
+            record(render::workload::render(&loaded, &ws, wl));
+        }
+    }
+    if !failed.is_empty() {
+        for e in failed {
+            match e {
+                RenderError::Input(diags) => {
+                    for d in diags {
+                        eprintln!(
+                            "{}",
+                            report::format_text(
+                                &d,
+                                &ws.sources,
+                                &loaded.environment_names,
+                                &ctx.ui
+                            )
+                        );
+                    }
+                }
+                RenderError::Internal(msg) => {
+                    ctx.ui.error(&format!(
+                        "internal error while rendering (please report it): {msg}"
+                    ));
+                    return exit::FAILURE;
+                }
+            }
+        }
+        return exit::INVALID_MANIFESTS;
+    }
+    match req.output_dir {
+        None => {
+            for stack in &stacks {
+                print!("{}", stack.template);
+            }
+            exit::SUCCESS
+        }
+        Some(dir) => match write_all(dir, &stacks) {
+            Ok(()) => {
+                for stack in &stacks {
+                    ctx.ui.info(&format!(
+                        "wrote {}",
+                        dir.join(format!("{}.yml", stack.stack_name)).display()
+                    ));
+                }
+                exit::SUCCESS
+            }
+            Err(e) => {
+                ctx.ui
+                    .error(&format!("cannot write to {}: {e}", dir.display()));
+                exit::FAILURE
+            }
+        },
+    }
+}
+
+fn write_all(dir: &Path, stacks: &[RenderedStack]) -> std::io::Result<()> {
+    fs::create_dir_all(dir)?;
+    for stack in stacks {
+        fs::write(
+            dir.join(format!("{}.yml", stack.stack_name)),
+            &stack.template,
+        )?;
+        fs::write(
+            dir.join(format!("{}.params.json", stack.stack_name)),
+            stack.parameters_file(),
+        )?;
+    }
+    Ok(())
+}

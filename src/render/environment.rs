@@ -1,0 +1,510 @@
+//! The environment stack's view model: network (managed or imported VPC), security groups,
+//! the ECS cluster and its capacity providers, the load balancers the workloads need, the
+//! Cloud Map namespace, optional flow logs and CDN, and the exports workload stacks import.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::manifest::load::{Loaded, ResolvedEnvironment};
+use crate::manifest::model::environment::{EnvVpc, SecurityGroupRule, defaults};
+use crate::manifest::union::{BoolOr, ScalarOr};
+use crate::render::features::{EnvFeatures, env_features, uses_public_alb, workloads_in};
+use crate::render::{RenderError, RenderedStack, VERSION, finish, names};
+
+/// The managed policy that lets VPC flow logs write to CloudWatch Logs is not AWS-managed;
+/// the role's inline policy lists exactly what delivery needs.
+const FLOW_LOG_ACTIONS: &[&str] = &[
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "logs:DescribeLogGroups",
+    "logs:DescribeLogStreams",
+];
+
+/// Renders the environment stack `<app>-<env>`.
+pub fn render(loaded: &Loaded, env: &ResolvedEnvironment) -> Result<RenderedStack, RenderError> {
+    let features = env_features(loaded, &env.name);
+    let context = context(loaded, env, features);
+    let template = finish("environment", &context, &[])?;
+    let mut tags = BTreeMap::new();
+    tags.insert("tug:app".to_string(), loaded.app.clone());
+    tags.insert("tug:env".to_string(), env.name.clone());
+    let mut parameters = BTreeMap::new();
+    if context["cdn_ingress_only"].as_bool() == Some(true) {
+        parameters.insert(
+            "CloudFrontOriginFacingPrefixListId".to_string(),
+            "<resolved at deploy time: the id of com.amazonaws.global.cloudfront.origin-facing>"
+                .to_string(),
+        );
+    }
+    Ok(RenderedStack {
+        stack_name: names::env_stack(&loaded.app, &env.name),
+        workload: None,
+        template,
+        parameters,
+        tags,
+    })
+}
+
+fn tags(app: &str, env: &str) -> Value {
+    json!([{ "Key": "tug:app", "Value": app }, { "Key": "tug:env", "Value": env }])
+}
+
+/// The zone of the subnet at `index`: the Region's zones in order, or the zone the manifest
+/// names. Named zones become typed stack parameters (defaulting to the name) so the template
+/// stays portable and CloudFormation checks the names.
+fn subnet_az(index: usize, az: Option<&str>, zones: &mut Vec<String>) -> Value {
+    match az {
+        Some(az) => {
+            let n = match zones.iter().position(|z| z == az) {
+                Some(i) => i + 1,
+                None => {
+                    zones.push(az.to_string());
+                    zones.len()
+                }
+            };
+            json!({ "Ref": format!("AvailabilityZone{n}") })
+        }
+        None => json!({ "Fn::Select": [index, { "Fn::GetAZs": "" }] }),
+    }
+}
+
+fn vpc_context(vpc: Option<&EnvVpc>, nat: bool, zones: &mut Vec<String>) -> Value {
+    let subnets = vpc.and_then(|v| v.subnets.as_ref());
+    let public: Vec<_> = subnets
+        .and_then(|s| s.public.as_ref())
+        .map(|p| p.value.clone())
+        .unwrap_or_default();
+    let private: Vec<_> = subnets
+        .and_then(|s| s.private.as_ref())
+        .map(|p| p.value.clone())
+        .unwrap_or_default();
+    if let Some(id) = vpc.and_then(|v| v.id.as_ref()) {
+        let ids = |list: &Vec<
+            crate::manifest::decode::Located<crate::manifest::model::environment::SubnetConfig>,
+        >|
+         -> Vec<String> {
+            list.iter()
+                .filter_map(|s| s.id.as_ref().map(|i| i.value.clone()))
+                .collect()
+        };
+        return json!({
+            "managed": false,
+            "id": id.value,
+            "public_ids": ids(&public),
+            "private_ids": ids(&private),
+        });
+    }
+    let cidr = vpc
+        .and_then(|v| v.cidr.as_ref())
+        .map_or(defaults::VPC_CIDR.to_string(), |c| c.value.clone());
+    let mut layout = |list: &Vec<
+        crate::manifest::decode::Located<crate::manifest::model::environment::SubnetConfig>,
+    >,
+                      defaults: &[&str],
+                      prefix: &str|
+     -> Vec<Value> {
+        if list.is_empty() {
+            return defaults
+                .iter()
+                .enumerate()
+                .map(|(i, c)| json!({ "id": format!("{prefix}Subnet{}", i + 1), "n": i + 1, "cidr": c, "az": subnet_az(i, None, &mut Vec::new()) }))
+                .collect();
+        }
+        list.iter()
+            .enumerate()
+            .map(|(i, s)| {
+                json!({
+                    "id": format!("{prefix}Subnet{}", i + 1),
+                    "n": i + 1,
+                    "cidr": s.cidr.as_ref().map(|c| c.value.clone()).unwrap_or_default(),
+                    "az": subnet_az(i, s.az.as_ref().map(|a| a.value.as_str()), zones),
+                })
+            })
+            .collect()
+    };
+    let public = layout(&public, &defaults::PUBLIC_CIDRS, "Public");
+    let mut private = layout(&private, &defaults::PRIVATE_CIDRS, "Private");
+    // Each private subnet routes through the NAT gateway in the public subnet of the same
+    // position (same zone when the zones are listed in the same order).
+    let public_count = public.len().max(1);
+    for (i, p) in private.iter_mut().enumerate() {
+        p["nat_subnet"] = json!(format!("PublicSubnet{}", (i % public_count) + 1));
+    }
+    json!({ "managed": true, "cidr": cidr, "public": public, "private": private, "nat": nat })
+}
+
+fn sg_rule(rule: &SecurityGroupRule) -> Value {
+    let protocol = rule.ip_protocol.as_ref().map_or("tcp".to_string(), |p| {
+        if p.value.eq_ignore_ascii_case("all") {
+            "-1".to_string()
+        } else {
+            p.value.to_ascii_lowercase()
+        }
+    });
+    let (from, to) = match rule.ports.as_ref().map(|p| &p.value) {
+        Some(ScalarOr::Scalar(s)) => match s.split_once('-') {
+            Some((a, b)) => (
+                a.trim().parse::<i64>().unwrap_or(0),
+                b.trim().parse::<i64>().unwrap_or(0),
+            ),
+            None => {
+                let p = s.trim().parse::<i64>().unwrap_or(-1);
+                (p, p)
+            }
+        },
+        Some(ScalarOr::Config(r)) => (
+            r.from.as_ref().map_or(0, |v| i64::from(v.value)),
+            r.to.as_ref().map_or(0, |v| i64::from(v.value)),
+        ),
+        None => (-1, -1),
+    };
+    let mut out = json!({
+        "IpProtocol": protocol,
+        "CidrIp": rule.cidr.as_ref().map(|c| c.value.clone()).unwrap_or_default(),
+    });
+    if protocol != "-1" {
+        out["FromPort"] = json!(from);
+        out["ToPort"] = json!(to);
+    }
+    out
+}
+
+fn container_insights(env: &ResolvedEnvironment) -> &'static str {
+    let m = &env.manifest;
+    let setting = m
+        .cluster
+        .as_ref()
+        .and_then(|c| c.container_insights.as_ref())
+        .or(m
+            .observability
+            .as_ref()
+            .and_then(|o| o.container_insights.as_ref()));
+    match setting.map(|s| &s.value) {
+        Some(ScalarOr::Scalar(s)) if s.eq_ignore_ascii_case("enhanced") => "enhanced",
+        Some(ScalarOr::Scalar(s)) if s.eq_ignore_ascii_case("true") => "enabled",
+        Some(ScalarOr::Config(c)) if c.enhanced.as_ref().is_some_and(|e| e.value) => "enhanced",
+        _ => "disabled",
+    }
+}
+
+/// The view model of the environment template.
+pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures) -> Value {
+    let app = &loaded.app;
+    let m = &env.manifest;
+    let vpc_manifest = m
+        .network
+        .as_ref()
+        .and_then(|n| n.vpc.as_ref())
+        .map(|v| &v.value);
+    let mut zones = Vec::new();
+    let vpc = vpc_context(vpc_manifest, features.nat, &mut zones);
+    let managed = vpc["managed"].as_bool() == Some(true);
+    let vpc_id = if managed {
+        json!({ "Ref": "VPC" })
+    } else {
+        vpc["id"].clone()
+    };
+    let subnet_refs = |key: &str, ids: &str| -> Value {
+        if managed {
+            Value::Array(
+                vpc[key]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|s| json!({ "Ref": s["id"] }))
+                    .collect(),
+            )
+        } else {
+            vpc[ids].clone()
+        }
+    };
+    let public_subnets = subnet_refs("public", "public_ids");
+    let private_subnets = subnet_refs("private", "private_ids");
+    let private_or_public = if private_subnets.as_array().is_some_and(|a| !a.is_empty()) {
+        private_subnets.clone()
+    } else {
+        public_subnets.clone()
+    };
+
+    let sg = vpc_manifest.and_then(|v| v.security_group.as_ref());
+    let ingress: Vec<Value> = sg
+        .and_then(|s| s.ingress.as_ref())
+        .into_iter()
+        .flat_map(|r| r.iter())
+        .map(|r| sg_rule(r))
+        .collect();
+    let egress: Vec<Value> = sg
+        .and_then(|s| s.egress.as_ref())
+        .into_iter()
+        .flat_map(|r| r.iter())
+        .map(|r| sg_rule(r))
+        .collect();
+    let flow_logs = vpc_manifest
+        .and_then(|v| v.flow_logs.as_ref())
+        .and_then(|f| match &f.value {
+            BoolOr::Bool(false) => None,
+            BoolOr::Bool(true) => Some(14),
+            BoolOr::Config(c) => Some(c.retention.as_ref().map_or(14, |r| r.value)),
+        });
+
+    let http = m.http.as_ref();
+    let public = http.and_then(|h| h.public.as_ref());
+    let public_certs: Vec<String> = public
+        .and_then(|p| p.certificates.as_ref())
+        .map(|c| c.iter().map(|c| c.value.clone()).collect())
+        .unwrap_or_default();
+    let cdn = m.cdn.as_ref().is_some_and(|c| c.value.enabled());
+    let cdn_ingress_only = public
+        .and_then(|p| p.ingress.as_ref())
+        .and_then(|i| i.cdn.as_ref())
+        .is_some_and(|c| c.value)
+        || public
+            .and_then(|p| p.security_groups.as_ref())
+            .and_then(|s| s.ingress.as_ref())
+            .and_then(|i| i.restrict_to.as_ref())
+            .and_then(|r| r.cdn.as_ref())
+            .is_some_and(|c| c.value);
+    let source_ips: Vec<String> = public
+        .and_then(|p| p.ingress.as_ref())
+        .and_then(|i| i.source_ips.as_ref())
+        .map(|ips| ips.iter().map(|i| i.value.clone()).collect())
+        .unwrap_or_default();
+    let public_alb = features.public_alb.then(|| {
+        let ports: Vec<u16> = if public_certs.is_empty() { vec![80] } else { vec![80, 443] };
+        let mut rules = Vec::new();
+        for port in &ports {
+            if cdn_ingress_only {
+                rules.push(json!({ "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "SourcePrefixListId": { "Ref": "CloudFrontOriginFacingPrefixListId" }, "Description": "CloudFront origin-facing servers" }));
+            } else if source_ips.is_empty() {
+                rules.push(json!({ "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "CidrIp": "0.0.0.0/0", "Description": "The internet" }));
+            } else {
+                for ip in &source_ips {
+                    rules.push(json!({ "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "CidrIp": ip, "Description": "Allowed source" }));
+                }
+            }
+        }
+        let access_logs = public.and_then(|p| p.access_logs.as_ref()).and_then(|a| match &a.value {
+            BoolOr::Bool(false) => None,
+            BoolOr::Bool(true) => Some(json!({ "bucket": null, "prefix": "" })),
+            BoolOr::Config(c) => Some(json!({
+                "bucket": c.bucket_name.as_ref().map(|b| b.value.clone()),
+                "prefix": c.prefix.as_ref().map_or(String::new(), |p| p.value.clone()),
+            })),
+        });
+        json!({
+            "https": !public_certs.is_empty(),
+            "certificate": public_certs.first(),
+            "extra_certificates": public_certs.iter().skip(1).map(|c| json!({ "CertificateArn": c })).collect::<Vec<_>>(),
+            "ssl_policy": public.and_then(|p| p.ssl_policy.as_ref()).map(|s| s.value.clone()),
+            "ingress": rules,
+            "access_logs": access_logs,
+        })
+    });
+    let private = http.and_then(|h| h.private.as_ref());
+    let private_certs: Vec<String> = private
+        .and_then(|p| p.certificates.as_ref())
+        .map(|c| c.iter().map(|c| c.value.clone()).collect())
+        .unwrap_or_default();
+    let internal_subnets = match private.and_then(|p| p.subnets.as_ref()) {
+        Some(ids) if !managed => json!(ids.iter().map(|i| i.value.clone()).collect::<Vec<_>>()),
+        _ => private_or_public.clone(),
+    };
+    let internal_alb = features.internal_alb.then(|| {
+        let from_vpc = private.and_then(|p| p.ingress.as_ref()).and_then(|i| i.vpc.as_ref()).is_some_and(|v| v.value);
+        json!({
+            "https": !private_certs.is_empty(),
+            "certificate": private_certs.first(),
+            "extra_certificates": private_certs.iter().skip(1).map(|c| json!({ "CertificateArn": c })).collect::<Vec<_>>(),
+            "ssl_policy": private.and_then(|p| p.ssl_policy.as_ref()).map(|s| s.value.clone()),
+            "from_vpc": from_vpc && managed,
+            "vpc_cidr": vpc["cidr"],
+            "subnets": internal_subnets,
+            "ports": if private_certs.is_empty() { vec![80] } else { vec![80, 443] },
+        })
+    });
+    let cdn_context = (cdn && features.public_alb).then(|| {
+        let config = m.cdn.as_ref().and_then(|c| c.value.config());
+        let certificate = config
+            .and_then(|c| c.certificate.as_ref())
+            .map(|c| c.value.clone());
+        let aliases: Vec<String> = if certificate.is_some() {
+            public_aliases(loaded, &env.name)
+        } else {
+            Vec::new()
+        };
+        json!({
+            "origin_protocol": if public_certs.is_empty() { "http-only" } else { "https-only" },
+            "certificate": certificate,
+            "aliases": aliases,
+        })
+    });
+    let manifest_hash = names::sha256(&env.interpolated.to_string());
+    let prefix = names::env_stack(app, &env.name);
+    let mut outputs = Vec::new();
+    let mut output = |id: &str, description: &str, value: Value| {
+        outputs.push(json!({ "id": id, "description": description, "value": value, "export": format!("{prefix}-{id}") }));
+    };
+    output("VpcId", "The VPC", vpc_id.clone());
+    if public_subnets.as_array().is_some_and(|a| !a.is_empty()) {
+        output(
+            "PublicSubnets",
+            "Public subnets, comma-separated",
+            json!({ "Fn::Join": [",", public_subnets] }),
+        );
+    }
+    if private_subnets.as_array().is_some_and(|a| !a.is_empty()) {
+        output(
+            "PrivateSubnets",
+            "Private subnets, comma-separated",
+            json!({ "Fn::Join": [",", private_subnets] }),
+        );
+    }
+    output(
+        "EnvironmentSecurityGroup",
+        "The security group every task joins",
+        json!({ "Ref": "EnvironmentSecurityGroup" }),
+    );
+    output("ClusterId", "The ECS cluster", json!({ "Ref": "Cluster" }));
+    output(
+        "ClusterArn",
+        "The ECS cluster's ARN",
+        json!({ "Fn::GetAtt": ["Cluster", "Arn"] }),
+    );
+    output(
+        "ServiceDiscoveryNamespaceID",
+        "The Cloud Map namespace",
+        json!({ "Fn::GetAtt": ["ServiceDiscoveryNamespace", "Id"] }),
+    );
+    output(
+        "ServiceDiscoveryNamespaceArn",
+        "The Cloud Map namespace's ARN, for Service Connect",
+        json!({ "Fn::GetAtt": ["ServiceDiscoveryNamespace", "Arn"] }),
+    );
+    if let Some(alb) = &public_alb {
+        output(
+            "PublicLoadBalancerDNS",
+            "The public load balancer's DNS name",
+            json!({ "Fn::GetAtt": ["PublicLoadBalancer", "DNSName"] }),
+        );
+        output(
+            "PublicLoadBalancerFullName",
+            "The public load balancer's full name, for metrics",
+            json!({ "Fn::GetAtt": ["PublicLoadBalancer", "LoadBalancerFullName"] }),
+        );
+        output(
+            "PublicLoadBalancerCanonicalHostedZoneID",
+            "The public load balancer's hosted zone",
+            json!({ "Fn::GetAtt": ["PublicLoadBalancer", "CanonicalHostedZoneID"] }),
+        );
+        output(
+            "HTTPListenerArn",
+            "The public HTTP listener",
+            json!({ "Ref": "HTTPListener" }),
+        );
+        if alb["https"].as_bool() == Some(true) {
+            output(
+                "HTTPSListenerArn",
+                "The public HTTPS listener",
+                json!({ "Ref": "HTTPSListener" }),
+            );
+        }
+    }
+    if let Some(alb) = &internal_alb {
+        output(
+            "InternalLoadBalancerDNS",
+            "The internal load balancer's DNS name",
+            json!({ "Fn::GetAtt": ["InternalLoadBalancer", "DNSName"] }),
+        );
+        output(
+            "InternalLoadBalancerFullName",
+            "The internal load balancer's full name, for metrics",
+            json!({ "Fn::GetAtt": ["InternalLoadBalancer", "LoadBalancerFullName"] }),
+        );
+        output(
+            "InternalHTTPListenerArn",
+            "The internal HTTP listener",
+            json!({ "Ref": "InternalHTTPListener" }),
+        );
+        if alb["https"].as_bool() == Some(true) {
+            output(
+                "InternalHTTPSListenerArn",
+                "The internal HTTPS listener",
+                json!({ "Ref": "InternalHTTPSListener" }),
+            );
+        }
+    }
+    if features.managed_efs {
+        output(
+            "FilesystemID",
+            "The managed EFS file system",
+            json!({ "Ref": "FileSystem" }),
+        );
+    }
+    if cdn_context.is_some() {
+        output(
+            "CloudFrontDomainName",
+            "The CloudFront distribution's domain",
+            json!({ "Fn::GetAtt": ["CloudFrontDistribution", "DomainName"] }),
+        );
+    }
+    json!({
+        "app": app,
+        "env": env.name,
+        "version": VERSION,
+        "description": format!("tug environment {} of application {}", env.name, app),
+        "manifest_hash": manifest_hash,
+        "features": {
+            "public_alb": features.public_alb,
+            "internal_alb": features.internal_alb,
+            "nat": features.nat,
+            "managed_efs": features.managed_efs,
+        },
+        "tags": tags(app, &env.name),
+        "vpc": vpc,
+        "vpc_id": vpc_id,
+        "public_subnets": public_subnets,
+        "private_subnets": private_subnets,
+        "workload_subnets": private_or_public,
+        "sg_description": format!("{app}-{} environment security group", env.name),
+        "sg_ingress": ingress,
+        "sg_egress": egress,
+        "flow_logs": flow_logs.map(|retention| json!({ "retention": retention, "actions": FLOW_LOG_ACTIONS })),
+        "container_insights": container_insights(env),
+        "fargate_spot": m.cluster.as_ref().and_then(|c| c.fargate_spot.as_ref()).is_none_or(|f| f.value),
+        "namespace": format!("{}.{}.local", env.name, app),
+        "public_alb": public_alb,
+        "internal_alb": internal_alb,
+        "cdn": cdn_context,
+        "cdn_ingress_only": cdn_ingress_only && features.public_alb,
+        "managed_efs": features.managed_efs,
+        "outputs": outputs,
+        "has_parameters": !zones.is_empty() || (cdn_ingress_only && features.public_alb),
+        "zones": zones.iter().enumerate().map(|(i, z)| json!({ "id": format!("AvailabilityZone{}", i + 1), "default": z })).collect::<Vec<_>>(),
+    })
+}
+
+/// Every host name the environment's load-balanced web services answer to, sorted.
+fn public_aliases(loaded: &Loaded, env: &str) -> Vec<String> {
+    let mut out: Vec<String> = workloads_in(loaded, env)
+        .filter(|w| uses_public_alb(w))
+        .filter_map(|w| w.manifest.http_rule())
+        .filter_map(|r| r.alias.as_ref())
+        .flat_map(|a| {
+            a.value
+                .items()
+                .into_iter()
+                .map(|i| match i {
+                    ScalarOr::Scalar(s) => s.clone(),
+                    ScalarOr::Config(c) => {
+                        c.name.as_ref().map(|n| n.value.clone()).unwrap_or_default()
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+        .filter(|a| !a.is_empty())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}

@@ -1,0 +1,110 @@
+//! Rendering: validated manifests in, CloudFormation templates and parameters out. Pure and
+//! deterministic: the same manifests give the same bytes, with no AWS calls.
+//!
+//! Each stack is rendered in three steps: a view model (plain JSON computed in Rust from the
+//! typed manifests), a handlebars template from `templates/` that lays out the resources, and
+//! a final pass that parses the result, applies `taskdef_overrides` and
+//! `overrides/cfn.patches.yml`, and writes canonical YAML.
+
+pub mod environment;
+pub mod features;
+pub mod names;
+pub mod patch;
+pub mod registry;
+pub mod workload;
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use crate::manifest::source::Span;
+use crate::validate::diagnostic::Diagnostic;
+
+/// A rendered stack: its name, template and the values a deploy passes with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderedStack {
+    pub stack_name: String,
+    /// The workload name, or `None` for the environment stack.
+    pub workload: Option<String>,
+    pub template: String,
+    pub parameters: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl RenderedStack {
+    /// The parameters file: CloudFormation's template configuration format, which CodePipeline
+    /// and `tug deploy` read.
+    pub fn parameters_file(&self) -> String {
+        let doc = json!({ "Parameters": self.parameters, "Tags": self.tags });
+        let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+}
+
+/// Why a stack could not be rendered.
+#[derive(Debug, Clone)]
+pub enum RenderError {
+    /// A problem in the user's input that validation cannot see (e.g. a patch path that does
+    /// not exist in the template).
+    Input(Vec<Diagnostic>),
+    /// A template produced invalid output: a bug in tug.
+    Internal(String),
+}
+
+impl RenderError {
+    pub fn internal(what: impl std::fmt::Display) -> RenderError {
+        RenderError::Internal(what.to_string())
+    }
+}
+
+/// The tug version recorded in every stack.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Renders `template` with `context`, applies the patches, and returns canonical YAML.
+pub(crate) fn finish(
+    template: &str,
+    context: &serde_json::Value,
+    patches: &[patch::Patch],
+) -> Result<String, RenderError> {
+    // Strict mode treats a null value as missing; absent sections are `false` instead, which
+    // `{{#if}}` and `{{#with}}` skip.
+    let mut context = context.clone();
+    nulls_to_false(&mut context);
+    let text = registry::registry()
+        .render(template, &context)
+        .map_err(|e| RenderError::internal(format!("template `{template}`: {e}")))?;
+    let mut doc: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| {
+        RenderError::internal(format!(
+            "template `{template}` produced invalid YAML: {e}\n{text}"
+        ))
+    })?;
+    let mut diags = Vec::new();
+    for p in patches {
+        if let Err(d) = p.apply(&mut doc) {
+            diags.push(d);
+        }
+    }
+    if !diags.is_empty() {
+        return Err(RenderError::Input(diags));
+    }
+    serde_yaml::to_string(&doc).map_err(|e| RenderError::internal(format!("serializing: {e}")))
+}
+
+fn nulls_to_false(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Null => *v = serde_json::Value::Bool(false),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(nulls_to_false),
+        serde_json::Value::Object(map) => map.values_mut().for_each(nulls_to_false),
+        _ => {}
+    }
+}
+
+/// A diagnostic for a render-time input problem.
+pub(crate) fn input_error(
+    span: Span,
+    message: impl Into<String>,
+    help: impl Into<String>,
+) -> Diagnostic {
+    Diagnostic::error(crate::validate::codes::RENDER, span, message).with_help(help)
+}

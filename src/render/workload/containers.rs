@@ -1,0 +1,594 @@
+//! The task definition: containers (main, sidecars, FireLens log router, tracing collector),
+//! their environment, secrets, logging, health checks, dependencies, ports and mounts; the
+//! task's size, platform, volumes and EFS access points.
+
+use serde_json::{Map as JsonMap, Value, json};
+
+use crate::manifest::decode::{Located, Map};
+use crate::manifest::model::common::{ContainerHealthCheck, Secret, Variable, resolve_platform};
+use crate::manifest::union::{BoolOr, Command, ScalarOr};
+use crate::render::workload::{Scope, variable_value};
+use crate::render::{RenderError, input_error, names};
+use crate::validate::rules::task::{LOG_ROUTER, TRACING_SIDECAR, parse_container_port};
+
+const FLUENT_BIT_IMAGE: &str = "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable";
+const OTEL_COLLECTOR_IMAGE: &str = "public.ecr.aws/aws-observability/aws-otel-collector:latest";
+
+/// The `ValueFrom` of a secret reference, and the IAM resource that reading it needs.
+pub(crate) struct SecretRef {
+    pub value_from: Value,
+    pub resource: Value,
+    pub secrets_manager: bool,
+}
+
+/// Resolves a secret reference to what ECS and IAM need.
+pub(crate) fn secret_ref(secret: &Secret) -> SecretRef {
+    match secret {
+        ScalarOr::Scalar(s) if s.starts_with("arn:") => {
+            let secrets_manager = s.contains(":secretsmanager:");
+            let resource = if secrets_manager {
+                // arn:aws:secretsmanager:region:account:secret:name[:json-key:stage:version]
+                let base: Vec<&str> = s.splitn(8, ':').take(7).collect();
+                json!(format!("{}*", base.join(":")))
+            } else {
+                json!(s)
+            };
+            SecretRef {
+                value_from: json!(s),
+                resource,
+                secrets_manager,
+            }
+        }
+        ScalarOr::Scalar(name) => {
+            let path = name.trim_start_matches('/');
+            let arn = json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/{path}") });
+            SecretRef {
+                value_from: json!(name),
+                resource: arn,
+                secrets_manager: false,
+            }
+        }
+        ScalarOr::Config(c) => match (&c.secretsmanager, &c.from_cfn) {
+            (Some(sm), _) => {
+                let name = sm.value.split(':').next().unwrap_or_default().to_string();
+                let prefix =
+                    "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:";
+                SecretRef {
+                    value_from: json!({ "Fn::Sub": format!("{prefix}{}", sm.value) }),
+                    resource: json!({ "Fn::Sub": format!("{prefix}{name}-??????") }),
+                    secrets_manager: true,
+                }
+            }
+            (None, Some(export)) => {
+                let import = json!({ "Fn::ImportValue": export.value });
+                SecretRef {
+                    value_from: import.clone(),
+                    resource: import,
+                    secrets_manager: export.value.contains("secret"),
+                }
+            }
+            (None, None) => SecretRef {
+                value_from: json!(""),
+                resource: json!(""),
+                secrets_manager: false,
+            },
+        },
+    }
+}
+
+fn environment(vars: Option<&Located<Map<Variable>>>, injected: &[(String, Value)]) -> Value {
+    let mut out: Vec<(String, Value)> = injected.to_vec();
+    for (k, v) in vars.iter().flat_map(|m| m.iter()) {
+        let value = variable_value(&v.value);
+        match out.iter_mut().find(|(name, _)| *name == k.value) {
+            Some(slot) => slot.1 = value,
+            None => out.push((k.value.clone(), value)),
+        }
+    }
+    Value::Array(
+        out.into_iter()
+            .map(|(name, value)| json!({ "Name": name, "Value": value }))
+            .collect(),
+    )
+}
+
+fn secrets(map: Option<&Located<Map<Secret>>>) -> Option<Value> {
+    let map = map?;
+    if map.is_empty() {
+        return None;
+    }
+    Some(Value::Array(
+        map.iter()
+            .map(|(k, v)| json!({ "Name": k.value, "ValueFrom": secret_ref(&v.value).value_from }))
+            .collect(),
+    ))
+}
+
+fn command(
+    c: &Command,
+    span: crate::manifest::source::Span,
+    what: &str,
+) -> Result<Value, RenderError> {
+    c.args().map(|a| json!(a)).map_err(|e| {
+        RenderError::Input(vec![input_error(
+            span,
+            format!("cannot split {what}: {e}"),
+            "balance the quotes, or write the command as a list",
+        )])
+    })
+}
+
+fn health_check(hc: &ContainerHealthCheck) -> Value {
+    let cmd = match hc.command.as_ref().map(|c| &c.value) {
+        Some(Command::Args(a)) => json!(a),
+        Some(Command::Shell(s)) => json!(["CMD-SHELL", s]),
+        None => json!(["CMD-SHELL", "curl -f http://localhost/ || exit 1"]),
+    };
+    let secs = |d: Option<&Located<crate::manifest::duration::Duration>>, default: u64| {
+        d.map_or(default, |d| d.value.millis / 1000)
+    };
+    json!({
+        "Command": cmd,
+        "Interval": secs(hc.interval.as_ref(), 10),
+        "Retries": hc.retries.as_ref().map_or(2, |r| r.value),
+        "Timeout": secs(hc.timeout.as_ref(), 5),
+        "StartPeriod": secs(hc.start_period.as_ref(), 0),
+    })
+}
+
+fn depends_on(map: Option<&Located<Map<String>>>) -> Option<Value> {
+    let map = map?;
+    Some(Value::Array(
+        map.iter()
+            .map(|(k, v)| json!({ "ContainerName": k.value, "Condition": v.value.to_ascii_uppercase() }))
+            .collect(),
+    ))
+}
+
+fn labels(map: Option<&Located<Map<String>>>) -> Option<Value> {
+    let map = map?;
+    let mut out = JsonMap::new();
+    for (k, v) in map.iter() {
+        out.insert(k.value.clone(), json!(v.value));
+    }
+    Some(Value::Object(out))
+}
+
+fn insert_opt(obj: &mut JsonMap<String, Value>, key: &str, value: Option<Value>) {
+    if let Some(v) = value {
+        obj.insert(key.to_string(), v);
+    }
+}
+
+/// The view model of the task definition.
+pub(crate) fn context(
+    scope: &Scope,
+    topics: &Value,
+    worker: &Value,
+    parameters: &mut Vec<Value>,
+) -> Result<Value, RenderError> {
+    let wl = scope.wl;
+    let m = &wl.manifest;
+    let app = &scope.loaded.app;
+    let platform = resolve_platform(m.platform.as_ref().map(|p| &p.value)).unwrap_or(
+        crate::manifest::model::common::ResolvedPlatform {
+            windows: false,
+            arm: false,
+            os_family: "LINUX",
+        },
+    );
+    let ec2 = m.runs_on_ec2();
+    let firelens = m.logging.as_ref().filter(|l| l.uses_firelens());
+    let log_config = |prefix: &str| -> Value {
+        json!({
+            "LogDriver": "awslogs",
+            "Options": {
+                "awslogs-group": { "Ref": "LogGroup" },
+                "awslogs-region": { "Ref": "AWS::Region" },
+                "awslogs-stream-prefix": prefix,
+            }
+        })
+    };
+    let main_log = match firelens {
+        Some(l) => {
+            let mut options = JsonMap::new();
+            for (k, v) in l.destination.iter().flat_map(|d| d.iter()) {
+                options.insert(k.value.clone(), json!(v.value));
+            }
+            let mut cfg = json!({ "LogDriver": "awsfirelens", "Options": options });
+            if let Some(s) = secrets(l.secret_options.as_ref()) {
+                cfg["SecretOptions"] = s;
+            }
+            cfg
+        }
+        None => log_config("tug"),
+    };
+
+    // Variables every container of the workload gets, as Copilot injected them.
+    let mut injected: Vec<(String, Value)> = vec![
+        ("COPILOT_APPLICATION_NAME".into(), json!(app)),
+        ("COPILOT_ENVIRONMENT_NAME".into(), json!(scope.env)),
+        ("COPILOT_SERVICE_NAME".into(), json!(wl.name)),
+        (
+            "COPILOT_SERVICE_DISCOVERY_ENDPOINT".into(),
+            json!(format!("{}.{}.local", scope.env, app)),
+        ),
+    ];
+    if crate::render::features::uses_public_alb(wl) {
+        injected.push((
+            "COPILOT_LB_DNS".into(),
+            scope.import("PublicLoadBalancerDNS"),
+        ));
+    } else if crate::render::features::uses_internal_alb(wl) {
+        injected.push((
+            "COPILOT_LB_DNS".into(),
+            scope.import("InternalLoadBalancerDNS"),
+        ));
+    }
+    if let Some(list) = topics.as_array().filter(|l| !l.is_empty()) {
+        // {"orders":"arn:...","events":"arn:..."} built from the topics' ARNs.
+        let mut parts: Vec<Value> = vec![json!("{")];
+        for (i, t) in list.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            parts.push(json!(format!(
+                "{sep}\"{}\":\"",
+                t["name"].as_str().unwrap_or("")
+            )));
+            parts.push(json!({ "Ref": format!("{}Topic", t["id"].as_str().unwrap_or("")) }));
+            parts.push(json!("\""));
+        }
+        parts.push(json!("}"));
+        injected.push((
+            "COPILOT_SNS_TOPIC_ARNS".into(),
+            json!({ "Fn::Join": ["", parts] }),
+        ));
+    }
+    for (k, v) in worker["environment"].as_object().into_iter().flatten() {
+        injected.push((k.clone(), v.clone()));
+    }
+
+    let mut volumes = Vec::new();
+    let mut access_points = Vec::new();
+    let mut main_mounts = Vec::new();
+    let mut efs_statements = Vec::new();
+    for (name, vol) in m
+        .storage
+        .as_ref()
+        .and_then(|s| s.volumes.as_ref())
+        .iter()
+        .flat_map(|v| v.iter())
+    {
+        let mut v = json!({ "Name": name.value });
+        let efs = vol.efs.as_ref().map(|e| &e.value);
+        let managed = matches!(efs, Some(BoolOr::Bool(true)))
+            || matches!(efs, Some(BoolOr::Config(c)) if c.uid.is_some() || c.gid.is_some());
+        if managed {
+            let id = format!("{}AccessPoint", names::logical_id(&name.value));
+            let cfg = efs.and_then(|e| e.config());
+            let uid = cfg.and_then(|c| c.uid.as_ref()).map_or(1000, |u| u.value);
+            let gid = cfg.and_then(|c| c.gid.as_ref()).map_or(1000, |g| g.value);
+            access_points.push(json!({
+                "id": id,
+                "file_system": scope.import("FilesystemID"),
+                "uid": uid.to_string(),
+                "gid": gid.to_string(),
+                "path": format!("/{}", wl.name),
+            }));
+            v["EFSVolumeConfiguration"] = json!({
+                "FilesystemId": scope.import("FilesystemID"),
+                "TransitEncryption": "ENABLED",
+                "AuthorizationConfig": { "AccessPointId": { "Ref": id }, "IAM": "ENABLED" },
+            });
+            efs_statements.push(json!({
+                "Effect": "Allow",
+                "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+                "Resource": { "Fn::Sub": ["arn:${AWS::Partition}:elasticfilesystem:${AWS::Region}:${AWS::AccountId}:file-system/${FS}", { "FS": scope.import("FilesystemID") }] },
+                "Condition": { "StringEquals": { "elasticfilesystem:AccessPointArn": { "Fn::GetAtt": [id, "Arn"] } } },
+            }));
+        } else if let Some(BoolOr::Config(c)) = efs {
+            let fs = match c.id.as_ref().map(|i| &i.value) {
+                Some(ScalarOr::Scalar(id)) => json!(id),
+                Some(ScalarOr::Config(f)) => {
+                    json!({ "Fn::ImportValue": f.from_cfn.as_ref().map(|x| x.value.clone()).unwrap_or_default() })
+                }
+                None => json!(""),
+            };
+            let iam = c
+                .auth
+                .as_ref()
+                .and_then(|a| a.iam.as_ref())
+                .is_none_or(|i| i.value);
+            let mut efs_cfg = json!({ "FilesystemId": fs.clone(), "TransitEncryption": "ENABLED" });
+            if let Some(root) = c.root_dir.as_ref().filter(|r| !r.value.is_empty()) {
+                efs_cfg["RootDirectory"] = json!(root.value);
+            }
+            let mut auth = JsonMap::new();
+            if iam {
+                auth.insert("IAM".into(), json!("ENABLED"));
+            }
+            if let Some(ap) = c.auth.as_ref().and_then(|a| a.access_point_id.as_ref()) {
+                auth.insert("AccessPointId".into(), json!(ap.value));
+            }
+            if !auth.is_empty() {
+                efs_cfg["AuthorizationConfig"] = Value::Object(auth);
+            }
+            v["EFSVolumeConfiguration"] = efs_cfg;
+            if iam {
+                let read_only = vol.read_only.as_ref().is_none_or(|r| r.value);
+                let mut actions = vec!["elasticfilesystem:ClientMount"];
+                if !read_only {
+                    actions.push("elasticfilesystem:ClientWrite");
+                }
+                efs_statements.push(json!({
+                    "Effect": "Allow",
+                    "Action": actions,
+                    "Resource": { "Fn::Sub": ["arn:${AWS::Partition}:elasticfilesystem:${AWS::Region}:${AWS::AccountId}:file-system/${FS}", { "FS": fs }] },
+                }));
+            }
+        }
+        volumes.push(v);
+        if let Some(path) = &vol.path {
+            main_mounts.push(json!({
+                "SourceVolume": name.value,
+                "ContainerPath": path.value,
+                "ReadOnly": vol.read_only.as_ref().is_none_or(|r| r.value),
+            }));
+        }
+    }
+
+    let mut containers = Vec::new();
+    let image = m.image.as_ref();
+    let mut main = JsonMap::new();
+    main.insert("Name".into(), json!(wl.name));
+    main.insert("Image".into(), json!({ "Ref": "ContainerImage" }));
+    main.insert("Essential".into(), json!(true));
+    if let Some(port) = image.and_then(|i| i.port.as_ref()) {
+        main.insert("PortMappings".into(), json!([{ "ContainerPort": port.value, "Protocol": "tcp", "Name": format!("{}-{}", wl.name, port.value) }]));
+    }
+    main.insert(
+        "Environment".into(),
+        environment(m.variables.as_ref(), &injected),
+    );
+    insert_opt(&mut main, "Secrets", secrets(m.secrets.as_ref()));
+    if m.env_file.is_some() {
+        parameters.push(json!({
+            "name": "EnvFileARN",
+            "description": "The S3 object ARN of the main container's env file, uploaded by tug deploy",
+            "default": null,
+            "file_value": "<uploaded by tug deploy>",
+        }));
+        main.insert(
+            "EnvironmentFiles".into(),
+            json!([{ "Type": "s3", "Value": { "Ref": "EnvFileARN" } }]),
+        );
+    }
+    main.insert("LogConfiguration".into(), main_log.clone());
+    insert_opt(
+        &mut main,
+        "HealthCheck",
+        image
+            .and_then(|i| i.healthcheck.as_ref())
+            .map(|h| health_check(h)),
+    );
+    insert_opt(
+        &mut main,
+        "DependsOn",
+        depends_on(image.and_then(|i| i.depends_on.as_ref())),
+    );
+    if firelens.is_some() {
+        let deps = main.entry("DependsOn").or_insert_with(|| json!([]));
+        if let Some(list) = deps.as_array_mut()
+            && !list.iter().any(|d| d["ContainerName"] == LOG_ROUTER)
+        {
+            list.push(json!({ "ContainerName": LOG_ROUTER, "Condition": "START" }));
+        }
+    }
+    if let Some(e) = &m.entrypoint {
+        main.insert(
+            "EntryPoint".into(),
+            command(&e.value, e.span, "the entrypoint")?,
+        );
+    }
+    if let Some(c) = &m.command {
+        main.insert("Command".into(), command(&c.value, c.span, "the command")?);
+    }
+    insert_opt(
+        &mut main,
+        "DockerLabels",
+        labels(image.and_then(|i| i.labels.as_ref())),
+    );
+    if m.storage
+        .as_ref()
+        .and_then(|s| s.readonly_fs.as_ref())
+        .is_some_and(|r| r.value)
+    {
+        main.insert("ReadonlyRootFilesystem".into(), json!(true));
+    }
+    if !main_mounts.is_empty() {
+        main.insert("MountPoints".into(), json!(main_mounts));
+    }
+    if let Some(c) = image.and_then(|i| i.credentials.as_ref()) {
+        main.insert(
+            "RepositoryCredentials".into(),
+            json!({ "CredentialsParameter": c.value }),
+        );
+    }
+    insert_opt(
+        &mut main,
+        "Cpu",
+        image.and_then(|i| i.cpu.as_ref()).map(|v| json!(v.value)),
+    );
+    insert_opt(
+        &mut main,
+        "Memory",
+        image
+            .and_then(|i| i.memory.as_ref())
+            .map(|v| json!(v.value)),
+    );
+    insert_opt(
+        &mut main,
+        "MemoryReservation",
+        image
+            .and_then(|i| i.memory_reservation.as_ref())
+            .map(|v| json!(v.value)),
+    );
+    containers.push(Value::Object(main));
+
+    for (name, s) in m.sidecars.iter().flat_map(|s| s.iter()) {
+        let mut c = JsonMap::new();
+        c.insert("Name".into(), json!(name.value));
+        let image = match s.image.as_ref().map(|i| &i.value) {
+            Some(ScalarOr::Scalar(uri)) => json!(uri),
+            Some(ScalarOr::Config(cfg)) => match &cfg.location {
+                Some(loc) => json!(loc.value),
+                None => {
+                    let param = format!("{}Image", names::logical_id(&name.value));
+                    parameters.push(json!({
+                        "name": param,
+                        "description": format!("The image of sidecar {}, built and pushed by tug deploy", name.value),
+                        "default": null,
+                        "file_value": format!("<built and pushed by tug deploy: {app}/{}:{}>", wl.name, name.value),
+                    }));
+                    json!({ "Ref": param })
+                }
+            },
+            None => json!(""),
+        };
+        c.insert("Image".into(), image);
+        c.insert(
+            "Essential".into(),
+            json!(s.essential.as_ref().is_none_or(|e| e.value)),
+        );
+        if let Some(p) = &s.port
+            && let Ok((port, proto)) = parse_container_port(&p.value)
+        {
+            c.insert("PortMappings".into(), json!([{ "ContainerPort": port, "Protocol": proto, "Name": format!("{}-{port}", name.value) }]));
+        }
+        c.insert(
+            "Environment".into(),
+            environment(s.variables.as_ref(), &injected),
+        );
+        insert_opt(&mut c, "Secrets", secrets(s.secrets.as_ref()));
+        // Sidecars log where the main container logs.
+        c.insert("LogConfiguration".into(), main_log.clone());
+        insert_opt(
+            &mut c,
+            "HealthCheck",
+            s.healthcheck.as_ref().map(|h| health_check(h)),
+        );
+        insert_opt(&mut c, "DependsOn", depends_on(s.depends_on.as_ref()));
+        if let Some(e) = &s.entrypoint {
+            c.insert(
+                "EntryPoint".into(),
+                command(&e.value, e.span, "a sidecar's entrypoint")?,
+            );
+        }
+        if let Some(cmd) = &s.command {
+            c.insert(
+                "Command".into(),
+                command(&cmd.value, cmd.span, "a sidecar's command")?,
+            );
+        }
+        insert_opt(&mut c, "DockerLabels", labels(s.labels.as_ref()));
+        let mounts: Vec<Value> = s
+            .mount_points
+            .iter()
+            .flat_map(|m| m.iter())
+            .map(|mp| {
+                json!({
+                    "SourceVolume": mp.source_volume.as_ref().map(|v| v.value.clone()).unwrap_or_default(),
+                    "ContainerPath": mp.path.as_ref().map(|v| v.value.clone()).unwrap_or_default(),
+                    "ReadOnly": mp.read_only.as_ref().is_none_or(|r| r.value),
+                })
+            })
+            .collect();
+        if !mounts.is_empty() {
+            c.insert("MountPoints".into(), json!(mounts));
+        }
+        if let Some(cp) = &s.credentials_parameter {
+            c.insert(
+                "RepositoryCredentials".into(),
+                json!({ "CredentialsParameter": cp.value }),
+            );
+        }
+        insert_opt(&mut c, "Cpu", s.cpu.as_ref().map(|v| json!(v.value)));
+        insert_opt(&mut c, "Memory", s.memory.as_ref().map(|v| json!(v.value)));
+        insert_opt(
+            &mut c,
+            "MemoryReservation",
+            s.memory_reservation.as_ref().map(|v| json!(v.value)),
+        );
+        containers.push(Value::Object(c));
+    }
+
+    if let Some(l) = firelens {
+        let mut options = JsonMap::new();
+        options.insert(
+            "enable-ecs-log-metadata".into(),
+            json!(if l.enable_metadata.as_ref().is_none_or(|e| e.value) {
+                "true"
+            } else {
+                "false"
+            }),
+        );
+        if let Some(path) = &l.config_file_path {
+            options.insert("config-file-type".into(), json!("file"));
+            options.insert("config-file-value".into(), json!(path.value));
+        }
+        let mut router = json!({
+            "Name": LOG_ROUTER,
+            "Image": l.image.as_ref().map_or(FLUENT_BIT_IMAGE.to_string(), |i| i.value.clone()),
+            "Essential": true,
+            "FirelensConfiguration": { "Type": "fluentbit", "Options": options },
+            "Environment": environment(l.variables.as_ref(), &[]),
+            "LogConfiguration": log_config("firelens"),
+        });
+        if let Some(s) = secrets(l.secrets.as_ref()) {
+            router["Secrets"] = s;
+        }
+        containers.push(router);
+    }
+    let tracing = m
+        .observability
+        .as_ref()
+        .and_then(|o| o.tracing.as_ref())
+        .is_some();
+    if tracing {
+        containers.push(json!({
+            "Name": TRACING_SIDECAR,
+            "Image": OTEL_COLLECTOR_IMAGE,
+            "Essential": true,
+            "Command": ["--config=/etc/ecs/ecs-xray.yaml"],
+            "LogConfiguration": log_config("tracing"),
+        }));
+    }
+
+    let network_mode = m.network_mode();
+    let requires = if ec2 { "EC2" } else { "FARGATE" };
+    let runtime_platform = (platform.windows || platform.arm).then(|| {
+        json!({
+            "OperatingSystemFamily": platform.os_family,
+            "CpuArchitecture": if platform.arm { "ARM64" } else { "X86_64" },
+        })
+    });
+    let ephemeral = m
+        .storage
+        .as_ref()
+        .and_then(|s| s.ephemeral.as_ref())
+        .map(|e| e.value)
+        .filter(|e| *e > 20);
+    Ok(json!({
+        "family": scope.full_name(),
+        "cpu": m.task_cpu().to_string(),
+        "memory": m.task_memory().to_string(),
+        "network_mode": network_mode,
+        "requires": [requires],
+        "runtime_platform": runtime_platform,
+        "ephemeral": ephemeral,
+        "volumes": volumes,
+        "access_points": access_points,
+        "containers": containers,
+        "efs_statements": efs_statements,
+        "tracing": tracing,
+    }))
+}

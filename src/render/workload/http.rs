@@ -1,0 +1,377 @@
+//! Application Load Balancer routing for a workload: one target group per routing rule
+//! (`http` and each of `http.additional_rules`), listener rules on the environment's public or
+//! internal load balancer (or an imported one), host aliases with optional Route 53 records.
+//!
+//! Rule priorities are derived from the manifests alone, so that adding a service does not
+//! move the others: specific paths get lower numbers (evaluated first) than shorter ones, the
+//! root path comes last, rules with host aliases come before rules without, and within a band
+//! a hash of the workload name and path places the rule. Collisions are resolved in a fixed
+//! order over every rule of the environment.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::manifest::load::ResolvedWorkload;
+use crate::manifest::model::service::{HttpHealthCheck, RoutingRule};
+use crate::manifest::union::ScalarOr;
+use crate::render::features::{uses_internal_alb, uses_public_alb, workloads_in};
+use crate::render::workload::Scope;
+use crate::render::{RenderError, names};
+
+/// Which load balancer a workload's rules go to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Balancer {
+    Public,
+    Internal,
+    Imported(String),
+}
+
+fn balancer(wl: &ResolvedWorkload) -> Option<Balancer> {
+    let rule = wl.manifest.http_rule();
+    if let Some(alb) = rule.and_then(|r| r.alb.as_ref()) {
+        return Some(Balancer::Imported(alb.value.clone()));
+    }
+    if uses_public_alb(wl) {
+        Some(Balancer::Public)
+    } else if uses_internal_alb(wl) {
+        Some(Balancer::Internal)
+    } else {
+        None
+    }
+}
+
+/// Every routing rule of a workload: the main one, then the additional ones.
+fn rules(wl: &ResolvedWorkload) -> Vec<RoutingRule> {
+    let main = match wl.manifest.http_rule() {
+        Some(r) => r.clone(),
+        // `http` absent on a load-balanced web service: Copilot's default rule on `/`.
+        None => RoutingRule::default(),
+    };
+    let mut out = vec![main.clone()];
+    out.extend(
+        main.additional_rules
+            .iter()
+            .flat_map(|r| r.iter())
+            .map(|r| r.value.clone()),
+    );
+    out
+}
+
+fn path_of(rule: &RoutingRule) -> String {
+    rule.path
+        .as_ref()
+        .map_or("/".to_string(), |p| p.value.clone())
+}
+
+fn aliases(rule: &RoutingRule) -> Vec<(String, Option<String>)> {
+    let zone = rule.hosted_zone.as_ref().map(|z| z.value.clone());
+    rule.alias
+        .as_ref()
+        .map(|a| {
+            a.value
+                .items()
+                .into_iter()
+                .filter_map(|item| match item {
+                    ScalarOr::Scalar(s) => Some((s.clone(), zone.clone())),
+                    ScalarOr::Config(c) => Some((
+                        c.name.as_ref()?.value.clone(),
+                        c.hosted_zone
+                            .as_ref()
+                            .map(|z| z.value.clone())
+                            .or(zone.clone()),
+                    )),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn is_root(path: &str) -> bool {
+    path.trim_matches('/').is_empty()
+}
+
+/// The preferred priority of a rule: its band, then a hash slot within the band.
+fn preferred_priority(workload: &str, index: usize, rule: &RoutingRule) -> u32 {
+    let path = path_of(rule);
+    let has_alias = rule.alias.is_some();
+    let band = if is_root(&path) {
+        if has_alias { 48 } else { 49 }
+    } else {
+        let segments = path.trim_matches('/').split('/').count() as u32;
+        46 - segments.min(45)
+    };
+    let half = if has_alias { 0 } else { 500 };
+    let hash = u32::from_str_radix(
+        &names::short_hash(&format!("{workload}/{index}/{path}"), 6),
+        16,
+    )
+    .unwrap_or(0);
+    band * 1000 + half + hash % 499 + 1
+}
+
+/// Priorities of every rule of the environment on the same load balancer, keyed by
+/// (workload, rule index).
+fn priorities(scope: &Scope, target: &Balancer) -> BTreeMap<(String, usize), u32> {
+    let mut wanted: Vec<(u32, String, usize)> = Vec::new();
+    for wl in workloads_in(scope.loaded, scope.env) {
+        if balancer(wl).as_ref() != Some(target) {
+            continue;
+        }
+        for (i, rule) in rules(wl).iter().enumerate() {
+            wanted.push((preferred_priority(&wl.name, i, rule), wl.name.clone(), i));
+        }
+    }
+    wanted.sort();
+    let mut taken = std::collections::BTreeSet::new();
+    let mut out = BTreeMap::new();
+    for (mut p, name, i) in wanted {
+        while taken.contains(&p) {
+            p += 1;
+        }
+        taken.insert(p);
+        out.insert((name, i), p);
+    }
+    out
+}
+
+fn health_check(hc: Option<&HttpHealthCheck>, grpc: bool) -> Value {
+    let mut out = json!({
+        "HealthCheckPath": "/",
+        "HealthyThresholdCount": 5,
+        "UnhealthyThresholdCount": 2,
+        "HealthCheckIntervalSeconds": 30,
+        "HealthCheckTimeoutSeconds": 5,
+        "Matcher": if grpc { json!({ "GrpcCode": "0" }) } else { json!({ "HttpCode": "200" }) },
+    });
+    match hc {
+        Some(ScalarOr::Scalar(path)) => out["HealthCheckPath"] = json!(path),
+        Some(ScalarOr::Config(c)) => {
+            if let Some(p) = &c.path {
+                out["HealthCheckPath"] = json!(p.value);
+            }
+            if let Some(p) = &c.port {
+                out["HealthCheckPort"] = json!(p.value.to_string());
+            }
+            if let Some(v) = &c.success_codes {
+                out["Matcher"] = if grpc {
+                    json!({ "GrpcCode": v.value })
+                } else {
+                    json!({ "HttpCode": v.value })
+                };
+            }
+            if let Some(v) = &c.healthy_threshold {
+                out["HealthyThresholdCount"] = json!(v.value);
+            }
+            if let Some(v) = &c.unhealthy_threshold {
+                out["UnhealthyThresholdCount"] = json!(v.value);
+            }
+            if let Some(v) = &c.interval {
+                out["HealthCheckIntervalSeconds"] = json!(v.value.millis / 1000);
+            }
+            if let Some(v) = &c.timeout {
+                out["HealthCheckTimeoutSeconds"] = json!(v.value.millis / 1000);
+            }
+        }
+        None => {}
+    }
+    out
+}
+
+/// The health check grace period of the service, from the main rule (default 60 s).
+fn grace_period(rule: &RoutingRule) -> u64 {
+    match rule.healthcheck.as_ref().map(|h| &h.value) {
+        Some(ScalarOr::Config(c)) => c
+            .grace_period
+            .as_ref()
+            .map_or(60, |g| g.value.millis / 1000),
+        _ => 60,
+    }
+}
+
+/// The view model of the workload's ALB routing, or null when it has none.
+pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
+    let wl = scope.wl;
+    let Some(target) = balancer(wl) else {
+        return Ok(Value::Null);
+    };
+    let env_https = scope
+        .loaded
+        .environments
+        .iter()
+        .find(|e| e.name == scope.env)
+        .and_then(|e| e.manifest.http.as_ref())
+        .map(|h| {
+            let certs = |c: Option<
+                &crate::manifest::decode::Located<Vec<crate::manifest::decode::Located<String>>>,
+            >| c.is_some_and(|c| !c.is_empty());
+            (
+                certs(h.public.as_ref().and_then(|p| p.certificates.as_ref())),
+                certs(h.private.as_ref().and_then(|p| p.certificates.as_ref())),
+            )
+        })
+        .unwrap_or((false, false));
+    let mut parameters = Vec::new();
+    let (http_listener, https_listener) = match &target {
+        Balancer::Public => (
+            scope.import("HTTPListenerArn"),
+            env_https.0.then(|| scope.import("HTTPSListenerArn")),
+        ),
+        Balancer::Internal => (
+            scope.import("InternalHTTPListenerArn"),
+            env_https
+                .1
+                .then(|| scope.import("InternalHTTPSListenerArn")),
+        ),
+        Balancer::Imported(alb) => {
+            parameters.push(json!({
+                "name": "ImportedALBListenerArn",
+                "description": format!("The listener of the imported load balancer {alb} that routes to this service; tug looks it up when it deploys (HTTPS when the load balancer has one, else HTTP)"),
+                "default": null,
+                "file_value": format!("<resolved at deploy time: a listener of {alb}>"),
+            }));
+            (json!({ "Ref": "ImportedALBListenerArn" }), None)
+        }
+    };
+    let main_port = wl
+        .manifest
+        .image
+        .as_ref()
+        .and_then(|i| i.port.as_ref())
+        .map(|p| p.value);
+    let prios = priorities(scope, &target);
+    let mut target_groups = Vec::new();
+    let mut listener_rules = Vec::new();
+    let mut records = Vec::new();
+    let all = rules(wl);
+    for (i, rule) in all.iter().enumerate() {
+        let suffix = if i == 0 { String::new() } else { i.to_string() };
+        let tg_id = format!("TargetGroup{suffix}");
+        let version = rule
+            .version
+            .as_ref()
+            .map(|v| v.value.to_ascii_uppercase())
+            .unwrap_or_else(|| {
+                if main_port == Some(50051) {
+                    "GRPC".into()
+                } else {
+                    "HTTP1".into()
+                }
+            });
+        let grpc = version == "GRPC";
+        let container = rule
+            .target_container
+            .as_ref()
+            .or(rule.target_container_camel.as_ref())
+            .map_or(wl.name.clone(), |c| c.value.clone());
+        let container_port = rule.target_port.as_ref().map(|p| p.value).or_else(|| {
+            if container == wl.name {
+                main_port
+            } else {
+                wl.manifest
+                    .sidecars
+                    .as_ref()
+                    .and_then(|s| s.value.get(container.as_str()))
+                    .and_then(|s| s.port.as_ref())
+                    .and_then(|p| crate::validate::rules::task::parse_container_port(&p.value).ok())
+                    .map(|(p, _)| p)
+            }
+        });
+        let Some(container_port) = container_port else {
+            return Err(RenderError::internal(format!(
+                "{}: a routing rule without a container port passed validation",
+                wl.name
+            )));
+        };
+        let mut attributes = vec![json!({
+            "Key": "deregistration_delay.timeout_seconds",
+            "Value": rule.deregistration_delay.as_ref().map_or(60, |d| d.value.millis / 1000).to_string(),
+        })];
+        if rule.stickiness.as_ref().is_some_and(|s| s.value) {
+            attributes.push(json!({ "Key": "stickiness.enabled", "Value": "true" }));
+            attributes.push(json!({ "Key": "stickiness.type", "Value": "lb_cookie" }));
+        }
+        target_groups.push(json!({
+            "id": tg_id,
+            "port": container_port,
+            "protocol_version": version,
+            "health": health_check(rule.healthcheck.as_ref().map(|h| &h.value), grpc),
+            "attributes": attributes,
+            "container": container,
+            "container_port": container_port,
+        }));
+        let path = path_of(rule);
+        let patterns = if is_root(&path) {
+            json!(["/*"])
+        } else {
+            let p = format!("/{}", path.trim_matches('/'));
+            json!([p.clone(), format!("{p}/*")])
+        };
+        let mut conditions =
+            vec![json!({ "Field": "path-pattern", "PathPatternConfig": { "Values": patterns } })];
+        let hosts = aliases(rule);
+        if !hosts.is_empty() {
+            conditions.push(json!({ "Field": "host-header", "HostHeaderConfig": { "Values": hosts.iter().map(|(h, _)| h.clone()).collect::<Vec<_>>() } }));
+        }
+        if let Some(ips) = rule
+            .allowed_source_ips
+            .as_ref()
+            .filter(|ips| !ips.is_empty())
+        {
+            conditions.push(json!({ "Field": "source-ip", "SourceIpConfig": { "Values": ips.iter().map(|i| i.value.clone()).collect::<Vec<_>>() } }));
+        }
+        let priority = prios.get(&(wl.name.clone(), i)).copied().unwrap_or(50000);
+        let redirect = rule.redirect_to_https.as_ref().is_none_or(|r| r.value);
+        let mut listeners: Vec<(&str, Value)> = Vec::new();
+        match &https_listener {
+            Some(https) => {
+                listeners.push(("HTTPS", https.clone()));
+                if !redirect {
+                    listeners.push(("HTTP", http_listener.clone()));
+                }
+            }
+            None => listeners.push(("HTTP", http_listener.clone())),
+        }
+        for (proto, listener) in listeners {
+            listener_rules.push(json!({
+                "id": format!("{proto}ListenerRule{suffix}"),
+                "listener": listener,
+                "priority": priority,
+                "conditions": conditions,
+                "target_group": tg_id,
+            }));
+        }
+        if target == Balancer::Public {
+            for (host, zone) in hosts {
+                if let Some(zone) = zone {
+                    records.push(json!({
+                        "id": format!("AliasRecord{}", names::logical_id(&host)),
+                        "zone": zone,
+                        "name": host,
+                        "dns": scope.import("PublicLoadBalancerDNS"),
+                        "dns_zone": scope.import("PublicLoadBalancerCanonicalHostedZoneID"),
+                    }));
+                }
+            }
+        }
+    }
+    let lb_full_name = match &target {
+        Balancer::Public => scope.import("PublicLoadBalancerFullName"),
+        Balancer::Internal => scope.import("InternalLoadBalancerFullName"),
+        Balancer::Imported(_) => Value::Null,
+    };
+    Ok(json!({
+        "target_groups": target_groups,
+        "rules": listener_rules,
+        "rule_ids": listener_rules_ids(&listener_rules),
+        "records": records,
+        "grace_period": all.first().map_or(60, grace_period),
+        "vpc": scope.import("VpcId"),
+        "lb_full_name": lb_full_name,
+        "parameters": parameters,
+    }))
+}
+
+fn listener_rules_ids(rules: &[Value]) -> Vec<Value> {
+    rules.iter().map(|r| r["id"].clone()).collect()
+}

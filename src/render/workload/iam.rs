@@ -1,0 +1,108 @@
+//! IAM for a workload: the execution role (pulls images, writes logs, reads exactly the
+//! secrets the manifest names) and the task role (nothing by default; ECS Exec, topics,
+//! queues, EFS and tracing add what they need).
+
+use serde_json::{Value, json};
+
+use crate::manifest::decode::{Located, Map};
+use crate::manifest::model::common::Secret;
+use crate::render::workload::Scope;
+use crate::render::workload::containers::secret_ref;
+
+fn all_secrets<'a>(scope: &'a Scope) -> Vec<&'a Located<Map<Secret>>> {
+    let m = &scope.wl.manifest;
+    let mut maps: Vec<&Located<Map<Secret>>> = Vec::new();
+    maps.extend(m.secrets.as_ref());
+    for (_, s) in m.sidecars.iter().flat_map(|s| s.iter()) {
+        maps.extend(s.secrets.as_ref());
+    }
+    if let Some(l) = &m.logging {
+        maps.extend(l.secrets.as_ref());
+        maps.extend(l.secret_options.as_ref());
+    }
+    maps
+}
+
+/// The IAM view model: policy statements of the execution and task roles.
+pub(crate) fn context(scope: &Scope, topics: &Value, worker: &Value) -> Value {
+    let m = &scope.wl.manifest;
+    let mut ssm: Vec<Value> = Vec::new();
+    let mut sm: Vec<Value> = Vec::new();
+    for map in all_secrets(scope) {
+        for (_, secret) in map.iter() {
+            let r = secret_ref(&secret.value);
+            let list = if r.secrets_manager { &mut sm } else { &mut ssm };
+            if !list.contains(&r.resource) {
+                list.push(r.resource);
+            }
+        }
+    }
+    let mut credentials: Vec<Value> = Vec::new();
+    if let Some(c) = m.image.as_ref().and_then(|i| i.credentials.as_ref()) {
+        credentials.push(json!(c.value));
+    }
+    for (_, s) in m.sidecars.iter().flat_map(|s| s.iter()) {
+        if let Some(c) = &s.credentials_parameter {
+            credentials.push(json!(c.value));
+        }
+    }
+    let mut execution = Vec::new();
+    if !ssm.is_empty() {
+        execution
+            .push(json!({ "Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": ssm }));
+    }
+    if !sm.is_empty() || !credentials.is_empty() {
+        let mut resources = sm;
+        resources.extend(credentials);
+        execution.push(json!({ "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": resources }));
+    }
+    if m.env_file.is_some() {
+        execution.push(json!({ "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [{ "Ref": "EnvFileARN" }] }));
+        execution.push(json!({
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketLocation"],
+            "Resource": [{ "Fn::Join": ["", ["arn:", { "Ref": "AWS::Partition" }, ":s3:::", { "Fn::Select": [0, { "Fn::Split": ["/", { "Fn::Select": [5, { "Fn::Split": [":", { "Ref": "EnvFileARN" }] }] }] }] }]] }],
+        }));
+    }
+
+    let mut task = Vec::new();
+    let exec = m.exec.as_ref().is_some_and(|e| match &e.value {
+        crate::manifest::union::BoolOr::Bool(b) => *b,
+        crate::manifest::union::BoolOr::Config(c) => c.enable.as_ref().is_none_or(|e| e.value),
+    });
+    if exec {
+        // ECS Exec's agent channel; these actions have no resource-level permissions.
+        task.push(json!({
+            "Effect": "Allow",
+            "Action": ["ssmmessages:CreateControlChannel", "ssmmessages:OpenControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenDataChannel"],
+            "Resource": "*",
+        }));
+    }
+    let topic_arns: Vec<Value> = topics
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| json!({ "Ref": format!("{}Topic", t["id"].as_str().unwrap_or("")) }))
+        .collect();
+    if !topic_arns.is_empty() {
+        task.push(json!({ "Effect": "Allow", "Action": ["sns:Publish"], "Resource": topic_arns }));
+    }
+    if let Some(statements) = worker["task_statements"].as_array() {
+        task.extend(statements.iter().cloned());
+    }
+    if m.observability
+        .as_ref()
+        .and_then(|o| o.tracing.as_ref())
+        .is_some()
+    {
+        task.push(json!({
+            "Effect": "Allow",
+            "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries"],
+            "Resource": "*",
+        }));
+    }
+    json!({
+        "execution_statements": execution,
+        "task_statements": task,
+    })
+}

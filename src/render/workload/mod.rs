@@ -1,0 +1,254 @@
+//! Workload stacks: the view model shared by every ECS workload type (log group, roles, task
+//! definition, topics) and the parts each type adds (service and load balancing, queues,
+//! schedules). Each concern lives in its own module; this one assembles them.
+
+mod containers;
+mod http;
+mod iam;
+mod job;
+mod nlb;
+mod scaling;
+mod service;
+mod worker;
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::manifest::load::{Loaded, ResolvedWorkload};
+use crate::manifest::model::WorkloadKind;
+use crate::manifest::union::ScalarOr;
+use crate::manifest::workspace::Workspace;
+use crate::render::patch::Patch;
+use crate::render::{RenderError, RenderedStack, VERSION, finish, names};
+
+/// What every part of a workload's view model needs to know.
+pub(crate) struct Scope<'a> {
+    pub loaded: &'a Loaded,
+    pub wl: &'a ResolvedWorkload,
+    pub env: &'a str,
+}
+
+impl Scope<'_> {
+    /// `Fn::ImportValue` of an environment export.
+    pub fn import(&self, name: &str) -> Value {
+        json!({ "Fn::ImportValue": names::export(&self.loaded.app, self.env, name) })
+    }
+
+    /// A list export (comma-joined subnets) as a list.
+    pub fn import_list(&self, name: &str) -> Value {
+        json!({ "Fn::Split": [",", self.import(name)] })
+    }
+
+    /// `<app>-<env>-<workload>`, for resource names.
+    pub fn full_name(&self) -> String {
+        format!("{}-{}-{}", self.loaded.app, self.env, self.wl.name)
+    }
+
+    pub fn tags(&self) -> Value {
+        json!([
+            { "Key": "tug:app", "Value": self.loaded.app },
+            { "Key": "tug:env", "Value": self.env },
+            { "Key": "tug:workload", "Value": self.wl.name },
+        ])
+    }
+}
+
+/// The image the main container runs: a location as given, or the image a deploy builds and
+/// pushes (passed in the `ContainerImage` parameter).
+pub fn image_reference(loaded: &Loaded, wl: &ResolvedWorkload) -> (String, bool) {
+    match wl.manifest.image.as_ref().and_then(|i| i.location.as_ref()) {
+        Some(loc) => (loc.value.clone(), true),
+        None => (
+            format!(
+                "<built and pushed by tug deploy: {}/{}>",
+                loaded.app, wl.name
+            ),
+            false,
+        ),
+    }
+}
+
+/// Renders the stack `<app>-<env>-<workload>` for the environment the workload was merged for.
+pub fn render(
+    loaded: &Loaded,
+    ws: &Workspace,
+    wl: &ResolvedWorkload,
+) -> Result<RenderedStack, RenderError> {
+    let env = wl
+        .environment
+        .as_deref()
+        .ok_or_else(|| RenderError::internal("workload without environment"))?;
+    let scope = Scope { loaded, wl, env };
+    let context = context(&scope, ws)?;
+    let mut patches = Vec::new();
+    let mut diags = Vec::new();
+    for ov in wl.manifest.taskdef_overrides.iter().flat_map(|o| o.iter()) {
+        match Patch::from_taskdef_override(ov) {
+            Ok(p) => patches.push(p),
+            Err(d) => diags.push(d),
+        }
+    }
+    if let Some(file) = ws.workloads.iter().find(|f| f.name == wl.name)
+        && let Some(node) = &file.patches
+    {
+        match Patch::from_patch_file(node) {
+            Ok(mut p) => patches.append(&mut p),
+            Err(mut d) => diags.append(&mut d),
+        }
+    }
+    if !diags.is_empty() {
+        return Err(RenderError::Input(diags));
+    }
+    let template = finish("workload", &context, &patches)?;
+    let (image, _) = image_reference(loaded, wl);
+    let mut parameters = BTreeMap::new();
+    parameters.insert("ContainerImage".to_string(), image);
+    for p in context["parameters"].as_array().into_iter().flatten() {
+        if let (Some(name), Some(value)) = (p["name"].as_str(), p["file_value"].as_str()) {
+            parameters.insert(name.to_string(), value.to_string());
+        }
+    }
+    let mut tags = BTreeMap::new();
+    tags.insert("tug:app".to_string(), loaded.app.clone());
+    tags.insert("tug:env".to_string(), env.to_string());
+    tags.insert("tug:workload".to_string(), wl.name.clone());
+    Ok(RenderedStack {
+        stack_name: names::workload_stack(&loaded.app, env, &wl.name),
+        workload: Some(wl.name.clone()),
+        template,
+        parameters,
+        tags,
+    })
+}
+
+fn kind_slug(kind: WorkloadKind) -> &'static str {
+    match kind {
+        WorkloadKind::LoadBalancedWebService => "load-balanced-web-service",
+        WorkloadKind::BackendService => "backend-service",
+        WorkloadKind::WorkerService => "worker-service",
+        WorkloadKind::ScheduledJob => "scheduled-job",
+        WorkloadKind::RequestDrivenWebService => "request-driven-web-service",
+        WorkloadKind::StaticSite => "static-site",
+    }
+}
+
+/// A hash of the manifest file as interpolated for this environment: it changes exactly when
+/// the text that configures the workload changes, not when comments or layout do.
+fn manifest_hash(wl: &ResolvedWorkload) -> String {
+    names::sha256(&wl.interpolated.to_string())
+}
+
+fn context(scope: &Scope, ws: &Workspace) -> Result<Value, RenderError> {
+    let wl = scope.wl;
+    let m = &wl.manifest;
+    let (image, from_location) = image_reference(scope.loaded, wl);
+    let mut parameters: Vec<Value> = Vec::new();
+    let image_parameter = if from_location {
+        json!({ "name": "ContainerImage", "description": "The image of the main container", "default": image })
+    } else {
+        json!({ "name": "ContainerImage", "description": "The image of the main container, built and pushed by tug deploy", "default": null })
+    };
+    parameters.push(image_parameter);
+
+    let topics = topics(scope);
+    let http = http::context(scope)?;
+    let nlb = nlb::context(scope)?;
+    let worker = worker::context(scope)?;
+    let job = job::context(scope)?;
+    let containers = containers::context(scope, &topics, &worker, &mut parameters)?;
+    let iam = iam::context(scope, &topics, &worker);
+    let service = service::context(scope, &http, &nlb)?;
+    let autoscaling = scaling::context(scope, &http)?;
+    for part in [&http, &service, &nlb, &worker, &job] {
+        parameters.extend(part["parameters"].as_array().cloned().unwrap_or_default());
+    }
+    let retention = m
+        .logging
+        .as_ref()
+        .and_then(|l| l.retention.as_ref())
+        .map_or(30, |r| r.value);
+    let _ = ws;
+    let mut outputs = Vec::new();
+    if service.is_object() {
+        outputs.push(json!({ "id": "ServiceName", "description": "The ECS service", "value": { "Fn::GetAtt": ["Service", "Name"] } }));
+    }
+    outputs.push(json!({ "id": "TaskDefinitionArn", "description": "The task definition revision this stack deploys", "value": { "Ref": "TaskDefinition" } }));
+    outputs.push(json!({ "id": "ContainerImage", "description": "The image of the main container", "value": { "Ref": "ContainerImage" } }));
+    for t in topics.as_array().into_iter().flatten() {
+        outputs.push(json!({
+            "id": format!("{}TopicArn", t["id"].as_str().unwrap_or("")),
+            "description": format!("The SNS topic {}", t["name"].as_str().unwrap_or("")),
+            "value": { "Ref": format!("{}Topic", t["id"].as_str().unwrap_or("")) },
+        }));
+    }
+    Ok(json!({
+        "app": scope.loaded.app,
+        "env": scope.env,
+        "name": wl.name,
+        "kind": wl.kind.as_str(),
+        "kind_slug": kind_slug(wl.kind),
+        "version": VERSION,
+        "description": format!("tug {} {} in environment {} of application {}", wl.kind, wl.name, scope.env, scope.loaded.app),
+        "manifest_hash": manifest_hash(wl),
+        "tags": scope.tags(),
+        "parameters": parameters,
+        "cluster": scope.import("ClusterId"),
+        "namespace_id": scope.import("ServiceDiscoveryNamespaceID"),
+        "log_group": { "name": format!("/tug/{}", scope.full_name()), "retention": retention },
+        "iam": iam,
+        "task_definition": containers,
+        "service": service,
+        "http": http,
+        "nlb": nlb,
+        "autoscaling": autoscaling,
+        "topics": topics,
+        "worker": worker,
+        "job": job,
+        "outputs": outputs,
+    }))
+}
+
+/// SNS topics the workload publishes: `<app>-<env>-<workload>-<topic>`.
+fn topics(scope: &Scope) -> Value {
+    let topics = scope
+        .wl
+        .manifest
+        .publish
+        .as_ref()
+        .and_then(|p| p.topics.as_ref());
+    Value::Array(
+        topics
+            .into_iter()
+            .flat_map(|t| t.iter())
+            .filter_map(|t| {
+                let name = t.name.as_ref()?.value.clone();
+                let fifo = t.fifo.as_ref().is_some_and(|f| f.value.enabled());
+                let cbd = t
+                    .fifo
+                    .as_ref()
+                    .and_then(|f| f.value.config())
+                    .and_then(|c| c.content_based_deduplication.as_ref())
+                    .is_some_and(|c| c.value);
+                let suffix = if fifo { ".fifo" } else { "" };
+                Some(json!({
+                    "id": names::logical_id(&name),
+                    "name": name,
+                    "topic_name": format!("{}-{}{suffix}", scope.full_name(), name),
+                    "fifo": fifo,
+                    "content_based_deduplication": cbd,
+                }))
+            })
+            .collect(),
+    )
+}
+
+/// The text of a `Variable`: plain values as strings, imports as `Fn::ImportValue`.
+pub(crate) fn variable_value(v: &crate::manifest::model::common::Variable) -> Value {
+    match v {
+        ScalarOr::Scalar(s) => json!(s),
+        ScalarOr::Config(c) => {
+            json!({ "Fn::ImportValue": c.from_cfn.as_ref().map(|f| f.value.clone()).unwrap_or_default() })
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! The ECS service of a long-running workload: count or capacity strategy, networking,
+//! deployment configuration (rolling, with circuit breaker and rollback alarms), load balancer
+//! attachments, service discovery or Service Connect, ECS Exec, placement.
+
+use serde_json::{Value, json};
+
+use crate::manifest::model::WorkloadKind;
+use crate::manifest::model::service::{Count, Deployment};
+use crate::manifest::union::{BoolOr, ListOr, ScalarOr};
+use crate::render::workload::Scope;
+use crate::render::{RenderError, input_error};
+
+/// Subnets and public IP assignment from `network.vpc.placement`.
+fn network(scope: &Scope, parameters: &mut Vec<Value>) -> Value {
+    let m = &scope.wl.manifest;
+    let vpc = m.network.as_ref().and_then(|n| n.vpc.as_ref());
+    let (subnets, public_ip) = match vpc.and_then(|v| v.placement.as_ref()).map(|p| &p.value) {
+        Some(ScalarOr::Scalar(s)) if s.eq_ignore_ascii_case("private") => {
+            (scope.import_list("PrivateSubnets"), "DISABLED")
+        }
+        Some(ScalarOr::Config(c)) => match c.subnets.as_ref().map(|s| &s.value) {
+            Some(ListOr::List(ids)) => (json!(ids), "DISABLED"),
+            _ => {
+                parameters.push(json!({
+                    "name": "Subnets",
+                    "type": "CommaDelimitedList",
+                    "description": "The subnets selected by `network.vpc.placement.subnets.from_tags`; tug resolves them when it deploys",
+                    "default": null,
+                    "file_value": "<resolved at deploy time from the subnet tags>",
+                }));
+                (json!({ "Ref": "Subnets" }), "DISABLED")
+            }
+        },
+        _ => (scope.import_list("PublicSubnets"), "ENABLED"),
+    };
+    let mut groups = Vec::new();
+    let mut deny_default = false;
+    if let Some(sgs) = vpc.and_then(|v| v.security_groups.as_ref()) {
+        let list = match &sgs.value {
+            ListOr::List(l) => l.clone(),
+            ListOr::Config(c) => {
+                deny_default = c.deny_default.as_ref().is_some_and(|d| d.value);
+                c.groups
+                    .as_ref()
+                    .map(|g| g.value.clone())
+                    .unwrap_or_default()
+            }
+        };
+        for g in list {
+            groups.push(match &g.value {
+                ScalarOr::Scalar(id) => json!(id),
+                ScalarOr::Config(c) => json!({ "Fn::ImportValue": c.from_cfn.as_ref().map(|f| f.value.clone()).unwrap_or_default() }),
+            });
+        }
+    }
+    if !deny_default {
+        groups.insert(0, scope.import("EnvironmentSecurityGroup"));
+    }
+    json!({ "AwsvpcConfiguration": { "AssignPublicIp": public_ip, "Subnets": subnets, "SecurityGroups": groups } })
+}
+
+fn deployment(scope: &Scope, d: Option<&Deployment>) -> (Value, Vec<Value>) {
+    let (mut min, mut max) = (100, 200);
+    if d.and_then(|d| d.rolling.as_ref())
+        .is_some_and(|r| r.value.eq_ignore_ascii_case("recreate"))
+    {
+        (min, max) = (0, 100);
+    }
+    if let Some(v) = d.and_then(|d| d.min_healthy_percent.as_ref()) {
+        min = v.value;
+    }
+    if let Some(v) = d.and_then(|d| d.max_percent.as_ref()) {
+        max = v.value;
+    }
+    let breaker = d
+        .and_then(|d| d.circuit_breaker.as_ref())
+        .is_none_or(|c| c.value);
+    let mut config = json!({
+        "MinimumHealthyPercent": min,
+        "MaximumPercent": max,
+        "DeploymentCircuitBreaker": { "Enable": breaker, "Rollback": breaker },
+    });
+    let mut alarms = Vec::new();
+    let mut names: Vec<Value> = Vec::new();
+    match d.and_then(|d| d.rollback_alarms.as_ref()).map(|a| &a.value) {
+        Some(ListOr::List(list)) => names.extend(list.iter().map(|n| json!(n.value))),
+        Some(ListOr::Config(c)) => {
+            let full = scope.full_name();
+            for (value, id, metric, namespace) in [
+                (
+                    c.cpu_utilization.as_ref(),
+                    "RollbackCPUAlarm",
+                    "CPUUtilization",
+                    "AWS/ECS",
+                ),
+                (
+                    c.memory_utilization.as_ref(),
+                    "RollbackMemoryAlarm",
+                    "MemoryUtilization",
+                    "AWS/ECS",
+                ),
+            ] {
+                if let Some(v) = value {
+                    let name = format!("{full}-{id}");
+                    names.push(json!(name));
+                    alarms.push(json!({ "id": id, "name": name, "metric": metric, "namespace": namespace, "threshold": v.value }));
+                }
+            }
+            if let Some(v) = &c.messages_delayed {
+                let name = format!("{full}-RollbackMessagesDelayedAlarm");
+                names.push(json!(name));
+                alarms.push(json!({ "id": "RollbackMessagesDelayedAlarm", "name": name, "queue": true, "threshold": v.value }));
+            }
+        }
+        None => {}
+    }
+    if !names.is_empty() {
+        config["Alarms"] = json!({ "AlarmNames": names, "Enable": true, "Rollback": true });
+    }
+    (config, alarms)
+}
+
+/// The view model of the ECS service, or null for a Scheduled Job.
+pub(crate) fn context(scope: &Scope, http: &Value, nlb: &Value) -> Result<Value, RenderError> {
+    let wl = scope.wl;
+    if wl.kind == WorkloadKind::ScheduledJob {
+        return Ok(Value::Null);
+    }
+    let m = &wl.manifest;
+    if let Some(s) = m.deployment.as_ref().and_then(|d| d.strategy.as_ref())
+        && !s.value.eq_ignore_ascii_case("rolling")
+    {
+        return Err(RenderError::Input(vec![input_error(
+            s.span,
+            format!(
+                "rendering the `{}` deployment strategy is not available yet",
+                s.value
+            ),
+            "use `strategy: rolling` for now; blue/green, canary and linear come with a later release",
+        )]));
+    }
+    if m.runs_on_ec2() || m.placement.is_some() || m.scheduling.is_some() {
+        let span = m
+            .launch_type
+            .as_ref()
+            .map(|l| l.span)
+            .or(m.capacity_providers.as_ref().map(|c| c.span))
+            .unwrap_or_default();
+        return Err(RenderError::Input(vec![input_error(
+            span,
+            "rendering services on EC2 capacity is not available yet",
+            "run on Fargate for now; EC2 capacity providers come with a later release",
+        )]));
+    }
+    let mut parameters = Vec::new();
+    let network = network(scope, &mut parameters);
+    let (deployment, alarms) = deployment(scope, m.deployment.as_ref().map(|d| &d.value));
+    let autoscaling =
+        matches!(m.count.as_ref().map(|c| &c.value), Some(Count::Config(c)) if c.range.is_some());
+    let (desired, strategy) = match m.count.as_ref().map(|c| &c.value) {
+        None => (Some(1), None),
+        Some(Count::Scalar(n)) => (Some(*n), None),
+        Some(Count::Config(c)) => {
+            if let Some(spot) = &c.spot {
+                (
+                    Some(spot.value),
+                    Some(json!([{ "CapacityProvider": "FARGATE_SPOT", "Weight": 1 }])),
+                )
+            } else {
+                let spot_from = c
+                    .range
+                    .as_ref()
+                    .and_then(|r| r.value.config())
+                    .and_then(|r| r.spot_from.as_ref())
+                    .map(|s| s.value);
+                let strategy = spot_from.map(|from| {
+                    json!([
+                        { "CapacityProvider": "FARGATE", "Base": from.saturating_sub(1), "Weight": 0 },
+                        { "CapacityProvider": "FARGATE_SPOT", "Weight": 1 },
+                    ])
+                });
+                // Autoscaling owns the count: leaving DesiredCount out keeps a deploy from
+                // resetting it (ECS starts at the minimum on creation).
+                let desired = if autoscaling { None } else { Some(1) };
+                (desired, strategy)
+            }
+        }
+    };
+    let mut load_balancers = Vec::new();
+    for tg in http["target_groups"].as_array().into_iter().flatten() {
+        load_balancers.push(json!({ "ContainerName": tg["container"], "ContainerPort": tg["container_port"], "TargetGroupArn": { "Ref": tg["id"] } }));
+    }
+    for tg in nlb["target_groups"].as_array().into_iter().flatten() {
+        load_balancers.push(json!({ "ContainerName": tg["container"], "ContainerPort": tg["container_port"], "TargetGroupArn": { "Ref": tg["id"] } }));
+    }
+    let mut depends_on: Vec<Value> = http["rule_ids"].as_array().cloned().unwrap_or_default();
+    depends_on.extend(nlb["listener_ids"].as_array().cloned().unwrap_or_default());
+    let grace = if !load_balancers.is_empty() {
+        Some(
+            nlb["grace_period"]
+                .as_u64()
+                .or(http["grace_period"].as_u64())
+                .unwrap_or(60),
+        )
+    } else {
+        None
+    };
+    let exec = m.exec.as_ref().is_some_and(|e| match &e.value {
+        BoolOr::Bool(b) => *b,
+        BoolOr::Config(c) => c.enable.as_ref().is_none_or(|e| e.value),
+    });
+    let port = m
+        .image
+        .as_ref()
+        .and_then(|i| i.port.as_ref())
+        .map(|p| p.value);
+    let connect = m.network.as_ref().and_then(|n| n.connect.as_ref()).filter(|c| c.value.enabled()).map(|c| {
+        let alias = c.value.config().and_then(|c| c.alias.as_ref()).map_or(wl.name.clone(), |a| a.value.clone());
+        let mut cfg = json!({ "Enabled": true, "Namespace": scope.import("ServiceDiscoveryNamespaceArn") });
+        if let Some(port) = port {
+            cfg["Services"] = json!([{
+                "PortName": format!("{}-{port}", wl.name),
+                "DiscoveryName": wl.name,
+                "ClientAliases": [{ "Port": port, "DnsName": alias }],
+            }]);
+        }
+        cfg
+    });
+    Ok(json!({
+        "desired_count": desired,
+        "launch_type": if strategy.is_none() { json!("FARGATE") } else { Value::Null },
+        "capacity_provider_strategy": strategy,
+        "network": network,
+        "exec": exec,
+        "deployment": deployment,
+        "alarms": alarms,
+        "grace_period": grace,
+        "load_balancers": load_balancers,
+        "depends_on": depends_on,
+        "discovery": connect.is_none(),
+        "service_connect": connect,
+        "parameters": parameters,
+    }))
+}
