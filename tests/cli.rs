@@ -153,7 +153,6 @@ fn commands_not_built_yet_say_so_and_exit_1() {
         &["deploy", "-e", "test"][..],
         &["svc", "status", "-n", "web", "-e", "test"],
         &["schema"],
-        &["render", "-e", "test"],
     ] {
         let out = tug(ws.path(), cmd);
         assert_eq!(out.status.code(), Some(1), "tug {}", cmd.join(" "));
