@@ -81,6 +81,7 @@ impl Cidr {
 }
 
 pub fn check(wl: &ResolvedWorkload, env: Option<&ResolvedEnvironment>, out: &mut Vec<Diagnostic>) {
+    check_public_subnets_exist(wl, env, out);
     let Some(network) = &wl.manifest.network else {
         return;
     };
@@ -197,6 +198,58 @@ pub fn check(wl: &ResolvedWorkload, env: Option<&ResolvedEnvironment>, out: &mut
             );
         }
     }
+}
+
+/// Tasks placed in public subnets (the default), and the public load balancer of a web service,
+/// need public subnets; an imported VPC may have none.
+fn check_public_subnets_exist(
+    wl: &ResolvedWorkload,
+    env: Option<&ResolvedEnvironment>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(env) = env else { return };
+    let Some(vpc) = env.manifest.network.as_ref().and_then(|n| n.vpc.as_ref()) else {
+        return;
+    };
+    if vpc.id.is_none() {
+        return;
+    }
+    let has_public = vpc
+        .subnets
+        .as_ref()
+        .and_then(|s| s.public.as_ref())
+        .is_some_and(|p| !p.is_empty());
+    if has_public {
+        return;
+    }
+    let placement = wl
+        .manifest
+        .network
+        .as_ref()
+        .and_then(|n| n.vpc.as_ref())
+        .and_then(|v| v.placement.as_ref());
+    let public_placement = match placement.map(|p| &p.value) {
+        None => true,
+        Some(ScalarOr::Scalar(s)) => s.eq_ignore_ascii_case("public"),
+        Some(ScalarOr::Config(_)) => false,
+    };
+    let public_alb = crate::render::features::uses_public_alb(wl);
+    if !public_placement && !public_alb {
+        return;
+    }
+    let span = placement
+        .map(|p| p.span)
+        .or(wl.manifest.name.as_ref().map(|n| n.span))
+        .unwrap_or_default();
+    let what = if public_placement {
+        "its tasks are placed in public subnets"
+    } else {
+        "it needs the public load balancer"
+    };
+    out.push(
+        Diagnostic::error(codes::NETWORK, span, format!("environment `{}` imports a VPC without public subnets, but {what}", env.name))
+            .with_help("add `network.vpc.placement: private` (and, for a web service, public subnets to the environment), or list public subnets in the environment"),
+    );
 }
 
 fn check_private_subnets_exist(
