@@ -1,18 +1,657 @@
-//! Network Load Balancer of a load-balanced web service (`nlb`).
+//! Network Load Balancer of a load-balanced web service (`nlb`): a public NLB of the service's
+//! own in the environment's public subnets, with a security group, one listener and one target
+//! group per listener (`nlb` and each of `nlb.additional_listeners`), and ingress to the tasks.
+//!
+//! - Listeners are TCP, UDP or TLS. TLS terminates at the load balancer with the environment's
+//!   first `http.public.certificates` ARN, so TLS listeners forward to TCP target groups.
+//! - The NLB's security group admits the listener ports from anywhere; the environment's
+//!   security group (the one every task joins) admits the NLB's group on the target and
+//!   health check ports. With `security_groups.deny_default` the tasks are not in that group,
+//!   so no rule is added there and the service's own groups must admit the traffic.
+//! - Health checks are TCP (also for UDP target groups, which cannot be checked over UDP),
+//!   with Copilot's NLB defaults: 3 healthy, 3 unhealthy, every 30 s, 10 s timeout.
+//!
+//! What tug cannot render yet fails loudly instead of being dropped: NLB `alias` (no DNS
+//! automation), and a target port that the task definition does not map for the protocol.
 
-use serde_json::Value;
+use std::collections::BTreeSet;
 
+use serde_json::{Value, json};
+
+use crate::manifest::decode::Located;
+use crate::manifest::model::service::{NlbListener, parse_port_protocol};
+use crate::manifest::union::ListOr;
 use crate::render::workload::Scope;
 use crate::render::{RenderError, input_error};
+use crate::validate::diagnostic::Diagnostic;
+use crate::validate::rules::task::parse_container_port;
+
+/// Copilot's defaults for NLB target health checks and target groups.
+const HEALTHY_THRESHOLD: u32 = 3;
+const UNHEALTHY_THRESHOLD: u32 = 3;
+const INTERVAL_SECONDS: u64 = 30;
+const TIMEOUT_SECONDS: u64 = 10;
+const DEREGISTRATION_DELAY_SECONDS: u64 = 60;
+/// The most target groups ECS attaches to one service.
+const MAX_TARGET_GROUPS: usize = 5;
 
 /// The view model of the service's NLB, or null without `nlb`.
 pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
     let Some(nlb) = &scope.wl.manifest.nlb else {
         return Ok(Value::Null);
     };
-    Err(RenderError::Input(vec![input_error(
-        nlb.span,
-        "rendering `nlb` is not available yet",
-        "this comes with a later change",
-    )]))
+    let mut diags = Vec::new();
+    let env = scope
+        .loaded
+        .environments
+        .iter()
+        .find(|e| e.name == scope.env);
+    let vpc = env
+        .and_then(|e| e.manifest.network.as_ref())
+        .and_then(|n| n.vpc.as_ref());
+    if vpc.is_some_and(|v| v.id.is_some()) {
+        let public = vpc
+            .and_then(|v| v.subnets.as_ref())
+            .and_then(|s| s.public.as_ref())
+            .is_some_and(|p| p.iter().any(|s| s.id.is_some()));
+        if !public {
+            diags.push(input_error(
+                nlb.span,
+                format!(
+                    "the Network Load Balancer is internet-facing, but environment `{}` has no public subnets",
+                    scope.env
+                ),
+                "list public subnets under `network.vpc.subnets.public` in the environment manifest",
+            ));
+        }
+    }
+    let certificate = env
+        .and_then(|e| e.manifest.http.as_ref())
+        .and_then(|h| h.public.as_ref())
+        .and_then(|p| p.certificates.as_ref())
+        .and_then(|c| c.first())
+        .map(|c| c.value.clone());
+
+    let mut all: Vec<&Located<NlbListener>> = vec![nlb];
+    all.extend(nlb.additional_listeners.iter().flat_map(|l| l.iter()));
+
+    let mut listeners = Vec::new();
+    let mut target_groups = Vec::new();
+    let mut listener_ingress = BTreeSet::new();
+    let mut task_ingress = BTreeSet::new();
+    let mut used_ports: Vec<u16> = Vec::new();
+    for (i, l) in all.iter().enumerate() {
+        let suffix = if i == 0 { String::new() } else { i.to_string() };
+        if let Some(alias) = &l.alias {
+            diags.push(input_error(
+                alias.span,
+                "rendering NLB aliases is not available yet",
+                "tug does not create DNS records for a Network Load Balancer yet; remove `alias` and point a record at the load balancer's DNS name yourself",
+            ));
+        }
+        let Some(port_text) = &l.port else {
+            return Err(RenderError::internal(format!(
+                "{}: an NLB listener without a port passed validation",
+                scope.wl.name
+            )));
+        };
+        let (port, proto) = parse_port_protocol(&port_text.value).map_err(|e| {
+            RenderError::internal(format!(
+                "{}: an invalid NLB port passed validation: {e}",
+                scope.wl.name
+            ))
+        })?;
+        let (listener_protocol, target_protocol) = match proto.as_str() {
+            "tcp" => ("TCP", "TCP"),
+            "udp" => ("UDP", "UDP"),
+            "tls" => ("TLS", "TCP"),
+            other => {
+                return Err(RenderError::internal(format!(
+                    "{}: NLB protocol `{other}` passed validation",
+                    scope.wl.name
+                )));
+            }
+        };
+        if used_ports.contains(&port) {
+            diags.push(input_error(
+                port_text.span,
+                format!("the Network Load Balancer already has a listener on port {port}"),
+                "give each NLB listener its own port",
+            ));
+        }
+        used_ports.push(port);
+        let listener_certificate = if listener_protocol == "TLS" {
+            if certificate.is_none() {
+                diags.push(input_error(
+                    port_text.span,
+                    format!(
+                        "a TLS listener needs a certificate in the `http.public.certificates` of environment `{}`, which lists none",
+                        scope.env
+                    ),
+                    "add the certificate's ARN to `http.public.certificates` in the environment manifest, or use a TCP listener",
+                ));
+            }
+            certificate.clone()
+        } else {
+            None
+        };
+
+        let (container, container_port) = match target(scope, l, target_protocol) {
+            Ok(t) => t,
+            Err(d) => {
+                diags.push(d);
+                continue;
+            }
+        };
+        let hc = l.healthcheck.as_ref();
+        let health_port = hc.and_then(|h| h.port.as_ref()).map(|p| p.value);
+        let interval = hc
+            .and_then(|h| h.interval.as_ref())
+            .map_or(INTERVAL_SECONDS, |v| v.value.millis / 1000);
+        let timeout = hc
+            .and_then(|h| h.timeout.as_ref())
+            .map_or(TIMEOUT_SECONDS, |v| v.value.millis / 1000);
+        if timeout > interval {
+            let span = hc
+                .and_then(|h| h.timeout.as_ref().or(h.interval.as_ref()).map(|t| t.span))
+                .unwrap_or(l.span);
+            diags.push(input_error(
+                span,
+                format!(
+                    "the NLB health check timeout ({timeout}s) is longer than its interval ({interval}s)"
+                ),
+                "Elastic Load Balancing needs the timeout to be at most the interval; lower `healthcheck.timeout` or use `interval: 30s`",
+            ));
+        }
+        let tg_id = format!("NLBTargetGroup{suffix}");
+        let mut attributes = vec![
+            json!({
+                "Key": "deregistration_delay.timeout_seconds",
+                "Value": l.deregistration_delay.as_ref().map_or(DEREGISTRATION_DELAY_SECONDS, |d| d.value.millis / 1000).to_string(),
+            }),
+            json!({
+                "Key": "stickiness.enabled",
+                "Value": l.stickiness.as_ref().is_some_and(|s| s.value).to_string(),
+            }),
+        ];
+        if l.stickiness.as_ref().is_some_and(|s| s.value) {
+            attributes.push(json!({ "Key": "stickiness.type", "Value": "source_ip" }));
+        }
+        target_groups.push(json!({
+            "id": tg_id,
+            "protocol": target_protocol,
+            "port": container_port,
+            "health": {
+                "protocol": "TCP",
+                "port": health_port.map_or("traffic-port".to_string(), |p| p.to_string()),
+                "healthy": hc.and_then(|h| h.healthy_threshold.as_ref()).map_or(HEALTHY_THRESHOLD, |v| v.value),
+                "unhealthy": hc.and_then(|h| h.unhealthy_threshold.as_ref()).map_or(UNHEALTHY_THRESHOLD, |v| v.value),
+                "interval": interval,
+                "timeout": timeout,
+            },
+            "attributes": attributes,
+            "container": container,
+            "container_port": container_port,
+        }));
+        listeners.push(json!({
+            "id": format!("NLBListener{suffix}"),
+            "port": port,
+            "protocol": listener_protocol,
+            "certificate": listener_certificate,
+            "ssl_policy": l.ssl_policy.as_ref().filter(|_| listener_protocol == "TLS").map(|p| p.value.clone()),
+            "target_group": tg_id,
+        }));
+        let ip_protocol = if target_protocol == "UDP" {
+            "udp"
+        } else {
+            "tcp"
+        };
+        listener_ingress.insert((ip_protocol, port));
+        task_ingress.insert((ip_protocol, container_port));
+        // Health checks are TCP, on the traffic port unless `healthcheck.port` says otherwise.
+        task_ingress.insert(("tcp", health_port.unwrap_or(container_port)));
+    }
+    // ECS attaches at most 5 target groups to a service, counting the ALB's.
+    let http_groups = if scope
+        .wl
+        .manifest
+        .http
+        .as_ref()
+        .is_none_or(|h| h.value.enabled())
+    {
+        1 + scope
+            .wl
+            .manifest
+            .http_rule()
+            .and_then(|r| r.additional_rules.as_ref())
+            .map_or(0, |r| r.len())
+    } else {
+        0
+    };
+    if http_groups + all.len() > MAX_TARGET_GROUPS {
+        diags.push(input_error(
+            nlb.span,
+            format!(
+                "the service would have {} target groups ({http_groups} for `http`, {} for `nlb`), and ECS allows {MAX_TARGET_GROUPS}",
+                http_groups + all.len(),
+                all.len()
+            ),
+            "use fewer NLB listeners or `http.additional_rules`",
+        ));
+    }
+    if !diags.is_empty() {
+        return Err(RenderError::Input(diags));
+    }
+
+    let security_group_ingress: Vec<Value> = listener_ingress
+        .iter()
+        .map(|(proto, port)| {
+            json!({
+                "IpProtocol": proto,
+                "FromPort": port,
+                "ToPort": port,
+                "CidrIp": "0.0.0.0/0",
+                "Description": format!("Clients of the {} listener on port {port}", proto.to_ascii_uppercase()),
+            })
+        })
+        .collect();
+    let task_ingress: Vec<Value> = if joins_environment_group(scope) {
+        task_ingress
+            .iter()
+            .map(|(proto, port)| {
+                json!({
+                    "id": format!("EnvironmentSecurityGroupIngressFromNLB{}{port}", if *proto == "udp" { "Udp" } else { "Tcp" }),
+                    "protocol": proto,
+                    "port": port,
+                    "description": format!("The Network Load Balancer of {} to its tasks ({} {port})", scope.wl.name, proto.to_ascii_uppercase()),
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let grace_period = nlb
+        .healthcheck
+        .as_ref()
+        .and_then(|h| h.grace_period.as_ref())
+        .map(|g| g.value.millis / 1000);
+    let listener_ids: Vec<Value> = listeners.iter().map(|l| l["id"].clone()).collect();
+    Ok(json!({
+        "subnets": scope.import_list("PublicSubnets"),
+        "vpc": scope.import("VpcId"),
+        "environment_security_group": scope.import("EnvironmentSecurityGroup"),
+        "security_group_description": format!("The Network Load Balancer of {}", scope.full_name()),
+        "security_group_ingress": security_group_ingress,
+        "task_ingress": task_ingress,
+        "listeners": listeners,
+        "listener_ids": listener_ids,
+        "target_groups": target_groups,
+        "grace_period": grace_period,
+        // Not wired into the stack's outputs yet (that list is assembled in mod.rs).
+        "outputs": [{
+            "id": "PublicNetworkLoadBalancerDNSName",
+            "description": "The DNS name of the service's Network Load Balancer",
+            "value": { "Fn::GetAtt": ["PublicNetworkLoadBalancer", "DNSName"] },
+        }],
+        "parameters": [],
+    }))
+}
+
+/// The container a listener routes to and its port. The target group's port must be a port
+/// the task definition maps for that container with the target protocol; today the main
+/// container maps only `image.port` over TCP and a sidecar only its `port`.
+fn target(
+    scope: &Scope,
+    l: &Located<NlbListener>,
+    protocol: &str,
+) -> Result<(String, u16), Diagnostic> {
+    let wl = scope.wl;
+    let container = l
+        .target_container
+        .as_ref()
+        .map_or(wl.name.clone(), |c| c.value.clone());
+    let mapped: Option<(u16, String)> = if container == wl.name {
+        wl.manifest
+            .image
+            .as_ref()
+            .and_then(|i| i.port.as_ref())
+            .map(|p| (p.value, "tcp".to_string()))
+    } else {
+        wl.manifest
+            .sidecars
+            .as_ref()
+            .and_then(|s| s.value.get(container.as_str()))
+            .and_then(|s| s.port.as_ref())
+            .and_then(|p| parse_container_port(&p.value).ok())
+    };
+    let port = l
+        .target_port
+        .as_ref()
+        .map(|p| p.value)
+        .or(mapped.as_ref().map(|m| m.0));
+    let span = l
+        .target_port
+        .as_ref()
+        .map(|p| p.span)
+        .or(l.target_container.as_ref().map(|c| c.span))
+        .or(l.port.as_ref().map(|p| p.span))
+        .unwrap_or(l.span);
+    let Some(port) = port else {
+        return Err(input_error(
+            span,
+            format!("container `{container}` exposes no port for the NLB listener"),
+            "set the container's `port`, or `target_port`",
+        ));
+    };
+    let wanted = protocol.to_ascii_lowercase();
+    match mapped {
+        Some((p, proto)) if p == port && proto == wanted => Ok((container, port)),
+        Some((p, proto)) => Err(input_error(
+            span,
+            format!(
+                "the NLB listener targets {port}/{wanted} on container `{container}`, which maps only {p}/{proto}"
+            ),
+            if container == wl.name {
+                "tug does not yet add port mappings for NLB target ports: route to the main container's `image.port` over TCP or TLS, or target a sidecar whose `port` matches (for example `port: 5353/udp`)".to_string()
+            } else {
+                format!(
+                    "set sidecar `{container}`'s `port` to {port}/{wanted}, or drop `target_port`"
+                )
+            },
+        )),
+        None => Err(input_error(
+            span,
+            format!("container `{container}` maps no port for the NLB listener"),
+            "set the container's `port`",
+        )),
+    }
+}
+
+/// Whether the tasks join the environment's security group (not with `deny_default`).
+fn joins_environment_group(scope: &Scope) -> bool {
+    let groups = scope
+        .wl
+        .manifest
+        .network
+        .as_ref()
+        .and_then(|n| n.vpc.as_ref())
+        .and_then(|v| v.security_groups.as_ref());
+    match groups.map(|g| &g.value) {
+        Some(ListOr::Config(c)) => !c.deny_default.as_ref().is_some_and(|d| d.value),
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::fs;
+
+    use super::*;
+    use crate::manifest::load::{LoadOptions, load};
+    use crate::manifest::workspace::Workspace;
+
+    /// Loads a workspace with environment `test` and workload `web`, and returns the view
+    /// model of web's NLB (and the workspace's validation errors, which must be none).
+    fn nlb_context(env: &str, web: &str) -> Result<Value, RenderError> {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("copilot");
+        fs::create_dir_all(dir.join("environments/test")).unwrap();
+        fs::create_dir_all(dir.join("web")).unwrap();
+        fs::write(dir.join(".workspace"), "application: shop\n").unwrap();
+        fs::write(dir.join("environments/test/manifest.yml"), env).unwrap();
+        fs::write(dir.join("web/manifest.yml"), web).unwrap();
+        let ws = Workspace::open(&dir);
+        let opts = LoadOptions {
+            lenient: false,
+            environment: Some("test".into()),
+            variables: HashMap::new(),
+        };
+        let loaded = load(&ws, &opts).unwrap();
+        let errors: Vec<_> = crate::validate::validate(&loaded)
+            .into_iter()
+            .filter(|d| d.is_error())
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}");
+        let wl = loaded.workloads.iter().find(|w| w.name == "web").unwrap();
+        let scope = Scope {
+            loaded: &loaded,
+            wl,
+            env: "test",
+        };
+        context(&scope)
+    }
+
+    const ENV: &str = "name: test\ntype: Environment\n";
+    const ENV_CERT: &str = "name: test\ntype: Environment\nhttp:\n  public:\n    certificates:\n      - arn:aws:acm:us-east-1:123456789012:certificate/abc\n      - arn:aws:acm:us-east-1:123456789012:certificate/def\n";
+    const WEB_HEAD: &str =
+        "name: web\ntype: Load Balanced Web Service\nimage:\n  location: nginx\n  port: 8080\n";
+
+    fn messages(e: RenderError) -> Vec<String> {
+        match e {
+            RenderError::Input(d) => d.into_iter().map(|d| d.message).collect(),
+            RenderError::Internal(m) => panic!("internal error: {m}"),
+        }
+    }
+
+    #[test]
+    fn no_nlb_is_null() {
+        let v = nlb_context(ENV, WEB_HEAD).unwrap();
+        assert!(v.is_null());
+    }
+
+    #[test]
+    fn tcp_listener_with_defaults() {
+        let web = format!("{WEB_HEAD}http: false\nnlb:\n  port: 80\n");
+        let v = nlb_context(ENV, &web).unwrap();
+        assert_eq!(v["listener_ids"], json!(["NLBListener"]));
+        let l = &v["listeners"][0];
+        assert_eq!(l["port"], 80);
+        assert_eq!(l["protocol"], "TCP");
+        assert!(l["certificate"].is_null());
+        let tg = &v["target_groups"][0];
+        assert_eq!(tg["id"], "NLBTargetGroup");
+        assert_eq!(tg["protocol"], "TCP");
+        assert_eq!(tg["port"], 8080);
+        assert_eq!(tg["container"], "web");
+        assert_eq!(tg["container_port"], 8080);
+        assert_eq!(
+            tg["health"],
+            json!({ "protocol": "TCP", "port": "traffic-port", "healthy": 3, "unhealthy": 3, "interval": 30, "timeout": 10 })
+        );
+        assert_eq!(
+            tg["attributes"],
+            json!([
+                { "Key": "deregistration_delay.timeout_seconds", "Value": "60" },
+                { "Key": "stickiness.enabled", "Value": "false" },
+            ])
+        );
+        assert!(v["grace_period"].is_null());
+        assert_eq!(
+            v["security_group_ingress"],
+            json!([{ "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "CidrIp": "0.0.0.0/0", "Description": "Clients of the TCP listener on port 80" }])
+        );
+        let ids: Vec<&str> = v["task_ingress"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["EnvironmentSecurityGroupIngressFromNLBTcp8080"]);
+        assert_eq!(
+            v["subnets"],
+            json!({ "Fn::Split": [",", { "Fn::ImportValue": "shop-test-PublicSubnets" }] })
+        );
+        assert_eq!(v["parameters"], json!([]));
+    }
+
+    #[test]
+    fn tls_and_udp_listeners() {
+        let web = format!(
+            "{WEB_HEAD}sidecars:\n  dns:\n    image: coredns/coredns\n    port: 5353/udp\n\
+             nlb:\n  port: 443/tls\n  ssl_policy: ELBSecurityPolicy-TLS13-1-2-2021-06\n  stickiness: true\n  deregistration_delay: 10s\n\
+             \x20 healthcheck:\n    healthy_threshold: 2\n    interval: 10s\n    timeout: 5s\n    grace_period: 90s\n\
+             \x20 additional_listeners:\n    - port: 53/udp\n      target_container: dns\n      target_port: 5353\n      healthcheck:\n        port: 8053\n"
+        );
+        let v = nlb_context(ENV_CERT, &web).unwrap();
+        assert_eq!(v["listener_ids"], json!(["NLBListener", "NLBListener1"]));
+        let tls = &v["listeners"][0];
+        assert_eq!(tls["protocol"], "TLS");
+        assert_eq!(
+            tls["certificate"],
+            "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+        );
+        assert_eq!(tls["ssl_policy"], "ELBSecurityPolicy-TLS13-1-2-2021-06");
+        assert_eq!(tls["target_group"], "NLBTargetGroup");
+        let udp = &v["listeners"][1];
+        assert_eq!(udp["protocol"], "UDP");
+        assert_eq!(udp["port"], 53);
+        assert!(udp["certificate"].is_null());
+        assert!(udp["ssl_policy"].is_null());
+
+        let tls_tg = &v["target_groups"][0];
+        assert_eq!(tls_tg["protocol"], "TCP");
+        assert_eq!(tls_tg["port"], 8080);
+        assert_eq!(tls_tg["health"]["healthy"], 2);
+        assert_eq!(tls_tg["health"]["unhealthy"], 3);
+        assert_eq!(tls_tg["health"]["interval"], 10);
+        assert_eq!(tls_tg["health"]["timeout"], 5);
+        assert_eq!(
+            tls_tg["attributes"],
+            json!([
+                { "Key": "deregistration_delay.timeout_seconds", "Value": "10" },
+                { "Key": "stickiness.enabled", "Value": "true" },
+                { "Key": "stickiness.type", "Value": "source_ip" },
+            ])
+        );
+        let udp_tg = &v["target_groups"][1];
+        assert_eq!(udp_tg["id"], "NLBTargetGroup1");
+        assert_eq!(udp_tg["protocol"], "UDP");
+        assert_eq!(udp_tg["port"], 5353);
+        assert_eq!(udp_tg["container"], "dns");
+        assert_eq!(udp_tg["container_port"], 5353);
+        assert_eq!(udp_tg["health"]["port"], "8053");
+        assert_eq!(v["grace_period"], 90);
+
+        let listener_rules: Vec<(String, u64)> = v["security_group_ingress"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["IpProtocol"].as_str().unwrap().to_string(),
+                    r["FromPort"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            listener_rules,
+            [("tcp".to_string(), 443), ("udp".to_string(), 53)]
+        );
+        let task_rules: Vec<(String, u64)> = v["task_ingress"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["protocol"].as_str().unwrap().to_string(),
+                    r["port"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            task_rules,
+            [
+                ("tcp".to_string(), 8053),
+                ("tcp".to_string(), 8080),
+                ("udp".to_string(), 5353)
+            ]
+        );
+    }
+
+    #[test]
+    fn tls_without_certificate_is_an_input_error() {
+        let web = format!("{WEB_HEAD}nlb:\n  port: 443/tls\n");
+        let m = messages(nlb_context(ENV, &web).unwrap_err());
+        assert_eq!(m.len(), 1);
+        assert!(m[0].contains("TLS listener needs a certificate"), "{m:?}");
+    }
+
+    #[test]
+    fn alias_fails_loudly() {
+        let web = format!("{WEB_HEAD}nlb:\n  port: 80\n  alias: api.example.com\n");
+        let m = messages(nlb_context(ENV, &web).unwrap_err());
+        assert!(m.iter().any(|m| m.contains("NLB aliases")), "{m:?}");
+    }
+
+    #[test]
+    fn unmapped_target_port_fails_loudly() {
+        let web = format!(
+            "{WEB_HEAD}nlb:\n  port: 80\n  additional_listeners:\n    - port: 53/udp\n      target_port: 5353\n"
+        );
+        let m = messages(nlb_context(ENV, &web).unwrap_err());
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(m[0].contains("maps only 8080/tcp"), "{m:?}");
+    }
+
+    #[test]
+    fn duplicate_listener_port_fails() {
+        let web =
+            format!("{WEB_HEAD}nlb:\n  port: 80\n  additional_listeners:\n    - port: 80/udp\n");
+        let m = messages(nlb_context(ENV, &web).unwrap_err());
+        assert!(m.iter().any(|m| m.contains("port 80")), "{m:?}");
+    }
+
+    #[test]
+    fn timeout_longer_than_interval_fails() {
+        let web = format!("{WEB_HEAD}nlb:\n  port: 80\n  healthcheck:\n    interval: 10s\n");
+        let v = nlb_context(ENV, &web).unwrap();
+        assert_eq!(v["target_groups"][0]["health"]["timeout"], 10);
+        let web = format!(
+            "{WEB_HEAD}nlb:\n  port: 80\n  healthcheck:\n    interval: 10s\n    timeout: 20s\n"
+        );
+        let m = messages(nlb_context(ENV, &web).unwrap_err());
+        assert!(
+            m[0].contains("timeout (20s) is longer than its interval (10s)"),
+            "{m:?}"
+        );
+    }
+
+    #[test]
+    fn too_many_target_groups_fail() {
+        let extra: String = (1..=4)
+            .map(|i| format!("    - port: {}\n", 8000 + i))
+            .collect();
+        let web = format!("{WEB_HEAD}nlb:\n  port: 80\n  additional_listeners:\n{extra}");
+        let m = messages(nlb_context(ENV, &web).unwrap_err());
+        assert!(m[0].contains("6 target groups"), "{m:?}");
+        let web =
+            format!("{WEB_HEAD}http: false\nnlb:\n  port: 80\n  additional_listeners:\n{extra}");
+        assert_eq!(
+            nlb_context(ENV, &web).unwrap()["target_groups"]
+                .as_array()
+                .unwrap()
+                .len(),
+            5
+        );
+    }
+
+    #[test]
+    fn deny_default_adds_no_environment_ingress() {
+        let web = format!(
+            "{WEB_HEAD}nlb:\n  port: 80\nnetwork:\n  vpc:\n    security_groups:\n      groups: [sg-0123456789abcdef0]\n      deny_default: true\n"
+        );
+        let v = nlb_context(ENV, &web).unwrap();
+        assert_eq!(v["task_ingress"], json!([]));
+    }
+
+    #[test]
+    fn imported_vpc_without_public_subnets_fails() {
+        let env = "name: test\ntype: Environment\nnetwork:\n  vpc:\n    id: vpc-0123456789abcdef0\n    subnets:\n      private:\n        - id: subnet-0123456789abcdef0\n        - id: subnet-0123456789abcdef1\n";
+        let web = format!(
+            "{WEB_HEAD}http: false\nnlb:\n  port: 80\nnetwork:\n  vpc:\n    placement: private\n"
+        );
+        let m = messages(nlb_context(env, &web).unwrap_err());
+        assert!(m[0].contains("no public subnets"), "{m:?}");
+    }
 }
