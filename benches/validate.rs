@@ -1,5 +1,6 @@
-//! What `tug validate` costs: read the workspace from disk, load (interpolate, merge every
-//! environment's overrides, decode) and run every validation rule.
+//! What `tug validate` and `tug render` cost: read the workspace from disk, load (interpolate,
+//! merge every environment's overrides, decode), run every validation rule, and render every
+//! stack.
 //!
 //! Budgets (DESIGN.md §9, recorded in BENCHMARKS.md): 100 services × 3 environments under
 //! 300 ms on 2 cores; one service under 5 ms.
@@ -17,6 +18,7 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use tug::manifest::load::{LoadOptions, load};
 use tug::manifest::workspace::Workspace;
+use tug::render;
 use tug::validate::diagnostic::Diagnostic;
 use tug::validate::{has_errors, validate};
 
@@ -342,6 +344,29 @@ fn check_valid(dir: &Path, opts: &LoadOptions, workloads: usize) {
     }
 }
 
+/// Everything `tug render --output-dir` does short of writing files: open, load, validate,
+/// and render the environment stack and every workload stack of every environment.
+fn open_load_validate_render(dir: &Path, opts: &LoadOptions) -> usize {
+    let ws = Workspace::open(dir);
+    let loaded = load(&ws, opts).expect("the workspace loads");
+    let diags = validate(&loaded);
+    assert!(!has_errors(&diags));
+    let mut bytes = 0;
+    for env in &loaded.environments {
+        bytes += render::environment::render(&loaded, env)
+            .expect("renders")
+            .template
+            .len();
+    }
+    for wl in &loaded.workloads {
+        bytes += render::workload::render(&loaded, &ws, wl)
+            .expect("renders")
+            .template
+            .len();
+    }
+    bytes
+}
+
 fn bench_validate(c: &mut Criterion) {
     let opts = options();
 
@@ -358,6 +383,12 @@ fn bench_validate(c: &mut Criterion) {
     });
     c.bench_function("validate 1 service x 3 environments", |b| {
         b.iter(|| black_box(open_load_validate(black_box(&single_dir), &opts)))
+    });
+    c.bench_function("validate and render 100 services x 3 environments", |b| {
+        b.iter(|| black_box(open_load_validate_render(black_box(&large_dir), &opts)))
+    });
+    c.bench_function("validate and render 1 service x 3 environments", |b| {
+        b.iter(|| black_box(open_load_validate_render(black_box(&single_dir), &opts)))
     });
 }
 

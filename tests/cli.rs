@@ -150,8 +150,7 @@ fn usage_errors_exit_2() {
 fn commands_not_built_yet_say_so_and_exit_1() {
     let ws = workspace(&[("copilot/.workspace", "application: shop\n")]);
     for cmd in [
-        &["deploy", "-e", "test"][..],
-        &["svc", "status", "-n", "web", "-e", "test"],
+        &["svc", "status", "-n", "web", "-e", "test"][..],
         &["schema"],
     ] {
         let out = tug(ws.path(), cmd);

@@ -28,6 +28,9 @@ pub struct GlobalArgs {
     /// AWS Region to use.
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
+    /// Send every AWS request to this endpoint (for example a local emulator).
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
     /// Output format: text for people, json for programs.
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
@@ -84,7 +87,7 @@ pub enum Command {
     /// Show what a deploy would change against what is deployed.
     Diff(EnvAndNames),
     /// Deploy the environment, then every (or the named) workload, in parallel.
-    Deploy(EnvAndNames),
+    Deploy(DeployArgs),
     /// Deploy to one environment exactly the images running in another.
     Promote(PromoteArgs),
     /// Past deployments of a workload.
@@ -150,7 +153,7 @@ pub enum EnvCommand {
     /// Show an environment.
     Show(EnvName),
     /// Deploy an environment stack.
-    Deploy(EnvName),
+    Deploy(EnvDeployArgs),
     /// Print or write an environment's CloudFormation (offline).
     Package(PackageEnvArgs),
     /// Delete an environment.
@@ -215,7 +218,7 @@ pub enum SvcCommand {
     /// Show a service's logs.
     Logs(EnvAndName),
     /// Deploy a service.
-    Deploy(EnvAndName),
+    Deploy(WorkloadDeployArgs),
     /// Print or write a service's CloudFormation (offline).
     Package(PackageArgs),
     /// Roll a service back to its previous deployment.
@@ -231,7 +234,7 @@ pub enum JobCommand {
     /// List jobs.
     Ls,
     /// Deploy a job.
-    Deploy(EnvAndName),
+    Deploy(WorkloadDeployArgs),
     /// Print or write a job's CloudFormation (offline).
     Package(PackageArgs),
     /// Run a job now.
@@ -288,4 +291,60 @@ pub struct SchemaArgs {
 pub struct CompletionsArgs {
     /// bash, zsh, fish or powershell.
     pub shell: String,
+}
+
+/// How a deploy runs.
+#[derive(Debug, Args, Clone)]
+pub struct DeployFlags {
+    /// Give up waiting after this long (e.g. 30m, 1h); the deploy goes on in AWS.
+    #[arg(long, default_value = "60m", value_name = "DURATION")]
+    pub timeout: String,
+    /// Return as soon as the change set starts executing.
+    #[arg(long)]
+    pub detach: bool,
+    /// Show what would change and ask before deploying (needs a terminal or --yes).
+    #[arg(long)]
+    pub diff: bool,
+    /// Do not build images: deploy the images already pushed with --tag (or the git commit).
+    #[arg(long)]
+    pub no_build: bool,
+    /// The tag of built images (default: the git commit, with -dirty for uncommitted changes).
+    #[arg(long)]
+    pub tag: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// Environment name.
+    #[arg(short, long)]
+    pub env: Option<String>,
+    /// Workload names (all when omitted).
+    #[arg(short, long = "name")]
+    pub names: Vec<String>,
+    /// How many workloads deploy at the same time.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    #[command(flatten)]
+    pub flags: DeployFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvDeployArgs {
+    /// Environment name.
+    #[arg(short, long)]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub flags: DeployFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkloadDeployArgs {
+    /// Workload name.
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// Environment name.
+    #[arg(short, long)]
+    pub env: Option<String>,
+    #[command(flatten)]
+    pub flags: DeployFlags,
 }

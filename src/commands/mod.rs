@@ -3,6 +3,7 @@
 
 mod app_show;
 mod context;
+mod deploy;
 mod render;
 mod validate;
 
@@ -11,7 +12,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{AppCommand, Cli, Command, EnvCommand, JobCommand, PackageArgs, SvcCommand};
+use crate::cli::{
+    AppCommand, Cli, Command, EnvCommand, JobCommand, PackageArgs, SvcCommand, WorkloadDeployArgs,
+};
+use crate::deploy::engine::Plan;
 use crate::exit;
 use crate::manifest::model::WorkloadKind;
 use crate::ui::Ui;
@@ -52,7 +56,20 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
             EnvCommand::Init(_) => not_available(ctx, "env init", 8),
             EnvCommand::Ls => not_available(ctx, "env ls", 7),
             EnvCommand::Show(_) => not_available(ctx, "env show", 7),
-            EnvCommand::Deploy(_) => not_available(ctx, "env deploy", 4),
+            EnvCommand::Deploy(args) => deploy::run(
+                ctx,
+                &deploy::DeployRequest {
+                    env: args.name.as_deref(),
+                    env_flag: "-n",
+                    plan: Plan {
+                        environment: true,
+                        workloads: None,
+                    },
+                    kinds: None,
+                    flags: &args.flags,
+                    concurrency: 1,
+                },
+            ),
             EnvCommand::Package(args) => render::run(
                 ctx,
                 &render::RenderRequest {
@@ -71,7 +88,7 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
             SvcCommand::Show(_) => not_available(ctx, "svc show", 7),
             SvcCommand::Status(_) => not_available(ctx, "svc status", 7),
             SvcCommand::Logs(_) => not_available(ctx, "svc logs", 7),
-            SvcCommand::Deploy(_) => not_available(ctx, "svc deploy", 4),
+            SvcCommand::Deploy(args) => deploy_workload(ctx, &args, &SERVICE_KINDS),
             SvcCommand::Package(args) => package(ctx, &args, &SERVICE_KINDS),
             SvcCommand::Rollback(_) => not_available(ctx, "svc rollback", 5),
             SvcCommand::Delete(_) => not_available(ctx, "svc delete", 7),
@@ -79,7 +96,7 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
         Command::Job(cmd) => match cmd {
             JobCommand::Init(_) => not_available(ctx, "job init", 8),
             JobCommand::Ls => not_available(ctx, "job ls", 7),
-            JobCommand::Deploy(_) => not_available(ctx, "job deploy", 4),
+            JobCommand::Deploy(args) => deploy_workload(ctx, &args, &[WorkloadKind::ScheduledJob]),
             JobCommand::Package(args) => package(ctx, &args, &[WorkloadKind::ScheduledJob]),
             JobCommand::Run(_) => not_available(ctx, "job run", 7),
             JobCommand::Logs(_) => not_available(ctx, "job logs", 7),
@@ -96,7 +113,20 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
             },
         ),
         Command::Diff(_) => not_available(ctx, "diff", 4),
-        Command::Deploy(_) => not_available(ctx, "deploy", 4),
+        Command::Deploy(args) => deploy::run(
+            ctx,
+            &deploy::DeployRequest {
+                env: args.env.as_deref(),
+                env_flag: "-e",
+                plan: Plan {
+                    environment: true,
+                    workloads: Some(args.names.clone()),
+                },
+                kinds: None,
+                flags: &args.flags,
+                concurrency: args.concurrency,
+            },
+        ),
         Command::Promote(_) => not_available(ctx, "promote", 7),
         Command::History(_) => not_available(ctx, "history", 5),
         Command::Schema(_) => not_available(ctx, "schema", 8),
@@ -125,6 +155,28 @@ fn package(ctx: &Context, args: &PackageArgs, kinds: &[WorkloadKind]) -> u8 {
             output_dir: args.output_dir.as_deref(),
             kinds: Some(kinds),
             env_flag: "-e",
+        },
+    )
+}
+
+/// `svc deploy` / `job deploy`: one workload's stack, in an environment already deployed.
+fn deploy_workload(ctx: &Context, args: &WorkloadDeployArgs, kinds: &[WorkloadKind]) -> u8 {
+    let Some(name) = &args.name else {
+        ctx.ui.error("which workload? pass -n NAME");
+        return exit::USAGE;
+    };
+    deploy::run(
+        ctx,
+        &deploy::DeployRequest {
+            env: args.env.as_deref(),
+            env_flag: "-e",
+            plan: Plan {
+                environment: false,
+                workloads: Some(vec![name.clone()]),
+            },
+            kinds: Some(kinds),
+            flags: &args.flags,
+            concurrency: 1,
         },
     )
 }

@@ -5,6 +5,8 @@ use std::io::{IsTerminal, Write};
 
 use crate::cli::{ColorChoice, GlobalArgs, OutputFormat};
 
+pub mod progress;
+
 /// How output should look for this run.
 #[derive(Debug, Clone)]
 pub struct Ui {
@@ -14,6 +16,8 @@ pub struct Ui {
     pub verbose: bool,
     /// Prompts are allowed: stdin and stderr are terminals and `--no-input` is not set.
     pub interactive: bool,
+    /// stderr is a terminal (progress bars instead of plain lines).
+    pub terminal: bool,
 }
 
 impl Ui {
@@ -34,6 +38,7 @@ impl Ui {
             quiet: g.quiet,
             verbose: g.verbose,
             interactive: !g.no_input && stderr_tty && std::io::stdin().is_terminal(),
+            terminal: stderr_tty,
         }
     }
 

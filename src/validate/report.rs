@@ -165,6 +165,7 @@ mod tests {
             quiet: false,
             verbose: false,
             interactive: false,
+            terminal: false,
         };
         let text = format_text(&d, &sources, &[], &ui);
         assert_eq!(

@@ -1,0 +1,239 @@
+//! `tug deploy`, `tug env deploy`, `tug svc deploy`, `tug job deploy`: validate, render, and
+//! deploy through the engine, with progress on stderr (or NDJSON on stdout) and a summary.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use tokio::sync::watch;
+
+use crate::cli::DeployFlags;
+use crate::commands::Context;
+use crate::deploy::aws::{Aws, AwsSettings};
+use crate::deploy::engine::{self, Confirm, DeployOptions, Plan, SummaryRow};
+use crate::deploy::events::Reporter;
+use crate::deploy::images::ImageOptions;
+use crate::exit;
+use crate::manifest::duration::Duration;
+use crate::manifest::model::WorkloadKind;
+use crate::ui::Style;
+use crate::ui::progress::{JsonReporter, PlainReporter, TerminalReporter};
+
+/// What to deploy, from the command line.
+pub struct DeployRequest<'a> {
+    pub env: Option<&'a str>,
+    pub env_flag: &'a str,
+    pub plan: Plan,
+    /// For `svc deploy` / `job deploy`: the kinds the named workload must have.
+    pub kinds: Option<&'a [WorkloadKind]>,
+    pub flags: &'a DeployFlags,
+    pub concurrency: usize,
+}
+
+pub fn run(ctx: &Context, req: &DeployRequest) -> u8 {
+    let Some(env_name) = req.env else {
+        ctx.ui
+            .error(&format!("which environment? pass {} ENV", req.env_flag));
+        return exit::USAGE;
+    };
+    let timeout = match Duration::parse(&req.flags.timeout) {
+        Ok(d) if d.millis > 0 => std::time::Duration::from_millis(d.millis),
+        _ => {
+            ctx.ui.error(&format!(
+                "--timeout `{}` is not a duration; write for example 30m or 1h",
+                req.flags.timeout
+            ));
+            return exit::USAGE;
+        }
+    };
+    let (ws, loaded) = match ctx.load_valid(Some(env_name.to_string())) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    if !loaded.environments.iter().any(|e| e.name == env_name) {
+        ctx.ui.error(&format!("environment `{env_name}` has no manifest\n  help: write copilot/environments/{env_name}/manifest.yml (type: Environment)"));
+        return exit::USAGE;
+    }
+    for name in req.plan.workloads.iter().flatten() {
+        match loaded.workloads.iter().find(|w| &w.name == name) {
+            None => {
+                let known: Vec<&str> = loaded.workloads.iter().map(|w| w.name.as_str()).collect();
+                ctx.ui.error(&format!(
+                    "no workload named `{name}` in this workspace\n  help: workloads: {}",
+                    known.join(", ")
+                ));
+                return exit::USAGE;
+            }
+            Some(wl) => {
+                if let Some(kinds) = req.kinds
+                    && !kinds.contains(&wl.kind)
+                {
+                    ctx.ui.error(&format!(
+                        "`{name}` is a {}; deploy it with `tug {} deploy`",
+                        wl.kind,
+                        if wl.kind == WorkloadKind::ScheduledJob {
+                            "job"
+                        } else {
+                            "svc"
+                        }
+                    ));
+                    return exit::USAGE;
+                }
+            }
+        }
+    }
+    let opts = DeployOptions {
+        timeout,
+        detach: req.flags.detach,
+        diff: req.flags.diff,
+        yes: ctx.global.yes,
+        interactive: ctx.ui.interactive,
+        images: ImageOptions {
+            no_build: req.flags.no_build,
+            tag: req.flags.tag.clone(),
+        },
+        concurrency: req.concurrency,
+    };
+    let reporter: Arc<dyn Reporter> = if ctx.ui.json {
+        Arc::new(JsonReporter)
+    } else if ctx.ui.terminal && std::env::var_os("CI").is_none() {
+        Arc::new(TerminalReporter::new(ctx.ui.color))
+    } else {
+        Arc::new(PlainReporter {
+            quiet: ctx.ui.quiet,
+        })
+    };
+    let interactive = ctx.ui.interactive;
+    let confirm: Confirm = Arc::new(move |text: &str| {
+        eprintln!("{text}");
+        if !interactive {
+            return None;
+        }
+        dialoguer::Confirm::new()
+            .with_prompt("Deploy these changes?")
+            .default(false)
+            .interact()
+            .ok()
+    });
+    let settings = AwsSettings {
+        profile: ctx.global.profile.clone(),
+        region: ctx.global.region.clone(),
+        endpoint_url: ctx.global.endpoint_url.clone(),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            ctx.ui
+                .error(&format!("cannot start the async runtime: {e}"));
+            return exit::FAILURE;
+        }
+    };
+    let rows = runtime.block_on(async {
+        let aws = match Aws::connect(&settings).await {
+            Ok(a) => a,
+            Err(e) => return Err(e),
+        };
+        let (tx, rx) = watch::channel(0u32);
+        tokio::spawn(watch_interrupts(tx));
+        Ok(engine::deploy_environment_and_workloads(
+            &aws,
+            &loaded,
+            &ws,
+            env_name,
+            &req.plan,
+            &opts,
+            &confirm,
+            reporter.clone(),
+            rx,
+        )
+        .await)
+    });
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(e) => {
+            ctx.ui.error(&e);
+            return exit::FAILURE;
+        }
+    };
+    let code = engine::worst_exit_code(rows.iter().map(|r| &r.result));
+    report(ctx, &rows, code);
+    code
+}
+
+/// Ctrl-C: the first one asks the deploys to cancel and roll back; the second leaves at once,
+/// saying what goes on in AWS.
+async fn watch_interrupts(tx: watch::Sender<u32>) {
+    let mut count = 0u32;
+    while tokio::signal::ctrl_c().await.is_ok() {
+        count += 1;
+        if count >= 2 {
+            eprintln!(
+                "\ninterrupted again: tug stops now. CloudFormation goes on with what it was doing (an update being rolled back, or a stack being created).\n  follow it with `aws cloudformation describe-stack-events --stack-name <stack>` or in the CloudFormation console."
+            );
+            // The only way to leave every task at once; nothing local is left half-written.
+            std::process::exit(i32::from(exit::INTERRUPTED));
+        }
+        let _ = tx.send(count);
+        eprintln!(
+            "\ninterrupting: cancelling in-progress updates and following their rollback (Ctrl-C again to stop watching)"
+        );
+    }
+}
+
+fn report(ctx: &Context, rows: &[SummaryRow], code: u8) {
+    if ctx.ui.json {
+        ctx.ui.out(
+            &json!({
+                "event": "result",
+                "exit_code": code,
+                "outcome": if code == exit::SUCCESS { "success" } else { "failure" },
+                "stacks": rows,
+            })
+            .to_string(),
+        );
+        return;
+    }
+    let mut table = vec![["STACK", "OUTCOME", "DURATION", "IMAGE"].map(String::from)];
+    for r in rows {
+        table.push([
+            r.stack.clone(),
+            r.outcome.clone(),
+            format!("{:.1}s", r.seconds),
+            r.image.clone().unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    let widths: Vec<usize> = (0..4)
+        .map(|i| {
+            table
+                .iter()
+                .map(|row| row[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    ctx.ui.out("");
+    for row in &table {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        ctx.ui.out(line.join("  ").trim_end());
+    }
+    for r in rows {
+        if let Some(d) = &r.detail {
+            ctx.ui.error(&format!("{}: {}", r.stack, d));
+        }
+    }
+    let summary = match code {
+        exit::SUCCESS => ctx.ui.paint(Style::Success, "deploy finished"),
+        exit::ROLLED_BACK => ctx
+            .ui
+            .paint(Style::Error, "deploy failed and was rolled back"),
+        exit::INTERRUPTED => ctx.ui.paint(Style::Error, "deploy interrupted"),
+        _ => ctx.ui.paint(Style::Error, "deploy failed"),
+    };
+    ctx.ui.info(&summary);
+}

@@ -1,0 +1,92 @@
+//! AWS access: one SDK configuration from aws-config's default chain (environment, profiles,
+//! SSO, web identity, IMDS), with `--profile`, `--region` and `--endpoint-url` /
+//! `AWS_ENDPOINT_URL` applied to every client. Retries are the SDK's standard policy, which
+//! retries throttling and transient errors only.
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+
+/// What the user chose on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct AwsSettings {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+/// The clients tug uses.
+#[derive(Clone)]
+pub struct Aws {
+    pub cfn: aws_sdk_cloudformation::Client,
+    pub ecs: aws_sdk_ecs::Client,
+    pub ecr: aws_sdk_ecr::Client,
+    pub region: String,
+}
+
+impl Aws {
+    pub async fn connect(settings: &AwsSettings) -> Result<Aws, String> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(5));
+        if let Some(profile) = &settings.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &settings.region {
+            loader = loader.region(aws_config::Region::new(region.clone()));
+        }
+        if let Some(url) = &settings.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let config = loader.load().await;
+        let region = config
+            .region()
+            .map(|r| r.to_string())
+            .ok_or("no AWS Region is configured\n  help: pass --region, set AWS_REGION, or set a region in your AWS profile")?;
+        Ok(Aws {
+            cfn: aws_sdk_cloudformation::Client::new(&config),
+            ecs: aws_sdk_ecs::Client::new(&config),
+            ecr: aws_sdk_ecr::Client::new(&config),
+            region,
+        })
+    }
+}
+
+/// A readable message from an SDK error: the service's code and message when there is one.
+pub fn describe_error<E, R>(err: &aws_sdk_cloudformation::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_cloudformation::error::ProvideErrorMetadata + std::error::Error,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_cloudformation::error::SdkError;
+    match err {
+        SdkError::ServiceError(e) => {
+            let inner = e.err();
+            match (inner.code(), inner.message()) {
+                (Some(code), Some(msg)) => format!("{code}: {msg}"),
+                (Some(code), None) => code.to_string(),
+                _ => inner.to_string(),
+            }
+        }
+        SdkError::DispatchFailure(e) => {
+            format!(
+                "cannot reach AWS ({e:?}); check your network, --endpoint-url or AWS_ENDPOINT_URL"
+            )
+        }
+        SdkError::TimeoutError(_) => "the request to AWS timed out".to_string(),
+        SdkError::ResponseError(e) => format!("unexpected response from AWS: {e:?}"),
+        SdkError::ConstructionFailure(e) => format!("cannot build the request: {e:?}"),
+        other => other.to_string(),
+    }
+}
+
+/// The service error code of an SDK error, if it has one.
+pub fn error_code<E, R>(err: &aws_sdk_cloudformation::error::SdkError<E, R>) -> Option<String>
+where
+    E: aws_sdk_cloudformation::error::ProvideErrorMetadata,
+{
+    match err {
+        aws_sdk_cloudformation::error::SdkError::ServiceError(e) => {
+            e.err().code().map(str::to_string)
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,202 @@
+//! Change sets: create one (CREATE or UPDATE), wait until CloudFormation has computed it, read
+//! what it would change, execute or discard it. An empty change set is "no changes".
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter, Tag};
+
+use crate::deploy::aws::{Aws, describe_error};
+use crate::render::RenderedStack;
+
+/// CloudFormation accepts a template body of at most this many bytes; larger ones need S3.
+pub const MAX_TEMPLATE_BODY: usize = 51_200;
+
+/// One resource-level change.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ResourceChange {
+    pub action: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    pub replacement: Option<String>,
+}
+
+/// A computed change set.
+#[derive(Debug, Clone)]
+pub enum Prepared {
+    /// Nothing would change; the change set was deleted.
+    Empty,
+    Ready {
+        id: String,
+        changes: Vec<ResourceChange>,
+        creating: bool,
+    },
+}
+
+/// Creates a change set for `stack` and waits for it. `creating` selects CREATE.
+pub async fn prepare(
+    aws: &Aws,
+    stack: &RenderedStack,
+    parameters: &[(String, String)],
+    creating: bool,
+    deadline: Instant,
+) -> Result<Prepared, String> {
+    if stack.template.len() > MAX_TEMPLATE_BODY {
+        return Err(format!(
+            "the template of {} is {} bytes, more than the {MAX_TEMPLATE_BODY} bytes CloudFormation accepts inline\n  help: deploying larger templates through S3 is not available yet; remove sidecars or rules to shrink it",
+            stack.stack_name,
+            stack.template.len()
+        ));
+    }
+    let name = format!(
+        "tug-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis())
+    );
+    let mut req = aws
+        .cfn
+        .create_change_set()
+        .stack_name(&stack.stack_name)
+        .change_set_name(&name)
+        .template_body(&stack.template)
+        .change_set_type(if creating {
+            ChangeSetType::Create
+        } else {
+            ChangeSetType::Update
+        })
+        .capabilities(Capability::CapabilityIam)
+        .capabilities(Capability::CapabilityNamedIam)
+        .description(format!("tug {}", crate::render::VERSION));
+    for (k, v) in parameters {
+        req = req.parameters(
+            Parameter::builder()
+                .parameter_key(k)
+                .parameter_value(v)
+                .build(),
+        );
+    }
+    for (k, v) in &stack.tags {
+        req = req.tags(Tag::builder().key(k).value(v).build());
+    }
+    let created = match req.send().await {
+        Ok(c) => c,
+        // Some endpoints refuse an empty change set outright instead of failing it.
+        Err(e) if is_empty_reason(&describe_error(&e)) => return Ok(Prepared::Empty),
+        Err(e) => {
+            return Err(format!(
+                "cannot create a change set for {}: {}",
+                stack.stack_name,
+                describe_error(&e)
+            ));
+        }
+    };
+    let id = created.id().unwrap_or(&name).to_string();
+    let mut delay = Duration::from_millis(200);
+    loop {
+        let d = aws
+            .cfn
+            .describe_change_set()
+            .change_set_name(&id)
+            .stack_name(&stack.stack_name)
+            .send()
+            .await
+            .map_err(|e| format!("cannot read change set {id}: {}", describe_error(&e)))?;
+        match d.status() {
+            Some(ChangeSetStatus::CreateComplete) => {
+                let changes = d
+                    .changes()
+                    .iter()
+                    .filter_map(|c| c.resource_change())
+                    .map(|r| ResourceChange {
+                        action: r
+                            .action()
+                            .map(|a| a.as_str().to_string())
+                            .unwrap_or_default(),
+                        logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
+                        resource_type: r.resource_type().unwrap_or_default().to_string(),
+                        replacement: r.replacement().map(|x| x.as_str().to_string()),
+                    })
+                    .collect();
+                return Ok(Prepared::Ready {
+                    id,
+                    changes,
+                    creating,
+                });
+            }
+            Some(ChangeSetStatus::Failed) => {
+                let reason = d.status_reason().unwrap_or("no reason given").to_string();
+                if is_empty_reason(&reason) {
+                    let _ = aws
+                        .cfn
+                        .delete_change_set()
+                        .change_set_name(&id)
+                        .stack_name(&stack.stack_name)
+                        .send()
+                        .await;
+                    return Ok(Prepared::Empty);
+                }
+                return Err(format!(
+                    "CloudFormation rejected the change set for {}: {reason}",
+                    stack.stack_name
+                ));
+            }
+            _ => {
+                if Instant::now() + delay > deadline {
+                    return Err(format!(
+                        "the change set for {} was not ready before the deadline",
+                        stack.stack_name
+                    ));
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+/// Whether a failed change set only means "nothing to do".
+pub fn is_empty_reason(reason: &str) -> bool {
+    reason.contains("didn't contain changes") || reason.contains("No updates are to be performed")
+}
+
+pub async fn execute(aws: &Aws, stack_name: &str, id: &str) -> Result<(), String> {
+    aws.cfn
+        .execute_change_set()
+        .change_set_name(id)
+        .stack_name(stack_name)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "cannot execute the change set for {stack_name}: {}",
+                describe_error(&e)
+            )
+        })
+}
+
+pub async fn discard(aws: &Aws, stack_name: &str, id: &str) {
+    let _ = aws
+        .cfn
+        .delete_change_set()
+        .change_set_name(id)
+        .stack_name(stack_name)
+        .send()
+        .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_reasons() {
+        assert!(is_empty_reason(
+            "The submitted information didn't contain changes. Submit different information to create a change set."
+        ));
+        assert!(is_empty_reason("No updates are to be performed."));
+        assert!(!is_empty_reason(
+            "Template format error: Unresolved resource dependencies [X]"
+        ));
+    }
+}

@@ -1,0 +1,652 @@
+//! The deploy engine: one stack (wait for the stack to be free, create a change set, show the
+//! diff and ask, execute, follow), and `tug deploy` (the environment first, then the workloads
+//! concurrently with a bounded pool).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::sync::{Semaphore, watch};
+
+use crate::deploy::aws::{Aws, describe_error};
+use crate::deploy::changeset::{self, Prepared};
+use crate::deploy::events::{Event, Reporter};
+use crate::deploy::images::{self, ImageOptions};
+use crate::deploy::stack::{self, Phase};
+use crate::deploy::watch::{Ending, Target, current_event_ids, follow};
+use crate::exit;
+use crate::manifest::load::{Loaded, ResolvedWorkload};
+use crate::manifest::union::ScalarOr;
+use crate::manifest::workspace::Workspace;
+use crate::render::{self, RenderedStack};
+
+/// How a stack's deploy ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Deployed,
+    NoChanges,
+    /// `--detach`: execution started; the deploy goes on in AWS.
+    Detached,
+    /// `--diff` was declined.
+    Declined,
+    Failed(String),
+    RolledBack(String),
+    TimedOut(String),
+    Interrupted(String),
+}
+
+impl Outcome {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Deployed => "deployed",
+            Outcome::NoChanges => "no changes",
+            Outcome::Detached => "detached",
+            Outcome::Declined => "declined",
+            Outcome::Failed(_) => "failed",
+            Outcome::RolledBack(_) => "rolled back",
+            Outcome::TimedOut(_) => "timed out",
+            Outcome::Interrupted(_) => "interrupted",
+        }
+    }
+
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Outcome::Failed(d)
+            | Outcome::RolledBack(d)
+            | Outcome::TimedOut(d)
+            | Outcome::Interrupted(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Outcome::Deployed | Outcome::NoChanges | Outcome::Detached | Outcome::Declined => {
+                exit::SUCCESS
+            }
+            Outcome::Failed(_) | Outcome::TimedOut(_) => exit::FAILURE,
+            Outcome::RolledBack(_) => exit::ROLLED_BACK,
+            Outcome::Interrupted(_) => exit::INTERRUPTED,
+        }
+    }
+
+    /// Which of two outcomes decides the exit code: interrupted, then rolled back, then failed.
+    fn severity(&self) -> u8 {
+        match self.exit_code() {
+            exit::INTERRUPTED => 3,
+            exit::ROLLED_BACK => 2,
+            exit::FAILURE => 1,
+            _ => 0,
+        }
+    }
+}
+
+/// The exit code for several outcomes: the worst one.
+pub fn worst_exit_code<'a>(outcomes: impl IntoIterator<Item = &'a Outcome>) -> u8 {
+    outcomes
+        .into_iter()
+        .max_by_key(|o| o.severity())
+        .map_or(exit::SUCCESS, Outcome::exit_code)
+}
+
+/// Options of a deploy.
+#[derive(Debug, Clone)]
+pub struct DeployOptions {
+    pub timeout: Duration,
+    pub detach: bool,
+    pub diff: bool,
+    pub yes: bool,
+    pub interactive: bool,
+    pub images: ImageOptions,
+    pub concurrency: usize,
+}
+
+/// Asks whether to go on after a diff; `None` when no one can be asked.
+pub type Confirm = Arc<dyn Fn(&str) -> Option<bool> + Send + Sync>;
+
+/// Deploys one rendered stack with the given parameter values.
+#[allow(clippy::too_many_arguments)]
+pub async fn deploy_stack(
+    aws: &Aws,
+    rendered: &RenderedStack,
+    parameters: &[(String, String)],
+    opts: &DeployOptions,
+    confirm: &Confirm,
+    reporter: &dyn Reporter,
+    interrupts: watch::Receiver<u32>,
+    cluster: Option<String>,
+) -> Outcome {
+    let name = rendered.stack_name.as_str();
+    let deadline = Instant::now() + opts.timeout;
+    let existing = match stack::wait_until_idle(aws, name, deadline, |status| {
+        reporter.emit(Event::Waiting {
+            stack: name.into(),
+            reason: format!("the stack is {status}; waiting for that operation to finish"),
+        })
+    })
+    .await
+    {
+        Ok(info) => info,
+        Err(e) => return Outcome::Failed(e),
+    };
+    let creating = match existing.as_ref().map(|s| stack::phase(&s.status)) {
+        None | Some(Phase::Missing) | Some(Phase::Review) => true,
+        Some(Phase::FailedCreate) => {
+            reporter.emit(Event::Message {
+                stack: name.into(),
+                text: format!(
+                    "the stack never finished creating ({}); deleting it to start over",
+                    existing.as_ref().map_or("", |s| s.status.as_str())
+                ),
+            });
+            if let Err(e) = stack::delete_and_wait(aws, name, deadline).await {
+                return Outcome::Failed(e);
+            }
+            true
+        }
+        Some(Phase::Stuck) => {
+            return Outcome::Failed(format!(
+                "stack {name} is {} and needs a person: continue or skip the rollback in the CloudFormation console (or `aws cloudformation continue-update-rollback --stack-name {name}`), then deploy again",
+                existing.as_ref().map_or("", |s| s.status.as_str())
+            ));
+        }
+        Some(Phase::Busy) => return Outcome::Failed(format!("stack {name} is still busy")),
+        Some(Phase::Stable) | Some(Phase::RolledBack) => false,
+    };
+    let seen = current_event_ids(aws, name).await;
+    let prepared = match changeset::prepare(aws, rendered, parameters, creating, deadline).await {
+        Ok(p) => p,
+        Err(e) => return Outcome::Failed(e),
+    };
+    let (id, changes) = match prepared {
+        Prepared::Empty => return Outcome::NoChanges,
+        Prepared::Ready { id, changes, .. } => (id, changes),
+    };
+    reporter.emit(Event::ChangeSet {
+        stack: name.into(),
+        changes: changes.clone(),
+    });
+    if opts.diff {
+        let before = if creating {
+            String::new()
+        } else {
+            deployed_template(aws, name).await
+        };
+        let mut text = format!("Changes to {name}:\n");
+        for c in &changes {
+            let replace = match c.replacement.as_deref() {
+                Some("True") => " (replacement)",
+                Some("Conditional") => " (may be replaced)",
+                _ => "",
+            };
+            text.push_str(&format!(
+                "  {:<8} {} ({}){replace}\n",
+                c.action, c.logical_id, c.resource_type
+            ));
+        }
+        let lines = crate::deploy::diff::unified(&before, &rendered.template, 3);
+        if !lines.is_empty() {
+            text.push_str("\nTemplate:\n");
+            for l in lines {
+                text.push_str(&l);
+                text.push('\n');
+            }
+        }
+        let go = if opts.yes { Some(true) } else { confirm(&text) };
+        match go {
+            Some(true) => {}
+            Some(false) => {
+                changeset::discard(aws, name, &id).await;
+                return Outcome::Declined;
+            }
+            None => {
+                changeset::discard(aws, name, &id).await;
+                return Outcome::Failed(
+                    "--diff needs a terminal to ask, or --yes to go ahead".into(),
+                );
+            }
+        }
+    }
+    reporter.emit(Event::Started {
+        stack: name.into(),
+        action: if creating {
+            "create".into()
+        } else {
+            "update".into()
+        },
+    });
+    if let Err(e) = changeset::execute(aws, name, &id).await {
+        return Outcome::Failed(e);
+    }
+    if opts.detach {
+        return Outcome::Detached;
+    }
+    let has_service = rendered.template.contains("AWS::ECS::Service");
+    match follow(
+        aws,
+        Target {
+            stack: name,
+            seen,
+            cluster,
+            has_service,
+            deadline,
+        },
+        reporter,
+        interrupts,
+    )
+    .await
+    {
+        Ending::Succeeded => Outcome::Deployed,
+        Ending::Failed(d) => Outcome::Failed(d),
+        Ending::RolledBack(d) => Outcome::RolledBack(d),
+        Ending::TimedOut(d) => Outcome::TimedOut(d),
+        Ending::Interrupted(d) => Outcome::Interrupted(d),
+    }
+}
+
+async fn deployed_template(aws: &Aws, name: &str) -> String {
+    match aws.cfn.get_template().stack_name(name).send().await {
+        Ok(out) => out.template_body().unwrap_or_default().to_string(),
+        Err(e) => format!(
+            "# could not read the deployed template: {}",
+            describe_error(&e)
+        ),
+    }
+}
+
+/// Values for the stack's parameters: the rendered ones, with what only a deploy knows filled
+/// in (the image digest, built images). Placeholders tug cannot fill yet are an error.
+pub async fn workload_parameters(
+    aws: &Aws,
+    loaded: &Loaded,
+    ws: &Workspace,
+    wl: &ResolvedWorkload,
+    rendered: &RenderedStack,
+    opts: &ImageOptions,
+    reporter: &dyn Reporter,
+) -> Result<(Vec<(String, String)>, String), String> {
+    let mut params: Vec<(String, String)> = rendered
+        .parameters
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let m = &wl.manifest;
+    let mut image = String::new();
+    let builds = images::builds(wl);
+    let repo_uri = if builds {
+        Some(images::ensure_repository(aws, &images::repository_name(&loaded.app, &wl.name)).await?)
+    } else {
+        None
+    };
+    let tag = match &opts.tag {
+        Some(t) => Some(t.clone()),
+        None if builds => images::git_tag(ws.project_root())
+            .await
+            .or(Some("latest".into())),
+        None => None,
+    };
+    if builds
+        && !opts.no_build
+        && let Some(uri) = &repo_uri
+    {
+        let registry = uri.split('/').next().unwrap_or_default();
+        images::docker_login(aws, registry).await?;
+    }
+    for (key, value) in params.iter_mut() {
+        if key == "ContainerImage" {
+            let location = m
+                .image
+                .as_ref()
+                .and_then(|i| i.location.as_ref())
+                .map(|l| l.value.clone());
+            *value = match (location, m.image.as_ref().and_then(|i| i.build.as_ref())) {
+                (Some(loc), _) => images::resolve_location(aws, &loc).await?,
+                (None, Some(build)) => {
+                    let uri = format!(
+                        "{}:{}",
+                        repo_uri.clone().unwrap_or_default(),
+                        tag.clone().unwrap_or_default()
+                    );
+                    if opts.no_build {
+                        images::resolve_location(aws, &uri).await?
+                    } else {
+                        reporter.emit(Event::Message {
+                            stack: rendered.stack_name.clone(),
+                            text: format!("building {uri}"),
+                        });
+                        let platform = m.platform.as_ref().and_then(|p| p.value.scalar().cloned());
+                        images::build_and_push(
+                            ws.project_root(),
+                            &build.value,
+                            &uri,
+                            platform.as_deref(),
+                        )
+                        .await?
+                    }
+                }
+                (None, None) => return Err(format!("{} has no image", wl.name)),
+            };
+            image = value.clone();
+        } else if let Some(sidecar) = key.strip_suffix("Image") {
+            let found = m
+                .sidecars
+                .iter()
+                .flat_map(|s| s.iter())
+                .find(|(n, _)| render::names::logical_id(&n.value) == sidecar);
+            if let Some((n, s)) = found
+                && let Some(ScalarOr::Config(c)) = s.image.as_ref().map(|i| &i.value)
+                && let Some(build) = &c.build
+            {
+                let uri = format!(
+                    "{}:{}-{}",
+                    repo_uri.clone().unwrap_or_default(),
+                    n.value,
+                    tag.clone().unwrap_or_default()
+                );
+                *value = if opts.no_build {
+                    images::resolve_location(aws, &uri).await?
+                } else {
+                    reporter.emit(Event::Message {
+                        stack: rendered.stack_name.clone(),
+                        text: format!("building {uri}"),
+                    });
+                    images::build_and_push(ws.project_root(), &build.value, &uri, None).await?
+                };
+            }
+        }
+    }
+    let unresolved: Vec<String> = params
+        .iter()
+        .filter(|(_, v)| v.starts_with('<'))
+        .map(|(k, v)| format!("{k} ({v})"))
+        .collect();
+    if !unresolved.is_empty() {
+        return Err(format!(
+            "{} needs values tug cannot look up yet: {}\n  help: this deploy path is not available yet; use the rendered template (`tug render`) and supply the values yourself",
+            rendered.stack_name,
+            unresolved.join(", ")
+        ));
+    }
+    Ok((params, image))
+}
+
+/// One line of the `tug deploy` summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryRow {
+    pub stack: String,
+    pub workload: Option<String>,
+    pub outcome: String,
+    pub seconds: f64,
+    pub image: Option<String>,
+    pub detail: Option<String>,
+    #[serde(skip)]
+    pub result: Outcome,
+}
+
+/// What a deploy covers.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Deploy the environment stack first.
+    pub environment: bool,
+    /// The workloads to deploy: `None` for none, an empty list for all.
+    pub workloads: Option<Vec<String>>,
+}
+
+/// Deploys the environment stack (when planned), then the planned workloads concurrently.
+#[allow(clippy::too_many_arguments)]
+pub async fn deploy_environment_and_workloads(
+    aws: &Aws,
+    loaded: &Loaded,
+    ws: &Workspace,
+    env_name: &str,
+    plan: &Plan,
+    opts: &DeployOptions,
+    confirm: &Confirm,
+    reporter: Arc<dyn Reporter>,
+    interrupts: watch::Receiver<u32>,
+) -> Vec<SummaryRow> {
+    let mut rows = Vec::new();
+    let Some(env) = loaded.environments.iter().find(|e| e.name == env_name) else {
+        return rows;
+    };
+    if plan.environment {
+        let started = Instant::now();
+        let row = match render::environment::render(loaded, env) {
+            Ok(rendered) => {
+                let params: Vec<(String, String)> = rendered
+                    .parameters
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                let outcome = if let Some((k, v)) = params.iter().find(|(_, v)| v.starts_with('<'))
+                {
+                    Outcome::Failed(format!(
+                        "{} needs {k}, which tug cannot look up yet ({v})",
+                        rendered.stack_name
+                    ))
+                } else {
+                    deploy_stack(
+                        aws,
+                        &rendered,
+                        &params,
+                        opts,
+                        confirm,
+                        reporter.as_ref(),
+                        interrupts.clone(),
+                        None,
+                    )
+                    .await
+                };
+                finished(reporter.as_ref(), &rendered.stack_name, &outcome, started);
+                SummaryRow {
+                    stack: rendered.stack_name.clone(),
+                    workload: None,
+                    outcome: outcome.label().into(),
+                    seconds: started.elapsed().as_secs_f64(),
+                    image: None,
+                    detail: outcome.detail().map(str::to_string),
+                    result: outcome,
+                }
+            }
+            Err(e) => internal_row(render::names::env_stack(&loaded.app, env_name), None, e),
+        };
+        let failed = row.result.exit_code() != exit::SUCCESS;
+        rows.push(row);
+        if failed {
+            return rows;
+        }
+    }
+    let Some(names) = &plan.workloads else {
+        return rows;
+    };
+    let env_stack = render::names::env_stack(&loaded.app, env_name);
+    let cluster = match stack::describe(aws, &env_stack).await {
+        Ok(Some(info)) if stack::phase(&info.status) != Phase::FailedCreate => {
+            info.output("ClusterId").map(str::to_string)
+        }
+        Ok(_) => {
+            let detail = format!(
+                "environment {env_name} is not deployed (no stack {env_stack})\n  help: run `tug env deploy -n {env_name}` first, or `tug deploy -e {env_name}`"
+            );
+            rows.push(failed_row(env_stack, detail));
+            return rows;
+        }
+        Err(e) => {
+            rows.push(failed_row(env_stack, e));
+            return rows;
+        }
+    };
+    let selected: Vec<&ResolvedWorkload> = loaded
+        .workloads
+        .iter()
+        .filter(|w| w.environment.as_deref() == Some(env_name))
+        .filter(|w| names.is_empty() || names.contains(&w.name))
+        .collect();
+    let pool = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, wl) in selected.into_iter().enumerate() {
+        let (aws, loaded, ws, wl) = (aws.clone(), loaded.clone(), ws.clone(), wl.clone());
+        let (opts, confirm, reporter, interrupts, pool, cluster) = (
+            opts.clone(),
+            confirm.clone(),
+            reporter.clone(),
+            interrupts.clone(),
+            pool.clone(),
+            cluster.clone(),
+        );
+        tasks.spawn(async move {
+            let _permit = pool.acquire_owned().await;
+            let started = Instant::now();
+            let rendered = match render::workload::render(&loaded, &ws, &wl) {
+                Ok(r) => r,
+                Err(e) => {
+                    return (
+                        index,
+                        internal_row(
+                            render::names::workload_stack(
+                                &loaded.app,
+                                wl.environment.as_deref().unwrap_or(""),
+                                &wl.name,
+                            ),
+                            Some(wl.name.clone()),
+                            e,
+                        ),
+                    );
+                }
+            };
+            let (outcome, image) = match workload_parameters(
+                &aws,
+                &loaded,
+                &ws,
+                &wl,
+                &rendered,
+                &opts.images,
+                reporter.as_ref(),
+            )
+            .await
+            {
+                Ok((params, image)) => (
+                    deploy_stack(
+                        &aws,
+                        &rendered,
+                        &params,
+                        &opts,
+                        &confirm,
+                        reporter.as_ref(),
+                        interrupts,
+                        cluster,
+                    )
+                    .await,
+                    Some(image),
+                ),
+                Err(e) => (Outcome::Failed(e), None),
+            };
+            finished(reporter.as_ref(), &rendered.stack_name, &outcome, started);
+            (
+                index,
+                SummaryRow {
+                    stack: rendered.stack_name.clone(),
+                    workload: Some(wl.name.clone()),
+                    outcome: outcome.label().into(),
+                    seconds: started.elapsed().as_secs_f64(),
+                    image,
+                    detail: outcome.detail().map(str::to_string),
+                    result: outcome,
+                },
+            )
+        });
+    }
+    let mut done: Vec<(usize, SummaryRow)> = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(row) => done.push(row),
+            Err(e) => rows.push(SummaryRow {
+                stack: "?".into(),
+                workload: None,
+                outcome: "failed".into(),
+                seconds: 0.0,
+                image: None,
+                detail: Some(format!("internal error: {e}")),
+                result: Outcome::Failed(e.to_string()),
+            }),
+        }
+    }
+    done.sort_by_key(|(i, _)| *i);
+    rows.extend(done.into_iter().map(|(_, r)| r));
+    rows
+}
+
+fn failed_row(stack: String, detail: String) -> SummaryRow {
+    SummaryRow {
+        stack,
+        workload: None,
+        outcome: "failed".into(),
+        seconds: 0.0,
+        image: None,
+        detail: Some(detail.clone()),
+        result: Outcome::Failed(detail),
+    }
+}
+
+fn internal_row(stack: String, workload: Option<String>, e: render::RenderError) -> SummaryRow {
+    let detail = match e {
+        render::RenderError::Input(d) => d
+            .iter()
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+        render::RenderError::Internal(m) => {
+            format!("internal error while rendering (please report it): {m}")
+        }
+    };
+    SummaryRow {
+        stack,
+        workload,
+        outcome: "failed".into(),
+        seconds: 0.0,
+        image: None,
+        detail: Some(detail.clone()),
+        result: Outcome::Failed(detail),
+    }
+}
+
+/// Reports the end of a stack's deploy.
+pub fn finished(reporter: &dyn Reporter, stack: &str, outcome: &Outcome, started: Instant) {
+    reporter.emit(Event::Finished {
+        stack: stack.to_string(),
+        outcome: outcome.label().to_string(),
+        seconds: (started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
+        detail: outcome.detail().map(str::to_string),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worst_outcome_decides() {
+        let all = [
+            Outcome::Deployed,
+            Outcome::Failed("x".into()),
+            Outcome::RolledBack("y".into()),
+            Outcome::NoChanges,
+        ];
+        assert_eq!(worst_exit_code(&all), exit::ROLLED_BACK);
+        assert_eq!(
+            worst_exit_code(&[Outcome::NoChanges, Outcome::Deployed]),
+            exit::SUCCESS
+        );
+        assert_eq!(
+            worst_exit_code(&[Outcome::Failed("x".into())]),
+            exit::FAILURE
+        );
+        assert_eq!(
+            worst_exit_code(&[
+                Outcome::TimedOut("x".into()),
+                Outcome::Interrupted("y".into())
+            ]),
+            exit::INTERRUPTED
+        );
+    }
+}

@@ -1,0 +1,12 @@
+//! Deploying: AWS clients, change sets, following stack events and ECS rollouts, images, and
+//! the engine that puts them together. Everything that talks to AWS lives here.
+
+pub mod aws;
+pub mod changeset;
+pub mod diff;
+pub mod engine;
+pub mod events;
+pub mod images;
+pub mod rollout;
+pub mod stack;
+pub mod watch;

@@ -1,0 +1,329 @@
+//! The ECS side of a deploy: reading a service's deployments and deciding whether the new
+//! revision rolled out, is still rolling out, failed, or was rolled back.
+//!
+//! The decision is a pure function of a [`ServiceView`], so it is tested with recorded
+//! responses (including the circuit-breaker rollback that moto cannot produce); reading the
+//! view from ECS sits behind the narrow [`RolloutSource`] trait.
+
+use serde::Serialize;
+
+/// One ECS deployment of a service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeploymentView {
+    pub id: String,
+    /// PRIMARY (the newest), ACTIVE (older, draining) or INACTIVE.
+    pub status: String,
+    /// IN_PROGRESS, COMPLETED or FAILED.
+    pub rollout_state: Option<String>,
+    pub rollout_reason: Option<String>,
+    pub task_definition: String,
+    pub desired: i32,
+    pub running: i32,
+    pub pending: i32,
+    pub failed: i32,
+}
+
+/// A service as the watcher sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceView {
+    pub name: String,
+    pub deployments: Vec<DeploymentView>,
+    /// The newest service events first.
+    pub events: Vec<String>,
+}
+
+impl ServiceView {
+    pub fn primary(&self) -> Option<&DeploymentView> {
+        self.deployments.iter().find(|d| d.status == "PRIMARY")
+    }
+}
+
+/// Where a rollout stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rollout {
+    InProgress,
+    Completed,
+    /// The deployment failed (for example the circuit breaker stopped it).
+    Failed(String),
+    /// ECS went back to an earlier revision.
+    RolledBack(String),
+}
+
+/// Judges the rollout of `expected` (the task definition the stack deployed; `None` when not
+/// known yet, then any primary deployment counts).
+pub fn assess(view: &ServiceView, expected: Option<&str>) -> Rollout {
+    let Some(primary) = view.primary() else {
+        return Rollout::InProgress;
+    };
+    let ours = expected.is_none_or(|e| same_task_definition(&primary.task_definition, e));
+    match primary.rollout_state.as_deref() {
+        Some("FAILED") => Rollout::Failed(
+            primary
+                .rollout_reason
+                .clone()
+                .unwrap_or_else(|| "the deployment failed".into()),
+        ),
+        Some("COMPLETED") if !ours => Rollout::RolledBack(format!(
+            "ECS rolled the service back to {}{}",
+            short_revision(&primary.task_definition),
+            primary
+                .rollout_reason
+                .as_ref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        )),
+        Some("COMPLETED") if primary.running >= primary.desired => Rollout::Completed,
+        _ if !ours
+            && view
+                .deployments
+                .iter()
+                .any(|d| d.rollout_state.as_deref() == Some("FAILED")) =>
+        {
+            Rollout::RolledBack("the deployment failed and ECS is rolling back".into())
+        }
+        _ => Rollout::InProgress,
+    }
+}
+
+/// Task definition ARNs compare by family and revision (`family:12`), whatever the prefix.
+fn same_task_definition(a: &str, b: &str) -> bool {
+    short_revision(a) == short_revision(b)
+}
+
+/// `arn:aws:ecs:…:task-definition/shop-test-web:12` → `shop-test-web:12`.
+pub fn short_revision(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// Service events that explain failures, newest first, at most `n`.
+pub fn failure_events(view: &ServiceView, n: usize) -> Vec<String> {
+    const KEYWORDS: &[&str] = &[
+        "fail",
+        "unhealthy",
+        "error",
+        "unable",
+        "missing",
+        "alarm",
+        "rolling back",
+        "stopped",
+        "throttl",
+    ];
+    view.events
+        .iter()
+        .filter(|e| {
+            let lower = e.to_ascii_lowercase();
+            KEYWORDS.iter().any(|k| lower.contains(k))
+        })
+        .take(n)
+        .cloned()
+        .collect()
+}
+
+/// Reads services from ECS.
+pub trait RolloutSource {
+    fn service(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> impl std::future::Future<Output = Result<ServiceView, String>> + Send;
+    /// Why recently stopped tasks of the service stopped.
+    fn stopped_reasons(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> impl std::future::Future<Output = Vec<String>> + Send;
+}
+
+impl RolloutSource for aws_sdk_ecs::Client {
+    async fn service(&self, cluster: &str, service: &str) -> Result<ServiceView, String> {
+        let out = self
+            .describe_services()
+            .cluster(cluster)
+            .services(service)
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot read ECS service {service}: {}",
+                    crate::deploy::aws::describe_error(&e)
+                )
+            })?;
+        let Some(s) = out.services().first() else {
+            return Err(format!(
+                "ECS service {service} was not found in cluster {cluster}"
+            ));
+        };
+        Ok(ServiceView {
+            name: s.service_name().unwrap_or(service).to_string(),
+            deployments: s
+                .deployments()
+                .iter()
+                .map(|d| DeploymentView {
+                    id: d.id().unwrap_or_default().to_string(),
+                    status: d.status().unwrap_or_default().to_string(),
+                    rollout_state: d.rollout_state().map(|r| r.as_str().to_string()),
+                    rollout_reason: d.rollout_state_reason().map(str::to_string),
+                    task_definition: d.task_definition().unwrap_or_default().to_string(),
+                    desired: d.desired_count(),
+                    running: d.running_count(),
+                    pending: d.pending_count(),
+                    failed: d.failed_tasks(),
+                })
+                .collect(),
+            events: s
+                .events()
+                .iter()
+                .filter_map(|e| e.message().map(str::to_string))
+                .collect(),
+        })
+    }
+
+    async fn stopped_reasons(&self, cluster: &str, service: &str) -> Vec<String> {
+        let Ok(list) = self
+            .list_tasks()
+            .cluster(cluster)
+            .service_name(service)
+            .desired_status(aws_sdk_ecs::types::DesiredStatus::Stopped)
+            .send()
+            .await
+        else {
+            return Vec::new();
+        };
+        let arns: Vec<String> = list.task_arns().iter().take(10).cloned().collect();
+        if arns.is_empty() {
+            return Vec::new();
+        }
+        let Ok(tasks) = self
+            .describe_tasks()
+            .cluster(cluster)
+            .set_tasks(Some(arns))
+            .send()
+            .await
+        else {
+            return Vec::new();
+        };
+        let mut reasons: Vec<String> = tasks
+            .tasks()
+            .iter()
+            .filter_map(|t| {
+                let mut r = t.stopped_reason()?.to_string();
+                for c in t.containers() {
+                    if let Some(reason) = c.reason() {
+                        r.push_str(&format!(" ({}: {reason})", c.name().unwrap_or("container")));
+                    }
+                }
+                Some(r)
+            })
+            .collect();
+        reasons.sort();
+        reasons.dedup();
+        reasons.truncate(3);
+        reasons
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deployment(
+        status: &str,
+        state: &str,
+        td: &str,
+        desired: i32,
+        running: i32,
+    ) -> DeploymentView {
+        DeploymentView {
+            id: format!("ecs-svc/{td}"),
+            status: status.into(),
+            rollout_state: Some(state.into()),
+            rollout_reason: None,
+            task_definition: format!("arn:aws:ecs:us-east-1:123456789012:task-definition/{td}"),
+            desired,
+            running,
+            pending: desired - running,
+            failed: 0,
+        }
+    }
+
+    fn view(deployments: Vec<DeploymentView>, events: &[&str]) -> ServiceView {
+        ServiceView {
+            name: "web".into(),
+            deployments,
+            events: events.iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    // Recorded from ECS: a rolling update that is still replacing tasks.
+    #[test]
+    fn rolling_update_in_progress() {
+        let v = view(
+            vec![
+                deployment("PRIMARY", "IN_PROGRESS", "shop-test-web:8", 2, 1),
+                deployment("ACTIVE", "COMPLETED", "shop-test-web:7", 2, 2),
+            ],
+            &[],
+        );
+        assert_eq!(
+            assess(
+                &v,
+                Some("arn:aws:ecs:us-east-1:123456789012:task-definition/shop-test-web:8")
+            ),
+            Rollout::InProgress
+        );
+    }
+
+    #[test]
+    fn completed_when_primary_is_ours_and_running() {
+        let v = view(
+            vec![deployment("PRIMARY", "COMPLETED", "shop-test-web:8", 2, 2)],
+            &[],
+        );
+        assert_eq!(assess(&v, Some("shop-test-web:8")), Rollout::Completed);
+        let still_starting = view(
+            vec![deployment("PRIMARY", "COMPLETED", "shop-test-web:8", 2, 1)],
+            &[],
+        );
+        assert_eq!(
+            assess(&still_starting, Some("shop-test-web:8")),
+            Rollout::InProgress
+        );
+    }
+
+    // Recorded from ECS: the deployment circuit breaker failed revision 9 and rolled back to 8.
+    #[test]
+    fn circuit_breaker_rollback_is_not_success() {
+        let mut failed = deployment("ACTIVE", "FAILED", "shop-test-web:9", 2, 0);
+        failed.rollout_reason =
+            Some("ECS deployment circuit breaker: tasks failed to start.".into());
+        failed.failed = 10;
+        let v = view(
+            vec![
+                deployment("PRIMARY", "COMPLETED", "shop-test-web:8", 2, 2),
+                failed,
+            ],
+            &[
+                "(service web) (deployment ecs-svc/9) deployment failed: tasks failed to start.",
+                "(service web) has reached a steady state.",
+            ],
+        );
+        match assess(&v, Some("shop-test-web:9")) {
+            Rollout::RolledBack(msg) => assert!(msg.contains("shop-test-web:8"), "{msg}"),
+            other => panic!("expected a rollback, got {other:?}"),
+        }
+        assert_eq!(
+            failure_events(&v, 5),
+            ["(service web) (deployment ecs-svc/9) deployment failed: tasks failed to start."]
+        );
+    }
+
+    #[test]
+    fn failed_primary_is_a_failure() {
+        let mut d = deployment("PRIMARY", "FAILED", "shop-test-web:9", 2, 0);
+        d.rollout_reason = Some("ECS deployment circuit breaker: tasks failed to start.".into());
+        match assess(&view(vec![d], &[]), Some("shop-test-web:9")) {
+            Rollout::Failed(reason) => assert!(reason.contains("circuit breaker")),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,371 @@
+//! Following a deploy: stack events and the ECS rollout, watched together until the stack is
+//! complete and the service's new deployment has rolled out (or failed, or the deadline
+//! passed). Polling is adaptive: quick while things change, slower while nothing does.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use crate::deploy::aws::{Aws, describe_error};
+use crate::deploy::events::{Event, Reporter};
+use crate::deploy::rollout::{self, Rollout, RolloutSource};
+use crate::deploy::stack;
+
+/// How a watched deploy ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    Succeeded,
+    /// The stack or the rollout failed and nothing was rolled back (or the rollback failed).
+    Failed(String),
+    /// CloudFormation or ECS rolled back.
+    RolledBack(String),
+    TimedOut(String),
+    /// The user interrupted; the update was cancelled and rolled back.
+    Interrupted(String),
+}
+
+/// What to watch.
+pub struct Target<'a> {
+    pub stack: &'a str,
+    /// Event ids that existed before this deploy began.
+    pub seen: HashSet<String>,
+    /// The cluster, when the environment stack's outputs are known (service ARNs carry it too).
+    pub cluster: Option<String>,
+    /// Whether the stack has an ECS service whose rollout must complete.
+    pub has_service: bool,
+    pub deadline: Instant,
+}
+
+/// The ids of the stack's current events (the first page: the newest).
+pub async fn current_event_ids(aws: &Aws, stack: &str) -> HashSet<String> {
+    match aws
+        .cfn
+        .describe_stack_events()
+        .stack_name(stack)
+        .send()
+        .await
+    {
+        Ok(out) => out
+            .stack_events()
+            .iter()
+            .filter_map(|e| e.event_id().map(str::to_string))
+            .collect(),
+        Err(_) => HashSet::new(),
+    }
+}
+
+struct NewEvent {
+    logical_id: String,
+    resource_type: String,
+    status: String,
+    reason: Option<String>,
+}
+
+async fn new_events(
+    aws: &Aws,
+    stack: &str,
+    seen: &mut HashSet<String>,
+) -> Result<Vec<NewEvent>, String> {
+    let out = aws
+        .cfn
+        .describe_stack_events()
+        .stack_name(stack)
+        .send()
+        .await
+        .map_err(|e| format!("cannot read the events of {stack}: {}", describe_error(&e)))?;
+    let mut fresh = Vec::new();
+    for e in out.stack_events() {
+        let Some(id) = e.event_id() else { continue };
+        if !seen.insert(id.to_string()) {
+            continue;
+        }
+        fresh.push(NewEvent {
+            logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
+            resource_type: e.resource_type().unwrap_or_default().to_string(),
+            status: e
+                .resource_status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            reason: e.resource_status_reason().map(str::to_string),
+        });
+    }
+    fresh.reverse(); // oldest first
+    Ok(fresh)
+}
+
+async fn physical_id(aws: &Aws, stack: &str, logical: &str) -> Option<String> {
+    // DescribeStackResources rather than DescribeStackResource: one call serves any resource,
+    // and it tolerates entries an emulator leaves incomplete.
+    let out = aws
+        .cfn
+        .describe_stack_resources()
+        .stack_name(stack)
+        .send()
+        .await
+        .ok()?;
+    out.stack_resources()
+        .iter()
+        .find(|r| r.logical_resource_id() == Some(logical))
+        .and_then(|r| r.physical_resource_id())
+        .map(str::to_string)
+}
+
+/// `arn:aws:ecs:region:account:service/<cluster>/<service>` → (cluster, service).
+pub fn split_service_arn(arn: &str) -> Option<(String, String)> {
+    let tail = arn.split(":service/").nth(1)?;
+    let mut parts = tail.splitn(2, '/');
+    let first = parts.next()?;
+    parts
+        .next()
+        .map(|service| (first.to_string(), service.to_string()))
+}
+
+fn is_failure(status: &str) -> bool {
+    status.ends_with("_FAILED")
+}
+
+/// Follows the stack and its service until the deploy ends.
+pub async fn follow(
+    aws: &Aws,
+    target: Target<'_>,
+    reporter: &dyn Reporter,
+    mut interrupts: watch::Receiver<u32>,
+) -> Ending {
+    let Target {
+        stack,
+        mut seen,
+        cluster,
+        has_service,
+        deadline,
+    } = target;
+    let mut failures: Vec<String> = Vec::new();
+    let mut delay = Duration::from_millis(300);
+    let mut stack_done = false;
+    let mut service: Option<(String, String)> = None;
+    let mut expected_td: Option<String> = None;
+    let mut last_rollout: Option<(String, i32, i32, i32, i32)> = None;
+    let mut cancelled = false;
+    loop {
+        let mut changed = false;
+        if !stack_done {
+            match new_events(aws, stack, &mut seen).await {
+                Ok(events) => {
+                    for e in events {
+                        changed = true;
+                        if is_failure(&e.status)
+                            && let Some(r) = &e.reason
+                            && !r.contains("cancelled")
+                            && !r.contains("canceled")
+                        {
+                            failures.push(format!("{} ({}): {r}", e.logical_id, e.resource_type));
+                        }
+                        reporter.emit(Event::Resource {
+                            stack: stack.to_string(),
+                            logical_id: e.logical_id,
+                            resource_type: e.resource_type,
+                            status: e.status,
+                            reason: e.reason,
+                        });
+                    }
+                }
+                Err(msg) => reporter.emit(Event::Message {
+                    stack: stack.to_string(),
+                    text: msg,
+                }),
+            }
+            match stack::describe(aws, stack).await {
+                Ok(Some(info)) => match info.status.as_str() {
+                    "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE" => stack_done = true,
+                    "UPDATE_ROLLBACK_COMPLETE" | "ROLLBACK_COMPLETE" => {
+                        let cause = root_cause(&failures, info.reason.as_deref());
+                        if cancelled {
+                            return Ending::Interrupted(format!(
+                                "the update was cancelled and {stack} rolled back"
+                            ));
+                        }
+                        return Ending::RolledBack(cause);
+                    }
+                    s if s.ends_with("_FAILED") => {
+                        return Ending::Failed(format!(
+                            "{stack} is {s}: {}",
+                            root_cause(&failures, info.reason.as_deref())
+                        ));
+                    }
+                    _ => {}
+                },
+                Ok(None) => {
+                    return Ending::Failed(format!(
+                        "{stack} disappeared while deploying: {}",
+                        root_cause(&failures, None)
+                    ));
+                }
+                Err(msg) => reporter.emit(Event::Message {
+                    stack: stack.to_string(),
+                    text: msg,
+                }),
+            }
+        }
+        if stack_done && !has_service {
+            return Ending::Succeeded;
+        }
+        if stack_done && service.is_none() {
+            if let Some(arn) = physical_id(aws, stack, "Service").await {
+                service =
+                    split_service_arn(&arn).or_else(|| cluster.clone().map(|c| (c, arn.clone())));
+            }
+            expected_td = physical_id(aws, stack, "TaskDefinition").await;
+            if service.is_none() {
+                return Ending::Failed(format!(
+                    "{stack} completed but its ECS service could not be found"
+                ));
+            }
+        }
+        if let Some((cluster, name)) = &service {
+            match aws.ecs.service(cluster, name).await {
+                Ok(view) => {
+                    if let Some(p) = view.primary() {
+                        let state = p
+                            .rollout_state
+                            .clone()
+                            .unwrap_or_else(|| "IN_PROGRESS".into());
+                        let now = (state.clone(), p.desired, p.running, p.pending, p.failed);
+                        if last_rollout.as_ref() != Some(&now) {
+                            changed = true;
+                            reporter.emit(Event::Rollout {
+                                stack: stack.to_string(),
+                                service: view.name.clone(),
+                                state,
+                                desired: p.desired,
+                                running: p.running,
+                                pending: p.pending,
+                                failed: p.failed,
+                            });
+                            last_rollout = Some(now);
+                        }
+                    }
+                    match rollout::assess(&view, expected_td.as_deref()) {
+                        Rollout::Completed => return Ending::Succeeded,
+                        Rollout::InProgress => {}
+                        Rollout::Failed(reason) => {
+                            return Ending::Failed(
+                                ecs_cause(aws, cluster, name, &view, &reason).await,
+                            );
+                        }
+                        Rollout::RolledBack(reason) => {
+                            return Ending::RolledBack(
+                                ecs_cause(aws, cluster, name, &view, &reason).await,
+                            );
+                        }
+                    }
+                }
+                Err(msg) => reporter.emit(Event::Message {
+                    stack: stack.to_string(),
+                    text: msg,
+                }),
+            }
+        }
+        if Instant::now() >= deadline {
+            let what = if stack_done {
+                "the ECS service had not finished rolling out"
+            } else {
+                "the stack had not finished"
+            };
+            return Ending::TimedOut(format!(
+                "{what} when the deadline passed; it goes on in AWS: follow it with `aws cloudformation describe-stack-events --stack-name {stack}`"
+            ));
+        }
+        if changed {
+            delay = Duration::from_millis(500);
+        } else {
+            delay = (delay.mul_f32(1.5)).min(Duration::from_secs(5));
+        }
+        let sleep = delay
+            .min(deadline.saturating_duration_since(Instant::now()) + Duration::from_millis(10));
+        tokio::select! {
+            _ = tokio::time::sleep(sleep) => {}
+            changed_signal = interrupts.changed() => {
+                if changed_signal.is_ok() && *interrupts.borrow() >= 1 && !cancelled && !stack_done {
+                    cancelled = true;
+                    match aws.cfn.cancel_update_stack().stack_name(stack).send().await {
+                        Ok(_) => reporter.emit(Event::Message { stack: stack.to_string(), text: "interrupted: cancelling the update; following the rollback (Ctrl-C again to stop watching)".into() }),
+                        Err(e) => reporter.emit(Event::Message { stack: stack.to_string(), text: format!("interrupted, but the update could not be cancelled ({}); it goes on in AWS (Ctrl-C again to stop watching)", describe_error(&e)) }),
+                    }
+                } else if changed_signal.is_ok() && *interrupts.borrow() >= 1 && stack_done {
+                    return Ending::Interrupted(format!("stopped watching; the ECS rollout of {stack} goes on in AWS"));
+                }
+            }
+        }
+    }
+}
+
+fn root_cause(failures: &[String], stack_reason: Option<&str>) -> String {
+    match failures.first() {
+        Some(first) => {
+            let mut out = first.clone();
+            if failures.len() > 1 {
+                out.push_str(&format!(
+                    " (and {} more failed resources)",
+                    failures.len() - 1
+                ));
+            }
+            out
+        }
+        None => stack_reason
+            .unwrap_or("CloudFormation gave no reason")
+            .to_string(),
+    }
+}
+
+async fn ecs_cause(
+    aws: &Aws,
+    cluster: &str,
+    service: &str,
+    view: &rollout::ServiceView,
+    reason: &str,
+) -> String {
+    let mut out = reason.to_string();
+    let stopped = aws.ecs.stopped_reasons(cluster, service).await;
+    if !stopped.is_empty() {
+        out.push_str(&format!("\n  stopped tasks: {}", stopped.join("; ")));
+    }
+    let events = rollout::failure_events(view, 5);
+    if !events.is_empty() {
+        out.push_str(&format!(
+            "\n  service events:\n    {}",
+            events.join("\n    ")
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_arns() {
+        assert_eq!(
+            split_service_arn(
+                "arn:aws:ecs:us-east-1:123456789012:service/demo-test-Cluster-X/demo-test-web-Service-Y"
+            ),
+            Some((
+                "demo-test-Cluster-X".into(),
+                "demo-test-web-Service-Y".into()
+            ))
+        );
+        assert_eq!(
+            split_service_arn("arn:aws:ecs:us-east-1:123456789012:service/old-style"),
+            None
+        );
+    }
+
+    #[test]
+    fn root_causes() {
+        assert_eq!(root_cause(&[], Some("x")), "x");
+        assert_eq!(
+            root_cause(&["A: b".into(), "C: d".into()], None),
+            "A: b (and 1 more failed resources)"
+        );
+    }
+}
