@@ -233,7 +233,7 @@ fn check_public_subnets_exist(
         Some(ScalarOr::Scalar(s)) => s.eq_ignore_ascii_case("public"),
         Some(ScalarOr::Config(_)) => false,
     };
-    let public_alb = crate::render::features::uses_public_alb(wl);
+    let public_alb = crate::render::features::uses_public_alb(wl) || wl.manifest.nlb.is_some();
     if !public_placement && !public_alb {
         return;
     }
