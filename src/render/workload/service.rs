@@ -11,7 +11,7 @@ use crate::render::workload::Scope;
 use crate::render::{RenderError, input_error};
 
 /// Subnets and public IP assignment from `network.vpc.placement`.
-fn network(scope: &Scope, parameters: &mut Vec<Value>) -> Value {
+pub(crate) fn network(scope: &Scope, parameters: &mut Vec<Value>) -> Value {
     let m = &scope.wl.manifest;
     let vpc = m.network.as_ref().and_then(|n| n.vpc.as_ref());
     let (subnets, public_ip) = match vpc.and_then(|v| v.placement.as_ref()).map(|p| &p.value) {

@@ -2,7 +2,7 @@
 //! diagnostics; none reads files or calls AWS.
 
 mod environment;
-mod job;
+pub mod job;
 mod load_balancer;
 mod names;
 mod network;
