@@ -16,12 +16,42 @@ a correct deploy fail, this launcher patches it before serving, and says so here
    attribute of one crashes the request. Such outputs resolve to a placeholder naming the
    resource and attribute instead.
 
+3. Updating an ECS service to a new task definition leaves its PRIMARY deployment pointing at
+   the old one (real ECS starts a new PRIMARY deployment for the new revision), which would read
+   as a rollback. After an update that changes the task definition, the service gets a new
+   PRIMARY deployment of the new revision, with moto's own rule for its rollout state (COMPLETED
+   when MOTO_ECS_SERVICE_RUNNING is at least the desired count).
+
+4. Updating a stack whose task definition changes replaces the task definition, but moto does
+   not pass the new revision on to the ECS service that references it (it compares the raw
+   `Ref`, which did not change). After a change set is applied, every ECS service of the stack
+   is updated to the task definition its template now resolves to, as CloudFormation does.
+
 Everything else is moto as published. Environment variables such as MOTO_ECS_SERVICE_RUNNING are
 read by moto itself.
 """
 
 import argparse
 import sys
+
+
+def sync_ecs_services(stack) -> None:  # type: ignore[no-untyped-def]
+    """Points each ECS service of `stack` at the task definition its template resolves to."""
+    from moto.cloudformation import parsing
+    from moto.ecs.models import ecs_backends
+
+    resources = (stack.template_dict or {}).get("Resources") or {}
+    for logical_id, resource in resources.items():
+        if resource.get("Type") != "AWS::ECS::Service":
+            continue
+        service = stack.resource_map[logical_id]
+        wanted = parsing.clean_json((resource.get("Properties") or {}).get("TaskDefinition"), stack.resource_map)
+        if service is None or not isinstance(wanted, str) or wanted == service.task_definition:
+            continue
+        backend = ecs_backends[stack.account_id][stack.region_name]
+        backend.update_service(
+            {"cluster": service.cluster_name, "service": service.name, "task_definition": wanted}
+        )
 
 
 def patch_moto() -> None:
@@ -41,6 +71,7 @@ def patch_moto() -> None:
         stack.output_map = stack._create_output_map()
         for export in stack.exports:
             backend.exports[export.name] = export
+        sync_ecs_services(stack)
 
     models.ChangeSet.apply = apply_and_refresh_outputs
 
@@ -81,12 +112,62 @@ def patch_moto() -> None:
 
     parsing.clean_json = clean_json
 
+    from moto.core.utils import utcnow
+    from moto.ecs import models as ecs_models
+    from moto.moto_api._internal import mock_random
+
+    original_update_service = ecs_models.EC2ContainerServiceBackend.update_service
+
+    def update_service(self, service_properties):  # type: ignore[no-untyped-def]
+        service = original_update_service(self, service_properties)
+        current = service.deployments[0] if service.deployments else None
+        if current is not None and current.get("taskDefinition") != service.task_definition:
+            deployment = dict(current)
+            deployment_id = f"ecs-svc/{mock_random.randint(0, 32**12)}"
+            state = "COMPLETED" if service.running_count >= service.desired_count else "IN_PROGRESS"
+            now = utcnow()
+            deployment.update(
+                id=deployment_id,
+                taskDefinition=service.task_definition,
+                desiredCount=service.desired_count,
+                rolloutState=state,
+                rolloutStateReason=f"ECS deployment {deployment_id} {'completed' if state == 'COMPLETED' else 'in progress'}.",
+                createdAt=now,
+                updatedAt=now,
+            )
+            service.deployments = [deployment]
+        return service
+
+    ecs_models.EC2ContainerServiceBackend.update_service = update_service
+
+
+def watch_parent() -> None:
+    import os
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def loop() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=loop, daemon=True).start()
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="stop when the process that started this one exits (for test harnesses)",
+    )
     args = parser.parse_args()
+    if args.exit_with_parent:
+        watch_parent()
     patch_moto()
     from moto.server import ThreadedMotoServer
 

@@ -187,6 +187,7 @@ fn report(ctx: &Context, rows: &[SummaryRow], code: u8) {
         ctx.ui.out(
             &json!({
                 "event": "result",
+                "time": crate::deploy::events::timestamp(),
                 "exit_code": code,
                 "outcome": if code == exit::SUCCESS { "success" } else { "failure" },
                 "stacks": rows,

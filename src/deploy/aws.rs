@@ -5,6 +5,7 @@
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
+use aws_sdk_cloudformation::config::http::HttpResponse;
 
 /// What the user chose on the command line.
 #[derive(Debug, Clone, Default)]
@@ -51,10 +52,9 @@ impl Aws {
 }
 
 /// A readable message from an SDK error: the service's code and message when there is one.
-pub fn describe_error<E, R>(err: &aws_sdk_cloudformation::error::SdkError<E, R>) -> String
+pub fn describe_error<E>(err: &aws_sdk_cloudformation::error::SdkError<E, HttpResponse>) -> String
 where
     E: aws_sdk_cloudformation::error::ProvideErrorMetadata + std::error::Error,
-    R: std::fmt::Debug,
 {
     use aws_sdk_cloudformation::error::SdkError;
     match err {
@@ -63,7 +63,10 @@ where
             match (inner.code(), inner.message()) {
                 (Some(code), Some(msg)) => format!("{code}: {msg}"),
                 (Some(code), None) => code.to_string(),
-                _ => inner.to_string(),
+                _ => format!(
+                    "the service answered HTTP {} without an error code",
+                    e.raw().status().as_u16()
+                ),
             }
         }
         SdkError::DispatchFailure(e) => {

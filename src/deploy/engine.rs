@@ -130,7 +130,15 @@ pub async fn deploy_stack(
         Err(e) => return Outcome::Failed(e),
     };
     let creating = match existing.as_ref().map(|s| stack::phase(&s.status)) {
-        None | Some(Phase::Missing) | Some(Phase::Review) => true,
+        None | Some(Phase::Missing) => true,
+        Some(Phase::Review) => {
+            // A change set was created and never executed: the stack holds nothing. Start
+            // over rather than stack a second change set on it.
+            if let Err(e) = stack::delete_and_wait(aws, name, deadline).await {
+                return Outcome::Failed(e);
+            }
+            true
+        }
         Some(Phase::FailedCreate) => {
             reporter.emit(Event::Message {
                 stack: name.into(),
@@ -196,11 +204,11 @@ pub async fn deploy_stack(
         match go {
             Some(true) => {}
             Some(false) => {
-                changeset::discard(aws, name, &id).await;
+                discard(aws, name, &id, creating, deadline).await;
                 return Outcome::Declined;
             }
             None => {
-                changeset::discard(aws, name, &id).await;
+                discard(aws, name, &id, creating, deadline).await;
                 return Outcome::Failed(
                     "--diff needs a terminal to ask, or --yes to go ahead".into(),
                 );
@@ -241,6 +249,14 @@ pub async fn deploy_stack(
         Ending::RolledBack(d) => Outcome::RolledBack(d),
         Ending::TimedOut(d) => Outcome::TimedOut(d),
         Ending::Interrupted(d) => Outcome::Interrupted(d),
+    }
+}
+
+/// Drops a change set that will not run; for a stack that only existed for it, the stack too.
+async fn discard(aws: &Aws, name: &str, id: &str, creating: bool, deadline: Instant) {
+    changeset::discard(aws, name, id).await;
+    if creating {
+        let _ = stack::delete_and_wait(aws, name, deadline).await;
     }
 }
 
@@ -482,98 +498,172 @@ pub async fn deploy_environment_and_workloads(
         .filter(|w| w.environment.as_deref() == Some(env_name))
         .filter(|w| names.is_empty() || names.contains(&w.name))
         .collect();
+    // Subscribers wait for the publishers of their topics: a subscription to a topic that
+    // does not exist yet fails.
+    let waves = waves(&selected);
     let pool = Arc::new(Semaphore::new(opts.concurrency.max(1)));
-    let mut tasks = tokio::task::JoinSet::new();
-    for (index, wl) in selected.into_iter().enumerate() {
-        let (aws, loaded, ws, wl) = (aws.clone(), loaded.clone(), ws.clone(), wl.clone());
-        let (opts, confirm, reporter, interrupts, pool, cluster) = (
-            opts.clone(),
-            confirm.clone(),
-            reporter.clone(),
-            interrupts.clone(),
-            pool.clone(),
-            cluster.clone(),
-        );
-        tasks.spawn(async move {
-            let _permit = pool.acquire_owned().await;
-            let started = Instant::now();
-            let rendered = match render::workload::render(&loaded, &ws, &wl) {
-                Ok(r) => r,
-                Err(e) => {
-                    return (
-                        index,
-                        internal_row(
-                            render::names::workload_stack(
-                                &loaded.app,
-                                wl.environment.as_deref().unwrap_or(""),
-                                &wl.name,
-                            ),
-                            Some(wl.name.clone()),
-                            e,
-                        ),
-                    );
-                }
-            };
-            let (outcome, image) = match workload_parameters(
-                &aws,
-                &loaded,
-                &ws,
-                &wl,
-                &rendered,
-                &opts.images,
-                reporter.as_ref(),
-            )
-            .await
-            {
-                Ok((params, image)) => (
-                    deploy_stack(
-                        &aws,
-                        &rendered,
-                        &params,
-                        &opts,
-                        &confirm,
-                        reporter.as_ref(),
-                        interrupts,
-                        cluster,
-                    )
-                    .await,
-                    Some(image),
-                ),
-                Err(e) => (Outcome::Failed(e), None),
-            };
-            finished(reporter.as_ref(), &rendered.stack_name, &outcome, started);
-            (
-                index,
-                SummaryRow {
-                    stack: rendered.stack_name.clone(),
-                    workload: Some(wl.name.clone()),
-                    outcome: outcome.label().into(),
-                    seconds: started.elapsed().as_secs_f64(),
-                    image,
-                    detail: outcome.detail().map(str::to_string),
-                    result: outcome,
-                },
-            )
-        });
-    }
     let mut done: Vec<(usize, SummaryRow)> = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok(row) => done.push(row),
-            Err(e) => rows.push(SummaryRow {
-                stack: "?".into(),
-                workload: None,
-                outcome: "failed".into(),
-                seconds: 0.0,
-                image: None,
-                detail: Some(format!("internal error: {e}")),
-                result: Outcome::Failed(e.to_string()),
-            }),
+    for wave in waves {
+        let mut tasks = tokio::task::JoinSet::new();
+        for index in wave {
+            let wl = selected[index];
+            let blocked: Vec<&str> = publishers_of(wl, &selected)
+                .into_iter()
+                .filter(|p| {
+                    done.iter().any(|(_, r)| {
+                        r.workload.as_deref() == Some(p) && r.result.exit_code() != exit::SUCCESS
+                    })
+                })
+                .collect();
+            if !blocked.is_empty() {
+                let stack = render::names::workload_stack(&loaded.app, env_name, &wl.name);
+                let detail = format!(
+                    "not deployed: it subscribes to topics of {}, whose deploy did not succeed",
+                    blocked.join(", ")
+                );
+                let mut row = failed_row(stack, detail);
+                row.workload = Some(wl.name.clone());
+                done.push((index, row));
+                continue;
+            }
+            let (aws, loaded, ws, wl) = (aws.clone(), loaded.clone(), ws.clone(), wl.clone());
+            let (opts, confirm, reporter, interrupts, pool, cluster) = (
+                opts.clone(),
+                confirm.clone(),
+                reporter.clone(),
+                interrupts.clone(),
+                pool.clone(),
+                cluster.clone(),
+            );
+            tasks.spawn(async move {
+                let _permit = pool.acquire_owned().await;
+                let row = deploy_workload(
+                    &aws,
+                    &loaded,
+                    &ws,
+                    &wl,
+                    &opts,
+                    &confirm,
+                    reporter.as_ref(),
+                    interrupts,
+                    cluster,
+                )
+                .await;
+                (index, row)
+            });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok(row) => done.push(row),
+                Err(e) => rows.push(failed_row("?".into(), format!("internal error: {e}"))),
+            }
         }
     }
     done.sort_by_key(|(i, _)| *i);
     rows.extend(done.into_iter().map(|(_, r)| r));
     rows
+}
+
+/// The workloads of `selected` whose topics `wl` subscribes to.
+fn publishers_of<'a>(wl: &ResolvedWorkload, selected: &[&'a ResolvedWorkload]) -> Vec<&'a str> {
+    let topics = wl
+        .manifest
+        .subscribe
+        .as_ref()
+        .and_then(|s| s.topics.as_ref());
+    let mut out: Vec<&str> = topics
+        .into_iter()
+        .flat_map(|t| t.iter())
+        .filter_map(|t| t.service.as_ref().map(|s| s.value.as_str()))
+        .filter_map(|name| {
+            selected
+                .iter()
+                .find(|w| w.name == name && w.name != wl.name)
+                .map(|w| w.name.as_str())
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Orders the selected workloads in waves: each wave only after the publishers it subscribes
+/// to. Workloads caught in a subscription cycle go together in the last wave.
+fn waves(selected: &[&ResolvedWorkload]) -> Vec<Vec<usize>> {
+    let mut placed = vec![false; selected.len()];
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    loop {
+        let wave: Vec<usize> = (0..selected.len())
+            .filter(|&i| !placed[i])
+            .filter(|&i| {
+                publishers_of(selected[i], selected).iter().all(|p| {
+                    selected
+                        .iter()
+                        .position(|w| w.name == *p)
+                        .is_some_and(|k| placed[k])
+                })
+            })
+            .collect();
+        if wave.is_empty() {
+            let rest: Vec<usize> = (0..selected.len()).filter(|&i| !placed[i]).collect();
+            if !rest.is_empty() {
+                out.push(rest);
+            }
+            return out;
+        }
+        for &i in &wave {
+            placed[i] = true;
+        }
+        out.push(wave);
+    }
+}
+
+/// Renders, resolves images and deploys one workload.
+#[allow(clippy::too_many_arguments)]
+async fn deploy_workload(
+    aws: &Aws,
+    loaded: &Loaded,
+    ws: &Workspace,
+    wl: &ResolvedWorkload,
+    opts: &DeployOptions,
+    confirm: &Confirm,
+    reporter: &dyn Reporter,
+    interrupts: watch::Receiver<u32>,
+    cluster: Option<String>,
+) -> SummaryRow {
+    let started = Instant::now();
+    let rendered = match render::workload::render(loaded, ws, wl) {
+        Ok(r) => r,
+        Err(e) => {
+            let stack = render::names::workload_stack(
+                &loaded.app,
+                wl.environment.as_deref().unwrap_or(""),
+                &wl.name,
+            );
+            return internal_row(stack, Some(wl.name.clone()), e);
+        }
+    };
+    let (outcome, image) =
+        match workload_parameters(aws, loaded, ws, wl, &rendered, &opts.images, reporter).await {
+            Ok((params, image)) => (
+                deploy_stack(
+                    aws, &rendered, &params, opts, confirm, reporter, interrupts, cluster,
+                )
+                .await,
+                Some(image),
+            ),
+            Err(e) => (Outcome::Failed(e), None),
+        };
+    finished(reporter, &rendered.stack_name, &outcome, started);
+    SummaryRow {
+        stack: rendered.stack_name.clone(),
+        workload: Some(wl.name.clone()),
+        outcome: outcome.label().into(),
+        seconds: started.elapsed().as_secs_f64(),
+        image,
+        detail: outcome.detail().map(str::to_string),
+        result: outcome,
+    }
 }
 
 fn failed_row(stack: String, detail: String) -> SummaryRow {

@@ -12,6 +12,9 @@ use crate::deploy::events::{Event, Reporter};
 use crate::deploy::rollout::{self, Rollout, RolloutSource};
 use crate::deploy::stack;
 
+/// Consecutive failed reads of the stack after which the watcher gives up.
+const MAX_READ_FAILURES: u32 = 3;
+
 /// How a watched deploy ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ending {
@@ -146,6 +149,9 @@ pub async fn follow(
     let mut expected_td: Option<String> = None;
     let mut last_rollout: Option<(String, i32, i32, i32, i32)> = None;
     let mut cancelled = false;
+    // The SDK already retries each call; several failed polls in a row mean AWS cannot tell
+    // us how the deploy goes, and waiting for the deadline would only hide that.
+    let mut read_failures = 0u32;
     loop {
         let mut changed = false;
         if !stack_done {
@@ -169,41 +175,62 @@ pub async fn follow(
                         });
                     }
                 }
-                Err(msg) => reporter.emit(Event::Message {
-                    stack: stack.to_string(),
-                    text: msg,
-                }),
-            }
-            match stack::describe(aws, stack).await {
-                Ok(Some(info)) => match info.status.as_str() {
-                    "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE" => stack_done = true,
-                    "UPDATE_ROLLBACK_COMPLETE" | "ROLLBACK_COMPLETE" => {
-                        let cause = root_cause(&failures, info.reason.as_deref());
-                        if cancelled {
-                            return Ending::Interrupted(format!(
-                                "the update was cancelled and {stack} rolled back"
-                            ));
-                        }
-                        return Ending::RolledBack(cause);
-                    }
-                    s if s.ends_with("_FAILED") => {
+                Err(msg) => {
+                    read_failures += 1;
+                    if read_failures >= MAX_READ_FAILURES {
                         return Ending::Failed(format!(
-                            "{stack} is {s}: {}",
-                            root_cause(&failures, info.reason.as_deref())
+                            "{msg}; gave up after {MAX_READ_FAILURES} failed reads in a row"
                         ));
                     }
-                    _ => {}
-                },
+                    reporter.emit(Event::Message {
+                        stack: stack.to_string(),
+                        text: msg,
+                    });
+                }
+            }
+            match stack::describe(aws, stack).await {
+                Ok(Some(info)) => {
+                    read_failures = 0;
+                    match info.status.as_str() {
+                        "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE" => {
+                            stack_done = true
+                        }
+                        "UPDATE_ROLLBACK_COMPLETE" | "ROLLBACK_COMPLETE" => {
+                            let cause = root_cause(&failures, info.reason.as_deref());
+                            if cancelled {
+                                return Ending::Interrupted(format!(
+                                    "the update was cancelled and {stack} rolled back"
+                                ));
+                            }
+                            return Ending::RolledBack(cause);
+                        }
+                        s if s.ends_with("_FAILED") => {
+                            return Ending::Failed(format!(
+                                "{stack} is {s}: {}",
+                                root_cause(&failures, info.reason.as_deref())
+                            ));
+                        }
+                        _ => {}
+                    }
+                }
                 Ok(None) => {
                     return Ending::Failed(format!(
                         "{stack} disappeared while deploying: {}",
                         root_cause(&failures, None)
                     ));
                 }
-                Err(msg) => reporter.emit(Event::Message {
-                    stack: stack.to_string(),
-                    text: msg,
-                }),
+                Err(msg) => {
+                    read_failures += 1;
+                    if read_failures >= MAX_READ_FAILURES {
+                        return Ending::Failed(format!(
+                            "{msg}; gave up after {MAX_READ_FAILURES} failed reads in a row"
+                        ));
+                    }
+                    reporter.emit(Event::Message {
+                        stack: stack.to_string(),
+                        text: msg,
+                    });
+                }
             }
         }
         if stack_done && !has_service {

@@ -651,7 +651,35 @@ mod tests {
         let web = format!(
             "{WEB_HEAD}http: false\nnlb:\n  port: 80\nnetwork:\n  vpc:\n    placement: private\n"
         );
-        let m = messages(nlb_context(env, &web).unwrap_err());
+        // Validation refuses this before rendering (TUG308); rendering refuses it too.
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("copilot");
+        fs::create_dir_all(dir.join("environments/test")).unwrap();
+        fs::create_dir_all(dir.join("web")).unwrap();
+        fs::write(dir.join(".workspace"), "application: shop\n").unwrap();
+        fs::write(dir.join("environments/test/manifest.yml"), env).unwrap();
+        fs::write(dir.join("web/manifest.yml"), &web).unwrap();
+        let ws = Workspace::open(&dir);
+        let opts = LoadOptions {
+            lenient: false,
+            environment: None,
+            variables: HashMap::new(),
+        };
+        let loaded = load(&ws, &opts).unwrap();
+        let diags = crate::validate::validate(&loaded);
+        assert!(
+            diags
+                .iter()
+                .any(|d| d.code.id == "TUG308" && d.message.contains("without public subnets")),
+            "{diags:?}"
+        );
+        let wl = loaded.workloads.iter().find(|w| w.name == "web").unwrap();
+        let scope = Scope {
+            loaded: &loaded,
+            wl,
+            env: "test",
+        };
+        let m = messages(context(&scope).unwrap_err());
         assert!(m[0].contains("no public subnets"), "{m:?}");
     }
 }

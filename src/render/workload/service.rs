@@ -180,11 +180,29 @@ pub(crate) fn context(scope: &Scope, http: &Value, nlb: &Value) -> Result<Value,
                     ])
                 });
                 // Autoscaling owns the count: leaving DesiredCount out keeps a deploy from
-                // resetting it (ECS starts at the minimum on creation).
+                // resetting it (a new service starts with one task, then autoscaling brings
+                // it into the range).
                 let desired = if autoscaling { None } else { Some(1) };
                 (desired, strategy)
             }
         }
+    };
+    // An explicit strategy (`capacity_providers`) wins over the spot shorthands.
+    let strategy = match &m.capacity_providers {
+        Some(items) => Some(Value::Array(
+            items
+                .iter()
+                .map(|cp| {
+                    let mut item = json!({ "CapacityProvider": cp.name.as_ref().map(|n| n.value.clone()).unwrap_or_default() });
+                    if let Some(b) = &cp.base {
+                        item["Base"] = json!(b.value);
+                    }
+                    item["Weight"] = json!(cp.weight.as_ref().map_or(if items.len() == 1 { 1 } else { 0 }, |w| w.value));
+                    item
+                })
+                .collect(),
+        )),
+        None => strategy,
     };
     let mut load_balancers = Vec::new();
     for tg in http["target_groups"].as_array().into_iter().flatten() {
@@ -237,7 +255,8 @@ pub(crate) fn context(scope: &Scope, http: &Value, nlb: &Value) -> Result<Value,
         "grace_period": grace,
         "load_balancers": load_balancers,
         "depends_on": depends_on,
-        "discovery": connect.is_none(),
+        // Cloud Map names for services others call; a worker takes no requests.
+        "discovery": connect.is_none() && wl.kind != WorkloadKind::WorkerService,
         "service_connect": connect,
         "parameters": parameters,
     }))

@@ -118,7 +118,11 @@ pub fn schedule_expression(s: &str) -> Result<String, String> {
     let (dom, dow) = match (fields[2], fields[4]) {
         (dom, "*") => (dom.to_string(), "?".to_string()),
         ("*", dow) => ("?".to_string(), shift_dow(dow)),
-        (dom, dow) => (dom.to_string(), shift_dow(dow)),
+        _ => {
+            return Err(format!(
+                "`{s}` restricts both the day of the month and the day of the week, which EventBridge cannot express; keep one and write `*` for the other"
+            ));
+        }
     };
     Ok(format!(
         "cron({} {} {} {} {} *)",
@@ -193,5 +197,10 @@ mod tests {
         assert!(schedule_expression("daily").is_err());
         assert!(schedule_expression("cron(0 9 * *)").is_err());
         assert!(schedule_expression("rate(5 minute)").is_err());
+        assert!(
+            schedule_expression("0 0 1 * MON")
+                .unwrap_err()
+                .contains("both")
+        );
     }
 }

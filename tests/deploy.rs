@@ -1,0 +1,356 @@
+//! Deploys against moto, the local AWS emulator, through the real `tug` binary.
+//!
+//! moto (5.2.5) is started by these tests from the test command's virtualenv, through
+//! scripts/moto_server.py, which fixes the moto defects listed in that file. What moto does not
+//! model is tested elsewhere, and said so: ECS rollbacks by the circuit breaker and failed
+//! rollouts (moto never fails a deployment) with recorded ECS responses in
+//! `src/deploy/rollout.rs`; CloudFormation rollbacks (moto never rolls a stack back) are not
+//! reproducible here.
+
+mod support;
+
+use std::fs;
+
+use support::{Fault, FaultProxy, Moto, demo_copy, events, tug};
+
+fn outcomes(events: &[serde_json::Value]) -> Vec<(String, String)> {
+    let result = events
+        .iter()
+        .find(|e| e["event"] == "result")
+        .expect("a final result object");
+    result["stacks"]
+        .as_array()
+        .expect("stacks")
+        .iter()
+        .map(|s| {
+            (
+                s["stack"].as_str().unwrap_or("").to_string(),
+                s["outcome"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn deploy_creates_then_noop_then_updates() {
+    let moto = Moto::start(10);
+    let ws = demo_copy("flow");
+    let first = tug(
+        ws.path(),
+        &moto.url(),
+        &["--output", "json", "deploy", "-e", "test"],
+    );
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let evs = events(&first);
+    let result = outcomes(&evs);
+    assert_eq!(
+        result.len(),
+        5,
+        "the environment and four workloads: {result:?}"
+    );
+    assert!(result.iter().all(|(_, o)| o == "deployed"), "{result:?}");
+    assert!(
+        evs.iter()
+            .any(|e| e["event"] == "change_set" && e["stack"] == "flow-test-web")
+    );
+    assert!(evs.iter().any(|e| e["event"] == "rollout"
+        && e["stack"] == "flow-test-web"
+        && e["state"] == "COMPLETED"));
+    assert!(
+        evs.iter().all(|e| e["time"].is_string()),
+        "every event has a time"
+    );
+
+    // Nothing changed: no change set is executed and the exit code is 0.
+    let again = tug(
+        ws.path(),
+        &moto.url(),
+        &["--output", "json", "deploy", "-e", "test"],
+    );
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    let evs = events(&again);
+    assert!(
+        outcomes(&evs).iter().all(|(_, o)| o == "no changes"),
+        "{:?}",
+        outcomes(&evs)
+    );
+    assert!(
+        !evs.iter().any(|e| e["event"] == "started"),
+        "no change set was executed"
+    );
+
+    // A new image: a new task definition revision, rolled out.
+    let web = ws.path().join("copilot/web/manifest.yml");
+    let text = fs::read_to_string(&web).expect("web manifest");
+    fs::write(&web, text.replace("nginx/nginx:1.27", "nginx/nginx:1.28")).expect("write");
+    let update = tug(
+        ws.path(),
+        &moto.url(),
+        &[
+            "--output", "json", "svc", "deploy", "-n", "web", "-e", "test",
+        ],
+    );
+    assert_eq!(update.status.code(), Some(0), "{}", stderr(&update));
+    let evs = events(&update);
+    assert_eq!(
+        outcomes(&evs),
+        [("flow-test-web".to_string(), "deployed".to_string())]
+    );
+    let started = evs
+        .iter()
+        .find(|e| e["event"] == "started")
+        .expect("started");
+    assert_eq!(started["action"], "update");
+    let result = evs.iter().find(|e| e["event"] == "result").expect("result");
+    assert_eq!(
+        result["stacks"][0]["image"],
+        "public.ecr.aws/nginx/nginx:1.28"
+    );
+}
+
+#[test]
+fn text_output_has_progress_lines_and_a_summary() {
+    let moto = Moto::start(10);
+    let ws = demo_copy("text");
+    let out = tug(
+        ws.path(),
+        &moto.url(),
+        &["deploy", "-e", "test", "-n", "api"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("text-test-api change set ready"), "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("20") && l.contains("T") && l.contains("text-test deployed")),
+        "timestamped lines: {err}"
+    );
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        summary.contains("STACK")
+            && summary.contains("text-test-api")
+            && summary.contains("deployed"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn workload_before_environment_is_refused_clearly() {
+    let moto = Moto::start(10);
+    let ws = demo_copy("noenv");
+    let out = tug(
+        ws.path(),
+        &moto.url(),
+        &["svc", "deploy", "-n", "web", "-e", "test"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("environment test is not deployed"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("tug env deploy -n test"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_rejected_template_fails_and_is_never_reported_as_success() {
+    let moto = Moto::start(10);
+    let ws = demo_copy("reject");
+    let out = tug(ws.path(), &moto.url(), &["env", "deploy", "-n", "test"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // A patch that references a resource that does not exist: the emulator refuses to run it.
+    let overrides = ws.path().join("copilot/api/overrides");
+    fs::create_dir_all(&overrides).expect("mkdir");
+    fs::write(
+        overrides.join("cfn.patches.yml"),
+        "- op: add\n  path: /Outputs/Broken\n  value:\n    Value:\n      Ref: DoesNotExist\n",
+    )
+    .expect("patch");
+    let out = tug(
+        ws.path(),
+        &moto.url(),
+        &[
+            "--output", "json", "svc", "deploy", "-n", "api", "-e", "test",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let evs = events(&out);
+    assert_eq!(
+        outcomes(&evs),
+        [("reject-test-api".to_string(), "failed".to_string())]
+    );
+    let result = evs.iter().find(|e| e["event"] == "result").expect("result");
+    assert_eq!(result["outcome"], "failure");
+    // moto answers HTTP 500 once the change set ran; tug gives up reading the stack and says so.
+    assert!(
+        result["stacks"][0]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("cannot")),
+        "{result}"
+    );
+}
+
+#[test]
+fn a_rollout_that_never_completes_times_out_clearly() {
+    // No task ever runs: the ECS deployment stays IN_PROGRESS.
+    let moto = Moto::start(0);
+    let ws = demo_copy("slow");
+    let env = tug(ws.path(), &moto.url(), &["env", "deploy", "-n", "test"]);
+    assert_eq!(env.status.code(), Some(0), "{}", stderr(&env));
+    let out = tug(
+        ws.path(),
+        &moto.url(),
+        &[
+            "--output",
+            "json",
+            "svc",
+            "deploy",
+            "-n",
+            "api",
+            "-e",
+            "test",
+            "--timeout",
+            "3s",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let evs = events(&out);
+    assert_eq!(
+        outcomes(&evs),
+        [("slow-test-api".to_string(), "timed out".to_string())]
+    );
+    let finished = evs
+        .iter()
+        .find(|e| e["event"] == "finished")
+        .expect("finished");
+    assert!(
+        finished["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("had not finished rolling out")),
+        "{finished}"
+    );
+}
+
+#[test]
+fn detach_returns_once_execution_starts() {
+    let moto = Moto::start(0);
+    let ws = demo_copy("detach");
+    let out = tug(
+        ws.path(),
+        &moto.url(),
+        &[
+            "--output", "json", "deploy", "-e", "test", "-n", "api", "--detach",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let result = outcomes(&events(&out));
+    assert!(result.iter().all(|(_, o)| o == "detached"), "{result:?}");
+}
+
+#[test]
+fn diff_without_a_terminal_needs_yes() {
+    let moto = Moto::start(10);
+    let ws = demo_copy("diff");
+    let out = tug(
+        ws.path(),
+        &moto.url(),
+        &["--output", "json", "env", "deploy", "-n", "test", "--diff"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Changes to diff-test"),
+        "the diff is shown: {}",
+        stderr(&out)
+    );
+    assert!(outcomes(&events(&out))[0].1 == "failed");
+    let out = tug(
+        ws.path(),
+        &moto.url(),
+        &[
+            "--yes", "--output", "json", "env", "deploy", "-n", "test", "--diff",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(outcomes(&events(&out))[0].1, "deployed");
+}
+
+/// Every fourth request is throttled, fails with 503 or is slowed down: the SDK's retries
+/// absorb them and the deploy completes, correctly.
+fn every_fourth(n: usize, _action: &str) -> Fault {
+    match n % 12 {
+        1 => Fault::Throttle,
+        5 => Fault::ServerError,
+        9 => Fault::Slow,
+        _ => Fault::Pass,
+    }
+}
+
+#[test]
+fn deploys_survive_throttling_5xx_and_slow_responses() {
+    let moto = Moto::start(10);
+    let proxy = FaultProxy::start(moto.port, every_fourth);
+    let ws = demo_copy("faulty");
+    let out = tug(
+        ws.path(),
+        &proxy.url(),
+        &["--output", "json", "deploy", "-e", "test"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let result = outcomes(&events(&out));
+    assert!(result.iter().all(|(_, o)| o == "deployed"), "{result:?}");
+    assert!(
+        proxy.faults.load(std::sync::atomic::Ordering::SeqCst) >= 3,
+        "faults were injected"
+    );
+    // What tug reported is what exists: a direct redeploy finds nothing to change.
+    let again = tug(
+        ws.path(),
+        &moto.url(),
+        &["--output", "json", "deploy", "-e", "test"],
+    );
+    assert!(
+        outcomes(&events(&again))
+            .iter()
+            .all(|(_, o)| o == "no changes")
+    );
+}
+
+fn change_sets_always_fail(_n: usize, action: &str) -> Fault {
+    if action == "CreateChangeSet" {
+        Fault::ServerError
+    } else {
+        Fault::Pass
+    }
+}
+
+#[test]
+fn persistent_failures_end_in_a_clear_failure() {
+    let moto = Moto::start(10);
+    let proxy = FaultProxy::start(moto.port, change_sets_always_fail);
+    let ws = demo_copy("broken");
+    let out = tug(
+        ws.path(),
+        &proxy.url(),
+        &["--output", "json", "env", "deploy", "-n", "test"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let evs = events(&out);
+    assert_eq!(
+        outcomes(&evs),
+        [("broken-test".to_string(), "failed".to_string())]
+    );
+    let detail = evs
+        .iter()
+        .find(|e| e["event"] == "result")
+        .and_then(|r| r["stacks"][0]["detail"].as_str().map(str::to_string))
+        .unwrap_or_default();
+    assert!(detail.contains("cannot create a change set"), "{detail}");
+}

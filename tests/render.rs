@@ -1,0 +1,396 @@
+//! Rendering tests over real inputs:
+//!
+//! - golden: every example workspace under manifests/ renders, for every environment, to the
+//!   committed templates under tests/golden/<workspace>/<env>/, byte for byte;
+//! - determinism: rendering twice gives the same bytes;
+//! - no Lambda functions and no custom resources in any template;
+//! - cfn-lint (from the test command's virtualenv) reports zero errors and zero warnings on
+//!   every template of the examples and of the Copilot corpus (`../shared/corpus`).
+//!
+//! Run with `UPDATE_EXPECTED=1` to rewrite the golden files, then review the diff.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tug::manifest::load::{LoadOptions, Loaded, load};
+use tug::manifest::workspace::Workspace;
+use tug::render::{self, RenderError, RenderedStack};
+use tug::validate::validate;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The example workspaces: every folder under manifests/ that holds a workspace.
+fn examples() -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = fs::read_dir(root().join("manifests"))
+        .expect("manifests/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("copilot/.workspace").is_file() || p.join("tug/.workspace").is_file())
+        .collect();
+    out.sort();
+    out
+}
+
+fn open(project: &Path) -> Workspace {
+    let dir = if project.join("tug/.workspace").is_file() {
+        project.join("tug")
+    } else {
+        project.join("copilot")
+    };
+    Workspace::open(&dir)
+}
+
+fn load_all(ws: &Workspace, variables: HashMap<String, String>) -> Loaded {
+    load(
+        ws,
+        &LoadOptions {
+            lenient: true,
+            environment: None,
+            variables,
+        },
+    )
+    .expect("loads")
+}
+
+/// Renders every stack of every environment; workloads with validation errors are skipped
+/// and reported in the second list with the reason.
+fn render_all(ws: &Workspace, loaded: &Loaded) -> (Vec<(String, RenderedStack)>, Vec<String>) {
+    let diags = validate(loaded);
+    let mut stacks = Vec::new();
+    let mut skipped = Vec::new();
+    for name in &loaded.environment_names {
+        if !loaded.environments.iter().any(|e| &e.name == name) {
+            skipped.push(format!(
+                "environment {name}: its manifest could not be read"
+            ));
+        }
+    }
+    for env in &loaded.environments {
+        let env_errors = diags
+            .iter()
+            .any(|d| d.is_error() && d.span.source == env.source);
+        if env_errors {
+            skipped.push(format!("environment {}: invalid manifest", env.name));
+            continue;
+        }
+        match render::environment::render(loaded, env) {
+            Ok(s) => stacks.push((env.name.clone(), s)),
+            Err(e) => skipped.push(format!("environment {}: {}", env.name, describe(&e))),
+        }
+        for wl in loaded
+            .workloads
+            .iter()
+            .filter(|w| w.environment.as_deref() == Some(env.name.as_str()))
+        {
+            let errors: Vec<_> = diags
+                .iter()
+                .filter(|d| {
+                    d.is_error()
+                        && d.span.source == wl.source
+                        && (d.environments.is_empty() || d.environments.contains(&env.name))
+                })
+                .collect();
+            if let Some(first) = errors.first() {
+                skipped.push(format!(
+                    "{} in {}: invalid manifest ({} {})",
+                    wl.name, env.name, first.code.id, first.message
+                ));
+                continue;
+            }
+            match render::workload::render(loaded, ws, wl) {
+                Ok(s) => stacks.push((env.name.clone(), s)),
+                Err(e) => skipped.push(format!("{} in {}: {}", wl.name, env.name, describe(&e))),
+            }
+        }
+    }
+    (stacks, skipped)
+}
+
+fn describe(e: &RenderError) -> String {
+    match e {
+        RenderError::Input(d) => d
+            .iter()
+            .map(|d| format!("{} {}", d.code.id, d.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        RenderError::Internal(m) => format!("INTERNAL {m}"),
+    }
+}
+
+fn assert_no_lambda(name: &str, template: &str) {
+    assert!(
+        !template.contains("AWS::Lambda::Function"),
+        "{name} has a Lambda function"
+    );
+    assert!(
+        !template.contains("Type: Custom::"),
+        "{name} has a custom resource"
+    );
+    assert!(
+        !template.contains("AWS::CloudFormation::CustomResource"),
+        "{name} has a custom resource"
+    );
+}
+
+#[test]
+fn examples_match_golden_templates() {
+    let update = std::env::var_os("UPDATE_EXPECTED").is_some();
+    let mut mismatches = Vec::new();
+    for project in examples() {
+        let ws = open(&project);
+        let loaded = load_all(&ws, HashMap::new());
+        let (stacks, skipped) = render_all(&ws, &loaded);
+        assert!(
+            skipped.is_empty(),
+            "{}: could not render: {skipped:#?}",
+            project.display()
+        );
+        let again = render_all(&ws, &loaded).0;
+        assert_eq!(stacks, again, "rendering is not deterministic");
+        let golden = root()
+            .join("tests/golden")
+            .join(project.file_name().expect("name"));
+        let mut expected_files: BTreeMap<PathBuf, String> = BTreeMap::new();
+        for (env, s) in &stacks {
+            assert_no_lambda(&s.stack_name, &s.template);
+            expected_files.insert(
+                golden.join(env).join(format!("{}.yml", s.stack_name)),
+                s.template.clone(),
+            );
+            expected_files.insert(
+                golden
+                    .join(env)
+                    .join(format!("{}.params.json", s.stack_name)),
+                s.parameters_file(),
+            );
+        }
+        if update {
+            let _ = fs::remove_dir_all(&golden);
+            for (path, text) in &expected_files {
+                fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+                fs::write(path, text).expect("write golden");
+            }
+            continue;
+        }
+        for (path, text) in &expected_files {
+            let current = fs::read_to_string(path).unwrap_or_default();
+            if &current != text {
+                mismatches.push(path.display().to_string());
+            }
+        }
+        // Golden files of stacks that no longer render are stale.
+        for entry in walk(&golden) {
+            if !expected_files.contains_key(&entry) {
+                mismatches.push(format!("{} (stale)", entry.display()));
+            }
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "golden templates differ (review, then UPDATE_EXPECTED=1): {mismatches:#?}"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// cfn-lint from the test command's virtualenv, or from PATH.
+fn cfn_lint() -> PathBuf {
+    let venv = root().join(".venv/bin/cfn-lint");
+    if venv.is_file() {
+        return venv;
+    }
+    PathBuf::from("cfn-lint")
+}
+
+fn lint(files: &[PathBuf]) {
+    let out = Command::new(cfn_lint())
+        .args(["--format", "parseable"])
+        .args(files)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run cfn-lint ({e}); run the tests with scripts/test.sh, which installs it"
+            )
+        });
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && report.trim().is_empty(),
+        "cfn-lint found problems:\n{report}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn examples_pass_cfn_lint() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut files = Vec::new();
+    for project in examples() {
+        let ws = open(&project);
+        let loaded = load_all(&ws, HashMap::new());
+        for (env, s) in render_all(&ws, &loaded).0 {
+            let path = tmp.path().join(format!(
+                "{}-{env}-{}.yml",
+                project.file_name().and_then(|n| n.to_str()).unwrap_or("x"),
+                s.stack_name
+            ));
+            fs::write(&path, &s.template).expect("write");
+            files.push(path);
+        }
+    }
+    assert!(!files.is_empty());
+    lint(&files);
+}
+
+/// Values the corpus manifests expect from their CI environment (as in tests/copilot_corpus.rs).
+const VARIABLES: &[(&str, &str)] = &[
+    ("IMAGE_TAG", "1.0.0"),
+    ("API_DOMAIN", "api.example.com"),
+    ("FS_ID", "fs-0123456789abcdef0"),
+    ("FSAP_ID", "fsap-0123456789abcdef0"),
+    ("VPC_ID", "vpc-0123456789abcdef0"),
+    ("PUBLIC_SUBNET_ID_1", "subnet-0123456789abcdef0"),
+    ("PRIVATE_SUBNET_ID_1", "subnet-0123456789abcdef1"),
+    (
+        "CERTIFICATE_ARN",
+        "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+    ),
+];
+
+/// The Copilot corpus, laid out as workspaces. A repository that has no environment manifest
+/// in the corpus gets a default one (`type: Environment` only, as `copilot env init` wrote)
+/// for each environment its workloads name, or `test`.
+#[test]
+fn copilot_corpus_renders_and_passes_cfn_lint() {
+    let corpus = root().join("../shared/corpus/copilot-real");
+    if !corpus.is_dir() {
+        eprintln!("skipping: {} is not present", corpus.display());
+        return;
+    }
+    let variables: HashMap<String, String> = VARIABLES
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out_dir = tmp.path().join("rendered");
+    fs::create_dir_all(&out_dir).expect("mkdir");
+    let mut files = Vec::new();
+    let mut report = String::new();
+    let mut repos: Vec<PathBuf> = fs::read_dir(&corpus)
+        .expect("corpus")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    repos.sort();
+    for repo in repos {
+        let name = repo
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("repo")
+            .to_string();
+        let project = tmp.path().join(&name);
+        let mut has_env = false;
+        let mut env_names = Vec::new();
+        for file in fs::read_dir(&repo).expect("repo").flatten() {
+            let flat = file.file_name().to_string_lossy().replace("__", "/");
+            has_env |= flat.starts_with("copilot/environments/");
+            let dest = project.join(&flat);
+            fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
+            fs::copy(file.path(), &dest).expect("copy");
+            let text = fs::read_to_string(file.path()).unwrap_or_default();
+            if let Some(block) = text.split("\nenvironments:").nth(1) {
+                for line in block.lines() {
+                    let t = line.trim_end();
+                    if t.len() > 2
+                        && t.starts_with("  ")
+                        && !t.starts_with("   ")
+                        && t.ends_with(':')
+                        && !t.trim_start().starts_with('#')
+                    {
+                        env_names.push(t.trim().trim_end_matches(':').to_string());
+                    }
+                }
+            }
+        }
+        let app: String = name
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect::<String>()
+            .split('-')
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("-")
+            .chars()
+            .take(20)
+            .collect::<String>()
+            .trim_end_matches('-')
+            .to_string();
+        fs::write(
+            project.join("copilot/.workspace"),
+            format!("application: {app}\n"),
+        )
+        .expect("workspace");
+        if !has_env {
+            if env_names.is_empty() {
+                env_names.push("test".into());
+            }
+            env_names.sort();
+            env_names.dedup();
+            for env in &env_names {
+                let dir = project.join("copilot/environments").join(env);
+                fs::create_dir_all(&dir).expect("mkdir");
+                fs::write(
+                    dir.join("manifest.yml"),
+                    format!("name: {env}\ntype: Environment\n"),
+                )
+                .expect("env");
+            }
+        }
+        let ws = Workspace::open(&project.join("copilot"));
+        let loaded = load_all(&ws, variables.clone());
+        let (stacks, skipped) = render_all(&ws, &loaded);
+        for (env, s) in stacks {
+            assert_no_lambda(&s.stack_name, &s.template);
+            report.push_str(&format!("{name}: rendered {} ({env})\n", s.stack_name));
+            let path = out_dir.join(format!("{name}--{}.yml", s.stack_name));
+            fs::write(&path, &s.template).expect("write");
+            files.push(path);
+        }
+        for s in skipped {
+            report.push_str(&format!("{name}: not rendered: {s}\n"));
+        }
+    }
+    let snapshot = root().join("tests/corpus/rendered.txt");
+    if std::env::var_os("UPDATE_EXPECTED").is_some() {
+        fs::write(&snapshot, &report).expect("write");
+    } else {
+        let expected = fs::read_to_string(&snapshot).unwrap_or_default();
+        assert_eq!(
+            report, expected,
+            "what the corpus renders changed; review and run with UPDATE_EXPECTED=1"
+        );
+    }
+    assert!(
+        files.len() >= 20,
+        "only {} corpus templates rendered",
+        files.len()
+    );
+    lint(&files);
+}

@@ -1,0 +1,280 @@
+//! Test support shared by the integration tests that need AWS: a moto server (the local AWS
+//! emulator, started through scripts/moto_server.py from the test command's virtualenv) and
+//! a fault-injecting proxy in front of it.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A moto server on a loopback port, stopped when dropped (and when the test process exits).
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+}
+
+impl Moto {
+    /// Starts moto; `running` is MOTO_ECS_SERVICE_RUNNING (tasks each service reports running).
+    pub fn start(running: u32) -> Moto {
+        let python = root().join(".venv/bin/python");
+        assert!(
+            python.is_file(),
+            "{} is missing: run the tests with scripts/test.sh, which installs moto",
+            python.display()
+        );
+        let port = free_port();
+        let child = Command::new(&python)
+            .arg(root().join("scripts/moto_server.py"))
+            .args(["--port", &port.to_string(), "--exit-with-parent"])
+            .env("MOTO_ECS_SERVICE_RUNNING", running.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto starts");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "moto did not start on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Moto { child, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs tug against `endpoint` in `dir`.
+pub fn tug(dir: &Path, endpoint: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tug"))
+        .args(args)
+        .current_dir(dir)
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
+        .env("NO_COLOR", "1")
+        .env("CI", "true")
+        .output()
+        .expect("tug runs")
+}
+
+/// Copies the demo workspace to a temporary folder under a new application name, so tests
+/// sharing a server do not share stacks.
+pub fn demo_copy(app: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    copy_dir(&root().join("manifests/demo"), tmp.path());
+    std::fs::write(
+        tmp.path().join("copilot/.workspace"),
+        format!("application: {app}\n"),
+    )
+    .expect("workspace");
+    tmp
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// The NDJSON lines of a `--output json` deploy.
+pub fn events(out: &std::process::Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// What the fault proxy does to the n-th request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Pass,
+    Throttle,
+    ServerError,
+    Slow,
+}
+
+/// A loopback HTTP proxy in front of moto that answers some requests with throttling errors
+/// or 5xx, or delays them, by a fixed schedule (so runs are repeatable).
+pub struct FaultProxy {
+    pub port: u16,
+    pub faults: Arc<AtomicUsize>,
+    pub requests: Arc<AtomicUsize>,
+}
+
+impl FaultProxy {
+    /// `schedule(n, action)` decides the fate of request `n` (0-based) for the API `action`.
+    pub fn start(upstream: u16, schedule: fn(usize, &str) -> Fault) -> FaultProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let counter = Arc::new(AtomicUsize::new(0));
+        let faults = Arc::new(AtomicUsize::new(0));
+        let (c, f) = (counter.clone(), faults.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (c, f) = (c.clone(), f.clone());
+                std::thread::spawn(move || serve(stream, upstream, schedule, c, f));
+            }
+        });
+        FaultProxy {
+            port,
+            faults,
+            requests: counter,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+struct Request {
+    head: String,
+    body: Vec<u8>,
+}
+
+fn read_message(reader: &mut BufReader<TcpStream>) -> Option<Request> {
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        head.push_str(&line);
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let length = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(Request { head, body })
+}
+
+fn action_of(req: &Request) -> String {
+    if let Some(target) = req.head.lines().find_map(|l| {
+        l.strip_prefix("X-Amz-Target: ")
+            .or(l.strip_prefix("x-amz-target: "))
+    }) {
+        return target.trim().rsplit('.').next().unwrap_or("").to_string();
+    }
+    let body = String::from_utf8_lossy(&req.body);
+    body.split('&')
+        .find_map(|kv| kv.strip_prefix("Action="))
+        .unwrap_or("")
+        .to_string()
+}
+
+fn serve(
+    client: TcpStream,
+    upstream: u16,
+    schedule: fn(usize, &str) -> Fault,
+    counter: Arc<AtomicUsize>,
+    faults: Arc<AtomicUsize>,
+) {
+    let mut writer = client.try_clone().expect("clone");
+    let mut reader = BufReader::new(client);
+    while let Some(req) = read_message(&mut reader) {
+        let n = counter.fetch_add(1, Ordering::SeqCst);
+        let action = action_of(&req);
+        let json = req.head.to_ascii_lowercase().contains("x-amz-target:");
+        let fault = schedule(n, &action);
+        if fault != Fault::Pass {
+            faults.fetch_add(1, Ordering::SeqCst);
+        }
+        let response: Vec<u8> = match fault {
+            Fault::Throttle if json => {
+                let body = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
+                format!("HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-ErrorType: ThrottlingException\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+            }
+            Fault::Throttle => {
+                let body = "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>fault</RequestId></ErrorResponse>";
+                format!("HTTP/1.1 400 Bad Request\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+            }
+            Fault::ServerError => {
+                b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n".to_vec()
+            }
+            Fault::Slow | Fault::Pass => {
+                if fault == Fault::Slow {
+                    std::thread::sleep(Duration::from_millis(1500));
+                }
+                match forward(&req, upstream) {
+                    Some(r) => r,
+                    None => b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n".to_vec(),
+                }
+            }
+        };
+        if writer.write_all(&response).is_err() {
+            return;
+        }
+    }
+}
+
+fn forward(req: &Request, upstream: u16) -> Option<Vec<u8>> {
+    let stream = TcpStream::connect(("127.0.0.1", upstream)).ok()?;
+    let mut up = stream.try_clone().ok()?;
+    let head: String = req
+        .head
+        .lines()
+        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+        .map(|l| format!("{l}\r\n"))
+        .collect::<String>()
+        .trim_end()
+        .to_string();
+    up.write_all(format!("{head}\r\nConnection: close\r\n\r\n").as_bytes())
+        .ok()?;
+    up.write_all(&req.body).ok()?;
+    let mut reader = BufReader::new(stream);
+    let response = read_message(&mut reader)?;
+    let head: String = response
+        .head
+        .lines()
+        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:") && !l.is_empty())
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    let mut out = head.into_bytes();
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(&response.body);
+    Some(out)
+}
