@@ -354,3 +354,64 @@ fn persistent_failures_end_in_a_clear_failure() {
         .unwrap_or_default();
     assert!(detail.contains("cannot create a change set"), "{detail}");
 }
+
+#[test]
+fn ctrl_c_stops_watching_and_says_what_goes_on() {
+    use std::io::BufRead;
+    // The rollout never completes, so tug is still watching when it is interrupted.
+    let moto = Moto::start(0);
+    let ws = demo_copy("intr");
+    let env = tug(ws.path(), &moto.url(), &["env", "deploy", "-n", "test"]);
+    assert_eq!(env.status.code(), Some(0), "{}", stderr(&env));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tug"))
+        .args([
+            "--output",
+            "json",
+            "svc",
+            "deploy",
+            "-n",
+            "api",
+            "-e",
+            "test",
+            "--timeout",
+            "5m",
+        ])
+        .current_dir(ws.path())
+        .env("AWS_ENDPOINT_URL", moto.url())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("tug starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        let watching = line.contains("\"event\":\"rollout\"");
+        seen.push(line);
+        if watching {
+            break;
+        }
+    }
+    assert!(
+        seen.iter().any(|l| l.contains("rollout")),
+        "tug never reached the rollout: {seen:?}"
+    );
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let out = child.wait_with_output().expect("tug ends");
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let result = rest
+        .iter()
+        .find(|l| l.contains("\"event\":\"result\""))
+        .expect("a result object");
+    assert!(result.contains("interrupted"), "{result}");
+    assert!(result.contains("goes on in AWS"), "{result}");
+}
