@@ -415,3 +415,146 @@ fn ctrl_c_stops_watching_and_says_what_goes_on() {
     assert!(result.contains("interrupted"), "{result}");
     assert!(result.contains("goes on in AWS"), "{result}");
 }
+
+/// A stand-in for the docker CLI (no Docker engine runs here): it records its arguments and
+/// answers `login`, `build` and `push` as docker does, `push` with the digest line tug reads.
+const FAKE_DOCKER: &str = r#"#!/bin/sh
+echo "$@" >> "$FAKE_DOCKER_LOG"
+case "$1" in
+  login) cat >/dev/null; echo "Login Succeeded" ;;
+  build) echo "built" ;;
+  push) echo "latest: digest: sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef size: 1234" ;;
+  *) exit 1 ;;
+esac
+"#;
+
+#[test]
+fn built_images_are_pushed_to_their_repository_and_deployed_by_digest() {
+    use std::os::unix::fs::PermissionsExt;
+    let moto = Moto::start(10);
+    let ws = demo_copy("build");
+    let bin = ws.path().join("bin");
+    fs::create_dir_all(&bin).expect("mkdir");
+    let docker = bin.join("docker");
+    fs::write(&docker, FAKE_DOCKER).expect("write");
+    fs::set_permissions(&docker, fs::Permissions::from_mode(0o755)).expect("chmod");
+    let log = ws.path().join("docker.log");
+    let api = ws.path().join("copilot/api/manifest.yml");
+    let text = fs::read_to_string(&api).expect("api");
+    let location = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("location:"))
+        .expect("a location line")
+        .to_string();
+    fs::write(&api, text.replace(&location, "  build: api/Dockerfile")).expect("write");
+    fs::create_dir_all(ws.path().join("api")).expect("mkdir");
+    fs::write(ws.path().join("api/Dockerfile"), "FROM python:3.12-slim\n").expect("Dockerfile");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tug"))
+            .args(args)
+            .current_dir(ws.path())
+            .env("AWS_ENDPOINT_URL", moto.url())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("PATH", &path)
+            .env("FAKE_DOCKER_LOG", &log)
+            .output()
+            .expect("tug runs")
+    };
+    let out = run(&[
+        "--output", "json", "deploy", "-e", "test", "-n", "api", "--tag", "v7",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let evs = events(&out);
+    let result = evs.iter().find(|e| e["event"] == "result").expect("result");
+    let image = result["stacks"][1]["image"].as_str().expect("an image");
+    assert!(
+        image.ends_with(
+            "/build/api@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+        ),
+        "{image}"
+    );
+    let calls = fs::read_to_string(&log).expect("docker was called");
+    assert!(
+        calls.contains("login --username AWS --password-stdin"),
+        "{calls}"
+    );
+    assert!(
+        calls.contains("build --file") && calls.contains("/build/api:v7"),
+        "{calls}"
+    );
+    assert!(
+        calls.contains("push ") && calls.contains("/build/api:v7"),
+        "{calls}"
+    );
+}
+
+#[test]
+fn a_stack_is_deleted_through_the_engine() {
+    let moto = Moto::start(10);
+    let ws = demo_copy("gone");
+    let out = tug(
+        ws.path(),
+        &moto.url(),
+        &["deploy", "-e", "test", "-n", "api"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let settings = tug::deploy::aws::AwsSettings {
+            profile: None,
+            region: Some("us-east-1".into()),
+            endpoint_url: Some(moto.url()),
+        };
+        // SAFETY of the test: credentials for the emulator only.
+        unsafe {
+            std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+            std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+        }
+        let aws = tug::deploy::aws::Aws::connect(&settings)
+            .await
+            .expect("connects");
+        assert!(
+            tug::deploy::stack::describe(&aws, "gone-test-api")
+                .await
+                .expect("reads")
+                .is_some()
+        );
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        tug::deploy::stack::delete_and_wait(&aws, "gone-test-api", deadline)
+            .await
+            .expect("deletes");
+        assert!(
+            tug::deploy::stack::describe(&aws, "gone-test-api")
+                .await
+                .expect("reads")
+                .is_none()
+        );
+    });
+    // Deploying again creates it anew.
+    let again = tug(
+        ws.path(),
+        &moto.url(),
+        &[
+            "--output", "json", "svc", "deploy", "-n", "api", "-e", "test",
+        ],
+    );
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}\n{}",
+        stderr(&again),
+        String::from_utf8_lossy(&again.stdout)
+    );
+    let evs = events(&again);
+    assert!(
+        evs.iter()
+            .any(|e| e["event"] == "started" && e["action"] == "create")
+    );
+}

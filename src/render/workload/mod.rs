@@ -175,7 +175,7 @@ fn context(scope: &Scope, ws: &Workspace) -> Result<Value, RenderError> {
     }
     outputs.push(json!({ "id": "TaskDefinitionArn", "description": "The task definition revision this stack deploys", "value": { "Ref": "TaskDefinition" } }));
     outputs.push(json!({ "id": "ContainerImage", "description": "The image of the main container", "value": { "Ref": "ContainerImage" } }));
-    for part in [&worker, &job] {
+    for part in [&worker, &job, &nlb] {
         outputs.extend(part["outputs"].as_array().cloned().unwrap_or_default());
     }
     for t in topics.as_array().into_iter().flatten() {
