@@ -2,10 +2,12 @@
 //!
 //! moto (5.2.5) is started by these tests from the test command's virtualenv, through
 //! scripts/moto_server.py, which fixes the moto defects listed in that file. What moto does not
-//! model is tested elsewhere, and said so: ECS rollbacks by the circuit breaker and failed
+//! model is tested another way, and said so: ECS rollbacks by the circuit breaker and failed
 //! rollouts (moto never fails a deployment) with recorded ECS responses in
-//! `src/deploy/rollout.rs`; CloudFormation rollbacks (moto never rolls a stack back) are not
-//! reproducible here.
+//! `src/deploy/rollout.rs`; a CloudFormation rollback (moto never rolls a stack back) with moto's
+//! answers rewritten by the test proxy (`a_stack_rollback_exits_4_with_the_failed_resource`).
+//! Not covered against an emulator: deleting and recreating a stack left in ROLLBACK_COMPLETE,
+//! and CancelUpdateStack on Ctrl-C (moto answers HTTP 500 to it).
 
 mod support;
 
@@ -557,4 +559,54 @@ fn a_stack_is_deleted_through_the_engine() {
         evs.iter()
             .any(|e| e["event"] == "started" && e["action"] == "create")
     );
+}
+
+fn pass(_n: usize, _action: &str) -> Fault {
+    Fault::Pass
+}
+
+/// moto never rolls a stack back; this proxy stages CloudFormation's answers for one: the
+/// update ends in UPDATE_ROLLBACK_COMPLETE after the service failed to stabilize.
+fn staged_rollback(action: &str, body: String) -> String {
+    match action {
+        "DescribeStacks" => body.replace("<StackStatus>UPDATE_COMPLETE</StackStatus>", "<StackStatus>UPDATE_ROLLBACK_COMPLETE</StackStatus>"),
+        "DescribeStackEvents" if body.contains("UPDATE_COMPLETE") => body.replacen(
+            "<member>",
+            "<member><EventId>staged-failure</EventId><StackName>roll-test-api</StackName><LogicalResourceId>Service</LogicalResourceId><ResourceType>AWS::ECS::Service</ResourceType><ResourceStatus>UPDATE_FAILED</ResourceStatus><ResourceStatusReason>Resource handler returned message: Service did not stabilize.</ResourceStatusReason><Timestamp>2026-11-22T00:00:00Z</Timestamp></member><member>",
+            1,
+        ),
+        _ => body,
+    }
+}
+
+#[test]
+fn a_stack_rollback_exits_4_with_the_failed_resource() {
+    let moto = Moto::start(10);
+    let ws = demo_copy("roll");
+    let out = tug(
+        ws.path(),
+        &moto.url(),
+        &["deploy", "-e", "test", "-n", "api"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let api = ws.path().join("copilot/api/manifest.yml");
+    let text = fs::read_to_string(&api).expect("api");
+    fs::write(&api, text.replace("python:3.12-slim", "python:3.13-slim")).expect("write");
+    let proxy = FaultProxy::with_rewrite(moto.port, pass, staged_rollback);
+    let out = tug(
+        ws.path(),
+        &proxy.url(),
+        &[
+            "--output", "json", "svc", "deploy", "-n", "api", "-e", "test",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let evs = events(&out);
+    assert_eq!(
+        outcomes(&evs),
+        [("roll-test-api".to_string(), "rolled back".to_string())]
+    );
+    let result = evs.iter().find(|e| e["event"] == "result").expect("result");
+    let detail = result["stacks"][0]["detail"].as_str().unwrap_or("");
+    assert!(detail.contains("Service (AWS::ECS::Service): Resource handler returned message: Service did not stabilize."), "{detail}");
 }

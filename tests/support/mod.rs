@@ -132,6 +132,8 @@ pub enum Fault {
 /// or 5xx, or delays them, by a fixed schedule (so runs are repeatable).
 pub struct FaultProxy {
     pub port: u16,
+    /// Rewrites the body of moto's answer to an API action (to stage responses moto cannot
+    /// produce, such as a stack rollback).
     pub faults: Arc<AtomicUsize>,
     pub requests: Arc<AtomicUsize>,
 }
@@ -139,6 +141,15 @@ pub struct FaultProxy {
 impl FaultProxy {
     /// `schedule(n, action)` decides the fate of request `n` (0-based) for the API `action`.
     pub fn start(upstream: u16, schedule: fn(usize, &str) -> Fault) -> FaultProxy {
+        FaultProxy::with_rewrite(upstream, schedule, |_, body| body)
+    }
+
+    /// Like [`FaultProxy::start`], and `rewrite(action, body)` may change moto's answers.
+    pub fn with_rewrite(
+        upstream: u16,
+        schedule: fn(usize, &str) -> Fault,
+        rewrite: fn(&str, String) -> String,
+    ) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let counter = Arc::new(AtomicUsize::new(0));
@@ -147,7 +158,7 @@ impl FaultProxy {
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let (c, f) = (c.clone(), f.clone());
-                std::thread::spawn(move || serve(stream, upstream, schedule, c, f));
+                std::thread::spawn(move || serve(stream, upstream, schedule, rewrite, c, f));
             }
         });
         FaultProxy {
@@ -210,6 +221,7 @@ fn serve(
     client: TcpStream,
     upstream: u16,
     schedule: fn(usize, &str) -> Fault,
+    rewrite: fn(&str, String) -> String,
     counter: Arc<AtomicUsize>,
     faults: Arc<AtomicUsize>,
 ) {
@@ -239,7 +251,7 @@ fn serve(
                 if fault == Fault::Slow {
                     std::thread::sleep(Duration::from_millis(1500));
                 }
-                match forward(&req, upstream) {
+                match forward(&req, upstream, |body| rewrite(&action, body)) {
                     Some(r) => r,
                     None => b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n".to_vec(),
                 }
@@ -251,7 +263,7 @@ fn serve(
     }
 }
 
-fn forward(req: &Request, upstream: u16) -> Option<Vec<u8>> {
+fn forward(req: &Request, upstream: u16, rewrite: impl Fn(String) -> String) -> Option<Vec<u8>> {
     let stream = TcpStream::connect(("127.0.0.1", upstream)).ok()?;
     let mut up = stream.try_clone().ok()?;
     let head: String = req
@@ -267,14 +279,18 @@ fn forward(req: &Request, upstream: u16) -> Option<Vec<u8>> {
     up.write_all(&req.body).ok()?;
     let mut reader = BufReader::new(stream);
     let response = read_message(&mut reader)?;
+    let body = rewrite(String::from_utf8_lossy(&response.body).into_owned()).into_bytes();
     let head: String = response
         .head
         .lines()
-        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:") && !l.is_empty())
+        .filter(|l| {
+            let l = l.to_ascii_lowercase();
+            !l.starts_with("connection:") && !l.starts_with("content-length:") && !l.is_empty()
+        })
         .map(|l| format!("{l}\r\n"))
         .collect();
     let mut out = head.into_bytes();
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(&response.body);
+    out.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
+    out.extend_from_slice(&body);
     Some(out)
 }
