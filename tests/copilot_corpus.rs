@@ -5,8 +5,10 @@
 //! repository's manifests, or a key Copilot silently ignored.
 //!
 //! Variables the manifests interpolate from their CI environment are given plausible values,
-//! listed in `VARIABLES`. Run with `UPDATE_EXPECTED=1` to rewrite the snapshot, then review
+//! listed in `support::CORPUS_VARIABLES`. Run with `UPDATE_EXPECTED=1` to rewrite the snapshot, then review
 //! the diff.
+
+mod support;
 
 use std::collections::HashMap;
 use std::fs;
@@ -15,21 +17,6 @@ use std::path::{Path, PathBuf};
 use tug::manifest::load::{LoadOptions, load};
 use tug::manifest::workspace::Workspace;
 use tug::validate::validate;
-
-/// Values for the variables the corpus manifests expect their CI to export.
-const VARIABLES: &[(&str, &str)] = &[
-    ("IMAGE_TAG", "1.0.0"),
-    ("API_DOMAIN", "api.example.com"),
-    ("FS_ID", "fs-0123456789abcdef0"),
-    ("FSAP_ID", "fsap-0123456789abcdef0"),
-    ("VPC_ID", "vpc-0123456789abcdef0"),
-    ("PUBLIC_SUBNET_ID_1", "subnet-0123456789abcdef0"),
-    ("PRIVATE_SUBNET_ID_1", "subnet-0123456789abcdef1"),
-    (
-        "CERTIFICATE_ARN",
-        "arn:aws:acm:us-east-1:123456789012:certificate/abc",
-    ),
-];
 
 fn corpus_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/copilot-real")
@@ -74,7 +61,7 @@ fn copilot_corpus_loads_and_validates() {
         "the corpus has {} repositories",
         repos.len()
     );
-    let variables: HashMap<String, String> = VARIABLES
+    let variables: HashMap<String, String> = support::CORPUS_VARIABLES
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();

@@ -365,7 +365,7 @@ fn ctrl_c_stops_watching_and_says_what_goes_on() {
     let ws = demo_copy("intr");
     let env = tug(ws.path(), &moto.url(), &["env", "deploy", "-n", "test"]);
     assert_eq!(env.status.code(), Some(0), "{}", stderr(&env));
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tug"))
+    let mut child = support::tug_command(ws.path(), &moto.url())
         .args([
             "--output",
             "json",
@@ -378,11 +378,6 @@ fn ctrl_c_stops_watching_and_says_what_goes_on() {
             "--timeout",
             "5m",
         ])
-        .current_dir(ws.path())
-        .env("AWS_ENDPOINT_URL", moto.url())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -457,13 +452,8 @@ fn built_images_are_pushed_to_their_repository_and_deployed_by_digest() {
         std::env::var("PATH").unwrap_or_default()
     );
     let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_tug"))
+        support::tug_command(ws.path(), &moto.url())
             .args(args)
-            .current_dir(ws.path())
-            .env("AWS_ENDPOINT_URL", moto.url())
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "us-east-1")
             .env("PATH", &path)
             .env("FAKE_DOCKER_LOG", &log)
             .output()

@@ -9,6 +9,8 @@
 //!
 //! Run with `UPDATE_EXPECTED=1` to rewrite the golden files, then review the diff.
 
+mod support;
+
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -121,6 +123,12 @@ fn describe(e: &RenderError) -> String {
 }
 
 fn assert_no_lambda(name: &str, template: &str) {
+    let parsed: Result<serde_yaml::Value, _> = serde_yaml::from_str(template);
+    assert!(
+        parsed.is_ok(),
+        "{name} is not valid YAML: {:?}",
+        parsed.err()
+    );
     assert!(
         !template.contains("AWS::Lambda::Function"),
         "{name} has a Lambda function"
@@ -258,21 +266,6 @@ fn examples_pass_cfn_lint() {
     lint(&files);
 }
 
-/// Values the corpus manifests expect from their CI environment (as in tests/copilot_corpus.rs).
-const VARIABLES: &[(&str, &str)] = &[
-    ("IMAGE_TAG", "1.0.0"),
-    ("API_DOMAIN", "api.example.com"),
-    ("FS_ID", "fs-0123456789abcdef0"),
-    ("FSAP_ID", "fsap-0123456789abcdef0"),
-    ("VPC_ID", "vpc-0123456789abcdef0"),
-    ("PUBLIC_SUBNET_ID_1", "subnet-0123456789abcdef0"),
-    ("PRIVATE_SUBNET_ID_1", "subnet-0123456789abcdef1"),
-    (
-        "CERTIFICATE_ARN",
-        "arn:aws:acm:us-east-1:123456789012:certificate/abc",
-    ),
-];
-
 /// The Copilot corpus, laid out as workspaces. A repository that has no environment manifest
 /// in the corpus gets a default one (`type: Environment` only, as `copilot env init` wrote)
 /// for each environment its workloads name, or `test`.
@@ -283,7 +276,7 @@ fn copilot_corpus_renders_and_passes_cfn_lint() {
         eprintln!("skipping: {} is not present", corpus.display());
         return;
     }
-    let variables: HashMap<String, String> = VARIABLES
+    let variables: HashMap<String, String> = support::CORPUS_VARIABLES
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();

@@ -25,12 +25,13 @@ const FLOW_LOG_ACTIONS: &[&str] = &[
 pub fn render(loaded: &Loaded, env: &ResolvedEnvironment) -> Result<RenderedStack, RenderError> {
     let features = env_features(loaded, &env.name);
     let context = context(loaded, env, features);
-    let template = finish("environment", &context, &[])?;
+    let cdn_ingress_only = context["cdn_ingress_only"].as_bool() == Some(true);
+    let template = finish("environment", context, &[])?;
     let mut tags = BTreeMap::new();
     tags.insert("tug:app".to_string(), loaded.app.clone());
     tags.insert("tug:env".to_string(), env.name.clone());
     let mut parameters = BTreeMap::new();
-    if context["cdn_ingress_only"].as_bool() == Some(true) {
+    if cdn_ingress_only {
         parameters.insert(
             "CloudFrontOriginFacingPrefixListId".to_string(),
             "<resolved at deploy time: the id of com.amazonaws.global.cloudfront.origin-facing>"

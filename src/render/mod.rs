@@ -1,10 +1,13 @@
 //! Rendering: validated manifests in, CloudFormation templates and parameters out. Pure and
 //! deterministic: the same manifests give the same bytes, with no AWS calls.
 //!
-//! Each stack is rendered in three steps: a view model (plain JSON computed in Rust from the
-//! typed manifests), a handlebars template from `templates/` that lays out the resources, and
-//! a final pass that parses the result, applies `taskdef_overrides` and
-//! `overrides/cfn.patches.yml`, and writes canonical YAML.
+//! Each stack is rendered in two or three steps: a view model (plain JSON computed in Rust from
+//! the typed manifests), a handlebars template from `templates/` that lays out the resources
+//! (values inside it are written as JSON, which is YAML too), and, only when the workload has
+//! `taskdef_overrides` or `overrides/cfn.patches.yml`, a pass that parses the result, applies
+//! them and writes canonical YAML. Parsing and re-writing every template would cost more than
+//! half of the rendering time, so unpatched templates are used as rendered; the tests parse
+//! every one of them.
 
 pub mod environment;
 pub mod features;
@@ -64,16 +67,20 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Renders `template` with `context`, applies the patches, and returns canonical YAML.
 pub(crate) fn finish(
     template: &str,
-    context: &serde_json::Value,
+    mut context: serde_json::Value,
     patches: &[patch::Patch],
 ) -> Result<String, RenderError> {
     // Strict mode treats a null value as missing; absent sections are `false` instead, which
     // `{{#if}}` and `{{#with}}` skip.
-    let mut context = context.clone();
     nulls_to_false(&mut context);
+    // Moving the value into the context spares handlebars a deep copy of it.
+    let context = handlebars::Context::from(context);
     let text = registry::registry()
-        .render(template, &context)
+        .render_with_context(template, &context)
         .map_err(|e| RenderError::internal(format!("template `{template}`: {e}")))?;
+    if patches.is_empty() {
+        return Ok(text);
+    }
     let mut doc: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| {
         RenderError::internal(format!(
             "template `{template}` produced invalid YAML: {e}\n{text}"

@@ -12,6 +12,21 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+/// Values for the variables the Copilot corpus manifests expect from their CI environment.
+pub const CORPUS_VARIABLES: &[(&str, &str)] = &[
+    ("IMAGE_TAG", "1.0.0"),
+    ("API_DOMAIN", "api.example.com"),
+    ("FS_ID", "fs-0123456789abcdef0"),
+    ("FSAP_ID", "fsap-0123456789abcdef0"),
+    ("VPC_ID", "vpc-0123456789abcdef0"),
+    ("PUBLIC_SUBNET_ID_1", "subnet-0123456789abcdef0"),
+    ("PRIVATE_SUBNET_ID_1", "subnet-0123456789abcdef1"),
+    (
+        "CERTIFICATE_ARN",
+        "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+    ),
+];
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -70,18 +85,24 @@ impl Drop for Moto {
     }
 }
 
-/// Runs tug against `endpoint` in `dir`.
-pub fn tug(dir: &Path, endpoint: &str, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_tug"))
-        .args(args)
-        .current_dir(dir)
+/// A `tug` command against `endpoint` in `dir`, with emulator credentials and CI settings.
+pub fn tug_command(dir: &Path, endpoint: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tug"));
+    cmd.current_dir(dir)
         .env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_REGION", "us-east-1")
         .env_remove("AWS_PROFILE")
         .env("NO_COLOR", "1")
-        .env("CI", "true")
+        .env("CI", "true");
+    cmd
+}
+
+/// Runs tug against `endpoint` in `dir`.
+pub fn tug(dir: &Path, endpoint: &str, args: &[&str]) -> std::process::Output {
+    tug_command(dir, endpoint)
+        .args(args)
         .output()
         .expect("tug runs")
 }

@@ -255,39 +255,8 @@ mod tests {
     /// The view model of Scheduled Job `report` in environment `test` (and, for the template,
     /// the whole rendered stack parsed back).
     fn job(manifest: &str) -> (Result<Value, RenderError>, Option<serde_yaml::Value>) {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("copilot");
-        fs::create_dir_all(dir.join("environments/test")).unwrap();
-        fs::create_dir_all(dir.join("report")).unwrap();
-        fs::write(dir.join(".workspace"), "application: shop\n").unwrap();
-        fs::write(dir.join("environments/test/manifest.yml"), ENV).unwrap();
-        fs::write(dir.join("report/manifest.yml"), manifest).unwrap();
-        let ws = Workspace::open(&dir);
-        let opts = LoadOptions {
-            lenient: false,
-            environment: Some("test".into()),
-            variables: HashMap::new(),
-        };
-        let loaded = load(&ws, &opts).unwrap();
-        let errors: Vec<_> = crate::validate::validate(&loaded)
-            .into_iter()
-            .filter(|d| d.is_error())
-            .collect();
-        assert!(errors.is_empty(), "{errors:?}");
-        let wl = loaded
-            .workloads
-            .iter()
-            .find(|w| w.name == "report")
-            .unwrap();
-        let scope = Scope {
-            loaded: &loaded,
-            wl,
-            env: "test",
-        };
-        let stack = crate::render::workload::render(&loaded, &ws, wl)
-            .ok()
-            .map(|s| serde_yaml::from_str(&s.template).unwrap());
-        (context(&scope), stack)
+        let f = crate::render::workload::fixture::Fixture::new(ENV, &[("report", manifest)]);
+        (context(&f.scope("report")), f.stack("report"))
     }
 
     fn schedule(manifest_schedule: &str) -> Value {

@@ -3,6 +3,8 @@
 //! schedules). Each concern lives in its own module; this one assembles them.
 
 mod containers;
+#[cfg(test)]
+mod fixture;
 mod http;
 mod iam;
 mod job;
@@ -100,7 +102,6 @@ pub fn render(
     if !diags.is_empty() {
         return Err(RenderError::Input(diags));
     }
-    let template = finish("workload", &context, &patches)?;
     let (image, _) = image_reference(loaded, wl);
     let mut parameters = BTreeMap::new();
     parameters.insert("ContainerImage".to_string(), image);
@@ -109,6 +110,7 @@ pub fn render(
             parameters.insert(name.to_string(), value.to_string());
         }
     }
+    let template = finish("workload", context, &patches)?;
     let mut tags = BTreeMap::new();
     tags.insert("tug:app".to_string(), loaded.app.clone());
     tags.insert("tug:env".to_string(), env.to_string());

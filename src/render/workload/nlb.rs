@@ -394,32 +394,8 @@ mod tests {
     /// Loads a workspace with environment `test` and workload `web`, and returns the view
     /// model of web's NLB (and the workspace's validation errors, which must be none).
     fn nlb_context(env: &str, web: &str) -> Result<Value, RenderError> {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("copilot");
-        fs::create_dir_all(dir.join("environments/test")).unwrap();
-        fs::create_dir_all(dir.join("web")).unwrap();
-        fs::write(dir.join(".workspace"), "application: shop\n").unwrap();
-        fs::write(dir.join("environments/test/manifest.yml"), env).unwrap();
-        fs::write(dir.join("web/manifest.yml"), web).unwrap();
-        let ws = Workspace::open(&dir);
-        let opts = LoadOptions {
-            lenient: false,
-            environment: Some("test".into()),
-            variables: HashMap::new(),
-        };
-        let loaded = load(&ws, &opts).unwrap();
-        let errors: Vec<_> = crate::validate::validate(&loaded)
-            .into_iter()
-            .filter(|d| d.is_error())
-            .collect();
-        assert!(errors.is_empty(), "{errors:?}");
-        let wl = loaded.workloads.iter().find(|w| w.name == "web").unwrap();
-        let scope = Scope {
-            loaded: &loaded,
-            wl,
-            env: "test",
-        };
-        context(&scope)
+        let f = crate::render::workload::fixture::Fixture::new(env, &[("web", web)]);
+        context(&f.scope("web"))
     }
 
     const ENV: &str = "name: test\ntype: Environment\n";

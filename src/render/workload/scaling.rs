@@ -256,46 +256,15 @@ pub(crate) fn context(scope: &Scope, http: &Value) -> Result<Value, RenderError>
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-    use std::fs;
 
     use super::*;
-    use crate::manifest::load::{LoadOptions, load};
-    use crate::manifest::workspace::Workspace;
 
     const WORKER: &str = "name: worker\ntype: Worker Service\nimage:\n  location: python\ncount:\n  range: 0-10\n  queue_delay:\n    acceptable_latency: 10m\n    msg_processing_time: 250ms\n    cooldown:\n      in: 5m\ndeployment:\n  rollback_alarms:\n    messages_delayed: 50\nsubscribe:\n  topics:\n    - name: orders\n      service: api\n      queue: true\n";
 
     /// Autoscaling of `worker` in environment `test`, and the rendered stack when it renders.
     fn scaling(env: &str) -> (Result<Value, RenderError>, Option<serde_yaml::Value>) {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("copilot");
-        fs::create_dir_all(dir.join("environments/test")).unwrap();
-        fs::create_dir_all(dir.join("worker")).unwrap();
-        fs::write(dir.join(".workspace"), "application: shop\n").unwrap();
-        fs::write(dir.join("environments/test/manifest.yml"), env).unwrap();
-        fs::write(dir.join("worker/manifest.yml"), WORKER).unwrap();
-        let ws = Workspace::open(&dir);
-        let opts = LoadOptions {
-            lenient: false,
-            environment: Some("test".into()),
-            variables: HashMap::new(),
-        };
-        let loaded = load(&ws, &opts).unwrap();
-        let errors: Vec<_> = crate::validate::validate(&loaded)
-            .into_iter()
-            .filter(|d| d.is_error())
-            .collect();
-        assert!(errors.is_empty(), "{errors:?}");
-        let wl = &loaded.workloads[0];
-        let scope = Scope {
-            loaded: &loaded,
-            wl,
-            env: "test",
-        };
-        let stack = crate::render::workload::render(&loaded, &ws, wl)
-            .ok()
-            .map(|s| serde_yaml::from_str(&s.template).unwrap());
-        (context(&scope, &Value::Null), stack)
+        let f = crate::render::workload::fixture::Fixture::new(env, &[("worker", WORKER)]);
+        (context(&f.scope("worker"), &Value::Null), f.stack("worker"))
     }
 
     #[test]

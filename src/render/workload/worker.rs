@@ -542,12 +542,8 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-    use std::fs;
 
     use super::*;
-    use crate::manifest::load::{LoadOptions, Loaded, load};
-    use crate::manifest::workspace::Workspace;
 
     const ENV: &str = "name: test\ntype: Environment\n";
     const API: &str = "name: api\ntype: Backend Service\nimage:\n  location: nginx\npublish:\n  topics:\n    - name: orders\n    - name: payments\n      fifo: true\n";
@@ -556,41 +552,11 @@ mod tests {
     /// Loads a workspace (environment `test`, service `api`, worker `worker`), checks it has no
     /// validation errors, and runs `f` on the worker's scope.
     fn with_worker<T>(worker: &str, f: impl FnOnce(&Scope) -> T) -> T {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("copilot");
-        for (path, text) in [
-            ("environments/test/manifest.yml", ENV),
-            ("api/manifest.yml", API),
-            ("worker/manifest.yml", worker),
-        ] {
-            let p = dir.join(path);
-            fs::create_dir_all(p.parent().unwrap()).unwrap();
-            fs::write(p, text).unwrap();
-        }
-        fs::write(dir.join(".workspace"), "application: shop\n").unwrap();
-        let ws = Workspace::open(&dir);
-        let opts = LoadOptions {
-            lenient: false,
-            environment: Some("test".into()),
-            variables: HashMap::new(),
-        };
-        let loaded: Loaded = load(&ws, &opts).unwrap();
-        let errors: Vec<_> = crate::validate::validate(&loaded)
-            .into_iter()
-            .filter(|d| d.is_error())
-            .collect();
-        assert!(errors.is_empty(), "{errors:?}");
-        let wl = loaded
-            .workloads
-            .iter()
-            .find(|w| w.name == "worker")
-            .unwrap();
-        let scope = Scope {
-            loaded: &loaded,
-            wl,
-            env: "test",
-        };
-        f(&scope)
+        let fixture = crate::render::workload::fixture::Fixture::new(
+            ENV,
+            &[("api", API), ("worker", worker)],
+        );
+        f(&fixture.scope("worker"))
     }
 
     fn worker_context(worker: &str) -> Result<Value, RenderError> {
