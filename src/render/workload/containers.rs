@@ -160,6 +160,72 @@ fn insert_opt(obj: &mut JsonMap<String, Value>, key: &str, value: Option<Value>)
     }
 }
 
+/// Ports of the main container that load balancers target besides `image.port`
+/// (`http.target_port`, `nlb.target_port`), with their protocol: the task definition must map
+/// them too.
+pub(crate) fn main_target_ports(
+    wl: &crate::manifest::load::ResolvedWorkload,
+) -> Vec<(u16, String)> {
+    let m = &wl.manifest;
+    let main_port = m
+        .image
+        .as_ref()
+        .and_then(|i| i.port.as_ref())
+        .map(|p| p.value);
+    let is_main =
+        |c: Option<&crate::manifest::decode::Located<String>>| c.is_none_or(|c| c.value == wl.name);
+    let mut out: Vec<(u16, String)> = Vec::new();
+    if let Some(rule) = m.http_rule() {
+        let rules = std::iter::once(rule).chain(
+            rule.additional_rules
+                .iter()
+                .flat_map(|r| r.iter())
+                .map(|r| &r.value),
+        );
+        for r in rules {
+            if let Some(p) = &r.target_port
+                && is_main(
+                    r.target_container
+                        .as_ref()
+                        .or(r.target_container_camel.as_ref()),
+                )
+            {
+                out.push((p.value, "tcp".into()));
+            }
+        }
+    }
+    if let Some(nlb) = &m.nlb {
+        let listeners = std::iter::once(&nlb.value).chain(
+            nlb.additional_listeners
+                .iter()
+                .flat_map(|l| l.iter())
+                .map(|l| &l.value),
+        );
+        for l in listeners {
+            if let (Some(p), true) = (&l.target_port, is_main(l.target_container.as_ref())) {
+                let proto = l
+                    .port
+                    .as_ref()
+                    .and_then(|port| {
+                        crate::manifest::model::service::parse_port_protocol(&port.value).ok()
+                    })
+                    .map_or("tcp".to_string(), |(_, proto)| {
+                        if proto == "udp" {
+                            "udp".into()
+                        } else {
+                            "tcp".into()
+                        }
+                    });
+                out.push((p.value, proto));
+            }
+        }
+    }
+    out.retain(|(p, proto)| !(Some(*p) == main_port && proto == "tcp"));
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// The view model of the task definition.
 pub(crate) fn context(
     scope: &Scope,
@@ -342,8 +408,15 @@ pub(crate) fn context(
     main.insert("Name".into(), json!(wl.name));
     main.insert("Image".into(), json!({ "Ref": "ContainerImage" }));
     main.insert("Essential".into(), json!(true));
+    let mut mappings: Vec<Value> = Vec::new();
     if let Some(port) = image.and_then(|i| i.port.as_ref()) {
-        main.insert("PortMappings".into(), json!([{ "ContainerPort": port.value, "Protocol": "tcp", "Name": format!("{}-{}", wl.name, port.value) }]));
+        mappings.push(json!({ "ContainerPort": port.value, "Protocol": "tcp", "Name": format!("{}-{}", wl.name, port.value) }));
+    }
+    for (port, proto) in main_target_ports(wl) {
+        mappings.push(json!({ "ContainerPort": port, "Protocol": proto, "Name": format!("{}-{port}-{proto}", wl.name) }));
+    }
+    if !mappings.is_empty() {
+        main.insert("PortMappings".into(), Value::Array(mappings));
     }
     main.insert(
         "Environment".into(),

@@ -344,6 +344,13 @@ fn target(
         ));
     };
     let wanted = protocol.to_ascii_lowercase();
+    if container == wl.name
+        && crate::render::workload::containers::main_target_ports(wl)
+            .contains(&(port, wanted.clone()))
+    {
+        // The task definition maps this target port on the main container.
+        return Ok((container, port));
+    }
     match mapped {
         Some((p, proto)) if p == port && proto == wanted => Ok((container, port)),
         Some((p, proto)) => Err(input_error(
@@ -561,13 +568,20 @@ mod tests {
     }
 
     #[test]
-    fn unmapped_target_port_fails_loudly() {
+    fn target_port_on_the_main_container_is_mapped() {
         let web = format!(
             "{WEB_HEAD}nlb:\n  port: 80\n  additional_listeners:\n    - port: 53/udp\n      target_port: 5353\n"
         );
-        let m = messages(nlb_context(ENV, &web).unwrap_err());
-        assert_eq!(m.len(), 1, "{m:?}");
-        assert!(m[0].contains("maps only 8080/tcp"), "{m:?}");
+        let v = nlb_context(ENV, &web).unwrap();
+        assert_eq!(v["target_groups"][1]["container_port"], 5353);
+        let f = crate::render::workload::fixture::Fixture::new(ENV, &[("web", web.as_str())]);
+        let stack = f.stack("web").expect("renders");
+        let mappings = &stack["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"]
+            [0]["PortMappings"];
+        let udp = mappings.as_sequence().unwrap().iter().any(|m| {
+            m["ContainerPort"].as_u64() == Some(5353) && m["Protocol"].as_str() == Some("udp")
+        });
+        assert!(udp, "{mappings:?}");
     }
 
     #[test]
