@@ -176,16 +176,9 @@ pub async fn follow(
                     }
                 }
                 Err(msg) => {
-                    read_failures += 1;
-                    if read_failures >= MAX_READ_FAILURES {
-                        return Ending::Failed(format!(
-                            "{msg}; gave up after {MAX_READ_FAILURES} failed reads in a row"
-                        ));
+                    if let Some(ending) = failed_read(&mut read_failures, msg, stack, reporter) {
+                        return ending;
                     }
-                    reporter.emit(Event::Message {
-                        stack: stack.to_string(),
-                        text: msg,
-                    });
                 }
             }
             match stack::describe(aws, stack).await {
@@ -220,16 +213,9 @@ pub async fn follow(
                     ));
                 }
                 Err(msg) => {
-                    read_failures += 1;
-                    if read_failures >= MAX_READ_FAILURES {
-                        return Ending::Failed(format!(
-                            "{msg}; gave up after {MAX_READ_FAILURES} failed reads in a row"
-                        ));
+                    if let Some(ending) = failed_read(&mut read_failures, msg, stack, reporter) {
+                        return ending;
                     }
-                    reporter.emit(Event::Message {
-                        stack: stack.to_string(),
-                        text: msg,
-                    });
                 }
             }
         }
@@ -324,6 +310,26 @@ pub async fn follow(
             }
         }
     }
+}
+
+/// Counts a failed read of the stack: reports it, or gives up after too many in a row.
+fn failed_read(
+    count: &mut u32,
+    msg: String,
+    stack: &str,
+    reporter: &dyn Reporter,
+) -> Option<Ending> {
+    *count += 1;
+    if *count >= MAX_READ_FAILURES {
+        return Some(Ending::Failed(format!(
+            "{msg}; gave up after {MAX_READ_FAILURES} failed reads in a row"
+        )));
+    }
+    reporter.emit(Event::Message {
+        stack: stack.to_string(),
+        text: msg,
+    });
+    None
 }
 
 fn root_cause(failures: &[String], stack_reason: Option<&str>) -> String {

@@ -171,7 +171,8 @@ fn sg_rule(rule: &SecurityGroupRule) -> Value {
     out
 }
 
-fn container_insights(env: &ResolvedEnvironment) -> &'static str {
+/// The cluster's Container Insights setting: `enabled`, `enhanced` or `disabled`.
+pub(crate) fn container_insights(env: &ResolvedEnvironment) -> &'static str {
     let m = &env.manifest;
     let setting = m
         .cluster

@@ -51,22 +51,7 @@ fn container_insights(scope: &Scope) -> Option<bool> {
         .environments
         .iter()
         .find(|e| e.name == scope.env)?;
-    let m = &env.manifest;
-    let setting = m
-        .cluster
-        .as_ref()
-        .and_then(|c| c.container_insights.as_ref())
-        .or(m
-            .observability
-            .as_ref()
-            .and_then(|o| o.container_insights.as_ref()));
-    Some(match setting.map(|s| &s.value) {
-        Some(ScalarOr::Scalar(s)) => {
-            s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("enhanced")
-        }
-        Some(ScalarOr::Config(c)) => c.enhanced.as_ref().is_some_and(|e| e.value),
-        None => false,
-    })
+    Some(crate::render::environment::container_insights(env) != "disabled")
 }
 
 /// Target tracking on backlog per task: ceil(acceptable_latency / msg_processing_time)
