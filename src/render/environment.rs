@@ -400,6 +400,16 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
             json!({ "Fn::GetAtt": ["PublicLoadBalancer", "CanonicalHostedZoneID"] }),
         );
         output(
+            "PublicLoadBalancerArn",
+            "The public load balancer, for test listeners of blue/green services",
+            json!({ "Ref": "PublicLoadBalancer" }),
+        );
+        output(
+            "PublicLoadBalancerSecurityGroup",
+            "The public load balancer's security group",
+            json!({ "Ref": "PublicLoadBalancerSecurityGroup" }),
+        );
+        output(
             "HTTPListenerArn",
             "The public HTTP listener",
             json!({ "Ref": "HTTPListener" }),
@@ -417,6 +427,16 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
             "InternalLoadBalancerDNS",
             "The internal load balancer's DNS name",
             json!({ "Fn::GetAtt": ["InternalLoadBalancer", "DNSName"] }),
+        );
+        output(
+            "InternalLoadBalancerArn",
+            "The internal load balancer, for test listeners of blue/green services",
+            json!({ "Ref": "InternalLoadBalancer" }),
+        );
+        output(
+            "InternalLoadBalancerSecurityGroup",
+            "The internal load balancer's security group",
+            json!({ "Ref": "InternalLoadBalancerSecurityGroup" }),
         );
         output(
             "InternalLoadBalancerFullName",

@@ -40,6 +40,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/partials/http.yml.hbs"),
     ),
     (
+        "partials/strategy",
+        include_str!("../../templates/partials/strategy.yml.hbs"),
+    ),
+    (
         "partials/nlb",
         include_str!("../../templates/partials/nlb.yml.hbs"),
     ),

@@ -13,11 +13,12 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::manifest::load::ResolvedWorkload;
-use crate::manifest::model::service::{HttpHealthCheck, RoutingRule};
+use crate::manifest::model::service::{HeaderMatch, HttpHealthCheck, RoutingRule};
 use crate::manifest::union::ScalarOr;
 use crate::render::features::{uses_internal_alb, uses_public_alb, workloads_in};
 use crate::render::workload::Scope;
-use crate::render::{RenderError, names};
+use crate::render::workload::strategy::Strategy;
+use crate::render::{RenderError, input_error, names};
 
 /// Which load balancer a workload's rules go to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -110,29 +111,73 @@ fn preferred_priority(workload: &str, index: usize, rule: &RoutingRule) -> u32 {
     band * 1000 + half + hash % 499 + 1
 }
 
+/// Which of a routing rule's listener rules a priority is for. A header-matched test rule
+/// shares the production rule's listener and must be evaluated before it; ordering `Test`
+/// first gives it the lower number when both want the same one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Slot {
+    Test,
+    Production,
+}
+
+/// The header that selects test traffic on the production listener, for a workload deployed
+/// with a traffic-shifting strategy and `deployment.test_listener.header`.
+fn test_header(wl: &ResolvedWorkload) -> Option<&HeaderMatch> {
+    let d = wl.manifest.deployment.as_ref().map(|d| &d.value);
+    if !Strategy::of(d).shifts_traffic() {
+        return None;
+    }
+    d.and_then(|d| d.test_listener.as_ref())
+        .filter(|t| t.port.is_none())
+        .and_then(|t| t.header.as_ref())
+        .map(|h| &h.value)
+}
+
 /// Priorities of every rule of the environment on the same load balancer, keyed by
-/// (workload, rule index).
-fn priorities(scope: &Scope, target: &Balancer) -> BTreeMap<(String, usize), u32> {
-    let mut wanted: Vec<(u32, String, usize)> = Vec::new();
+/// (workload, rule index, slot).
+fn priorities(scope: &Scope, target: &Balancer) -> BTreeMap<(String, usize, Slot), u32> {
+    let mut wanted: Vec<(u32, String, usize, Slot)> = Vec::new();
     for wl in workloads_in(scope.loaded, scope.env) {
         if balancer(wl).as_ref() != Some(target) {
             continue;
         }
+        let tested = test_header(wl).is_some();
         for (i, rule) in rules(wl).iter().enumerate() {
-            wanted.push((preferred_priority(&wl.name, i, rule), wl.name.clone(), i));
+            let preferred = preferred_priority(&wl.name, i, rule);
+            if tested {
+                wanted.push((preferred, wl.name.clone(), i, Slot::Test));
+            }
+            wanted.push((preferred, wl.name.clone(), i, Slot::Production));
         }
     }
     wanted.sort();
     let mut taken = std::collections::BTreeSet::new();
     let mut out = BTreeMap::new();
-    for (mut p, name, i) in wanted {
+    for (mut p, name, i, slot) in wanted {
         while taken.contains(&p) {
             p += 1;
         }
         taken.insert(p);
-        out.insert((name, i), p);
+        out.insert((name, i, slot), p);
     }
     out
+}
+
+/// A listener rule action forwarding to a target group, or (with a traffic-shifting strategy)
+/// to both of the rule's target groups with all traffic on the first.
+fn forward(target_group: &str, alternate: Option<&str>) -> Value {
+    match alternate {
+        None => json!([{ "Type": "forward", "TargetGroupArn": { "Ref": target_group } }]),
+        Some(alt) => json!([{
+            "Type": "forward",
+            "ForwardConfig": {
+                "TargetGroups": [
+                    { "TargetGroupArn": { "Ref": target_group }, "Weight": 100 },
+                    { "TargetGroupArn": { "Ref": alt }, "Weight": 0 },
+                ],
+            },
+        }]),
+    }
 }
 
 fn health_check(hc: Option<&HttpHealthCheck>, grpc: bool) -> Value {
@@ -240,6 +285,19 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
         .and_then(|i| i.port.as_ref())
         .map(|p| p.value);
     let prios = priorities(scope, &target);
+    let deployment = wl.manifest.deployment.as_ref();
+    let shifting = Strategy::of(deployment.map(|d| &d.value)).shifts_traffic();
+    let strategy_span = deployment
+        .and_then(|d| d.strategy.as_ref())
+        .map_or_else(|| deployment.map(|d| d.span).unwrap_or_default(), |s| s.span);
+    let test_listener = deployment
+        .and_then(|d| d.test_listener.as_ref())
+        .map(|t| &t.value);
+    let test_port = if shifting {
+        test_listener_port(scope, &target, test_listener)?
+    } else {
+        Value::Null
+    };
     let mut target_groups = Vec::new();
     let mut listener_rules = Vec::new();
     let mut records = Vec::new();
@@ -291,15 +349,8 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
             attributes.push(json!({ "Key": "stickiness.enabled", "Value": "true" }));
             attributes.push(json!({ "Key": "stickiness.type", "Value": "lb_cookie" }));
         }
-        target_groups.push(json!({
-            "id": tg_id,
-            "port": container_port,
-            "protocol_version": version,
-            "health": health_check(rule.healthcheck.as_ref().map(|h| &h.value), grpc),
-            "attributes": attributes,
-            "container": container,
-            "container_port": container_port,
-        }));
+        let alternate = shifting.then(|| format!("AlternateTargetGroup{suffix}"));
+        let health = health_check(rule.healthcheck.as_ref().map(|h| &h.value), grpc);
         let path = path_of(rule);
         let patterns = if is_root(&path) {
             json!(["/*"])
@@ -320,7 +371,10 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
         {
             conditions.push(json!({ "Field": "source-ip", "SourceIpConfig": { "Values": ips.iter().map(|i| i.value.clone()).collect::<Vec<_>>() } }));
         }
-        let priority = prios.get(&(wl.name.clone(), i)).copied().unwrap_or(50000);
+        let priority = prios
+            .get(&(wl.name.clone(), i, Slot::Production))
+            .copied()
+            .unwrap_or(50000);
         let redirect = rule.redirect_to_https.as_ref().is_none_or(|r| r.value);
         let mut listeners: Vec<(&str, Value)> = Vec::new();
         match &https_listener {
@@ -332,13 +386,81 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
             }
             None => listeners.push(("HTTP", http_listener.clone())),
         }
-        for (proto, listener) in listeners {
+        if shifting && listeners.len() > 1 {
+            let span = rule.redirect_to_https.as_ref().map_or(strategy_span, |r| r.span);
+            return Err(RenderError::Input(vec![input_error(
+                span,
+                "with `redirect_to_https: false` the service has two production listener rules (HTTP and HTTPS), and ECS shifts traffic on one",
+                "keep the default redirect to HTTPS, or use `strategy: rolling`",
+            )]));
+        }
+        let actions = forward(&tg_id, alternate.as_deref());
+        let mut production_rule = String::new();
+        for (proto, listener) in &listeners {
+            production_rule = format!("{proto}ListenerRule{suffix}");
             listener_rules.push(json!({
-                "id": format!("{proto}ListenerRule{suffix}"),
+                "id": production_rule,
                 "listener": listener,
                 "priority": priority,
                 "conditions": conditions,
-                "target_group": tg_id,
+                "actions": actions,
+            }));
+        }
+        let mut test_rule = Value::Null;
+        if shifting && let Some(t) = test_listener {
+            let id = format!("TestListenerRule{suffix}");
+            let mut test_conditions = conditions.clone();
+            let (listener, priority) = match (&t.port, &t.header) {
+                (Some(_), _) => (json!({ "Ref": "TestListener" }), priority),
+                (None, Some(h)) => {
+                    test_conditions.push(json!({
+                        "Field": "http-header",
+                        "HttpHeaderConfig": {
+                            "HttpHeaderName": h.name.as_ref().map(|n| n.value.clone()).unwrap_or_default(),
+                            "Values": h.values.as_ref().map(|v| v.value.clone()).unwrap_or_default(),
+                        },
+                    }));
+                    let test_priority = prios
+                        .get(&(wl.name.clone(), i, Slot::Test))
+                        .copied()
+                        .unwrap_or(priority.saturating_sub(1));
+                    (listeners[0].1.clone(), test_priority)
+                }
+                (None, None) => (Value::Null, priority),
+            };
+            if !listener.is_null() {
+                listener_rules.push(json!({
+                    "id": id,
+                    "listener": listener,
+                    "priority": priority,
+                    "conditions": test_conditions,
+                    "actions": actions,
+                }));
+                test_rule = json!(id);
+            }
+        }
+        target_groups.push(json!({
+            "id": tg_id,
+            "port": container_port,
+            "protocol_version": version,
+            "health": health,
+            "attributes": attributes,
+            "container": container,
+            "container_port": container_port,
+            "alternate": alternate,
+            "production_rule": production_rule,
+            "test_rule": test_rule,
+        }));
+        if let Some(alt) = &alternate {
+            target_groups.push(json!({
+                "id": alt,
+                "port": container_port,
+                "protocol_version": version,
+                "health": health,
+                "attributes": attributes,
+                "container": container,
+                "container_port": container_port,
+                "alternate_of": tg_id,
             }));
         }
         if target == Balancer::Public {
@@ -369,6 +491,38 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
         "vpc": scope.import("VpcId"),
         "lb_full_name": lb_full_name,
         "parameters": parameters,
+        "test_listener": test_port,
+    }))
+}
+
+/// The listener a `deployment.test_listener.port` adds to the environment's load balancer:
+/// plain HTTP on that port, reachable from the environment's security group only (test traffic
+/// comes from inside: smoke-test tasks, hooks in the VPC), so an untested revision is never
+/// exposed to the internet. Null without a test port.
+fn test_listener_port(
+    scope: &Scope,
+    target: &Balancer,
+    test: Option<&crate::manifest::model::service::TestListener>,
+) -> Result<Value, RenderError> {
+    let Some(port) = test.and_then(|t| t.port.as_ref()) else {
+        return Ok(Value::Null);
+    };
+    let (lb, group) = match target {
+        Balancer::Public => ("PublicLoadBalancerArn", "PublicLoadBalancerSecurityGroup"),
+        Balancer::Internal => ("InternalLoadBalancerArn", "InternalLoadBalancerSecurityGroup"),
+        Balancer::Imported(alb) => {
+            return Err(RenderError::Input(vec![input_error(
+                port.span,
+                format!("a test listener port needs a load balancer tug manages, and {alb} is imported"),
+                "use `test_listener: {header: {name: ..., values: [...]}}` to select test traffic on the imported load balancer",
+            )]));
+        }
+    };
+    Ok(json!({
+        "port": port.value,
+        "load_balancer": scope.import(lb),
+        "security_group": scope.import(group),
+        "source": scope.import("EnvironmentSecurityGroup"),
     }))
 }
 

@@ -11,6 +11,7 @@ mod job;
 mod nlb;
 mod scaling;
 mod service;
+mod strategy;
 mod worker;
 
 use std::collections::BTreeMap;
@@ -160,7 +161,13 @@ fn context(scope: &Scope, ws: &Workspace) -> Result<Value, RenderError> {
     let job = job::context(scope)?;
     let containers = containers::context(scope, &topics, &worker, &mut parameters)?;
     let iam = iam::context(scope, &topics, &worker);
+    let strategy = strategy::Strategy::of(m.deployment.as_ref().map(|d| &d.value));
     let service = service::context(scope, &http, &nlb)?;
+    let strategy = if service.is_object() {
+        strategy::context(scope, strategy)
+    } else {
+        Value::Null
+    };
     let autoscaling = scaling::context(scope, &http)?;
     for part in [&http, &service, &nlb, &worker, &job] {
         parameters.extend(part["parameters"].as_array().cloned().unwrap_or_default());
@@ -205,6 +212,7 @@ fn context(scope: &Scope, ws: &Workspace) -> Result<Value, RenderError> {
         "task_definition": containers,
         "service": service,
         "http": http,
+        "strategy": strategy,
         "nlb": nlb,
         "autoscaling": autoscaling,
         "topics": topics,

@@ -8,6 +8,7 @@ use crate::manifest::model::WorkloadKind;
 use crate::manifest::model::service::{Count, Deployment};
 use crate::manifest::union::{BoolOr, ListOr, ScalarOr};
 use crate::render::workload::Scope;
+use crate::render::workload::strategy::{self, Strategy};
 use crate::render::{RenderError, input_error};
 
 /// Subnets and public IP assignment from `network.vpc.placement`.
@@ -127,16 +128,14 @@ pub(crate) fn context(scope: &Scope, http: &Value, nlb: &Value) -> Result<Value,
         return Ok(Value::Null);
     }
     let m = &wl.manifest;
-    if let Some(s) = m.deployment.as_ref().and_then(|d| d.strategy.as_ref())
-        && !s.value.eq_ignore_ascii_case("rolling")
+    let strategy = Strategy::of(m.deployment.as_ref().map(|d| &d.value));
+    if strategy.shifts_traffic()
+        && let Some(nlb) = &m.nlb
     {
         return Err(RenderError::Input(vec![input_error(
-            s.span,
-            format!(
-                "rendering the `{}` deployment strategy is not available yet",
-                s.value
-            ),
-            "use `strategy: rolling` for now; blue/green, canary and linear come with a later release",
+            nlb.span,
+            "tug shifts blue/green, canary and linear traffic on the Application Load Balancer only",
+            "use `strategy: rolling` for a service with `nlb`, or remove `nlb`",
         )]));
     }
     if m.runs_on_ec2() || m.placement.is_some() || m.scheduling.is_some() {
@@ -154,7 +153,12 @@ pub(crate) fn context(scope: &Scope, http: &Value, nlb: &Value) -> Result<Value,
     }
     let mut parameters = Vec::new();
     let network = network(scope, &mut parameters);
-    let (deployment, alarms) = deployment(scope, m.deployment.as_ref().map(|d| &d.value));
+    let (mut deployment, alarms) = deployment(scope, m.deployment.as_ref().map(|d| &d.value));
+    strategy::configure(
+        m.deployment.as_ref().map(|d| &d.value),
+        strategy,
+        &mut deployment,
+    );
     let autoscaling =
         matches!(m.count.as_ref().map(|c| &c.value), Some(Count::Config(c)) if c.range.is_some());
     let (desired, strategy) = match m.count.as_ref().map(|c| &c.value) {
@@ -205,14 +209,30 @@ pub(crate) fn context(scope: &Scope, http: &Value, nlb: &Value) -> Result<Value,
         None => strategy,
     };
     let mut load_balancers = Vec::new();
-    for tg in http["target_groups"].as_array().into_iter().flatten() {
+    // Alternate target groups are not attached: ECS swaps them in during deployments.
+    for tg in http["target_groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|tg| tg.get("alternate_of").is_none())
+    {
         load_balancers.push(json!({ "ContainerName": tg["container"], "ContainerPort": tg["container_port"], "TargetGroupArn": { "Ref": tg["id"] } }));
     }
     for tg in nlb["target_groups"].as_array().into_iter().flatten() {
         load_balancers.push(json!({ "ContainerName": tg["container"], "ContainerPort": tg["container_port"], "TargetGroupArn": { "Ref": tg["id"] } }));
     }
+    strategy::attach(http, &mut load_balancers);
     let mut depends_on: Vec<Value> = http["rule_ids"].as_array().cloned().unwrap_or_default();
     depends_on.extend(nlb["listener_ids"].as_array().cloned().unwrap_or_default());
+    // Rules the service names in `AdvancedConfiguration` are dependencies already.
+    let referenced: Vec<&Value> = load_balancers
+        .iter()
+        .flat_map(|lb| {
+            let a = &lb["AdvancedConfiguration"];
+            [&a["ProductionListenerRule"]["Ref"], &a["TestListenerRule"]["Ref"]]
+        })
+        .collect();
+    depends_on.retain(|id| !referenced.contains(&id));
     let grace = if !load_balancers.is_empty() {
         Some(
             nlb["grace_period"]
