@@ -7,6 +7,7 @@ pub mod diff;
 pub mod engine;
 pub mod events;
 pub mod images;
+pub mod lifecycle;
 pub mod rollout;
 pub mod stack;
 pub mod watch;

@@ -25,6 +25,10 @@ use crate::manifest::workspace::Workspace;
 use crate::render::patch::Patch;
 use crate::render::{RenderError, RenderedStack, VERSION, finish, names};
 
+/// The parameter through which `tug svc rollback` runs an earlier task definition revision:
+/// empty on every normal deploy.
+pub const ROLLBACK_PARAMETER: &str = "RollbackTaskDefinition";
+
 /// What every part of a workload's view model needs to know.
 pub(crate) struct Scope<'a> {
     pub loaded: &'a Loaded,
@@ -169,6 +173,15 @@ fn context(scope: &Scope, ws: &Workspace) -> Result<Value, RenderError> {
         Value::Null
     };
     let autoscaling = scaling::context(scope, &http)?;
+    if service.is_object() {
+        parameters.push(json!({
+            "name": ROLLBACK_PARAMETER,
+            "description": "Empty for a normal deploy; `tug svc rollback` sets an earlier task definition revision of this service here to run it again",
+            "default": null,
+            "empty_default": true,
+            "file_value": "",
+        }));
+    }
     for part in [&http, &service, &nlb, &worker, &job] {
         parameters.extend(part["parameters"].as_array().cloned().unwrap_or_default());
     }
@@ -182,7 +195,12 @@ fn context(scope: &Scope, ws: &Workspace) -> Result<Value, RenderError> {
     if service.is_object() {
         outputs.push(json!({ "id": "ServiceName", "description": "The ECS service", "value": { "Fn::GetAtt": ["Service", "Name"] } }));
     }
-    outputs.push(json!({ "id": "TaskDefinitionArn", "description": "The task definition revision this stack deploys", "value": { "Ref": "TaskDefinition" } }));
+    let deployed_revision = if service.is_object() {
+        json!({ "Fn::If": ["RollingBack", { "Ref": ROLLBACK_PARAMETER }, { "Ref": "TaskDefinition" }] })
+    } else {
+        json!({ "Ref": "TaskDefinition" })
+    };
+    outputs.push(json!({ "id": "TaskDefinitionArn", "description": "The task definition revision this stack deploys", "value": deployed_revision }));
     outputs.push(json!({ "id": "ContainerImage", "description": "The image of the main container", "value": { "Ref": "ContainerImage" } }));
     for part in [&worker, &job, &nlb] {
         outputs.extend(part["outputs"].as_array().cloned().unwrap_or_default());
