@@ -27,6 +27,13 @@ a correct deploy fail, this launcher patches it before serving, and says so here
    `Ref`, which did not change). After a change set is applied, every ECS service of the stack
    is updated to the task definition its template now resolves to, as CloudFormation does.
 
+5. ECS service deployments (ListServiceDeployments, DescribeServiceDeployments) are not
+   implemented, and moto answers them with a server error that clients retry for seconds. moto
+   keeps no record of service deployments, so they are answered as ECS answers for a service
+   without any: empty lists. tug then judges rollouts from the service's `deployments`, as it
+   does wherever the record is missing (its lifecycle-stage logic is tested with recorded ECS
+   responses instead).
+
 Everything else is moto as published. Environment variables such as MOTO_ECS_SERVICE_RUNNING are
 read by moto itself.
 """
@@ -141,6 +148,23 @@ def patch_moto() -> None:
     ecs_models.EC2ContainerServiceBackend.update_service = update_service
 
 
+def patch_service_deployments() -> None:
+    """Fix 5: empty answers for the ECS service-deployment APIs moto does not implement."""
+    from moto.core.responses import ActionResult
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    def list_service_deployments(self):  # type: ignore[no-untyped-def]
+        return ActionResult({"serviceDeployments": []})
+
+    def describe_service_deployments(self):  # type: ignore[no-untyped-def]
+        arns = self._get_param("serviceDeploymentArns") or []
+        failures = [{"arn": arn, "reason": "MISSING"} for arn in arns]
+        return ActionResult({"serviceDeployments": [], "failures": failures})
+
+    EC2ContainerServiceResponse.list_service_deployments = list_service_deployments
+    EC2ContainerServiceResponse.describe_service_deployments = describe_service_deployments
+
+
 def watch_parent() -> None:
     import os
     import threading
@@ -169,6 +193,7 @@ def main() -> int:
     if args.exit_with_parent:
         watch_parent()
     patch_moto()
+    patch_service_deployments()
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)

@@ -238,6 +238,16 @@ pub async fn deploy_stack(
             cluster,
             has_service,
             deadline,
+            pinned_task_definition: parameters
+                .iter()
+                .find(|(k, v)| k == crate::render::workload::ROLLBACK_PARAMETER && !v.is_empty())
+                .map(|(_, v)| v.clone()),
+            workload_args: rendered.workload.as_ref().map(|w| {
+                format!(
+                    "-e {} -n {w}",
+                    rendered.tags.get("tug:env").map_or("ENV", String::as_str)
+                )
+            }),
         },
         reporter,
         interrupts,

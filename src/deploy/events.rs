@@ -35,6 +35,26 @@ pub enum Event {
         pending: i32,
         failed: i32,
     },
+    /// A blue/green, canary or linear deployment moved to another lifecycle stage or traffic
+    /// split (`text` says both).
+    Stage {
+        stack: String,
+        service: String,
+        stage: Option<String>,
+        production_weight: Option<f64>,
+        test_weight: Option<f64>,
+        text: String,
+    },
+    /// A PAUSE lifecycle hook waits for someone to continue or roll back the deployment.
+    HookWaiting {
+        stack: String,
+        service: String,
+        hook_id: String,
+        expires_at: Option<String>,
+        timeout_action: Option<String>,
+        continue_command: String,
+        rollback_command: String,
+    },
     /// Something worth saying.
     Message { stack: String, text: String },
     /// The stack's deploy ended.
@@ -54,6 +74,8 @@ impl Event {
             | Event::ChangeSet { stack, .. }
             | Event::Resource { stack, .. }
             | Event::Rollout { stack, .. }
+            | Event::Stage { stack, .. }
+            | Event::HookWaiting { stack, .. }
             | Event::Message { stack, .. }
             | Event::Finished { stack, .. } => stack,
         }

@@ -9,6 +9,7 @@ use tokio::sync::watch;
 
 use crate::deploy::aws::{Aws, describe_error};
 use crate::deploy::events::{Event, Reporter};
+use crate::deploy::lifecycle;
 use crate::deploy::rollout::{self, Rollout, RolloutSource};
 use crate::deploy::stack;
 
@@ -38,6 +39,11 @@ pub struct Target<'a> {
     /// Whether the stack has an ECS service whose rollout must complete.
     pub has_service: bool,
     pub deadline: Instant,
+    /// The task definition revision the service must end on when it is not the stack's own
+    /// (a rollback to an earlier revision).
+    pub pinned_task_definition: Option<String>,
+    /// `-e ENV -n NAME` of the workload, for the commands a paused deployment needs.
+    pub workload_args: Option<String>,
 }
 
 /// The ids of the stack's current events (the first page: the newest).
@@ -141,7 +147,13 @@ pub async fn follow(
         cluster,
         has_service,
         deadline,
+        pinned_task_definition,
+        workload_args,
     } = target;
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let mut stages = StageTracker::new(stack, workload_args);
     let mut failures: Vec<String> = Vec::new();
     let mut delay = Duration::from_millis(300);
     let mut stack_done = false;
@@ -222,19 +234,43 @@ pub async fn follow(
         if stack_done && !has_service {
             return Ending::Succeeded;
         }
-        if stack_done && service.is_none() {
+        // Blue/green, canary and linear deployments run while the stack is still updating
+        // (CloudFormation waits for them), so the service is looked up early.
+        if has_service && service.is_none() {
             if let Some(arn) = physical_id(aws, stack, "Service").await {
                 service =
                     split_service_arn(&arn).or_else(|| cluster.clone().map(|c| (c, arn.clone())));
             }
-            expected_td = physical_id(aws, stack, "TaskDefinition").await;
-            if service.is_none() {
+            if stack_done && service.is_none() {
                 return Ending::Failed(format!(
                     "{stack} completed but its ECS service could not be found"
                 ));
             }
         }
+        if stack_done && expected_td.is_none() {
+            expected_td = match &pinned_task_definition {
+                Some(td) => Some(td.clone()),
+                None => physical_id(aws, stack, "TaskDefinition").await,
+            };
+        }
+        let mut tracked = false;
         if let Some((cluster, name)) = &service {
+            match stages.poll(aws, cluster, name, started, reporter).await {
+                Some(lifecycle::Progress::Succeeded) if stack_done => return Ending::Succeeded,
+                Some(lifecycle::Progress::RolledBack(why)) => {
+                    return Ending::RolledBack(ecs_cause_for(aws, cluster, name, &why).await);
+                }
+                Some(lifecycle::Progress::Failed(why)) => {
+                    return Ending::Failed(ecs_cause_for(aws, cluster, name, &why).await);
+                }
+                Some(_) => {
+                    tracked = true;
+                    changed |= stages.changed;
+                }
+                None => {}
+            }
+        }
+        if let Some((cluster, name)) = service.as_ref().filter(|_| stack_done) {
             match aws.ecs.service(cluster, name).await {
                 Ok(view) => {
                     if let Some(p) = view.primary() {
@@ -258,6 +294,8 @@ pub async fn follow(
                         }
                     }
                     match rollout::assess(&view, expected_td.as_deref()) {
+                        // ECS's own deployment record decides when there is one.
+                        _ if tracked => {}
                         Rollout::Completed => return Ending::Succeeded,
                         Rollout::InProgress => {}
                         Rollout::Failed(reason) => {
@@ -309,6 +347,93 @@ pub async fn follow(
                 }
             }
         }
+    }
+}
+
+/// Follows ECS's record of the deployment a deploy started (see `lifecycle`): reports stage
+/// and traffic changes and PAUSE hooks once each. Where ECS (or the emulator) has no such
+/// record, it turns itself off and the rollout is judged from the service alone.
+struct StageTracker {
+    stack: String,
+    workload_args: Option<String>,
+    available: bool,
+    last: Option<String>,
+    hooks_reported: HashSet<String>,
+    /// Whether the last poll saw something new.
+    changed: bool,
+}
+
+impl StageTracker {
+    fn new(stack: &str, workload_args: Option<String>) -> StageTracker {
+        StageTracker {
+            stack: stack.to_string(),
+            workload_args,
+            available: true,
+            last: None,
+            hooks_reported: HashSet::new(),
+            changed: false,
+        }
+    }
+
+    async fn poll(
+        &mut self,
+        aws: &Aws,
+        cluster: &str,
+        service: &str,
+        since: f64,
+        reporter: &dyn Reporter,
+    ) -> Option<lifecycle::Progress> {
+        self.changed = false;
+        if !self.available {
+            return None;
+        }
+        let d = match lifecycle::started_since(&aws.ecs, cluster, service, since).await {
+            Ok(Some(d)) => d,
+            Ok(None) => return None,
+            Err(_) => {
+                self.available = false;
+                return None;
+            }
+        };
+        let text = lifecycle::describe_stage(&d);
+        if self.last.as_ref() != Some(&text) {
+            self.changed = true;
+            reporter.emit(Event::Stage {
+                stack: self.stack.clone(),
+                service: service.to_string(),
+                stage: d.stage.clone(),
+                production_weight: d.production_weight,
+                test_weight: d.test_weight,
+                text: text.clone(),
+            });
+            self.last = Some(text);
+        }
+        let args = self
+            .workload_args
+            .clone()
+            .unwrap_or_else(|| "-e ENV -n NAME".into());
+        for hook in lifecycle::awaiting(&d) {
+            if self.hooks_reported.insert(hook.id.clone()) {
+                self.changed = true;
+                reporter.emit(Event::HookWaiting {
+                    stack: self.stack.clone(),
+                    service: service.to_string(),
+                    hook_id: hook.id.clone(),
+                    expires_at: hook.expires_at.clone(),
+                    timeout_action: hook.timeout_action.clone(),
+                    continue_command: format!("tug svc deploy {args} --continue"),
+                    rollback_command: format!("tug svc deploy {args} --rollback"),
+                });
+            }
+        }
+        Some(lifecycle::assess(&d))
+    }
+}
+
+async fn ecs_cause_for(aws: &Aws, cluster: &str, service: &str, reason: &str) -> String {
+    match aws.ecs.service(cluster, service).await {
+        Ok(view) => ecs_cause(aws, cluster, service, &view, reason).await,
+        Err(_) => reason.to_string(),
     }
 }
 

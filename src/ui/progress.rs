@@ -52,6 +52,25 @@ fn describe(event: &Event) -> Option<String> {
                 "ECS service {service}: {state}, {running}/{desired} running, {pending} pending, {failed} failed"
             )
         }
+        Event::Stage { service, text, .. } => format!("ECS deployment of {service}: {text}"),
+        Event::HookWaiting {
+            service,
+            expires_at,
+            timeout_action,
+            continue_command,
+            rollback_command,
+            ..
+        } => {
+            let deadline = match (expires_at, timeout_action) {
+                (Some(at), Some(action)) => {
+                    format!(" (at {at} ECS takes the timeout action: {action})")
+                }
+                _ => String::new(),
+            };
+            format!(
+                "the deployment of {service} is paused and waits for you{deadline}: continue with `{continue_command}`, or roll back with `{rollback_command}`"
+            )
+        }
         Event::Message { text, .. } => text.clone(),
         Event::Finished {
             outcome,
