@@ -34,6 +34,13 @@ a correct deploy fail, this launcher patches it before serving, and says so here
    does wherever the record is missing (its lifecycle-stage logic is tested with recorded ECS
    responses instead).
 
+6. Updating a stack whose task definition changed registers the new revision from the raw
+   CloudFormation properties (PascalCase keys), so the revision has containers without names or
+   images, and moto deregisters the old revision even where the template retains it
+   (`UpdateReplacePolicy: Retain`, which tug's service stacks use so that `tug svc rollback` can
+   run an earlier revision again). The new revision is now registered as on create, and the old
+   one is left registered.
+
 Everything else is moto as published. Environment variables such as MOTO_ECS_SERVICE_RUNNING are
 read by moto itself.
 """
@@ -165,6 +172,30 @@ def patch_service_deployments() -> None:
     EC2ContainerServiceResponse.describe_service_deployments = describe_service_deployments
 
 
+def patch_task_definition_updates() -> None:
+    """Fix 6: a replaced task definition is registered like a new one; the old one is kept."""
+    from moto.core.utils import pascal_to_camelcase, remap_nested_keys
+    from moto.ecs.models import TaskDefinition
+
+    def update_from_cloudformation_json(  # type: ignore[no-untyped-def]
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        properties = cloudformation_json["Properties"]
+        wanted = remap_nested_keys(properties.get("ContainerDefinitions", []), pascal_to_camelcase)
+        volumes = remap_nested_keys(properties.get("Volumes", []), pascal_to_camelcase)
+        if (
+            properties.get("Family") == original_resource.family
+            and wanted == original_resource.container_definitions
+            and volumes == (original_resource.volumes or [])
+        ):
+            return original_resource
+        return TaskDefinition.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name
+        )
+
+    TaskDefinition.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+
+
 def watch_parent() -> None:
     import os
     import threading
@@ -194,6 +225,7 @@ def main() -> int:
         watch_parent()
     patch_moto()
     patch_service_deployments()
+    patch_task_definition_updates()
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)

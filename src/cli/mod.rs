@@ -91,7 +91,7 @@ pub enum Command {
     /// Deploy to one environment exactly the images running in another.
     Promote(PromoteArgs),
     /// Past deployments of a workload.
-    History(EnvAndName),
+    History(HistoryArgs),
     /// Print the JSON Schema of a manifest type, for editors.
     Schema(SchemaArgs),
     /// Print a shell completion script.
@@ -181,6 +181,51 @@ pub struct EnvAndName {
     pub env: Option<String>,
 }
 
+/// `tug svc deploy`: a deploy, or an answer to a deployment paused by a PAUSE hook.
+#[derive(Debug, Args)]
+pub struct ServiceDeployArgs {
+    #[command(flatten)]
+    pub deploy: WorkloadDeployArgs,
+    /// Let a deployment paused by a PAUSE lifecycle hook go on, and follow it.
+    #[arg(long = "continue", conflicts_with = "rollback")]
+    pub continue_paused: bool,
+    /// Roll back a deployment paused by a PAUSE lifecycle hook, and follow the rollback.
+    #[arg(long)]
+    pub rollback: bool,
+}
+
+/// `tug svc rollback`.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// Service name.
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// Environment name.
+    #[arg(short, long)]
+    pub env: Option<String>,
+    /// The task definition revision to run again (a number or an ARN; see `tug history`).
+    /// Default: the newest earlier revision that deployed successfully.
+    #[arg(long, value_name = "REVISION")]
+    pub to: Option<String>,
+    /// How long to follow the rollback.
+    #[arg(long, default_value = "60m")]
+    pub timeout: String,
+}
+
+/// `tug history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Service name.
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// Environment name.
+    #[arg(short, long)]
+    pub env: Option<String>,
+    /// How many revisions to show, newest first.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+}
+
 /// `-e ENV [-n NAME ...]`.
 #[derive(Debug, Args)]
 pub struct EnvAndNames {
@@ -218,11 +263,12 @@ pub enum SvcCommand {
     /// Show a service's logs.
     Logs(EnvAndName),
     /// Deploy a service.
-    Deploy(WorkloadDeployArgs),
+    Deploy(ServiceDeployArgs),
     /// Print or write a service's CloudFormation (offline).
     Package(PackageArgs),
-    /// Roll a service back to its previous deployment.
-    Rollback(EnvAndName),
+    /// Roll a service back: stop a deployment in progress with a rollback, or run the
+    /// previous successful revision again.
+    Rollback(RollbackArgs),
     /// Delete a service.
     Delete(EnvAndName),
 }

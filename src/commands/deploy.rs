@@ -35,15 +35,9 @@ pub fn run(ctx: &Context, req: &DeployRequest) -> u8 {
             .error(&format!("which environment? pass {} ENV", req.env_flag));
         return exit::USAGE;
     };
-    let timeout = match Duration::parse(&req.flags.timeout) {
-        Ok(d) if d.millis > 0 => std::time::Duration::from_millis(d.millis),
-        _ => {
-            ctx.ui.error(&format!(
-                "--timeout `{}` is not a duration; write for example 30m or 1h",
-                req.flags.timeout
-            ));
-            return exit::USAGE;
-        }
+    let timeout = match timeout(ctx, &req.flags.timeout) {
+        Ok(t) => t,
+        Err(code) => return code,
     };
     let (ws, loaded) = match ctx.load_valid(Some(env_name.to_string())) {
         Ok(v) => v,
@@ -93,42 +87,12 @@ pub fn run(ctx: &Context, req: &DeployRequest) -> u8 {
         },
         concurrency: req.concurrency,
     };
-    let reporter: Arc<dyn Reporter> = if ctx.ui.json {
-        Arc::new(JsonReporter)
-    } else if ctx.ui.terminal && std::env::var_os("CI").is_none() {
-        Arc::new(TerminalReporter::new(ctx.ui.color))
-    } else {
-        Arc::new(PlainReporter {
-            quiet: ctx.ui.quiet,
-        })
-    };
-    let interactive = ctx.ui.interactive;
-    let confirm: Confirm = Arc::new(move |text: &str| {
-        eprintln!("{text}");
-        if !interactive {
-            return None;
-        }
-        dialoguer::Confirm::new()
-            .with_prompt("Deploy these changes?")
-            .default(false)
-            .interact()
-            .ok()
-    });
-    let settings = AwsSettings {
-        profile: ctx.global.profile.clone(),
-        region: ctx.global.region.clone(),
-        endpoint_url: ctx.global.endpoint_url.clone(),
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let reporter = reporter(ctx);
+    let confirm = confirm(ctx);
+    let settings = aws_settings(ctx);
+    let runtime = match runtime(ctx) {
         Ok(r) => r,
-        Err(e) => {
-            ctx.ui
-                .error(&format!("cannot start the async runtime: {e}"));
-            return exit::FAILURE;
-        }
+        Err(code) => return code,
     };
     let rows = runtime.block_on(async {
         let aws = match Aws::connect(&settings).await {
@@ -162,9 +126,71 @@ pub fn run(ctx: &Context, req: &DeployRequest) -> u8 {
     code
 }
 
+/// Progress as the output mode wants it: bars on a terminal, lines in CI, NDJSON with
+/// `--output json`.
+pub(crate) fn reporter(ctx: &Context) -> Arc<dyn Reporter> {
+    if ctx.ui.json {
+        Arc::new(JsonReporter)
+    } else if ctx.ui.terminal && std::env::var_os("CI").is_none() {
+        Arc::new(TerminalReporter::new(ctx.ui.color))
+    } else {
+        Arc::new(PlainReporter {
+            quiet: ctx.ui.quiet,
+        })
+    }
+}
+
+/// Asks before applying changes shown with `--diff` (only on a terminal).
+pub(crate) fn confirm(ctx: &Context) -> Confirm {
+    let interactive = ctx.ui.interactive;
+    Arc::new(move |text: &str| {
+        eprintln!("{text}");
+        if !interactive {
+            return None;
+        }
+        dialoguer::Confirm::new()
+            .with_prompt("Deploy these changes?")
+            .default(false)
+            .interact()
+            .ok()
+    })
+}
+
+pub(crate) fn aws_settings(ctx: &Context) -> AwsSettings {
+    AwsSettings {
+        profile: ctx.global.profile.clone(),
+        region: ctx.global.region.clone(),
+        endpoint_url: ctx.global.endpoint_url.clone(),
+    }
+}
+
+pub(crate) fn runtime(ctx: &Context) -> Result<tokio::runtime::Runtime, u8> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            ctx.ui
+                .error(&format!("cannot start the async runtime: {e}"));
+            exit::FAILURE
+        })
+}
+
+/// The `--timeout` flag as a duration.
+pub(crate) fn timeout(ctx: &Context, flag: &str) -> Result<std::time::Duration, u8> {
+    match Duration::parse(flag) {
+        Ok(d) if d.millis > 0 => Ok(std::time::Duration::from_millis(d.millis)),
+        _ => {
+            ctx.ui.error(&format!(
+                "--timeout `{flag}` is not a duration; write for example 30m or 1h"
+            ));
+            Err(exit::USAGE)
+        }
+    }
+}
+
 /// Ctrl-C: the first one asks the deploys to cancel and roll back; the second leaves at once,
 /// saying what goes on in AWS.
-async fn watch_interrupts(tx: watch::Sender<u32>) {
+pub(crate) async fn watch_interrupts(tx: watch::Sender<u32>) {
     let mut count = 0u32;
     while tokio::signal::ctrl_c().await.is_ok() {
         count += 1;
@@ -182,7 +208,7 @@ async fn watch_interrupts(tx: watch::Sender<u32>) {
     }
 }
 
-fn report(ctx: &Context, rows: &[SummaryRow], code: u8) {
+pub(crate) fn report(ctx: &Context, rows: &[SummaryRow], code: u8) {
     if ctx.ui.json {
         ctx.ui.out(
             &json!({

@@ -4,7 +4,9 @@
 mod app_show;
 mod context;
 mod deploy;
+mod history;
 mod render;
+mod rollback;
 mod validate;
 
 use std::ffi::OsString;
@@ -88,9 +90,12 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
             SvcCommand::Show(_) => not_available(ctx, "svc show", 7),
             SvcCommand::Status(_) => not_available(ctx, "svc status", 7),
             SvcCommand::Logs(_) => not_available(ctx, "svc logs", 7),
-            SvcCommand::Deploy(args) => deploy_workload(ctx, &args, &SERVICE_KINDS),
+            SvcCommand::Deploy(args) if args.continue_paused || args.rollback => {
+                rollback::answer_pause(ctx, &args)
+            }
+            SvcCommand::Deploy(args) => deploy_workload(ctx, &args.deploy, &SERVICE_KINDS),
             SvcCommand::Package(args) => package(ctx, &args, &SERVICE_KINDS),
-            SvcCommand::Rollback(_) => not_available(ctx, "svc rollback", 5),
+            SvcCommand::Rollback(args) => rollback::run(ctx, &args),
             SvcCommand::Delete(_) => not_available(ctx, "svc delete", 7),
         },
         Command::Job(cmd) => match cmd {
@@ -128,7 +133,7 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
             },
         ),
         Command::Promote(_) => not_available(ctx, "promote", 7),
-        Command::History(_) => not_available(ctx, "history", 5),
+        Command::History(args) => history::run(ctx, &args),
         Command::Schema(_) => not_available(ctx, "schema", 8),
         Command::Completions(_) => not_available(ctx, "completions", 8),
     }

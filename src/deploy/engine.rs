@@ -12,6 +12,7 @@ use crate::deploy::aws::{Aws, describe_error};
 use crate::deploy::changeset::{self, Prepared};
 use crate::deploy::events::{Event, Reporter};
 use crate::deploy::images::{self, ImageOptions};
+use crate::deploy::revisions;
 use crate::deploy::stack::{self, Phase};
 use crate::deploy::watch::{Ending, Target, current_event_ids, follow};
 use crate::exit;
@@ -230,7 +231,15 @@ pub async fn deploy_stack(
         return Outcome::Detached;
     }
     let has_service = rendered.template.contains("AWS::ECS::Service");
-    match follow(
+    let pinned = parameters
+        .iter()
+        .find(|(k, v)| {
+            k == crate::render::workload::ROLLBACK_PARAMETER
+                && v != crate::render::workload::NO_ROLLBACK
+        })
+        .map(|(_, v)| v.clone());
+    let mut rolled_out: Option<String> = None;
+    let ending = follow(
         aws,
         Target {
             stack: name,
@@ -238,10 +247,7 @@ pub async fn deploy_stack(
             cluster,
             has_service,
             deadline,
-            pinned_task_definition: parameters
-                .iter()
-                .find(|(k, v)| k == crate::render::workload::ROLLBACK_PARAMETER && !v.is_empty())
-                .map(|(_, v)| v.clone()),
+            pinned_task_definition: pinned.clone(),
             workload_args: rendered.workload.as_ref().map(|w| {
                 format!(
                     "-e {} -n {w}",
@@ -251,15 +257,44 @@ pub async fn deploy_stack(
         },
         reporter,
         interrupts,
+        &mut rolled_out,
     )
-    .await
-    {
+    .await;
+    let outcome = match ending {
         Ending::Succeeded => Outcome::Deployed,
         Ending::Failed(d) => Outcome::Failed(d),
         Ending::RolledBack(d) => Outcome::RolledBack(d),
         Ending::TimedOut(d) => Outcome::TimedOut(d),
         Ending::Interrupted(d) => Outcome::Interrupted(d),
+    };
+    // The revision this deploy rolled out (a new one, or the one a rollback pins) carries
+    // how the deploy ended, for `tug history` and `tug svc rollback`.
+    // Without resource events (an emulator), a successful deploy's revision is the stack's.
+    if rolled_out.is_none() && outcome == Outcome::Deployed && has_service {
+        rolled_out = crate::deploy::watch::physical_id(aws, name, "TaskDefinition").await;
     }
+    if let Some(td) = pinned.or(rolled_out) {
+        let strategy = deployment_strategy(&rendered.template);
+        if let Err(e) = revisions::record(aws, &td, outcome.label(), strategy).await {
+            reporter.emit(Event::Message {
+                stack: name.into(),
+                text: format!("warning: {e}"),
+            });
+        }
+    }
+    outcome
+}
+
+/// The ECS deployment strategy a rendered workload template asks for.
+fn deployment_strategy(template: &str) -> &'static str {
+    for s in ["BLUE_GREEN", "CANARY", "LINEAR"] {
+        if template.contains(&format!("\"Strategy\":\"{s}\""))
+            || template.contains(&format!("Strategy: {s}"))
+        {
+            return s;
+        }
+    }
+    "ROLLING"
 }
 
 /// Drops a change set that will not run; for a stack that only existed for it, the stack too.

@@ -118,7 +118,10 @@ fn epoch(t: Option<&aws_sdk_ecs::primitives::DateTime>) -> Option<f64> {
 }
 
 fn rfc3339(t: Option<&aws_sdk_ecs::primitives::DateTime>) -> Option<String> {
-    t.and_then(|t| t.fmt(aws_sdk_ecs::primitives::DateTimeFormat::DateTime).ok())
+    t.and_then(|t| {
+        t.fmt(aws_sdk_ecs::primitives::DateTimeFormat::DateTime)
+            .ok()
+    })
 }
 
 impl From<&ServiceDeployment> for Deployment {
@@ -126,7 +129,10 @@ impl From<&ServiceDeployment> for Deployment {
         let target = d.target_service_revision();
         Deployment {
             arn: d.service_deployment_arn().unwrap_or_default().to_string(),
-            status: d.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            status: d
+                .status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
             status_reason: d.status_reason().map(str::to_string),
             stage: d.lifecycle_stage().map(|s| s.as_str().to_string()),
             created_at: epoch(d.created_at()),
@@ -146,7 +152,10 @@ impl From<&ServiceDeployment> for Deployment {
                         .target_type()
                         .map(|t| t.as_str().to_string())
                         .unwrap_or_default(),
-                    status: h.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    status: h
+                        .status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
                     expires_at: rfc3339(h.expires_at()),
                     timeout_action: h.timeout_action().map(|a| a.as_str().to_string()),
                 })
@@ -173,7 +182,12 @@ pub async fn list(
         .max_results(limit)
         .send()
         .await
-        .map_err(|e| format!("cannot list the deployments of {service}: {}", describe_error(&e)))?;
+        .map_err(|e| {
+            format!(
+                "cannot list the deployments of {service}: {}",
+                describe_error(&e)
+            )
+        })?;
     let arns: Vec<String> = listed
         .service_deployments()
         .iter()
@@ -198,7 +212,11 @@ pub async fn list(
         .iter()
         .map(Deployment::from)
         .collect();
-    out.sort_by(|a, b| b.created_at.unwrap_or(0.0).total_cmp(&a.created_at.unwrap_or(0.0)));
+    out.sort_by(|a, b| {
+        b.created_at
+            .unwrap_or(0.0)
+            .total_cmp(&a.created_at.unwrap_or(0.0))
+    });
     Ok(out)
 }
 
@@ -247,7 +265,12 @@ pub async fn answer_hook(
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| format!("ECS refused to continue the deployment: {}", describe_error(&e)))
+        .map_err(|e| {
+            format!(
+                "ECS refused to continue the deployment: {}",
+                describe_error(&e)
+            )
+        })
 }
 
 /// Stops a deployment in progress and rolls back to the previous revision.
@@ -264,12 +287,12 @@ pub async fn stop_with_rollback(ecs: &aws_sdk_ecs::Client, deployment: &str) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_ecs::primitives::DateTime;
     use aws_sdk_ecs::types::{
         DeploymentConfiguration, DeploymentLifecycleHookDetail, DeploymentLifecycleHookStatus,
         DeploymentLifecycleHookTargetType, DeploymentStrategy, Rollback,
         ServiceDeploymentLifecycleStage, ServiceRevisionSummary,
     };
-    use aws_sdk_ecs::primitives::DateTime;
 
     const ARN: &str =
         "arn:aws:ecs:us-east-1:123456789012:service-deployment/shop-test/checkout/a1b2c3";
@@ -280,7 +303,9 @@ mod tests {
         ServiceDeployment::builder()
             .service_deployment_arn(ARN)
             .status(ServiceDeploymentStatus::InProgress)
-            .lifecycle_stage(ServiceDeploymentLifecycleStage::from("PRE_PRODUCTION_TRAFFIC_SHIFT"))
+            .lifecycle_stage(ServiceDeploymentLifecycleStage::from(
+                "PRE_PRODUCTION_TRAFFIC_SHIFT",
+            ))
             .created_at(DateTime::from_secs(1_795_000_000))
             .deployment_configuration(
                 DeploymentConfiguration::builder()

@@ -8,6 +8,7 @@ pub mod engine;
 pub mod events;
 pub mod images;
 pub mod lifecycle;
+pub mod revisions;
 pub mod rollout;
 pub mod stack;
 pub mod watch;

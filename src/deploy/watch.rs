@@ -66,6 +66,7 @@ pub async fn current_event_ids(aws: &Aws, stack: &str) -> HashSet<String> {
 
 struct NewEvent {
     logical_id: String,
+    physical_id: Option<String>,
     resource_type: String,
     status: String,
     reason: Option<String>,
@@ -91,6 +92,7 @@ async fn new_events(
         }
         fresh.push(NewEvent {
             logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
+            physical_id: e.physical_resource_id().map(str::to_string),
             resource_type: e.resource_type().unwrap_or_default().to_string(),
             status: e
                 .resource_status()
@@ -103,7 +105,7 @@ async fn new_events(
     Ok(fresh)
 }
 
-async fn physical_id(aws: &Aws, stack: &str, logical: &str) -> Option<String> {
+pub(crate) async fn physical_id(aws: &Aws, stack: &str, logical: &str) -> Option<String> {
     // DescribeStackResources rather than DescribeStackResource: one call serves any resource,
     // and it tolerates entries an emulator leaves incomplete.
     let out = aws
@@ -140,6 +142,7 @@ pub async fn follow(
     target: Target<'_>,
     reporter: &dyn Reporter,
     mut interrupts: watch::Receiver<u32>,
+    rolled_out: &mut Option<String>,
 ) -> Ending {
     let Target {
         stack,
@@ -171,6 +174,14 @@ pub async fn follow(
                 Ok(events) => {
                     for e in events {
                         changed = true;
+                        // The first completed task definition of this deploy is the revision
+                        // it rolls out (later ones belong to a rollback).
+                        if e.logical_id == "TaskDefinition"
+                            && (e.status == "CREATE_COMPLETE" || e.status == "UPDATE_COMPLETE")
+                            && rolled_out.is_none()
+                        {
+                            rolled_out.clone_from(&e.physical_id);
+                        }
                         if is_failure(&e.status)
                             && let Some(r) = &e.reason
                             && !r.contains("cancelled")

@@ -287,9 +287,10 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
     let prios = priorities(scope, &target);
     let deployment = wl.manifest.deployment.as_ref();
     let shifting = Strategy::of(deployment.map(|d| &d.value)).shifts_traffic();
-    let strategy_span = deployment
-        .and_then(|d| d.strategy.as_ref())
-        .map_or_else(|| deployment.map(|d| d.span).unwrap_or_default(), |s| s.span);
+    let strategy_span = deployment.and_then(|d| d.strategy.as_ref()).map_or_else(
+        || deployment.map(|d| d.span).unwrap_or_default(),
+        |s| s.span,
+    );
     let test_listener = deployment
         .and_then(|d| d.test_listener.as_ref())
         .map(|t| &t.value);
@@ -387,7 +388,10 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
             None => listeners.push(("HTTP", http_listener.clone())),
         }
         if shifting && listeners.len() > 1 {
-            let span = rule.redirect_to_https.as_ref().map_or(strategy_span, |r| r.span);
+            let span = rule
+                .redirect_to_https
+                .as_ref()
+                .map_or(strategy_span, |r| r.span);
             return Err(RenderError::Input(vec![input_error(
                 span,
                 "with `redirect_to_https: false` the service has two production listener rules (HTTP and HTTPS), and ECS shifts traffic on one",
@@ -509,11 +513,16 @@ fn test_listener_port(
     };
     let (lb, group) = match target {
         Balancer::Public => ("PublicLoadBalancerArn", "PublicLoadBalancerSecurityGroup"),
-        Balancer::Internal => ("InternalLoadBalancerArn", "InternalLoadBalancerSecurityGroup"),
+        Balancer::Internal => (
+            "InternalLoadBalancerArn",
+            "InternalLoadBalancerSecurityGroup",
+        ),
         Balancer::Imported(alb) => {
             return Err(RenderError::Input(vec![input_error(
                 port.span,
-                format!("a test listener port needs a load balancer tug manages, and {alb} is imported"),
+                format!(
+                    "a test listener port needs a load balancer tug manages, and {alb} is imported"
+                ),
                 "use `test_listener: {header: {name: ..., values: [...]}}` to select test traffic on the imported load balancer",
             )]));
         }

@@ -26,8 +26,11 @@ use crate::render::patch::Patch;
 use crate::render::{RenderError, RenderedStack, VERSION, finish, names};
 
 /// The parameter through which `tug svc rollback` runs an earlier task definition revision:
-/// empty on every normal deploy.
+/// [`NO_ROLLBACK`] on every normal deploy.
 pub const ROLLBACK_PARAMETER: &str = "RollbackTaskDefinition";
+/// The value of [`ROLLBACK_PARAMETER`] that runs the stack's own revision. A word rather than
+/// an empty string: some CloudFormation implementations take an empty value for "unchanged".
+pub const NO_ROLLBACK: &str = "none";
 
 /// What every part of a workload's view model needs to know.
 pub(crate) struct Scope<'a> {
@@ -176,10 +179,9 @@ fn context(scope: &Scope, ws: &Workspace) -> Result<Value, RenderError> {
     if service.is_object() {
         parameters.push(json!({
             "name": ROLLBACK_PARAMETER,
-            "description": "Empty for a normal deploy; `tug svc rollback` sets an earlier task definition revision of this service here to run it again",
-            "default": null,
-            "empty_default": true,
-            "file_value": "",
+            "description": "`none` for a normal deploy; `tug svc rollback` sets an earlier task definition revision of this service here to run it again",
+            "default": NO_ROLLBACK,
+            "file_value": NO_ROLLBACK,
         }));
     }
     for part in [&http, &service, &nlb, &worker, &job] {

@@ -229,7 +229,10 @@ pub(crate) fn context(scope: &Scope, http: &Value, nlb: &Value) -> Result<Value,
         .iter()
         .flat_map(|lb| {
             let a = &lb["AdvancedConfiguration"];
-            [&a["ProductionListenerRule"]["Ref"], &a["TestListenerRule"]["Ref"]]
+            [
+                &a["ProductionListenerRule"]["Ref"],
+                &a["TestListenerRule"]["Ref"],
+            ]
         })
         .collect();
     depends_on.retain(|id| !referenced.contains(&id));

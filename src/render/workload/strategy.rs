@@ -66,7 +66,9 @@ impl Strategy {
     }
 }
 
-fn whole_minutes(d: Option<&crate::manifest::decode::Located<crate::manifest::duration::Duration>>) -> Option<u64> {
+fn whole_minutes(
+    d: Option<&crate::manifest::decode::Located<crate::manifest::duration::Duration>>,
+) -> Option<u64> {
     d.map(|d| d.value.millis / 60_000)
 }
 

@@ -1,0 +1,435 @@
+//! Taking a service back, and answering a paused deployment:
+//!
+//! - `tug svc rollback -e ENV -n NAME [--to REVISION]`: while a deployment runs, stop it with
+//!   a rollback (StopServiceDeployment; where ECS keeps no deployment record, cancel the stack
+//!   update, which rolls the service back too). Otherwise run an earlier task definition
+//!   revision again — the image and the whole container configuration that deployed
+//!   successfully before — by updating the service's stack with the same template and the
+//!   revision in its `RollbackTaskDefinition` parameter, through the deploy engine (same
+//!   progress, summary and exit codes). The next `tug svc deploy` clears the pin.
+//! - `tug svc deploy -e ENV -n NAME --continue | --rollback`: answers the PAUSE hook a
+//!   blue/green, canary or linear deployment waits on (ContinueServiceDeployment), then
+//!   follows the deployment to its end.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use crate::cli::{RollbackArgs, ServiceDeployArgs};
+use crate::commands::Context;
+use crate::commands::deploy::{
+    aws_settings, confirm, report, reporter, runtime, timeout, watch_interrupts,
+};
+use crate::commands::history::Subject;
+use crate::deploy::aws::{Aws, describe_error};
+use crate::deploy::engine::{self, DeployOptions, Outcome, SummaryRow};
+use crate::deploy::events::{Event, Reporter};
+use crate::deploy::images::ImageOptions;
+use crate::deploy::lifecycle::{self, Progress};
+use crate::deploy::revisions::{self, ServiceStack};
+use crate::deploy::stack;
+use crate::render::RenderedStack;
+use crate::render::workload::ROLLBACK_PARAMETER;
+
+pub fn run(ctx: &Context, args: &RollbackArgs) -> u8 {
+    let subject = match Subject::service(ctx, args.env.as_deref(), args.name.as_deref()) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let limit = match timeout(ctx, &args.timeout) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let runtime = match runtime(ctx) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let reporter = reporter(ctx);
+    let settings = aws_settings(ctx);
+    let started = Instant::now();
+    let stack_name = subject.stack();
+    let outcome = runtime.block_on(async {
+        let aws = match Aws::connect(&settings).await {
+            Ok(a) => a,
+            Err(e) => return Outcome::Failed(e),
+        };
+        let service = match revisions::service_stack(&aws, &stack_name, &subject.name).await {
+            Ok(s) => s,
+            Err(e) => return Outcome::Failed(e),
+        };
+        let deadline = Instant::now() + limit;
+        if let Some(outcome) =
+            stop_running_deployment(&aws, &service, deadline, reporter.as_ref()).await
+        {
+            return outcome;
+        }
+        let (tx, rx) = watch::channel(0u32);
+        tokio::spawn(watch_interrupts(tx));
+        redeploy_earlier_revision(
+            ctx,
+            &aws,
+            &subject,
+            &service,
+            args.to.as_deref(),
+            limit,
+            reporter.clone(),
+            rx,
+        )
+        .await
+    });
+    engine::finished(reporter.as_ref(), &stack_name, &outcome, started);
+    let code = outcome.exit_code();
+    report(
+        ctx,
+        &[SummaryRow {
+            stack: stack_name,
+            workload: Some(subject.name.clone()),
+            outcome: outcome.label().into(),
+            seconds: started.elapsed().as_secs_f64(),
+            image: None,
+            detail: outcome.detail().map(str::to_string),
+            result: outcome,
+        }],
+        code,
+    );
+    code
+}
+
+/// A deployment in progress is stopped with a rollback and followed; `None` when nothing is
+/// in progress.
+async fn stop_running_deployment(
+    aws: &Aws,
+    service: &ServiceStack,
+    deadline: Instant,
+    reporter: &dyn Reporter,
+) -> Option<Outcome> {
+    let say = |text: String| {
+        reporter.emit(Event::Message {
+            stack: service.stack.clone(),
+            text,
+        })
+    };
+    if let Ok(Some(d)) = lifecycle::in_progress(&aws.ecs, &service.cluster, &service.service).await
+    {
+        say(format!("stopping deployment {} with a rollback", d.arn));
+        if let Err(e) = lifecycle::stop_with_rollback(&aws.ecs, &d.arn).await {
+            return Some(Outcome::Failed(e));
+        }
+        return Some(
+            match follow_deployment(aws, service, &d.arn, deadline, reporter).await {
+                // The rollback asked for is what success looks like here.
+                Progress::RolledBack(_) => Outcome::Deployed,
+                Progress::Succeeded => Outcome::Failed(
+                    "the deployment finished before it could be stopped; run `tug svc rollback` again to go back to the previous revision".into(),
+                ),
+                Progress::Failed(why) => Outcome::Failed(why),
+                Progress::InProgress => Outcome::TimedOut(
+                    "the rollback had not finished when the deadline passed; it goes on in ECS"
+                        .into(),
+                ),
+            },
+        );
+    }
+    if stack::phase(&service.status) != stack::Phase::Busy {
+        return None;
+    }
+    // No deployment record (older ECS behaviour, or an emulator): CloudFormation is still
+    // updating, and cancelling the update rolls the service back with the stack.
+    say(format!(
+        "{} is {}; cancelling the update rolls it back",
+        service.stack, service.status
+    ));
+    if let Err(e) = aws
+        .cfn
+        .cancel_update_stack()
+        .stack_name(&service.stack)
+        .send()
+        .await
+    {
+        return Some(Outcome::Failed(format!(
+            "cannot cancel the update of {}: {}",
+            service.stack,
+            describe_error(&e)
+        )));
+    }
+    Some(
+        match stack::wait_until_idle(aws, &service.stack, deadline, |status| {
+            say(format!("{} is {status}", service.stack))
+        })
+        .await
+        {
+            Ok(Some(info)) if info.status == "UPDATE_ROLLBACK_COMPLETE" => Outcome::Deployed,
+            Ok(Some(info)) => Outcome::Failed(format!(
+                "{} ended {} instead of rolling back",
+                service.stack, info.status
+            )),
+            Ok(None) => Outcome::Failed(format!("{} disappeared", service.stack)),
+            Err(e) => Outcome::Failed(e),
+        },
+    )
+}
+
+/// Runs an earlier revision again through the engine.
+#[allow(clippy::too_many_arguments)]
+async fn redeploy_earlier_revision(
+    ctx: &Context,
+    aws: &Aws,
+    subject: &Subject,
+    service: &ServiceStack,
+    to: Option<&str>,
+    limit: Duration,
+    reporter: std::sync::Arc<dyn Reporter>,
+    interrupts: watch::Receiver<u32>,
+) -> Outcome {
+    if !service
+        .parameters
+        .iter()
+        .any(|(k, _)| k == ROLLBACK_PARAMETER)
+    {
+        return Outcome::Failed(format!(
+            "{} was deployed by a tug without rollback support; deploy it once with this version, then roll back",
+            service.stack
+        ));
+    }
+    let Some(family) = service.family() else {
+        return Outcome::Failed(format!("{} records no task definition", service.stack));
+    };
+    let revs = match revisions::list(
+        aws,
+        &family,
+        &subject.name,
+        service.task_definition.as_deref(),
+        50,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => return Outcome::Failed(e),
+    };
+    let target = match revisions::rollback_target(&revs, to) {
+        Ok(t) => t,
+        Err(e) => return Outcome::Failed(e),
+    };
+    if target.current {
+        return Outcome::Failed(format!(
+            "{} already runs revision {}",
+            subject.name, target.revision
+        ));
+    }
+    reporter.emit(Event::Message {
+        stack: service.stack.clone(),
+        text: format!(
+            "rolling back to revision {} ({})",
+            target.revision,
+            target.image.as_deref().unwrap_or("image unknown")
+        ),
+    });
+    let template = match aws
+        .cfn
+        .get_template()
+        .stack_name(&service.stack)
+        .send()
+        .await
+    {
+        Ok(out) => out.template_body().unwrap_or_default().to_string(),
+        Err(e) => {
+            return Outcome::Failed(format!(
+                "cannot read the template of {}: {}",
+                service.stack,
+                describe_error(&e)
+            ));
+        }
+    };
+    let parameters: Vec<(String, String)> = service
+        .parameters
+        .iter()
+        .map(|(k, v)| {
+            if k == ROLLBACK_PARAMETER {
+                (k.clone(), target.arn.clone())
+            } else {
+                (k.clone(), v.clone())
+            }
+        })
+        .collect();
+    let tags: BTreeMap<String, String> = [
+        ("tug:app", &subject.app),
+        ("tug:env", &subject.env),
+        ("tug:workload", &subject.name),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.clone()))
+    .collect();
+    let rendered = RenderedStack {
+        stack_name: service.stack.clone(),
+        workload: Some(subject.name.clone()),
+        template,
+        parameters: parameters.iter().cloned().collect(),
+        tags,
+    };
+    let opts = DeployOptions {
+        timeout: limit,
+        detach: false,
+        diff: false,
+        yes: ctx.global.yes,
+        interactive: ctx.ui.interactive,
+        images: ImageOptions {
+            no_build: true,
+            tag: None,
+        },
+        concurrency: 1,
+    };
+    engine::deploy_stack(
+        aws,
+        &rendered,
+        &parameters,
+        &opts,
+        &confirm(ctx),
+        reporter.as_ref(),
+        interrupts,
+        Some(service.cluster.clone()),
+    )
+    .await
+}
+
+/// Polls ECS's record of a deployment until it ends or the deadline passes, reporting stages.
+async fn follow_deployment(
+    aws: &Aws,
+    service: &ServiceStack,
+    arn: &str,
+    deadline: Instant,
+    reporter: &dyn Reporter,
+) -> Progress {
+    let mut last = String::new();
+    loop {
+        let current = lifecycle::list(&aws.ecs, &service.cluster, &service.service, None, 10)
+            .await
+            .ok()
+            .and_then(|all| all.into_iter().find(|d| d.arn == arn));
+        if let Some(d) = current {
+            let text = lifecycle::describe_stage(&d);
+            if text != last {
+                reporter.emit(Event::Stage {
+                    stack: service.stack.clone(),
+                    service: service.service.clone(),
+                    stage: d.stage.clone(),
+                    production_weight: d.production_weight,
+                    test_weight: d.test_weight,
+                    text: text.clone(),
+                });
+                last = text;
+            }
+            let progress = lifecycle::assess(&d);
+            if progress != Progress::InProgress {
+                return progress;
+            }
+        }
+        if Instant::now() >= deadline {
+            return Progress::InProgress;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+/// `tug svc deploy --continue | --rollback`.
+pub fn answer_pause(ctx: &Context, args: &ServiceDeployArgs) -> u8 {
+    let d = &args.deploy;
+    let subject = match Subject::service(ctx, d.env.as_deref(), d.name.as_deref()) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let limit = match timeout(ctx, &d.flags.timeout) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let runtime = match runtime(ctx) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let reporter = reporter(ctx);
+    let settings = aws_settings(ctx);
+    let started = Instant::now();
+    let stack_name = subject.stack();
+    let rollback = args.rollback;
+    let detach = d.flags.detach;
+    let outcome = runtime.block_on(async {
+        let aws = match Aws::connect(&settings).await {
+            Ok(a) => a,
+            Err(e) => return Outcome::Failed(e),
+        };
+        let service = match revisions::service_stack(&aws, &stack_name, &subject.name).await {
+            Ok(s) => s,
+            Err(e) => return Outcome::Failed(e),
+        };
+        let deployment =
+            match lifecycle::in_progress(&aws.ecs, &service.cluster, &service.service).await {
+                Ok(Some(dep)) => dep,
+                Ok(None) => {
+                    return Outcome::Failed(format!(
+                        "no deployment of {} is in progress, so nothing waits to be continued",
+                        subject.name
+                    ));
+                }
+                Err(e) => return Outcome::Failed(e),
+            };
+        let waiting: Vec<String> = lifecycle::awaiting(&deployment)
+            .into_iter()
+            .map(|h| h.id.clone())
+            .collect();
+        if waiting.is_empty() {
+            return Outcome::Failed(format!(
+                "the deployment of {} is not paused (it is at {}); nothing to answer",
+                subject.name,
+                lifecycle::describe_stage(&deployment)
+            ));
+        }
+        for hook in &waiting {
+            if let Err(e) = lifecycle::answer_hook(&aws.ecs, &deployment.arn, hook, rollback).await
+            {
+                return Outcome::Failed(e);
+            }
+            reporter.emit(Event::Message {
+                stack: stack_name.clone(),
+                text: format!(
+                    "{} the deployment (hook {hook})",
+                    if rollback {
+                        "rolling back"
+                    } else {
+                        "continuing"
+                    }
+                ),
+            });
+        }
+        if detach {
+            return Outcome::Detached;
+        }
+        let deadline = Instant::now() + limit;
+        match follow_deployment(&aws, &service, &deployment.arn, deadline, reporter.as_ref()).await
+        {
+            Progress::Succeeded => Outcome::Deployed,
+            Progress::RolledBack(_) if rollback => Outcome::Deployed,
+            Progress::RolledBack(why) => Outcome::RolledBack(why),
+            Progress::Failed(why) => Outcome::Failed(why),
+            Progress::InProgress => Outcome::TimedOut(
+                "the deployment had not finished when the deadline passed; it goes on in ECS"
+                    .into(),
+            ),
+        }
+    });
+    engine::finished(reporter.as_ref(), &stack_name, &outcome, started);
+    let code = outcome.exit_code();
+    report(
+        ctx,
+        &[SummaryRow {
+            stack: stack_name,
+            workload: Some(subject.name.clone()),
+            outcome: outcome.label().into(),
+            seconds: started.elapsed().as_secs_f64(),
+            image: None,
+            detail: outcome.detail().map(str::to_string),
+            result: outcome,
+        }],
+        code,
+    );
+    code
+}
