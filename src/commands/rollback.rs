@@ -241,6 +241,10 @@ async fn redeploy_earlier_revision(
             ));
         }
     };
+    let template = match mark_rollback(&template, &target.arn) {
+        Ok(t) => t,
+        Err(e) => return Outcome::Failed(format!("{}: {e}", service.stack)),
+    };
     let parameters: Vec<(String, String)> = service
         .parameters
         .iter()
@@ -290,6 +294,24 @@ async fn redeploy_earlier_revision(
         Some(service.cluster.clone()),
     )
     .await
+}
+
+/// The deployed template with the rollback recorded on the service (`Metadata.tug:rollback`):
+/// visible to whoever reads the stack, and a template change even for CloudFormation
+/// implementations that ignore parameter-only changes when computing a change set. The next
+/// normal deploy renders the template without it.
+fn mark_rollback(template: &str, revision: &str) -> Result<String, String> {
+    let mut doc: serde_yaml::Value = serde_yaml::from_str(template)
+        .map_err(|e| format!("cannot read the deployed template: {e}"))?;
+    let service = doc
+        .get_mut("Resources")
+        .and_then(|r| r.get_mut("Service"))
+        .and_then(|s| s.as_mapping_mut())
+        .ok_or("the deployed template has no ECS service")?;
+    let mut metadata = serde_yaml::Mapping::new();
+    metadata.insert("tug:rollback".into(), revision.into());
+    service.insert("Metadata".into(), serde_yaml::Value::Mapping(metadata));
+    serde_yaml::to_string(&doc).map_err(|e| format!("cannot write the template: {e}"))
 }
 
 /// Polls ECS's record of a deployment until it ends or the deadline passes, reporting stages.

@@ -139,7 +139,7 @@ pub async fn list(
             }
         }
     }
-    arns.sort_by(|a, b| b.0.cmp(&a.0));
+    arns.sort_by_key(|a| std::cmp::Reverse(a.0));
     arns.truncate(limit);
     let current_revision = current.and_then(split_task_definition).map(|(_, n)| n);
     let mut out = Vec::new();

@@ -112,8 +112,10 @@ fn preferred_priority(workload: &str, index: usize, rule: &RoutingRule) -> u32 {
 }
 
 /// Which of a routing rule's listener rules a priority is for. A header-matched test rule
-/// shares the production rule's listener and must be evaluated before it; ordering `Test`
-/// first gives it the lower number when both want the same one.
+/// shares the production rule's listener and must be evaluated before it, so it takes the
+/// nearest free number below the production rule's. Production rules are placed first and
+/// exactly as without test rules: adding a test route never moves a production rule (moving
+/// one would collide with the rule taking its number while both exist during the update).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Slot {
     Test,
@@ -153,10 +155,30 @@ fn priorities(scope: &Scope, target: &Balancer) -> BTreeMap<(String, usize, Slot
     wanted.sort();
     let mut taken = std::collections::BTreeSet::new();
     let mut out = BTreeMap::new();
-    for (mut p, name, i, slot) in wanted {
+    for (mut p, name, i, slot) in wanted.iter().cloned() {
+        if slot != Slot::Production {
+            continue;
+        }
         while taken.contains(&p) {
             p += 1;
         }
+        taken.insert(p);
+        out.insert((name, i, slot), p);
+    }
+    for (_, name, i, slot) in wanted {
+        if slot != Slot::Test {
+            continue;
+        }
+        let production = out
+            .get(&(name.clone(), i, Slot::Production))
+            .copied()
+            .unwrap_or(1);
+        let below = (1..production).rev().find(|p| !taken.contains(p));
+        let p = below.unwrap_or_else(|| {
+            (production..)
+                .find(|p| !taken.contains(p))
+                .unwrap_or(production)
+        });
         taken.insert(p);
         out.insert((name, i, slot), p);
     }
