@@ -63,6 +63,7 @@ fn version_and_help() {
         "history",
         "schema",
         "completions",
+        "man",
     ] {
         assert!(
             help.contains(&format!("  {cmd}")),
@@ -122,6 +123,7 @@ fn every_command_has_help() {
         &["history"],
         &["schema"],
         &["completions"],
+        &["man"],
     ];
     for cmd in commands {
         let mut args = cmd.to_vec();
@@ -149,10 +151,7 @@ fn usage_errors_exit_2() {
 #[test]
 fn commands_not_built_yet_say_so_and_exit_1() {
     let ws = workspace(&[("copilot/.workspace", "application: shop\n")]);
-    for cmd in [
-        &["svc", "status", "-n", "web", "-e", "test"][..],
-        &["schema"],
-    ] {
+    for cmd in [&["svc", "status", "-n", "web", "-e", "test"][..]] {
         let out = tug(ws.path(), cmd);
         assert_eq!(out.status.code(), Some(1), "tug {}", cmd.join(" "));
         let err = text(&out.stderr);

@@ -1,0 +1,644 @@
+//! JSON Schema (draft 2020-12) for every manifest type, generated from the types the loader
+//! decodes, so the schema an editor uses cannot drift from what `tug validate` accepts.
+//!
+//! Every type the loader decodes implements [`Schema`]: the primitives and unions here, and
+//! every `manifest_struct!` through the macro. The schema accepts what the decoder accepts:
+//! quoted numbers, YAML 1.1 booleans for boolean keys, every union form, `${VAR}` references
+//! where a value is interpolated, and `null` ("inherit") for any key. It cannot see quoting
+//! (a quoted `"yes"` is text to the loader but looks like a plain `yes` in JSON), so it is
+//! at most a little more lenient than the loader, never stricter.
+//!
+//! A field type without a [`Schema`] impl still compiles (see [`Probe`]) but produces a
+//! marker that `tests/schema.rs` rejects, so a key added to the model with a new type is
+//! caught by the tests, not by a broken build.
+
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+
+use serde_json::{Value, json};
+
+use crate::manifest::decode::Located;
+use crate::manifest::duration::Duration;
+use crate::manifest::model::environment::EnvironmentManifest;
+use crate::manifest::model::service::RangeText;
+use crate::manifest::model::workload::{WorkloadKind, WorkloadManifest};
+use crate::manifest::union::{BoolOr, Command, ListOr, OneOrMany, ScalarOr};
+use crate::manifest::workspace::WorkspaceFile;
+
+/// The JSON Schema dialect of every generated document.
+pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
+
+/// The key under which a type without a schema is reported.
+pub const MISSING_MARKER: &str = "x-tug-missing-schema";
+
+/// What `${VAR}` looks like: the loader replaces it before decoding, so any value may be one.
+const INTERPOLATED: &str = r"\$\{[_a-zA-Z][_a-zA-Z0-9]*\}";
+
+/// Collects the named definitions (`$defs`) while schemas are generated.
+#[derive(Debug, Default)]
+pub struct SchemaGen {
+    defs: BTreeMap<String, Value>,
+    /// Full Rust type name of each definition, to tell apart two structs with the same name.
+    owners: BTreeMap<String, &'static str>,
+}
+
+/// A manifest type with a JSON Schema.
+pub trait Schema {
+    /// The schema of a value of this type (often a `$ref` into the generator's definitions).
+    fn schema(g: &mut SchemaGen) -> Value;
+
+    /// Whether an empty entry (`name:` with nothing after it) in a user-keyed mapping is
+    /// accepted: it is for mappings, which decode it as an empty one.
+    const EMPTY_IN_MAP: bool = false;
+}
+
+impl SchemaGen {
+    pub fn new() -> Self {
+        SchemaGen::default()
+    }
+
+    /// `{"$ref"}` to the definition `name` of type `owner`, built by `build` the first time.
+    /// The placeholder inserted first lets recursive types (`additional_rules`) refer to
+    /// themselves.
+    pub fn define(
+        &mut self,
+        name: &str,
+        owner: &'static str,
+        build: impl FnOnce(&mut SchemaGen) -> Value,
+    ) -> Value {
+        let mut key = name.to_string();
+        let mut n = 2;
+        while let Some(existing) = self.owners.get(&key) {
+            if *existing == owner {
+                return reference(&key);
+            }
+            key = format!("{name}{n}");
+            n += 1;
+        }
+        self.owners.insert(key.clone(), owner);
+        self.defs.insert(key.clone(), Value::Null);
+        let schema = build(self);
+        self.defs.insert(key.clone(), schema);
+        reference(&key)
+    }
+
+    /// The schema of a mapping with the given keys, and nothing else.
+    pub fn object(&mut self, properties: Vec<(&str, Value)>) -> Value {
+        let props: serde_json::Map<String, Value> = properties
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), nullable(v)))
+            .collect();
+        json!({ "type": "object", "properties": props, "additionalProperties": false })
+    }
+
+    /// The schema of a `${VAR}` reference, standing for a value the loader interpolates.
+    pub fn interpolated(&mut self) -> Value {
+        self.define("interpolated", "interpolated", |_| {
+            json!({
+                "type": "string",
+                "pattern": INTERPOLATED,
+                "description": "a ${VAR} reference, replaced before the manifest is read"
+            })
+        })
+    }
+
+    /// The schema of a type without a [`Schema`] impl: a marker the tests reject.
+    pub fn missing<T: ?Sized>(&mut self) -> Value {
+        json!({ MISSING_MARKER: std::any::type_name::<T>() })
+    }
+
+    /// The definitions generated so far.
+    pub fn defs(&self) -> &BTreeMap<String, Value> {
+        &self.defs
+    }
+}
+
+fn reference(name: &str) -> Value {
+    json!({ "$ref": format!("#/$defs/{name}") })
+}
+
+/// A key's value may also be `null` (written as `key:` or `key: ~`): "not set".
+fn nullable(schema: Value) -> Value {
+    json!({ "anyOf": [schema, { "type": "null" }] })
+}
+
+fn any_of(options: Vec<Value>) -> Value {
+    json!({ "anyOf": options })
+}
+
+/// Picks the [`Schema`] impl of `T` when there is one, else the marker (autoref
+/// specialisation: `(&&Probe::<T>::new()).probe(g)` resolves to [`ViaSchema`] first).
+pub struct Probe<T: ?Sized>(PhantomData<T>);
+
+impl<T: ?Sized> Probe<T> {
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Probe(PhantomData)
+    }
+}
+
+pub trait ViaSchema {
+    fn probe(&self, g: &mut SchemaGen) -> Value;
+}
+
+impl<T: Schema + ?Sized> ViaSchema for &Probe<T> {
+    fn probe(&self, g: &mut SchemaGen) -> Value {
+        T::schema(g)
+    }
+}
+
+pub trait ViaFallback {
+    fn probe(&self, g: &mut SchemaGen) -> Value;
+}
+
+impl<T: ?Sized> ViaFallback for Probe<T> {
+    fn probe(&self, g: &mut SchemaGen) -> Value {
+        g.missing::<T>()
+    }
+}
+
+/// The schema of the field type `$ty`, for `manifest_struct!`.
+#[macro_export]
+macro_rules! schema_of {
+    ($g:expr, $ty:ty) => {{
+        #[allow(unused_imports)]
+        use $crate::manifest::schema::{ViaFallback as _, ViaSchema as _};
+        (&&$crate::manifest::schema::Probe::<$ty>::new()).probe($g)
+    }};
+}
+
+impl<T: Schema> Schema for Located<T> {
+    fn schema(g: &mut SchemaGen) -> Value {
+        T::schema(g)
+    }
+    const EMPTY_IN_MAP: bool = T::EMPTY_IN_MAP;
+}
+
+impl Schema for String {
+    /// Any scalar is text to the loader (`tag: 123` is "123").
+    fn schema(_g: &mut SchemaGen) -> Value {
+        json!({ "type": ["string", "number", "boolean"] })
+    }
+}
+
+/// Spellings of true and false the loader accepts for a boolean key.
+const BOOL_WORDS: [&str; 22] = [
+    "true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes", "YES", "on", "On", "ON", "y",
+    "Y", "no", "No", "NO", "off", "Off", "OFF", "n", "N",
+];
+
+impl Schema for bool {
+    fn schema(g: &mut SchemaGen) -> Value {
+        g.define("boolean", "bool", |g| {
+            any_of(vec![
+                json!({ "type": "boolean" }),
+                json!({ "enum": BOOL_WORDS }),
+                g.interpolated(),
+            ])
+        })
+    }
+}
+
+macro_rules! int_schema {
+    ($($t:ty),*) => {$(
+        impl Schema for $t {
+            /// A number, or a quoted number (`"80"`, `"1_000"`), in the type's range.
+            fn schema(g: &mut SchemaGen) -> Value {
+                let min = <$t>::MIN;
+                let max = <$t>::MAX;
+                let name = stringify!($t);
+                g.define(name, name, |g| any_of(vec![
+                    json!({ "type": "integer", "minimum": min, "maximum": max }),
+                    json!({ "type": "string", "pattern": r"^\s*[+-]?[0-9_]*[0-9][0-9_]*\s*$" }),
+                    g.interpolated(),
+                ]))
+            }
+        }
+    )*};
+}
+int_schema!(u8, u16, u32, u64, i64);
+
+impl Schema for f64 {
+    fn schema(g: &mut SchemaGen) -> Value {
+        g.define("number", "f64", |g| {
+            any_of(vec![
+                json!({ "type": "number" }),
+                json!({ "type": "string", "pattern": r"^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$" }),
+                g.interpolated(),
+            ])
+        })
+    }
+}
+
+impl Schema for Duration {
+    /// Go-style durations: `30s`, `1m30s`, `1.5h`, `250ms`, or `0`.
+    fn schema(g: &mut SchemaGen) -> Value {
+        g.define("duration", "Duration", |g| {
+            any_of(vec![
+                json!({
+                    "type": "string",
+                    "pattern": r"^\s*(0|([0-9]+\.?[0-9]*(h|m|s|ms|us|µs|ns))+)\s*$",
+                    "description": "a duration such as 30s, 5m or 1h30m"
+                }),
+                json!({ "const": 0 }),
+                g.interpolated(),
+            ])
+        })
+    }
+}
+
+impl Schema for RangeText {
+    fn schema(g: &mut SchemaGen) -> Value {
+        any_of(vec![
+            json!({ "type": "string", "pattern": r"^\s*[0-9]+\s*-\s*[0-9]+\s*$" }),
+            g.interpolated(),
+        ])
+    }
+}
+
+impl Schema for serde_json::Value {
+    /// Passed through as written (for example a `taskdef_overrides` value).
+    fn schema(_g: &mut SchemaGen) -> Value {
+        json!(true)
+    }
+}
+
+impl<T: Schema> Schema for Vec<T> {
+    /// A list, or a `${VAR}` whose value is a JSON list of strings.
+    fn schema(g: &mut SchemaGen) -> Value {
+        let items = T::schema(g);
+        any_of(vec![
+            json!({ "type": "array", "items": items }),
+            g.interpolated(),
+        ])
+    }
+}
+
+impl<T: Schema> Schema for indexmap::IndexMap<Located<String>, Located<T>> {
+    fn schema(g: &mut SchemaGen) -> Value {
+        let mut value = T::schema(g);
+        if T::EMPTY_IN_MAP {
+            value = nullable(value);
+        }
+        json!({ "type": "object", "additionalProperties": value })
+    }
+}
+
+impl<T: Schema> Schema for BoolOr<T> {
+    fn schema(g: &mut SchemaGen) -> Value {
+        any_of(vec![bool::schema(g), T::schema(g)])
+    }
+}
+
+impl<S: Schema, T: Schema> Schema for ScalarOr<S, T> {
+    fn schema(g: &mut SchemaGen) -> Value {
+        any_of(vec![S::schema(g), T::schema(g)])
+    }
+}
+
+impl<T: Schema> Schema for OneOrMany<T> {
+    fn schema(g: &mut SchemaGen) -> Value {
+        let one = T::schema(g);
+        any_of(vec![one.clone(), json!({ "type": "array", "items": one })])
+    }
+}
+
+impl<L: Schema, T: Schema> Schema for ListOr<L, T> {
+    fn schema(g: &mut SchemaGen) -> Value {
+        any_of(vec![Vec::<L>::schema(g), T::schema(g)])
+    }
+}
+
+impl Schema for Command {
+    /// A command line (split like a shell would) or a list of arguments.
+    fn schema(g: &mut SchemaGen) -> Value {
+        let word = String::schema(g);
+        any_of(vec![word.clone(), json!({ "type": "array", "items": word })])
+    }
+}
+
+/// A manifest type `tug schema` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManifestType {
+    Workload(WorkloadKind),
+    Environment,
+    /// The `.workspace` file.
+    Workspace,
+}
+
+impl ManifestType {
+    /// Every type, in the order `tug schema --output-dir` writes them.
+    pub const ALL: [ManifestType; 6] = [
+        ManifestType::Workload(WorkloadKind::LoadBalancedWebService),
+        ManifestType::Workload(WorkloadKind::BackendService),
+        ManifestType::Workload(WorkloadKind::WorkerService),
+        ManifestType::Workload(WorkloadKind::ScheduledJob),
+        ManifestType::Environment,
+        ManifestType::Workspace,
+    ];
+
+    /// The `type:` value of the manifest (the workspace file has none).
+    pub fn title(self) -> &'static str {
+        match self {
+            ManifestType::Workload(k) => k.as_str(),
+            ManifestType::Environment => "Environment",
+            ManifestType::Workspace => "Workspace",
+        }
+    }
+
+    /// The file-name form: `load-balanced-web-service`.
+    pub fn slug(self) -> String {
+        self.title().to_ascii_lowercase().replace(' ', "-")
+    }
+
+    /// Parses a type as written in a manifest or as its slug, in any case.
+    pub fn parse(text: &str) -> Option<ManifestType> {
+        let wanted = text.trim().to_ascii_lowercase().replace(['-', '_'], " ");
+        ManifestType::ALL
+            .into_iter()
+            .find(|t| t.title().to_ascii_lowercase() == wanted)
+    }
+
+    fn def_name(self) -> String {
+        self.title().replace(' ', "")
+    }
+}
+
+/// Keys that an environment override may not hold.
+const NOT_IN_OVERRIDES: [&str; 3] = ["name", "type", "environments"];
+
+/// Registers the top-level definition of `ty` and returns its name.
+fn define_top(g: &mut SchemaGen, ty: ManifestType) -> String {
+    let name = ty.def_name();
+    match ty {
+        ManifestType::Workload(kind) => {
+            let all = WorkloadManifest::schema(g);
+            let all = resolve(g, &all);
+            let props = all["properties"].as_object().cloned().unwrap_or_default();
+            let keys = kind.keys();
+            let pick = |skip: &[&str]| -> serde_json::Map<String, Value> {
+                props
+                    .iter()
+                    .filter(|(k, _)| keys.contains(&k.as_str()) && !skip.contains(&k.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            };
+            let override_name = format!("{name}Override");
+            let overrides = pick(&NOT_IN_OVERRIDES);
+            g.defs.insert(
+                override_name.clone(),
+                json!({
+                    "type": "object",
+                    "description": format!("settings of a {kind} for one environment, over the manifest's own"),
+                    "properties": overrides,
+                    "additionalProperties": false
+                }),
+            );
+            let mut top = pick(&[]);
+            top.insert("type".into(), json!({ "const": kind.as_str() }));
+            if top.contains_key("environments") {
+                top.insert(
+                    "environments".into(),
+                    nullable(json!({
+                        "type": "object",
+                        "additionalProperties": nullable(reference(&override_name))
+                    })),
+                );
+            }
+            g.defs.insert(
+                name.clone(),
+                json!({
+                    "type": "object",
+                    "title": format!("tug manifest: {kind}"),
+                    "required": ["name", "type"],
+                    "properties": top,
+                    "additionalProperties": false
+                }),
+            );
+        }
+        ManifestType::Environment => {
+            let env = EnvironmentManifest::schema(g);
+            let mut env = resolve(g, &env);
+            env["properties"]["type"] = json!({ "const": "Environment" });
+            env["title"] = json!("tug manifest: Environment");
+            env["required"] = json!(["name", "type"]);
+            g.defs.insert(name.clone(), env);
+        }
+        ManifestType::Workspace => {
+            let ws = WorkspaceFile::schema(g);
+            let mut ws = resolve(g, &ws);
+            ws["title"] = json!("tug workspace file (.workspace)");
+            ws["required"] = json!(["application"]);
+            g.defs.insert(name.clone(), ws);
+        }
+    }
+    name
+}
+
+/// The definition a `$ref` points to.
+fn resolve(g: &SchemaGen, schema: &Value) -> Value {
+    schema["$ref"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("#/$defs/"))
+        .and_then(|name| g.defs.get(name))
+        .cloned()
+        .unwrap_or_else(|| schema.clone())
+}
+
+/// Wraps the definition `root` as a document holding only the definitions it uses.
+fn document(g: &SchemaGen, root: &str, title: &str, extra: Value) -> Value {
+    let mut used = std::collections::BTreeSet::new();
+    let mut todo = vec![root.to_string()];
+    if let Some(extra_refs) = extra.as_object() {
+        collect_refs(&Value::Object(extra_refs.clone()), &mut todo);
+    }
+    while let Some(name) = todo.pop() {
+        if used.insert(name.clone())
+            && let Some(def) = g.defs.get(&name)
+        {
+            collect_refs(def, &mut todo);
+        }
+    }
+    let defs: serde_json::Map<String, Value> = used
+        .into_iter()
+        .filter_map(|n| g.defs.get(&n).map(|d| (n, d.clone())))
+        .collect();
+    let mut doc = json!({
+        "$schema": DIALECT,
+        "title": title,
+    });
+    if let Some(obj) = extra.as_object() {
+        for (k, v) in obj {
+            doc[k] = v.clone();
+        }
+    }
+    if extra.get("allOf").is_none() {
+        doc["$ref"] = reference(root)["$ref"].clone();
+    }
+    doc["$defs"] = Value::Object(defs);
+    doc
+}
+
+fn collect_refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get("$ref")
+                && let Some(name) = r.strip_prefix("#/$defs/")
+            {
+                out.push(name.to_string());
+            }
+            map.values().for_each(|v| collect_refs(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
+}
+
+/// The JSON Schema document of one manifest type.
+pub fn schema_for(ty: ManifestType) -> Value {
+    let mut g = SchemaGen::new();
+    let root = define_top(&mut g, ty);
+    let title = match ty {
+        ManifestType::Workspace => "tug workspace file (.workspace)".to_string(),
+        _ => format!("tug manifest: {}", ty.title()),
+    };
+    document(&g, &root, &title, json!({}))
+}
+
+/// One schema for any manifest: picks the type's schema by the `type` key.
+pub fn any_manifest_schema() -> Value {
+    let mut g = SchemaGen::new();
+    let mut branches = Vec::new();
+    let mut types = Vec::new();
+    for ty in ManifestType::ALL {
+        if ty == ManifestType::Workspace {
+            continue;
+        }
+        let root = define_top(&mut g, ty);
+        types.push(ty.title());
+        branches.push(json!({
+            "if": { "properties": { "type": { "const": ty.title() } }, "required": ["type"] },
+            "then": reference(&root)
+        }));
+    }
+    let mut used = Vec::new();
+    collect_refs(&Value::Array(branches.clone()), &mut used);
+    let root = used.first().cloned().unwrap_or_default();
+    document(
+        &g,
+        &root,
+        "tug manifest (any type)",
+        json!({
+            "type": "object",
+            "required": ["type"],
+            "properties": { "type": { "enum": types } },
+            "allOf": branches
+        }),
+    )
+}
+
+/// Every key path the schema of `ty` knows, such as `http.healthcheck.interval`, with list
+/// items written `[]` and user-chosen names `<name>` (for the reference's completeness test).
+pub fn key_paths(ty: ManifestType) -> Vec<String> {
+    let doc = schema_for(ty);
+    let defs = doc["$defs"].clone();
+    let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    walk_paths(&doc, &defs, "", &mut out, &mut seen);
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn walk_paths(
+    schema: &Value,
+    defs: &Value,
+    prefix: &str,
+    out: &mut Vec<String>,
+    seen: &mut std::collections::BTreeSet<(String, String)>,
+) {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.trim_start_matches("#/$defs/");
+        // Recursive types (additional_rules) stop at their second appearance.
+        if seen.insert((name.to_string(), prefix.to_string())) && prefix.matches('.').count() < 6 {
+            walk_paths(&defs[name], defs, prefix, out, seen);
+        }
+        return;
+    }
+    for key in ["anyOf", "allOf", "oneOf"] {
+        if let Some(items) = schema[key].as_array() {
+            for item in items {
+                walk_paths(item, defs, prefix, out, seen);
+            }
+        }
+    }
+    if let Some(items) = schema.get("items") {
+        walk_paths(items, defs, &format!("{prefix}[]"), out, seen);
+    }
+    if let Some(props) = schema["properties"].as_object() {
+        for (k, v) in props {
+            let path = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            out.push(path.clone());
+            walk_paths(v, defs, &path, out, seen);
+        }
+    }
+    if let Some(extra) = schema.get("additionalProperties")
+        && extra.is_object()
+    {
+        let path = if prefix.is_empty() {
+            "<name>".to_string()
+        } else {
+            format!("{prefix}.<name>")
+        };
+        walk_paths(extra, defs, &path, out, seen);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_has_a_schema_without_missing_parts() {
+        for ty in ManifestType::ALL {
+            let text = schema_for(ty).to_string();
+            assert!(!text.contains(MISSING_MARKER), "{}: {text}", ty.title());
+        }
+        assert!(!any_manifest_schema().to_string().contains(MISSING_MARKER));
+    }
+
+    #[test]
+    fn types_parse_by_title_and_slug() {
+        assert_eq!(
+            ManifestType::parse("load-balanced-web-service"),
+            Some(ManifestType::Workload(WorkloadKind::LoadBalancedWebService))
+        );
+        assert_eq!(
+            ManifestType::parse("Scheduled Job"),
+            Some(ManifestType::Workload(WorkloadKind::ScheduledJob))
+        );
+        assert_eq!(
+            ManifestType::parse("environment"),
+            Some(ManifestType::Environment)
+        );
+        assert_eq!(ManifestType::parse("Static Site"), None);
+    }
+
+    #[test]
+    fn key_paths_follow_the_model() {
+        let paths = key_paths(ManifestType::Workload(WorkloadKind::LoadBalancedWebService));
+        for p in [
+            "http.healthcheck.interval",
+            "http.additional_rules[].path",
+            "sidecars.<name>.image.build.dockerfile",
+            "environments.<name>.count.range.min",
+        ] {
+            assert!(paths.iter().any(|x| x == p), "{p} missing from {paths:?}");
+        }
+        assert!(!paths.iter().any(|p| p.starts_with("subscribe")));
+    }
+}
