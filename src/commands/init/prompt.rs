@@ -55,7 +55,8 @@ impl Prompter {
     ) -> Result<String, AskError> {
         if let Some(value) = given {
             let value = value.trim();
-            check(value).map_err(|e| AskError(format!("{flag} `{value}`: {e}")))?;
+            let name = flag.split(' ').next().unwrap_or(flag);
+            check(value).map_err(|e| AskError(format!("{name} `{value}`: {e}")))?;
             return Ok(value.to_string());
         }
         if !self.interactive {
