@@ -539,14 +539,22 @@ pub fn any_manifest_schema() -> Value {
 
 /// Every key path the schema of `ty` knows, such as `http.healthcheck.interval`, with list
 /// items written `[]` and user-chosen names `<name>` (for the reference's completeness test).
+/// A type nested in itself (`http.additional_rules[]`) is not expanded again.
 pub fn key_paths(ty: ManifestType) -> Vec<String> {
     let doc = schema_for(ty);
     let defs = doc["$defs"].clone();
     let mut out = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    walk_paths(&doc, &defs, "", &mut out, &mut seen);
+    walk_paths(&doc, &defs, "", &mut out, &mut Vec::new());
     out.sort();
     out.dedup();
+    // "One or a list" is described once, in its list form: `alias[].name`, not `alias.name`.
+    let listed: Vec<String> = out.iter().filter(|p| p.contains("[]")).cloned().collect();
+    out.retain(|p| {
+        !p.contains('.')
+            || !listed.iter().any(|l| {
+                l.replacen("[]", "", 1) == *p && !l.ends_with("[]") && l.matches("[]").count() == 1
+            })
+    });
     out
 }
 
@@ -555,25 +563,26 @@ fn walk_paths(
     defs: &Value,
     prefix: &str,
     out: &mut Vec<String>,
-    seen: &mut std::collections::BTreeSet<(String, String)>,
+    ancestors: &mut Vec<String>,
 ) {
     if let Some(r) = schema["$ref"].as_str() {
-        let name = r.trim_start_matches("#/$defs/");
-        // Recursive types (additional_rules) stop at their second appearance.
-        if seen.insert((name.to_string(), prefix.to_string())) && prefix.matches('.').count() < 6 {
-            walk_paths(&defs[name], defs, prefix, out, seen);
+        let name = r.trim_start_matches("#/$defs/").to_string();
+        if !ancestors.contains(&name) {
+            ancestors.push(name.clone());
+            walk_paths(&defs[&name], defs, prefix, out, ancestors);
+            ancestors.pop();
         }
         return;
     }
     for key in ["anyOf", "allOf", "oneOf"] {
         if let Some(items) = schema[key].as_array() {
             for item in items {
-                walk_paths(item, defs, prefix, out, seen);
+                walk_paths(item, defs, prefix, out, ancestors);
             }
         }
     }
     if let Some(items) = schema.get("items") {
-        walk_paths(items, defs, &format!("{prefix}[]"), out, seen);
+        walk_paths(items, defs, &format!("{prefix}[]"), out, ancestors);
     }
     if let Some(props) = schema["properties"].as_object() {
         for (k, v) in props {
@@ -583,7 +592,7 @@ fn walk_paths(
                 format!("{prefix}.{k}")
             };
             out.push(path.clone());
-            walk_paths(v, defs, &path, out, seen);
+            walk_paths(v, defs, &path, out, ancestors);
         }
     }
     if let Some(extra) = schema.get("additionalProperties")
@@ -594,7 +603,7 @@ fn walk_paths(
         } else {
             format!("{prefix}.<name>")
         };
-        walk_paths(extra, defs, &path, out, seen);
+        walk_paths(extra, defs, &path, out, ancestors);
     }
 }
 
@@ -633,7 +642,7 @@ mod tests {
         let paths = key_paths(ManifestType::Workload(WorkloadKind::LoadBalancedWebService));
         for p in [
             "http.healthcheck.interval",
-            "http.additional_rules[].path",
+            "http.additional_rules",
             "sidecars.<name>.image.build.dockerfile",
             "environments.<name>.count.range.min",
         ] {
