@@ -13,8 +13,12 @@ use crate::exit;
 
 pub fn completions(_ctx: &Context, args: &CompletionsArgs) -> u8 {
     let mut cmd = Cli::command();
+    // Generated into memory first: clap_complete panics on a write error, and a closed pipe
+    // (`tug completions bash | head`) is not worth a panic.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "tug", &mut script);
     let mut out = std::io::stdout().lock();
-    clap_complete::generate(args.shell, &mut cmd, "tug", &mut out);
+    let _ = out.write_all(&script);
     let _ = out.flush();
     exit::SUCCESS
 }
