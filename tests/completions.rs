@@ -44,14 +44,23 @@ fn man_pages_are_generated_from_the_command_line() {
     let out = tug(here, &["man"]);
     assert_eq!(out.status.code(), Some(0));
     let page = stdout(&out);
-    assert!(page.starts_with(".ie") || page.contains(".TH tug 1"), "{page}");
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH tug 1"),
+        "{page}"
+    );
     assert!(page.contains("completions") && page.contains("\\-\\-no\\-input"));
 
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("man1");
     let out = tug(here, &["man", "--output-dir", &dir.to_string_lossy()]);
     assert_eq!(out.status.code(), Some(0));
-    for page in ["tug.1", "tug-init.1", "tug-svc-deploy.1", "tug-env-init.1", "tug-schema.1"] {
+    for page in [
+        "tug.1",
+        "tug-init.1",
+        "tug-svc-deploy.1",
+        "tug-env-init.1",
+        "tug-schema.1",
+    ] {
         let text = std::fs::read_to_string(dir.join(page)).unwrap_or_default();
         assert!(text.contains(".TH"), "{page} written");
     }
@@ -91,6 +100,9 @@ fn schema_prints_one_type_or_all_of_them() {
     ] {
         let text = std::fs::read_to_string(tmp.path().join("schemas").join(f)).expect(f);
         let doc: serde_json::Value = serde_json::from_str(&text).expect("json");
-        assert_eq!(doc["$schema"], "https://json-schema.org/draft/2020-12/schema");
+        assert_eq!(
+            doc["$schema"],
+            "https://json-schema.org/draft/2020-12/schema"
+        );
     }
 }

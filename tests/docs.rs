@@ -59,7 +59,9 @@ fn manifest_examples() -> Vec<(String, usize, String)> {
         let mut block: Option<(usize, String)> = None;
         for (i, line) in text.lines().enumerate() {
             match &mut block {
-                None if line.trim_start().starts_with("```yaml") => block = Some((i + 2, String::new())),
+                None if line.trim_start().starts_with("```yaml") => {
+                    block = Some((i + 2, String::new()))
+                }
                 Some((start, body)) if line.trim_start().starts_with("```") => {
                     if body.lines().any(|l| l.starts_with("type:")) {
                         out.push((shown.clone(), *start, std::mem::take(body)));
@@ -96,9 +98,7 @@ fn manifest_examples_in_the_docs_are_valid() {
             .map(|n| n.trim().to_string())
             .unwrap_or_else(|| "unnamed".into());
         let is_env = body.lines().any(|l| l.trim() == "type: Environment");
-        let mut files = vec![
-            (".workspace".to_string(), "application: docs\n".to_string()),
-        ];
+        let mut files = vec![(".workspace".to_string(), "application: docs\n".to_string())];
         for env in ["test", "prod"] {
             if !(is_env && name == env) {
                 files.push((
@@ -129,6 +129,10 @@ fn manifest_examples_in_the_docs_are_valid() {
             failures.push(format!("{file}:{line}:\n{}", errors.join("\n")));
         }
     }
-    assert!(failures.is_empty(), "invalid examples:\n{}", failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "invalid examples:\n{}",
+        failures.join("\n\n")
+    );
     assert!(examples.len() >= 8, "{} examples found", examples.len());
 }

@@ -55,19 +55,33 @@ fn init_with_flags_then_validate_and_render() {
     assert!(web.starts_with(
         "# yaml-language-server: $schema=../.schema/load-balanced-web-service.json\n"
     ));
-    assert!(web.contains("location: nginx:1.27") && web.contains("port: 80"), "{web}");
+    assert!(
+        web.contains("location: nginx:1.27") && web.contains("port: 80"),
+        "{web}"
+    );
     let env = read(&ws.join("environments/test/manifest.yml"));
     assert!(env.starts_with("# yaml-language-server: $schema=../../.schema/environment.json\n"));
     // The schemas the modelines point to are there.
-    for f in ["load-balanced-web-service.json", "environment.json", "manifest.json"] {
+    for f in [
+        "load-balanced-web-service.json",
+        "environment.json",
+        "manifest.json",
+    ] {
         let schema: serde_json::Value =
             serde_json::from_str(&read(&ws.join(".schema").join(f))).expect("json");
-        assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+        assert_eq!(
+            schema["$schema"],
+            "https://json-schema.org/draft/2020-12/schema"
+        );
     }
 
     let out = tug(tmp.path(), &["validate"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("0 errors, 0 warnings"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("0 errors, 0 warnings"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = tug(tmp.path(), &["render", "-e", "test"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("AWS::ECS::Cluster"));
@@ -84,35 +98,90 @@ fn every_workload_type_validates_and_renders() {
     let out = tug(tmp.path(), INIT_WEB);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let steps: &[&[&str]] = &[
-        &["svc", "init", "-n", "api", "-t", "Backend Service", "--dockerfile", "Dockerfile", "--port", "8080"],
-        &["svc", "init", "-n", "worker", "-t", "worker service", "-i", "public.ecr.aws/docker/library/busybox:1.36"],
-        &["job", "init", "-n", "report", "-i", "busybox:1.36", "--schedule", "rate(6 hours)"],
+        &[
+            "svc",
+            "init",
+            "-n",
+            "api",
+            "-t",
+            "Backend Service",
+            "--dockerfile",
+            "Dockerfile",
+            "--port",
+            "8080",
+        ],
+        &[
+            "svc",
+            "init",
+            "-n",
+            "worker",
+            "-t",
+            "worker service",
+            "-i",
+            "public.ecr.aws/docker/library/busybox:1.36",
+        ],
+        &[
+            "job",
+            "init",
+            "-n",
+            "report",
+            "-i",
+            "busybox:1.36",
+            "--schedule",
+            "rate(6 hours)",
+        ],
         &["env", "init", "-n", "prod"],
     ];
     for args in steps {
         let out = tug(tmp.path(), args);
-        assert_eq!(out.status.code(), Some(0), "tug {}: {}", args.join(" "), text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "tug {}: {}",
+            args.join(" "),
+            text(&out.stderr)
+        );
     }
     let api = read(&tmp.path().join("tug/api/manifest.yml"));
-    assert!(api.contains("build: Dockerfile") && api.contains("port: 8080"), "{api}");
+    assert!(
+        api.contains("build: Dockerfile") && api.contains("port: 8080"),
+        "{api}"
+    );
     let report = read(&tmp.path().join("tug/report/manifest.yml"));
     assert!(report.contains("schedule: \"rate(6 hours)\""), "{report}");
     let out = tug(tmp.path(), &["validate"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("0 errors, 0 warnings"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("0 errors, 0 warnings"),
+        "{}",
+        text(&out.stderr)
+    );
     for env in ["test", "prod"] {
         let out_dir = tmp.path().join(format!("out-{env}"));
         let out = tug(
             tmp.path(),
-            &["render", "-e", env, "--output-dir", &out_dir.to_string_lossy()],
+            &[
+                "render",
+                "-e",
+                env,
+                "--output-dir",
+                &out_dir.to_string_lossy(),
+            ],
         );
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         assert!(out_dir.join(format!("shop-{env}-report.yml")).is_file());
     }
     // A job is not a service, and a service is not a job.
-    let out = tug(tmp.path(), &["svc", "init", "-n", "x1", "-t", "Scheduled Job", "-i", "a"]);
+    let out = tug(
+        tmp.path(),
+        &["svc", "init", "-n", "x1", "-t", "Scheduled Job", "-i", "a"],
+    );
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("--type"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--type"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -121,11 +190,66 @@ fn without_a_terminal_a_missing_answer_names_its_flag() {
     let cases: &[(&[&str], &str)] = &[
         (&["init", "--name", "web"], "--app"),
         (&["init", "--app", "shop"], "--type"),
-        (&["init", "--app", "shop", "-t", "Backend Service"], "--name"),
-        (&["init", "--app", "shop", "-t", "Backend Service", "-n", "api"], "--image IMAGE or --dockerfile"),
-        (&["init", "--app", "shop", "-t", "Backend Service", "-n", "api", "-i", "a"], "--port"),
-        (&["init", "--app", "shop", "-t", "Scheduled Job", "-n", "job", "-i", "a"], "--schedule"),
-        (&["init", "--app", "shop", "-t", "Backend Service", "-n", "api", "-i", "a", "--port", "80"], "--env"),
+        (
+            &["init", "--app", "shop", "-t", "Backend Service"],
+            "--name",
+        ),
+        (
+            &[
+                "init",
+                "--app",
+                "shop",
+                "-t",
+                "Backend Service",
+                "-n",
+                "api",
+            ],
+            "--image IMAGE or --dockerfile",
+        ),
+        (
+            &[
+                "init",
+                "--app",
+                "shop",
+                "-t",
+                "Backend Service",
+                "-n",
+                "api",
+                "-i",
+                "a",
+            ],
+            "--port",
+        ),
+        (
+            &[
+                "init",
+                "--app",
+                "shop",
+                "-t",
+                "Scheduled Job",
+                "-n",
+                "job",
+                "-i",
+                "a",
+            ],
+            "--schedule",
+        ),
+        (
+            &[
+                "init",
+                "--app",
+                "shop",
+                "-t",
+                "Backend Service",
+                "-n",
+                "api",
+                "-i",
+                "a",
+                "--port",
+                "80",
+            ],
+            "--env",
+        ),
     ];
     for (args, flag) in cases {
         let mut all = vec!["--no-input"];
@@ -133,15 +257,37 @@ fn without_a_terminal_a_missing_answer_names_its_flag() {
         let out = tug(tmp.path(), &all);
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "tug {}: {err}", args.join(" "));
-        assert!(err.contains(flag), "tug {} should name {flag}: {err}", args.join(" "));
+        assert!(
+            err.contains(flag),
+            "tug {} should name {flag}: {err}",
+            args.join(" ")
+        );
     }
     // Bad answers given as flags are refused like typed ones.
     let out = tug(tmp.path(), &["init", "--app", "Shop_1", "-n", "web"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("--app `Shop_1`"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--app `Shop_1`"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = tug(
         tmp.path(),
-        &["init", "--app", "shop", "-t", "Scheduled Job", "-n", "job", "-i", "a", "--schedule", "sometimes", "-e", "test"],
+        &[
+            "init",
+            "--app",
+            "shop",
+            "-t",
+            "Scheduled Job",
+            "-n",
+            "job",
+            "-i",
+            "a",
+            "--schedule",
+            "sometimes",
+            "-e",
+            "test",
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--schedule"));
@@ -162,7 +308,10 @@ fn existing_manifests_are_not_overwritten_silently() {
     let out = tug(tmp.path(), INIT_WEB);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     let err = text(&out.stderr);
-    assert!(err.contains("already exists") && err.contains("--force"), "{err}");
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
     assert_eq!(read(&path), "# mine\nname: web\n");
     // The environment that exists is kept, not rewritten, when another workload is added.
     let env = tmp.path().join("tug/environments/test/manifest.yml");
@@ -194,7 +343,11 @@ fn the_wizard_asks_validates_and_writes() {
 
     let tmp = tempfile::tempdir().expect("tempdir");
     fs::create_dir_all(tmp.path().join("app")).expect("mkdir");
-    fs::write(tmp.path().join("app/Dockerfile"), "FROM nginx\nEXPOSE 8080\n").expect("write");
+    fs::write(
+        tmp.path().join("app/Dockerfile"),
+        "FROM nginx\nEXPOSE 8080\n",
+    )
+    .expect("write");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tug"));
     cmd.arg("init")
         .current_dir(tmp.path())
@@ -223,10 +376,16 @@ fn the_wizard_asks_validates_and_writes() {
     p.exp_eof().expect("tug exits");
 
     let ws = tmp.path().join("tug");
-    assert_eq!(read(&ws.join(".workspace")).lines().last(), Some("application: shop"));
+    assert_eq!(
+        read(&ws.join(".workspace")).lines().last(),
+        Some("application: shop")
+    );
     let web = read(&ws.join("web/manifest.yml"));
     assert!(web.contains("type: Load Balanced Web Service"), "{web}");
-    assert!(web.contains("build: app/Dockerfile") && web.contains("port: 8080"), "{web}");
+    assert!(
+        web.contains("build: app/Dockerfile") && web.contains("port: 8080"),
+        "{web}"
+    );
     assert!(ws.join("environments/dev/manifest.yml").is_file());
     let out = tug(tmp.path(), &["validate"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

@@ -63,7 +63,10 @@ fn schemas_are_valid_draft_2020_12_documents() {
             "https://json-schema.org/draft/2020-12/schema"
         );
         let text = doc.to_string();
-        assert!(!text.contains(MISSING_MARKER), "a type has no schema: {text}");
+        assert!(
+            !text.contains(MISSING_MARKER),
+            "a type has no schema: {text}"
+        );
         if let Err(e) = jsonschema::draft202012::meta::validate(&doc) {
             panic!("{} is not a valid schema: {e}", doc["title"]);
         }

@@ -313,7 +313,10 @@ impl Schema for Command {
     /// A command line (split like a shell would) or a list of arguments.
     fn schema(g: &mut SchemaGen) -> Value {
         let word = String::schema(g);
-        any_of(vec![word.clone(), json!({ "type": "array", "items": word })])
+        any_of(vec![
+            word.clone(),
+            json!({ "type": "array", "items": word }),
+        ])
     }
 }
 

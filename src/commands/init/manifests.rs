@@ -152,7 +152,11 @@ pub fn workload(a: &WorkloadAnswers) -> String {
         a.name,
         kind.as_str()
     ));
-    out.push_str(&format!("name: {}\ntype: {}\n\n", yaml_str(&a.name), kind.as_str()));
+    out.push_str(&format!(
+        "name: {}\ntype: {}\n\n",
+        yaml_str(&a.name),
+        kind.as_str()
+    ));
     out.push_str(&image_block(a));
     out.push('\n');
     match kind {
@@ -196,7 +200,10 @@ mod tests {
     #[test]
     fn scalars_are_quoted_when_needed() {
         assert_eq!(yaml_str("nginx:1.27"), "nginx:1.27");
-        assert_eq!(yaml_str("public.ecr.aws/nginx/nginx:1.27"), "public.ecr.aws/nginx/nginx:1.27");
+        assert_eq!(
+            yaml_str("public.ecr.aws/nginx/nginx:1.27"),
+            "public.ecr.aws/nginx/nginx:1.27"
+        );
         assert_eq!(yaml_str("@daily"), "\"@daily\"");
         assert_eq!(yaml_str("yes"), "\"yes\"");
         assert_eq!(yaml_str("1.5"), "\"1.5\"");

@@ -63,7 +63,11 @@ fn locate(ctx: &Context) -> Target {
     }
     let dir = match &ctx.global.workspace {
         Some(w) => {
-            let w = if w.is_absolute() { w.clone() } else { cwd.join(w) };
+            let w = if w.is_absolute() {
+                w.clone()
+            } else {
+                cwd.join(w)
+            };
             if w.file_name()
                 .is_some_and(|n| WORKSPACE_DIRS.iter().any(|d| n == *d))
             {
@@ -133,11 +137,8 @@ pub fn init(ctx: &Context, args: &InitArgs) -> u8 {
     ));
     let deploy_now = args.deploy
         || (p.interactive()
-            && p.confirm(
-                &format!("Deploy {} to {env} now?", workload.name),
-                false,
-            )
-            .unwrap_or(false));
+            && p.confirm(&format!("Deploy {} to {env} now?", workload.name), false)
+                .unwrap_or(false));
     if !deploy_now {
         return exit::SUCCESS;
     }
@@ -260,8 +261,10 @@ fn ask_workload(
             WorkloadKind::parse(text)
                 .and_then(|k| kinds.iter().position(|x| *x == k))
                 .ok_or_else(|| {
-                    let names: Vec<String> =
-                        kinds.iter().map(|k| format!("\"{}\"", k.as_str())).collect();
+                    let names: Vec<String> = kinds
+                        .iter()
+                        .map(|k| format!("\"{}\"", k.as_str()))
+                        .collect();
                     AskError(format!(
                         "--type `{text}` is not a type this command writes; use {}",
                         names.join(", ")
@@ -282,7 +285,9 @@ fn ask_workload(
     let name_ok = |v: &str| -> Result<(), String> {
         check_name("workload")(v)?;
         if matches!(v, "environments" | "pipelines") {
-            return Err(format!("`{v}` is a folder tug reserves; choose another name"));
+            return Err(format!(
+                "`{v}` is a folder tug reserves; choose another name"
+            ));
         }
         let path = workload_path(target, v);
         if !force && path.exists() {
@@ -360,7 +365,10 @@ fn ask_image(
     }
     let check_image = |v: &str| -> Result<(), String> {
         if v.is_empty() || v.contains(char::is_whitespace) {
-            Err("must be an image reference such as nginx:1.27 or public.ecr.aws/nginx/nginx:1.27".into())
+            Err(
+                "must be an image reference such as nginx:1.27 or public.ecr.aws/nginx/nginx:1.27"
+                    .into(),
+            )
         } else {
             Ok(())
         }
@@ -476,8 +484,7 @@ fn write(ctx: &Context, target: &Target, files: Vec<Planned>, force: bool) -> u8
             return exit::FAILURE;
         }
         let verb = if replaced { "replaced" } else { "wrote   " };
-        ctx.ui
-            .info(&format!("{verb} {}", shown(target, &f.path)));
+        ctx.ui.info(&format!("{verb} {}", shown(target, &f.path)));
         written.push(f.path.display().to_string());
     }
     let schema_dir = target.dir.join(SCHEMA_DIR);
@@ -544,8 +551,7 @@ pub fn env_init(ctx: &Context, args: &EnvInitArgs) -> u8 {
     }];
     let code = write(ctx, &target, files, force);
     if code == exit::SUCCESS {
-        ctx.ui
-            .info(&format!("\nNext: `tug env deploy -n {name}`."));
+        ctx.ui.info(&format!("\nNext: `tug env deploy -n {name}`."));
     }
     code
 }
