@@ -2,6 +2,8 @@
 //! and `tug render` succeed), without a terminal (a missing answer names its flag), never
 //! overwriting silently, and the wizard driven through a pseudo-terminal.
 
+mod support;
+
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -389,4 +391,32 @@ fn the_wizard_asks_validates_and_writes() {
     assert!(ws.join("environments/dev/manifest.yml").is_file());
     let out = tug(tmp.path(), &["validate"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+/// `tug init --deploy` deploys what it wrote, through the deploy engine, against moto.
+#[test]
+fn init_deploy_deploys_the_new_workspace() {
+    let moto = support::Moto::start(1);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut args = vec!["--output", "json"];
+    args.extend_from_slice(INIT_WEB);
+    args[4] = "fresh";
+    args.push("--deploy");
+    let out = support::tug(tmp.path(), &moto.url(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let events = support::events(&out);
+    let written = &events[0]["written"];
+    assert_eq!(written.as_array().map(Vec::len), Some(3), "{events:?}");
+    let result = events
+        .iter()
+        .find(|e| e["event"] == "result")
+        .expect("a result");
+    assert_eq!(result["outcome"], "success");
+    let stacks: Vec<&str> = result["stacks"]
+        .as_array()
+        .expect("stacks")
+        .iter()
+        .filter_map(|s| s["stack"].as_str())
+        .collect();
+    assert_eq!(stacks, ["fresh-test", "fresh-test-web"], "{result}");
 }

@@ -386,7 +386,12 @@ fn ask_image(
     let found = find_dockerfiles(root, &target.dir);
     let mut items: Vec<String> = found.iter().map(|f| format!("Build {f}")).collect();
     items.push("Use an existing image".into());
-    let choice = p.select(None, "--image IMAGE", "Image", &items, 0)?;
+    // With no Dockerfile in the repository there is nothing to choose: ask for the image.
+    let choice = if found.is_empty() {
+        0
+    } else {
+        p.select(None, "--image IMAGE", "Image", &items, 0)?
+    };
     match found.get(choice) {
         Some(path) => Ok(ImageSource::Dockerfile(path.clone())),
         None => p
@@ -499,10 +504,14 @@ fn write(ctx: &Context, target: &Target, files: Vec<Planned>, force: bool) -> u8
         }
     }
     if ctx.ui.json {
-        ctx.ui.json(&serde_json::json!({
-            "workspace": target.dir.display().to_string(),
-            "written": written,
-        }));
+        // One line, so that `init --deploy --output json` stays one JSON document per line.
+        ctx.ui.out(
+            &serde_json::json!({
+                "workspace": target.dir.display().to_string(),
+                "written": written,
+            })
+            .to_string(),
+        );
     }
     exit::SUCCESS
 }
