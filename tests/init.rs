@@ -420,3 +420,46 @@ fn init_deploy_deploys_the_new_workspace() {
         .collect();
     assert_eq!(stacks, ["fresh-test", "fresh-test-web"], "{result}");
 }
+
+/// The wizard again, choosing from the type menu with the arrow keys, with no Dockerfile in
+/// the repository (so it asks for an image), and a schedule typed wrong first.
+#[test]
+fn the_wizard_writes_a_scheduled_job() {
+    use rexpect::session::spawn_command;
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tug"));
+    cmd.arg("init")
+        .current_dir(tmp.path())
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm")
+        .env_remove("CI")
+        .env_remove("AWS_PROFILE");
+    let mut p = spawn_command(cmd, Some(20_000)).expect("spawn on a pty");
+    let step = |p: &mut rexpect::session::PtySession, prompt: &str, keys: &str| {
+        p.exp_string(prompt)
+            .unwrap_or_else(|e| panic!("waiting for {prompt:?}: {e}"));
+        p.send(keys).expect("send");
+        p.flush().expect("flush");
+    };
+    step(&mut p, "Application name", "acme\r");
+    // Load Balanced Web Service, Backend Service, Worker Service, Scheduled Job.
+    step(&mut p, "Workload type", "\x1b[B\x1b[B\x1b[B\r");
+    step(&mut p, "Workload name", "nightly\r");
+    step(&mut p, "Image to run", "busybox:1.36\r");
+    step(&mut p, "Schedule", "whenever\r");
+    step(&mut p, "`whenever` is not a schedule", "");
+    step(&mut p, "Schedule", "@hourly\r");
+    step(&mut p, "Environment name", "\r");
+    step(&mut p, "now?", "\r");
+    p.exp_eof().expect("tug exits");
+
+    let job = read(&tmp.path().join("tug/nightly/manifest.yml"));
+    assert!(job.contains("type: Scheduled Job"), "{job}");
+    assert!(job.contains("location: busybox:1.36"), "{job}");
+    assert!(job.contains("schedule: \"@hourly\""), "{job}");
+    assert!(!job.contains("port:"), "{job}");
+    assert!(tmp.path().join("tug/environments/test/manifest.yml").is_file());
+    let out = tug(tmp.path(), &["validate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
