@@ -459,7 +459,11 @@ fn the_wizard_writes_a_scheduled_job() {
     assert!(job.contains("location: busybox:1.36"), "{job}");
     assert!(job.contains("schedule: \"@hourly\""), "{job}");
     assert!(!job.contains("port:"), "{job}");
-    assert!(tmp.path().join("tug/environments/test/manifest.yml").is_file());
+    assert!(
+        tmp.path()
+            .join("tug/environments/test/manifest.yml")
+            .is_file()
+    );
     let out = tug(tmp.path(), &["validate"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }

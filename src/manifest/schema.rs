@@ -448,6 +448,123 @@ fn resolve(g: &SchemaGen, schema: &Value) -> Value {
         .unwrap_or_else(|| schema.clone())
 }
 
+/// The manifest reference, whose descriptions the schemas carry for editors to show.
+const REFERENCE: &str = include_str!("../../docs/manifest-reference.md");
+
+/// The reference's description of every key of `ty`: the meaning column, with the default.
+fn descriptions(ty: ManifestType) -> BTreeMap<String, String> {
+    let wanted = match ty {
+        ManifestType::Workspace => "## The workspace file",
+        ManifestType::Environment => "## Environment manifests",
+        ManifestType::Workload(_) => "## Workload manifests",
+    };
+    let mut out = BTreeMap::new();
+    let mut in_section = false;
+    for line in REFERENCE.lines() {
+        if line.starts_with("## ") {
+            in_section = line == wanted;
+            continue;
+        }
+        if !in_section || !line.starts_with("| `") {
+            continue;
+        }
+        // `| keys | [types |] default | meaning |`, with `\|` inside cells.
+        let cells: Vec<String> = line
+            .replace("\\|", "\u{1}")
+            .trim_matches('|')
+            .split('|')
+            .map(|c| c.trim().replace('\u{1}', "|"))
+            .collect();
+        let (Some(keys), Some(meaning)) = (cells.first(), cells.last()) else {
+            continue;
+        };
+        let default = &cells[cells.len().saturating_sub(2)];
+        let mut text = meaning.replace('`', "");
+        let default = default.replace('`', "");
+        if default.contains("required") {
+            let mut chars = default.chars();
+            let first = chars.next().map(|c| c.to_ascii_uppercase()).unwrap_or(' ');
+            text.push_str(&format!(" {first}{}.", chars.as_str()));
+        } else if !default.is_empty() && cells.len() > 2 {
+            text.push_str(&format!(" Default: {default}."));
+        }
+        for key in keys.split('`').skip(1).step_by(2) {
+            out.entry(key.to_string()).or_insert_with(|| text.clone());
+        }
+    }
+    out
+}
+
+/// Adds the reference's descriptions to the properties reachable from the definition `root`.
+/// A definition shared by several keys (a health check) gets the first key's description.
+fn describe(g: &mut SchemaGen, root: &str, ty: ManifestType) {
+    let docs = descriptions(ty);
+    let mut found = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    // Breadth first, so a shared definition is described at its shortest path
+    // (`image.healthcheck`, not `sidecars.<name>.healthcheck`).
+    let mut todo = std::collections::VecDeque::from([(root.to_string(), String::new())]);
+    while let Some((def, prefix)) = todo.pop_front() {
+        if !seen.insert(def.clone()) {
+            continue;
+        }
+        let Some(schema) = g.defs.get(&def) else {
+            continue;
+        };
+        let mut refs = Vec::new();
+        if let Some(props) = schema["properties"].as_object() {
+            for (key, value) in props {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                // An override's keys are the manifest's own.
+                let doc_path = path.strip_prefix("environments.<name>.").unwrap_or(&path);
+                if let Some(text) = docs.get(doc_path) {
+                    found.push((def.clone(), key.clone(), text.clone()));
+                }
+                nested_refs(value, &path, &mut refs);
+            }
+        }
+        todo.extend(refs);
+    }
+    for (def, key, text) in found {
+        if let Some(prop) = g
+            .defs
+            .get_mut(&def)
+            .and_then(|d| d["properties"].get_mut(&key))
+            && prop.get("description").is_none()
+        {
+            prop["description"] = Value::String(text);
+        }
+    }
+}
+
+/// The definitions `schema` refers to, with the key path each stands at (`[]` for list items,
+/// `<name>` for user-chosen keys).
+fn nested_refs(schema: &Value, path: &str, out: &mut Vec<(String, String)>) {
+    if let Some(r) = schema["$ref"].as_str() {
+        out.push((
+            r.trim_start_matches("#/$defs/").to_string(),
+            path.to_string(),
+        ));
+    }
+    for key in ["anyOf", "allOf", "oneOf"] {
+        for item in schema[key].as_array().into_iter().flatten() {
+            nested_refs(item, path, out);
+        }
+    }
+    if let Some(items) = schema.get("items") {
+        nested_refs(items, &format!("{path}[]"), out);
+    }
+    if let Some(extra) = schema.get("additionalProperties")
+        && extra.is_object()
+    {
+        nested_refs(extra, &format!("{path}.<name>"), out);
+    }
+}
+
 /// Wraps the definition `root` as a document holding only the definitions it uses.
 fn document(g: &SchemaGen, root: &str, title: &str, extra: Value) -> Value {
     let mut used = std::collections::BTreeSet::new();
@@ -501,6 +618,7 @@ fn collect_refs(value: &Value, out: &mut Vec<String>) {
 pub fn schema_for(ty: ManifestType) -> Value {
     let mut g = SchemaGen::new();
     let root = define_top(&mut g, ty);
+    describe(&mut g, &root, ty);
     let title = match ty {
         ManifestType::Workspace => "tug workspace file (.workspace)".to_string(),
         _ => format!("tug manifest: {}", ty.title()),
@@ -518,6 +636,7 @@ pub fn any_manifest_schema() -> Value {
             continue;
         }
         let root = define_top(&mut g, ty);
+        describe(&mut g, &root, ty);
         types.push(ty.title());
         branches.push(json!({
             "if": { "properties": { "type": { "const": ty.title() } }, "required": ["type"] },
@@ -621,6 +740,28 @@ mod tests {
             assert!(!text.contains(MISSING_MARKER), "{}: {text}", ty.title());
         }
         assert!(!any_manifest_schema().to_string().contains(MISSING_MARKER));
+    }
+
+    #[test]
+    fn keys_carry_the_references_descriptions() {
+        let doc = schema_for(ManifestType::Workload(WorkloadKind::LoadBalancedWebService));
+        let top = &doc["$defs"]["LoadBalancedWebService"]["properties"];
+        let cpu = top["cpu"]["description"].as_str().unwrap_or_default();
+        assert!(
+            cpu.starts_with("Task CPU units.") && cpu.contains("Default: 256"),
+            "{cpu}"
+        );
+        let interval = &doc["$defs"]["TargetHealthCheck"]["properties"]["interval"];
+        assert_eq!(
+            interval["description"],
+            "Time between checks. Default: 30s."
+        );
+        let env = schema_for(ManifestType::Environment);
+        let cidr = &env["$defs"]["EnvVpc"]["properties"]["cidr"]["description"];
+        assert!(
+            cidr.as_str().unwrap_or_default().contains("10.0.0.0/16"),
+            "{cidr}"
+        );
     }
 
     #[test]
