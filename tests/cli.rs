@@ -63,6 +63,7 @@ fn version_and_help() {
         "history",
         "schema",
         "completions",
+        "man",
     ] {
         assert!(
             help.contains(&format!("  {cmd}")),
@@ -122,6 +123,7 @@ fn every_command_has_help() {
         &["history"],
         &["schema"],
         &["completions"],
+        &["man"],
     ];
     for cmd in commands {
         let mut args = cmd.to_vec();
@@ -151,7 +153,7 @@ fn commands_not_built_yet_say_so_and_exit_1() {
     let ws = workspace(&[("copilot/.workspace", "application: shop\n")]);
     for cmd in [
         &["svc", "status", "-n", "web", "-e", "test"][..],
-        &["schema"],
+        &["diff", "-e", "test"],
     ] {
         let out = tug(ws.path(), cmd);
         assert_eq!(out.status.code(), Some(1), "tug {}", cmd.join(" "));

@@ -96,34 +96,87 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+    /// Print or write the manual pages (roff), generated from this command line.
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// Application name.
-    #[arg(long)]
+    #[arg(long, value_name = "NAME")]
     pub app: Option<String>,
-    /// Workload name.
-    #[arg(short, long)]
-    pub name: Option<String>,
-    /// Workload type, e.g. "Load Balanced Web Service".
-    #[arg(short = 't', long = "type")]
+    #[command(flatten)]
+    pub workload: WorkloadInitFlags,
+    /// Container port (Load Balanced Web Service and Backend Service).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Workload type: "Load Balanced Web Service", "Backend Service", "Worker Service" or
+    /// "Scheduled Job".
+    #[arg(short = 't', long = "type", value_name = "TYPE")]
     pub kind: Option<String>,
-    /// Image to run (instead of building a Dockerfile).
-    #[arg(short, long)]
+    /// Schedule of a Scheduled Job: @daily, "rate(1h)", "cron(0 3 * * ? *)"...
+    #[arg(long, value_name = "SCHEDULE")]
+    pub schedule: Option<String>,
+    /// Environment to create.
+    #[arg(short, long, value_name = "ENV")]
+    pub env: Option<String>,
+    /// Deploy the environment and the workload after writing the manifests.
+    #[arg(long)]
+    pub deploy: bool,
+    /// Overwrite manifests that already exist.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// The answers every workload wizard asks for.
+#[derive(Debug, Args, Clone)]
+pub struct WorkloadInitFlags {
+    /// Workload name.
+    #[arg(short, long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Image to run, instead of building a Dockerfile.
+    #[arg(short, long, value_name = "IMAGE", conflicts_with = "dockerfile")]
     pub image: Option<String>,
-    /// Dockerfile to build.
-    #[arg(short, long)]
+    /// Dockerfile to build, relative to the repository root.
+    #[arg(short, long, value_name = "PATH")]
     pub dockerfile: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvInitArgs {
+    /// Environment name.
+    #[arg(short, long, value_name = "ENV")]
+    pub name: Option<String>,
+    /// Overwrite the manifest if it already exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SvcInitArgs {
+    #[command(flatten)]
+    pub workload: WorkloadInitFlags,
+    /// Service type: "Load Balanced Web Service", "Backend Service" or "Worker Service".
+    #[arg(short = 't', long = "type", value_name = "TYPE")]
+    pub kind: Option<String>,
     /// Container port.
     #[arg(long)]
     pub port: Option<u16>,
-    /// Environment to create.
-    #[arg(short, long)]
-    pub env: Option<String>,
-    /// Deploy after writing the manifests.
+    /// Overwrite the manifest if it already exists.
     #[arg(long)]
-    pub deploy: bool,
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct JobInitArgs {
+    #[command(flatten)]
+    pub workload: WorkloadInitFlags,
+    /// When the job runs: @daily, "rate(1h)", "cron(0 3 * * ? *)"...
+    #[arg(long, value_name = "SCHEDULE")]
+    pub schedule: Option<String>,
+    /// Overwrite the manifest if it already exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,8 +199,8 @@ pub struct EnvName {
 
 #[derive(Debug, Subcommand)]
 pub enum EnvCommand {
-    /// Write a new environment manifest.
-    Init(EnvName),
+    /// Write a new environment manifest (wizard or flags).
+    Init(EnvInitArgs),
     /// List environments.
     Ls,
     /// Show an environment.
@@ -252,8 +305,8 @@ pub struct PackageArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum SvcCommand {
-    /// Write a new service manifest.
-    Init(EnvAndName),
+    /// Write a new service manifest (wizard or flags).
+    Init(SvcInitArgs),
     /// List services.
     Ls,
     /// Show a service's configuration per environment.
@@ -275,8 +328,8 @@ pub enum SvcCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum JobCommand {
-    /// Write a new job manifest.
-    Init(EnvAndName),
+    /// Write a new job manifest (wizard or flags).
+    Init(JobInitArgs),
     /// List jobs.
     Ls,
     /// Deploy a job.
@@ -329,14 +382,30 @@ pub struct PromoteArgs {
 
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
-    /// Manifest type (all when omitted).
+    /// Manifest type, as in `type:` or as a slug: load-balanced-web-service, backend-service,
+    /// worker-service, scheduled-job, environment, workspace. Default: one schema for any
+    /// manifest, choosing by `type`.
+    #[arg(value_name = "TYPE")]
     pub kind: Option<String>,
+    /// Write every schema into this folder (`<type>.json` and `manifest.json`) instead of
+    /// printing one.
+    #[arg(long, value_name = "DIR", conflicts_with = "kind")]
+    pub output_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
-    /// bash, zsh, fish or powershell.
-    pub shell: String,
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `tug.1` and one page per subcommand (`tug-svc-deploy.1`...) into this folder
+    /// instead of printing `tug.1`.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
 }
 
 /// How a deploy runs.

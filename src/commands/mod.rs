@@ -2,11 +2,14 @@
 //! exit code. One file per command.
 
 mod app_show;
+mod completions;
 mod context;
 mod deploy;
 mod history;
+mod init;
 mod render;
 mod rollback;
+mod schema;
 mod validate;
 
 use std::ffi::OsString;
@@ -51,11 +54,11 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
     match command {
         Command::Validate(args) => validate::run(ctx, &args),
         Command::App(AppCommand::Show) => app_show::run(ctx),
-        Command::Init(_) => not_available(ctx, "init", 8),
+        Command::Init(args) => init::init(ctx, &args),
         Command::App(AppCommand::Init) => not_available(ctx, "app init", 4),
         Command::App(AppCommand::Delete) => not_available(ctx, "app delete", 7),
         Command::Env(cmd) => match cmd {
-            EnvCommand::Init(_) => not_available(ctx, "env init", 8),
+            EnvCommand::Init(args) => init::env_init(ctx, &args),
             EnvCommand::Ls => not_available(ctx, "env ls", 7),
             EnvCommand::Show(_) => not_available(ctx, "env show", 7),
             EnvCommand::Deploy(args) => deploy::run(
@@ -85,7 +88,7 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
             EnvCommand::Delete(_) => not_available(ctx, "env delete", 7),
         },
         Command::Svc(cmd) => match cmd {
-            SvcCommand::Init(_) => not_available(ctx, "svc init", 8),
+            SvcCommand::Init(args) => init::svc_init(ctx, &args),
             SvcCommand::Ls => not_available(ctx, "svc ls", 7),
             SvcCommand::Show(_) => not_available(ctx, "svc show", 7),
             SvcCommand::Status(_) => not_available(ctx, "svc status", 7),
@@ -99,7 +102,7 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
             SvcCommand::Delete(_) => not_available(ctx, "svc delete", 7),
         },
         Command::Job(cmd) => match cmd {
-            JobCommand::Init(_) => not_available(ctx, "job init", 8),
+            JobCommand::Init(args) => init::job_init(ctx, &args),
             JobCommand::Ls => not_available(ctx, "job ls", 7),
             JobCommand::Deploy(args) => deploy_workload(ctx, &args, &[WorkloadKind::ScheduledJob]),
             JobCommand::Package(args) => package(ctx, &args, &[WorkloadKind::ScheduledJob]),
@@ -134,8 +137,9 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
         ),
         Command::Promote(_) => not_available(ctx, "promote", 7),
         Command::History(args) => history::run(ctx, &args),
-        Command::Schema(_) => not_available(ctx, "schema", 8),
-        Command::Completions(_) => not_available(ctx, "completions", 8),
+        Command::Schema(args) => schema::run(ctx, &args),
+        Command::Completions(args) => completions::completions(ctx, &args),
+        Command::Man(args) => completions::man(ctx, &args),
     }
 }
 

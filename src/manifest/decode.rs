@@ -2,9 +2,9 @@
 //! position of every value and collecting every problem instead of stopping at the first.
 //!
 //! Manifest structs are declared with [`manifest_struct!`], which writes the struct, its
-//! decoder (unknown keys reported with a did-you-mean hint) and its environment-override merge
-//! in one place, so the three cannot drift apart. Union fields ("a number or a mapping") are
-//! enums with hand-written [`Decode`] impls next to their definitions.
+//! decoder (unknown keys reported with a did-you-mean hint), its environment-override merge
+//! and its JSON Schema in one place, so they cannot drift apart. Union fields ("a number or a
+//! mapping") are enums with hand-written [`Decode`] impls next to their definitions.
 
 use std::borrow::Borrow;
 use std::hash::{Hash, Hasher};
@@ -555,6 +555,18 @@ macro_rules! manifest_struct {
                 });
                 if ok { Some(out) } else { None }
             }
+        }
+
+        impl $crate::manifest::schema::Schema for $name {
+            fn schema(g: &mut $crate::manifest::schema::SchemaGen) -> serde_json::Value {
+                g.define(stringify!($name), std::any::type_name::<Self>(), |g| {
+                    let properties = vec![
+                        $( ($key, $crate::schema_of!(g, $ty)), )*
+                    ];
+                    g.object(properties)
+                })
+            }
+            const EMPTY_IN_MAP: bool = true;
         }
 
         $crate::manifest_struct!(@merge $name $($custom)?);

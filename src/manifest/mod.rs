@@ -8,6 +8,7 @@ pub mod interpolate;
 pub mod load;
 pub mod merge;
 pub mod model;
+pub mod schema;
 pub mod source;
 pub mod union;
 pub mod workspace;

@@ -10,7 +10,7 @@ mod scaling;
 mod strategy;
 pub mod task;
 
-pub use names::name_problem;
+pub use names::{name_problem, suggest_name};
 
 use crate::manifest::load::{Loaded, ResolvedEnvironment, ResolvedWorkload};
 use crate::validate::diagnostic::Diagnostic;

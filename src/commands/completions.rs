@@ -1,0 +1,78 @@
+//! `tug completions SHELL` and `tug man`: shell completion scripts and manual pages, both
+//! generated from the clap definitions of `src/cli`, so they always match the command line.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use clap::CommandFactory;
+
+use crate::cli::{Cli, CompletionsArgs, ManArgs};
+use crate::commands::Context;
+use crate::exit;
+
+pub fn completions(_ctx: &Context, args: &CompletionsArgs) -> u8 {
+    let mut cmd = Cli::command();
+    // Generated into memory first: clap_complete panics on a write error, and a closed pipe
+    // (`tug completions bash | head`) is not worth a panic.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "tug", &mut script);
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(&script);
+    let _ = out.flush();
+    exit::SUCCESS
+}
+
+pub fn man(ctx: &Context, args: &ManArgs) -> u8 {
+    let cmd = Cli::command();
+    match &args.output_dir {
+        None => {
+            let mut page = Vec::new();
+            if let Err(e) = clap_mangen::Man::new(cmd).render(&mut page) {
+                ctx.ui.error(&format!("cannot render the manual page: {e}"));
+                return exit::FAILURE;
+            }
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(&page);
+            exit::SUCCESS
+        }
+        Some(dir) => match write_pages(cmd, dir) {
+            Ok(files) => {
+                for f in files {
+                    ctx.ui.out(&f);
+                }
+                exit::SUCCESS
+            }
+            Err(e) => {
+                ctx.ui.error(&e);
+                exit::FAILURE
+            }
+        },
+    }
+}
+
+/// Writes `tug.1` and `tug-<sub>[-<subsub>].1` for every (visible) subcommand.
+fn write_pages(cmd: clap::Command, dir: &Path) -> Result<Vec<String>, String> {
+    fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut written = Vec::new();
+    let mut todo = vec![("tug".to_string(), cmd)];
+    while let Some((name, cmd)) = todo.pop() {
+        for sub in cmd.get_subcommands() {
+            if sub.is_hide_set() || sub.get_name() == "help" {
+                continue;
+            }
+            let sub_name = format!("{name}-{}", sub.get_name());
+            let sub = sub.clone().name(sub_name.clone());
+            todo.push((sub_name, sub));
+        }
+        let path = dir.join(format!("{name}.1"));
+        let mut page = Vec::new();
+        clap_mangen::Man::new(cmd.clone().name(name.clone()))
+            .render(&mut page)
+            .map_err(|e| format!("cannot render {name}.1: {e}"))?;
+        fs::write(&path, page).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        written.push(path.display().to_string());
+    }
+    written.sort();
+    Ok(written)
+}
