@@ -299,6 +299,7 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
             "attributes": attributes,
             "container": container,
             "container_port": container_port,
+            "target_type": crate::render::workload::ec2::target_type(&wl.manifest),
         }));
         let path = path_of(rule);
         let patterns = if is_root(&path) {
