@@ -12,6 +12,7 @@ mod job;
 mod nlb;
 mod scaling;
 mod service;
+mod step_scaling;
 mod worker;
 
 use std::collections::BTreeMap;
