@@ -4,6 +4,7 @@
 
 use crate::manifest::load::{Loaded, ResolvedEnvironment, ResolvedWorkload};
 use crate::manifest::model::WorkloadKind;
+use crate::manifest::model::service::Count;
 use crate::render::capacity;
 use crate::validate::codes;
 use crate::validate::diagnostic::Diagnostic;
@@ -235,7 +236,12 @@ fn check_network_mode(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
             })
         });
     let has_port = m.image.as_ref().and_then(|i| i.port.as_ref()).is_some();
-    if has_port && !daemon && !distinct {
+    let several = match m.count.as_ref().map(|c| &c.value) {
+        Some(Count::Scalar(n)) => *n > 1,
+        Some(Count::Config(_)) => true,
+        None => false,
+    };
+    if has_port && several && !daemon && !distinct {
         out.push(
             Diagnostic::warning(
                 codes::PORT_CONFLICT,
