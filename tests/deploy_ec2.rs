@@ -143,7 +143,10 @@ fn ec2_capacity_daemon_placement_and_scaling_deploy() {
     assert!(state["providers"]["iron-test-graviton"].is_object());
     let groups = state["groups"].as_object().expect("groups");
     assert_eq!(groups.len(), 2, "{groups:?}");
-    assert!(groups.values().all(|g| g["protected"] == true), "{groups:?}");
+    assert!(
+        groups.values().all(|g| g["protected"] == true),
+        "{groups:?}"
+    );
     // The cluster: Fargate, Fargate Spot and both EC2 providers; `general` is the default.
     assert_eq!(
         state["cluster"]["providers"],
@@ -189,7 +192,10 @@ fn ec2_capacity_daemon_placement_and_scaling_deploy() {
         policies["iron-test-worker-AutoScalingPolicyMemory"],
         "TargetTrackingScaling"
     );
-    assert_eq!(policies["iron-test-worker-AutoScalingStepOut"], "StepScaling");
+    assert_eq!(
+        policies["iron-test-worker-AutoScalingStepOut"],
+        "StepScaling"
+    );
     assert_eq!(
         state["scheduled"]["business-hours"],
         "cron(0 8 ? * MON-FRI *)"
@@ -256,8 +262,7 @@ fn a_workload_moves_from_fargate_to_ec2_and_back_as_stack_updates() {
     deploy_worker();
     let worker = &inspect(&moto, "move")["services"]["worker"];
     assert_eq!(
-        worker["capacityProviderStrategy"][0]["capacityProvider"],
-        "move-test-general",
+        worker["capacityProviderStrategy"][0]["capacityProvider"], "move-test-general",
         "{worker}"
     );
     assert_eq!(worker["launchType"], Value::Null);

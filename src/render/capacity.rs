@@ -48,7 +48,9 @@ pub fn providers(env: &ResolvedEnvironment) -> Vec<&Located<Ec2Capacity>> {
 
 /// The manifest name of a provider.
 pub fn manifest_name(p: &Ec2Capacity) -> &str {
-    p.name.as_ref().map_or(DEFAULT_PROVIDER, |n| n.value.as_str())
+    p.name
+        .as_ref()
+        .map_or(DEFAULT_PROVIDER, |n| n.value.as_str())
 }
 
 /// The ECS name of provider `name` of environment `env`.

@@ -350,13 +350,8 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
         .as_ref()
         .and_then(|c| c.fargate_spot.as_ref())
         .is_none_or(|f| f.value);
-    let ec2 = crate::render::capacity::context(
-        app,
-        env,
-        &public_subnets,
-        &private_subnets,
-        fargate_spot,
-    );
+    let ec2 =
+        crate::render::capacity::context(app, env, &public_subnets, &private_subnets, fargate_spot);
     let has_ec2 = !ec2.is_null();
     let manifest_hash = names::sha256(&env.interpolated.to_string());
     let prefix = names::env_stack(app, &env.name);

@@ -45,20 +45,23 @@ pub(crate) fn launch(scope: &Scope) -> Result<(Option<&'static str>, Option<Valu
             .iter()
             .map(|cp| {
                 let name = cp.name.as_ref().map_or("", |n| n.value.as_str());
-                let mut item = json!({ "CapacityProvider": capacity::provider_name(app, scope.env, name) });
+                let mut item =
+                    json!({ "CapacityProvider": capacity::provider_name(app, scope.env, name) });
                 if let Some(b) = &cp.base {
                     item["Base"] = json!(b.value);
                 }
-                item["Weight"] = json!(cp.weight.as_ref().map_or(
-                    if items.len() == 1 { 1 } else { 0 },
-                    |w| w.value
-                ));
+                item["Weight"] = json!(
+                    cp.weight
+                        .as_ref()
+                        .map_or(if items.len() == 1 { 1 } else { 0 }, |w| w.value)
+                );
                 item
             })
             .collect();
         return Ok((None, Some(Value::Array(strategy))));
     }
-    let provider = capacity::environment(scope.loaded, scope.env).and_then(capacity::default_provider);
+    let provider =
+        capacity::environment(scope.loaded, scope.env).and_then(capacity::default_provider);
     let Some(provider) = provider else {
         let span = m.launch_type.as_ref().map(|l| l.span).unwrap_or_default();
         return Err(RenderError::Input(vec![input_error(
@@ -76,7 +79,9 @@ pub(crate) fn launch(scope: &Scope) -> Result<(Option<&'static str>, Option<Valu
     let name = capacity::manifest_name(provider);
     Ok((
         None,
-        Some(json!([{ "CapacityProvider": capacity::provider_name(app, scope.env, name), "Weight": 1 }])),
+        Some(
+            json!([{ "CapacityProvider": capacity::provider_name(app, scope.env, name), "Weight": 1 }]),
+        ),
     ))
 }
 
@@ -191,10 +196,7 @@ mod tests {
         assert_eq!(v["desired_count"], Value::Null);
         let stack = stack.expect("renders");
         let svc = &stack["Resources"]["Service"]["Properties"];
-        assert_eq!(
-            svc["SchedulingStrategy"],
-            serde_yaml::Value::from("DAEMON")
-        );
+        assert_eq!(svc["SchedulingStrategy"], serde_yaml::Value::from("DAEMON"));
         assert!(svc.get("DesiredCount").is_none());
         assert!(svc.get("CapacityProviderStrategy").is_none());
         assert_eq!(

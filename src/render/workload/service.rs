@@ -220,7 +220,11 @@ pub(crate) fn context(scope: &Scope, http: &Value, nlb: &Value) -> Result<Value,
         (launch_type, strategy, if daemon { None } else { desired })
     } else {
         (
-            if strategy.is_none() { Some("FARGATE") } else { None },
+            if strategy.is_none() {
+                Some("FARGATE")
+            } else {
+                None
+            },
             strategy,
             desired,
         )
@@ -266,9 +270,8 @@ pub(crate) fn context(scope: &Scope, http: &Value, nlb: &Value) -> Result<Value,
         }
         cfg
     });
-    let discovery_srv = (!ec2::awsvpc(m)).then(|| {
-        port.map(|p| json!({ "ContainerName": wl.name, "ContainerPort": p }))
-    });
+    let discovery_srv = (!ec2::awsvpc(m))
+        .then(|| port.map(|p| json!({ "ContainerName": wl.name, "ContainerPort": p })));
     // A worker takes no requests; a bridge or host task without a port cannot be found.
     let discovery = connect.is_none()
         && wl.kind != WorkloadKind::WorkerService

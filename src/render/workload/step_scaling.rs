@@ -55,12 +55,7 @@ fn metric(scope: &Scope, step: &StepScaling) -> Value {
 }
 
 /// One direction: the policy and the alarm that triggers it.
-fn direction(
-    scope: &Scope,
-    step: &StepScaling,
-    dir: &Located<StepDirection>,
-    out: bool,
-) -> Value {
+fn direction(scope: &Scope, step: &StepScaling, dir: &Located<StepDirection>, out: bool) -> Value {
     let full = scope.full_name();
     let suffix = if out { "Out" } else { "In" };
     let id = format!("AutoScalingStep{suffix}");

@@ -23,7 +23,11 @@ pub fn check(wl: &ResolvedWorkload, env: Option<&ResolvedEnvironment>, out: &mut
 
 /// Provider names in `capacity_providers` exist in the environment; `launch_type: ec2` needs
 /// EC2 capacity; FARGATE_SPOT needs the environment to keep Fargate Spot on.
-fn check_providers(wl: &ResolvedWorkload, env: Option<&ResolvedEnvironment>, out: &mut Vec<Diagnostic>) {
+fn check_providers(
+    wl: &ResolvedWorkload,
+    env: Option<&ResolvedEnvironment>,
+    out: &mut Vec<Diagnostic>,
+) {
     let Some(env) = env else { return };
     let m = &wl.manifest;
     let declared: Vec<&str> = capacity::providers(env)
@@ -134,7 +138,10 @@ fn check_network_mode(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
     let bridge = mode_name == "bridge";
     let vpc = m.network.as_ref().and_then(|n| n.vpc.as_ref());
     for (set, key) in [
-        (vpc.and_then(|v| v.placement.as_ref()).map(|p| p.span), "placement"),
+        (
+            vpc.and_then(|v| v.placement.as_ref()).map(|p| p.span),
+            "placement",
+        ),
         (
             vpc.and_then(|v| v.security_groups.as_ref()).map(|p| p.span),
             "security_groups",
@@ -261,7 +268,10 @@ pub fn check_workspace(loaded: &Loaded, out: &mut Vec<Diagnostic>) {
             let name = capacity::provider_name(&loaded.app, &env.name, capacity::manifest_name(p));
             let lower = name.to_ascii_lowercase();
             let span = p.name.as_ref().map_or(p.span, |n| n.span);
-            if ["aws", "ecs", "fargate"].iter().any(|x| lower.starts_with(x)) {
+            if ["aws", "ecs", "fargate"]
+                .iter()
+                .any(|x| lower.starts_with(x))
+            {
                 out.push(
                     Diagnostic::error(
                         codes::INVALID_NAME,
@@ -276,7 +286,9 @@ pub fn check_workspace(loaded: &Loaded, out: &mut Vec<Diagnostic>) {
                     Diagnostic::error(
                         codes::INVALID_NAME,
                         span,
-                        format!("the capacity provider name `{name}` is longer than 255 characters"),
+                        format!(
+                            "the capacity provider name `{name}` is longer than 255 characters"
+                        ),
                     )
                     .with_help("shorten the provider name"),
                 );

@@ -431,8 +431,9 @@ fn check_schedule(c: &AdvancedCount, out: &mut Vec<Diagnostic>) {
             && let Some(p) = timezone_problem(&tz.value)
         {
             out.push(
-                Diagnostic::error(codes::SCHEDULE, tz.span, p)
-                    .with_help("use an IANA time zone name; scheduled actions run in UTC without one"),
+                Diagnostic::error(codes::SCHEDULE, tz.span, p).with_help(
+                    "use an IANA time zone name; scheduled actions run in UTC without one",
+                ),
             );
         }
         match (&a.min, &a.max) {
@@ -606,7 +607,12 @@ fn check_direction(dir: &Located<StepDirection>, out: &mut Vec<Diagnostic>) {
 /// relative to the alarm threshold: scale-out steps lie at or above it (the alarm fires at or
 /// above the threshold) and the highest is open-ended; scale-in steps lie at or below it and
 /// the lowest is open-ended; no gaps between steps; adjustments point the right way.
-fn check_step_bounds(dir: &Located<StepDirection>, out_dir: bool, exact: bool, out: &mut Vec<Diagnostic>) {
+fn check_step_bounds(
+    dir: &Located<StepDirection>,
+    out_dir: bool,
+    exact: bool,
+    out: &mut Vec<Diagnostic>,
+) {
     let Some(steps) = &dir.steps else { return };
     let name = if out_dir { "scale_out" } else { "scale_in" };
     let mut intervals: Vec<(f64, f64)> = Vec::new();
