@@ -124,7 +124,7 @@ fn ec2_capacity_daemon_placement_and_scaling_deploy() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let result = outcomes(&events(&out));
-    assert_eq!(result.len(), 5, "{result:?}");
+    assert_eq!(result.len(), 6, "{result:?}");
     assert!(result.iter().all(|(_, o)| o == "deployed"), "{result:?}");
 
     let state = inspect(&moto, "iron");

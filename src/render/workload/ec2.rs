@@ -236,4 +236,25 @@ mod tests {
             ])
         );
     }
+
+    #[test]
+    fn scheduled_job_runs_on_ec2_with_placement() {
+        let job = "name: api\ntype: Scheduled Job\nimage:\n  location: busybox\non:\n  schedule: \"@daily\"\ncapacity_providers:\n  - name: general\nnetwork_mode: bridge\nplacement:\n  strategies:\n    - type: binpack\n      field: cpu\n";
+        let f = Fixture::new(ENV, &[("api", job)]);
+        let v = crate::render::workload::job::context(&f.scope("api")).unwrap();
+        let def = &v["state_machine"]["definition"];
+        let params = &def["States"]["RunTask"]["Parameters"];
+        assert_eq!(
+            params["CapacityProviderStrategy"],
+            json!([{ "CapacityProvider": "shop-test-general", "Weight": 1 }])
+        );
+        assert_eq!(
+            params["PlacementStrategy"],
+            json!([{ "Type": "binpack", "Field": "cpu" }])
+        );
+        assert!(params.get("NetworkConfiguration").is_none());
+        assert!(params.get("PlatformVersion").is_none());
+        assert!(v["state_machine"]["substitutions"].get("Subnets").is_none());
+        assert!(f.stack("api").is_some());
+    }
 }
