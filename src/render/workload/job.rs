@@ -41,24 +41,26 @@ fn launch(scope: &Scope) -> Result<(Option<Value>, Option<Value>), RenderError> 
         let (launch_type, strategy) = ec2::launch(scope)?;
         return Ok((launch_type.map(|l| json!(l)), strategy));
     }
-    Ok(match m.capacity_providers.as_ref().filter(|c| !c.is_empty()) {
-        Some(items) => {
-            let strategy: Vec<Value> = items
-                .iter()
-                .filter_map(|i| {
-                    let name = i.name.as_ref()?.value.to_ascii_uppercase();
-                    let mut item = json!({ "CapacityProvider": name });
-                    if let Some(b) = &i.base {
-                        item["Base"] = json!(b.value);
-                    }
-                    item["Weight"] = json!(i.weight.as_ref().map_or(1, |w| w.value));
-                    Some(item)
-                })
-                .collect();
-            (None, Some(Value::Array(strategy)))
-        }
-        None => (Some(json!("FARGATE")), None),
-    })
+    Ok(
+        match m.capacity_providers.as_ref().filter(|c| !c.is_empty()) {
+            Some(items) => {
+                let strategy: Vec<Value> = items
+                    .iter()
+                    .filter_map(|i| {
+                        let name = i.name.as_ref()?.value.to_ascii_uppercase();
+                        let mut item = json!({ "CapacityProvider": name });
+                        if let Some(b) = &i.base {
+                            item["Base"] = json!(b.value);
+                        }
+                        item["Weight"] = json!(i.weight.as_ref().map_or(1, |w| w.value));
+                        Some(item)
+                    })
+                    .collect();
+                (None, Some(Value::Array(strategy)))
+            }
+            None => (Some(json!("FARGATE")), None),
+        },
+    )
 }
 
 /// The Amazon States Language definition. Values that CloudFormation resolves (the integration

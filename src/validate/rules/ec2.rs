@@ -4,6 +4,7 @@
 
 use crate::manifest::load::{Loaded, ResolvedEnvironment, ResolvedWorkload};
 use crate::manifest::model::WorkloadKind;
+use crate::manifest::model::common::resolve_platform;
 use crate::manifest::model::service::Count;
 use crate::render::capacity;
 use crate::validate::codes;
@@ -17,6 +18,7 @@ pub fn check(wl: &ResolvedWorkload, env: Option<&ResolvedEnvironment>, out: &mut
         return;
     }
     check_providers(wl, env, out);
+    check_platform(wl, env, out);
     check_daemon(wl, out);
     check_network_mode(wl, out);
 }
@@ -89,6 +91,90 @@ fn check_providers(
                 env.name
             )),
         );
+    }
+}
+
+/// The EC2 providers run the ECS-optimized Amazon Linux AMI of one architecture: a Windows task
+/// cannot run on them, and a task built for the other architecture would never be placed.
+fn check_platform(
+    wl: &ResolvedWorkload,
+    env: Option<&ResolvedEnvironment>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let m = &wl.manifest;
+    if !m.runs_on_ec2() {
+        return;
+    }
+    let Ok(platform) = resolve_platform(m.platform.as_ref().map(|p| &p.value)) else {
+        return;
+    };
+    let span = m
+        .platform
+        .as_ref()
+        .map(|p| p.span)
+        .or(m.launch_type.as_ref().map(|l| l.span))
+        .or(m.capacity_providers.as_ref().map(|c| c.span))
+        .unwrap_or_default();
+    if platform.windows {
+        out.push(
+            Diagnostic::error(
+                codes::PLATFORM,
+                span,
+                "tug's EC2 capacity runs Amazon Linux; Windows tasks cannot run on it",
+            )
+            .with_help("run Windows tasks on Fargate (remove `launch_type`/`capacity_providers`)"),
+        );
+        return;
+    }
+    let Some(env) = env else { return };
+    if m.scheduling
+        .as_ref()
+        .is_some_and(|s| s.value.eq_ignore_ascii_case("daemon"))
+    {
+        return;
+    }
+    let all = capacity::providers(env);
+    let used: Vec<_> = match &m.capacity_providers {
+        Some(cps) => all
+            .iter()
+            .filter(|p| {
+                cps.iter().any(|cp| {
+                    cp.name
+                        .as_ref()
+                        .is_some_and(|n| n.value == capacity::manifest_name(p))
+                })
+            })
+            .copied()
+            .collect(),
+        None => capacity::default_provider(env).into_iter().collect(),
+    };
+    for p in used {
+        let arm = p
+            .architecture
+            .as_ref()
+            .is_some_and(|a| a.value.eq_ignore_ascii_case("arm64"));
+        if arm != platform.arm {
+            let (task, instances) = if platform.arm {
+                ("arm64", "x86_64")
+            } else {
+                ("x86_64", "arm64")
+            };
+            out.push(
+                Diagnostic::error(
+                    codes::CAPACITY,
+                    span,
+                    format!(
+                        "the tasks are {task} but capacity provider `{}` runs {instances} instances",
+                        capacity::manifest_name(p)
+                    ),
+                )
+                .with_help(if platform.arm {
+                    "use a provider with `architecture: arm64`, or `platform: linux/x86_64`"
+                } else {
+                    "set `platform: linux/arm64`, or use an x86_64 provider"
+                }),
+            );
+        }
     }
 }
 
