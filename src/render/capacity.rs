@@ -87,8 +87,14 @@ fn on(v: Option<&Located<bool>>) -> &'static str {
     }
 }
 
-/// The view model of the EC2 capacity, or null when the environment has none.
+/// The view model of the cluster's capacity: `ec2` (the EC2 providers, or null without any),
+/// `associated` (every provider associated with the cluster) and `default_strategy`.
 /// `public_subnets` and `private_subnets` are the environment's subnet lists as rendered.
+///
+/// Every environment associates its providers through one `ClusterCapacityProviderAssociations`
+/// resource, never through the cluster's own properties: adding or removing EC2 providers then
+/// updates that one resource, and CloudFormation never deletes it (which would detach FARGATE
+/// too).
 pub fn context(
     app: &str,
     env: &ResolvedEnvironment,
@@ -97,9 +103,6 @@ pub fn context(
     fargate_spot: bool,
 ) -> Value {
     let list = providers(env);
-    if list.is_empty() {
-        return Value::Null;
-    }
     let has = |v: &Value| v.as_array().is_some_and(|a| !a.is_empty());
     let mut amis: Vec<Value> = Vec::new();
     let mut rendered = Vec::new();
@@ -216,8 +219,7 @@ pub fn context(
         None => json!([{ "CapacityProvider": "FARGATE", "Weight": 1 }]),
     };
     json!({
-        "amis": amis,
-        "providers": rendered,
+        "ec2": if rendered.is_empty() { Value::Null } else { json!({ "amis": amis, "providers": rendered }) },
         "associated": associated,
         "default_strategy": default_strategy,
     })
@@ -241,7 +243,7 @@ mod tests {
             &json!([{ "Ref": "PrivateSubnet1" }]),
             true,
         );
-        let p = &v["providers"];
+        let p = &v["ec2"]["providers"];
         assert_eq!(p[0]["name"], "demo-test-general");
         assert_eq!(p[0]["instance_type"], Value::Null);
         assert_eq!(
@@ -255,7 +257,7 @@ mod tests {
         assert_eq!(p[1]["termination_protection"], "DISABLED");
         assert_eq!(p[1]["subnets"], json!([{ "Ref": "PrivateSubnet1" }]));
         assert_eq!(p[1]["min"], "1");
-        assert_eq!(v["amis"].as_array().map(Vec::len), Some(2));
+        assert_eq!(v["ec2"]["amis"].as_array().map(Vec::len), Some(2));
         assert_eq!(
             v["associated"],
             json!(["FARGATE", "FARGATE_SPOT", { "Ref": "Ec2GeneralCapacityProvider" }, { "Ref": "Ec2GravitonCapacityProvider" }])
@@ -267,9 +269,15 @@ mod tests {
     }
 
     #[test]
-    fn no_ec2_is_null() {
+    fn fargate_only() {
         let f = Fixture::new("name: test\ntype: Environment\n", &[]);
         let env = &f.loaded.environments[0];
-        assert!(context("demo", env, &json!([]), &json!([]), true).is_null());
+        let v = context("demo", env, &json!([]), &json!([]), false);
+        assert!(v["ec2"].is_null());
+        assert_eq!(v["associated"], json!(["FARGATE"]));
+        assert_eq!(
+            v["default_strategy"],
+            json!([{ "CapacityProvider": "FARGATE", "Weight": 1 }])
+        );
     }
 }

@@ -350,9 +350,9 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
         .as_ref()
         .and_then(|c| c.fargate_spot.as_ref())
         .is_none_or(|f| f.value);
-    let ec2 =
+    let capacity =
         crate::render::capacity::context(app, env, &public_subnets, &private_subnets, fargate_spot);
-    let has_ec2 = !ec2.is_null();
+    let has_ec2 = !capacity["ec2"].is_null();
     let manifest_hash = names::sha256(&env.interpolated.to_string());
     let prefix = names::env_stack(app, &env.name);
     let mut outputs = Vec::new();
@@ -485,8 +485,8 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
         "sg_egress": egress,
         "flow_logs": flow_logs.map(|retention| json!({ "retention": retention, "actions": FLOW_LOG_ACTIONS })),
         "container_insights": container_insights(env),
-        "fargate_spot": fargate_spot,
-        "ec2": ec2,
+        "ec2": capacity["ec2"],
+        "capacity": capacity,
         "namespace": format!("{}.{}.local", env.name, app),
         "public_alb": public_alb,
         "internal_alb": internal_alb,
