@@ -274,3 +274,67 @@ fn a_workload_moves_from_fargate_to_ec2_and_back_as_stack_updates() {
     assert_eq!(worker["launchType"], "FARGATE", "{worker}");
     assert_eq!(worker["capacityProviderStrategy"], Value::Null);
 }
+
+#[test]
+fn an_environment_gains_and_loses_ec2_capacity_as_updates() {
+    let moto = Moto::start(2);
+    let ws = ec2_copy("grow");
+    // Only the environment matters here: keep the Fargate worker, which validates without EC2.
+    for workload in ["agent", "api", "cleanup", "web"] {
+        fs::remove_dir_all(ws.path().join("copilot").join(workload)).expect("rm");
+    }
+    let env = ws.path().join("copilot/environments/test/manifest.yml");
+    let with_ec2 = fs::read_to_string(&env).expect("env manifest");
+    let cut = with_ec2.find("cluster:").expect("a cluster section");
+    let env_deploy = |action: &str| {
+        let out = tug(
+            ws.path(),
+            &moto.url(),
+            &["--output", "json", "env", "deploy", "-n", "test"],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let evs = events(&out);
+        let started = evs
+            .iter()
+            .find(|e| e["event"] == "started")
+            .expect("a change set was executed");
+        assert_eq!(started["action"], action);
+        inspect(&moto, "grow")
+    };
+
+    // Fargate only: the associations hold FARGATE and FARGATE_SPOT.
+    fs::write(&env, &with_ec2[..cut]).expect("write");
+    let state = env_deploy("create");
+    assert_eq!(
+        state["cluster"]["providers"],
+        serde_json::json!(["FARGATE", "FARGATE_SPOT"])
+    );
+    assert!(state["groups"].as_object().is_some_and(|g| g.is_empty()));
+
+    // EC2 capacity added: an update creates the groups and providers and associates them.
+    fs::write(&env, &with_ec2).expect("write");
+    let state = env_deploy("update");
+    assert_eq!(
+        state["cluster"]["providers"],
+        serde_json::json!([
+            "FARGATE",
+            "FARGATE_SPOT",
+            "grow-test-general",
+            "grow-test-graviton"
+        ])
+    );
+    assert_eq!(state["groups"].as_object().map(|g| g.len()), Some(2));
+
+    // One provider removed: detached from the cluster and deleted, Fargate kept.
+    let cut = with_ec2
+        .find("    # Graviton")
+        .expect("the graviton provider");
+    fs::write(&env, &with_ec2[..cut]).expect("write");
+    let state = env_deploy("update");
+    assert_eq!(
+        state["cluster"]["providers"],
+        serde_json::json!(["FARGATE", "FARGATE_SPOT", "grow-test-general"])
+    );
+    assert!(state["providers"]["grow-test-graviton"].is_null());
+    assert_eq!(state["groups"].as_object().map(|g| g.len()), Some(1));
+}

@@ -257,4 +257,31 @@ mod tests {
         assert!(v["state_machine"]["substitutions"].get("Subnets").is_none());
         assert!(f.stack("api").is_some());
     }
+
+    #[test]
+    fn target_type_follows_the_network_mode() {
+        for (mode, expected) in [
+            ("awsvpc", "ip"),
+            ("bridge", "instance"),
+            ("host", "instance"),
+        ] {
+            let web = format!(
+                "name: api\ntype: Load Balanced Web Service\nimage:\n  location: nginx\n  port: 80\nhttp:\n  path: /\nlaunch_type: ec2\nnetwork_mode: {mode}\n"
+            );
+            let f = Fixture::new(ENV, &[("api", &web)]);
+            let stack = f.stack("api").expect("renders");
+            assert_eq!(
+                stack["Resources"]["TargetGroup"]["Properties"]["TargetType"],
+                serde_yaml::Value::from(expected),
+                "{mode}"
+            );
+            assert_eq!(
+                stack["Resources"]["Service"]["Properties"]
+                    .get("NetworkConfiguration")
+                    .is_some(),
+                mode == "awsvpc",
+                "{mode}"
+            );
+        }
+    }
 }
