@@ -192,7 +192,7 @@ mod tests {
         ));
         let v = v.unwrap();
         assert_eq!(v["launch_type"], "EC2");
-        assert_eq!(v["scheduling"], "DAEMON");
+        assert_eq!(v["daemon"], true);
         assert_eq!(v["desired_count"], Value::Null);
         let stack = stack.expect("renders");
         let svc = &stack["Resources"]["Service"]["Properties"];

@@ -141,13 +141,13 @@ pub(crate) fn context(scope: &Scope, http: &Value, nlb: &Value) -> Result<Value,
         )]));
     }
     let mut parameters = Vec::new();
-    let ec2 = m.runs_on_ec2();
+    let on_ec2 = m.runs_on_ec2();
     let daemon = ec2::daemon(m);
     // Only awsvpc tasks have a network configuration; on EC2 they get no public IP (ECS
     // assigns those to Fargate tasks only).
     let network = if ec2::awsvpc(m) {
         let mut n = network(scope, &mut parameters);
-        if ec2 {
+        if on_ec2 {
             n["AwsvpcConfiguration"]["AssignPublicIp"] = json!("DISABLED");
         }
         n
@@ -215,7 +215,7 @@ pub(crate) fn context(scope: &Scope, http: &Value, nlb: &Value) -> Result<Value,
         )),
         None => strategy,
     };
-    let (launch_type, strategy, desired) = if ec2 {
+    let (launch_type, strategy, desired) = if on_ec2 {
         let (launch_type, strategy) = ec2::launch(scope)?;
         (launch_type, strategy, if daemon { None } else { desired })
     } else {
@@ -282,9 +282,8 @@ pub(crate) fn context(scope: &Scope, http: &Value, nlb: &Value) -> Result<Value,
         "launch_type": launch_type,
         "capacity_provider_strategy": strategy,
         // Platform versions are a Fargate setting.
-        "fargate": !ec2,
+        "fargate": !on_ec2,
         "daemon": daemon,
-        "scheduling": if daemon { "DAEMON" } else { "REPLICA" },
         "placement_strategies": placement_strategies,
         "placement_constraints": placement_constraints,
         // Bridge and host tasks share the instance's address: Cloud Map needs SRV records
