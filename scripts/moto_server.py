@@ -40,6 +40,8 @@ a correct deploy fail, this launcher patches it before serving, and says so here
    (`UpdateReplacePolicy: Retain`, which tug's service stacks use so that `tug svc rollback` can
    run an earlier revision again). The new revision is now registered as on create, and the old
    one is left registered.
+7-8. EC2 capacity providers, service scaling resources and alarms through CloudFormation, and a
+   service's launch settings: see `patch_moto_capacity_and_scaling` below.
 
 Everything else is moto as published. Environment variables such as MOTO_ECS_SERVICE_RUNNING are
 read by moto itself.
@@ -194,6 +196,299 @@ def patch_task_definition_updates() -> None:
         )
 
     TaskDefinition.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+# ---------------------------------------------------------------------------------------------
+# EC2 capacity and service scaling through CloudFormation (issue 6).
+#
+# 7. moto's CloudFormation skips AWS::ECS::CapacityProvider, AWS::ECS::ClusterCapacityProviderAssociations,
+#    AWS::ApplicationAutoScaling::ScalableTarget / ::ScalingPolicy and AWS::CloudWatch::Alarm (it has
+#    no model for them), although its ECS, Application Auto Scaling and CloudWatch backends implement
+#    the APIs. The models below create, replace and delete them through those backends, so a deploy
+#    test can see the capacity providers, the cluster's associations and default strategy, the
+#    scalable target with its scheduled actions, the step and target-tracking policies and the
+#    alarms. Updates replace the resource (delete, then create), which is what the tests need.
+# 8. moto's AWS::ECS::Service ignores LaunchType, CapacityProviderStrategy, SchedulingStrategy and
+#    the placement properties (every service reads as a REPLICA service with launch type EC2). After
+#    CloudFormation creates or updates a service, these are copied onto it as given.
+# Not modelled by moto at all: EC2 instances joining the cluster (no container instances), ECS
+# managed scaling of the Auto Scaling group, alarms firing, scheduled actions running.
+# ---------------------------------------------------------------------------------------------
+
+
+def patch_moto_capacity_and_scaling() -> None:
+    from typing import Any
+
+    from moto.applicationautoscaling.models import applicationautoscaling_backends
+    from moto.cloudwatch.models import cloudwatch_backends
+    from moto.core.common_models import CloudFormationModel
+    from moto.ecs import models as ecs_models
+
+    def lower_first(value: Any) -> Any:
+        """CloudFormation's PascalCase keys as the ECS API's camelCase."""
+        if isinstance(value, dict):
+            return {k[:1].lower() + k[1:]: lower_first(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [lower_first(v) for v in value]
+        return value
+
+    def name_of(value: Any) -> str:
+        return getattr(value, "name", None) or str(value)
+
+    class Replaced:
+        """Replaces on update: delete the old resource, create the new one. A mixin: moto lists
+        the direct subclasses of CloudFormationModel as resource types."""
+
+        @classmethod
+        def update_from_cloudformation_json(  # type: ignore[no-untyped-def]
+            cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+        ):
+            original_resource.delete(account_id, region_name)
+            return cls.create_from_cloudformation_json(
+                new_resource_name, cloudformation_json, account_id, region_name
+            )
+
+        @classmethod
+        def delete_from_cloudformation_json(  # type: ignore[no-untyped-def]
+            cls, resource_name, cloudformation_json, account_id, region_name
+        ):
+            pass
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return ""
+
+    class CfnCapacityProvider(Replaced, CloudFormationModel):
+        __module__ = "moto.ecs.tug_patches"  # moto's model registry keys models by service
+
+        def __init__(self, provider: Any) -> None:
+            self.provider = provider
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::ECS::CapacityProvider"
+
+        @classmethod
+        def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+            cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+        ):
+            props = cloudformation_json["Properties"]
+            backend = ecs_models.ecs_backends[account_id][region_name]
+            asg = lower_first(props["AutoScalingGroupProvider"])
+            asg["autoScalingGroupArn"] = name_of(asg.get("autoScalingGroupArn"))
+            tags = [{"key": t["Key"], "value": t["Value"]} for t in props.get("Tags", [])]
+            return cls(backend.create_capacity_provider(props.get("Name", resource_name), asg, tags))
+
+        def delete(self, account_id: str, region_name: str) -> None:
+            ecs_models.ecs_backends[account_id][region_name].delete_capacity_provider(self.provider.name)
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.provider.name
+
+    class CfnClusterAssociations(Replaced, CloudFormationModel):
+        __module__ = "moto.ecs.tug_patches"  # moto's model registry keys models by service
+
+        def __init__(self, cluster: str) -> None:
+            self.cluster = cluster
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::ECS::ClusterCapacityProviderAssociations"
+
+        @classmethod
+        def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+            cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+        ):
+            props = cloudformation_json["Properties"]
+            backend = ecs_models.ecs_backends[account_id][region_name]
+            cluster = name_of(props["Cluster"])
+            providers = [name_of(p) for p in props.get("CapacityProviders", [])]
+            strategy = lower_first(props.get("DefaultCapacityProviderStrategy", []))
+            for item in strategy:
+                item["capacityProvider"] = name_of(item["capacityProvider"])
+            backend.put_cluster_capacity_providers(cluster, providers, strategy)
+            return cls(cluster)
+
+        def delete(self, account_id: str, region_name: str) -> None:
+            backend = ecs_models.ecs_backends[account_id][region_name]
+            try:
+                backend.put_cluster_capacity_providers(self.cluster, [], [])
+            except Exception:  # the cluster is gone already
+                pass
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.cluster
+
+    class CfnScalableTarget(Replaced, CloudFormationModel):
+        __module__ = "moto.applicationautoscaling.tug_patches"  # moto's model registry keys models by service
+
+        def __init__(self, namespace: str, resource_id: str, dimension: str) -> None:
+            self.namespace, self.resource_id, self.dimension = namespace, resource_id, dimension
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::ApplicationAutoScaling::ScalableTarget"
+
+        @classmethod
+        def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+            cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+        ):
+            props = cloudformation_json["Properties"]
+            backend = applicationautoscaling_backends[account_id][region_name]
+            namespace, resource_id = props["ServiceNamespace"], props["ResourceId"]
+            dimension = props["ScalableDimension"]
+            backend.register_scalable_target(
+                namespace, resource_id, dimension, int(props["MinCapacity"]),
+                int(props["MaxCapacity"]), props.get("RoleARN", ""), props.get("SuspendedState", {}),
+            )
+            for action in props.get("ScheduledActions", []):
+                target_action = lower_first(action.get("ScalableTargetAction", {}))
+                backend.put_scheduled_action(
+                    namespace, action["Schedule"], action.get("Timezone", "UTC"),
+                    action["ScheduledActionName"], resource_id, dimension,
+                    action.get("StartTime"), action.get("EndTime"), target_action,
+                )
+            return cls(namespace, resource_id, dimension)
+
+        def delete(self, account_id: str, region_name: str) -> None:
+            backend = applicationautoscaling_backends[account_id][region_name]
+            backend.scheduled_actions = [
+                a for a in backend.scheduled_actions if a.resource_id != self.resource_id
+            ]
+            try:
+                backend.deregister_scalable_target(self.namespace, self.resource_id, self.dimension)
+            except Exception:  # already gone
+                pass
+
+        @property
+        def physical_resource_id(self) -> str:
+            return f"{self.resource_id}|{self.dimension}|{self.namespace}"
+
+    class CfnScalingPolicy(Replaced, CloudFormationModel):
+        __module__ = "moto.applicationautoscaling.tug_patches"  # moto's model registry keys models by service
+
+        def __init__(self, policy: Any) -> None:
+            self.policy = policy
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::ApplicationAutoScaling::ScalingPolicy"
+
+        @classmethod
+        def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+            cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+        ):
+            props = cloudformation_json["Properties"]
+            backend = applicationautoscaling_backends[account_id][region_name]
+            target = props["ScalingTargetId"]
+            if isinstance(target, CfnScalableTarget):
+                resource_id, dimension, namespace = target.resource_id, target.dimension, target.namespace
+            else:
+                resource_id, dimension, namespace = str(target).split("|")
+            body = {}
+            for key in ("TargetTrackingScalingPolicyConfiguration", "StepScalingPolicyConfiguration"):
+                if key in props:
+                    body[key] = props[key]
+            policy = backend.put_scaling_policy(
+                props["PolicyName"], namespace, resource_id, dimension, body, props["PolicyType"]
+            )
+            return cls(policy)
+
+        def delete(self, account_id: str, region_name: str) -> None:
+            backend = applicationautoscaling_backends[account_id][region_name]
+            p = self.policy
+            try:
+                backend.delete_scaling_policy(
+                    p.policy_name, p.service_namespace, p.resource_id, p.scalable_dimension
+                )
+            except Exception:  # already gone
+                pass
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.policy.policy_arn
+
+    class CfnAlarm(Replaced, CloudFormationModel):
+        __module__ = "moto.cloudwatch.tug_patches"  # moto's model registry keys models by service
+
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::CloudWatch::Alarm"
+
+        @classmethod
+        def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+            cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+        ):
+            props = cloudformation_json["Properties"]
+            backend = cloudwatch_backends[account_id][region_name]
+            name = props.get("AlarmName", resource_name)
+            dimensions = [
+                {"Name": d["Name"], "Value": name_of(d["Value"])} for d in props.get("Dimensions", [])
+            ]
+            actions = [getattr(a, "physical_resource_id", a) for a in props.get("AlarmActions", [])]
+            backend.put_metric_alarm(
+                name=name,
+                namespace=props.get("Namespace", ""),
+                metric_name=props.get("MetricName", ""),
+                comparison_operator=props["ComparisonOperator"],
+                evaluation_periods=int(props["EvaluationPeriods"]),
+                period=int(props.get("Period", 60)),
+                threshold=float(props.get("Threshold", 0)),
+                statistic=props.get("Statistic", "Average"),
+                description=props.get("AlarmDescription", ""),
+                dimensions=dimensions,
+                alarm_actions=actions,
+                treat_missing_data=props.get("TreatMissingData"),
+            )
+            return cls(name)
+
+        def delete(self, account_id: str, region_name: str) -> None:
+            cloudwatch_backends[account_id][region_name].delete_alarms([self.name])
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.name
+
+    # Keep the names used, so the classes stay referenced (moto finds them as subclasses).
+    patch_moto_capacity_and_scaling.models = (  # type: ignore[attr-defined]
+        CfnCapacityProvider, CfnClusterAssociations, CfnScalableTarget, CfnScalingPolicy, CfnAlarm,
+    )
+
+    service_cls = ecs_models.Service
+
+    def copy_placement(service: Any, props: dict) -> Any:
+        if service is None:
+            return service
+        if "SchedulingStrategy" in props:
+            service.scheduling_strategy = props["SchedulingStrategy"]
+        if "CapacityProviderStrategy" in props:
+            service.capacity_provider_strategy = lower_first(props["CapacityProviderStrategy"])
+            service.launch_type = None
+        elif "LaunchType" in props:
+            service.launch_type = props["LaunchType"]
+            service.capacity_provider_strategy = None
+        service.placement_strategy = lower_first(props.get("PlacementStrategies", []))
+        service.placement_constraints = lower_first(props.get("PlacementConstraints", []))
+        return service
+
+    original_create = service_cls.create_from_cloudformation_json.__func__
+    original_update = service_cls.update_from_cloudformation_json.__func__
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+        service = original_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        return copy_placement(service, cloudformation_json.get("Properties", {}))
+
+    def update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+        service = original_update(
+            cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+        )
+        return copy_placement(service, cloudformation_json.get("Properties", {}))
+
+    service_cls.create_from_cloudformation_json = classmethod(create)
+    service_cls.update_from_cloudformation_json = classmethod(update)
 
 
 def watch_parent() -> None:
@@ -226,6 +521,7 @@ def main() -> int:
     patch_moto()
     patch_service_deployments()
     patch_task_definition_updates()
+    patch_moto_capacity_and_scaling()
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)

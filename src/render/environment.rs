@@ -200,7 +200,11 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
         .and_then(|n| n.vpc.as_ref())
         .map(|v| &v.value);
     let mut zones = Vec::new();
-    let vpc = vpc_context(vpc_manifest, features.nat, &mut zones);
+    // EC2 instances placed in private subnets reach ECS through NAT.
+    let ec2_private = crate::render::capacity::providers(env)
+        .iter()
+        .any(|p| crate::render::capacity::private(p));
+    let vpc = vpc_context(vpc_manifest, features.nat || ec2_private, &mut zones);
     let managed = vpc["managed"].as_bool() == Some(true);
     let vpc_id = if managed {
         json!({ "Ref": "VPC" })
@@ -341,6 +345,14 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
             "aliases": aliases,
         })
     });
+    let fargate_spot = m
+        .cluster
+        .as_ref()
+        .and_then(|c| c.fargate_spot.as_ref())
+        .is_none_or(|f| f.value);
+    let capacity =
+        crate::render::capacity::context(app, env, &public_subnets, &private_subnets, fargate_spot);
+    let has_ec2 = !capacity["ec2"].is_null();
     let manifest_hash = names::sha256(&env.interpolated.to_string());
     let prefix = names::env_stack(app, &env.name);
     let mut outputs = Vec::new();
@@ -493,7 +505,8 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
         "sg_egress": egress,
         "flow_logs": flow_logs.map(|retention| json!({ "retention": retention, "actions": FLOW_LOG_ACTIONS })),
         "container_insights": container_insights(env),
-        "fargate_spot": m.cluster.as_ref().and_then(|c| c.fargate_spot.as_ref()).is_none_or(|f| f.value),
+        "ec2": capacity["ec2"],
+        "capacity": capacity,
         "namespace": format!("{}.{}.local", env.name, app),
         "public_alb": public_alb,
         "internal_alb": internal_alb,
@@ -501,7 +514,7 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
         "cdn_ingress_only": cdn_ingress_only && features.public_alb,
         "managed_efs": features.managed_efs,
         "outputs": outputs,
-        "has_parameters": !zones.is_empty() || (cdn_ingress_only && features.public_alb),
+        "has_parameters": !zones.is_empty() || (cdn_ingress_only && features.public_alb) || has_ec2,
         "zones": zones.iter().enumerate().map(|(i, z)| json!({ "id": format!("AvailabilityZone{}", i + 1), "default": z })).collect::<Vec<_>>(),
     })
 }

@@ -9,6 +9,7 @@
 //! half of the rendering time, so unpatched templates are used as rendered; the tests parse
 //! every one of them.
 
+pub mod capacity;
 pub mod environment;
 pub mod features;
 pub mod names;

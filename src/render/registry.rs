@@ -59,6 +59,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "partials/job",
         include_str!("../../templates/partials/job.yml.hbs"),
     ),
+    (
+        "partials/ec2-capacity",
+        include_str!("../../templates/partials/ec2-capacity.yml.hbs"),
+    ),
 ];
 
 /// The process-wide registry, built on first use.

@@ -197,6 +197,8 @@ manifest_struct! {
         default: bool = "default",
         base: u32 = "base",
         weight: u32 = "weight",
+        /// tug: `public` (default; instances get a public IP) or `private` (behind NAT).
+        placement: String = "placement",
     }
 }
 

@@ -473,6 +473,7 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
             "attributes": attributes,
             "container": container,
             "container_port": container_port,
+            "target_type": crate::render::workload::ec2::target_type(&wl.manifest),
             "alternate": alternate,
             "production_rule": production_rule,
             "test_rule": test_rule,
@@ -486,6 +487,7 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
                 "attributes": attributes,
                 "container": container,
                 "container_port": container_port,
+                "target_type": crate::render::workload::ec2::target_type(&wl.manifest),
                 "alternate_of": tg_id,
             }));
         }

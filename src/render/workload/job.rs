@@ -1,5 +1,5 @@
 //! Scheduled Job resources: an EventBridge rule on the job's schedule starts a Step Functions
-//! state machine, which runs the task on Fargate (`ecs:runTask.sync`, so the execution lasts
+//! state machine, which runs the task on Fargate or EC2 capacity (`ecs:runTask.sync`, so the execution lasts
 //! as long as the task), stops it after `timeout` and retries it `retries` times. No ECS
 //! service.
 //!
@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 
 use crate::manifest::model::WorkloadKind;
 use crate::manifest::union::BoolOr;
-use crate::render::workload::Scope;
 use crate::render::workload::service::network;
+use crate::render::workload::{Scope, ec2};
 use crate::render::{RenderError, input_error, names};
 use crate::validate::rules::job::schedule_expression;
 
@@ -33,51 +33,72 @@ fn sub_literal(text: &str) -> String {
     text.replace("${", "${!")
 }
 
-/// Launch type or capacity provider strategy of the task, from `capacity_providers` when set
-/// (Fargate providers only; EC2 is refused before this).
-fn launch(scope: &Scope) -> (Option<Value>, Option<Value>) {
+/// Launch type or capacity provider strategy of the task, from `capacity_providers` when set;
+/// on EC2 the strategy names the environment's providers (see [`ec2::launch`]).
+fn launch(scope: &Scope) -> Result<(Option<Value>, Option<Value>), RenderError> {
     let m = &scope.wl.manifest;
-    match m.capacity_providers.as_ref().filter(|c| !c.is_empty()) {
-        Some(items) => {
-            let strategy: Vec<Value> = items
-                .iter()
-                .filter_map(|i| {
-                    let name = i.name.as_ref()?.value.to_ascii_uppercase();
-                    let mut item = json!({ "CapacityProvider": name });
-                    if let Some(b) = &i.base {
-                        item["Base"] = json!(b.value);
-                    }
-                    item["Weight"] = json!(i.weight.as_ref().map_or(1, |w| w.value));
-                    Some(item)
-                })
-                .collect();
-            (None, Some(Value::Array(strategy)))
-        }
-        None => (Some(json!("FARGATE")), None),
+    if m.runs_on_ec2() {
+        let (launch_type, strategy) = ec2::launch(scope)?;
+        return Ok((launch_type.map(|l| json!(l)), strategy));
     }
+    Ok(
+        match m.capacity_providers.as_ref().filter(|c| !c.is_empty()) {
+            Some(items) => {
+                let strategy: Vec<Value> = items
+                    .iter()
+                    .filter_map(|i| {
+                        let name = i.name.as_ref()?.value.to_ascii_uppercase();
+                        let mut item = json!({ "CapacityProvider": name });
+                        if let Some(b) = &i.base {
+                            item["Base"] = json!(b.value);
+                        }
+                        item["Weight"] = json!(i.weight.as_ref().map_or(1, |w| w.value));
+                        Some(item)
+                    })
+                    .collect();
+                (None, Some(Value::Array(strategy)))
+            }
+            None => (Some(json!("FARGATE")), None),
+        },
+    )
 }
 
 /// The Amazon States Language definition. Values that CloudFormation resolves (the integration
 /// ARN, cluster, task definition, subnets, security groups) are `${...}` placeholders filled by
 /// `DefinitionSubstitutions`; lists travel as comma-joined strings and are split back by
 /// `States.StringSplit`.
-fn definition(scope: &Scope, awsvpc: &Value, has_groups: bool) -> Value {
+fn definition(scope: &Scope, awsvpc: &Value, has_groups: bool) -> Result<Value, RenderError> {
     let m = &scope.wl.manifest;
-    let (launch_type, strategy) = launch(scope);
-    let mut vpc = json!({
-        "AssignPublicIp": awsvpc["AssignPublicIp"],
-        "Subnets.$": "States.StringSplit('${Subnets}', ',')",
-    });
-    if has_groups {
-        vpc["SecurityGroups.$"] = json!("States.StringSplit('${SecurityGroups}', ',')");
-    }
+    let on_ec2 = m.runs_on_ec2();
+    let (launch_type, strategy) = launch(scope)?;
     let mut parameters = json!({
         "Cluster": "${Cluster}",
         "TaskDefinition": "${TaskDefinition}",
-        "PlatformVersion": "LATEST",
-        "PropagateTags": "TASK_DEFINITION",
-        "NetworkConfiguration": { "AwsvpcConfiguration": vpc },
     });
+    // Platform versions are a Fargate setting; bridge and host tasks have no network
+    // configuration, and awsvpc tasks on EC2 get no public IP.
+    if !on_ec2 {
+        parameters["PlatformVersion"] = json!("LATEST");
+    }
+    parameters["PropagateTags"] = json!("TASK_DEFINITION");
+    if !awsvpc.is_null() {
+        let mut vpc = json!({
+            "AssignPublicIp": if on_ec2 { json!("DISABLED") } else { awsvpc["AssignPublicIp"].clone() },
+            "Subnets.$": "States.StringSplit('${Subnets}', ',')",
+        });
+        if has_groups {
+            vpc["SecurityGroups.$"] = json!("States.StringSplit('${SecurityGroups}', ',')");
+        }
+        parameters["NetworkConfiguration"] = json!({ "AwsvpcConfiguration": vpc });
+    }
+    // RunTask spells the strategy list in the singular.
+    let (placement_strategies, placement_constraints) = ec2::placement(m);
+    if !placement_strategies.is_null() {
+        parameters["PlacementStrategy"] = placement_strategies;
+    }
+    if !placement_constraints.is_null() {
+        parameters["PlacementConstraints"] = placement_constraints;
+    }
     if let Some(lt) = launch_type {
         parameters["LaunchType"] = lt;
     }
@@ -107,14 +128,18 @@ fn definition(scope: &Scope, awsvpc: &Value, has_groups: bool) -> Value {
         }]);
     }
     let mut def = json!({
-        "Comment": format!("Runs the task of Scheduled Job {} on Fargate", scope.wl.name),
+        "Comment": format!(
+            "Runs the task of Scheduled Job {} on {}",
+            scope.wl.name,
+            if on_ec2 { "EC2" } else { "Fargate" }
+        ),
         "StartAt": RUN_STATE,
         "States": { RUN_STATE: state },
     });
     if let Some(secs) = m.timeout.as_ref().and_then(|t| t.value.whole_secs()) {
         def["TimeoutSeconds"] = json!(secs);
     }
-    def
+    Ok(def)
 }
 
 /// A list as one comma-separated string: `Fn::Split` undone, anything else joined.
@@ -172,20 +197,6 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
         return Ok(Value::Null);
     }
     let m = &wl.manifest;
-    if m.runs_on_ec2() || m.placement.is_some() {
-        let span = m
-            .launch_type
-            .as_ref()
-            .map(|l| l.span)
-            .or(m.capacity_providers.as_ref().map(|c| c.span))
-            .or(m.placement.as_ref().map(|p| p.span))
-            .unwrap_or_default();
-        return Err(RenderError::Input(vec![input_error(
-            span,
-            "rendering Scheduled Jobs on EC2 capacity is not available yet",
-            "run the job on Fargate for now; EC2 capacity providers come with a later release",
-        )]));
-    }
     let Some(schedule) = m.on.as_ref().and_then(|o| o.schedule.as_ref()) else {
         let span = m.name.as_ref().map(|n| n.span).unwrap_or_default();
         return Err(RenderError::Input(vec![input_error(
@@ -204,7 +215,11 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
     let enabled = expression != "none";
 
     let mut parameters = Vec::new();
-    let net = network(scope, &mut parameters);
+    let net = if ec2::awsvpc(m) {
+        network(scope, &mut parameters)
+    } else {
+        Value::Null
+    };
     let awsvpc = &net["AwsvpcConfiguration"];
     let groups = awsvpc["SecurityGroups"]
         .as_array()
@@ -216,15 +231,17 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
         "RunTaskSync": { "Fn::Sub": "arn:${AWS::Partition}:states:::ecs:runTask.sync" },
         "Cluster": scope.import("ClusterId"),
         "TaskDefinition": { "Ref": "TaskDefinition" },
-        "Subnets": joined(&awsvpc["Subnets"]),
     });
+    if !awsvpc.is_null() {
+        substitutions["Subnets"] = joined(&awsvpc["Subnets"]);
+    }
     if has_groups {
         substitutions["SecurityGroups"] = json!({ "Fn::Join": [",", groups] });
     }
     Ok(json!({
         "state_machine": {
             "name": names::limited(&scope.full_name(), 80),
-            "definition": definition(scope, awsvpc, has_groups),
+            "definition": definition(scope, awsvpc, has_groups)?,
             "substitutions": substitutions,
             "statements": state_machine_statements(scope),
         },

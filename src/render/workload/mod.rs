@@ -3,8 +3,9 @@
 //! schedules). Each concern lives in its own module; this one assembles them.
 
 mod containers;
+mod ec2;
 #[cfg(test)]
-mod fixture;
+pub(crate) mod fixture;
 mod http;
 mod iam;
 mod job;
@@ -12,6 +13,7 @@ mod nlb;
 mod scaling;
 mod service;
 mod strategy;
+mod step_scaling;
 mod worker;
 
 use std::collections::BTreeMap;

@@ -192,6 +192,7 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
             "attributes": attributes,
             "container": container,
             "container_port": container_port,
+            "target_type": crate::render::workload::ec2::target_type(&scope.wl.manifest),
         }));
         listeners.push(json!({
             "id": format!("NLBListener{suffix}"),

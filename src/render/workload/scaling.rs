@@ -1,6 +1,7 @@
 //! Service autoscaling: the scalable target and one target-tracking policy per metric (CPU,
 //! memory, requests per target, response time, a Worker's queue backlog per task), with
-//! Copilot's default cooldowns.
+//! Copilot's default cooldowns. Step and scheduled scaling on the same target come from
+//! [`step_scaling`].
 //!
 //! `queue_delay` needs no Lambda (Copilot ran one every minute to publish a backlog metric):
 //! the policy tracks a metric-math expression, the messages visible in the worker's queues
@@ -12,7 +13,7 @@ use serde_json::{Value, json};
 use crate::manifest::decode::Located;
 use crate::manifest::model::service::{Cooldown, Count, QueueDelay, ScalingMetric};
 use crate::manifest::union::ScalarOr;
-use crate::render::workload::{Scope, worker};
+use crate::render::workload::{Scope, step_scaling, worker};
 use crate::render::{RenderError, input_error};
 
 const SCALE_IN_COOLDOWN: u64 = 120;
@@ -142,18 +143,6 @@ pub(crate) fn context(scope: &Scope, http: &Value) -> Result<Value, RenderError>
     let (Some(min), Some(max)) = range.value.bounds() else {
         return Ok(Value::Null);
     };
-    for (set, key) in [
-        (c.schedule.as_ref().map(|s| s.span), "schedule"),
-        (c.step.as_ref().map(|s| s.span), "step"),
-    ] {
-        if let Some(span) = set {
-            return Err(RenderError::Input(vec![input_error(
-                span,
-                format!("rendering `count.{key}` is not available yet"),
-                "scale with cpu_percentage, memory_percentage, requests, response_time or queue_delay for now",
-            )]));
-        }
-    }
     let default_cooldown = c.cooldown.as_ref();
     let mut policies = Vec::new();
     let full = scope.full_name();
@@ -236,6 +225,8 @@ pub(crate) fn context(scope: &Scope, http: &Value) -> Result<Value, RenderError>
         "max": max,
         "resource_id": { "Fn::Join": ["/", ["service", scope.import("ClusterId"), { "Fn::GetAtt": ["Service", "Name"] }]] },
         "policies": policies,
+        "step_policies": step_scaling::step_policies(scope, c),
+        "scheduled_actions": step_scaling::scheduled_actions(c),
     }))
 }
 

@@ -1,14 +1,15 @@
 //! The ECS service of a long-running workload: count or capacity strategy, networking,
 //! deployment configuration (rolling, with circuit breaker and rollback alarms), load balancer
-//! attachments, service discovery or Service Connect, ECS Exec, placement.
+//! attachments, service discovery or Service Connect, ECS Exec; EC2 launch, daemon scheduling
+//! and placement come from [`ec2`].
 
 use serde_json::{Value, json};
 
 use crate::manifest::model::WorkloadKind;
 use crate::manifest::model::service::{Count, Deployment};
 use crate::manifest::union::{BoolOr, ListOr, ScalarOr};
-use crate::render::workload::Scope;
 use crate::render::workload::strategy::{self, Strategy};
+use crate::render::workload::{Scope, ec2};
 use crate::render::{RenderError, input_error};
 
 /// Subnets and public IP assignment from `network.vpc.placement`.
@@ -138,22 +139,32 @@ pub(crate) fn context(scope: &Scope, http: &Value, nlb: &Value) -> Result<Value,
             "use `strategy: rolling` for a service with `nlb`, or remove `nlb`",
         )]));
     }
-    if m.runs_on_ec2() || m.placement.is_some() || m.scheduling.is_some() {
-        let span = m
-            .launch_type
-            .as_ref()
-            .map(|l| l.span)
-            .or(m.capacity_providers.as_ref().map(|c| c.span))
-            .unwrap_or_default();
-        return Err(RenderError::Input(vec![input_error(
-            span,
-            "rendering services on EC2 capacity is not available yet",
-            "run on Fargate for now; EC2 capacity providers come with a later release",
-        )]));
-    }
     let mut parameters = Vec::new();
-    let network = network(scope, &mut parameters);
+    let on_ec2 = m.runs_on_ec2();
+    let daemon = ec2::daemon(m);
+    // Only awsvpc tasks have a network configuration; on EC2 they get no public IP (ECS
+    // assigns those to Fargate tasks only).
+    let network = if ec2::awsvpc(m) {
+        let mut n = network(scope, &mut parameters);
+        if on_ec2 {
+            n["AwsvpcConfiguration"]["AssignPublicIp"] = json!("DISABLED");
+        }
+        n
+    } else {
+        Value::Null
+    };
     let (mut deployment, alarms) = deployment(scope, m.deployment.as_ref().map(|d| &d.value));
+    // A daemon replaces its one task per instance: stop the old one first unless the manifest
+    // says otherwise (ECS does not run two daemon tasks on an instance).
+    if daemon {
+        let d = m.deployment.as_ref();
+        if d.and_then(|d| d.min_healthy_percent.as_ref()).is_none() {
+            deployment["MinimumHealthyPercent"] = json!(0);
+        }
+        if d.and_then(|d| d.max_percent.as_ref()).is_none() {
+            deployment["MaximumPercent"] = json!(100);
+        }
+    }
     strategy::configure(
         m.deployment.as_ref().map(|d| &d.value),
         strategy,
@@ -208,6 +219,21 @@ pub(crate) fn context(scope: &Scope, http: &Value, nlb: &Value) -> Result<Value,
         )),
         None => strategy,
     };
+    let (launch_type, strategy, desired) = if on_ec2 {
+        let (launch_type, strategy) = ec2::launch(scope)?;
+        (launch_type, strategy, if daemon { None } else { desired })
+    } else {
+        (
+            if strategy.is_none() {
+                Some("FARGATE")
+            } else {
+                None
+            },
+            strategy,
+            desired,
+        )
+    };
+    let (placement_strategies, placement_constraints) = ec2::placement(m);
     let mut load_balancers = Vec::new();
     // Alternate target groups are not attached: ECS swaps them in during deployments.
     for tg in http["target_groups"]
@@ -267,10 +293,25 @@ pub(crate) fn context(scope: &Scope, http: &Value, nlb: &Value) -> Result<Value,
         }
         cfg
     });
+    let discovery_srv = (!ec2::awsvpc(m))
+        .then(|| port.map(|p| json!({ "ContainerName": wl.name, "ContainerPort": p })));
+    // A worker takes no requests; a bridge or host task without a port cannot be found.
+    let discovery = connect.is_none()
+        && wl.kind != WorkloadKind::WorkerService
+        && discovery_srv.as_ref().is_none_or(|p| p.is_some());
+    let discovery_srv = discovery_srv.flatten();
     Ok(json!({
         "desired_count": desired,
-        "launch_type": if strategy.is_none() { json!("FARGATE") } else { Value::Null },
+        "launch_type": launch_type,
         "capacity_provider_strategy": strategy,
+        // Platform versions are a Fargate setting.
+        "fargate": !on_ec2,
+        "daemon": daemon,
+        "placement_strategies": placement_strategies,
+        "placement_constraints": placement_constraints,
+        // Bridge and host tasks share the instance's address: Cloud Map needs SRV records
+        // that carry the container's host port.
+        "discovery_srv": discovery_srv,
         "network": network,
         "exec": exec,
         "deployment": deployment,
@@ -278,8 +319,8 @@ pub(crate) fn context(scope: &Scope, http: &Value, nlb: &Value) -> Result<Value,
         "grace_period": grace,
         "load_balancers": load_balancers,
         "depends_on": depends_on,
-        // Cloud Map names for services others call; a worker takes no requests.
-        "discovery": connect.is_none() && wl.kind != WorkloadKind::WorkerService,
+        // Cloud Map names for services others call.
+        "discovery": discovery,
         "service_connect": connect,
         "parameters": parameters,
     }))

@@ -714,6 +714,35 @@ fn check_ec2(providers: &[&Located<Ec2Capacity>], span: Span, out: &mut Vec<Diag
                 );
             }
         }
+        if let Some(pl) = &p.placement
+            && !["public", "private"].contains(&pl.value.to_ascii_lowercase().as_str())
+        {
+            out.push(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    pl.span,
+                    format!("placement `{}` must be `public` or `private`", pl.value),
+                )
+                .with_help(
+                    "public subnets with public IPs (default), or private subnets behind NAT",
+                ),
+            );
+        }
+        if let Some(d) = &p.desired
+            && (p.min.as_ref().is_some_and(|min| d.value < min.value)
+                || p.max.as_ref().is_some_and(|max| d.value > max.value))
+        {
+            out.push(
+                Diagnostic::error(
+                    codes::CAPACITY,
+                    d.span,
+                    format!("`desired` {} is outside `min`-`max`", d.value),
+                )
+                .with_help(
+                    "the Auto Scaling group's desired size lies between its minimum and maximum",
+                ),
+            );
+        }
         if let (Some(a), Some(b)) = (&p.minimum_scaling_step_size, &p.maximum_scaling_step_size)
             && a.value > b.value
         {

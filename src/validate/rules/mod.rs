@@ -1,6 +1,7 @@
 //! The validation rules, one module per area. Each takes a resolved manifest and pushes
 //! diagnostics; none reads files or calls AWS.
 
+mod ec2;
 mod environment;
 pub mod job;
 mod load_balancer;
@@ -25,6 +26,7 @@ pub fn check_workload(
     task::check(wl, out);
     network::check(wl, env, out);
     scaling::check(wl, out);
+    ec2::check(wl, env, out);
     load_balancer::check(wl, out);
     strategy::check(wl, out);
     job::check(wl, out);
@@ -38,4 +40,5 @@ pub fn check_environment(env: &ResolvedEnvironment, out: &mut Vec<Diagnostic>) {
 /// Checks that look across manifests.
 pub fn check_workspace(loaded: &Loaded, out: &mut Vec<Diagnostic>) {
     names::check_workspace(loaded, out);
+    ec2::check_workspace(loaded, out);
 }

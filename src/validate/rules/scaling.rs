@@ -427,6 +427,15 @@ fn check_schedule(c: &AdvancedCount, out: &mut Vec<Diagnostic>) {
                 .with_help("keep one"),
             ),
         }
+        if let Some(tz) = &a.timezone
+            && let Some(p) = timezone_problem(&tz.value)
+        {
+            out.push(
+                Diagnostic::error(codes::SCHEDULE, tz.span, p).with_help(
+                    "use an IANA time zone name; scheduled actions run in UTC without one",
+                ),
+            );
+        }
         match (&a.min, &a.max) {
             (None, None) => out.push(
                 Diagnostic::error(
@@ -510,8 +519,17 @@ fn check_step(c: &AdvancedCount, out: &mut Vec<Diagnostic>) {
             .with_help("each has a threshold and steps"),
         );
     }
-    for dir in [&step.scale_out, &step.scale_in].into_iter().flatten() {
+    let exact = step
+        .adjustment_type
+        .as_ref()
+        .is_some_and(|t| t.value == "ExactCapacity");
+    if let Some(dir) = &step.scale_out {
         check_direction(dir, out);
+        check_step_bounds(dir, true, exact, out);
+    }
+    if let Some(dir) = &step.scale_in {
+        check_direction(dir, out);
+        check_step_bounds(dir, false, exact, out);
     }
 }
 
@@ -583,6 +601,119 @@ fn check_direction(dir: &Located<StepDirection>, out: &mut Vec<Diagnostic>) {
         }
         intervals.push((lower, upper, s.span));
     }
+}
+
+/// What Application Auto Scaling requires of the steps of one direction, whose bounds are
+/// relative to the alarm threshold: scale-out steps lie at or above it (the alarm fires at or
+/// above the threshold) and the highest is open-ended; scale-in steps lie at or below it and
+/// the lowest is open-ended; no gaps between steps; adjustments point the right way.
+fn check_step_bounds(
+    dir: &Located<StepDirection>,
+    out_dir: bool,
+    exact: bool,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(steps) = &dir.steps else { return };
+    let name = if out_dir { "scale_out" } else { "scale_in" };
+    let mut intervals: Vec<(f64, f64)> = Vec::new();
+    for s in steps.iter() {
+        let lower = s.lower.as_ref().map_or(f64::NEG_INFINITY, |l| l.value);
+        let upper = s.upper.as_ref().map_or(f64::INFINITY, |u| u.value);
+        if lower >= upper {
+            return; // reported by check_direction
+        }
+        let wrong_side = if out_dir { lower < 0.0 } else { upper > 0.0 };
+        if wrong_side {
+            out.push(
+                Diagnostic::error(
+                    codes::SCALING_RANGE,
+                    s.span,
+                    if out_dir {
+                        "a scale-out step reaches below the threshold, where its alarm is not firing"
+                    } else {
+                        "a scale-in step reaches above the threshold, where its alarm is not firing"
+                    },
+                )
+                .with_help(if out_dir {
+                    "bounds are relative to the threshold: scale-out steps start at `lower: 0` or above"
+                } else {
+                    "bounds are relative to the threshold: scale-in steps end at `upper: 0` or below"
+                }),
+            );
+        }
+        if let Some(change) = &s.change
+            && !exact
+            && ((out_dir && change.value <= 0) || (!out_dir && change.value >= 0))
+        {
+            out.push(
+                Diagnostic::error(
+                    codes::SCALING_RANGE,
+                    change.span,
+                    format!(
+                        "a {name} step must {} tasks, not change them by {}",
+                        if out_dir { "add" } else { "remove" },
+                        change.value
+                    ),
+                )
+                .with_help(if out_dir {
+                    "use a positive `change`"
+                } else {
+                    "use a negative `change`, e.g. -1"
+                }),
+            );
+        }
+        intervals.push((lower, upper));
+    }
+    intervals.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for pair in intervals.windows(2) {
+        if pair[0].1 < pair[1].0 {
+            out.push(
+                Diagnostic::error(
+                    codes::SCALING_CONFLICT,
+                    steps.span,
+                    format!(
+                        "the {name} steps leave a gap between {} and {}",
+                        pair[0].1, pair[1].0
+                    ),
+                )
+                .with_help("each step's `lower` must be the previous step's `upper`"),
+            );
+        }
+    }
+    let open = if out_dir {
+        intervals.last().is_some_and(|i| i.1 == f64::INFINITY)
+    } else {
+        intervals.first().is_some_and(|i| i.0 == f64::NEG_INFINITY)
+    };
+    if !intervals.is_empty() && !open {
+        out.push(
+            Diagnostic::error(
+                codes::SCALING_RANGE,
+                steps.span,
+                if out_dir {
+                    "the highest scale-out step needs no `upper` bound, so every value above the threshold has a step"
+                } else {
+                    "the lowest scale-in step needs no `lower` bound, so every value below the threshold has a step"
+                },
+            )
+            .with_help(if out_dir { "remove `upper` from the last step" } else { "remove `lower` from the first step" }),
+        );
+    }
+}
+
+/// A time zone as Application Auto Scaling takes it: `UTC` or an IANA name like Europe/Paris.
+fn timezone_problem(tz: &str) -> Option<String> {
+    let ok = !tz.is_empty()
+        && (tz == "UTC"
+            || tz == "GMT"
+            || (tz.contains('/')
+                && tz.split('/').all(|part| {
+                    !part.is_empty()
+                        && part
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
+                })));
+    (!ok).then(|| format!("`{tz}` is not a time zone name like UTC or Europe/Paris"))
 }
 
 fn check_capacity(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
