@@ -12,8 +12,8 @@ mod job;
 mod nlb;
 mod scaling;
 mod service;
-mod strategy;
 mod step_scaling;
+mod strategy;
 mod worker;
 
 use std::collections::BTreeMap;
