@@ -766,7 +766,7 @@ mod tests {
 
     /// A field type someone adds without a schema still compiles, and is reported.
     #[derive(Debug, Clone, PartialEq, Default)]
-    struct Opaque;
+    pub struct Opaque;
 
     impl crate::manifest::decode::Decode for Opaque {
         fn decode(
