@@ -158,6 +158,18 @@ fn every_workload_type_validates_and_renders() {
         "{}",
         text(&out.stderr)
     );
+    for manifest in [
+        "web",
+        "api",
+        "worker",
+        "report",
+        "environments/test",
+        "environments/prod",
+    ] {
+        assert_matches_its_modeline_schema(
+            &tmp.path().join("tug").join(manifest).join("manifest.yml"),
+        );
+    }
     for env in ["test", "prod"] {
         let out_dir = tmp.path().join(format!("out-{env}"));
         let out = tug(
@@ -466,4 +478,23 @@ fn the_wizard_writes_a_scheduled_job() {
     );
     let out = tug(tmp.path(), &["validate"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+/// Validates a manifest against the schema its `yaml-language-server` modeline points to, as an
+/// editor would: the path is relative to the manifest.
+fn assert_matches_its_modeline_schema(manifest: &Path) {
+    let text = read(manifest);
+    let first = text.lines().next().unwrap_or_default();
+    let rel = first
+        .strip_prefix("# yaml-language-server: $schema=")
+        .unwrap_or_else(|| panic!("{}: no modeline", manifest.display()));
+    let schema_path = manifest.parent().expect("folder").join(rel);
+    let schema: serde_json::Value =
+        serde_json::from_str(&read(&schema_path)).expect("the schema is JSON");
+    let validator = jsonschema::draft202012::new(&schema).expect("the schema compiles");
+    let node = tug::manifest::yaml::parse(tug::manifest::source::SourceId(0), &text)
+        .expect("the manifest parses");
+    let doc = tug::manifest::decode::node_to_json(&node);
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{}: {errors:?}", manifest.display());
 }

@@ -288,3 +288,44 @@ fn every_schema_key_is_in_the_manifest_reference() {
         missing.join("\n")
     );
 }
+
+/// The hand-written invalid workspaces of tests/invalid: a manifest with an unknown key or a
+/// value of the wrong type (TUG103, TUG102 errors in its `expected` file) is rejected by its
+/// schema too.
+#[test]
+fn the_schema_rejects_the_invalid_examples_the_decoder_rejects() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid");
+    let mut cases: Vec<PathBuf> = fs::read_dir(&root)
+        .expect("tests/invalid")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    cases.sort();
+    let mut checked = 0;
+    for case in cases {
+        let expected = fs::read_to_string(case.join("expected")).unwrap_or_default();
+        let mut files: Vec<&str> = expected
+            .lines()
+            .filter(|l| l.starts_with("TUG102 error ") || l.starts_with("TUG103 error "))
+            .filter_map(|l| l.split_whitespace().nth(2)?.split(':').next())
+            .collect();
+        files.dedup();
+        for file in files {
+            let Ok(text) = fs::read_to_string(case.join(file)) else {
+                continue;
+            };
+            let Some((doc, _)) = yaml_to_json(&text) else {
+                continue;
+            };
+            let Some(ty) = manifest_type(&doc) else {
+                continue;
+            };
+            assert!(
+                !validator(ty).is_valid(&doc),
+                "{}/{file}: the loader rejects it, the schema accepts it",
+                case.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "{checked} invalid manifests checked");
+}

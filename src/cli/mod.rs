@@ -114,7 +114,7 @@ pub struct InitArgs {
     /// "Scheduled Job".
     #[arg(short = 't', long = "type", value_name = "TYPE")]
     pub kind: Option<String>,
-    /// Schedule of a Scheduled Job: @daily, "rate(1h)", "cron(0 3 * * ? *)"...
+    /// Schedule of a Scheduled Job: @daily, "rate(6 hours)", "cron(0 3 * * ? *)"...
     #[arg(long, value_name = "SCHEDULE")]
     pub schedule: Option<String>,
     /// Environment to create.
@@ -171,7 +171,7 @@ pub struct SvcInitArgs {
 pub struct JobInitArgs {
     #[command(flatten)]
     pub workload: WorkloadInitFlags,
-    /// When the job runs: @daily, "rate(1h)", "cron(0 3 * * ? *)"...
+    /// When the job runs: @daily, "rate(6 hours)", "cron(0 3 * * ? *)"...
     #[arg(long, value_name = "SCHEDULE")]
     pub schedule: Option<String>,
     /// Overwrite the manifest if it already exists.

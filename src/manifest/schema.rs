@@ -764,6 +764,40 @@ mod tests {
         );
     }
 
+    /// A field type someone adds without a schema still compiles, and is reported.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Opaque;
+
+    impl crate::manifest::decode::Decode for Opaque {
+        fn decode(
+            _node: &crate::manifest::yaml::Node,
+            _cx: &mut crate::manifest::decode::DecodeCx,
+        ) -> Option<Self> {
+            Some(Opaque)
+        }
+    }
+
+    impl crate::manifest::merge::Merge for Opaque {}
+
+    crate::manifest_struct! {
+        pub struct WithOpaque {
+            known: u16 = "known",
+            opaque: Opaque = "opaque",
+        }
+    }
+
+    #[test]
+    fn a_type_without_a_schema_is_marked_not_a_build_error() {
+        let mut g = SchemaGen::new();
+        WithOpaque::schema(&mut g);
+        let text = serde_json::to_string(g.defs()).unwrap_or_default();
+        assert!(
+            text.contains(MISSING_MARKER) && text.contains("Opaque"),
+            "{text}"
+        );
+        assert!(g.defs().contains_key("u16"), "{text}");
+    }
+
     #[test]
     fn types_parse_by_title_and_slug() {
         assert_eq!(

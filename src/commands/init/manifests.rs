@@ -129,7 +129,7 @@ const VARIABLES_EXAMPLE: &str = "
 # Settings for one environment only, over the ones above:
 # environments:
 #   prod:
-#     count: 2
+#     memory: 1024
 ";
 
 /// `<name>/manifest.yml`.
@@ -148,7 +148,7 @@ pub fn workload(a: &WorkloadAnswers) -> String {
         _ => "a workload",
     };
     out.push_str(&format!(
-        "# The {} {}:\n# {what}.\n# Every key is described in tug's docs/manifest-reference.md.\n",
+        "# {}, a {}:\n# {what}.\n# Every key is described in tug's docs/manifest-reference.md.\n",
         a.name,
         kind.as_str()
     ));

@@ -220,12 +220,14 @@ fn ask_init(
     let workload = ask_workload(
         p,
         target,
-        &args.workload,
-        args.kind.as_deref(),
-        &ALL_KINDS,
-        args.port,
-        args.schedule.as_deref(),
-        args.force,
+        &WorkloadQuestions {
+            flags: &args.workload,
+            kind: args.kind.as_deref(),
+            kinds: &ALL_KINDS,
+            port: args.port,
+            schedule: args.schedule.as_deref(),
+            force: args.force,
+        },
     )?;
     let env = p.text(
         args.env.as_deref(),
@@ -244,18 +246,32 @@ const ALL_KINDS: [WorkloadKind; 4] = [
     WorkloadKind::ScheduledJob,
 ];
 
-/// The questions about one workload. `kinds` are the types on offer.
-#[allow(clippy::too_many_arguments)]
+/// The questions about one workload, and the answers given as flags.
+struct WorkloadQuestions<'a> {
+    flags: &'a WorkloadInitFlags,
+    /// `--type`.
+    kind: Option<&'a str>,
+    /// The types on offer (`svc init`: services only).
+    kinds: &'a [WorkloadKind],
+    port: Option<u16>,
+    schedule: Option<&'a str>,
+    force: bool,
+}
+
+/// Asks about one workload: type, name, image, then port or schedule as the type needs.
 fn ask_workload(
     p: &Prompter,
     target: &Target,
-    flags: &WorkloadInitFlags,
-    kind: Option<&str>,
-    kinds: &[WorkloadKind],
-    port: Option<u16>,
-    schedule: Option<&str>,
-    force: bool,
+    q: &WorkloadQuestions,
 ) -> Result<WorkloadAnswers, AskError> {
+    let WorkloadQuestions {
+        flags,
+        kind,
+        kinds,
+        port,
+        schedule,
+        force,
+    } = *q;
     let given_kind = match kind {
         Some(text) => Some(
             WorkloadKind::parse(text)
@@ -567,49 +583,37 @@ pub fn env_init(ctx: &Context, args: &EnvInitArgs) -> u8 {
 
 /// `tug svc init`.
 pub fn svc_init(ctx: &Context, args: &SvcInitArgs) -> u8 {
-    workload_init(
-        ctx,
-        &args.workload,
-        args.kind.as_deref(),
-        &ALL_KINDS[..3],
-        args.port,
-        None,
-        args.force,
-        "svc",
-    )
+    let q = WorkloadQuestions {
+        flags: &args.workload,
+        kind: args.kind.as_deref(),
+        kinds: &ALL_KINDS[..3],
+        port: args.port,
+        schedule: None,
+        force: args.force,
+    };
+    workload_init(ctx, &q, "svc")
 }
 
 /// `tug job init`.
 pub fn job_init(ctx: &Context, args: &JobInitArgs) -> u8 {
-    workload_init(
-        ctx,
-        &args.workload,
-        None,
-        &[WorkloadKind::ScheduledJob],
-        None,
-        args.schedule.as_deref(),
-        args.force,
-        "job",
-    )
+    let q = WorkloadQuestions {
+        flags: &args.workload,
+        kind: None,
+        kinds: &[WorkloadKind::ScheduledJob],
+        port: None,
+        schedule: args.schedule.as_deref(),
+        force: args.force,
+    };
+    workload_init(ctx, &q, "job")
 }
 
-#[allow(clippy::too_many_arguments)]
-fn workload_init(
-    ctx: &Context,
-    flags: &WorkloadInitFlags,
-    kind: Option<&str>,
-    kinds: &[WorkloadKind],
-    port: Option<u16>,
-    schedule: Option<&str>,
-    force: bool,
-    command: &str,
-) -> u8 {
+fn workload_init(ctx: &Context, q: &WorkloadQuestions, command: &str) -> u8 {
     let p = prompter(ctx);
     let target = match existing(ctx) {
         Ok(t) => t,
         Err(e) => return fail(ctx, e),
     };
-    let answers = match ask_workload(&p, &target, flags, kind, kinds, port, schedule, force) {
+    let answers = match ask_workload(&p, &target, q) {
         Ok(a) => a,
         Err(e) => return fail(ctx, e),
     };
@@ -618,7 +622,7 @@ fn workload_init(
         text: manifests::workload(&answers),
         keep_existing: false,
     }];
-    let code = write(ctx, &target, files, force);
+    let code = write(ctx, &target, files, q.force);
     if code == exit::SUCCESS {
         ctx.ui.info(&format!(
             "\nNext: `tug {command} deploy -n {} -e ENV`.",
