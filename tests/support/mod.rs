@@ -171,6 +171,22 @@ impl FaultProxy {
         schedule: fn(usize, &str) -> Fault,
         rewrite: fn(&str, String) -> String,
     ) -> FaultProxy {
+        FaultProxy::serving(upstream, schedule, rewrite, |_, _| None)
+    }
+
+    /// A proxy that answers some requests itself: `answer(action, request_body)` returns the
+    /// JSON body of a 200 answer (for APIs moto does not implement, answered with recorded
+    /// responses), or `None` to pass the request on to moto.
+    pub fn with_answers(upstream: u16, answer: fn(&str, &str) -> Option<String>) -> FaultProxy {
+        FaultProxy::serving(upstream, |_, _| Fault::Pass, |_, body| body, answer)
+    }
+
+    fn serving(
+        upstream: u16,
+        schedule: fn(usize, &str) -> Fault,
+        rewrite: fn(&str, String) -> String,
+        answer: fn(&str, &str) -> Option<String>,
+    ) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let counter = Arc::new(AtomicUsize::new(0));
@@ -179,7 +195,9 @@ impl FaultProxy {
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let (c, f) = (c.clone(), f.clone());
-                std::thread::spawn(move || serve(stream, upstream, schedule, rewrite, c, f));
+                std::thread::spawn(move || {
+                    serve(stream, upstream, schedule, rewrite, answer, c, f)
+                });
             }
         });
         FaultProxy {
@@ -243,6 +261,7 @@ fn serve(
     upstream: u16,
     schedule: fn(usize, &str) -> Fault,
     rewrite: fn(&str, String) -> String,
+    answer: fn(&str, &str) -> Option<String>,
     counter: Arc<AtomicUsize>,
     faults: Arc<AtomicUsize>,
 ) {
@@ -252,6 +271,18 @@ fn serve(
         let n = counter.fetch_add(1, Ordering::SeqCst);
         let action = action_of(&req);
         let json = req.head.to_ascii_lowercase().contains("x-amz-target:");
+        if let Some(body) = answer(&action, &String::from_utf8_lossy(&req.body)) {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: recorded\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            );
+            let mut out = head.into_bytes();
+            out.extend_from_slice(body.as_bytes());
+            if writer.write_all(&out).is_err() {
+                return;
+            }
+            continue;
+        }
         let fault = schedule(n, &action);
         if fault != Fault::Pass {
             faults.fetch_add(1, Ordering::SeqCst);
