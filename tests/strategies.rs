@@ -192,10 +192,23 @@ fn switching_between_rolling_and_blue_green_deploys_cleanly() {
     let text = fs::read_to_string(&path).expect("manifest");
     let head = text.split("deployment:").next().expect("head").to_string();
     fs::write(&path, format!("{head}deployment:\n  rolling: default\n")).expect("write");
-    let to_rolling = tug(
+    // The production rule changes: tug says what that does to traffic and wants --yes.
+    let refused = tug(
         ws.path(),
         &url,
         &["svc", "deploy", "-e", "test", "-n", "checkout"],
+    );
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("changes the production listener rule HTTPListenerRule")
+            && stderr(&refused).contains("pass --yes"),
+        "{}",
+        stderr(&refused)
+    );
+    let to_rolling = tug(
+        ws.path(),
+        &url,
+        &["--yes", "svc", "deploy", "-e", "test", "-n", "checkout"],
     );
     assert_eq!(to_rolling.status.code(), Some(0), "{}", stderr(&to_rolling));
 
@@ -371,6 +384,7 @@ fn deploy_until_paused(
         let mut line = String::new();
         if reader.read_line(&mut line).expect("read") == 0 {
             let _ = child.kill();
+            let _ = child.wait();
             panic!("tug ended before reporting the pause: {events:#?}");
         }
         let event: serde_json::Value = serde_json::from_str(&line).expect("NDJSON");

@@ -175,6 +175,28 @@ pub async fn deploy_stack(
         stack: name.into(),
         changes: changes.clone(),
     });
+    if !creating && let Some(warning) = traffic_reset_warning(aws, name, &changes).await {
+        let go = if opts.yes {
+            reporter.emit(Event::Message {
+                stack: name.into(),
+                text: format!("warning: {warning}"),
+            });
+            Some(true)
+        } else if opts.interactive {
+            confirm(&format!("{name}: {warning}"))
+        } else {
+            None
+        };
+        if go != Some(true) {
+            discard(aws, name, &id, creating, deadline).await;
+            return match go {
+                Some(_) => Outcome::Declined,
+                None => Outcome::Failed(format!(
+                    "{warning}\n  help: deploy when no deployment is in progress and pass --yes to go ahead"
+                )),
+            };
+        }
+    }
     if opts.diff {
         let before = if creating {
             String::new()
@@ -295,6 +317,41 @@ fn deployment_strategy(template: &str) -> &'static str {
         }
     }
     "ROLLING"
+}
+
+/// ECS rewrites the production listener rules of a blue/green, canary or linear service
+/// during each deployment, and afterwards may serve from the alternate target group. A stack
+/// update that changes such a rule (a new path or priority, or a switch to rolling) puts all
+/// traffic back on the first target group, which may have no tasks until the service's own
+/// deployment completes. tug renders those rules identically on every deploy, so this only
+/// happens on such changes; it says so and asks.
+async fn traffic_reset_warning(
+    aws: &Aws,
+    name: &str,
+    changes: &[changeset::ResourceChange],
+) -> Option<String> {
+    let rules: Vec<&str> = changes
+        .iter()
+        .filter(|c| {
+            c.resource_type == "AWS::ElasticLoadBalancingV2::ListenerRule"
+                && (c.logical_id.starts_with("HTTPListenerRule")
+                    || c.logical_id.starts_with("HTTPSListenerRule"))
+                && c.action != "Add"
+        })
+        .map(|c| c.logical_id.as_str())
+        .collect();
+    if rules.is_empty()
+        || !deployed_template(aws, name)
+            .await
+            .contains("AlternateTargetGroup")
+    {
+        return None;
+    }
+    Some(format!(
+        "this update changes the production listener rule{} {} of a service that shifts traffic between two target groups; CloudFormation resets the rule to send all traffic to the first target group, while ECS may be serving from the other since the last deployment, so requests can fail until the new deployment has started tasks",
+        if rules.len() == 1 { "" } else { "s" },
+        rules.join(", ")
+    ))
 }
 
 /// Drops a change set that will not run; for a stack that only existed for it, the stack too.

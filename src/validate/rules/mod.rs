@@ -41,4 +41,5 @@ pub fn check_environment(env: &ResolvedEnvironment, out: &mut Vec<Diagnostic>) {
 pub fn check_workspace(loaded: &Loaded, out: &mut Vec<Diagnostic>) {
     names::check_workspace(loaded, out);
     ec2::check_workspace(loaded, out);
+    strategy::check_workspace(loaded, out);
 }

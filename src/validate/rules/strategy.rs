@@ -508,3 +508,49 @@ fn check_hooks(d: &Located<Deployment>, out: &mut Vec<Diagnostic>) {
         }
     }
 }
+
+/// Test listener ports across the services of each environment: each port opens one listener
+/// on the load balancer, so two services on the same load balancer cannot share one.
+pub fn check_workspace(loaded: &crate::manifest::load::Loaded, out: &mut Vec<Diagnostic>) {
+    for env in &loaded.environment_names {
+        let mut seen: std::collections::BTreeMap<(bool, u16), &str> = Default::default();
+        for wl in loaded
+            .workloads
+            .iter()
+            .filter(|w| w.environment.as_ref() == Some(env))
+        {
+            let Some(d) = &wl.manifest.deployment else {
+                continue;
+            };
+            let shifting = d
+                .strategy
+                .as_ref()
+                .is_some_and(|s| !s.value.eq_ignore_ascii_case("rolling"));
+            let Some(port) = d.test_listener.as_ref().and_then(|t| t.port.as_ref()) else {
+                continue;
+            };
+            if !shifting {
+                continue;
+            }
+            let public = wl.kind == WorkloadKind::LoadBalancedWebService;
+            match seen.get(&(public, port.value)) {
+                Some(other) => {
+                    let mut diag = Diagnostic::error(
+                        codes::DEPLOYMENT,
+                        port.span,
+                        format!(
+                            "`{}` and `{other}` both want test listener port {} on the same load balancer",
+                            wl.name, port.value
+                        ),
+                    )
+                    .with_help("give each service its own test port, or select test traffic with a header");
+                    diag.environments.push(env.clone());
+                    out.push(diag);
+                }
+                None => {
+                    seen.insert((public, port.value), wl.name.as_str());
+                }
+            }
+        }
+    }
+}
