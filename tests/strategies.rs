@@ -352,7 +352,9 @@ fn recorded_answers(action: &str, body: &str) -> Option<String> {
 }
 
 /// Starts `tug --output json svc deploy` for checkout and reads its events until the PAUSE
-/// hook is reported; returns the child and the events so far.
+/// hook is reported; returns the child (the caller waits for it) and the events so far.
+// A failed expectation here ends the test process, and the child with it (closed pipe).
+#[allow(clippy::zombie_processes)]
 fn deploy_until_paused(
     ws: &Path,
     url: &str,
