@@ -17,6 +17,7 @@ pub struct Cli {
 
 /// Flags every command accepts.
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// The workspace folder (`tug/` or `copilot/`, or the folder holding it).
     /// Default: found by walking up from the current directory.
