@@ -216,7 +216,7 @@ pub enum SvcCommand {
     /// Show a deployed service's health.
     Status(EnvAndName),
     /// Show a service's logs.
-    Logs(EnvAndName),
+    Logs(LogsArgs),
     /// Deploy a service.
     Deploy(WorkloadDeployArgs),
     /// Print or write a service's CloudFormation (offline).
@@ -240,7 +240,7 @@ pub enum JobCommand {
     /// Run a job now.
     Run(EnvAndName),
     /// Show a job's logs.
-    Logs(EnvAndName),
+    Logs(LogsArgs),
     /// Delete a job.
     Delete(EnvAndName),
 }
@@ -347,4 +347,30 @@ pub struct WorkloadDeployArgs {
     pub env: Option<String>,
     #[command(flatten)]
     pub flags: DeployFlags,
+}
+
+/// `svc logs` / `job logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Workload name.
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// Environment name.
+    #[arg(short, long)]
+    pub env: Option<String>,
+    /// Only events newer than this (e.g. 10m, 2h, 1d).
+    #[arg(long, default_value = "1h", value_name = "DURATION")]
+    pub since: String,
+    /// Keep printing new events until Ctrl-C.
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Only this container (repeatable); the main container has the workload's name.
+    #[arg(long = "container", value_name = "NAME")]
+    pub containers: Vec<String>,
+    /// Only these tasks (ids or ARNs, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "ID")]
+    pub tasks: Vec<String>,
+    /// Print at most this many events: the most recent ones.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
 }

@@ -49,7 +49,7 @@ pub fn run(ctx: &Context) -> u8 {
     exit::SUCCESS
 }
 
-fn image_of(wl: &ResolvedWorkload) -> String {
+pub(crate) fn image_of(wl: &ResolvedWorkload) -> String {
     let Some(image) = &wl.manifest.image else {
         return "-".into();
     };
@@ -69,7 +69,7 @@ fn image_of(wl: &ResolvedWorkload) -> String {
     }
 }
 
-fn count_of(wl: &ResolvedWorkload) -> String {
+pub(crate) fn count_of(wl: &ResolvedWorkload) -> String {
     match wl.manifest.count.as_ref().map(|c| &c.value) {
         None => "1".into(),
         Some(Count::Scalar(n)) => n.to_string(),

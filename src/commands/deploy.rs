@@ -92,16 +92,9 @@ pub fn run(ctx: &Context, req: &DeployRequest) -> u8 {
             tag: req.flags.tag.clone(),
         },
         concurrency: req.concurrency,
+        overrides: Default::default(),
     };
-    let reporter: Arc<dyn Reporter> = if ctx.ui.json {
-        Arc::new(JsonReporter)
-    } else if ctx.ui.terminal && std::env::var_os("CI").is_none() {
-        Arc::new(TerminalReporter::new(ctx.ui.color))
-    } else {
-        Arc::new(PlainReporter {
-            quiet: ctx.ui.quiet,
-        })
-    };
+    let reporter = reporter(ctx);
     let interactive = ctx.ui.interactive;
     let confirm: Confirm = Arc::new(move |text: &str| {
         eprintln!("{text}");
@@ -162,9 +155,22 @@ pub fn run(ctx: &Context, req: &DeployRequest) -> u8 {
     code
 }
 
+/// Progress for this run: NDJSON, bars on a terminal, or plain lines.
+pub(crate) fn reporter(ctx: &Context) -> Arc<dyn Reporter> {
+    if ctx.ui.json {
+        Arc::new(JsonReporter)
+    } else if ctx.ui.terminal && std::env::var_os("CI").is_none() {
+        Arc::new(TerminalReporter::new(ctx.ui.color))
+    } else {
+        Arc::new(PlainReporter {
+            quiet: ctx.ui.quiet,
+        })
+    }
+}
+
 /// Ctrl-C: the first one asks the deploys to cancel and roll back; the second leaves at once,
 /// saying what goes on in AWS.
-async fn watch_interrupts(tx: watch::Sender<u32>) {
+pub(crate) async fn watch_interrupts(tx: watch::Sender<u32>) {
     let mut count = 0u32;
     while tokio::signal::ctrl_c().await.is_ok() {
         count += 1;
@@ -182,7 +188,7 @@ async fn watch_interrupts(tx: watch::Sender<u32>) {
     }
 }
 
-fn report(ctx: &Context, rows: &[SummaryRow], code: u8) {
+pub(crate) fn report(ctx: &Context, rows: &[SummaryRow], code: u8) {
     if ctx.ui.json {
         ctx.ui.out(
             &json!({

@@ -4,6 +4,10 @@
 mod app_show;
 mod context;
 mod deploy;
+mod logs;
+mod promote;
+mod remote;
+mod status;
 mod render;
 mod validate;
 
@@ -86,8 +90,8 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
             SvcCommand::Init(_) => not_available(ctx, "svc init", 8),
             SvcCommand::Ls => not_available(ctx, "svc ls", 7),
             SvcCommand::Show(_) => not_available(ctx, "svc show", 7),
-            SvcCommand::Status(_) => not_available(ctx, "svc status", 7),
-            SvcCommand::Logs(_) => not_available(ctx, "svc logs", 7),
+            SvcCommand::Status(args) => status::run(ctx, &args),
+            SvcCommand::Logs(args) => logs::run(ctx, &args, "service"),
             SvcCommand::Deploy(args) => deploy_workload(ctx, &args, &SERVICE_KINDS),
             SvcCommand::Package(args) => package(ctx, &args, &SERVICE_KINDS),
             SvcCommand::Rollback(_) => not_available(ctx, "svc rollback", 5),
@@ -99,7 +103,7 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
             JobCommand::Deploy(args) => deploy_workload(ctx, &args, &[WorkloadKind::ScheduledJob]),
             JobCommand::Package(args) => package(ctx, &args, &[WorkloadKind::ScheduledJob]),
             JobCommand::Run(_) => not_available(ctx, "job run", 7),
-            JobCommand::Logs(_) => not_available(ctx, "job logs", 7),
+            JobCommand::Logs(args) => logs::run(ctx, &args, "job"),
             JobCommand::Delete(_) => not_available(ctx, "job delete", 7),
         },
         Command::Render(args) => render::run(
@@ -127,7 +131,7 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
                 concurrency: args.concurrency,
             },
         ),
-        Command::Promote(_) => not_available(ctx, "promote", 7),
+        Command::Promote(args) => promote::run(ctx, &args),
         Command::History(_) => not_available(ctx, "history", 5),
         Command::Schema(_) => not_available(ctx, "schema", 8),
         Command::Completions(_) => not_available(ctx, "completions", 8),

@@ -2,6 +2,7 @@
 //! diff and ask, execute, follow), and `tug deploy` (the environment first, then the workloads
 //! concurrently with a bounded pool).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -99,6 +100,10 @@ pub struct DeployOptions {
     pub interactive: bool,
     pub images: ImageOptions,
     pub concurrency: usize,
+    /// Fixed parameter values per workload (workload name → parameter → value), used as
+    /// given: an overridden image is neither built nor looked up. `tug promote` deploys the
+    /// digests running in another environment this way.
+    pub overrides: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// Asks whether to go on after a diff; `None` when no one can be asked.
@@ -271,7 +276,9 @@ async fn deployed_template(aws: &Aws, name: &str) -> String {
 }
 
 /// Values for the stack's parameters: the rendered ones, with what only a deploy knows filled
-/// in (the image digest, built images). Placeholders tug cannot fill yet are an error.
+/// in (the image digest, built images). `fixed` values are used as given, and nothing is
+/// built or looked up for them. Placeholders tug cannot fill yet are an error.
+#[allow(clippy::too_many_arguments)]
 pub async fn workload_parameters(
     aws: &Aws,
     loaded: &Loaded,
@@ -279,8 +286,17 @@ pub async fn workload_parameters(
     wl: &ResolvedWorkload,
     rendered: &RenderedStack,
     opts: &ImageOptions,
+    fixed: Option<&BTreeMap<String, String>>,
     reporter: &dyn Reporter,
 ) -> Result<(Vec<(String, String)>, String), String> {
+    let empty = BTreeMap::new();
+    let fixed = fixed.unwrap_or(&empty);
+    if let Some(unknown) = fixed.keys().find(|k| !rendered.parameters.contains_key(*k)) {
+        return Err(format!(
+            "{} has no parameter {unknown} to set",
+            rendered.stack_name
+        ));
+    }
     let mut params: Vec<(String, String)> = rendered
         .parameters
         .iter()
@@ -288,7 +304,11 @@ pub async fn workload_parameters(
         .collect();
     let m = &wl.manifest;
     let mut image = String::new();
-    let builds = images::builds(wl);
+    // Only images not given in `fixed` are built (or looked up).
+    let builds = images::builds(wl)
+        && params
+            .iter()
+            .any(|(k, _)| k.ends_with("Image") && !fixed.contains_key(k));
     let repo_uri = if builds {
         Some(images::ensure_repository(aws, &images::repository_name(&loaded.app, &wl.name)).await?)
     } else {
@@ -309,7 +329,12 @@ pub async fn workload_parameters(
         images::docker_login(aws, registry).await?;
     }
     for (key, value) in params.iter_mut() {
-        if key == "ContainerImage" {
+        if let Some(given) = fixed.get(key) {
+            *value = given.clone();
+            if key == "ContainerImage" {
+                image = given.clone();
+            }
+        } else if key == "ContainerImage" {
             let location = m
                 .image
                 .as_ref()
@@ -644,7 +669,18 @@ async fn deploy_workload(
         }
     };
     let (outcome, image) =
-        match workload_parameters(aws, loaded, ws, wl, &rendered, &opts.images, reporter).await {
+        match workload_parameters(
+            aws,
+            loaded,
+            ws,
+            wl,
+            &rendered,
+            &opts.images,
+            opts.overrides.get(&wl.name),
+            reporter,
+        )
+        .await
+        {
             Ok((params, image)) => (
                 deploy_stack(
                     aws, &rendered, &params, opts, confirm, reporter, interrupts, cluster,
