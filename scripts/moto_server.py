@@ -169,6 +169,7 @@ def main() -> int:
     if args.exit_with_parent:
         watch_parent()
     patch_moto()
+    patch_job_executions()
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
@@ -181,6 +182,80 @@ def main() -> int:
     finally:
         server.stop()
     return 0
+
+
+# --- Appended for `tug job run` (issue 7) ------------------------------------------------------
+
+
+def patch_job_executions() -> None:
+    """5. Step Functions executions of a tug Scheduled Job end with the job's exit code.
+
+    moto's executions stay RUNNING forever, and moto's CloudFormation creates a state machine
+    without its `Definition`, so `tug job run` could never see a job end. An execution of a state
+    machine created by a stack that also holds an ECS `TaskDefinition` (a tug job stack) now ends
+    at once, as if its task ran: the main container (named after the stack's `tug:workload` tag)
+    "exits" with the number after the last `exit ` in its command, or 0 when there is none. Exit 0
+    ends the execution SUCCEEDED with the stopped task as output; anything else ends it FAILED
+    with error States.TaskFailed and the stopped task as cause, which is what Step Functions'
+    `ecs:runTask.sync` integration reports.
+    """
+    import json
+
+    from moto.core.utils import utcnow
+    from moto.stepfunctions import models as sfn_models
+
+    original_start = sfn_models.StateMachine.start_execution
+
+    def start_execution(self, region_name, account_id, execution_name, execution_input):  # type: ignore[no-untyped-def]
+        execution = original_start(self, region_name, account_id, execution_name, execution_input)
+        try:
+            task = stopped_job_task(self, account_id, region_name)
+        except Exception:  # noqa: BLE001 - an unexpected stack shape leaves moto's behaviour
+            task = None
+        if task is not None and execution.status == "RUNNING":
+            execution.stop_date = utcnow()
+            if task["Containers"][0]["ExitCode"] == 0:
+                execution.status = "SUCCEEDED"
+                execution.output = json.dumps(task)
+            else:
+                execution.status = "FAILED"
+                execution.error = "States.TaskFailed"
+                execution.cause = json.dumps(task)
+        return execution
+
+    sfn_models.StateMachine.start_execution = start_execution
+
+
+def stopped_job_task(state_machine, account_id, region_name):  # type: ignore[no-untyped-def]
+    """The stopped ECS task (as Step Functions reports it) of the job stack owning `state_machine`."""
+    import re
+
+    from moto.cloudformation.models import cloudformation_backends
+    from moto.moto_api._internal import mock_random
+
+    for stack in cloudformation_backends[account_id][region_name].stacks.values():
+        resources = (stack.template_dict or {}).get("Resources") or {}
+        machines = [k for k, r in resources.items() if r.get("Type") == "AWS::StepFunctions::StateMachine"]
+        if "TaskDefinition" not in resources or not machines:
+            continue
+        if getattr(stack.resource_map[machines[0]], "arn", None) != state_machine.arn:
+            continue
+        task_definition = stack.resource_map["TaskDefinition"]
+        workload = (stack.tags or {}).get("tug:workload")
+        containers = task_definition.container_definitions
+        main = next((c for c in containers if c.get("name") == workload), containers[0])
+        codes = re.findall(r"exit (\d+)", " ".join(main.get("command") or []))
+        code = int(codes[-1]) if codes else 0
+        task_id = mock_random.get_random_hex(32)
+        return {
+            "TaskArn": f"arn:aws:ecs:{region_name}:{account_id}:task/{task_id}",
+            "TaskDefinitionArn": task_definition.arn,
+            "LastStatus": "STOPPED",
+            "StopCode": "EssentialContainerExited",
+            "StoppedReason": "Essential container in task exited",
+            "Containers": [{"Name": main.get("name"), "ExitCode": code, "LastStatus": "STOPPED"}],
+        }
+    return None
 
 
 if __name__ == "__main__":

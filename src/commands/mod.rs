@@ -4,9 +4,12 @@
 mod app_show;
 mod context;
 mod deploy;
+mod job_run;
 mod logs;
+mod ls;
 mod promote;
 mod remote;
+mod show;
 mod status;
 mod render;
 mod validate;
@@ -58,8 +61,8 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
         Command::App(AppCommand::Delete) => not_available(ctx, "app delete", 7),
         Command::Env(cmd) => match cmd {
             EnvCommand::Init(_) => not_available(ctx, "env init", 8),
-            EnvCommand::Ls => not_available(ctx, "env ls", 7),
-            EnvCommand::Show(_) => not_available(ctx, "env show", 7),
+            EnvCommand::Ls => ls::environments(ctx),
+            EnvCommand::Show(args) => show::environment(ctx, &args),
             EnvCommand::Deploy(args) => deploy::run(
                 ctx,
                 &deploy::DeployRequest {
@@ -88,8 +91,8 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
         },
         Command::Svc(cmd) => match cmd {
             SvcCommand::Init(_) => not_available(ctx, "svc init", 8),
-            SvcCommand::Ls => not_available(ctx, "svc ls", 7),
-            SvcCommand::Show(_) => not_available(ctx, "svc show", 7),
+            SvcCommand::Ls => ls::workloads(ctx, false),
+            SvcCommand::Show(args) => show::service(ctx, &args),
             SvcCommand::Status(args) => status::run(ctx, &args),
             SvcCommand::Logs(args) => logs::run(ctx, &args, "service"),
             SvcCommand::Deploy(args) => deploy_workload(ctx, &args, &SERVICE_KINDS),
@@ -99,10 +102,10 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
         },
         Command::Job(cmd) => match cmd {
             JobCommand::Init(_) => not_available(ctx, "job init", 8),
-            JobCommand::Ls => not_available(ctx, "job ls", 7),
+            JobCommand::Ls => ls::workloads(ctx, true),
             JobCommand::Deploy(args) => deploy_workload(ctx, &args, &[WorkloadKind::ScheduledJob]),
             JobCommand::Package(args) => package(ctx, &args, &[WorkloadKind::ScheduledJob]),
-            JobCommand::Run(_) => not_available(ctx, "job run", 7),
+            JobCommand::Run(args) => job_run::run(ctx, &args),
             JobCommand::Logs(args) => logs::run(ctx, &args, "job"),
             JobCommand::Delete(_) => not_available(ctx, "job delete", 7),
         },

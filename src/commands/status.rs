@@ -133,7 +133,9 @@ fn print_text(ctx: &Context, h: &ServiceHealth) {
         }
     }
     heading("Alarms");
-    if h.alarms.is_empty() {
+    if let Some(e) = &h.alarms_error {
+        ui.out(&format!("  (not available: {e})"));
+    } else if h.alarms.is_empty() {
         ui.out("  (none)");
     } else {
         let mut rows = vec![["ALARM", "STATE"].map(String::from).to_vec()];

@@ -22,6 +22,10 @@ pub struct ServiceHealth {
     pub tasks: Vec<TaskState>,
     pub targets: Vec<TargetState>,
     pub alarms: Vec<AlarmState>,
+    /// Why the alarms could not be read, when they could not: the rest of the status is
+    /// still worth showing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alarms_error: Option<String>,
     /// The latest service events, newest first.
     pub events: Vec<String>,
 }
@@ -160,7 +164,10 @@ pub async fn read(aws: &Aws, stack: &str) -> Result<ServiceHealth, String> {
     for tg in &target_groups {
         targets.extend(read_targets(aws, tg).await?);
     }
-    let alarms = read_alarms(aws, &alarm_names, &cluster, &service).await?;
+    let (alarms, alarms_error) = match read_alarms(aws, &alarm_names, &cluster, &service).await {
+        Ok(a) => (a, None),
+        Err(e) => (Vec::new(), Some(e)),
+    };
     Ok(ServiceHealth {
         stack: stack.to_string(),
         cluster: short_id(&cluster).to_string(),
@@ -174,6 +181,7 @@ pub async fn read(aws: &Aws, stack: &str) -> Result<ServiceHealth, String> {
         tasks,
         targets,
         alarms,
+        alarms_error,
         events,
     })
 }

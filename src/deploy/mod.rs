@@ -9,6 +9,7 @@ pub mod events;
 pub mod health;
 pub mod images;
 pub mod inventory;
+pub mod jobrun;
 pub mod logs;
 pub mod promotion;
 pub mod rollout;
