@@ -130,8 +130,8 @@ pub struct InitArgs {
 pub enum AppCommand {
     /// Create the application's shared resources.
     Init,
-    /// Show the application: its environments and workloads.
-    Show,
+    /// Show the application: its environments and workloads, and what is deployed where.
+    Show(AppShowArgs),
     /// Delete the application and everything it deployed.
     Delete,
 }
@@ -157,7 +157,7 @@ pub enum EnvCommand {
     /// Print or write an environment's CloudFormation (offline).
     Package(PackageEnvArgs),
     /// Delete an environment.
-    Delete(EnvName),
+    Delete(EnvDeleteArgs),
 }
 
 #[derive(Debug, Args)]
@@ -373,4 +373,24 @@ pub struct LogsArgs {
     /// Print at most this many events: the most recent ones.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
+}
+
+/// `app show`.
+#[derive(Debug, Args)]
+pub struct AppShowArgs {
+    /// Only what the workspace describes: do not read what is deployed from AWS.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// `env delete`.
+#[derive(Debug, Args)]
+pub struct EnvDeleteArgs {
+    /// Environment name.
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// Delete the workloads deployed in the environment too (otherwise they must be deleted
+    /// first).
+    #[arg(long)]
+    pub with_workloads: bool,
 }

@@ -3,6 +3,7 @@
 
 mod app_show;
 mod context;
+mod delete;
 mod deploy;
 mod job_run;
 mod logs;
@@ -55,10 +56,10 @@ where
 fn dispatch(ctx: &Context, command: Command) -> u8 {
     match command {
         Command::Validate(args) => validate::run(ctx, &args),
-        Command::App(AppCommand::Show) => app_show::run(ctx),
+        Command::App(AppCommand::Show(args)) => app_show::run(ctx, &args),
         Command::Init(_) => not_available(ctx, "init", 8),
         Command::App(AppCommand::Init) => not_available(ctx, "app init", 4),
-        Command::App(AppCommand::Delete) => not_available(ctx, "app delete", 7),
+        Command::App(AppCommand::Delete) => delete::application(ctx),
         Command::Env(cmd) => match cmd {
             EnvCommand::Init(_) => not_available(ctx, "env init", 8),
             EnvCommand::Ls => ls::environments(ctx),
@@ -87,7 +88,7 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
                     env_flag: "-n",
                 },
             ),
-            EnvCommand::Delete(_) => not_available(ctx, "env delete", 7),
+            EnvCommand::Delete(args) => delete::environment(ctx, &args),
         },
         Command::Svc(cmd) => match cmd {
             SvcCommand::Init(_) => not_available(ctx, "svc init", 8),
@@ -98,7 +99,7 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
             SvcCommand::Deploy(args) => deploy_workload(ctx, &args, &SERVICE_KINDS),
             SvcCommand::Package(args) => package(ctx, &args, &SERVICE_KINDS),
             SvcCommand::Rollback(_) => not_available(ctx, "svc rollback", 5),
-            SvcCommand::Delete(_) => not_available(ctx, "svc delete", 7),
+            SvcCommand::Delete(args) => delete::workload(ctx, &args, false),
         },
         Command::Job(cmd) => match cmd {
             JobCommand::Init(_) => not_available(ctx, "job init", 8),
@@ -107,7 +108,7 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
             JobCommand::Package(args) => package(ctx, &args, &[WorkloadKind::ScheduledJob]),
             JobCommand::Run(args) => job_run::run(ctx, &args),
             JobCommand::Logs(args) => logs::run(ctx, &args, "job"),
-            JobCommand::Delete(_) => not_available(ctx, "job delete", 7),
+            JobCommand::Delete(args) => delete::workload(ctx, &args, true),
         },
         Command::Render(args) => render::run(
             ctx,

@@ -44,7 +44,13 @@ pub fn environment(ctx: &Context, args: &EnvName) -> u8 {
     let workloads: Vec<serde_json::Value> = inventory
         .workloads_in(name)
         .iter()
-        .map(|s| s.to_json())
+        .map(|s| {
+            let mut v = s.to_json();
+            if let Some(w) = s.workload.as_deref() {
+                v["type"] = kind_of(&loaded, &inventory, w).into();
+            }
+            v
+        })
         .collect();
     if ctx.ui.json {
         ctx.ui.json(&json!({

@@ -14,4 +14,5 @@ pub mod logs;
 pub mod promotion;
 pub mod rollout;
 pub mod stack;
+pub mod teardown;
 pub mod watch;
