@@ -170,6 +170,7 @@ def main() -> int:
         watch_parent()
     patch_moto()
     patch_job_executions()
+    patch_route_table_deletion()
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
@@ -256,6 +257,25 @@ def stopped_job_task(state_machine, account_id, region_name):  # type: ignore[no
             "Containers": [{"Name": main.get("name"), "ExitCode": code, "LastStatus": "STOPPED"}],
         }
     return None
+
+
+def patch_route_table_deletion() -> None:
+    """6. Deleting an environment stack deletes its route tables (appended for issue 7).
+
+    moto's CloudFormation cannot delete an AWS::EC2::RouteTable (the resource has no delete
+    hook), so the VPC that holds it can never be deleted ("has dependencies") and deleting an
+    environment stack fails. Route tables now delete themselves when their stack is deleted,
+    after dropping their subnet associations (which CloudFormation deletes as resources of the
+    same stack).
+    """
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.route_tables import RouteTable
+
+    def delete(self, account_id, region_name):  # type: ignore[no-untyped-def]
+        self._associations.clear()
+        ec2_backends[account_id][region_name].delete_route_table(self.id)
+
+    RouteTable.delete = delete
 
 
 if __name__ == "__main__":
