@@ -232,6 +232,7 @@ def stopped_job_task(state_machine, account_id, region_name):  # type: ignore[no
     import re
 
     from moto.cloudformation.models import cloudformation_backends
+    from moto.ecs.models import ecs_backends
     from moto.moto_api._internal import mock_random
 
     for stack in cloudformation_backends[account_id][region_name].stacks.values():
@@ -241,11 +242,19 @@ def stopped_job_task(state_machine, account_id, region_name):  # type: ignore[no
             continue
         if getattr(stack.resource_map[machines[0]], "arn", None) != state_machine.arn:
             continue
-        task_definition = stack.resource_map["TaskDefinition"]
+        # The latest revision of the stack's task family: moto's resource map can still hold
+        # the revision an update replaced.
+        family = stack.resource_map["TaskDefinition"].family
+        revisions = ecs_backends[account_id][region_name].task_definitions.get(family) or {}
+        task_definition = revisions[max(revisions)] if revisions else stack.resource_map["TaskDefinition"]
         workload = (stack.tags or {}).get("tug:workload")
-        containers = task_definition.container_definitions
-        main = next((c for c in containers if c.get("name") == workload), containers[0])
-        codes = re.findall(r"exit (\d+)", " ".join(main.get("command") or []))
+        # A revision moto registers on a stack update keeps the template's PascalCase keys.
+        containers = [
+            {"name": c.get("name", c.get("Name")), "command": c.get("command", c.get("Command"))}
+            for c in task_definition.container_definitions
+        ]
+        main = next((c for c in containers if c["name"] == workload), containers[0])
+        codes = re.findall(r"exit (\d+)", " ".join(main["command"] or []))
         code = int(codes[-1]) if codes else 0
         task_id = mock_random.get_random_hex(32)
         return {
@@ -254,7 +263,7 @@ def stopped_job_task(state_machine, account_id, region_name):  # type: ignore[no
             "LastStatus": "STOPPED",
             "StopCode": "EssentialContainerExited",
             "StoppedReason": "Essential container in task exited",
-            "Containers": [{"Name": main.get("name"), "ExitCode": code, "LastStatus": "STOPPED"}],
+            "Containers": [{"Name": main["name"], "ExitCode": code, "LastStatus": "STOPPED"}],
         }
     return None
 

@@ -212,9 +212,17 @@ fn print_deployed(ctx: &Context, inventory: &Inventory) {
         return;
     }
     let mut rows = vec![
-        ["ENVIRONMENT", "WORKLOAD", "STACK", "STATUS", "IMAGE", "UPDATED", "TUG"]
-            .map(String::from)
-            .to_vec(),
+        [
+            "ENVIRONMENT",
+            "WORKLOAD",
+            "STACK",
+            "STATUS",
+            "IMAGE",
+            "UPDATED",
+            "TUG",
+        ]
+        .map(String::from)
+        .to_vec(),
     ];
     for s in &inventory.stacks {
         rows.push(vec![

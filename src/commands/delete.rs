@@ -124,7 +124,10 @@ pub fn environment(ctx: &Context, args: &EnvDeleteArgs) -> u8 {
                 .map(|s| s.stack.clone())
                 .into_iter()
                 .collect(),
-            workloads: workloads.iter().filter_map(|s| s.workload.clone()).collect(),
+            workloads: workloads
+                .iter()
+                .filter_map(|s| s.workload.clone())
+                .collect(),
             all_repositories: false,
         })
     })
@@ -165,11 +168,7 @@ fn list_or_none(items: &[String]) -> String {
 }
 
 /// Reads what is deployed, plans with `plan`, confirms, deletes, and reports.
-fn execute(
-    ctx: &Context,
-    app: &str,
-    plan: impl FnOnce(&Inventory) -> Result<Plan, String>,
-) -> u8 {
+fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Plan, String>) -> u8 {
     let app = app.to_string();
     let result = remote::with_aws(ctx, |aws| async move {
         let inventory = match Inventory::read(&aws, &app).await {
@@ -205,9 +204,10 @@ fn execute(
             .iter()
             .filter(|r| {
                 plan.all_repositories
-                    || plan.workloads.iter().any(|w| {
-                        **r == images::repository_name(&app, w) && !remaining(w)
-                    })
+                    || plan
+                        .workloads
+                        .iter()
+                        .any(|w| **r == images::repository_name(&app, w) && !remaining(w))
             })
             .cloned()
             .collect();
@@ -221,7 +221,11 @@ fn execute(
             && plan.environment_stacks.is_empty()
             && repositories.is_empty()
         {
-            report(ctx, &[], &format!("nothing to delete: {} is not deployed", plan.subject));
+            report(
+                ctx,
+                &[],
+                &format!("nothing to delete: {} is not deployed", plan.subject),
+            );
             return exit::SUCCESS;
         }
         ctx.ui.info(&format!("This deletes {}:", plan.subject));
@@ -229,7 +233,8 @@ fn execute(
             ctx.ui.info(&format!("  stack {s}"));
         }
         for r in &repositories {
-            ctx.ui.info(&format!("  ECR repository {r}, with every image in it"));
+            ctx.ui
+                .info(&format!("  ECR repository {r}, with every image in it"));
         }
         for r in &kept {
             ctx.ui.info(&format!(
@@ -247,7 +252,10 @@ fn execute(
         let removals = run_plan(ctx, &aws, &plan, &repositories).await;
         let failed = removals.iter().any(Removal::failed);
         let end = if failed {
-            format!("{} was not completely deleted; run the same command again to finish", plan.subject)
+            format!(
+                "{} was not completely deleted; run the same command again to finish",
+                plan.subject
+            )
         } else {
             format!("deleted {}", plan.subject)
         };
@@ -298,7 +306,10 @@ fn progress(ctx: &Context, text: &str) {
 fn line(r: &Removal) -> String {
     match &r.detail {
         Some(d) => format!("{} {}: {} ({d})", r.kind, r.name, r.result),
-        None => format!("{} {}: {} after {:.1}s", r.kind, r.name, r.result, r.seconds),
+        None => format!(
+            "{} {}: {} after {:.1}s",
+            r.kind, r.name, r.result, r.seconds
+        ),
     }
 }
 
@@ -315,7 +326,11 @@ fn report(ctx: &Context, removals: &[Removal], end: &str) {
     if !removals.is_empty() {
         let mut rows = vec![["RESOURCE", "NAME", "RESULT"].map(String::from).to_vec()];
         for r in removals {
-            rows.push(vec![r.kind.to_string(), r.name.clone(), r.result.to_string()]);
+            rows.push(vec![
+                r.kind.to_string(),
+                r.name.clone(),
+                r.result.to_string(),
+            ]);
         }
         ctx.ui.out("");
         for l in remote::table(&rows) {

@@ -47,7 +47,8 @@ pub fn run(ctx: &Context, args: &EnvAndName) -> u8 {
             ));
         };
         let execution = jobrun::start(&aws, &machine).await?;
-        ctx.ui.info(&format!("started {name} in {env}: execution {execution}"));
+        ctx.ui
+            .info(&format!("started {name} in {env}: execution {execution}"));
         let follow = jobrun::follow(&aws, &execution, name, |status| {
             ctx.ui.info(&format!(
                 "{} {name}: {status}",

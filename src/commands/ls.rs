@@ -17,20 +17,23 @@ use crate::manifest::model::WorkloadKind;
 pub(crate) fn read(ctx: &Context) -> Result<(Loaded, Inventory), u8> {
     let (_, loaded) = remote::workspace(ctx)?;
     let app = loaded.app.clone();
-    let inventory = remote::with_aws(ctx, |aws| async move {
-        Inventory::read(&aws, &app).await
-    })?
-    .map_err(|e| {
-        ctx.ui.error(&e);
-        exit::FAILURE
-    })?;
+    let inventory = remote::with_aws(ctx, |aws| async move { Inventory::read(&aws, &app).await })?
+        .map_err(|e| {
+            ctx.ui.error(&e);
+            exit::FAILURE
+        })?;
     Ok((loaded, inventory))
 }
 
 /// Every environment name, local or deployed, sorted.
 pub(crate) fn environment_names(loaded: &Loaded, inventory: &Inventory) -> Vec<String> {
     let mut names: BTreeSet<String> = loaded.environment_names.iter().cloned().collect();
-    names.extend(inventory.environments().iter().map(|s| s.environment.clone()));
+    names.extend(
+        inventory
+            .environments()
+            .iter()
+            .map(|s| s.environment.clone()),
+    );
     names.into_iter().collect()
 }
 
@@ -56,7 +59,8 @@ pub fn environments(ctx: &Context) -> u8 {
         })
         .collect();
     if ctx.ui.json {
-        ctx.ui.json(&json!({ "application": loaded.app, "environments": entries }));
+        ctx.ui
+            .json(&json!({ "application": loaded.app, "environments": entries }));
         return exit::SUCCESS;
     }
     let mut rows = vec![
@@ -102,12 +106,7 @@ pub fn workloads(ctx: &Context, jobs: bool) -> u8 {
         Err(code) => return code,
     };
     let mut names: BTreeSet<String> = loaded.workloads.iter().map(|w| w.name.clone()).collect();
-    names.extend(
-        inventory
-            .stacks
-            .iter()
-            .filter_map(|s| s.workload.clone()),
-    );
+    names.extend(inventory.stacks.iter().filter_map(|s| s.workload.clone()));
     let job = WorkloadKind::ScheduledJob.as_str();
     let mut entries = Vec::new();
     for name in &names {
@@ -129,13 +128,22 @@ pub fn workloads(ctx: &Context, jobs: bool) -> u8 {
     }
     let key = if jobs { "jobs" } else { "services" };
     if ctx.ui.json {
-        ctx.ui.json(&json!({ "application": loaded.app, key: entries }));
+        ctx.ui
+            .json(&json!({ "application": loaded.app, key: entries }));
         return exit::SUCCESS;
     }
     let mut rows = vec![
-        ["NAME", "TYPE", "ENVIRONMENT", "STATUS", "IMAGE", "UPDATED", "TUG"]
-            .map(String::from)
-            .to_vec(),
+        [
+            "NAME",
+            "TYPE",
+            "ENVIRONMENT",
+            "STATUS",
+            "IMAGE",
+            "UPDATED",
+            "TUG",
+        ]
+        .map(String::from)
+        .to_vec(),
     ];
     for e in &entries {
         let name = e["name"].as_str().unwrap_or_default().to_string();
@@ -166,7 +174,8 @@ pub fn workloads(ctx: &Context, jobs: bool) -> u8 {
         }
     }
     if entries.is_empty() {
-        ctx.ui.info(&format!("no {key} in application {}", loaded.app));
+        ctx.ui
+            .info(&format!("no {key} in application {}", loaded.app));
         return exit::SUCCESS;
     }
     for line in remote::table(&rows) {

@@ -10,9 +10,9 @@ mod logs;
 mod ls;
 mod promote;
 mod remote;
+mod render;
 mod show;
 mod status;
-mod render;
 mod validate;
 
 use std::ffi::OsString;

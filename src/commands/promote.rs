@@ -10,9 +10,9 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use crate::cli::PromoteArgs;
+use crate::commands::Context;
 use crate::commands::deploy::{report, reporter, watch_interrupts};
 use crate::commands::remote::{self, or_dash};
-use crate::commands::Context;
 use crate::deploy::engine::{self, Confirm, DeployOptions, Plan, SummaryRow};
 use crate::deploy::images::ImageOptions;
 use crate::deploy::inventory::Inventory;
@@ -46,8 +46,9 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> u8 {
         return exit::USAGE;
     };
     if from == to {
-        ctx.ui
-            .error(&format!("--from and --to are both `{from}`; name two environments"));
+        ctx.ui.error(&format!(
+            "--from and --to are both `{from}`; name two environments"
+        ));
         return exit::USAGE;
     }
     let (ws, loaded) = match ctx.load_valid(Some(to.to_string())) {
@@ -167,7 +168,10 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> u8 {
             ctx.ui.error("nothing to promote");
             return exit::FAILURE;
         }
-        match remote::confirm(ctx, &format!("Promote {} workload(s) to {to}?", steps.len())) {
+        match remote::confirm(
+            ctx,
+            &format!("Promote {} workload(s) to {to}?", steps.len()),
+        ) {
             Ok(true) => {}
             Ok(false) => {
                 ctx.ui.info("promotion cancelled; nothing was deployed");

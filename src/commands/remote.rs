@@ -29,7 +29,12 @@ pub fn workspace(ctx: &Context) -> Result<(Workspace, Loaded), u8> {
 }
 
 /// The value of a required flag, or a usage error naming it.
-pub fn required<'a>(ctx: &Context, value: Option<&'a str>, what: &str, flag: &str) -> Result<&'a str, u8> {
+pub fn required<'a>(
+    ctx: &Context,
+    value: Option<&'a str>,
+    what: &str,
+    flag: &str,
+) -> Result<&'a str, u8> {
     value.ok_or_else(|| {
         ctx.ui.error(&format!("which {what}? pass {flag}"));
         exit::USAGE

@@ -34,7 +34,12 @@ pub fn environment(ctx: &Context, args: &EnvName) -> u8 {
     };
     let manifest = loaded.environments.iter().any(|e| e.name == name);
     let stack = inventory.environment(name);
-    if !manifest && stack.is_none() && !environment_names(&loaded, &inventory).iter().any(|e| e == name) {
+    if !manifest
+        && stack.is_none()
+        && !environment_names(&loaded, &inventory)
+            .iter()
+            .any(|e| e == name)
+    {
         ctx.ui.error(&format!(
             "environment `{name}` has no manifest and is not deployed\n  help: environments: {}",
             environment_names(&loaded, &inventory).join(", ")
@@ -65,8 +70,14 @@ pub fn environment(ctx: &Context, args: &EnvName) -> u8 {
         return exit::SUCCESS;
     }
     let ui = &ctx.ui;
-    ui.out(&format!("{} {name}", ui.paint(Style::Emphasis, "Environment:")));
-    ui.out(&format!("Manifest: {}", if manifest { "yes" } else { "no" }));
+    ui.out(&format!(
+        "{} {name}",
+        ui.paint(Style::Emphasis, "Environment:")
+    ));
+    ui.out(&format!(
+        "Manifest: {}",
+        if manifest { "yes" } else { "no" }
+    ));
     match stack {
         None => ui.out("Deployed: no"),
         Some(s) => {

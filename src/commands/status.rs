@@ -68,9 +68,18 @@ fn print_text(ctx: &Context, h: &ServiceHealth) {
     ));
     heading("Deployments");
     let mut rows = vec![
-        ["ID", "STATUS", "ROLLOUT", "TASK DEFINITION", "DESIRED", "RUNNING", "PENDING", "FAILED"]
-            .map(String::from)
-            .to_vec(),
+        [
+            "ID",
+            "STATUS",
+            "ROLLOUT",
+            "TASK DEFINITION",
+            "DESIRED",
+            "RUNNING",
+            "PENDING",
+            "FAILED",
+        ]
+        .map(String::from)
+        .to_vec(),
     ];
     for d in &h.deployments {
         rows.push(vec![
@@ -92,9 +101,16 @@ fn print_text(ctx: &Context, h: &ServiceHealth) {
         ui.out("  (none)");
     } else {
         let mut rows = vec![
-            ["TASK", "STATUS", "HEALTH", "TASK DEFINITION", "STARTED", "STOPPED REASON"]
-                .map(String::from)
-                .to_vec(),
+            [
+                "TASK",
+                "STATUS",
+                "HEALTH",
+                "TASK DEFINITION",
+                "STARTED",
+                "STOPPED REASON",
+            ]
+            .map(String::from)
+            .to_vec(),
         ];
         for t in &h.tasks {
             rows.push(vec![

@@ -668,28 +668,27 @@ async fn deploy_workload(
             return internal_row(stack, Some(wl.name.clone()), e);
         }
     };
-    let (outcome, image) =
-        match workload_parameters(
-            aws,
-            loaded,
-            ws,
-            wl,
-            &rendered,
-            &opts.images,
-            opts.overrides.get(&wl.name),
-            reporter,
-        )
-        .await
-        {
-            Ok((params, image)) => (
-                deploy_stack(
-                    aws, &rendered, &params, opts, confirm, reporter, interrupts, cluster,
-                )
-                .await,
-                Some(image),
-            ),
-            Err(e) => (Outcome::Failed(e), None),
-        };
+    let (outcome, image) = match workload_parameters(
+        aws,
+        loaded,
+        ws,
+        wl,
+        &rendered,
+        &opts.images,
+        opts.overrides.get(&wl.name),
+        reporter,
+    )
+    .await
+    {
+        Ok((params, image)) => (
+            deploy_stack(
+                aws, &rendered, &params, opts, confirm, reporter, interrupts, cluster,
+            )
+            .await,
+            Some(image),
+        ),
+        Err(e) => (Outcome::Failed(e), None),
+    };
     finished(reporter, &rendered.stack_name, &outcome, started);
     SummaryRow {
         stack: rendered.stack_name.clone(),

@@ -99,7 +99,12 @@ pub async fn read(aws: &Aws, stack: &str) -> Result<ServiceHealth, String> {
         .stack_name(stack)
         .send()
         .await
-        .map_err(|e| format!("cannot read the resources of {stack}: {}", describe_error(&e)))?;
+        .map_err(|e| {
+            format!(
+                "cannot read the resources of {stack}: {}",
+                describe_error(&e)
+            )
+        })?;
     let mut service_arn = None;
     let mut target_groups = Vec::new();
     let mut alarm_names = Vec::new();
@@ -217,12 +222,7 @@ async fn read_tasks(aws: &Aws, cluster: &str, service: &str) -> Result<Vec<TaskS
             .set_tasks(Some(chunk.to_vec()))
             .send()
             .await
-            .map_err(|e| {
-                format!(
-                    "cannot read the tasks of {service}: {}",
-                    describe_error(&e)
-                )
-            })?;
+            .map_err(|e| format!("cannot read the tasks of {service}: {}", describe_error(&e)))?;
         for t in out.tasks() {
             tasks.push(TaskState {
                 id: short_id(t.task_arn().unwrap_or_default()).to_string(),
@@ -232,8 +232,7 @@ async fn read_tasks(aws: &Aws, cluster: &str, service: &str) -> Result<Vec<TaskS
                     .health_status()
                     .map_or("UNKNOWN", |h| h.as_str())
                     .to_string(),
-                task_definition: short_id(t.task_definition_arn().unwrap_or_default())
-                    .to_string(),
+                task_definition: short_id(t.task_definition_arn().unwrap_or_default()).to_string(),
                 started: time(t.started_at()),
                 stopped_reason: t.stopped_reason().map(str::to_string),
                 containers: t
@@ -333,10 +332,7 @@ async fn read_alarms(
             .map_err(|e| format!("cannot read alarms: {}", describe_error(&e)))?;
         out.metric_alarms().iter().for_each(&mut push);
     }
-    let prefix = format!(
-        "TargetTracking-service/{}/{service}-",
-        short_id(cluster)
-    );
+    let prefix = format!("TargetTracking-service/{}/{service}-", short_id(cluster));
     let out = aws
         .cloudwatch
         .describe_alarms()

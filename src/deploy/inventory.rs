@@ -214,7 +214,10 @@ impl Inventory {
 
     /// Environments with a stack.
     pub fn environments(&self) -> Vec<&DeployedStack> {
-        self.stacks.iter().filter(|s| s.workload.is_none()).collect()
+        self.stacks
+            .iter()
+            .filter(|s| s.workload.is_none())
+            .collect()
     }
 }
 

@@ -61,12 +61,7 @@ pub async fn start(aws: &Aws, state_machine: &str) -> Result<String, String> {
         .input("{}")
         .send()
         .await
-        .map_err(|e| {
-            format!(
-                "cannot start {state_machine}: {}",
-                describe_error(&e)
-            )
-        })?;
+        .map_err(|e| format!("cannot start {state_machine}: {}", describe_error(&e)))?;
     Ok(out.execution_arn().to_string())
 }
 
@@ -144,9 +139,7 @@ pub fn summarise(
         execution: execution.to_string(),
         status: status.to_string(),
         exit_code,
-        task: task
-            .and_then(|t| t["TaskArn"].as_str())
-            .map(str::to_string),
+        task: task.and_then(|t| t["TaskArn"].as_str()).map(str::to_string),
         stopped_reason: task
             .and_then(|t| t["StoppedReason"].as_str())
             .map(str::to_string),
@@ -183,7 +176,10 @@ mod tests {
         let run = summarise("x", "SUCCEEDED", SUCCEEDED, "report", None, None);
         assert_eq!(run.exit_code, Some(0));
         assert_eq!(run.exit_code(), 0);
-        assert_eq!(run.task.as_deref(), Some("arn:aws:ecs:us-east-1:1:task/c/abc"));
+        assert_eq!(
+            run.task.as_deref(),
+            Some("arn:aws:ecs:us-east-1:1:task/c/abc")
+        );
     }
 
     #[test]
@@ -206,10 +202,20 @@ mod tests {
         let run = summarise("x", "TIMED_OUT", "", "report", None, None);
         assert_eq!(run.exit_code, None);
         assert_eq!(run.exit_code(), 1);
-        let run = summarise("x", "FAILED", "not json", "report", Some("States.Timeout"), None);
+        let run = summarise(
+            "x",
+            "FAILED",
+            "not json",
+            "report",
+            Some("States.Timeout"),
+            None,
+        );
         assert_eq!(run.exit_code(), 1);
         // A success whose container exited non-zero still reports that code.
         let odd = r#"{"Containers":[{"Name":"report","ExitCode":300}]}"#;
-        assert_eq!(summarise("x", "SUCCEEDED", odd, "report", None, None).exit_code(), 1);
+        assert_eq!(
+            summarise("x", "SUCCEEDED", odd, "report", None, None).exit_code(),
+            1
+        );
     }
 }

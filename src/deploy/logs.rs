@@ -75,7 +75,12 @@ pub async fn group_of(aws: &Aws, stack: &str) -> Result<String, String> {
         .stack_name(stack)
         .send()
         .await
-        .map_err(|e| format!("cannot read the resources of {stack}: {}", describe_error(&e)))?;
+        .map_err(|e| {
+            format!(
+                "cannot read the resources of {stack}: {}",
+                describe_error(&e)
+            )
+        })?;
     out.stack_resources()
         .iter()
         .find(|r| r.logical_resource_id() == Some("LogGroup"))
@@ -130,10 +135,9 @@ pub async fn read(
                 continue;
             }
             let timestamp = e.timestamp().unwrap_or_default();
-            let id = e
-                .event_id()
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("{stream}/{timestamp}/{}", e.message().unwrap_or_default()));
+            let id = e.event_id().map(str::to_string).unwrap_or_else(|| {
+                format!("{stream}/{timestamp}/{}", e.message().unwrap_or_default())
+            });
             if !seen.insert(id.clone()) {
                 continue;
             }

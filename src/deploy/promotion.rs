@@ -23,17 +23,10 @@ pub fn ecr_location(image: &str) -> Option<(String, String, String)> {
 
 /// Why tasks in `account`/`region` cannot pull `image`, or `None` when they can (as far as
 /// tug can tell without the repository policy, which [`check_pull`] reads).
-pub fn region_or_account_problem(
-    image: &str,
-    account: &str,
-    region: &str,
-) -> Option<PullProblem> {
+pub fn region_or_account_problem(image: &str, account: &str, region: &str) -> Option<PullProblem> {
     let (image_account, image_region, repo) = ecr_location(image)?;
     if image_region != region {
-        return Some(PullProblem::OtherRegion {
-            image_region,
-            repo,
-        });
+        return Some(PullProblem::OtherRegion { image_region, repo });
     }
     if image_account != account {
         return Some(PullProblem::OtherAccount {
@@ -101,9 +94,7 @@ pub async fn check_pull(aws: &Aws, image: &str, account: &str, region: &str) -> 
                 .send()
                 .await;
             match policy {
-                Ok(p) if policy_allows_pull(p.policy_text().unwrap_or_default(), account) => {
-                    Ok(())
-                }
+                Ok(p) if policy_allows_pull(p.policy_text().unwrap_or_default(), account) => Ok(()),
                 Ok(_) => Err(format!(
                     "its image is in ECR in account {image_account}, whose repository policy does not let account {account} pull it\n  help: add a repository policy to {repo} allowing ecr:BatchGetImage and ecr:GetDownloadUrlForLayer to account {account}"
                 )),
@@ -126,11 +117,7 @@ mod tests {
     fn ecr_images_are_recognised() {
         assert_eq!(
             ecr_location(IMAGE),
-            Some((
-                "111122223333".into(),
-                "eu-west-1".into(),
-                "shop/web".into()
-            ))
+            Some(("111122223333".into(), "eu-west-1".into(), "shop/web".into()))
         );
         assert_eq!(
             ecr_location("111122223333.dkr.ecr.eu-west-1.amazonaws.com/shop/web:v1").map(|l| l.2),

@@ -126,7 +126,8 @@ pub async fn app_repositories(aws: &Aws, app: &str) -> Result<Vec<String>, Strin
     let mut names = Vec::new();
     let mut pages = aws.ecr.describe_repositories().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| format!("cannot list ECR repositories: {}", describe_error(&e)))?;
+        let page =
+            page.map_err(|e| format!("cannot list ECR repositories: {}", describe_error(&e)))?;
         names.extend(
             page.repositories()
                 .iter()
