@@ -570,6 +570,64 @@ fn logs_read_the_workload_log_group() {
     // Older than --since: nothing.
     assert!(only(&["--since", "10s"]).is_empty());
 
+    // --follow prints what arrives later, until it is stopped.
+    let mut child = support::tug_command(ws.path(), &url)
+        .args([
+            "--output", "json", "svc", "logs", "-e", "test", "-n", "web", "--follow",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("tug runs");
+    let child_out = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(child_out)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while seen.len() < 4 && std::time::Instant::now() < deadline {
+        if let Ok(l) = rx.recv_timeout(std::time::Duration::from_millis(200)) {
+            seen.push(l);
+        }
+    }
+    assert_eq!(seen.len(), 4, "the events so far: {seen:?}");
+    runtime.block_on(async {
+        aws.logs
+            .put_log_events()
+            .log_group_name("/tug/logs-test-web")
+            .log_stream_name("tug/web/bbbb2222")
+            .log_events(
+                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                    .timestamp(now)
+                    .message("GET /new 201")
+                    .build()
+                    .expect("event"),
+            )
+            .send()
+            .await
+            .expect("put");
+    });
+    let mut late = None;
+    while late.is_none() && std::time::Instant::now() < deadline {
+        if let Ok(l) = rx.recv_timeout(std::time::Duration::from_millis(200)) {
+            late = Some(l);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let late: serde_json::Value =
+        serde_json::from_str(&late.expect("a new event while following")).expect("JSON");
+    assert_eq!(late["message"], "GET /new 201");
+
     let bad = tug(
         ws.path(),
         &url,
