@@ -189,7 +189,7 @@ def main() -> int:
 
 
 def patch_job_executions() -> None:
-    """5. Step Functions executions of a tug Scheduled Job end with the job's exit code.
+    """Step Functions executions of a tug Scheduled Job end with the job's exit code (issue 7).
 
     moto's executions stay RUNNING forever, and moto's CloudFormation creates a state machine
     without its `Definition`, so `tug job run` could never see a job end. An execution of a state
@@ -269,7 +269,7 @@ def stopped_job_task(state_machine, account_id, region_name):  # type: ignore[no
 
 
 def patch_route_table_deletion() -> None:
-    """6. Deleting an environment stack deletes its route tables (appended for issue 7).
+    """Deleting an environment stack deletes its route tables (issue 7).
 
     moto's CloudFormation cannot delete an AWS::EC2::RouteTable (the resource has no delete
     hook), so the VPC that holds it can never be deleted ("has dependencies") and deleting an

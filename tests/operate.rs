@@ -4,7 +4,7 @@
 //! What moto does not do, and how these tests stand in for it (said where it matters):
 //! - ECS tasks write no logs in moto: the logs test puts events into the workload's log group
 //!   itself, in the stream names the awslogs driver uses (`tug/<container>/<task>`).
-//! - Step Functions executions never end in moto: scripts/moto_server.py (fix 5) ends an
+//! - Step Functions executions never end in moto: scripts/moto_server.py (`patch_job_executions`) ends an
 //!   execution of a job's state machine at once with the exit code the job's command names
 //!   (`exit N`), reported the way Step Functions' `ecs:runTask.sync` reports a stopped task.
 //! - CloudWatch alarms: moto does not serve the CBOR protocol the current CloudWatch SDK speaks,
@@ -259,6 +259,52 @@ fn promote_then_read_back_then_delete() {
     );
     assert!(shown.contains(primary["task_definition"].as_str().expect("td")));
     assert!(doc["tasks"].is_array() && doc["targets"].is_array());
+    // A target registered behind the service's target group shows with its health (moto
+    // registers no ECS task there itself).
+    runtime.block_on(async {
+        let resources = aws
+            .cfn
+            .describe_stack_resources()
+            .stack_name("op-prod-web")
+            .send()
+            .await
+            .expect("resources");
+        let group = resources
+            .stack_resources()
+            .iter()
+            .find(|r| r.resource_type() == Some("AWS::ElasticLoadBalancingV2::TargetGroup"))
+            .and_then(|r| r.physical_resource_id())
+            .expect("a target group")
+            .to_string();
+        aws.elb
+            .register_targets()
+            .target_group_arn(group)
+            .targets(
+                aws_sdk_elasticloadbalancingv2::types::TargetDescription::builder()
+                    .id("10.0.1.23")
+                    .port(80)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("register");
+    });
+    let doc = json(&tug(
+        ws.path(),
+        &url,
+        &[
+            "--output", "json", "svc", "status", "-e", "prod", "-n", "web",
+        ],
+    ));
+    assert_eq!(doc["targets"][0]["target"], "10.0.1.23");
+    assert_eq!(doc["targets"][0]["port"], 80);
+    let state = doc["targets"][0]["state"].as_str().expect("a state");
+    let text = stdout(&tug(
+        ws.path(),
+        &url,
+        &["svc", "status", "-e", "prod", "-n", "web"],
+    ));
+    assert!(text.contains("10.0.1.23") && text.contains(state), "{text}");
     let missing = tug(
         ws.path(),
         &url,
@@ -712,4 +758,61 @@ fn job_run_follows_the_run_to_its_exit_code() {
     let out = tug(ws.path(), &url, &["job", "run", "-e", "test", "-n", "web"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("not deployed"), "{}", stderr(&out));
+}
+
+#[test]
+fn promote_refuses_images_the_target_cannot_pull() {
+    let moto = Moto::start(10);
+    let ws = demo_copy("far");
+    let url = moto.url();
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    // Pinned by digest, these are deployed as given (moto pulls nothing).
+    set_image(
+        ws.path(),
+        "web",
+        &format!("123456789012.dkr.ecr.eu-west-1.amazonaws.com/far/web@{digest}"),
+    );
+    set_image(
+        ws.path(),
+        "api",
+        &format!("999988887777.dkr.ecr.us-east-1.amazonaws.com/far/api@{digest}"),
+    );
+    let out = tug(
+        ws.path(),
+        &url,
+        &["deploy", "-e", "test", "-n", "web", "-n", "api"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = tug(ws.path(), &url, &["env", "deploy", "-n", "prod"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = tug(
+        ws.path(),
+        &url,
+        &[
+            "--yes", "promote", "--from", "test", "--to", "prod", "-n", "web", "-n", "api",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("web is not promoted: its image is in ECR in eu-west-1")
+            && err.contains("ECR replication"),
+        "{err}"
+    );
+    assert!(
+        err.contains("api is not promoted: its image is in ECR in account 999988887777")
+            && err.contains("ecr:BatchGetImage"),
+        "{err}"
+    );
+    assert!(err.contains("nothing to promote"), "{err}");
+    let envs = json(&tug(
+        ws.path(),
+        &url,
+        &["--output", "json", "env", "show", "-n", "prod"],
+    ));
+    assert_eq!(
+        envs["workloads"],
+        serde_json::json!([]),
+        "nothing was deployed to prod"
+    );
 }
