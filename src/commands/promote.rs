@@ -31,6 +31,8 @@ struct Step {
     current: Option<String>,
     /// Every image parameter that is set (main and built sidecars).
     images: BTreeMap<String, String>,
+    /// The image is pinned to a digest; otherwise `--to` pulls whatever its tag names then.
+    pinned: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -150,6 +152,7 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> u8 {
             }
             steps.push(Step {
                 workload: wl.name.clone(),
+                pinned: image.contains("@sha256:"),
                 image,
                 current: inventory
                     .workload(to, &wl.name)
@@ -255,6 +258,12 @@ fn print_plan(ctx: &Context, from: &str, to: &str, steps: &[Step], refused: &[Re
         eprintln!("Promotion plan, {from} → {to}:");
         for line in remote::table(&rows) {
             eprintln!("  {line}");
+        }
+        for s in steps.iter().filter(|s| !s.pinned) {
+            eprintln!(
+                "  note: {} runs a tag, not a digest: {to} gets what the tag names when its tasks start",
+                s.workload
+            );
         }
     }
     for r in refused {
