@@ -150,6 +150,11 @@ fn promote_then_read_back_then_delete() {
         "{}",
         stderr(&out)
     );
+    assert!(
+        stderr(&out).contains("note: api runs a tag, not a digest"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(
         parameter(&runtime, &aws, "op-prod-web", "ContainerImage"),
         None
