@@ -25,7 +25,7 @@ pub fn parse_since(text: &str) -> Result<u64, String> {
     let bad = || format!("--since `{text}` is not a duration; write for example 10m, 2h or 1d");
     if let Some(days) = text.strip_suffix('d') {
         let n: u64 = days.parse().map_err(|_| bad())?;
-        return Ok(n * 24 * 3600 * 1000);
+        return n.checked_mul(86_400_000).ok_or_else(bad);
     }
     duration::Duration::parse(text)
         .map(|d| d.millis)
@@ -56,7 +56,7 @@ pub fn run(ctx: &Context, args: &LogsArgs, kind: &str) -> u8 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
     let mut filter = LogFilter {
-        start: now - since as i64,
+        start: now.saturating_sub(i64::try_from(since).unwrap_or(i64::MAX)).max(0),
         containers: args.containers.clone(),
         tasks: args.tasks.clone(),
     };
@@ -137,5 +137,7 @@ mod tests {
         assert_eq!(parse_since("10m"), Ok(600_000));
         assert_eq!(parse_since("2d"), Ok(2 * 86_400_000));
         assert!(parse_since("yesterday").is_err());
+        assert!(parse_since("99999999999999999999d").is_err());
+        assert!(parse_since("999999999999999d").is_err());
     }
 }
