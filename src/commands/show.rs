@@ -11,6 +11,7 @@ use crate::commands::ls::{environment_names, kind_of, read};
 use crate::commands::remote::{self, or_dash};
 use crate::deploy::inventory::DeployedStack;
 use crate::exit;
+use crate::manifest::model::WorkloadKind;
 use crate::ui::Style;
 
 fn outputs_json(s: &DeployedStack) -> serde_json::Value {
@@ -188,9 +189,15 @@ pub fn service(ctx: &Context, args: &EnvAndName) -> u8 {
         return exit::SUCCESS;
     }
     let ui = &ctx.ui;
+    // There is no `job show`: a job shown here is labelled as one.
+    let label = if kind.as_deref() == Some(WorkloadKind::ScheduledJob.as_str()) {
+        "Job:"
+    } else {
+        "Service:"
+    };
     ui.out(&format!(
         "{} {name} ({})",
-        ui.paint(Style::Emphasis, "Service:"),
+        ui.paint(Style::Emphasis, label),
         kind.unwrap_or_default()
     ));
     for (env, e) in envs.iter().zip(&entries) {
