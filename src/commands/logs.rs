@@ -56,7 +56,9 @@ pub fn run(ctx: &Context, args: &LogsArgs, kind: &str) -> u8 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
     let mut filter = LogFilter {
-        start: now.saturating_sub(i64::try_from(since).unwrap_or(i64::MAX)).max(0),
+        start: now
+            .saturating_sub(i64::try_from(since).unwrap_or(i64::MAX))
+            .max(0),
         containers: args.containers.clone(),
         tasks: args.tasks.clone(),
     };
