@@ -92,7 +92,6 @@ pub fn run(ctx: &Context, req: &DeployRequest) -> u8 {
             tag: req.flags.tag.clone(),
         },
         concurrency: req.concurrency,
-        overrides: Default::default(),
     };
     let reporter = reporter(ctx);
     let interactive = ctx.ui.interactive;

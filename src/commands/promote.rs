@@ -13,7 +13,7 @@ use crate::cli::PromoteArgs;
 use crate::commands::Context;
 use crate::commands::deploy::{report, reporter, watch_interrupts};
 use crate::commands::remote::{self, or_dash};
-use crate::deploy::engine::{self, Confirm, DeployOptions, Plan, SummaryRow};
+use crate::deploy::engine::{self, Confirm, DeployOptions, Overrides, Plan, SummaryRow};
 use crate::deploy::images::ImageOptions;
 use crate::deploy::inventory::Inventory;
 use crate::deploy::promotion;
@@ -193,10 +193,6 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> u8 {
                 tag: None,
             },
             concurrency: 4,
-            overrides: steps
-                .iter()
-                .map(|s| (s.workload.clone(), s.images.clone()))
-                .collect(),
         };
         let plan = Plan {
             environment: false,
@@ -205,13 +201,18 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> u8 {
         let confirm: Confirm = std::sync::Arc::new(|_| None);
         let (tx, rx) = watch::channel(0u32);
         tokio::spawn(watch_interrupts(tx));
-        let rows: Vec<SummaryRow> = engine::deploy_environment_and_workloads(
+        let overrides: Overrides = steps
+            .iter()
+            .map(|s| (s.workload.clone(), s.images.clone()))
+            .collect();
+        let rows: Vec<SummaryRow> = engine::deploy_with_overrides(
             &aws,
             &loaded,
             &ws,
             to,
             &plan,
             &opts,
+            &overrides,
             &confirm,
             reporter(ctx),
             rx,

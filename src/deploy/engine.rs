@@ -100,11 +100,12 @@ pub struct DeployOptions {
     pub interactive: bool,
     pub images: ImageOptions,
     pub concurrency: usize,
-    /// Fixed parameter values per workload (workload name → parameter → value), used as
-    /// given: an overridden image is neither built nor looked up. `tug promote` deploys the
-    /// digests running in another environment this way.
-    pub overrides: BTreeMap<String, BTreeMap<String, String>>,
 }
+
+/// Fixed parameter values per workload (workload name → parameter → value), used as given:
+/// an overridden image is neither built nor looked up. `tug promote` deploys the digests
+/// running in another environment this way (see [`deploy_with_overrides`]).
+pub type Overrides = BTreeMap<String, BTreeMap<String, String>>;
 
 /// Asks whether to go on after a diff; `None` when no one can be asked.
 pub type Confirm = Arc<dyn Fn(&str) -> Option<bool> + Send + Sync>;
@@ -446,6 +447,35 @@ pub async fn deploy_environment_and_workloads(
     reporter: Arc<dyn Reporter>,
     interrupts: watch::Receiver<u32>,
 ) -> Vec<SummaryRow> {
+    deploy_with_overrides(
+        aws,
+        loaded,
+        ws,
+        env_name,
+        plan,
+        opts,
+        &Overrides::new(),
+        confirm,
+        reporter,
+        interrupts,
+    )
+    .await
+}
+
+/// [`deploy_environment_and_workloads`], with fixed parameter values for some workloads.
+#[allow(clippy::too_many_arguments)]
+pub async fn deploy_with_overrides(
+    aws: &Aws,
+    loaded: &Loaded,
+    ws: &Workspace,
+    env_name: &str,
+    plan: &Plan,
+    opts: &DeployOptions,
+    overrides: &Overrides,
+    confirm: &Confirm,
+    reporter: Arc<dyn Reporter>,
+    interrupts: watch::Receiver<u32>,
+) -> Vec<SummaryRow> {
     let mut rows = Vec::new();
     let Some(env) = loaded.environments.iter().find(|e| e.name == env_name) else {
         return rows;
@@ -560,6 +590,7 @@ pub async fn deploy_environment_and_workloads(
                 pool.clone(),
                 cluster.clone(),
             );
+            let fixed = overrides.get(&wl.name).cloned();
             tasks.spawn(async move {
                 let _permit = pool.acquire_owned().await;
                 let row = deploy_workload(
@@ -568,6 +599,7 @@ pub async fn deploy_environment_and_workloads(
                     &ws,
                     &wl,
                     &opts,
+                    fixed.as_ref(),
                     &confirm,
                     reporter.as_ref(),
                     interrupts,
@@ -651,6 +683,7 @@ async fn deploy_workload(
     ws: &Workspace,
     wl: &ResolvedWorkload,
     opts: &DeployOptions,
+    fixed: Option<&BTreeMap<String, String>>,
     confirm: &Confirm,
     reporter: &dyn Reporter,
     interrupts: watch::Receiver<u32>,
@@ -675,7 +708,7 @@ async fn deploy_workload(
         wl,
         &rendered,
         &opts.images,
-        opts.overrides.get(&wl.name),
+        fixed,
         reporter,
     )
     .await
