@@ -85,6 +85,22 @@ for cluster in ecs.list_clusters()["clusterArns"]:
         print(f"  ECS service {svc['serviceName']:<40} {primary['rolloutState']:<10} {primary['taskDefinition'].rsplit('/', 1)[-1]}")
 PY
 
+step "tug -w $workspace env deploy -n prod, then promote test's images to prod"
+"$tug" -w "$workspace" env deploy -n prod
+"$tug" -w "$workspace" --yes promote --from test --to prod
+
+step "tug -w $workspace app show   (the workspace, and what is deployed where)"
+"$tug" -w "$workspace" app show
+
+step "tug -w $workspace svc status -e prod -n web"
+"$tug" -w "$workspace" svc status -e prod -n web
+
+step "tug -w $workspace job run -e test -n report"
+"$tug" -w "$workspace" job run -e test -n report
+
+step "tug -w $workspace --yes env delete -n prod --with-workloads"
+"$tug" -w "$workspace" --yes env delete -n prod --with-workloads
+
 step "Done"
 echo "moto stops now. Try: change the web image in $workspace/copilot/web/manifest.yml and run"
 echo "this script again, or run \`$tug -w $workspace render -e test -n web\` to see a template."

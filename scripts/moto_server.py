@@ -42,6 +42,10 @@ a correct deploy fail, this launcher patches it before serving, and says so here
    one is left registered.
 7-8. EC2 capacity providers, service scaling resources and alarms through CloudFormation, and a
    service's launch settings: see `patch_moto_capacity_and_scaling` below.
+9. Step Functions executions never end, and moto's CloudFormation creates state machines without
+   their definition, so `tug job run` could never see a job finish: see `patch_job_executions`.
+10. Route tables cannot be deleted through CloudFormation, so an environment stack can never be
+   deleted: see `patch_route_table_deletion`.
 
 Everything else is moto as published. Environment variables such as MOTO_ECS_SERVICE_RUNNING are
 read by moto itself.
@@ -522,6 +526,8 @@ def main() -> int:
     patch_service_deployments()
     patch_task_definition_updates()
     patch_moto_capacity_and_scaling()
+    patch_job_executions()
+    patch_route_table_deletion()
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
@@ -534,6 +540,108 @@ def main() -> int:
     finally:
         server.stop()
     return 0
+
+
+# --- Appended for `tug job run` (issue 7) ------------------------------------------------------
+
+
+def patch_job_executions() -> None:
+    """Step Functions executions of a tug Scheduled Job end with the job's exit code (issue 7).
+
+    moto's executions stay RUNNING forever, and moto's CloudFormation creates a state machine
+    without its `Definition`, so `tug job run` could never see a job end. An execution of a state
+    machine created by a stack that also holds an ECS `TaskDefinition` (a tug job stack) now ends
+    at once, as if its task ran: the main container (named after the stack's `tug:workload` tag)
+    "exits" with the number after the last `exit ` in its command, or 0 when there is none. Exit 0
+    ends the execution SUCCEEDED with the stopped task as output; anything else ends it FAILED
+    with error States.TaskFailed and the stopped task as cause, which is what Step Functions'
+    `ecs:runTask.sync` integration reports.
+    """
+    import json
+
+    from moto.core.utils import utcnow
+    from moto.stepfunctions import models as sfn_models
+
+    original_start = sfn_models.StateMachine.start_execution
+
+    def start_execution(self, region_name, account_id, execution_name, execution_input):  # type: ignore[no-untyped-def]
+        execution = original_start(self, region_name, account_id, execution_name, execution_input)
+        try:
+            task = stopped_job_task(self, account_id, region_name)
+        except Exception:  # noqa: BLE001 - an unexpected stack shape leaves moto's behaviour
+            task = None
+        if task is not None and execution.status == "RUNNING":
+            execution.stop_date = utcnow()
+            if task["Containers"][0]["ExitCode"] == 0:
+                execution.status = "SUCCEEDED"
+                execution.output = json.dumps(task)
+            else:
+                execution.status = "FAILED"
+                execution.error = "States.TaskFailed"
+                execution.cause = json.dumps(task)
+        return execution
+
+    sfn_models.StateMachine.start_execution = start_execution
+
+
+def stopped_job_task(state_machine, account_id, region_name):  # type: ignore[no-untyped-def]
+    """The stopped ECS task (as Step Functions reports it) of the job stack owning `state_machine`."""
+    import re
+
+    from moto.cloudformation.models import cloudformation_backends
+    from moto.ecs.models import ecs_backends
+    from moto.moto_api._internal import mock_random
+
+    for stack in cloudformation_backends[account_id][region_name].stacks.values():
+        resources = (stack.template_dict or {}).get("Resources") or {}
+        machines = [k for k, r in resources.items() if r.get("Type") == "AWS::StepFunctions::StateMachine"]
+        if "TaskDefinition" not in resources or not machines:
+            continue
+        if getattr(stack.resource_map[machines[0]], "arn", None) != state_machine.arn:
+            continue
+        # The latest revision of the stack's task family: moto's resource map can still hold
+        # the revision an update replaced.
+        family = stack.resource_map["TaskDefinition"].family
+        revisions = ecs_backends[account_id][region_name].task_definitions.get(family) or {}
+        task_definition = revisions[max(revisions)] if revisions else stack.resource_map["TaskDefinition"]
+        workload = (stack.tags or {}).get("tug:workload")
+        # A revision moto registers on a stack update keeps the template's PascalCase keys.
+        containers = [
+            {"name": c.get("name", c.get("Name")), "command": c.get("command", c.get("Command"))}
+            for c in task_definition.container_definitions
+        ]
+        main = next((c for c in containers if c["name"] == workload), containers[0])
+        codes = re.findall(r"exit (\d+)", " ".join(main["command"] or []))
+        code = int(codes[-1]) if codes else 0
+        task_id = mock_random.get_random_hex(32)
+        return {
+            "TaskArn": f"arn:aws:ecs:{region_name}:{account_id}:task/{task_id}",
+            "TaskDefinitionArn": task_definition.arn,
+            "LastStatus": "STOPPED",
+            "StopCode": "EssentialContainerExited",
+            "StoppedReason": "Essential container in task exited",
+            "Containers": [{"Name": main["name"], "ExitCode": code, "LastStatus": "STOPPED"}],
+        }
+    return None
+
+
+def patch_route_table_deletion() -> None:
+    """Deleting an environment stack deletes its route tables (issue 7).
+
+    moto's CloudFormation cannot delete an AWS::EC2::RouteTable (the resource has no delete
+    hook), so the VPC that holds it can never be deleted ("has dependencies") and deleting an
+    environment stack fails. Route tables now delete themselves when their stack is deleted,
+    after dropping their subnet associations (which CloudFormation deletes as resources of the
+    same stack).
+    """
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.route_tables import RouteTable
+
+    def delete(self, account_id, region_name):  # type: ignore[no-untyped-def]
+        self._associations.clear()
+        ec2_backends[account_id][region_name].delete_route_table(self.id)
+
+    RouteTable.delete = delete
 
 
 if __name__ == "__main__":

@@ -151,10 +151,7 @@ fn usage_errors_exit_2() {
 #[test]
 fn commands_not_built_yet_say_so_and_exit_1() {
     let ws = workspace(&[("copilot/.workspace", "application: shop\n")]);
-    for cmd in [
-        &["svc", "status", "-n", "web", "-e", "test"][..],
-        &["diff", "-e", "test"],
-    ] {
+    for cmd in [&["app", "init"][..], &["diff", "-e", "test"]] {
         let out = tug(ws.path(), cmd);
         assert_eq!(out.status.code(), Some(1), "tug {}", cmd.join(" "));
         let err = text(&out.stderr);
@@ -325,14 +322,14 @@ fn interpolation_uses_the_process_environment() {
 
 #[test]
 fn app_show_describes_the_demo() {
-    let out = tug(&demo(), &["app", "show"]);
+    let out = tug(&demo(), &["app", "show", "--offline"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let shown = text(&out.stdout);
     assert!(shown.contains("Application: demo"), "{shown}");
     for name in ["web", "api", "worker", "report"] {
         assert!(shown.contains(name), "{shown}");
     }
-    let out = tug(&demo(), &["--output", "json", "app", "show"]);
+    let out = tug(&demo(), &["--output", "json", "app", "show", "--offline"]);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(doc["application"], "demo");
     assert_eq!(doc["valid"], true);

@@ -184,8 +184,8 @@ pub struct JobInitArgs {
 pub enum AppCommand {
     /// Create the application's shared resources.
     Init,
-    /// Show the application: its environments and workloads.
-    Show,
+    /// Show the application: its environments and workloads, and what is deployed where.
+    Show(AppShowArgs),
     /// Delete the application and everything it deployed.
     Delete,
 }
@@ -211,7 +211,7 @@ pub enum EnvCommand {
     /// Print or write an environment's CloudFormation (offline).
     Package(PackageEnvArgs),
     /// Delete an environment.
-    Delete(EnvName),
+    Delete(EnvDeleteArgs),
 }
 
 #[derive(Debug, Args)]
@@ -315,7 +315,7 @@ pub enum SvcCommand {
     /// Show a deployed service's health.
     Status(EnvAndName),
     /// Show a service's logs.
-    Logs(EnvAndName),
+    Logs(LogsArgs),
     /// Deploy a service.
     Deploy(ServiceDeployArgs),
     /// Print or write a service's CloudFormation (offline).
@@ -340,7 +340,7 @@ pub enum JobCommand {
     /// Run a job now.
     Run(EnvAndName),
     /// Show a job's logs.
-    Logs(EnvAndName),
+    Logs(LogsArgs),
     /// Delete a job.
     Delete(EnvAndName),
 }
@@ -463,4 +463,50 @@ pub struct WorkloadDeployArgs {
     pub env: Option<String>,
     #[command(flatten)]
     pub flags: DeployFlags,
+}
+
+/// `svc logs` / `job logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Workload name.
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// Environment name.
+    #[arg(short, long)]
+    pub env: Option<String>,
+    /// Only events newer than this (e.g. 10m, 2h, 1d).
+    #[arg(long, default_value = "1h", value_name = "DURATION")]
+    pub since: String,
+    /// Keep printing new events until Ctrl-C.
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Only this container (repeatable); the main container has the workload's name.
+    #[arg(long = "container", value_name = "NAME")]
+    pub containers: Vec<String>,
+    /// Only these tasks (ids or ARNs, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "ID")]
+    pub tasks: Vec<String>,
+    /// Print at most this many events: the most recent ones.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+/// `app show`.
+#[derive(Debug, Args)]
+pub struct AppShowArgs {
+    /// Only what the workspace describes: do not read what is deployed from AWS.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// `env delete`.
+#[derive(Debug, Args)]
+pub struct EnvDeleteArgs {
+    /// Environment name.
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// Delete the workloads deployed in the environment too (otherwise they must be deleted
+    /// first).
+    #[arg(long)]
+    pub with_workloads: bool,
 }

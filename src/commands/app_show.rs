@@ -1,10 +1,13 @@
 //! `tug app show`: what the workspace describes: the application, its environments and its
-//! workloads with their image, port, size and count per environment. Offline; what is
-//! deployed where comes with the deploy engine.
+//! workloads with their image, size and count per environment; then what is deployed where
+//! (every stack of the application: status, image, when, tug version), unless `--offline`.
 
 use serde_json::json;
 
+use crate::cli::AppShowArgs;
 use crate::commands::Context;
+use crate::commands::remote::{self, or_dash};
+use crate::deploy::inventory::Inventory;
 use crate::exit;
 use crate::manifest::load::{LoadOptions, Loaded, ResolvedWorkload, load};
 use crate::manifest::model::EnvironmentManifest;
@@ -14,7 +17,7 @@ use crate::manifest::union::ScalarOr;
 use crate::ui::Style;
 use crate::validate::{has_errors, validate};
 
-pub fn run(ctx: &Context) -> u8 {
+pub fn run(ctx: &Context, args: &AppShowArgs) -> u8 {
     let ws = match ctx.open_workspace() {
         Ok(ws) => ws,
         Err(e) => {
@@ -35,10 +38,35 @@ pub fn run(ctx: &Context) -> u8 {
         }
     };
     let invalid = has_errors(&validate(&loaded));
+    let deployed = if args.offline {
+        None
+    } else {
+        let app = loaded.app.clone();
+        match remote::with_aws(ctx, |aws| async move { Inventory::read(&aws, &app).await }) {
+            Ok(Ok(inventory)) => Some(inventory),
+            Ok(Err(e)) => {
+                ctx.ui.error(&format!(
+                    "{e}\n  help: `tug app show --offline` shows what the workspace describes without AWS"
+                ));
+                return exit::FAILURE;
+            }
+            Err(code) => {
+                ctx.ui.info("  help: `tug app show --offline` shows what the workspace describes without AWS");
+                return code;
+            }
+        }
+    };
     if ctx.ui.json {
-        ctx.ui.json(&to_json(&loaded, invalid));
+        let mut doc = to_json(&loaded, invalid);
+        if let Some(inventory) = &deployed {
+            doc["deployed"] = inventory.stacks.iter().map(|s| s.to_json()).collect();
+        }
+        ctx.ui.json(&doc);
     } else {
         print_text(ctx, &loaded);
+        if let Some(inventory) = &deployed {
+            print_deployed(ctx, inventory);
+        }
         if invalid {
             ctx.ui.info(&ctx.ui.paint(
                 Style::Warning,
@@ -49,7 +77,7 @@ pub fn run(ctx: &Context) -> u8 {
     exit::SUCCESS
 }
 
-fn image_of(wl: &ResolvedWorkload) -> String {
+pub(crate) fn image_of(wl: &ResolvedWorkload) -> String {
     let Some(image) = &wl.manifest.image else {
         return "-".into();
     };
@@ -69,7 +97,7 @@ fn image_of(wl: &ResolvedWorkload) -> String {
     }
 }
 
-fn count_of(wl: &ResolvedWorkload) -> String {
+pub(crate) fn count_of(wl: &ResolvedWorkload) -> String {
     match wl.manifest.count.as_ref().map(|c| &c.value) {
         None => "1".into(),
         Some(Count::Scalar(n)) => n.to_string(),
@@ -173,4 +201,41 @@ fn to_json(loaded: &Loaded, invalid: bool) -> serde_json::Value {
         })).collect::<Vec<_>>(),
         "unsupported": loaded.unsupported.iter().map(|(n, k)| json!({"name": n, "type": k.as_str()})).collect::<Vec<_>>(),
     })
+}
+
+fn print_deployed(ctx: &Context, inventory: &Inventory) {
+    let ui = &ctx.ui;
+    ui.out("");
+    ui.out(&ui.paint(Style::Emphasis, "Deployed"));
+    if inventory.stacks.is_empty() {
+        ui.out("  (nothing)");
+        return;
+    }
+    let mut rows = vec![
+        [
+            "ENVIRONMENT",
+            "WORKLOAD",
+            "STACK",
+            "STATUS",
+            "IMAGE",
+            "UPDATED",
+            "TUG",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for s in &inventory.stacks {
+        rows.push(vec![
+            s.environment.clone(),
+            or_dash(s.workload.as_deref()),
+            s.stack.clone(),
+            s.status.clone(),
+            or_dash(s.image()),
+            or_dash(s.updated.as_deref()),
+            or_dash(s.tug_version.as_deref()),
+        ]);
+    }
+    for line in remote::table(&rows) {
+        ui.out(&format!("  {line}"));
+    }
 }

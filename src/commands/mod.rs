@@ -4,12 +4,20 @@
 mod app_show;
 mod completions;
 mod context;
+mod delete;
 mod deploy;
 mod history;
 mod init;
+mod job_run;
+mod logs;
+mod ls;
+mod promote;
+mod remote;
 mod render;
 mod rollback;
 mod schema;
+mod show;
+mod status;
 mod validate;
 
 use std::ffi::OsString;
@@ -53,14 +61,14 @@ where
 fn dispatch(ctx: &Context, command: Command) -> u8 {
     match command {
         Command::Validate(args) => validate::run(ctx, &args),
-        Command::App(AppCommand::Show) => app_show::run(ctx),
+        Command::App(AppCommand::Show(args)) => app_show::run(ctx, &args),
         Command::Init(args) => init::init(ctx, &args),
         Command::App(AppCommand::Init) => not_available(ctx, "app init", 4),
-        Command::App(AppCommand::Delete) => not_available(ctx, "app delete", 7),
+        Command::App(AppCommand::Delete) => delete::application(ctx),
         Command::Env(cmd) => match cmd {
             EnvCommand::Init(args) => init::env_init(ctx, &args),
-            EnvCommand::Ls => not_available(ctx, "env ls", 7),
-            EnvCommand::Show(_) => not_available(ctx, "env show", 7),
+            EnvCommand::Ls => ls::environments(ctx),
+            EnvCommand::Show(args) => show::environment(ctx, &args),
             EnvCommand::Deploy(args) => deploy::run(
                 ctx,
                 &deploy::DeployRequest {
@@ -85,30 +93,30 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
                     env_flag: "-n",
                 },
             ),
-            EnvCommand::Delete(_) => not_available(ctx, "env delete", 7),
+            EnvCommand::Delete(args) => delete::environment(ctx, &args),
         },
         Command::Svc(cmd) => match cmd {
             SvcCommand::Init(args) => init::svc_init(ctx, &args),
-            SvcCommand::Ls => not_available(ctx, "svc ls", 7),
-            SvcCommand::Show(_) => not_available(ctx, "svc show", 7),
-            SvcCommand::Status(_) => not_available(ctx, "svc status", 7),
-            SvcCommand::Logs(_) => not_available(ctx, "svc logs", 7),
+            SvcCommand::Ls => ls::workloads(ctx, false),
+            SvcCommand::Show(args) => show::service(ctx, &args),
+            SvcCommand::Status(args) => status::run(ctx, &args),
+            SvcCommand::Logs(args) => logs::run(ctx, &args, "service"),
             SvcCommand::Deploy(args) if args.continue_paused || args.rollback => {
                 rollback::answer_pause(ctx, &args)
             }
             SvcCommand::Deploy(args) => deploy_workload(ctx, &args.deploy, &SERVICE_KINDS),
             SvcCommand::Package(args) => package(ctx, &args, &SERVICE_KINDS),
             SvcCommand::Rollback(args) => rollback::run(ctx, &args),
-            SvcCommand::Delete(_) => not_available(ctx, "svc delete", 7),
+            SvcCommand::Delete(args) => delete::workload(ctx, &args, false),
         },
         Command::Job(cmd) => match cmd {
             JobCommand::Init(args) => init::job_init(ctx, &args),
-            JobCommand::Ls => not_available(ctx, "job ls", 7),
+            JobCommand::Ls => ls::workloads(ctx, true),
             JobCommand::Deploy(args) => deploy_workload(ctx, &args, &[WorkloadKind::ScheduledJob]),
             JobCommand::Package(args) => package(ctx, &args, &[WorkloadKind::ScheduledJob]),
-            JobCommand::Run(_) => not_available(ctx, "job run", 7),
-            JobCommand::Logs(_) => not_available(ctx, "job logs", 7),
-            JobCommand::Delete(_) => not_available(ctx, "job delete", 7),
+            JobCommand::Run(args) => job_run::run(ctx, &args),
+            JobCommand::Logs(args) => logs::run(ctx, &args, "job"),
+            JobCommand::Delete(args) => delete::workload(ctx, &args, true),
         },
         Command::Render(args) => render::run(
             ctx,
@@ -135,7 +143,7 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
                 concurrency: args.concurrency,
             },
         ),
-        Command::Promote(_) => not_available(ctx, "promote", 7),
+        Command::Promote(args) => promote::run(ctx, &args),
         Command::History(args) => history::run(ctx, &args),
         Command::Schema(args) => schema::run(ctx, &args),
         Command::Completions(args) => completions::completions(ctx, &args),

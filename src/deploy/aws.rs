@@ -21,6 +21,10 @@ pub struct Aws {
     pub cfn: aws_sdk_cloudformation::Client,
     pub ecs: aws_sdk_ecs::Client,
     pub ecr: aws_sdk_ecr::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub sfn: aws_sdk_sfn::Client,
     pub region: String,
 }
 
@@ -46,6 +50,10 @@ impl Aws {
             cfn: aws_sdk_cloudformation::Client::new(&config),
             ecs: aws_sdk_ecs::Client::new(&config),
             ecr: aws_sdk_ecr::Client::new(&config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            elb: aws_sdk_elasticloadbalancingv2::Client::new(&config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            sfn: aws_sdk_sfn::Client::new(&config),
             region,
         })
     }

@@ -32,6 +32,9 @@ pub enum Prepared {
     },
 }
 
+/// The stack tag naming the tug version that deployed the stack.
+pub const VERSION_TAG: &str = "tug:version";
+
 /// Creates a change set for `stack` and waits for it. `creating` selects CREATE.
 pub async fn prepare(
     aws: &Aws,
@@ -77,6 +80,16 @@ pub async fn prepare(
     }
     for (k, v) in &stack.tags {
         req = req.tags(Tag::builder().key(k).value(v).build());
+    }
+    // Which tug deployed the stack: a deploy-time fact, so it is not in the rendered
+    // parameters file (which a pipeline may deploy without tug).
+    if !stack.tags.contains_key(VERSION_TAG) {
+        req = req.tags(
+            Tag::builder()
+                .key(VERSION_TAG)
+                .value(crate::render::VERSION)
+                .build(),
+        );
     }
     let created = match req.send().await {
         Ok(c) => c,

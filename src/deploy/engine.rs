@@ -2,6 +2,7 @@
 //! diff and ask, execute, follow), and `tug deploy` (the environment first, then the workloads
 //! concurrently with a bounded pool).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -101,6 +102,11 @@ pub struct DeployOptions {
     pub images: ImageOptions,
     pub concurrency: usize,
 }
+
+/// Fixed parameter values per workload (workload name → parameter → value), used as given:
+/// an overridden image is neither built nor looked up. `tug promote` deploys the digests
+/// running in another environment this way (see [`deploy_with_overrides`]).
+pub type Overrides = BTreeMap<String, BTreeMap<String, String>>;
 
 /// Asks whether to go on after a diff; `None` when no one can be asked.
 pub type Confirm = Arc<dyn Fn(&str) -> Option<bool> + Send + Sync>;
@@ -373,7 +379,9 @@ async fn deployed_template(aws: &Aws, name: &str) -> String {
 }
 
 /// Values for the stack's parameters: the rendered ones, with what only a deploy knows filled
-/// in (the image digest, built images). Placeholders tug cannot fill yet are an error.
+/// in (the image digest, built images). `fixed` values are used as given, and nothing is
+/// built or looked up for them. Placeholders tug cannot fill yet are an error.
+#[allow(clippy::too_many_arguments)]
 pub async fn workload_parameters(
     aws: &Aws,
     loaded: &Loaded,
@@ -381,8 +389,17 @@ pub async fn workload_parameters(
     wl: &ResolvedWorkload,
     rendered: &RenderedStack,
     opts: &ImageOptions,
+    fixed: Option<&BTreeMap<String, String>>,
     reporter: &dyn Reporter,
 ) -> Result<(Vec<(String, String)>, String), String> {
+    let empty = BTreeMap::new();
+    let fixed = fixed.unwrap_or(&empty);
+    if let Some(unknown) = fixed.keys().find(|k| !rendered.parameters.contains_key(*k)) {
+        return Err(format!(
+            "{} has no parameter {unknown} to set",
+            rendered.stack_name
+        ));
+    }
     let mut params: Vec<(String, String)> = rendered
         .parameters
         .iter()
@@ -390,7 +407,11 @@ pub async fn workload_parameters(
         .collect();
     let m = &wl.manifest;
     let mut image = String::new();
-    let builds = images::builds(wl);
+    // Only images not given in `fixed` are built (or looked up).
+    let builds = images::builds(wl)
+        && params
+            .iter()
+            .any(|(k, _)| k.ends_with("Image") && !fixed.contains_key(k));
     let repo_uri = if builds {
         Some(images::ensure_repository(aws, &images::repository_name(&loaded.app, &wl.name)).await?)
     } else {
@@ -411,7 +432,12 @@ pub async fn workload_parameters(
         images::docker_login(aws, registry).await?;
     }
     for (key, value) in params.iter_mut() {
-        if key == "ContainerImage" {
+        if let Some(given) = fixed.get(key) {
+            *value = given.clone();
+            if key == "ContainerImage" {
+                image = given.clone();
+            }
+        } else if key == "ContainerImage" {
             let location = m
                 .image
                 .as_ref()
@@ -519,6 +545,35 @@ pub async fn deploy_environment_and_workloads(
     env_name: &str,
     plan: &Plan,
     opts: &DeployOptions,
+    confirm: &Confirm,
+    reporter: Arc<dyn Reporter>,
+    interrupts: watch::Receiver<u32>,
+) -> Vec<SummaryRow> {
+    deploy_with_overrides(
+        aws,
+        loaded,
+        ws,
+        env_name,
+        plan,
+        opts,
+        &Overrides::new(),
+        confirm,
+        reporter,
+        interrupts,
+    )
+    .await
+}
+
+/// [`deploy_environment_and_workloads`], with fixed parameter values for some workloads.
+#[allow(clippy::too_many_arguments)]
+pub async fn deploy_with_overrides(
+    aws: &Aws,
+    loaded: &Loaded,
+    ws: &Workspace,
+    env_name: &str,
+    plan: &Plan,
+    opts: &DeployOptions,
+    overrides: &Overrides,
     confirm: &Confirm,
     reporter: Arc<dyn Reporter>,
     interrupts: watch::Receiver<u32>,
@@ -637,6 +692,7 @@ pub async fn deploy_environment_and_workloads(
                 pool.clone(),
                 cluster.clone(),
             );
+            let fixed = overrides.get(&wl.name).cloned();
             tasks.spawn(async move {
                 let _permit = pool.acquire_owned().await;
                 let row = deploy_workload(
@@ -645,6 +701,7 @@ pub async fn deploy_environment_and_workloads(
                     &ws,
                     &wl,
                     &opts,
+                    fixed.as_ref(),
                     &confirm,
                     reporter.as_ref(),
                     interrupts,
@@ -728,6 +785,7 @@ async fn deploy_workload(
     ws: &Workspace,
     wl: &ResolvedWorkload,
     opts: &DeployOptions,
+    fixed: Option<&BTreeMap<String, String>>,
     confirm: &Confirm,
     reporter: &dyn Reporter,
     interrupts: watch::Receiver<u32>,
@@ -745,17 +803,27 @@ async fn deploy_workload(
             return internal_row(stack, Some(wl.name.clone()), e);
         }
     };
-    let (outcome, image) =
-        match workload_parameters(aws, loaded, ws, wl, &rendered, &opts.images, reporter).await {
-            Ok((params, image)) => (
-                deploy_stack(
-                    aws, &rendered, &params, opts, confirm, reporter, interrupts, cluster,
-                )
-                .await,
-                Some(image),
-            ),
-            Err(e) => (Outcome::Failed(e), None),
-        };
+    let (outcome, image) = match workload_parameters(
+        aws,
+        loaded,
+        ws,
+        wl,
+        &rendered,
+        &opts.images,
+        fixed,
+        reporter,
+    )
+    .await
+    {
+        Ok((params, image)) => (
+            deploy_stack(
+                aws, &rendered, &params, opts, confirm, reporter, interrupts, cluster,
+            )
+            .await,
+            Some(image),
+        ),
+        Err(e) => (Outcome::Failed(e), None),
+    };
     finished(reporter, &rendered.stack_name, &outcome, started);
     SummaryRow {
         stack: rendered.stack_name.clone(),

@@ -1,0 +1,341 @@
+//! `tug svc delete`, `tug job delete`, `tug env delete`, `tug app delete`: remove what is
+//! deployed. The plan is printed and confirmed (terminal or `--yes`); stacks are deleted in
+//! parallel, workloads before their environment; a workload's ECR repository (and its images)
+//! goes only once no environment runs the workload any more. Running a delete again after an
+//! interruption finishes the job: what is already gone is reported as such. Manifests in the
+//! workspace are left alone.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::cli::{EnvAndName, EnvDeleteArgs};
+use crate::commands::Context;
+use crate::commands::remote;
+use crate::deploy::aws::Aws;
+use crate::deploy::images;
+use crate::deploy::inventory::Inventory;
+use crate::deploy::teardown::{self, Removal};
+use crate::exit;
+use crate::manifest::model::WorkloadKind;
+
+/// How long a delete waits for stacks to go.
+const TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// What a delete removes.
+#[derive(Debug, Default)]
+struct Plan {
+    /// What the confirmation names, e.g. "service web from test, prod".
+    subject: String,
+    workload_stacks: Vec<String>,
+    environment_stacks: Vec<String>,
+    /// Workloads whose repository goes when none of their stacks is left.
+    workloads: BTreeSet<String>,
+    /// Delete every repository of the application.
+    all_repositories: bool,
+}
+
+pub fn workload(ctx: &Context, args: &EnvAndName, jobs: bool) -> u8 {
+    let what = if jobs { "job" } else { "service" };
+    let name = match remote::required(ctx, args.name.as_deref(), what, "-n NAME") {
+        Ok(n) => n.to_string(),
+        Err(c) => return c,
+    };
+    let (_, loaded) = match remote::workspace(ctx) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    if let Some(wl) = loaded.workloads.iter().find(|w| w.name == name)
+        && (wl.kind == WorkloadKind::ScheduledJob) != jobs
+    {
+        ctx.ui.error(&format!(
+            "`{name}` is a {}; delete it with `tug {} delete`",
+            wl.kind,
+            if jobs { "svc" } else { "job" }
+        ));
+        return exit::USAGE;
+    }
+    let env = args.env.clone();
+    execute(ctx, &loaded.app, move |inventory| {
+        let stacks: Vec<String> = inventory
+            .environments_of(&name)
+            .iter()
+            .filter(|s| env.as_deref().is_none_or(|e| s.environment == e))
+            .map(|s| s.stack.clone())
+            .collect();
+        let envs: Vec<String> = inventory
+            .environments_of(&name)
+            .iter()
+            .filter(|s| env.as_deref().is_none_or(|e| s.environment == e))
+            .map(|s| s.environment.clone())
+            .collect();
+        Ok(Plan {
+            subject: format!("{what} {name} from {}", list_or_none(&envs)),
+            workload_stacks: stacks,
+            environment_stacks: Vec::new(),
+            workloads: BTreeSet::from([name.clone()]),
+            all_repositories: false,
+        })
+    })
+}
+
+pub fn environment(ctx: &Context, args: &EnvDeleteArgs) -> u8 {
+    let name = match remote::required(ctx, args.name.as_deref(), "environment", "-n ENV") {
+        Ok(n) => n.to_string(),
+        Err(c) => return c,
+    };
+    let (_, loaded) = match remote::workspace(ctx) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let with_workloads = args.with_workloads;
+    execute(ctx, &loaded.app, move |inventory| {
+        let workloads = inventory.workloads_in(&name);
+        if !workloads.is_empty() && !with_workloads {
+            let names: Vec<&str> = workloads
+                .iter()
+                .filter_map(|s| s.workload.as_deref())
+                .collect();
+            return Err(format!(
+                "environment {name} still runs {}\n  help: delete them first (`tug svc delete` / `tug job delete`), or pass --with-workloads to delete them with the environment",
+                names.join(", ")
+            ));
+        }
+        Ok(Plan {
+            subject: format!(
+                "environment {name}{}",
+                if workloads.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " and its workloads {}",
+                        workloads
+                            .iter()
+                            .filter_map(|s| s.workload.clone())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }
+            ),
+            workload_stacks: workloads.iter().map(|s| s.stack.clone()).collect(),
+            environment_stacks: inventory
+                .environment(&name)
+                .map(|s| s.stack.clone())
+                .into_iter()
+                .collect(),
+            workloads: workloads
+                .iter()
+                .filter_map(|s| s.workload.clone())
+                .collect(),
+            all_repositories: false,
+        })
+    })
+}
+
+pub fn application(ctx: &Context) -> u8 {
+    let (_, loaded) = match remote::workspace(ctx) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let app = loaded.app.clone();
+    execute(ctx, &loaded.app, move |inventory| {
+        Ok(Plan {
+            subject: format!("application {app}: every environment, workload and image"),
+            workload_stacks: inventory
+                .stacks
+                .iter()
+                .filter(|s| s.workload.is_some())
+                .map(|s| s.stack.clone())
+                .collect(),
+            environment_stacks: inventory
+                .environments()
+                .iter()
+                .map(|s| s.stack.clone())
+                .collect(),
+            workloads: BTreeSet::new(),
+            all_repositories: true,
+        })
+    })
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "no environment".into()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// Reads what is deployed, plans with `plan`, confirms, deletes, and reports.
+fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Plan, String>) -> u8 {
+    let app = app.to_string();
+    let result = remote::with_aws(ctx, |aws| async move {
+        let inventory = match Inventory::read(&aws, &app).await {
+            Ok(i) => i,
+            Err(e) => {
+                ctx.ui.error(&e);
+                return exit::FAILURE;
+            }
+        };
+        let plan = match plan(&inventory) {
+            Ok(p) => p,
+            Err(e) => {
+                ctx.ui.error(&e);
+                return exit::FAILURE;
+            }
+        };
+        let existing = match teardown::app_repositories(&aws, &app).await {
+            Ok(r) => r,
+            Err(e) => {
+                ctx.ui.error(&e);
+                return exit::FAILURE;
+            }
+        };
+        // Repositories that go: all of them, or those of the named workloads once no other
+        // environment runs them.
+        let remaining = |name: &str| {
+            inventory
+                .environments_of(name)
+                .iter()
+                .any(|s| !plan.workload_stacks.contains(&s.stack))
+        };
+        let repositories: Vec<String> = existing
+            .iter()
+            .filter(|r| {
+                plan.all_repositories
+                    || plan
+                        .workloads
+                        .iter()
+                        .any(|w| **r == images::repository_name(&app, w) && !remaining(w))
+            })
+            .cloned()
+            .collect();
+        let kept: Vec<String> = plan
+            .workloads
+            .iter()
+            .filter(|w| remaining(w) && existing.contains(&images::repository_name(&app, w)))
+            .map(|w| images::repository_name(&app, w))
+            .collect();
+        if plan.workload_stacks.is_empty()
+            && plan.environment_stacks.is_empty()
+            && repositories.is_empty()
+        {
+            report(
+                ctx,
+                &[],
+                &format!("nothing to delete: {} is not deployed", plan.subject),
+            );
+            return exit::SUCCESS;
+        }
+        ctx.ui.info(&format!("This deletes {}:", plan.subject));
+        for s in plan.workload_stacks.iter().chain(&plan.environment_stacks) {
+            ctx.ui.info(&format!("  stack {s}"));
+        }
+        for r in &repositories {
+            ctx.ui
+                .info(&format!("  ECR repository {r}, with every image in it"));
+        }
+        for r in &kept {
+            ctx.ui.info(&format!(
+                "  (ECR repository {r} is kept: other environments still run its images)"
+            ));
+        }
+        match remote::confirm(ctx, &format!("Delete {}?", plan.subject)) {
+            Ok(true) => {}
+            Ok(false) => {
+                ctx.ui.info("nothing was deleted");
+                return exit::SUCCESS;
+            }
+            Err(code) => return code,
+        }
+        let removals = run_plan(ctx, &aws, &plan, &repositories).await;
+        let failed = removals.iter().any(Removal::failed);
+        let end = if failed {
+            format!(
+                "{} was not completely deleted; run the same command again to finish",
+                plan.subject
+            )
+        } else {
+            format!("deleted {}", plan.subject)
+        };
+        report(ctx, &removals, &end);
+        if failed { exit::FAILURE } else { exit::SUCCESS }
+    });
+    result.unwrap_or_else(|code| code)
+}
+
+/// Workload stacks, then environment stacks (which workloads import from), then images.
+async fn run_plan(ctx: &Context, aws: &Aws, plan: &Plan, repositories: &[String]) -> Vec<Removal> {
+    let deadline = Instant::now() + TIMEOUT;
+    let mut removals = Vec::new();
+    for group in [&plan.workload_stacks, &plan.environment_stacks] {
+        if group.is_empty() {
+            continue;
+        }
+        for s in group.iter() {
+            progress(ctx, &format!("deleting stack {s}"));
+        }
+        let done = teardown::delete_stacks(aws, group, deadline).await;
+        for r in &done {
+            progress(ctx, &line(r));
+        }
+        let failed = done.iter().any(Removal::failed);
+        removals.extend(done);
+        if failed {
+            // An environment whose workloads are not all gone cannot be deleted.
+            return removals;
+        }
+    }
+    for r in repositories {
+        progress(ctx, &format!("deleting ECR repository {r}"));
+        let done = teardown::delete_repository(aws, r).await;
+        progress(ctx, &line(&done));
+        removals.push(done);
+    }
+    removals
+}
+
+fn progress(ctx: &Context, text: &str) {
+    if !ctx.ui.json {
+        ctx.ui
+            .info(&format!("{} {text}", crate::deploy::events::timestamp()));
+    }
+}
+
+fn line(r: &Removal) -> String {
+    match &r.detail {
+        Some(d) => format!("{} {}: {} ({d})", r.kind, r.name, r.result),
+        None => format!(
+            "{} {}: {} after {:.1}s",
+            r.kind, r.name, r.result, r.seconds
+        ),
+    }
+}
+
+fn report(ctx: &Context, removals: &[Removal], end: &str) {
+    if ctx.ui.json {
+        let failed = removals.iter().any(Removal::failed);
+        ctx.ui.json(&json!({
+            "outcome": if failed { "failure" } else { "success" },
+            "message": end,
+            "removed": removals,
+        }));
+        return;
+    }
+    if !removals.is_empty() {
+        let mut rows = vec![["RESOURCE", "NAME", "RESULT"].map(String::from).to_vec()];
+        for r in removals {
+            rows.push(vec![
+                r.kind.to_string(),
+                r.name.clone(),
+                r.result.to_string(),
+            ]);
+        }
+        ctx.ui.out("");
+        for l in remote::table(&rows) {
+            ctx.ui.out(&l);
+        }
+    }
+    ctx.ui.info(end);
+}

@@ -1,0 +1,285 @@
+//! `tug promote --from ENV --to ENV [-n NAME ...]`: deploy to `--to`, with `--to`'s manifest
+//! configuration, exactly the images (digests) the workload stacks of `--from` run. Nothing is
+//! built. The plan is printed first and confirmed (terminal or `--yes`); workloads that cannot
+//! be promoted are refused with a reason; the rest deploy through the engine like `tug deploy`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::json;
+use tokio::sync::watch;
+
+use crate::cli::PromoteArgs;
+use crate::commands::Context;
+use crate::commands::deploy::{report, reporter, watch_interrupts};
+use crate::commands::remote::{self, or_dash};
+use crate::deploy::engine::{self, Confirm, DeployOptions, Overrides, Plan, SummaryRow};
+use crate::deploy::images::ImageOptions;
+use crate::deploy::inventory::Inventory;
+use crate::deploy::promotion;
+use crate::exit;
+use crate::manifest::load::ResolvedWorkload;
+use crate::render;
+
+/// One workload of the plan.
+#[derive(Debug, Clone, Serialize)]
+struct Step {
+    workload: String,
+    /// The main image running in `--from`.
+    image: String,
+    /// What `--to` runs now, if it is deployed there.
+    current: Option<String>,
+    /// Every image parameter that is set (main and built sidecars).
+    images: BTreeMap<String, String>,
+    /// The image is pinned to a digest; otherwise `--to` pulls whatever its tag names then.
+    pinned: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Refusal {
+    workload: String,
+    reason: String,
+}
+
+pub fn run(ctx: &Context, args: &PromoteArgs) -> u8 {
+    let (Some(from), Some(to)) = (args.from.as_deref(), args.to.as_deref()) else {
+        ctx.ui
+            .error("promote needs both environments: pass --from ENV --to ENV");
+        return exit::USAGE;
+    };
+    if from == to {
+        ctx.ui.error(&format!(
+            "--from and --to are both `{from}`; name two environments"
+        ));
+        return exit::USAGE;
+    }
+    let (ws, loaded) = match ctx.load_valid(Some(to.to_string())) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    if !loaded.environments.iter().any(|e| e.name == to) {
+        ctx.ui.error(&format!(
+            "environment `{to}` has no manifest\n  help: write copilot/environments/{to}/manifest.yml (type: Environment)"
+        ));
+        return exit::USAGE;
+    }
+    for name in &args.names {
+        if !loaded.workloads.iter().any(|w| &w.name == name) {
+            let known: Vec<&str> = loaded.workloads.iter().map(|w| w.name.as_str()).collect();
+            ctx.ui.error(&format!(
+                "no workload named `{name}` in this workspace\n  help: workloads: {}",
+                known.join(", ")
+            ));
+            return exit::USAGE;
+        }
+    }
+    let names = &args.names;
+    let result = remote::with_aws(ctx, |aws| async move {
+        let inventory = match Inventory::read(&aws, &loaded.app).await {
+            Ok(i) => i,
+            Err(e) => {
+                ctx.ui.error(&e);
+                return exit::FAILURE;
+            }
+        };
+        let Some(target) = inventory.environment(to) else {
+            ctx.ui.error(&format!(
+                "environment `{to}` is not deployed (no stack {})\n  help: run `tug env deploy -n {to}` first",
+                render::names::env_stack(&loaded.app, to)
+            ));
+            return exit::FAILURE;
+        };
+        let Some((account, region)) = target.account_and_region() else {
+            ctx.ui.error(&format!(
+                "cannot tell the account and Region of stack {} from its id `{}`",
+                target.stack, target.id
+            ));
+            return exit::FAILURE;
+        };
+        let mut steps = Vec::new();
+        let mut refused = Vec::new();
+        let selected: Vec<&ResolvedWorkload> = loaded
+            .workloads
+            .iter()
+            .filter(|w| w.environment.as_deref() == Some(to))
+            .filter(|w| names.is_empty() || names.contains(&w.name))
+            .collect();
+        for wl in selected {
+            let refuse = |reason: String| Refusal {
+                workload: wl.name.clone(),
+                reason,
+            };
+            let Some(source) = inventory.workload(from, &wl.name) else {
+                refused.push(refuse(format!(
+                    "not deployed in `{from}`: there is no image to promote"
+                )));
+                continue;
+            };
+            let rendered = match render::workload::render(&loaded, &ws, wl) {
+                Ok(r) => r,
+                Err(e) => {
+                    refused.push(refuse(format!(
+                        "cannot render it for `{to}`: {}",
+                        render_error(e)
+                    )));
+                    continue;
+                }
+            };
+            // Only the images `--to`'s stack takes as parameters; the others come from
+            // `--to`'s manifest.
+            let images: BTreeMap<String, String> = source
+                .images()
+                .into_iter()
+                .filter(|(k, _)| rendered.parameters.contains_key(k))
+                .collect();
+            let Some(image) = images.get("ContainerImage").cloned() else {
+                refused.push(refuse(format!(
+                    "stack {} records no ContainerImage parameter",
+                    source.stack
+                )));
+                continue;
+            };
+            let mut problem = None;
+            for value in images.values() {
+                if let Err(e) = promotion::check_pull(&aws, value, &account, &region).await {
+                    problem = Some(e);
+                    break;
+                }
+            }
+            if let Some(e) = problem {
+                refused.push(refuse(e));
+                continue;
+            }
+            steps.push(Step {
+                workload: wl.name.clone(),
+                pinned: image.contains("@sha256:"),
+                image,
+                current: inventory
+                    .workload(to, &wl.name)
+                    .and_then(|s| s.image())
+                    .map(str::to_string),
+                images,
+            });
+        }
+        print_plan(ctx, from, to, &steps, &refused);
+        let refusal_code = if refused.is_empty() {
+            exit::SUCCESS
+        } else {
+            exit::FAILURE
+        };
+        if steps.is_empty() {
+            ctx.ui.error("nothing to promote");
+            return exit::FAILURE;
+        }
+        match remote::confirm(
+            ctx,
+            &format!("Promote {} workload(s) to {to}?", steps.len()),
+        ) {
+            Ok(true) => {}
+            Ok(false) => {
+                ctx.ui.info("promotion cancelled; nothing was deployed");
+                return exit::SUCCESS;
+            }
+            Err(code) => return code,
+        }
+        let opts = DeployOptions {
+            timeout: std::time::Duration::from_secs(3600),
+            detach: false,
+            diff: false,
+            yes: true,
+            interactive: false,
+            images: ImageOptions {
+                no_build: true,
+                tag: None,
+            },
+            concurrency: 4,
+        };
+        let plan = Plan {
+            environment: false,
+            workloads: Some(steps.iter().map(|s| s.workload.clone()).collect()),
+        };
+        let confirm: Confirm = std::sync::Arc::new(|_| None);
+        let (tx, rx) = watch::channel(0u32);
+        tokio::spawn(watch_interrupts(tx));
+        let overrides: Overrides = steps
+            .iter()
+            .map(|s| (s.workload.clone(), s.images.clone()))
+            .collect();
+        let rows: Vec<SummaryRow> = engine::deploy_with_overrides(
+            &aws,
+            &loaded,
+            &ws,
+            to,
+            &plan,
+            &opts,
+            &overrides,
+            &confirm,
+            reporter(ctx),
+            rx,
+        )
+        .await;
+        let code = engine::worst_exit_code(rows.iter().map(|r| &r.result));
+        report(ctx, &rows, code);
+        if code == exit::SUCCESS {
+            refusal_code
+        } else {
+            code
+        }
+    });
+    result.unwrap_or_else(|code| code)
+}
+
+fn print_plan(ctx: &Context, from: &str, to: &str, steps: &[Step], refused: &[Refusal]) {
+    if ctx.ui.json {
+        // One line, like the deploy events that follow it.
+        ctx.ui.out(
+            &json!({
+                "event": "plan",
+                "time": crate::deploy::events::timestamp(),
+                "from": from,
+                "to": to,
+                "workloads": steps,
+                "refused": refused,
+            })
+            .to_string(),
+        );
+    } else {
+        let mut rows = vec![vec![
+            "WORKLOAD".to_string(),
+            format!("IMAGE (FROM {from})"),
+            format!("NOW IN {to}"),
+        ]];
+        for s in steps {
+            let now = match s.current.as_deref() {
+                Some(c) if c == s.image => "(same)".to_string(),
+                other => or_dash(other),
+            };
+            rows.push(vec![s.workload.clone(), s.image.clone(), now]);
+        }
+        eprintln!("Promotion plan, {from} → {to}:");
+        for line in remote::table(&rows) {
+            eprintln!("  {line}");
+        }
+        for s in steps.iter().filter(|s| !s.pinned) {
+            eprintln!(
+                "  note: {} runs a tag, not a digest: {to} gets what the tag names when its tasks start",
+                s.workload
+            );
+        }
+    }
+    for r in refused {
+        ctx.ui
+            .error(&format!("{} is not promoted: {}", r.workload, r.reason));
+    }
+}
+
+fn render_error(e: render::RenderError) -> String {
+    match e {
+        render::RenderError::Input(d) => d
+            .iter()
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+        render::RenderError::Internal(m) => format!("internal error (please report it): {m}"),
+    }
+}

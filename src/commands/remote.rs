@@ -1,0 +1,142 @@
+//! What the commands that read or change AWS share: the async runtime and AWS clients from
+//! the global flags, confirmations (a terminal, or `--yes`), and plain text tables.
+
+use std::future::Future;
+
+use crate::commands::Context;
+use crate::deploy::aws::{Aws, AwsSettings};
+use crate::exit;
+use crate::manifest::load::{LoadOptions, Loaded, load};
+use crate::manifest::workspace::Workspace;
+
+/// The workspace, read leniently: commands that look at or remove what is deployed need the
+/// application's name and workloads, not manifests valid enough to deploy.
+pub fn workspace(ctx: &Context) -> Result<(Workspace, Loaded), u8> {
+    let ws = ctx.open_workspace().map_err(|e| {
+        ctx.ui.error(&e.to_string());
+        exit::USAGE
+    })?;
+    let opts = LoadOptions {
+        lenient: true,
+        environment: None,
+        variables: ctx.variables(),
+    };
+    let loaded = load(&ws, &opts).map_err(|e| {
+        ctx.ui.error(&e.to_string());
+        exit::USAGE
+    })?;
+    Ok((ws, loaded))
+}
+
+/// The value of a required flag, or a usage error naming it.
+pub fn required<'a>(
+    ctx: &Context,
+    value: Option<&'a str>,
+    what: &str,
+    flag: &str,
+) -> Result<&'a str, u8> {
+    value.ok_or_else(|| {
+        ctx.ui.error(&format!("which {what}? pass {flag}"));
+        exit::USAGE
+    })
+}
+
+/// The AWS settings of this run.
+pub fn settings(ctx: &Context) -> AwsSettings {
+    AwsSettings {
+        profile: ctx.global.profile.clone(),
+        region: ctx.global.region.clone(),
+        endpoint_url: ctx.global.endpoint_url.clone(),
+    }
+}
+
+/// Runs `work` with connected AWS clients on a fresh runtime. A failure to start either is
+/// printed and returned as exit code 1.
+pub fn with_aws<T, F, Fut>(ctx: &Context, work: F) -> Result<T, u8>
+where
+    F: FnOnce(Aws) -> Fut,
+    Fut: Future<Output = T>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            ctx.ui
+                .error(&format!("cannot start the async runtime: {e}"));
+            exit::FAILURE
+        })?;
+    let settings = settings(ctx);
+    runtime.block_on(async {
+        match Aws::connect(&settings).await {
+            Ok(aws) => Ok(work(aws).await),
+            Err(e) => {
+                ctx.ui.error(&e);
+                Err(exit::FAILURE)
+            }
+        }
+    })
+}
+
+/// Asks `question` on a terminal; `--yes` answers yes. Without a terminal and without
+/// `--yes` this is a usage error that names the flag.
+pub fn confirm(ctx: &Context, question: &str) -> Result<bool, u8> {
+    if ctx.global.yes {
+        return Ok(true);
+    }
+    if !ctx.ui.interactive {
+        ctx.ui.error(&format!(
+            "{question} needs an answer: there is no terminal to ask on\n  help: pass --yes to go ahead"
+        ));
+        return Err(exit::USAGE);
+    }
+    dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(false)
+        .interact()
+        .map_err(|e| {
+            ctx.ui.error(&format!("cannot ask: {e}"));
+            exit::FAILURE
+        })
+}
+
+/// Lines of a table: every column as wide as its widest cell, trailing blanks trimmed.
+pub fn table(rows: &[Vec<String>]) -> Vec<String> {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|i| {
+            rows.iter()
+                .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    rows.iter()
+        .map(|r| {
+            let cells: Vec<String> = r
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect();
+            cells.join("  ").trim_end().to_string()
+        })
+        .collect()
+}
+
+/// `-` for a missing value.
+pub fn or_dash(value: Option<&str>) -> String {
+    value.unwrap_or("-").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align_columns() {
+        let rows = vec![
+            vec!["NAME".to_string(), "IMAGE".to_string()],
+            vec!["web".to_string(), "nginx".to_string()],
+        ];
+        assert_eq!(table(&rows), ["NAME  IMAGE", "web   nginx"]);
+    }
+}

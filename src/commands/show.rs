@@ -1,0 +1,235 @@
+//! `tug env show -n ENV` and `tug svc show -n NAME [-e ENV]`: one environment or one service,
+//! as configured in the workspace and as deployed (stack status, image, when, tug version,
+//! stack outputs such as the load balancer's DNS name).
+
+use serde_json::json;
+
+use crate::cli::{EnvAndName, EnvName};
+use crate::commands::Context;
+use crate::commands::app_show::{count_of, image_of};
+use crate::commands::ls::{environment_names, kind_of, read};
+use crate::commands::remote::{self, or_dash};
+use crate::deploy::inventory::DeployedStack;
+use crate::exit;
+use crate::manifest::model::WorkloadKind;
+use crate::ui::Style;
+
+fn outputs_json(s: &DeployedStack) -> serde_json::Value {
+    json!(s.outputs)
+}
+
+fn print_outputs(ctx: &Context, s: &DeployedStack) {
+    for (k, v) in &s.outputs {
+        ctx.ui.out(&format!("    {k}: {v}"));
+    }
+}
+
+pub fn environment(ctx: &Context, args: &EnvName) -> u8 {
+    let name = match remote::required(ctx, args.name.as_deref(), "environment", "-n ENV") {
+        Ok(n) => n,
+        Err(c) => return c,
+    };
+    let (loaded, inventory) = match read(ctx) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let manifest = loaded.environments.iter().any(|e| e.name == name);
+    let stack = inventory.environment(name);
+    if !manifest
+        && stack.is_none()
+        && !environment_names(&loaded, &inventory)
+            .iter()
+            .any(|e| e == name)
+    {
+        ctx.ui.error(&format!(
+            "environment `{name}` has no manifest and is not deployed\n  help: environments: {}",
+            environment_names(&loaded, &inventory).join(", ")
+        ));
+        return exit::USAGE;
+    }
+    let workloads: Vec<serde_json::Value> = inventory
+        .workloads_in(name)
+        .iter()
+        .map(|s| {
+            let mut v = s.to_json();
+            if let Some(w) = s.workload.as_deref() {
+                v["type"] = kind_of(&loaded, &inventory, w).into();
+            }
+            v
+        })
+        .collect();
+    if ctx.ui.json {
+        ctx.ui.json(&json!({
+            "application": loaded.app,
+            "name": name,
+            "manifest": manifest,
+            "deployed": stack.is_some(),
+            "stack": stack.map(|s| s.to_json()),
+            "outputs": stack.map(outputs_json),
+            "workloads": workloads,
+        }));
+        return exit::SUCCESS;
+    }
+    let ui = &ctx.ui;
+    ui.out(&format!(
+        "{} {name}",
+        ui.paint(Style::Emphasis, "Environment:")
+    ));
+    ui.out(&format!(
+        "Manifest: {}",
+        if manifest { "yes" } else { "no" }
+    ));
+    match stack {
+        None => ui.out("Deployed: no"),
+        Some(s) => {
+            ui.out(&format!(
+                "Stack: {} ({}), updated {}, by tug {}",
+                s.stack,
+                s.status,
+                or_dash(s.updated.as_deref()),
+                or_dash(s.tug_version.as_deref())
+            ));
+            if !s.outputs.is_empty() {
+                ui.out("  Outputs:");
+                print_outputs(ctx, s);
+            }
+        }
+    }
+    ui.out("");
+    ui.out(&ui.paint(Style::Emphasis, "Workloads deployed"));
+    if workloads.is_empty() {
+        ui.out("  (none)");
+        return exit::SUCCESS;
+    }
+    let mut rows = vec![
+        ["NAME", "TYPE", "STATUS", "IMAGE", "UPDATED", "TUG"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    for w in &workloads {
+        rows.push(vec![
+            or_dash(w["workload"].as_str()),
+            or_dash(w["type"].as_str()),
+            or_dash(w["status"].as_str()),
+            or_dash(w["image"].as_str()),
+            or_dash(w["updated"].as_str()),
+            or_dash(w["tug_version"].as_str()),
+        ]);
+    }
+    for line in remote::table(&rows) {
+        ui.out(&format!("  {line}"));
+    }
+    exit::SUCCESS
+}
+
+pub fn service(ctx: &Context, args: &EnvAndName) -> u8 {
+    let name = match remote::required(ctx, args.name.as_deref(), "service", "-n NAME") {
+        Ok(n) => n,
+        Err(c) => return c,
+    };
+    let (loaded, inventory) = match read(ctx) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let kind = kind_of(&loaded, &inventory, name);
+    if kind.is_none() {
+        ctx.ui.error(&format!(
+            "no service named `{name}` in the workspace or deployed\n  help: `tug svc ls` lists them"
+        ));
+        return exit::USAGE;
+    }
+    let mut envs: Vec<String> = loaded
+        .workloads
+        .iter()
+        .filter(|w| w.name == name)
+        .filter_map(|w| w.environment.clone())
+        .collect();
+    envs.extend(
+        inventory
+            .environments_of(name)
+            .iter()
+            .map(|s| s.environment.clone()),
+    );
+    envs.sort();
+    envs.dedup();
+    if let Some(only) = args.env.as_deref() {
+        envs.retain(|e| e == only);
+    }
+    let entries: Vec<serde_json::Value> = envs
+        .iter()
+        .map(|env| {
+            let local = loaded
+                .workloads
+                .iter()
+                .find(|w| w.name == name && w.environment.as_deref() == Some(env));
+            let deployed = inventory.workload(env, name);
+            json!({
+                "environment": env,
+                "configured": local.map(|w| json!({
+                    "image": image_of(w),
+                    "cpu": w.manifest.task_cpu(),
+                    "memory": w.manifest.task_memory(),
+                    "count": count_of(w),
+                })),
+                "deployed": deployed.map(|s| {
+                    let mut v = s.to_json();
+                    v["outputs"] = outputs_json(s);
+                    v
+                }),
+            })
+        })
+        .collect();
+    if ctx.ui.json {
+        ctx.ui.json(&json!({
+            "application": loaded.app,
+            "name": name,
+            "type": kind,
+            "environments": entries,
+        }));
+        return exit::SUCCESS;
+    }
+    let ui = &ctx.ui;
+    // There is no `job show`: a job shown here is labelled as one.
+    let label = if kind.as_deref() == Some(WorkloadKind::ScheduledJob.as_str()) {
+        "Job:"
+    } else {
+        "Service:"
+    };
+    ui.out(&format!(
+        "{} {name} ({})",
+        ui.paint(Style::Emphasis, label),
+        kind.unwrap_or_default()
+    ));
+    for (env, e) in envs.iter().zip(&entries) {
+        ui.out("");
+        ui.out(&ui.paint(Style::Emphasis, &format!("Environment {env}")));
+        match e["configured"].as_object() {
+            Some(c) => ui.out(&format!(
+                "  configured: image {}, {} CPU units, {} MiB, count {}",
+                c["image"].as_str().unwrap_or("-"),
+                c["cpu"],
+                c["memory"],
+                c["count"].as_str().unwrap_or("-"),
+            )),
+            None => ui.out("  configured: no (not in the workspace for this environment)"),
+        }
+        match inventory.workload(env, name) {
+            None => ui.out("  deployed: no"),
+            Some(s) => {
+                ui.out(&format!(
+                    "  deployed: {} ({}), updated {}, by tug {}",
+                    s.stack,
+                    s.status,
+                    or_dash(s.updated.as_deref()),
+                    or_dash(s.tug_version.as_deref())
+                ));
+                ui.out(&format!("  image: {}", or_dash(s.image())));
+                if !s.outputs.is_empty() {
+                    ui.out("  outputs:");
+                    print_outputs(ctx, s);
+                }
+            }
+        }
+    }
+    exit::SUCCESS
+}
