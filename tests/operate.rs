@@ -226,6 +226,26 @@ fn promote_then_read_back_then_delete() {
         test_image.as_str()
     );
 
+    // history in prod: the promoted revision runs test's digest, and the deploy was recorded.
+    let history = tug(
+        ws.path(),
+        &url,
+        &["--output", "json", "history", "-e", "prod", "-n", "web"],
+    );
+    assert_eq!(history.status.code(), Some(0), "{}", stderr(&history));
+    let doc = json(&history);
+    let current = &doc["deployments"][0];
+    assert_eq!(current["current"], true, "{doc}");
+    assert_eq!(current["image"], test_image.as_str(), "{doc}");
+    assert_eq!(current["outcome"], "deployed", "{doc}");
+    assert_eq!(current["strategy"], "ROLLING", "{doc}");
+    let text = tug(ws.path(), &url, &["history", "-e", "prod", "-n", "web"]);
+    assert!(
+        stdout(&text).contains("(current)") && stdout(&text).contains(&test_image),
+        "{}",
+        stdout(&text)
+    );
+
     // Promoting again: the plan shows prod already runs it; nothing changes.
     let out = tug(
         ws.path(),
@@ -451,6 +471,7 @@ fn promote_then_read_back_then_delete() {
         removed,
         [
             ("stack", "op-prod-web", "deleted"),
+            ("task definitions", "op-prod-web", "deleted"),
             ("repository", "op/web", "deleted")
         ]
     );
@@ -505,6 +526,18 @@ fn promote_then_read_back_then_delete() {
         statuses.iter().all(|s| s == "DELETE_COMPLETE"),
         "{statuses:?}"
     );
+    // The task definition revisions the service stacks kept for rollbacks went with them.
+    let active = runtime.block_on(async {
+        aws.ecs
+            .list_task_definitions()
+            .family_prefix("op-")
+            .send()
+            .await
+            .expect("list_task_definitions")
+            .task_definition_arns()
+            .to_vec()
+    });
+    assert!(active.is_empty(), "{active:?}");
     let out = tug(ws.path(), &url, &["--yes", "app", "delete"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(stderr(&out).contains("nothing to delete"));

@@ -269,7 +269,10 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
 async fn run_plan(ctx: &Context, aws: &Aws, plan: &Plan, repositories: &[String]) -> Vec<Removal> {
     let deadline = Instant::now() + TIMEOUT;
     let mut removals = Vec::new();
-    for group in [&plan.workload_stacks, &plan.environment_stacks] {
+    for (group, workloads) in [
+        (&plan.workload_stacks, true),
+        (&plan.environment_stacks, false),
+    ] {
         if group.is_empty() {
             continue;
         }
@@ -281,7 +284,18 @@ async fn run_plan(ctx: &Context, aws: &Aws, plan: &Plan, repositories: &[String]
             progress(ctx, &line(r));
         }
         let failed = done.iter().any(Removal::failed);
+        // Revisions the deleted workload stacks retained (for rollbacks) go with them.
+        let mut revisions = Vec::new();
+        if workloads {
+            for r in done.iter().filter(|r| !r.failed()) {
+                if let Some(d) = teardown::deregister_revisions(aws, &r.name).await {
+                    progress(ctx, &line(&d));
+                    revisions.push(d);
+                }
+            }
+        }
         removals.extend(done);
+        removals.extend(revisions);
         if failed {
             // An environment whose workloads are not all gone cannot be deleted.
             return removals;

@@ -12,7 +12,7 @@ use crate::deploy::stack;
 /// What one removal did.
 #[derive(Debug, Clone, Serialize)]
 pub struct Removal {
-    /// `stack` or `repository`.
+    /// `stack`, `task definitions` or `repository`.
     pub kind: &'static str,
     pub name: String,
     /// `deleted`, `already gone` or `failed`.
@@ -94,6 +94,72 @@ pub async fn delete_stacks(aws: &Aws, names: &[String], deadline: Instant) -> Ve
     }
     out.sort_by_key(|(i, _)| *i);
     out.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Deregisters the task definition revisions a deleted workload stack leaves registered
+/// (service stacks retain earlier revisions so that `tug svc rollback` can run them again).
+/// `None` when there were none.
+pub async fn deregister_revisions(aws: &Aws, family: &str) -> Option<Removal> {
+    let started = Instant::now();
+    let mut arns = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = match aws
+            .ecs
+            .list_task_definitions()
+            .family_prefix(family)
+            .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+            .set_next_token(token.clone())
+            .send()
+            .await
+        {
+            Ok(p) => p,
+            Err(e) => {
+                return Some(removal(
+                    "task definitions",
+                    family,
+                    started,
+                    Err(format!(
+                        "cannot list the task definitions of {family}: {}",
+                        describe_error(&e)
+                    )),
+                ));
+            }
+        };
+        arns.extend(
+            page.task_definition_arns()
+                .iter()
+                .filter(|a| {
+                    crate::deploy::revisions::split_task_definition(a)
+                        .is_some_and(|(f, _)| f == family)
+                })
+                .cloned(),
+        );
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    if arns.is_empty() {
+        return None;
+    }
+    for arn in &arns {
+        if let Err(e) = aws
+            .ecs
+            .deregister_task_definition()
+            .task_definition(arn)
+            .send()
+            .await
+        {
+            return Some(removal(
+                "task definitions",
+                family,
+                started,
+                Err(format!("cannot deregister {arn}: {}", describe_error(&e))),
+            ));
+        }
+    }
+    Some(removal("task definitions", family, started, Ok(true)))
 }
 
 /// Deletes an ECR repository and every image in it; `already gone` when it does not exist.
