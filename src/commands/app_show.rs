@@ -98,6 +98,15 @@ pub(crate) fn image_of(wl: &ResolvedWorkload) -> String {
 }
 
 pub(crate) fn count_of(wl: &ResolvedWorkload) -> String {
+    // A daemon runs one task on every container instance; it has no count.
+    if wl
+        .manifest
+        .scheduling
+        .as_ref()
+        .is_some_and(|s| s.value.eq_ignore_ascii_case("daemon"))
+    {
+        return "one per instance (daemon)".into();
+    }
     match wl.manifest.count.as_ref().map(|c| &c.value) {
         None => "1".into(),
         Some(Count::Scalar(n)) => n.to_string(),
