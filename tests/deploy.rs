@@ -600,3 +600,79 @@ fn a_stack_rollback_exits_4_with_the_failed_resource() {
     let detail = result["stacks"][0]["detail"].as_str().unwrap_or("");
     assert!(detail.contains("Service (AWS::ECS::Service): Resource handler returned message: Service did not stabilize."), "{detail}");
 }
+
+#[test]
+fn diff_shows_what_a_deploy_would_change_and_changes_nothing() {
+    let moto = Moto::start(10);
+    let ws = demo_copy("delta");
+    let url = moto.url();
+    let out = tug(ws.path(), &url, &["deploy", "-e", "test"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // Nothing changed yet.
+    let same = tug(ws.path(), &url, &["diff", "-e", "test"]);
+    assert_eq!(same.status.code(), Some(0), "{}", stderr(&same));
+    let text = String::from_utf8_lossy(&same.stdout).into_owned();
+    for stack in ["delta-test", "delta-test-web", "delta-test-api"] {
+        assert!(text.contains(&format!("{stack}: no changes")), "{text}");
+    }
+
+    // A new variable for web: its task definition changes, and only that stack.
+    let path = ws.path().join("copilot/web/manifest.yml");
+    let manifest = fs::read_to_string(&path).expect("manifest");
+    let changed = manifest.replacen("variables:\n", "variables:\n  FEATURE_FLAG: \"on\"\n", 1);
+    assert_ne!(changed, manifest);
+    fs::write(&path, changed).expect("write");
+    let out = tug(ws.path(), &url, &["--output", "json", "diff", "-e", "test"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let stacks = doc["stacks"].as_array().expect("stacks");
+    let web = stacks
+        .iter()
+        .find(|s| s["stack"] == "delta-test-web")
+        .expect("web");
+    assert_eq!(web["state"], "update", "{web}");
+    assert!(
+        web["changes"]
+            .as_array()
+            .expect("changes")
+            .iter()
+            .any(|c| c["logical_id"] == "TaskDefinition" && c["action"] == "Modify"),
+        "{web}"
+    );
+    assert!(
+        web["template"]
+            .as_array()
+            .expect("template diff")
+            .iter()
+            .any(|l| l
+                .as_str()
+                .is_some_and(|l| l.starts_with('+') && l.contains("FEATURE_FLAG"))),
+        "{web}"
+    );
+    for other in stacks.iter().filter(|s| s["stack"] != "delta-test-web") {
+        assert_eq!(other["state"], "no changes", "{other}");
+    }
+
+    // The diff executed nothing: the deploy still has the change to make.
+    let out = tug(
+        ws.path(),
+        &url,
+        &["--output", "json", "deploy", "-e", "test", "-n", "web"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        outcomes(&events(&out)).contains(&("delta-test-web".to_string(), "deployed".to_string())),
+        "{}",
+        stderr(&out)
+    );
+
+    // A workload that is not deployed anywhere yet is new.
+    let out = tug(ws.path(), &url, &["diff", "-e", "prod", "-n", "web"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("delta-prod-web: create"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

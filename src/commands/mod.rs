@@ -6,6 +6,7 @@ mod completions;
 mod context;
 mod delete;
 mod deploy;
+mod diff;
 mod history;
 mod init;
 mod job_run;
@@ -128,7 +129,7 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
                 env_flag: "-e",
             },
         ),
-        Command::Diff(_) => not_available(ctx, "diff", 4),
+        Command::Diff(args) => diff::run(ctx, &args),
         Command::Deploy(args) => deploy::run(
             ctx,
             &deploy::DeployRequest {

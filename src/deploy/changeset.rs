@@ -71,12 +71,16 @@ pub async fn prepare(
         .capabilities(Capability::CapabilityNamedIam)
         .description(format!("tug {}", crate::render::VERSION));
     for (k, v) in parameters {
-        req = req.parameters(
+        // A placeholder (`<...>`: a value only a deploy can know) keeps the stack's value;
+        // only `tug diff` sends them, deploys refuse them first.
+        let p = if v.starts_with('<') && !creating {
             Parameter::builder()
                 .parameter_key(k)
-                .parameter_value(v)
-                .build(),
-        );
+                .use_previous_value(true)
+        } else {
+            Parameter::builder().parameter_key(k).parameter_value(v)
+        };
+        req = req.parameters(p.build());
     }
     for (k, v) in &stack.tags {
         req = req.tags(Tag::builder().key(k).value(v).build());

@@ -1,0 +1,254 @@
+//! `tug diff -e ENV [-n NAME ...]`: what a deploy would change, against what is deployed. For
+//! each stack that exists, a change set is created, read and deleted (never executed): the
+//! resources that would be added, modified (and whether replaced) or removed, and a line diff of
+//! the template. Stacks that do not exist yet are listed as new. Values only a deploy knows (an
+//! image to build) keep the deployed stack's value; image locations in ECR are resolved to the
+//! digest a deploy would use.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::cli::EnvAndNames;
+use crate::commands::Context;
+use crate::commands::deploy::{aws_settings, runtime};
+use crate::deploy::aws::Aws;
+use crate::deploy::changeset::{self, Prepared, ResourceChange};
+use crate::deploy::{diff, images, stack};
+use crate::exit;
+use crate::manifest::load::Loaded;
+use crate::render::{self, RenderedStack};
+use crate::validate::report;
+
+/// How long creating one change set may take.
+const CHANGE_SET_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// What a deploy would do to one stack.
+#[derive(Debug, Serialize)]
+struct StackDiff {
+    stack: String,
+    /// `create`, `update`, `no changes` or `error`.
+    state: &'static str,
+    changes: Vec<ResourceChange>,
+    /// Unified diff lines of the template (deployed → rendered).
+    template: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+}
+
+pub fn run(ctx: &Context, args: &EnvAndNames) -> u8 {
+    let Some(env_name) = args.env.as_deref() else {
+        ctx.ui.error("which environment? pass -e ENV");
+        return exit::USAGE;
+    };
+    let (_, loaded) = match ctx.load_valid(Some(env_name.to_string())) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let stacks = match render_all(ctx, &loaded, env_name, &args.names) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let runtime = match runtime(ctx) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let settings = aws_settings(ctx);
+    let diffs = runtime.block_on(async {
+        let aws = Aws::connect(&settings).await?;
+        let mut out = Vec::new();
+        for rendered in &stacks {
+            out.push(diff_stack(&aws, &loaded, rendered).await);
+        }
+        Ok::<_, String>(out)
+    });
+    let diffs = match diffs {
+        Ok(d) => d,
+        Err(e) => {
+            ctx.ui.error(&e);
+            return exit::FAILURE;
+        }
+    };
+    let failed = diffs.iter().any(|d| d.state == "error");
+    if ctx.ui.json {
+        ctx.ui
+            .out(&json!({ "environment": env_name, "stacks": diffs }).to_string());
+    } else {
+        print_text(ctx, &diffs);
+    }
+    if failed { exit::FAILURE } else { exit::SUCCESS }
+}
+
+/// The environment stack (when no names are given) and the workloads' stacks.
+fn render_all(
+    ctx: &Context,
+    loaded: &Loaded,
+    env_name: &str,
+    names: &[String],
+) -> Result<Vec<RenderedStack>, u8> {
+    for name in names {
+        if !loaded.workloads.iter().any(|w| &w.name == name) {
+            ctx.ui
+                .error(&format!("no workload named `{name}` in this workspace"));
+            return Err(exit::USAGE);
+        }
+    }
+    let Some(env) = loaded.environments.iter().find(|e| e.name == env_name) else {
+        ctx.ui
+            .error(&format!("environment `{env_name}` has no manifest"));
+        return Err(exit::USAGE);
+    };
+    let ws = ctx.open_workspace().map_err(|e| {
+        ctx.ui.error(&e.to_string());
+        exit::USAGE
+    })?;
+    let mut out = Vec::new();
+    let failed = |e: render::RenderError| match e {
+        render::RenderError::Input(diags) => {
+            for d in diags {
+                eprintln!(
+                    "{}",
+                    report::format_text(&d, &ws.sources, &loaded.environment_names, &ctx.ui)
+                );
+            }
+            exit::INVALID_MANIFESTS
+        }
+        render::RenderError::Internal(msg) => {
+            ctx.ui.error(&format!(
+                "internal error while rendering (please report it): {msg}"
+            ));
+            exit::FAILURE
+        }
+    };
+    if names.is_empty() {
+        out.push(render::environment::render(loaded, env).map_err(failed)?);
+    }
+    for wl in loaded
+        .workloads
+        .iter()
+        .filter(|w| names.is_empty() || names.contains(&w.name))
+    {
+        out.push(render::workload::render(loaded, &ws, wl).map_err(failed)?);
+    }
+    Ok(out)
+}
+
+async fn diff_stack(aws: &Aws, loaded: &Loaded, rendered: &RenderedStack) -> StackDiff {
+    let name = rendered.stack_name.clone();
+    let error = |detail: String| StackDiff {
+        stack: name.clone(),
+        state: "error",
+        changes: Vec::new(),
+        template: Vec::new(),
+        detail: Some(detail),
+    };
+    let existing = match stack::describe(aws, &name).await {
+        Ok(info) => info.filter(|i| {
+            !matches!(
+                stack::phase(&i.status),
+                stack::Phase::Missing | stack::Phase::FailedCreate | stack::Phase::Review
+            )
+        }),
+        Err(e) => return error(e),
+    };
+    if existing.is_none() {
+        return StackDiff {
+            stack: name.clone(),
+            state: "create",
+            changes: Vec::new(),
+            template: Vec::new(),
+            detail: Some("not deployed yet: a deploy creates it".into()),
+        };
+    }
+    let parameters = parameters(aws, loaded, rendered).await;
+    let deadline = Instant::now() + CHANGE_SET_TIMEOUT;
+    let before = match aws.cfn.get_template().stack_name(&name).send().await {
+        Ok(t) => t.template_body().unwrap_or_default().to_string(),
+        Err(e) => return error(crate::deploy::aws::describe_error(&e)),
+    };
+    let template = diff::unified(&before, &rendered.template, 3);
+    match changeset::prepare(aws, rendered, &parameters, false, deadline).await {
+        Ok(Prepared::Empty) => StackDiff {
+            stack: name.clone(),
+            state: "no changes",
+            changes: Vec::new(),
+            template,
+            detail: None,
+        },
+        Ok(Prepared::Ready { id, changes, .. }) => {
+            changeset::discard(aws, &name, &id).await;
+            StackDiff {
+                stack: name.clone(),
+                state: "update",
+                changes,
+                template,
+                detail: None,
+            }
+        }
+        Err(e) => error(e),
+    }
+}
+
+/// The rendered parameters, with the main image resolved as a deploy resolves it.
+async fn parameters(aws: &Aws, loaded: &Loaded, rendered: &RenderedStack) -> Vec<(String, String)> {
+    let location = rendered.workload.as_ref().and_then(|w| {
+        loaded
+            .workloads
+            .iter()
+            .find(|wl| &wl.name == w)
+            .and_then(|wl| wl.manifest.image.as_ref())
+            .and_then(|i| i.location.as_ref())
+            .map(|l| l.value.clone())
+    });
+    let mut out = Vec::new();
+    for (k, v) in &rendered.parameters {
+        let value = match (&location, k.as_str()) {
+            (Some(loc), "ContainerImage") => images::resolve_location(aws, loc)
+                .await
+                // Not resolvable now (no access, not pushed yet): keep what is deployed.
+                .unwrap_or_else(|_| "<deployed value>".into()),
+            _ => v.clone(),
+        };
+        out.push((k.clone(), value));
+    }
+    out
+}
+
+fn print_text(ctx: &Context, diffs: &[StackDiff]) {
+    for d in diffs {
+        match d.state {
+            "create" | "no changes" | "error" => ctx.ui.out(&format!(
+                "{}: {}{}",
+                d.stack,
+                d.state,
+                d.detail
+                    .as_ref()
+                    .map(|x| format!(" ({x})"))
+                    .unwrap_or_default()
+            )),
+            _ => {
+                ctx.ui.out(&format!(
+                    "{}: {} resource change{}",
+                    d.stack,
+                    d.changes.len(),
+                    if d.changes.len() == 1 { "" } else { "s" }
+                ));
+                for c in &d.changes {
+                    let replace = match c.replacement.as_deref() {
+                        Some("True") => " (replacement)",
+                        Some("Conditional") => " (may be replaced)",
+                        _ => "",
+                    };
+                    ctx.ui.out(&format!(
+                        "  {:<8} {} ({}){replace}",
+                        c.action, c.logical_id, c.resource_type
+                    ));
+                }
+                for line in &d.template {
+                    ctx.ui.out(&format!("    {line}"));
+                }
+            }
+        }
+    }
+}
