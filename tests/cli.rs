@@ -149,17 +149,6 @@ fn usage_errors_exit_2() {
 }
 
 #[test]
-fn commands_not_built_yet_say_so_and_exit_1() {
-    let ws = workspace(&[("copilot/.workspace", "application: shop\n")]);
-    for cmd in [&["app", "init"][..]] {
-        let out = tug(ws.path(), cmd);
-        assert_eq!(out.status.code(), Some(1), "tug {}", cmd.join(" "));
-        let err = text(&out.stderr);
-        assert!(err.contains("is not available yet"), "{err}");
-    }
-}
-
-#[test]
 fn the_demo_workspace_is_valid() {
     let out = tug(&demo(), &["validate"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

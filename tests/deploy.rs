@@ -676,3 +676,51 @@ fn diff_shows_what_a_deploy_would_change_and_changes_nothing() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn app_init_creates_the_repositories_of_building_workloads() {
+    let moto = Moto::start(10);
+    let ws = demo_copy("appinit");
+    let url = moto.url();
+    // The demo's images are all pulled by location: nothing to create.
+    let out = tug(ws.path(), &url, &["app", "init"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing to create"),
+        "{}",
+        stderr(&out)
+    );
+
+    // web builds its image from a Dockerfile.
+    let path = ws.path().join("copilot/web/manifest.yml");
+    let manifest = fs::read_to_string(&path).expect("manifest");
+    let start = manifest.find("image:").expect("image block");
+    let end = manifest[start..]
+        .find("\n\n")
+        .map_or(manifest.len(), |e| start + e);
+    let changed = format!(
+        "{}image:\n  build: Dockerfile\n  port: 80{}",
+        &manifest[..start],
+        &manifest[end..]
+    );
+    fs::write(&path, changed).expect("write");
+    let out = tug(ws.path(), &url, &["--output", "json", "app", "init"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["repositories"][0]["repository"], "appinit/web", "{doc}");
+    assert_eq!(doc["repositories"][0]["result"], "created", "{doc}");
+    assert_eq!(
+        doc["repositories"].as_array().map(Vec::len),
+        Some(1),
+        "{doc}"
+    );
+
+    // Again: it exists, and nothing changes.
+    let out = tug(ws.path(), &url, &["app", "init"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains("ECR repository appinit/web: exists"),
+        "{text}"
+    );
+}

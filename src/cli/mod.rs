@@ -182,7 +182,8 @@ pub struct JobInitArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AppCommand {
-    /// Create the application's shared resources.
+    /// Create the application's shared resources: an ECR repository per workload that builds
+    /// an image.
     Init,
     /// Show the application: its environments and workloads, and what is deployed where.
     Show(AppShowArgs),

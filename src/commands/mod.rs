@@ -1,6 +1,7 @@
 //! Command dispatch: parse the command line, run the chosen command, map the outcome to an
 //! exit code. One file per command.
 
+mod app_init;
 mod app_show;
 mod completions;
 mod context;
@@ -64,7 +65,7 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
         Command::Validate(args) => validate::run(ctx, &args),
         Command::App(AppCommand::Show(args)) => app_show::run(ctx, &args),
         Command::Init(args) => init::init(ctx, &args),
-        Command::App(AppCommand::Init) => not_available(ctx, "app init", 4),
+        Command::App(AppCommand::Init) => app_init::run(ctx),
         Command::App(AppCommand::Delete) => delete::application(ctx),
         Command::Env(cmd) => match cmd {
             EnvCommand::Init(args) => init::env_init(ctx, &args),
@@ -197,18 +198,4 @@ fn deploy_workload(ctx: &Context, args: &WorkloadDeployArgs, kinds: &[WorkloadKi
             concurrency: 1,
         },
     )
-}
-
-/// Commands that are part of the design but not built yet say so plainly and fail.
-fn not_available(ctx: &Context, command: &str, issue: u32) -> u8 {
-    let message = format!(
-        "`tug {command}` is not available yet in tug {}; it is planned (issue #{issue})",
-        env!("CARGO_PKG_VERSION")
-    );
-    if ctx.ui.json {
-        ctx.ui
-            .json(&serde_json::json!({ "error": message, "available": false }));
-    }
-    ctx.ui.error(&message);
-    exit::FAILURE
 }

@@ -1,0 +1,135 @@
+//! `tug app init`: the application's shared resources, made ahead of the first deploy: one ECR
+//! repository per workload that builds an image (`<app>/<workload>`, scan on push, the last
+//! images kept), so that a pipeline can push before anything is deployed. Idempotent: existing
+//! repositories are reported and left as they are. `tug deploy` makes any that are missing too.
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::commands::Context;
+use crate::commands::deploy::{aws_settings, runtime};
+use crate::deploy::aws::{Aws, describe_error};
+use crate::deploy::images;
+use crate::exit;
+
+#[derive(Debug, Serialize)]
+struct Repository {
+    workload: String,
+    repository: String,
+    /// `created`, `exists` or `failed`.
+    result: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+}
+
+pub fn run(ctx: &Context) -> u8 {
+    let (_, loaded) = match ctx.load_valid(None) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let mut building: Vec<String> = loaded
+        .workloads
+        .iter()
+        .filter(|w| images::builds(w))
+        .map(|w| w.name.clone())
+        .collect();
+    building.sort();
+    building.dedup();
+    let runtime = match runtime(ctx) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let settings = aws_settings(ctx);
+    let app = loaded.app.clone();
+    let result = runtime.block_on(async {
+        let aws = Aws::connect(&settings).await?;
+        let mut out = Vec::new();
+        for workload in &building {
+            out.push(repository(&aws, &app, workload).await);
+        }
+        Ok::<_, String>(out)
+    });
+    let repos = match result {
+        Ok(r) => r,
+        Err(e) => {
+            ctx.ui.error(&e);
+            return exit::FAILURE;
+        }
+    };
+    let failed = repos.iter().any(|r| r.result == "failed");
+    if ctx.ui.json {
+        ctx.ui
+            .out(&json!({ "app": app, "repositories": repos }).to_string());
+    } else if repos.is_empty() {
+        ctx.ui.info(&format!(
+            "{app}: no workload builds an image, so there is nothing to create (images given by `image.location` are pulled as they are)"
+        ));
+    } else {
+        for r in &repos {
+            let tail = r
+                .uri
+                .as_ref()
+                .or(r.detail.as_ref())
+                .map(|x| format!(" ({x})"))
+                .unwrap_or_default();
+            ctx.ui.out(&format!(
+                "ECR repository {}: {}{tail}",
+                r.repository, r.result
+            ));
+        }
+    }
+    if failed { exit::FAILURE } else { exit::SUCCESS }
+}
+
+async fn repository(aws: &Aws, app: &str, workload: &str) -> Repository {
+    let name = images::repository_name(app, workload);
+    let existing = match aws
+        .ecr
+        .describe_repositories()
+        .repository_names(&name)
+        .send()
+        .await
+    {
+        Ok(out) => out
+            .repositories()
+            .first()
+            .and_then(|r| r.repository_uri())
+            .map(str::to_string),
+        Err(e) => {
+            let text = describe_error(&e);
+            if text.contains("RepositoryNotFound") || text.contains("does not exist") {
+                None
+            } else {
+                return Repository {
+                    workload: workload.into(),
+                    repository: name.clone(),
+                    result: "failed",
+                    uri: None,
+                    detail: Some(format!("cannot read ECR repository {name}: {text}")),
+                };
+            }
+        }
+    };
+    let (result, uri) = match existing {
+        Some(uri) => ("exists", Ok(uri)),
+        None => ("created", images::ensure_repository(aws, &name).await),
+    };
+    match uri {
+        Ok(uri) => Repository {
+            workload: workload.into(),
+            repository: name,
+            result,
+            uri: Some(uri),
+            detail: None,
+        },
+        Err(e) => Repository {
+            workload: workload.into(),
+            repository: name,
+            result: "failed",
+            uri: None,
+            detail: Some(e),
+        },
+    }
+}
