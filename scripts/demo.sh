@@ -8,7 +8,10 @@
 #    needed, with scripts/moto_server.py's fixes for moto's known defects).
 # 3. Deploys the `test` environment and its four workloads with `tug deploy`, then deploys
 #    again to show that an unchanged application is a fast no-op.
-# 4. Shows what was created (the stacks and the ECS services), then stops the emulator.
+# 4. Shows what was created (the stacks and the ECS services), what a deploy would change now
+#    (`tug diff`) and the web service's deployment history (`tug history`).
+# 5. Deploys prod and promotes test's images to it, shows the application, a service's status,
+#    runs the job once, deletes prod, and stops the emulator.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -84,6 +87,12 @@ for cluster in ecs.list_clusters()["clusterArns"]:
         primary = next(d for d in svc["deployments"] if d["status"] == "PRIMARY")
         print(f"  ECS service {svc['serviceName']:<40} {primary['rolloutState']:<10} {primary['taskDefinition'].rsplit('/', 1)[-1]}")
 PY
+
+step "tug -w $workspace diff -e test   (what a deploy would change: nothing now)"
+"$tug" -w "$workspace" diff -e test
+
+step "tug -w $workspace history -e test -n web   (each deploy's revision, image and outcome)"
+"$tug" -w "$workspace" history -e test -n web
 
 step "tug -w $workspace env deploy -n prod, then promote test's images to prod"
 "$tug" -w "$workspace" env deploy -n prod
