@@ -13,29 +13,7 @@ mod support;
 
 use std::fs;
 
-use support::{Fault, FaultProxy, Moto, demo_copy, events, tug};
-
-fn outcomes(events: &[serde_json::Value]) -> Vec<(String, String)> {
-    let result = events
-        .iter()
-        .find(|e| e["event"] == "result")
-        .expect("a final result object");
-    result["stacks"]
-        .as_array()
-        .expect("stacks")
-        .iter()
-        .map(|s| {
-            (
-                s["stack"].as_str().unwrap_or("").to_string(),
-                s["outcome"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect()
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use support::{Fault, FaultProxy, Moto, demo_copy, events, outcomes, stderr, tug};
 
 #[test]
 fn deploy_creates_then_noop_then_updates() {

@@ -16,33 +16,14 @@
 mod support;
 
 use std::fs;
-use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use support::{Moto, events, root, tug};
+use support::{Moto, events, example_copy, outcomes, root, stderr, tug};
 
 /// Copies manifests/ec2 to a temporary folder under application name `app`.
 fn ec2_copy(app: &str) -> tempfile::TempDir {
-    fn copy(from: &Path, to: &Path) {
-        fs::create_dir_all(to).expect("mkdir");
-        for entry in fs::read_dir(from).expect("read_dir").flatten() {
-            let target = to.join(entry.file_name());
-            if entry.path().is_dir() {
-                copy(&entry.path(), &target);
-            } else {
-                fs::copy(entry.path(), &target).expect("copy");
-            }
-        }
-    }
-    let tmp = tempfile::tempdir().expect("tempdir");
-    copy(&root().join("manifests/ec2"), tmp.path());
-    fs::write(
-        tmp.path().join("copilot/.workspace"),
-        format!("application: {app}\n"),
-    )
-    .expect("workspace");
-    tmp
+    example_copy("ec2", app)
 }
 
 /// What moto holds for application `app`, read with boto3.
@@ -89,28 +70,6 @@ fn inspect(moto: &Moto, app: &str) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("JSON")
-}
-
-fn outcomes(evs: &[Value]) -> Vec<(String, String)> {
-    let result = evs
-        .iter()
-        .find(|e| e["event"] == "result")
-        .expect("a result");
-    result["stacks"]
-        .as_array()
-        .expect("stacks")
-        .iter()
-        .map(|s| {
-            (
-                s["stack"].as_str().unwrap_or("").to_string(),
-                s["outcome"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect()
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]

@@ -15,11 +15,7 @@ mod support;
 use std::fs;
 use std::path::Path;
 
-use support::{Moto, demo_copy, events, tug};
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use support::{Moto, demo_copy, events, stderr, tug};
 
 fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()

@@ -18,34 +18,11 @@ use std::process::Stdio;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use support::{FaultProxy, Moto, root, tug, tug_command};
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).expect("mkdir");
-    for entry in fs::read_dir(from).expect("read_dir").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
+use support::{FaultProxy, Moto, example_copy, stderr, tug, tug_command};
 
 /// The strategies example under a new application name.
 fn strategies_copy(app: &str) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    copy_dir(&root().join("manifests/strategies"), tmp.path());
-    fs::write(
-        tmp.path().join("copilot/.workspace"),
-        format!("application: {app}\n"),
-    )
-    .expect("workspace");
-    tmp
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    example_copy("strategies", app)
 }
 
 fn edit(ws: &Path, service: &str, from: &str, to: &str) {

@@ -78,12 +78,32 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> u8 {
         )
         .await
     });
-    engine::finished(reporter.as_ref(), &stack_name, &outcome, started);
+    conclude(
+        ctx,
+        reporter.as_ref(),
+        stack_name,
+        &subject,
+        outcome,
+        started,
+    )
+}
+
+/// Reports the end of a rollback or an answered pause like a deploy's: the finished event, the
+/// summary, and the exit code.
+fn conclude(
+    ctx: &Context,
+    reporter: &dyn Reporter,
+    stack: String,
+    subject: &Subject,
+    outcome: Outcome,
+    started: Instant,
+) -> u8 {
+    engine::finished(reporter, &stack, &outcome, started);
     let code = outcome.exit_code();
     report(
         ctx,
         &[SummaryRow {
-            stack: stack_name,
+            stack,
             workload: Some(subject.name.clone()),
             outcome: outcome.label().into(),
             seconds: started.elapsed().as_secs_f64(),
@@ -438,20 +458,12 @@ pub fn answer_pause(ctx: &Context, args: &ServiceDeployArgs) -> u8 {
             ),
         }
     });
-    engine::finished(reporter.as_ref(), &stack_name, &outcome, started);
-    let code = outcome.exit_code();
-    report(
+    conclude(
         ctx,
-        &[SummaryRow {
-            stack: stack_name,
-            workload: Some(subject.name.clone()),
-            outcome: outcome.label().into(),
-            seconds: started.elapsed().as_secs_f64(),
-            image: None,
-            detail: outcome.detail().map(str::to_string),
-            result: outcome,
-        }],
-        code,
-    );
-    code
+        reporter.as_ref(),
+        stack_name,
+        &subject,
+        outcome,
+        started,
+    )
 }

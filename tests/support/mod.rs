@@ -110,14 +110,44 @@ pub fn tug(dir: &Path, endpoint: &str, args: &[&str]) -> std::process::Output {
 /// Copies the demo workspace to a temporary folder under a new application name, so tests
 /// sharing a server do not share stacks.
 pub fn demo_copy(app: &str) -> tempfile::TempDir {
+    example_copy("demo", app)
+}
+
+/// Copies the example workspace `manifests/<example>` to a temporary folder under a new
+/// application name.
+pub fn example_copy(example: &str, app: &str) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("tempdir");
-    copy_dir(&root().join("manifests/demo"), tmp.path());
+    copy_dir(&root().join("manifests").join(example), tmp.path());
     std::fs::write(
         tmp.path().join("copilot/.workspace"),
         format!("application: {app}\n"),
     )
     .expect("workspace");
     tmp
+}
+
+/// A command's standard error, as text.
+pub fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// (stack, outcome) of each row of a `--output json` deploy's final result object.
+pub fn outcomes(events: &[serde_json::Value]) -> Vec<(String, String)> {
+    let result = events
+        .iter()
+        .find(|e| e["event"] == "result")
+        .expect("a final result object");
+    result["stacks"]
+        .as_array()
+        .expect("stacks")
+        .iter()
+        .map(|s| {
+            (
+                s["stack"].as_str().unwrap_or("").to_string(),
+                s["outcome"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -465,7 +465,7 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
                 test_rule = json!(id);
             }
         }
-        target_groups.push(json!({
+        let group = json!({
             "id": tg_id,
             "port": container_port,
             "protocol_version": version,
@@ -474,22 +474,20 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
             "container": container,
             "container_port": container_port,
             "target_type": crate::render::workload::ec2::target_type(&wl.manifest),
-            "alternate": alternate,
-            "production_rule": production_rule,
-            "test_rule": test_rule,
-        }));
+        });
+        // The alternate is the same target group under another name, attached by ECS alone.
         if let Some(alt) = &alternate {
-            target_groups.push(json!({
-                "id": alt,
-                "port": container_port,
-                "protocol_version": version,
-                "health": health,
-                "attributes": attributes,
-                "container": container,
-                "container_port": container_port,
-                "target_type": crate::render::workload::ec2::target_type(&wl.manifest),
-                "alternate_of": tg_id,
-            }));
+            let mut twin = group.clone();
+            twin["id"] = json!(alt);
+            twin["alternate_of"] = json!(tg_id);
+            let mut main = group;
+            main["alternate"] = json!(alt);
+            main["production_rule"] = json!(production_rule);
+            main["test_rule"] = test_rule;
+            target_groups.push(main);
+            target_groups.push(twin);
+        } else {
+            target_groups.push(group);
         }
         if target == Balancer::Public {
             for (host, zone) in hosts {
