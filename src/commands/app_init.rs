@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::commands::Context;
-use crate::commands::deploy::{aws_settings, runtime};
+use crate::commands::deploy::runtime;
 use crate::deploy::aws::{Aws, describe_error};
 use crate::deploy::images;
 use crate::exit;
@@ -41,7 +41,7 @@ pub fn run(ctx: &Context) -> u8 {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let settings = aws_settings(ctx);
+    let settings = crate::commands::remote::settings(ctx);
     let app = loaded.app.clone();
     let result = runtime.block_on(async {
         let aws = Aws::connect(&settings).await?;

@@ -8,7 +8,7 @@ use tokio::sync::watch;
 
 use crate::cli::DeployFlags;
 use crate::commands::Context;
-use crate::deploy::aws::{Aws, AwsSettings};
+use crate::deploy::aws::Aws;
 use crate::deploy::engine::{self, Confirm, DeployOptions, Plan, SummaryRow};
 use crate::deploy::events::Reporter;
 use crate::deploy::images::ImageOptions;
@@ -89,7 +89,7 @@ pub fn run(ctx: &Context, req: &DeployRequest) -> u8 {
     };
     let reporter = reporter(ctx);
     let confirm = confirm(ctx);
-    let settings = aws_settings(ctx);
+    let settings = crate::commands::remote::settings(ctx);
     let runtime = match runtime(ctx) {
         Ok(r) => r,
         Err(code) => return code,
@@ -156,14 +156,7 @@ pub(crate) fn confirm(ctx: &Context) -> Confirm {
     })
 }
 
-pub(crate) fn aws_settings(ctx: &Context) -> AwsSettings {
-    AwsSettings {
-        profile: ctx.global.profile.clone(),
-        region: ctx.global.region.clone(),
-        endpoint_url: ctx.global.endpoint_url.clone(),
-    }
-}
-
+/// A runtime for the AWS calls of one command; failing to start one is exit code 1.
 pub(crate) fn runtime(ctx: &Context) -> Result<tokio::runtime::Runtime, u8> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

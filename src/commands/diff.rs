@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::cli::EnvAndNames;
 use crate::commands::Context;
-use crate::commands::deploy::{aws_settings, runtime};
+use crate::commands::deploy::runtime;
 use crate::deploy::aws::Aws;
 use crate::deploy::changeset::{self, Prepared, ResourceChange};
 use crate::deploy::{diff, images, stack};
@@ -54,7 +54,7 @@ pub fn run(ctx: &Context, args: &EnvAndNames) -> u8 {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let settings = aws_settings(ctx);
+    let settings = crate::commands::remote::settings(ctx);
     let diffs = runtime.block_on(async {
         let aws = Aws::connect(&settings).await?;
         let mut out = Vec::new();

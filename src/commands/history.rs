@@ -6,8 +6,7 @@ use serde_json::json;
 
 use crate::cli::HistoryArgs;
 use crate::commands::Context;
-use crate::commands::deploy::{aws_settings, runtime};
-use crate::deploy::aws::Aws;
+use crate::commands::remote;
 use crate::deploy::revisions::{self, Revision};
 use crate::exit;
 use crate::render::names;
@@ -58,33 +57,30 @@ pub fn run(ctx: &Context, args: &HistoryArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let runtime = match runtime(ctx) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    let settings = aws_settings(ctx);
-    let result = runtime.block_on(async {
-        let aws = Aws::connect(&settings).await?;
-        let stack = revisions::service_stack(&aws, &subject.stack(), &subject.name).await?;
+    let (stack_name, service) = (subject.stack(), subject.name.clone());
+    let limit = args.limit;
+    let result = remote::with_aws(ctx, |aws| async move {
+        let stack = revisions::service_stack(&aws, &stack_name, &service).await?;
         let family = stack
             .family()
             .ok_or_else(|| format!("{} records no task definition", stack.stack))?;
         let revs = revisions::list(
             &aws,
             &family,
-            &subject.name,
+            &service,
             stack.task_definition.as_deref(),
-            args.limit,
+            limit,
         )
         .await?;
         Ok::<_, String>((stack, revs))
     });
     let (stack, revs) = match result {
-        Ok(v) => v,
-        Err(e) => {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => {
             ctx.ui.error(&e);
             return exit::FAILURE;
         }
+        Err(code) => return code,
     };
     if ctx.ui.json {
         ctx.ui.out(
@@ -109,36 +105,23 @@ pub fn run(ctx: &Context, args: &HistoryArgs) -> u8 {
 }
 
 fn table(revs: &[Revision]) -> String {
-    let mut rows = vec![["REVISION", "DEPLOYED", "STRATEGY", "OUTCOME", "IMAGE"].map(String::from)];
+    let mut rows = vec![
+        ["REVISION", "DEPLOYED", "STRATEGY", "OUTCOME", "IMAGE"]
+            .map(String::from)
+            .to_vec(),
+    ];
     for r in revs {
-        rows.push([
+        rows.push(vec![
             format!(
                 "{}{}",
                 r.revision,
                 if r.current { " (current)" } else { "" }
             ),
-            r.deployed_at
-                .clone()
-                .or(r.registered_at.clone())
-                .unwrap_or_else(|| "-".into()),
-            r.strategy.clone().unwrap_or_else(|| "-".into()),
+            remote::or_dash(r.deployed_at.as_deref().or(r.registered_at.as_deref())),
+            remote::or_dash(r.strategy.as_deref()),
             r.outcome.clone().unwrap_or_else(|| "not recorded".into()),
-            r.image.clone().unwrap_or_else(|| "-".into()),
+            remote::or_dash(r.image.as_deref()),
         ]);
     }
-    let widths: Vec<usize> = (0..5)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    rows.iter()
-        .map(|row| {
-            row.iter()
-                .zip(&widths)
-                .map(|(c, w)| format!("{c:<w$}"))
-                .collect::<Vec<_>>()
-                .join("  ")
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    remote::table(&rows).join("\n")
 }

@@ -57,14 +57,7 @@ where
     F: FnOnce(Aws) -> Fut,
     Fut: Future<Output = T>,
 {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            ctx.ui
-                .error(&format!("cannot start the async runtime: {e}"));
-            exit::FAILURE
-        })?;
+    let runtime = crate::commands::deploy::runtime(ctx)?;
     let settings = settings(ctx);
     runtime.block_on(async {
         match Aws::connect(&settings).await {

@@ -18,9 +18,7 @@ use tokio::sync::watch;
 
 use crate::cli::{RollbackArgs, ServiceDeployArgs};
 use crate::commands::Context;
-use crate::commands::deploy::{
-    aws_settings, confirm, report, reporter, runtime, timeout, watch_interrupts,
-};
+use crate::commands::deploy::{confirm, report, reporter, runtime, timeout, watch_interrupts};
 use crate::commands::history::Subject;
 use crate::deploy::aws::{Aws, describe_error};
 use crate::deploy::engine::{self, DeployOptions, Outcome, SummaryRow};
@@ -46,7 +44,7 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> u8 {
         Err(code) => return code,
     };
     let reporter = reporter(ctx);
-    let settings = aws_settings(ctx);
+    let settings = crate::commands::remote::settings(ctx);
     let started = Instant::now();
     let stack_name = subject.stack();
     let outcome = runtime.block_on(async {
@@ -389,7 +387,7 @@ pub fn answer_pause(ctx: &Context, args: &ServiceDeployArgs) -> u8 {
         Err(code) => return code,
     };
     let reporter = reporter(ctx);
-    let settings = aws_settings(ctx);
+    let settings = crate::commands::remote::settings(ctx);
     let started = Instant::now();
     let stack_name = subject.stack();
     let rollback = args.rollback;
