@@ -41,6 +41,19 @@ pub fn required<'a>(
     })
 }
 
+/// `-n NAME -e ENV` of a command about one workload (both required), with the workspace.
+pub fn workload_and_env<'a>(
+    ctx: &Context,
+    name: Option<&'a str>,
+    env: Option<&'a str>,
+    what: &str,
+) -> Result<(&'a str, &'a str, Loaded), u8> {
+    let name = required(ctx, name, what, "-n NAME")?;
+    let env = required(ctx, env, "environment", "-e ENV")?;
+    let (_, loaded) = workspace(ctx)?;
+    Ok((name, env, loaded))
+}
+
 /// The AWS settings of this run.
 pub fn settings(ctx: &Context) -> AwsSettings {
     AwsSettings {

@@ -30,20 +30,44 @@ use crate::deploy::stack;
 use crate::render::RenderedStack;
 use crate::render::workload::ROLLBACK_PARAMETER;
 
+/// What both commands of this module need before talking to AWS: the service, how long to
+/// follow, a runtime and the progress reporter.
+struct Prelude {
+    subject: Subject,
+    limit: Duration,
+    runtime: tokio::runtime::Runtime,
+    reporter: std::sync::Arc<dyn Reporter>,
+}
+
+fn prelude(
+    ctx: &Context,
+    env: Option<&str>,
+    name: Option<&str>,
+    timeout_flag: &str,
+) -> Result<Prelude, u8> {
+    Ok(Prelude {
+        subject: Subject::service(ctx, env, name)?,
+        limit: timeout(ctx, timeout_flag)?,
+        runtime: runtime(ctx)?,
+        reporter: reporter(ctx),
+    })
+}
+
 pub fn run(ctx: &Context, args: &RollbackArgs) -> u8 {
-    let subject = match Subject::service(ctx, args.env.as_deref(), args.name.as_deref()) {
-        Ok(s) => s,
+    let Prelude {
+        subject,
+        limit,
+        runtime,
+        reporter,
+    } = match prelude(
+        ctx,
+        args.env.as_deref(),
+        args.name.as_deref(),
+        &args.timeout,
+    ) {
+        Ok(p) => p,
         Err(code) => return code,
     };
-    let limit = match timeout(ctx, &args.timeout) {
-        Ok(t) => t,
-        Err(code) => return code,
-    };
-    let runtime = match runtime(ctx) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    let reporter = reporter(ctx);
     let settings = crate::commands::remote::settings(ctx);
     let started = Instant::now();
     let stack_name = subject.stack();
@@ -374,19 +398,15 @@ async fn follow_deployment(
 /// `tug svc deploy --continue | --rollback`.
 pub fn answer_pause(ctx: &Context, args: &ServiceDeployArgs) -> u8 {
     let d = &args.deploy;
-    let subject = match Subject::service(ctx, d.env.as_deref(), d.name.as_deref()) {
-        Ok(s) => s,
+    let Prelude {
+        subject,
+        limit,
+        runtime,
+        reporter,
+    } = match prelude(ctx, d.env.as_deref(), d.name.as_deref(), &d.flags.timeout) {
+        Ok(p) => p,
         Err(code) => return code,
     };
-    let limit = match timeout(ctx, &d.flags.timeout) {
-        Ok(t) => t,
-        Err(code) => return code,
-    };
-    let runtime = match runtime(ctx) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    let reporter = reporter(ctx);
     let settings = crate::commands::remote::settings(ctx);
     let started = Instant::now();
     let stack_name = subject.stack();

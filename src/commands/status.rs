@@ -11,17 +11,11 @@ use crate::render::names;
 use crate::ui::Style;
 
 pub fn run(ctx: &Context, args: &EnvAndName) -> u8 {
-    let (name, env) = match (
-        remote::required(ctx, args.name.as_deref(), "service", "-n NAME"),
-        remote::required(ctx, args.env.as_deref(), "environment", "-e ENV"),
-    ) {
-        (Ok(n), Ok(e)) => (n, e),
-        (Err(c), _) | (_, Err(c)) => return c,
-    };
-    let (_, loaded) = match remote::workspace(ctx) {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
+    let (name, env, loaded) =
+        match remote::workload_and_env(ctx, args.name.as_deref(), args.env.as_deref(), "service") {
+            Ok(v) => v,
+            Err(code) => return code,
+        };
     let stack = names::workload_stack(&loaded.app, env, name);
     let result = remote::with_aws(ctx, |aws| async move {
         match inventory::stack(&aws, &stack).await {

@@ -93,29 +93,17 @@ pub fn short_id(arn: &str) -> &str {
 
 /// Reads the health of the service of workload stack `stack`.
 pub async fn read(aws: &Aws, stack: &str) -> Result<ServiceHealth, String> {
-    let resources = aws
-        .cfn
-        .describe_stack_resources()
-        .stack_name(stack)
-        .send()
-        .await
-        .map_err(|e| {
-            format!(
-                "cannot read the resources of {stack}: {}",
-                describe_error(&e)
-            )
-        })?;
     let mut service_arn = None;
     let mut target_groups = Vec::new();
     let mut alarm_names = Vec::new();
-    for r in resources.stack_resources() {
-        let (Some(kind), Some(id)) = (r.resource_type(), r.physical_resource_id()) else {
+    for r in crate::deploy::stack::resources(aws, stack).await? {
+        let Some(id) = r.physical_id else {
             continue;
         };
-        match kind {
-            "AWS::ECS::Service" => service_arn = Some(id.to_string()),
-            "AWS::ElasticLoadBalancingV2::TargetGroup" => target_groups.push(id.to_string()),
-            "AWS::CloudWatch::Alarm" => alarm_names.push(id.to_string()),
+        match r.resource_type.as_str() {
+            "AWS::ECS::Service" => service_arn = Some(id),
+            "AWS::ElasticLoadBalancingV2::TargetGroup" => target_groups.push(id),
+            "AWS::CloudWatch::Alarm" => alarm_names.push(id),
             _ => {}
         }
     }

@@ -69,23 +69,11 @@ const MAX_PAGES: usize = 200;
 
 /// The log group of workload stack `stack` (its `LogGroup` resource).
 pub async fn group_of(aws: &Aws, stack: &str) -> Result<String, String> {
-    let out = aws
-        .cfn
-        .describe_stack_resources()
-        .stack_name(stack)
-        .send()
-        .await
-        .map_err(|e| {
-            format!(
-                "cannot read the resources of {stack}: {}",
-                describe_error(&e)
-            )
-        })?;
-    out.stack_resources()
-        .iter()
-        .find(|r| r.logical_resource_id() == Some("LogGroup"))
-        .and_then(|r| r.physical_resource_id())
-        .map(str::to_string)
+    crate::deploy::stack::resources(aws, stack)
+        .await?
+        .into_iter()
+        .find(|r| r.logical_id == "LogGroup")
+        .and_then(|r| r.physical_id)
         .ok_or_else(|| format!("stack {stack} has no log group"))
 }
 

@@ -58,6 +58,40 @@ impl StackInfo {
     }
 }
 
+/// A resource of a stack: its logical id, type and physical id (when it has one yet).
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub logical_id: String,
+    pub resource_type: String,
+    pub physical_id: Option<String>,
+}
+
+/// The resources of a stack. DescribeStackResources rather than DescribeStackResource: one
+/// call serves any resource, and it tolerates entries an emulator leaves incomplete.
+pub async fn resources(aws: &Aws, name: &str) -> Result<Vec<Resource>, String> {
+    let out = aws
+        .cfn
+        .describe_stack_resources()
+        .stack_name(name)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot read the resources of {name}: {}",
+                crate::deploy::aws::describe_error(&e)
+            )
+        })?;
+    Ok(out
+        .stack_resources()
+        .iter()
+        .map(|r| Resource {
+            logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
+            resource_type: r.resource_type().unwrap_or_default().to_string(),
+            physical_id: r.physical_resource_id().map(str::to_string),
+        })
+        .collect())
+}
+
 /// Reads a stack; `Ok(None)` when it does not exist.
 pub async fn describe(aws: &Aws, name: &str) -> Result<Option<StackInfo>, String> {
     match aws.cfn.describe_stacks().stack_name(name).send().await {

@@ -105,21 +105,14 @@ async fn new_events(
     Ok(fresh)
 }
 
+/// The physical id of one resource of a stack, `None` when it (or the stack) cannot be read.
 pub(crate) async fn physical_id(aws: &Aws, stack: &str, logical: &str) -> Option<String> {
-    // DescribeStackResources rather than DescribeStackResource: one call serves any resource,
-    // and it tolerates entries an emulator leaves incomplete.
-    let out = aws
-        .cfn
-        .describe_stack_resources()
-        .stack_name(stack)
-        .send()
+    stack::resources(aws, stack)
         .await
-        .ok()?;
-    out.stack_resources()
-        .iter()
-        .find(|r| r.logical_resource_id() == Some(logical))
-        .and_then(|r| r.physical_resource_id())
-        .map(str::to_string)
+        .ok()?
+        .into_iter()
+        .find(|r| r.logical_id == logical)
+        .and_then(|r| r.physical_id)
 }
 
 /// `arn:aws:ecs:region:account:service/<cluster>/<service>` → (cluster, service).
