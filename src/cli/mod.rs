@@ -380,6 +380,10 @@ pub struct PromoteArgs {
     /// Workloads to promote (all when omitted).
     #[arg(short, long = "name")]
     pub names: Vec<String>,
+    /// Consent to replacing or removing resources that hold data or that others point at;
+    /// --yes alone never consents to that.
+    #[arg(long)]
+    pub allow_replacements: bool,
 }
 
 #[derive(Debug, Args)]
@@ -428,6 +432,10 @@ pub struct DeployFlags {
     /// The tag of built images (default: the git commit, with -dirty for uncommitted changes).
     #[arg(long)]
     pub tag: Option<String>,
+    /// Consent to replacing or removing resources that hold data or that others point at
+    /// (VPC, load balancers, queues, log groups...); --yes alone never consents to that.
+    #[arg(long)]
+    pub allow_replacements: bool,
 }
 
 #[derive(Debug, Args)]

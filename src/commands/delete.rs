@@ -16,9 +16,12 @@ use crate::commands::remote;
 use crate::deploy::aws::Aws;
 use crate::deploy::images;
 use crate::deploy::inventory::Inventory;
-use crate::deploy::teardown::{self, Removal};
+use crate::deploy::ownership;
+use crate::deploy::stack;
+use crate::deploy::teardown::{self, Holding, Removal, Survey};
 use crate::exit;
 use crate::manifest::model::WorkloadKind;
+use crate::render::names;
 
 /// How long a delete waits for stacks to go.
 const TIMEOUT: Duration = Duration::from_secs(3600);
@@ -34,6 +37,11 @@ struct Plan {
     workloads: BTreeSet<String>,
     /// Delete every repository of the application.
     all_repositories: bool,
+    /// Stack names the delete would cover by tug's naming (`<app>-<env>[-<workload>]`) for
+    /// the workspace's environments and workloads: a stack of one of these names that tug
+    /// does not own (a Copilot application's) makes the delete refuse instead of passing it
+    /// over as "not deployed".
+    conventional: Vec<String>,
 }
 
 pub fn workload(ctx: &Context, args: &EnvAndName, jobs: bool) -> u8 {
@@ -57,6 +65,16 @@ pub fn workload(ctx: &Context, args: &EnvAndName, jobs: bool) -> u8 {
         return exit::USAGE;
     }
     let env = args.env.clone();
+    let conventional: Vec<String> = loaded
+        .environments
+        .iter()
+        .filter(|e| env.as_deref().is_none_or(|n| e.name == n))
+        .map(|e| names::workload_stack(&loaded.app, &e.name, &name))
+        .chain(
+            env.iter()
+                .map(|e| names::workload_stack(&loaded.app, e, &name)),
+        )
+        .collect();
     execute(ctx, &loaded.app, move |inventory| {
         let stacks: Vec<String> = inventory
             .environments_of(&name)
@@ -76,6 +94,7 @@ pub fn workload(ctx: &Context, args: &EnvAndName, jobs: bool) -> u8 {
             environment_stacks: Vec::new(),
             workloads: BTreeSet::from([name.clone()]),
             all_repositories: false,
+            conventional,
         })
     })
 }
@@ -90,6 +109,15 @@ pub fn environment(ctx: &Context, args: &EnvDeleteArgs) -> u8 {
         Err(code) => return code,
     };
     let with_workloads = args.with_workloads;
+    let mut conventional = vec![names::env_stack(&loaded.app, &name)];
+    if with_workloads {
+        conventional.extend(
+            loaded
+                .workloads
+                .iter()
+                .map(|w| names::workload_stack(&loaded.app, &name, &w.name)),
+        );
+    }
     execute(ctx, &loaded.app, move |inventory| {
         let workloads = inventory.workloads_in(&name);
         if !workloads.is_empty() && !with_workloads {
@@ -129,6 +157,7 @@ pub fn environment(ctx: &Context, args: &EnvDeleteArgs) -> u8 {
                 .filter_map(|s| s.workload.clone())
                 .collect(),
             all_repositories: false,
+            conventional,
         })
     })
 }
@@ -139,6 +168,18 @@ pub fn application(ctx: &Context) -> u8 {
         Err(code) => return code,
     };
     let app = loaded.app.clone();
+    let conventional: Vec<String> = loaded
+        .environments
+        .iter()
+        .flat_map(|e| {
+            std::iter::once(names::env_stack(&loaded.app, &e.name)).chain(
+                loaded
+                    .workloads
+                    .iter()
+                    .map(|w| names::workload_stack(&loaded.app, &e.name, &w.name)),
+            )
+        })
+        .collect();
     execute(ctx, &loaded.app, move |inventory| {
         Ok(Plan {
             subject: format!("application {app}: every environment, workload and image"),
@@ -155,6 +196,7 @@ pub fn application(ctx: &Context) -> u8 {
                 .collect(),
             workloads: BTreeSet::new(),
             all_repositories: true,
+            conventional,
         })
     })
 }
@@ -185,6 +227,10 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
                 return exit::FAILURE;
             }
         };
+        if let Some(why) = foreign_stacks(&aws, &app, &plan).await {
+            ctx.ui.error(&why);
+            return exit::FAILURE;
+        }
         let existing = match teardown::app_repositories(&aws, &app).await {
             Ok(r) => r,
             Err(e) => {
@@ -224,6 +270,7 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
             report(
                 ctx,
                 &[],
+                &[],
                 &format!("nothing to delete: {} is not deployed", plan.subject),
             );
             return exit::SUCCESS;
@@ -241,6 +288,25 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
                 "  (ECR repository {r} is kept: other environments still run its images)"
             ));
         }
+        let (survey, unread) = survey(&aws, &plan).await;
+        for e in &unread {
+            ctx.ui.info(&format!(
+                "  (what this stack holds is not listed: {e}; everything in it is deleted)"
+            ));
+        }
+        if !survey.lost.is_empty() {
+            ctx.ui.info("Lost with them:");
+            for h in &survey.lost {
+                ctx.ui.info(&format!("  {}: {}", h.describe(), h.loss()));
+            }
+        }
+        if !survey.retained.is_empty() {
+            ctx.ui
+                .info("Kept in the account (DeletionPolicy Retain; delete them yourself when no longer needed):");
+            for h in &survey.retained {
+                ctx.ui.info(&format!("  {}", h.describe()));
+            }
+        }
         match remote::confirm(ctx, &format!("Delete {}?", plan.subject)) {
             Ok(true) => {}
             Ok(false) => {
@@ -249,7 +315,7 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
             }
             Err(code) => return code,
         }
-        let removals = run_plan(ctx, &aws, &plan, &repositories).await;
+        let removals = run_plan(ctx, &aws, &app, &plan, &repositories).await;
         let failed = removals.iter().any(Removal::failed);
         let end = if failed {
             format!(
@@ -259,14 +325,20 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
         } else {
             format!("deleted {}", plan.subject)
         };
-        report(ctx, &removals, &end);
+        report(ctx, &removals, &survey.retained, &end);
         if failed { exit::FAILURE } else { exit::SUCCESS }
     });
     result.unwrap_or_else(|code| code)
 }
 
 /// Workload stacks, then environment stacks (which workloads import from), then images.
-async fn run_plan(ctx: &Context, aws: &Aws, plan: &Plan, repositories: &[String]) -> Vec<Removal> {
+async fn run_plan(
+    ctx: &Context,
+    aws: &Aws,
+    app: &str,
+    plan: &Plan,
+    repositories: &[String],
+) -> Vec<Removal> {
     let deadline = Instant::now() + TIMEOUT;
     let mut removals = Vec::new();
     for (group, workloads) in [
@@ -279,7 +351,7 @@ async fn run_plan(ctx: &Context, aws: &Aws, plan: &Plan, repositories: &[String]
         for s in group.iter() {
             progress(ctx, &format!("deleting stack {s}"));
         }
-        let done = teardown::delete_stacks(aws, group, deadline).await;
+        let done = teardown::delete_stacks(aws, group, app, deadline).await;
         for r in &done {
             progress(ctx, &line(r));
         }
@@ -327,13 +399,14 @@ fn line(r: &Removal) -> String {
     }
 }
 
-fn report(ctx: &Context, removals: &[Removal], end: &str) {
+fn report(ctx: &Context, removals: &[Removal], retained: &[Holding], end: &str) {
     if ctx.ui.json {
         let failed = removals.iter().any(Removal::failed);
         ctx.ui.json(&json!({
             "outcome": if failed { "failure" } else { "success" },
             "message": end,
             "removed": removals,
+            "retained": retained,
         }));
         return;
     }
@@ -351,5 +424,65 @@ fn report(ctx: &Context, removals: &[Removal], end: &str) {
             ctx.ui.out(&l);
         }
     }
+    // What CloudFormation kept is still in the account (and may still cost money).
+    let gone: BTreeSet<&str> = removals
+        .iter()
+        .filter(|r| r.kind == "stack" && r.result == "deleted")
+        .map(|r| r.name.as_str())
+        .collect();
+    let left: Vec<&Holding> = retained
+        .iter()
+        .filter(|h| gone.contains(h.stack.as_str()))
+        .collect();
+    if !left.is_empty() {
+        ctx.ui
+            .info("Left in the account (retained by their stacks):");
+        for h in left {
+            ctx.ui.info(&format!("  {}", h.describe()));
+        }
+    }
     ctx.ui.info(end);
+}
+
+/// The first refusal among the stacks the delete covers by name that tug does not own.
+async fn foreign_stacks(aws: &Aws, app: &str, plan: &Plan) -> Option<String> {
+    let planned: BTreeSet<&String> = plan
+        .workload_stacks
+        .iter()
+        .chain(&plan.environment_stacks)
+        .collect();
+    let mut refusals = Vec::new();
+    for name in plan.conventional.iter().filter(|n| !planned.contains(n)) {
+        match stack::describe(aws, name).await {
+            Ok(Some(info)) => {
+                if let Some(why) = ownership::check(&info, name, app, "delete") {
+                    refusals.push(why);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => refusals.push(e),
+        }
+    }
+    if refusals.is_empty() {
+        None
+    } else {
+        Some(refusals.join("\n"))
+    }
+}
+
+/// What the planned stacks lose and keep, and the stacks that could not be read (said in
+/// the plan rather than skipped silently).
+async fn survey(aws: &Aws, plan: &Plan) -> (Survey, Vec<String>) {
+    let mut out = Survey::default();
+    let mut unread = Vec::new();
+    for name in plan.workload_stacks.iter().chain(&plan.environment_stacks) {
+        match teardown::survey(aws, name).await {
+            Ok(s) => {
+                out.lost.extend(s.lost);
+                out.retained.extend(s.retained);
+            }
+            Err(e) => unread.push(e),
+        }
+    }
+    (out, unread)
 }

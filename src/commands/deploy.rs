@@ -80,6 +80,7 @@ pub fn run(ctx: &Context, req: &DeployRequest) -> u8 {
         detach: req.flags.detach,
         diff: req.flags.diff,
         yes: ctx.global.yes,
+        allow_replacements: req.flags.allow_replacements,
         interactive: ctx.ui.interactive,
         images: ImageOptions {
             no_build: req.flags.no_build,

@@ -15,7 +15,8 @@ use crate::commands::Context;
 use crate::commands::deploy::runtime;
 use crate::deploy::aws::Aws;
 use crate::deploy::changeset::{self, Prepared, ResourceChange};
-use crate::deploy::{diff, images, stack};
+use crate::deploy::replacement::{self, Harm, Hazard};
+use crate::deploy::{diff, images, ownership, stack};
 use crate::exit;
 use crate::manifest::load::Loaded;
 use crate::render::{self, RenderedStack};
@@ -28,8 +29,12 @@ const CHANGE_SET_TIMEOUT: Duration = Duration::from_secs(300);
 #[derive(Debug, Serialize)]
 struct StackDiff {
     stack: String,
-    /// `create`, `update`, `no changes` or `error`.
+    /// `create`, `update`, `no changes`, `foreign` (a stack tug does not own: read, never
+    /// changed) or `error`.
     state: &'static str,
+    /// Replacements and removals of resources that hold state, listed first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    destructive: Vec<Hazard>,
     changes: Vec<ResourceChange>,
     /// Unified diff lines of the template (deployed → rendered).
     template: Vec<String>,
@@ -70,7 +75,10 @@ pub fn run(ctx: &Context, args: &EnvAndNames) -> u8 {
             return exit::FAILURE;
         }
     };
-    let failed = diffs.iter().any(|d| d.state == "error");
+    // A foreign stack is shown, but a deploy would refuse it: the diff does not pass.
+    let failed = diffs
+        .iter()
+        .any(|d| d.state == "error" || d.state == "foreign");
     if ctx.ui.json {
         ctx.ui
             .out(&json!({ "environment": env_name, "stacks": diffs }).to_string());
@@ -139,6 +147,7 @@ async fn diff_stack(aws: &Aws, loaded: &Loaded, rendered: &RenderedStack) -> Sta
     let error = |detail: String| StackDiff {
         stack: name.clone(),
         state: "error",
+        destructive: Vec::new(),
         changes: Vec::new(),
         template: Vec::new(),
         detail: Some(detail),
@@ -152,15 +161,16 @@ async fn diff_stack(aws: &Aws, loaded: &Loaded, rendered: &RenderedStack) -> Sta
         }),
         Err(e) => return error(e),
     };
-    if existing.is_none() {
+    let Some(existing) = existing else {
         return StackDiff {
             stack: name.clone(),
             state: "create",
+            destructive: Vec::new(),
             changes: Vec::new(),
             template: Vec::new(),
             detail: Some("not deployed yet: a deploy creates it".into()),
         };
-    }
+    };
     let parameters = parameters(aws, loaded, rendered).await;
     let deadline = Instant::now() + CHANGE_SET_TIMEOUT;
     let before = match aws.cfn.get_template().stack_name(&name).send().await {
@@ -168,19 +178,39 @@ async fn diff_stack(aws: &Aws, loaded: &Loaded, rendered: &RenderedStack) -> Sta
         Err(e) => return error(crate::deploy::aws::describe_error(&e)),
     };
     let template = diff::unified(&before, &rendered.template, 3);
+    // A stack tug does not own may be read, but not even a change set is created on it.
+    if let Some(why) = ownership::check(&existing, &name, &loaded.app, "deploy to") {
+        return StackDiff {
+            stack: name.clone(),
+            state: "foreign",
+            destructive: Vec::new(),
+            changes: Vec::new(),
+            template,
+            detail: Some(why),
+        };
+    }
     match changeset::prepare(aws, rendered, &parameters, false, deadline).await {
         Ok(Prepared::Empty) => StackDiff {
             stack: name.clone(),
             state: "no changes",
+            destructive: Vec::new(),
             changes: Vec::new(),
             template,
             detail: None,
         },
         Ok(Prepared::Ready { id, changes, .. }) => {
             changeset::discard(aws, &name, &id).await;
+            let destructive = replacement::assess_update(
+                &changes,
+                Some(&before),
+                &rendered.template,
+                &existing.parameters,
+                &parameters,
+            );
             StackDiff {
                 stack: name.clone(),
                 state: "update",
+                destructive,
                 changes,
                 template,
                 detail: None,
@@ -218,6 +248,22 @@ async fn parameters(aws: &Aws, loaded: &Loaded, rendered: &RenderedStack) -> Vec
 fn print_text(ctx: &Context, diffs: &[StackDiff]) {
     for d in diffs {
         match d.state {
+            "foreign" => {
+                ctx.ui.out(&format!(
+                    "{}: foreign, not tug's: a deploy refuses to change it",
+                    d.stack
+                ));
+                if let Some(why) = &d.detail {
+                    for line in why.lines() {
+                        ctx.ui.out(&format!("  {line}"));
+                    }
+                }
+                ctx.ui
+                    .out("  what tug would deploy instead, against its template:");
+                for line in &d.template {
+                    ctx.ui.out(&format!("    {line}"));
+                }
+            }
             "create" | "no changes" | "error" => ctx.ui.out(&format!(
                 "{}: {}{}",
                 d.stack,
@@ -234,10 +280,22 @@ fn print_text(ctx: &Context, diffs: &[StackDiff]) {
                     d.changes.len(),
                     if d.changes.len() == 1 { "" } else { "s" }
                 ));
+                if !d.destructive.is_empty() {
+                    ctx.ui.out(&format!(
+                        "  DESTRUCTIVE ({}): a deploy needs consent (a terminal, or --allow-replacements)",
+                        d.destructive.len()
+                    ));
+                    for h in &d.destructive {
+                        ctx.ui.out(&format!("    {}", h.line()));
+                    }
+                }
                 for c in &d.changes {
-                    let replace = match c.replacement.as_deref() {
-                        Some("True") => " (replacement)",
-                        Some("Conditional") => " (may be replaced)",
+                    let hazard = d.destructive.iter().find(|h| h.logical_id == c.logical_id);
+                    let replace = match (hazard.map(|h| h.harm), c.replacement.as_deref()) {
+                        (Some(Harm::Replace), _) | (_, Some("True")) => " (replacement)",
+                        (Some(Harm::MayReplace), _) | (_, Some("Conditional")) => {
+                            " (may be replaced)"
+                        }
                         _ => "",
                     };
                     ctx.ui.out(&format!(

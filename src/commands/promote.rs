@@ -187,6 +187,7 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> u8 {
             detach: false,
             diff: false,
             yes: true,
+            allow_replacements: args.allow_replacements,
             interactive: false,
             images: ImageOptions {
                 no_build: true,

@@ -25,6 +25,7 @@ use crate::deploy::engine::{self, DeployOptions, Outcome, SummaryRow};
 use crate::deploy::events::{Event, Reporter};
 use crate::deploy::images::ImageOptions;
 use crate::deploy::lifecycle::{self, Progress};
+use crate::deploy::ownership;
 use crate::deploy::revisions::{self, ServiceStack};
 use crate::deploy::stack;
 use crate::render::RenderedStack;
@@ -76,7 +77,7 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> u8 {
             Ok(a) => a,
             Err(e) => return Outcome::Failed(e),
         };
-        let service = match revisions::service_stack(&aws, &stack_name, &subject.name).await {
+        let service = match owned_service(&aws, &stack_name, &subject, "roll back").await {
             Ok(s) => s,
             Err(e) => return Outcome::Failed(e),
         };
@@ -108,6 +109,21 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> u8 {
         outcome,
         started,
     )
+}
+
+/// The service's stack, provided tug owns it: a stack of another owner is never rolled back
+/// or answered for.
+async fn owned_service(
+    aws: &Aws,
+    stack_name: &str,
+    subject: &Subject,
+    doing: &str,
+) -> Result<ServiceStack, String> {
+    let service = revisions::service_stack(aws, stack_name, &subject.name).await?;
+    match ownership::refusal(stack_name, &service.tags, &subject.app, doing) {
+        Some(why) => Err(why),
+        None => Ok(service),
+    }
 }
 
 /// Reports the end of a rollback or an answered pause like a deploy's: the finished event, the
@@ -318,6 +334,7 @@ async fn redeploy_earlier_revision(
         detach: false,
         diff: false,
         yes: ctx.global.yes,
+        allow_replacements: false,
         interactive: ctx.ui.interactive,
         images: ImageOptions {
             no_build: true,
@@ -417,7 +434,14 @@ pub fn answer_pause(ctx: &Context, args: &ServiceDeployArgs) -> u8 {
             Ok(a) => a,
             Err(e) => return Outcome::Failed(e),
         };
-        let service = match revisions::service_stack(&aws, &stack_name, &subject.name).await {
+        let service = match owned_service(
+            &aws,
+            &stack_name,
+            &subject,
+            "answer the paused deployment of",
+        )
+        .await
+        {
             Ok(s) => s,
             Err(e) => return Outcome::Failed(e),
         };

@@ -3,7 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter, Tag};
+use aws_sdk_cloudformation::types::{
+    Capability, ChangeSetStatus, ChangeSetType, Parameter, RequiresRecreation,
+    ResourceChangeDetail, Tag,
+};
 
 use crate::deploy::aws::{Aws, describe_error};
 use crate::render::RenderedStack;
@@ -18,6 +21,9 @@ pub struct ResourceChange {
     pub logical_id: String,
     pub resource_type: String,
     pub replacement: Option<String>,
+    /// The properties CloudFormation says force a new resource (always or conditionally).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
 }
 
 /// A computed change set.
@@ -132,6 +138,7 @@ pub async fn prepare(
                         logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
                         resource_type: r.resource_type().unwrap_or_default().to_string(),
                         replacement: r.replacement().map(|x| x.as_str().to_string()),
+                        details: recreated_properties(r.details()),
                     })
                     .collect();
                 return Ok(Prepared::Ready {
@@ -169,6 +176,24 @@ pub async fn prepare(
             }
         }
     }
+}
+
+/// The properties a resource change's details say force a new resource.
+fn recreated_properties(details: &[ResourceChangeDetail]) -> Vec<String> {
+    let mut out: Vec<String> = details
+        .iter()
+        .filter_map(|d| d.target())
+        .filter(|t| {
+            matches!(
+                t.requires_recreation(),
+                Some(RequiresRecreation::Always | RequiresRecreation::Conditionally)
+            )
+        })
+        .filter_map(|t| t.name().map(str::to_string))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Whether a failed change set only means "nothing to do".

@@ -13,6 +13,8 @@ use crate::deploy::aws::{Aws, describe_error};
 use crate::deploy::changeset::{self, Prepared};
 use crate::deploy::events::{Event, Reporter};
 use crate::deploy::images::{self, ImageOptions};
+use crate::deploy::ownership;
+use crate::deploy::replacement::{self, Hazard};
 use crate::deploy::revisions;
 use crate::deploy::stack::{self, Phase};
 use crate::deploy::watch::{Ending, Target, current_event_ids, follow};
@@ -98,6 +100,9 @@ pub struct DeployOptions {
     pub detach: bool,
     pub diff: bool,
     pub yes: bool,
+    /// Consent to replacing or removing resources that hold state (`--allow-replacements`);
+    /// `yes` never gives it.
+    pub allow_replacements: bool,
     pub interactive: bool,
     pub images: ImageOptions,
     pub concurrency: usize,
@@ -136,6 +141,17 @@ pub async fn deploy_stack(
         Ok(info) => info,
         Err(e) => return Outcome::Failed(e),
     };
+    // Before anything else touches the stack (even deleting a failed create): a stack of this
+    // name that tug does not own is never changed.
+    let app = rendered
+        .tags
+        .get(ownership::APP_TAG)
+        .map_or("", String::as_str);
+    if let Some(info) = &existing
+        && let Some(why) = ownership::check(info, name, app, "deploy to")
+    {
+        return Outcome::Failed(why);
+    }
     let creating = match existing.as_ref().map(|s| stack::phase(&s.status)) {
         None | Some(Phase::Missing) => true,
         Some(Phase::Review) => {
@@ -177,10 +193,27 @@ pub async fn deploy_stack(
         Prepared::Empty => return Outcome::NoChanges,
         Prepared::Ready { id, changes, .. } => (id, changes),
     };
+    let hazards = match &existing {
+        Some(info) if !creating => {
+            destructive_changes(aws, rendered, parameters, info, &changes).await
+        }
+        _ => Vec::new(),
+    };
     reporter.emit(Event::ChangeSet {
         stack: name.into(),
         changes: changes.clone(),
+        destructive: hazards.clone(),
     });
+    if !hazards.is_empty() {
+        let env = rendered.tags.get("tug:env").map_or("ENV", String::as_str);
+        match consent_to_destruction(name, env, &hazards, opts, confirm, reporter) {
+            Ok(()) => {}
+            Err(outcome) => {
+                discard(aws, name, &id, creating, deadline).await;
+                return outcome;
+            }
+        }
+    }
     if !creating && let Some(warning) = traffic_reset_warning(aws, name, &changes).await {
         let go = if opts.yes {
             reporter.emit(Event::Message {
@@ -209,7 +242,15 @@ pub async fn deploy_stack(
         } else {
             deployed_template(aws, name).await
         };
-        let mut text = format!("Changes to {name}:\n");
+        let mut text = String::new();
+        if !hazards.is_empty() {
+            text.push_str(&format!("Destructive changes to {name}:\n"));
+            for h in &hazards {
+                text.push_str(&format!("  {}\n", h.line()));
+            }
+            text.push('\n');
+        }
+        text.push_str(&format!("Changes to {name}:\n"));
         for c in &changes {
             let replace = match c.replacement.as_deref() {
                 Some("True") => " (replacement)",
@@ -358,6 +399,78 @@ async fn traffic_reset_warning(
         if rules.len() == 1 { "" } else { "s" },
         rules.join(", ")
     ))
+}
+
+/// The replacements and removals of stateful resources among a change set's changes.
+async fn destructive_changes(
+    aws: &Aws,
+    rendered: &RenderedStack,
+    parameters: &[(String, String)],
+    deployed: &stack::StackInfo,
+    changes: &[changeset::ResourceChange],
+) -> Vec<Hazard> {
+    // Unread, the deployed template compares as nothing: CloudFormation's own answers still
+    // count, and every other change of a stateful resource is a possible replacement rather
+    // than a silent one.
+    let before = aws
+        .cfn
+        .get_template()
+        .stack_name(&rendered.stack_name)
+        .send()
+        .await
+        .ok()
+        .map(|out| out.template_body().unwrap_or_default().to_string());
+    replacement::assess_update(
+        changes,
+        before.as_deref(),
+        &rendered.template,
+        &deployed.parameters,
+        parameters,
+    )
+}
+
+/// Destruction needs consent: asked on a terminal (default no); without one, or with `--yes`
+/// alone, refused unless `--allow-replacements` was given.
+fn consent_to_destruction(
+    name: &str,
+    env: &str,
+    hazards: &[Hazard],
+    opts: &DeployOptions,
+    confirm: &Confirm,
+    reporter: &dyn Reporter,
+) -> Result<(), Outcome> {
+    let mut listing = format!(
+        "DESTRUCTIVE: this update of {name} replaces or removes {} resource{} that hold{} data or that other resources point at:",
+        hazards.len(),
+        if hazards.len() == 1 { "" } else { "s" },
+        if hazards.len() == 1 { "s" } else { "" },
+    );
+    for h in hazards {
+        listing.push_str("\n  ");
+        listing.push_str(&h.line());
+    }
+    if opts.allow_replacements {
+        reporter.emit(Event::Message {
+            stack: name.into(),
+            text: format!("{listing}\ngoing ahead: --allow-replacements was given"),
+        });
+        return Ok(());
+    }
+    if opts.interactive && !opts.yes {
+        return match confirm(&listing) {
+            Some(true) => Ok(()),
+            _ => Err(Outcome::Declined),
+        };
+    }
+    reporter.emit(Event::Message {
+        stack: name.into(),
+        text: listing,
+    });
+    Err(Outcome::Failed(format!(
+        "refusing to replace or remove {} resource{} of {name} without consent (listed above); nothing was changed\n  help: review them with `tug diff -e {env}`; to go ahead, deploy again with --allow-replacements (--yes alone never consents to this)",
+        hazards.len(),
+        if hazards.len() == 1 { "" } else { "s" },
+    )))
 }
 
 /// Drops a change set that will not run; for a stack that only existed for it, the stack too.
@@ -633,22 +746,32 @@ pub async fn deploy_with_overrides(
         return rows;
     };
     let env_stack = render::names::env_stack(&loaded.app, env_name);
-    let cluster = match stack::describe(aws, &env_stack).await {
-        Ok(Some(info)) if stack::phase(&info.status) != Phase::FailedCreate => {
-            info.output("ClusterId").map(str::to_string)
-        }
-        Ok(_) => {
-            let detail = format!(
-                "environment {env_name} is not deployed (no stack {env_stack})\n  help: run `tug env deploy -n {env_name}` first, or `tug deploy -e {env_name}`"
-            );
-            rows.push(failed_row(env_stack, detail));
-            return rows;
-        }
+    let env_info = match stack::describe(aws, &env_stack).await {
+        Ok(info) => info.filter(|i| stack::phase(&i.status) != Phase::FailedCreate),
         Err(e) => {
             rows.push(failed_row(env_stack, e));
             return rows;
         }
     };
+    let Some(env_info) = env_info else {
+        let detail = format!(
+            "environment {env_name} is not deployed (no stack {env_stack})\n  help: run `tug env deploy -n {env_name}` first, or `tug deploy -e {env_name}`"
+        );
+        rows.push(failed_row(env_stack, detail));
+        return rows;
+    };
+    // Workloads import the environment's exports: deploying them into an environment tug
+    // does not own would tie them to a stack tug must never change.
+    if let Some(why) = ownership::check(
+        &env_info,
+        &env_stack,
+        &loaded.app,
+        "deploy workloads into the environment of",
+    ) {
+        rows.push(failed_row(env_stack, why));
+        return rows;
+    }
+    let cluster = env_info.output("ClusterId").map(str::to_string);
     let selected: Vec<&ResolvedWorkload> = loaded
         .workloads
         .iter()

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::deploy::changeset::ResourceChange;
+use crate::deploy::replacement::Hazard;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -16,6 +17,9 @@ pub enum Event {
     ChangeSet {
         stack: String,
         changes: Vec<ResourceChange>,
+        /// The replacements and removals of stateful resources among them.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        destructive: Vec<Hazard>,
     },
     /// A resource changed state.
     Resource {

@@ -47,11 +47,20 @@ pub struct StackInfo {
     pub reason: Option<String>,
     pub outputs: Vec<(String, String)>,
     pub parameters: Vec<(String, String)>,
+    /// The stack's tags: who owns it (`tug:app`, or Copilot's `copilot-*` tags).
+    pub tags: Vec<(String, String)>,
 }
 
 impl StackInfo {
     pub fn output(&self, key: &str) -> Option<&str> {
         self.outputs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
@@ -127,6 +136,11 @@ pub async fn describe(aws: &Aws, name: &str) -> Result<Option<StackInfo>, String
                             p.parameter_value()?.to_string(),
                         ))
                     })
+                    .collect(),
+                tags: s
+                    .tags()
+                    .iter()
+                    .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
                     .collect(),
             }))
         }

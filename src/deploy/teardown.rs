@@ -7,6 +7,8 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::deploy::aws::{Aws, describe_error};
+use crate::deploy::ownership;
+use crate::deploy::replacement;
 use crate::deploy::stack;
 
 /// What one removal did.
@@ -48,33 +50,46 @@ fn removal(
     }
 }
 
-/// Deletes stack `name` and waits until it is gone; `Ok(false)` when there was none.
-async fn delete_stack_inner(aws: &Aws, name: &str, deadline: Instant) -> Result<bool, String> {
-    let info = stack::wait_until_idle(aws, name, deadline, |_| {}).await?;
-    if info.is_none() {
+/// Deletes stack `name` of application `app` and waits until it is gone; `Ok(false)` when
+/// there was none. A stack tug does not own is refused, read again right before the delete.
+async fn delete_stack_inner(
+    aws: &Aws,
+    name: &str,
+    app: &str,
+    deadline: Instant,
+) -> Result<bool, String> {
+    let Some(info) = stack::wait_until_idle(aws, name, deadline, |_| {}).await? else {
         return Ok(false);
+    };
+    if let Some(why) = ownership::check(&info, name, app, "delete") {
+        return Err(why);
     }
     stack::delete_and_wait(aws, name, deadline).await?;
     Ok(true)
 }
 
-/// Deletes a stack; the outcome says whether it was there.
-pub async fn delete_stack(aws: &Aws, name: &str, deadline: Instant) -> Removal {
+/// Deletes a stack of application `app`; the outcome says whether it was there.
+pub async fn delete_stack(aws: &Aws, name: &str, app: &str, deadline: Instant) -> Removal {
     let started = Instant::now();
     removal(
         "stack",
         name,
         started,
-        delete_stack_inner(aws, name, deadline).await,
+        delete_stack_inner(aws, name, app, deadline).await,
     )
 }
 
-/// Deletes several stacks at the same time.
-pub async fn delete_stacks(aws: &Aws, names: &[String], deadline: Instant) -> Vec<Removal> {
+/// Deletes several stacks of application `app` at the same time.
+pub async fn delete_stacks(
+    aws: &Aws,
+    names: &[String],
+    app: &str,
+    deadline: Instant,
+) -> Vec<Removal> {
     let mut tasks = tokio::task::JoinSet::new();
     for (i, name) in names.iter().enumerate() {
-        let (aws, name) = (aws.clone(), name.clone());
-        tasks.spawn(async move { (i, delete_stack(&aws, &name, deadline).await) });
+        let (aws, name, app) = (aws.clone(), name.clone(), app.to_string());
+        tasks.spawn(async move { (i, delete_stack(&aws, &name, &app, deadline).await) });
     }
     let mut out = Vec::new();
     while let Some(joined) = tasks.join_next().await {
@@ -94,6 +109,97 @@ pub async fn delete_stacks(aws: &Aws, names: &[String], deadline: Instant) -> Ve
     }
     out.sort_by_key(|(i, _)| *i);
     out.into_iter().map(|(_, r)| r).collect()
+}
+
+/// A resource a delete loses or leaves behind, for the plan and the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Holding {
+    pub stack: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    pub physical_id: Option<String>,
+}
+
+impl Holding {
+    /// `SQS queue https://... (Queue)`: what it is, in words.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {} ({}, stack {})",
+            what_it_holds(&self.resource_type).map_or(self.resource_type.as_str(), |(w, _)| w),
+            self.physical_id.as_deref().unwrap_or("(not created)"),
+            self.logical_id,
+            self.stack
+        )
+    }
+
+    /// What is lost with it: `its messages`, `its log events`...
+    pub fn loss(&self) -> &'static str {
+        what_it_holds(&self.resource_type).map_or("its data", |(_, l)| l)
+    }
+}
+
+/// Resource types that hold data a delete loses, in words: (what it is, what is lost).
+fn what_it_holds(resource_type: &str) -> Option<(&'static str, &'static str)> {
+    Some(match resource_type {
+        "AWS::SQS::Queue" => ("SQS queue", "the messages in it"),
+        "AWS::SNS::Topic" => ("SNS topic", "its subscriptions"),
+        "AWS::Logs::LogGroup" => ("log group", "its log events"),
+        "AWS::EFS::FileSystem" => ("EFS file system", "its files"),
+        "AWS::S3::Bucket" => ("S3 bucket", "its objects"),
+        "AWS::ECR::Repository" => ("ECR repository", "its images"),
+        "AWS::CloudFormation::Stack" => (
+            "nested stack",
+            "everything it holds (addons: databases, buckets, tables)",
+        ),
+        "AWS::Route53::RecordSet" => ("DNS record", "the name it answers"),
+        _ => return None,
+    })
+}
+
+/// What deleting a stack loses and what it leaves behind (resources with `DeletionPolicy:
+/// Retain`, which CloudFormation keeps in the account).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Survey {
+    pub lost: Vec<Holding>,
+    pub retained: Vec<Holding>,
+}
+
+/// Reads a stack's resources and template to say what a delete loses and keeps. Task
+/// definition revisions are left out: tug deregisters those itself after the delete.
+pub async fn survey(aws: &Aws, name: &str) -> Result<Survey, String> {
+    let resources = stack::resources(aws, name).await?;
+    let template = match aws.cfn.get_template().stack_name(name).send().await {
+        Ok(out) => replacement::parse_template(out.template_body().unwrap_or_default()),
+        Err(e) => {
+            return Err(format!(
+                "cannot read the template of {name}: {}",
+                describe_error(&e)
+            ));
+        }
+    };
+    let mut out = Survey::default();
+    for r in resources {
+        if r.resource_type == "AWS::ECS::TaskDefinition" {
+            continue;
+        }
+        let policy = template
+            .get("Resources")
+            .and_then(|rs| rs.get(&r.logical_id))
+            .and_then(|d| d.get("DeletionPolicy"))
+            .and_then(|p| p.as_str());
+        let holding = Holding {
+            stack: name.to_string(),
+            logical_id: r.logical_id,
+            resource_type: r.resource_type,
+            physical_id: r.physical_id,
+        };
+        if matches!(policy, Some("Retain" | "RetainExceptOnCreate")) {
+            out.retained.push(holding);
+        } else if what_it_holds(&holding.resource_type).is_some() {
+            out.lost.push(holding);
+        }
+    }
+    Ok(out)
 }
 
 /// Deregisters the task definition revisions a deleted workload stack leaves registered

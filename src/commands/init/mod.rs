@@ -151,6 +151,8 @@ pub fn init(ctx: &Context, args: &InitArgs) -> u8 {
         diff: false,
         no_build: false,
         tag: None,
+        // A first deploy creates; there is nothing to replace.
+        allow_replacements: false,
     };
     deploy::run(
         &deploy_ctx,
