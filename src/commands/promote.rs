@@ -82,6 +82,21 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> u8 {
                 return exit::FAILURE;
             }
         };
+        // A stack of the target environment's name that tug does not own (Copilot's) is
+        // refused for what it is rather than reported as "not deployed".
+        let target_stack = crate::render::names::env_stack(&loaded.app, to);
+        if inventory.environment(to).is_none()
+            && let Ok(Some(info)) = crate::deploy::stack::describe(&aws, &target_stack).await
+            && let Some(why) = crate::deploy::ownership::check(
+                &info,
+                &target_stack,
+                &loaded.app,
+                "deploy workloads into the environment of",
+            )
+        {
+            ctx.ui.error(&why);
+            return exit::FAILURE;
+        }
         let Some(target) = inventory.environment(to) else {
             ctx.ui.error(&format!(
                 "environment `{to}` is not deployed (no stack {})\n  help: run `tug env deploy -n {to}` first",

@@ -119,11 +119,13 @@ async fn owned_service(
     subject: &Subject,
     doing: &str,
 ) -> Result<ServiceStack, String> {
-    let service = revisions::service_stack(aws, stack_name, &subject.name).await?;
-    match ownership::refusal(stack_name, &service.tags, &subject.app, doing) {
-        Some(why) => Err(why),
-        None => Ok(service),
+    // Ownership first: a foreign stack is refused for what it is, whatever it holds.
+    if let Some(info) = stack::describe(aws, stack_name).await?
+        && let Some(why) = ownership::check(&info, stack_name, &subject.app, doing)
+    {
+        return Err(why);
     }
+    revisions::service_stack(aws, stack_name, &subject.name).await
 }
 
 /// Reports the end of a rollback or an answered pause like a deploy's: the finished event, the

@@ -48,8 +48,6 @@ pub struct ServiceStack {
     /// The revision the stack runs now.
     pub task_definition: Option<String>,
     pub parameters: Vec<(String, String)>,
-    /// The stack's tags, which say who owns it.
-    pub tags: Vec<(String, String)>,
 }
 
 impl ServiceStack {
@@ -89,7 +87,6 @@ pub async fn service_stack(aws: &Aws, stack: &str, workload: &str) -> Result<Ser
         service,
         task_definition,
         parameters: info.parameters,
-        tags: info.tags,
     })
 }
 
