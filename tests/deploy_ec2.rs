@@ -195,8 +195,18 @@ fn a_workload_moves_from_fargate_to_ec2_and_back_as_stack_updates() {
         let out = tug(
             ws.path(),
             &moto.url(),
+            // Bridge mode drops the Cloud Map service (no A records without awsvpc): a
+            // removal the deploy needs consent for.
             &[
-                "--output", "json", "svc", "deploy", "-n", "worker", "-e", "test",
+                "--output",
+                "json",
+                "svc",
+                "deploy",
+                "-n",
+                "worker",
+                "-e",
+                "test",
+                "--allow-replacements",
             ],
         );
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -249,7 +259,17 @@ fn an_environment_gains_and_loses_ec2_capacity_as_updates() {
         let out = tug(
             ws.path(),
             &moto.url(),
-            &["--output", "json", "env", "deploy", "-n", "test"],
+            // Removing a provider removes its Auto Scaling group and capacity provider:
+            // destructive, so consented to here.
+            &[
+                "--output",
+                "json",
+                "env",
+                "deploy",
+                "-n",
+                "test",
+                "--allow-replacements",
+            ],
         );
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         let evs = events(&out);

@@ -182,10 +182,32 @@ fn switching_between_rolling_and_blue_green_deploys_cleanly() {
         "{}",
         stderr(&refused)
     );
-    let to_rolling = tug(
+    // It also removes the alternate target group, which ECS may be serving from: a removal
+    // that needs consent of its own.
+    let no_consent = tug(
         ws.path(),
         &url,
         &["--yes", "svc", "deploy", "-e", "test", "-n", "checkout"],
+    );
+    assert_eq!(no_consent.status.code(), Some(1), "{}", stderr(&no_consent));
+    assert!(
+        stderr(&no_consent).contains("remove      AlternateTargetGroup"),
+        "{}",
+        stderr(&no_consent)
+    );
+    let to_rolling = tug(
+        ws.path(),
+        &url,
+        &[
+            "--yes",
+            "svc",
+            "deploy",
+            "-e",
+            "test",
+            "-n",
+            "checkout",
+            "--allow-replacements",
+        ],
     );
     assert_eq!(to_rolling.status.code(), Some(0), "{}", stderr(&to_rolling));
 

@@ -189,17 +189,33 @@ pub(crate) async fn watch_interrupts(tx: watch::Sender<u32>) {
     while tokio::signal::ctrl_c().await.is_ok() {
         count += 1;
         if count >= 2 {
-            eprintln!(
-                "\ninterrupted again: tug stops now. CloudFormation goes on with what it was doing (an update being rolled back, or a stack being created).\n  follow it with `aws cloudformation describe-stack-events --stack-name <stack>` or in the CloudFormation console."
-            );
+            eprintln!("{}", leaving_now(&engine::in_flight()));
             // The only way to leave every task at once; nothing local is left half-written.
             std::process::exit(i32::from(exit::INTERRUPTED));
         }
         let _ = tx.send(count);
         eprintln!(
-            "\ninterrupting: cancelling in-progress updates and following their rollback (Ctrl-C again to stop watching)"
+            "\ninterrupting: no further change set is created or executed; stack updates in progress are cancelled and followed to the end of their rollback (Ctrl-C again to stop watching)"
         );
     }
+}
+
+/// What a second Ctrl-C leaves going on in AWS, stack by stack, with the commands to follow
+/// and undo each.
+fn leaving_now(stacks: &[engine::InFlightStack]) -> String {
+    if stacks.is_empty() {
+        return "\ninterrupted again: tug stops now; no stack of this deploy is changing in AWS."
+            .into();
+    }
+    let mut text =
+        String::from("\ninterrupted again: tug stops now. These stacks are still changing in AWS:");
+    for s in stacks {
+        text.push_str(&format!(
+            "\n  {} ({}): follow it with `aws cloudformation describe-stack-events --stack-name {}` or in the CloudFormation console; undo: {}",
+            s.stack, s.action, s.stack, s.undo
+        ));
+    }
+    text
 }
 
 pub(crate) fn report(ctx: &Context, rows: &[SummaryRow], code: u8) {

@@ -204,6 +204,7 @@ async fn stop_running_deployment(
         .cfn
         .cancel_update_stack()
         .stack_name(&service.stack)
+        .client_request_token(crate::deploy::aws::request_token())
         .send()
         .await
     {

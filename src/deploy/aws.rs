@@ -101,3 +101,19 @@ where
         _ => None,
     }
 }
+
+/// A name unique to this request, usable as a change set name and as the client token of a
+/// mutating call (`tug-<milliseconds>-<counter>-<process>`, within CloudFormation's pattern
+/// `[a-zA-Z][-a-zA-Z0-9]*`). The SDK sends the same token on every retry of a request, so a
+/// retry after a lost answer is recognised by AWS instead of acting twice.
+pub fn request_token() -> String {
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!(
+        "tug-{}-{n}-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis()),
+        std::process::id()
+    )
+}

@@ -8,7 +8,7 @@ use aws_sdk_cloudformation::types::{
     ResourceChangeDetail, Tag,
 };
 
-use crate::deploy::aws::{Aws, describe_error};
+use crate::deploy::aws::{Aws, describe_error, request_token};
 use crate::render::RenderedStack;
 
 /// CloudFormation accepts a template body of at most this many bytes; larger ones need S3.
@@ -56,17 +56,15 @@ pub async fn prepare(
             stack.template.len()
         ));
     }
-    let name = format!(
-        "tug-{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis())
-    );
+    let name = request_token();
     let mut req = aws
         .cfn
         .create_change_set()
         .stack_name(&stack.stack_name)
         .change_set_name(&name)
+        // The SDK sends the same token on every retry: a retry after a lost answer is
+        // recognised by CloudFormation rather than taken for a second change set.
+        .client_token(&name)
         .template_body(&stack.template)
         .change_set_type(if creating {
             ChangeSetType::Create
@@ -101,19 +99,24 @@ pub async fn prepare(
                 .build(),
         );
     }
-    let created = match req.send().await {
-        Ok(c) => c,
+    let id = match req.send().await {
+        Ok(c) => c.id().unwrap_or(&name).to_string(),
         // Some endpoints refuse an empty change set outright instead of failing it.
         Err(e) if is_empty_reason(&describe_error(&e)) => return Ok(Prepared::Empty),
         Err(e) => {
-            return Err(format!(
-                "cannot create a change set for {}: {}",
-                stack.stack_name,
-                describe_error(&e)
-            ));
+            let text = describe_error(&e);
+            // A retry whose first attempt went through but whose answer was lost: the change
+            // set of this very name is ours, and the deploy goes on with it.
+            if text.contains("AlreadyExists") || text.contains("already exists") {
+                name.clone()
+            } else {
+                return Err(format!(
+                    "cannot create a change set for {}: {text}",
+                    stack.stack_name
+                ));
+            }
         }
     };
-    let id = created.id().unwrap_or(&name).to_string();
     let mut delay = Duration::from_millis(200);
     loop {
         let d = aws
@@ -126,21 +129,24 @@ pub async fn prepare(
             .map_err(|e| format!("cannot read change set {id}: {}", describe_error(&e)))?;
         match d.status() {
             Some(ChangeSetStatus::CreateComplete) => {
-                let changes = d
-                    .changes()
-                    .iter()
-                    .filter_map(|c| c.resource_change())
-                    .map(|r| ResourceChange {
-                        action: r
-                            .action()
-                            .map(|a| a.as_str().to_string())
-                            .unwrap_or_default(),
-                        logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
-                        resource_type: r.resource_type().unwrap_or_default().to_string(),
-                        replacement: r.replacement().map(|x| x.as_str().to_string()),
-                        details: recreated_properties(r.details()),
-                    })
-                    .collect();
+                // A large change set comes in pages.
+                let mut changes = resource_changes(&d);
+                let mut token = d.next_token().map(str::to_string);
+                while let Some(t) = token {
+                    let page = aws
+                        .cfn
+                        .describe_change_set()
+                        .change_set_name(&id)
+                        .stack_name(&stack.stack_name)
+                        .next_token(t)
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            format!("cannot read change set {id}: {}", describe_error(&e))
+                        })?;
+                    changes.extend(resource_changes(&page));
+                    token = page.next_token().map(str::to_string);
+                }
                 return Ok(Prepared::Ready {
                     id,
                     changes,
@@ -178,6 +184,26 @@ pub async fn prepare(
     }
 }
 
+/// The resource changes of one page of a change set.
+fn resource_changes(
+    d: &aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput,
+) -> Vec<ResourceChange> {
+    d.changes()
+        .iter()
+        .filter_map(|c| c.resource_change())
+        .map(|r| ResourceChange {
+            action: r
+                .action()
+                .map(|a| a.as_str().to_string())
+                .unwrap_or_default(),
+            logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
+            resource_type: r.resource_type().unwrap_or_default().to_string(),
+            replacement: r.replacement().map(|x| x.as_str().to_string()),
+            details: recreated_properties(r.details()),
+        })
+        .collect()
+}
+
 /// The properties a resource change's details say force a new resource.
 fn recreated_properties(details: &[ResourceChangeDetail]) -> Vec<String> {
     let mut out: Vec<String> = details
@@ -201,20 +227,45 @@ pub fn is_empty_reason(reason: &str) -> bool {
     reason.contains("didn't contain changes") || reason.contains("No updates are to be performed")
 }
 
+/// Executes a change set. A retry whose first attempt went through (its answer lost) meets
+/// a change set already executing or executed: that is this deploy's own execution, and
+/// success.
 pub async fn execute(aws: &Aws, stack_name: &str, id: &str) -> Result<(), String> {
-    aws.cfn
+    let token = request_token();
+    let err = match aws
+        .cfn
         .execute_change_set()
         .change_set_name(id)
         .stack_name(stack_name)
+        .client_request_token(&token)
         .send()
         .await
-        .map(|_| ())
-        .map_err(|e| {
-            format!(
-                "cannot execute the change set for {stack_name}: {}",
-                describe_error(&e)
-            )
-        })
+    {
+        Ok(_) => return Ok(()),
+        Err(e) => describe_error(&e),
+    };
+    if err.contains("InvalidChangeSetStatus")
+        || err.contains("cannot be executed in its current status")
+    {
+        let status = aws
+            .cfn
+            .describe_change_set()
+            .change_set_name(id)
+            .stack_name(stack_name)
+            .send()
+            .await
+            .ok()
+            .and_then(|d| d.execution_status().map(|s| s.as_str().to_string()));
+        if matches!(
+            status.as_deref(),
+            Some("EXECUTE_IN_PROGRESS" | "EXECUTE_COMPLETE")
+        ) {
+            return Ok(());
+        }
+    }
+    Err(format!(
+        "cannot execute the change set for {stack_name}: {err}"
+    ))
 }
 
 pub async fn discard(aws: &Aws, stack_name: &str, id: &str) {

@@ -16,6 +16,7 @@ use crate::deploy::images::{self, ImageOptions};
 use crate::deploy::ownership;
 use crate::deploy::replacement::{self, Hazard};
 use crate::deploy::revisions;
+use crate::deploy::rollout::RolloutSource;
 use crate::deploy::stack::{self, Phase};
 use crate::deploy::watch::{Ending, Target, current_event_ids, follow};
 use crate::exit;
@@ -130,6 +131,11 @@ pub async fn deploy_stack(
 ) -> Outcome {
     let name = rendered.stack_name.as_str();
     let deadline = Instant::now() + opts.timeout;
+    if interrupted(&interrupts) {
+        return Outcome::Interrupted(format!(
+            "not started: interrupted before {name} was touched"
+        ));
+    }
     let existing = match stack::wait_until_idle(aws, name, deadline, |status| {
         reporter.emit(Event::Waiting {
             stack: name.into(),
@@ -185,11 +191,50 @@ pub async fn deploy_stack(
         Some(Phase::Stable) | Some(Phase::RolledBack) => false,
     };
     let seen = current_event_ids(aws, name).await;
+    if interrupted(&interrupts) {
+        return untouched(name, creating, aws, deadline).await;
+    }
     let prepared = match changeset::prepare(aws, rendered, parameters, creating, deadline).await {
         Ok(p) => p,
         Err(e) => return Outcome::Failed(e),
     };
+    let has_service = rendered.template.contains("AWS::ECS::Service");
     let (id, changes) = match prepared {
+        // The stack is as rendered, but a rollout that never finished (tasks failing, a
+        // deadline reached) is not a deploy to report green: it is followed to its end.
+        Prepared::Empty if has_service => {
+            return match unfinished_rollout(aws, name, cluster.as_deref()).await {
+                None => Outcome::NoChanges,
+                Some(state) => {
+                    reporter.emit(Event::Message {
+                        stack: name.into(),
+                        text: format!(
+                            "the stack has no changes, but its ECS service has not finished rolling out ({state}); following the rollout"
+                        ),
+                    });
+                    let ending = follow(
+                        aws,
+                        Target {
+                            stack: name,
+                            seen,
+                            cluster,
+                            has_service,
+                            deadline,
+                            pinned_task_definition: None,
+                            workload_args: workload_args(rendered),
+                        },
+                        reporter,
+                        interrupts,
+                        &mut None,
+                    )
+                    .await;
+                    match ending {
+                        Ending::Succeeded => Outcome::NoChanges,
+                        other => outcome_of(other),
+                    }
+                }
+            };
+        }
         Prepared::Empty => return Outcome::NoChanges,
         Prepared::Ready { id, changes, .. } => (id, changes),
     };
@@ -285,6 +330,13 @@ pub async fn deploy_stack(
             }
         }
     }
+    // The last moment to stop without changing anything.
+    if interrupted(&interrupts) {
+        discard(aws, name, &id, creating, deadline).await;
+        return Outcome::Interrupted(format!(
+            "interrupted before its change set was executed; {name} is unchanged"
+        ));
+    }
     reporter.emit(Event::Started {
         stack: name.into(),
         action: if creating {
@@ -293,13 +345,13 @@ pub async fn deploy_stack(
             "update".into()
         },
     });
+    let _in_flight = InFlight::register(rendered, creating);
     if let Err(e) = changeset::execute(aws, name, &id).await {
         return Outcome::Failed(e);
     }
     if opts.detach {
         return Outcome::Detached;
     }
-    let has_service = rendered.template.contains("AWS::ECS::Service");
     let pinned = parameters
         .iter()
         .find(|(k, v)| {
@@ -317,25 +369,14 @@ pub async fn deploy_stack(
             has_service,
             deadline,
             pinned_task_definition: pinned.clone(),
-            workload_args: rendered.workload.as_ref().map(|w| {
-                format!(
-                    "-e {} -n {w}",
-                    rendered.tags.get("tug:env").map_or("ENV", String::as_str)
-                )
-            }),
+            workload_args: workload_args(rendered),
         },
         reporter,
         interrupts,
         &mut rolled_out,
     )
     .await;
-    let outcome = match ending {
-        Ending::Succeeded => Outcome::Deployed,
-        Ending::Failed(d) => Outcome::Failed(d),
-        Ending::RolledBack(d) => Outcome::RolledBack(d),
-        Ending::TimedOut(d) => Outcome::TimedOut(d),
-        Ending::Interrupted(d) => Outcome::Interrupted(d),
-    };
+    let outcome = outcome_of(ending);
     // The revision this deploy rolled out (a new one, or the one a rollback pins) carries
     // how the deploy ended, for `tug history` and `tug svc rollback`.
     // Without resource events (an emulator), a successful deploy's revision is the stack's.
@@ -352,6 +393,129 @@ pub async fn deploy_stack(
         }
     }
     outcome
+}
+
+/// Whether Ctrl-C was pressed: no change set is created or executed after it.
+fn interrupted(interrupts: &watch::Receiver<u32>) -> bool {
+    *interrupts.borrow() >= 1
+}
+
+/// The end of a deploy interrupted before its change set existed. A stack that only existed
+/// for this deploy (`REVIEW_IN_PROGRESS` after a failed create was cleaned up) holds nothing.
+async fn untouched(name: &str, creating: bool, aws: &Aws, deadline: Instant) -> Outcome {
+    if creating
+        && let Ok(Some(info)) = stack::describe(aws, name).await
+        && stack::phase(&info.status) == Phase::Review
+    {
+        let _ = stack::delete_and_wait(aws, name, deadline).await;
+    }
+    Outcome::Interrupted(format!(
+        "interrupted before its change set was created; {name} is unchanged"
+    ))
+}
+
+/// A stack whose change set is executing: what a second Ctrl-C, which leaves at once, must
+/// name, with the commands to follow and undo what goes on in AWS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InFlightStack {
+    pub stack: String,
+    /// `create` or `update`.
+    pub action: &'static str,
+    /// How to undo it once it ends (an update is being cancelled and rolled back already).
+    pub undo: String,
+}
+
+static IN_FLIGHT: std::sync::Mutex<Vec<InFlightStack>> = std::sync::Mutex::new(Vec::new());
+
+/// The stacks changing in AWS right now because of this process.
+pub fn in_flight() -> Vec<InFlightStack> {
+    IN_FLIGHT.lock().map(|v| v.clone()).unwrap_or_default()
+}
+
+/// Registers a stack as changing for as long as it lives.
+struct InFlight(String);
+
+impl InFlight {
+    fn register(rendered: &RenderedStack, creating: bool) -> InFlight {
+        let stack = rendered.stack_name.clone();
+        let env = rendered.tags.get("tug:env").map_or("ENV", String::as_str);
+        let undo = match (&rendered.workload, creating) {
+            (_, false) => format!(
+                "the update is rolled back by `aws cloudformation cancel-update-stack --stack-name {stack}` if it is still in progress"
+            ),
+            (None, true) => format!("`tug env delete -n {env}` once the creation has ended"),
+            (Some(w), true) => format!(
+                "`tug {} delete -e {env} -n {w}` once the creation has ended",
+                if rendered.template.contains("AWS::ECS::Service") {
+                    "svc"
+                } else {
+                    "job"
+                }
+            ),
+        };
+        if let Ok(mut v) = IN_FLIGHT.lock() {
+            v.push(InFlightStack {
+                stack: stack.clone(),
+                action: if creating { "create" } else { "update" },
+                undo,
+            });
+        }
+        InFlight(stack)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Ok(mut v) = IN_FLIGHT.lock() {
+            v.retain(|s| s.stack != self.0);
+        }
+    }
+}
+
+fn outcome_of(ending: Ending) -> Outcome {
+    match ending {
+        Ending::Succeeded => Outcome::Deployed,
+        Ending::Failed(d) => Outcome::Failed(d),
+        Ending::RolledBack(d) => Outcome::RolledBack(d),
+        Ending::TimedOut(d) => Outcome::TimedOut(d),
+        Ending::Interrupted(d) => Outcome::Interrupted(d),
+    }
+}
+
+/// `-e ENV -n NAME` of a workload stack, for the commands tug suggests.
+fn workload_args(rendered: &RenderedStack) -> Option<String> {
+    rendered.workload.as_ref().map(|w| {
+        format!(
+            "-e {} -n {w}",
+            rendered.tags.get("tug:env").map_or("ENV", String::as_str)
+        )
+    })
+}
+
+/// Where the ECS service of an unchanged stack stands, when its primary deployment has not
+/// completed at its desired count (`None`: settled, or no service to look at).
+async fn unfinished_rollout(aws: &Aws, stack: &str, cluster: Option<&str>) -> Option<String> {
+    let arn = crate::deploy::watch::physical_id(aws, stack, "Service").await?;
+    let (cluster, service) = crate::deploy::watch::split_service_arn(&arn)
+        .or_else(|| cluster.map(|c| (c.to_string(), arn.clone())))?;
+    let expected = crate::deploy::watch::physical_id(aws, stack, "TaskDefinition").await;
+    let view = match aws.ecs.service(&cluster, &service).await {
+        Ok(v) => v,
+        // Unreadable, the service cannot be called settled; following it says why.
+        Err(e) => return Some(e),
+    };
+    match crate::deploy::rollout::assess(&view, expected.as_deref()) {
+        crate::deploy::rollout::Rollout::Completed => None,
+        _ => Some(view.primary().map_or_else(
+            || "no primary deployment".to_string(),
+            |p| {
+                format!(
+                    "{} of {} tasks running, {} failed",
+                    p.running, p.desired, p.failed
+                )
+            },
+        )),
+    }
 }
 
 /// The ECS deployment strategy a rendered workload template asks for.
@@ -797,11 +961,17 @@ pub async fn deploy_with_overrides(
                 .collect();
             if !blocked.is_empty() {
                 let stack = render::names::workload_stack(&loaded.app, env_name, &wl.name);
-                let detail = format!(
-                    "not deployed: it subscribes to topics of {}, whose deploy did not succeed",
-                    blocked.join(", ")
-                );
-                let mut row = failed_row(stack, detail);
+                let mut row = if interrupted(&interrupts) {
+                    interrupted_row(stack)
+                } else {
+                    failed_row(
+                        stack,
+                        format!(
+                            "not deployed: it subscribes to topics of {}, whose deploy did not succeed",
+                            blocked.join(", ")
+                        ),
+                    )
+                };
                 row.workload = Some(wl.name.clone());
                 done.push((index, row));
                 continue;
@@ -915,6 +1085,16 @@ async fn deploy_workload(
     cluster: Option<String>,
 ) -> SummaryRow {
     let started = Instant::now();
+    // Nothing (not even an image build) starts after Ctrl-C.
+    if interrupted(&interrupts) {
+        let mut row = interrupted_row(render::names::workload_stack(
+            &loaded.app,
+            wl.environment.as_deref().unwrap_or(""),
+            &wl.name,
+        ));
+        row.workload = Some(wl.name.clone());
+        return row;
+    }
     let rendered = match render::workload::render(loaded, ws, wl) {
         Ok(r) => r,
         Err(e) => {
@@ -954,6 +1134,22 @@ async fn deploy_workload(
         outcome: outcome.label().into(),
         seconds: started.elapsed().as_secs_f64(),
         image,
+        detail: outcome.detail().map(str::to_string),
+        result: outcome,
+    }
+}
+
+/// A stack not started because of Ctrl-C.
+fn interrupted_row(stack: String) -> SummaryRow {
+    let outcome = Outcome::Interrupted(format!(
+        "not started: interrupted before {stack} was touched"
+    ));
+    SummaryRow {
+        stack,
+        workload: None,
+        outcome: outcome.label().into(),
+        seconds: 0.0,
+        image: None,
         detail: outcome.detail().map(str::to_string),
         result: outcome,
     }

@@ -192,6 +192,7 @@ pub async fn delete_and_wait(aws: &Aws, name: &str, deadline: Instant) -> Result
     aws.cfn
         .delete_stack()
         .stack_name(name)
+        .client_request_token(crate::deploy::aws::request_token())
         .send()
         .await
         .map_err(|e| format!("cannot delete stack {name}: {}", describe_error(&e)))?;

@@ -177,6 +177,12 @@ pub enum Fault {
     Throttle,
     ServerError,
     Slow,
+    /// The request reaches moto and takes effect, but its answer is lost: the connection
+    /// closes without a response, as when a network drops an answer.
+    DropAnswer,
+    /// Answered with this AWS error (code, message) without reaching moto: for the answers
+    /// AWS gives to repeated calls where moto differs.
+    Error(&'static str, &'static str),
 }
 
 /// A loopback HTTP proxy in front of moto that answers some requests with throttling errors
@@ -211,7 +217,7 @@ impl FaultProxy {
         FaultProxy::serving(upstream, |_, _| Fault::Pass, |_, body| body, answer)
     }
 
-    fn serving(
+    pub fn serving(
         upstream: u16,
         schedule: fn(usize, &str) -> Fault,
         rewrite: fn(&str, String) -> String,
@@ -328,6 +334,20 @@ fn serve(
             }
             Fault::ServerError => {
                 b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n".to_vec()
+            }
+            Fault::DropAnswer => {
+                let _ = forward(&req, upstream, |body| body);
+                return;
+            }
+            Fault::Error(code, message) if json => {
+                let body = format!(r#"{{"__type":"{code}","message":"{message}"}}"#);
+                format!("HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-ErrorType: {code}\r\nx-amzn-query-error: {code};Sender\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+            }
+            Fault::Error(code, message) => {
+                let body = format!(
+                    "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>recorded</RequestId></ErrorResponse>"
+                );
+                format!("HTTP/1.1 400 Bad Request\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
             }
             Fault::Slow | Fault::Pass => {
                 if fault == Fault::Slow {

@@ -1,0 +1,213 @@
+//! The deploy engine where real AWS (and real interrupts and retries) differ from what moto
+//! shows, through the real `tug` binary:
+//!
+//! - an unchanged stack whose ECS rollout never finished is not "no changes" (moto started with
+//!   no running tasks keeps the deployment IN_PROGRESS);
+//! - Ctrl-C: no change set is created or executed after it (the loopback proxy delays
+//!   CreateChangeSet so that the signal lands while one is being created, and records when each
+//!   request arrives);
+//! - retries after lost answers: the proxy lets a CreateChangeSet / ExecuteChangeSet reach moto
+//!   and drops its answer, then answers the SDK's retry as CloudFormation answers a repeated
+//!   call (AlreadyExistsException for a change set name that exists, InvalidChangeSetStatus for
+//!   a change set already executed), where moto would instead create a second change set or
+//!   execute again.
+
+mod support;
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use support::{Fault, FaultProxy, Moto, demo_copy, events, outcomes, stderr, tug};
+
+#[test]
+fn an_unfinished_rollout_is_not_reported_as_no_changes() {
+    // No task ever runs: the deployment stays IN_PROGRESS, 0 of 1 running.
+    let moto = Moto::start(0);
+    let ws = demo_copy("stuck");
+    let env = tug(ws.path(), &moto.url(), &["env", "deploy", "-n", "test"]);
+    assert_eq!(env.status.code(), Some(0), "{}", stderr(&env));
+    let args = [
+        "--output",
+        "json",
+        "svc",
+        "deploy",
+        "-n",
+        "api",
+        "-e",
+        "test",
+        "--timeout",
+        "3s",
+    ];
+    let first = tug(ws.path(), &moto.url(), &args);
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+
+    // The same deploy again, as a CI retry would: nothing to change in the stack, but the
+    // service is still not running, so it is not a success.
+    let again = tug(ws.path(), &moto.url(), &args);
+    assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
+    let evs = events(&again);
+    assert_eq!(
+        outcomes(&evs),
+        [("stuck-test-api".to_string(), "timed out".to_string())]
+    );
+    assert!(
+        evs.iter().any(|e| e["event"] == "message"
+            && e["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("has no changes, but its ECS service has not finished rolling out (0 of 1 tasks running"))),
+        "{evs:?}"
+    );
+    assert!(
+        !evs.iter().any(|e| e["event"] == "started"),
+        "nothing was executed"
+    );
+}
+
+/// When each CreateChangeSet and ExecuteChangeSet request reached the proxy.
+static CALLS: Mutex<Vec<(Instant, String)>> = Mutex::new(Vec::new());
+
+fn slow_change_sets(_n: usize, action: &str) -> Fault {
+    if action == "CreateChangeSet" || action == "ExecuteChangeSet" {
+        CALLS
+            .lock()
+            .expect("calls")
+            .push((Instant::now(), action.to_string()));
+    }
+    if action == "CreateChangeSet" {
+        Fault::Slow
+    } else {
+        Fault::Pass
+    }
+}
+
+#[test]
+fn ctrl_c_stops_before_the_next_change_set() {
+    let moto = Moto::start(10);
+    let ws = demo_copy("sigint");
+    let env = tug(ws.path(), &moto.url(), &["env", "deploy", "-n", "test"]);
+    assert_eq!(env.status.code(), Some(0), "{}", stderr(&env));
+    let proxy = FaultProxy::start(moto.port, slow_change_sets);
+    let child = support::tug_command(ws.path(), &proxy.url())
+        .args([
+            "--output",
+            "json",
+            "deploy",
+            "-e",
+            "test",
+            "--concurrency",
+            "1",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("tug starts");
+    // Wait until the first change set (the environment's) is being created, then interrupt.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while CALLS.lock().expect("calls").is_empty() {
+        assert!(Instant::now() < deadline, "no change set was ever created");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let signalled = Instant::now();
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("tug ends");
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let calls = CALLS.lock().expect("calls").clone();
+    let after: Vec<&String> = calls
+        .iter()
+        .filter(|(t, _)| *t > signalled)
+        .map(|(_, a)| a)
+        .collect();
+    assert!(after.is_empty(), "called after the interrupt: {after:?}");
+    assert!(
+        !calls.iter().any(|(_, a)| a == "ExecuteChangeSet"),
+        "{calls:?}"
+    );
+    let evs = events(&out);
+    let rows = outcomes(&evs);
+    assert_eq!(rows.len(), 5, "{rows:?}");
+    assert_eq!(
+        rows[0],
+        ("sigint-test".to_string(), "no changes".to_string())
+    );
+    for (stack, outcome) in &rows[1..] {
+        assert_eq!(outcome, "interrupted", "{stack}");
+    }
+    let result = evs.iter().find(|e| e["event"] == "result").expect("result");
+    assert!(
+        result
+            .to_string()
+            .contains("not started: interrupted before sigint-test-web was touched"),
+        "{result}"
+    );
+    let check = tug(
+        ws.path(),
+        &moto.url(),
+        &["--output", "json", "env", "show", "-n", "test"],
+    );
+    assert!(
+        !String::from_utf8_lossy(&check.stdout).contains("sigint-test-web"),
+        "no workload stack was created"
+    );
+}
+
+static CREATES: AtomicUsize = AtomicUsize::new(0);
+static EXECUTES: AtomicUsize = AtomicUsize::new(0);
+
+/// The first CreateChangeSet and ExecuteChangeSet take effect but their answers are lost;
+/// the SDK's retries get CloudFormation's answers to a repeated call.
+fn lost_answers(_n: usize, action: &str) -> Fault {
+    match action {
+        "CreateChangeSet" => match CREATES.fetch_add(1, Ordering::SeqCst) {
+            0 => Fault::DropAnswer,
+            1 => Fault::Error(
+                "AlreadyExistsException",
+                "ChangeSet tug-retried already exists",
+            ),
+            _ => Fault::Pass,
+        },
+        "ExecuteChangeSet" => match EXECUTES.fetch_add(1, Ordering::SeqCst) {
+            0 => Fault::DropAnswer,
+            1 => Fault::Error(
+                "InvalidChangeSetStatus",
+                "ChangeSet [tug-retried] cannot be executed in its current status of [EXECUTE_COMPLETE]",
+            ),
+            _ => Fault::Pass,
+        },
+        _ => Fault::Pass,
+    }
+}
+
+#[test]
+fn retries_after_lost_answers_continue_the_deploy() {
+    let moto = Moto::start(10);
+    let ws = demo_copy("lost");
+    let env = tug(ws.path(), &moto.url(), &["env", "deploy", "-n", "test"]);
+    assert_eq!(env.status.code(), Some(0), "{}", stderr(&env));
+    let proxy = FaultProxy::start(moto.port, lost_answers);
+    let out = tug(
+        ws.path(),
+        &proxy.url(),
+        &[
+            "--output", "json", "svc", "deploy", "-n", "api", "-e", "test",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        outcomes(&events(&out)),
+        [("lost-test-api".to_string(), "deployed".to_string())]
+    );
+    assert!(
+        CREATES.load(Ordering::SeqCst) >= 2,
+        "the create was retried"
+    );
+    assert!(
+        EXECUTES.load(Ordering::SeqCst) >= 2,
+        "the execute was retried"
+    );
+}
