@@ -38,7 +38,12 @@ pub fn format_text(d: &Diagnostic, sources: &SourceMap, all_envs: &[String], ui:
         // Escaped control characters widen the line: measure the prefix as it is shown.
         let prefix: String = text.chars().take(col).collect();
         let indent = " ".repeat(sanitize(&prefix).chars().count());
-        let text = sanitize(text);
+        let text = if d.redact {
+            mask_token(text, col, width)
+        } else {
+            text.to_string()
+        };
+        let text = sanitize(&text);
         out.push_str(&format!("{pad} {bar}\n"));
         out.push_str(&format!(
             "{} {bar} {text}\n",
@@ -98,6 +103,21 @@ fn token_width(line: &str, col: usize) -> usize {
             trimmed.max(1)
         }
     }
+}
+
+/// `line` with the `width` characters from `col` replaced by `*`: a value that may be a secret
+/// is never shown, and the caret under it still lines up.
+fn mask_token(line: &str, col: usize, width: usize) -> String {
+    line.chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if (col..col + width).contains(&i) {
+                '*'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// Replaces control characters so that file contents cannot drive the terminal.
@@ -172,6 +192,31 @@ mod tests {
             text,
             "error[TUG103]: unknown key `prot` in `image`\n --> copilot/web/manifest.yml:3:3\n  |\n3 |   prot: 80\n  |   ^^^^\n  = help: did you mean `port`?\n"
         );
+    }
+
+    #[test]
+    fn redacted_values_are_masked_in_the_source_line() {
+        let mut sources = SourceMap::default();
+        let id = sources.add(
+            "copilot/api/manifest.yml".into(),
+            "secrets:\n  API_KEY: sk_live_51Hx # pasted\n".into(),
+        );
+        let d = Diagnostic::error(codes::SECRET_REFERENCE, Span::new(id, 2, 12), "bad").redacted();
+        let ui = Ui {
+            color: false,
+            json: false,
+            quiet: false,
+            verbose: false,
+            interactive: false,
+            terminal: false,
+        };
+        let text = format_text(&d, &sources, &[], &ui);
+        assert!(!text.contains("sk_live"), "{text}");
+        assert!(
+            text.contains("2 |   API_KEY: ************ # pasted\n"),
+            "{text}"
+        );
+        assert!(text.contains("  |            ^^^^^^^^^^^^\n"), "{text}");
     }
 
     #[test]
