@@ -105,19 +105,34 @@ fn token_width(line: &str, col: usize) -> usize {
     }
 }
 
-/// `line` with the `width` characters from `col` replaced by `*`: a value that may be a secret
-/// is never shown, and the caret under it still lines up.
+/// `line` with the value from `col` to the end of the line replaced by `*`, so that a value
+/// that may be a secret is never shown, whole or in part (a comment after it may repeat it),
+/// and the caret under it still lines up. When the span is on a key (`key: value`), the key
+/// stays and what follows it is masked. `${VAR}` references stay visible: they name where an
+/// interpolated value came from, not the value.
 fn mask_token(line: &str, col: usize, width: usize) -> String {
-    line.chars()
-        .enumerate()
-        .map(|(i, c)| {
-            if (col..col + width).contains(&i) {
-                '*'
-            } else {
-                c
-            }
-        })
-        .collect()
+    let chars: Vec<char> = line.chars().collect();
+    let start = if chars.get(col + width) == Some(&':') {
+        col + width + 1
+    } else {
+        col
+    };
+    let mut out = String::with_capacity(line.len());
+    let mut in_reference = false;
+    for (i, &c) in chars.iter().enumerate() {
+        if i < start || c.is_whitespace() {
+            out.push(c);
+            continue;
+        }
+        if c == '$' && chars.get(i + 1) == Some(&'{') {
+            in_reference = true;
+        }
+        out.push(if in_reference { c } else { '*' });
+        if in_reference && c == '}' {
+            in_reference = false;
+        }
+    }
+    out
 }
 
 /// Replaces control characters so that file contents cannot drive the terminal.
@@ -212,11 +227,24 @@ mod tests {
         };
         let text = format_text(&d, &sources, &[], &ui);
         assert!(!text.contains("sk_live"), "{text}");
+        // Spaces stay (the shape states them anyway); a comment after the value may repeat it
+        // and is masked too.
         assert!(
-            text.contains("2 |   API_KEY: ************ # pasted\n"),
+            text.contains("2 |   API_KEY: ************ * ******\n"),
             "{text}"
         );
         assert!(text.contains("  |            ^^^^^^^^^^^^\n"), "{text}");
+    }
+
+    #[test]
+    fn variable_references_stay_visible_in_masked_values() {
+        assert_eq!(mask_token("  K: ${TOKEN}x", 5, 8), "  K: ${TOKEN}*");
+        assert_eq!(mask_token("  K: ab${T}cd", 5, 8), "  K: **${T}**");
+        // A span on a key: the key stays, its value goes.
+        assert_eq!(
+            mask_token("    secretsmanager: [hunter2]", 4, 14),
+            "    secretsmanager: *********"
+        );
     }
 
     #[test]

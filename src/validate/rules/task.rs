@@ -639,7 +639,8 @@ pub fn check_secret(key: &Located<String>, secret: &Located<Secret>, out: &mut V
                         key.value
                     ),
                 )
-                .with_help("for example {secretsmanager: 'demo/db:password::'}"),
+                .with_help("for example {secretsmanager: 'demo/db:password::'}")
+                .redacted(),
             ),
             (Some(v), None) | (None, Some(v)) if v.value.trim().is_empty() => out.push(
                 Diagnostic::error(
@@ -647,7 +648,8 @@ pub fn check_secret(key: &Located<String>, secret: &Located<Secret>, out: &mut V
                     v.span,
                     format!("secret `{}` has an empty reference", key.value),
                 )
-                .with_help("name the secret or the export"),
+                .with_help("name the secret or the export")
+                .redacted(),
             ),
             _ => {}
         },
