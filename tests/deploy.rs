@@ -392,12 +392,15 @@ fn ctrl_c_stops_watching_and_says_what_goes_on() {
 }
 
 /// A stand-in for the docker CLI (no Docker engine runs here): it records its arguments and
-/// answers `login`, `build` and `push` as docker does, `push` with the digest line tug reads.
+/// answers `login`, `build`, `image inspect`, `tag` and `push` as docker does, `push` with the
+/// digest line tug reads.
 const FAKE_DOCKER: &str = r#"#!/bin/sh
 echo "$@" >> "$FAKE_DOCKER_LOG"
 case "$1" in
   login) cat >/dev/null; echo "Login Succeeded" ;;
   build) echo "built" ;;
+  image) echo "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08" ;;
+  tag) ;;
   push) echo "latest: digest: sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef size: 1234" ;;
   *) exit 1 ;;
 esac
@@ -463,6 +466,41 @@ fn built_images_are_pushed_to_their_repository_and_deployed_by_digest() {
         calls.contains("push ") && calls.contains("/build/api:v7"),
         "{calls}"
     );
+    // The build's own tag is pushed first: the deployed digest keeps a tag when `v7` moves.
+    let build_push = calls
+        .find("/build/api:v7-9f86d081884c\n")
+        .expect("the build tag is pushed");
+    let tag_push = calls.rfind("/build/api:v7\n").expect("the tag is pushed");
+    assert!(build_push < tag_push, "{calls}");
+
+    // The repository's lifecycle policy expires untagged images only (read back from moto,
+    // which stores the policy text as given; ECR's own evaluation is not modelled).
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let policy = runtime.block_on(async {
+        // SAFETY of the test: credentials for the emulator only.
+        unsafe {
+            std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+            std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+        }
+        let aws = tug::deploy::aws::Aws::connect(&tug::deploy::aws::AwsSettings {
+            profile: None,
+            region: Some("us-east-1".into()),
+            endpoint_url: Some(moto.url()),
+        })
+        .await
+        .expect("connects");
+        aws.ecr
+            .get_lifecycle_policy()
+            .repository_name("build/api")
+            .send()
+            .await
+            .expect("a lifecycle policy")
+            .lifecycle_policy_text()
+            .unwrap_or_default()
+            .to_string()
+    });
+    let policy: serde_json::Value = serde_json::from_str(&policy).expect("JSON policy");
+    assert_eq!(policy, tug::deploy::images::lifecycle_policy());
 }
 
 #[test]
@@ -701,4 +739,47 @@ fn app_init_creates_the_repositories_of_building_workloads() {
         text.contains("ECR repository appinit/web: exists"),
         "{text}"
     );
+
+    // A repository still carrying the count-based policy of earlier versions (which could
+    // expire a deployed image) gets the untagged-only one; moto stores what it is given.
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let aws = runtime.block_on(async {
+        // SAFETY of the test: credentials for the emulator only.
+        unsafe {
+            std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+            std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+        }
+        tug::deploy::aws::Aws::connect(&tug::deploy::aws::AwsSettings {
+            profile: None,
+            region: Some("us-east-1".into()),
+            endpoint_url: Some(url.clone()),
+        })
+        .await
+        .expect("connects")
+    });
+    let earlier = r#"{"rules":[{"rulePriority":1,"description":"keep the last 30 images","selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":30},"action":{"type":"expire"}}]}"#;
+    runtime.block_on(async {
+        aws.ecr
+            .put_lifecycle_policy()
+            .repository_name("appinit/web")
+            .lifecycle_policy_text(earlier)
+            .send()
+            .await
+            .expect("put");
+    });
+    let out = tug(ws.path(), &url, &["app", "init"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let policy = runtime.block_on(async {
+        aws.ecr
+            .get_lifecycle_policy()
+            .repository_name("appinit/web")
+            .send()
+            .await
+            .expect("get")
+            .lifecycle_policy_text()
+            .unwrap_or_default()
+            .to_string()
+    });
+    let policy: serde_json::Value = serde_json::from_str(&policy).expect("JSON");
+    assert_eq!(policy, tug::deploy::images::lifecycle_policy());
 }

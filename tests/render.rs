@@ -5,7 +5,9 @@
 //! - determinism: rendering twice gives the same bytes;
 //! - no Lambda functions and no custom resources in any template;
 //! - cfn-lint (from the test command's virtualenv) reports zero errors and zero warnings on
-//!   every template of the examples and of the Copilot corpus (`../shared/corpus`).
+//!   every template of the examples and of the Copilot corpus (`../shared/corpus`);
+//! - security defaults (issue 18, docs/security.md) on every template of the examples, the
+//!   corpus and tests/security/defaults: see [`assert_security_defaults`].
 //!
 //! Run with `UPDATE_EXPECTED=1` to rewrite the golden files, then review the diff.
 
@@ -122,6 +124,227 @@ fn describe(e: &RenderError) -> String {
     }
 }
 
+/// Whether an ELB security policy name accepts only TLS 1.2 and newer. Source of truth: the
+/// policy tables of the ELB user guides ("Security policies for your Application Load
+/// Balancer", and for Network Load Balancers), where the TLS 1.2+ policies are exactly the
+/// `TLS13-1-2*`, `TLS13-1-3*`, `TLS-1-2*` and `FS-1-2*` families; cfn-lint's schema leaves
+/// `SslPolicy` a free string, so it cannot tell.
+fn tls12_or_newer(policy: &str) -> bool {
+    let Some(rest) = policy.strip_prefix("ELBSecurityPolicy-") else {
+        return false;
+    };
+    ["TLS13-1-2-", "TLS13-1-3-", "TLS-1-2-", "FS-1-2-"]
+        .iter()
+        .any(|family| rest.starts_with(family))
+}
+
+/// The text of an IAM `Resource` entry when it is a string or an `Fn::Sub` of one; other
+/// intrinsics (`Ref`, `Fn::GetAtt`, `Fn::ImportValue`) name one resource.
+fn resource_text(v: &serde_yaml::Value) -> Option<String> {
+    if let Some(s) = v.as_str() {
+        return Some(s.to_string());
+    }
+    let sub = v.get("Fn::Sub")?;
+    sub.as_str()
+        .or_else(|| sub.get(0).and_then(|s| s.as_str()))
+        .map(str::to_string)
+}
+
+fn strings(v: &serde_yaml::Value) -> Vec<String> {
+    match v {
+        serde_yaml::Value::String(s) => vec![s.clone()],
+        serde_yaml::Value::Sequence(list) => list
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The IAM resources ending in `*` that tug grants on purpose (docs/security.md, "Wildcards"),
+/// each only with the actions it is for: actions without resource-level permissions (ECS
+/// Exec's channels, X-Ray), every revision of a job's own task definition family, the tasks
+/// of the job's cluster, and the ALB's log objects under `AWSLogs/<account>/`.
+fn documented_wildcard(resource: &str, actions: &[String]) -> bool {
+    let all = |prefixes: &[&str]| {
+        !actions.is_empty()
+            && actions
+                .iter()
+                .all(|a| prefixes.iter().any(|p| a.starts_with(p)))
+    };
+    (resource == "*" && all(&["ssmmessages:", "xray:"]))
+        || (resource.contains(":task-definition/")
+            && resource.ends_with(":*")
+            && all(&["ecs:RunTask"]))
+        || (resource.ends_with(":task/${Cluster}/*") && all(&["ecs:StopTask", "ecs:DescribeTasks"]))
+        || (resource.ends_with("/AWSLogs/${AWS::AccountId}/*") && all(&["s3:PutObject"]))
+}
+
+/// Every policy statement of a template (role policies, role-policy resources, bucket
+/// policies), wherever it is nested.
+fn statements(v: &serde_yaml::Value, out: &mut Vec<serde_yaml::Value>) {
+    match v {
+        serde_yaml::Value::Mapping(m) => {
+            for (k, child) in m {
+                if k.as_str() == Some("PolicyDocument") {
+                    if let Some(list) = child.get("Statement").and_then(|s| s.as_sequence()) {
+                        out.extend(list.iter().cloned());
+                    }
+                } else {
+                    statements(child, out);
+                }
+            }
+        }
+        serde_yaml::Value::Sequence(list) => list.iter().for_each(|i| statements(i, out)),
+        _ => {}
+    }
+}
+
+/// The security defaults of issue 18, asserted on one rendered template:
+/// - every HTTPS and TLS listener has an `SslPolicy` that accepts TLS 1.2+ only (manifests
+///   naming another policy would be reported here: none of the inputs does);
+/// - every application load balancer drops invalid header fields (no input turns it off);
+/// - no IAM resource ends in `*` except [`documented_wildcard`] ones; in particular no Secrets
+///   Manager ARN ends in `*`.
+fn assert_security_defaults(name: &str, template: &str) {
+    let doc: serde_yaml::Value = serde_yaml::from_str(template).expect("YAML");
+    let resources = doc
+        .get("Resources")
+        .and_then(|r| r.as_mapping())
+        .expect("Resources");
+    for (id, r) in resources {
+        let id = id.as_str().unwrap_or("?");
+        let kind = r.get("Type").and_then(|t| t.as_str()).unwrap_or("");
+        let props = r.get("Properties");
+        let prop = |key: &str| props.and_then(|p| p.get(key));
+        if kind == "AWS::ElasticLoadBalancingV2::Listener"
+            && matches!(
+                prop("Protocol").and_then(|p| p.as_str()),
+                Some("HTTPS" | "TLS")
+            )
+        {
+            let policy = prop("SslPolicy").and_then(|p| p.as_str()).unwrap_or("");
+            assert!(
+                tls12_or_newer(policy),
+                "{name}: listener {id} has TLS policy `{policy}`, not TLS 1.2+"
+            );
+        }
+        if kind == "AWS::ElasticLoadBalancingV2::LoadBalancer"
+            && prop("Type").and_then(|t| t.as_str()) != Some("network")
+        {
+            let drops = prop("LoadBalancerAttributes")
+                .and_then(|a| a.as_sequence())
+                .into_iter()
+                .flatten()
+                .any(|a| {
+                    a.get("Key").and_then(|k| k.as_str())
+                        == Some("routing.http.drop_invalid_header_fields.enabled")
+                        && a.get("Value").and_then(|v| v.as_str()) == Some("true")
+                });
+            assert!(
+                drops,
+                "{name}: ALB {id} does not drop invalid header fields"
+            );
+        }
+    }
+    let mut all = Vec::new();
+    statements(&doc, &mut all);
+    for st in &all {
+        let actions = strings(st.get("Action").unwrap_or(&serde_yaml::Value::Null));
+        let entries: Vec<serde_yaml::Value> = match st.get("Resource") {
+            Some(serde_yaml::Value::Sequence(list)) => list.clone(),
+            Some(one) => vec![one.clone()],
+            None => Vec::new(),
+        };
+        for entry in &entries {
+            let Some(text) = resource_text(entry) else {
+                continue;
+            };
+            assert!(
+                !text.ends_with('*') || documented_wildcard(&text, &actions),
+                "{name}: IAM resource `{text}` for {actions:?} ends in `*` and is not a documented exception"
+            );
+        }
+    }
+}
+
+#[test]
+fn security_checks_catch_what_they_check() {
+    // The checks above must be able to fail: each of these templates breaks one rule.
+    let listener = "Resources:\n  L:\n    Type: AWS::ElasticLoadBalancingV2::Listener\n    Properties:\n      Protocol: HTTPS\n";
+    let alb = "Resources:\n  A:\n    Type: AWS::ElasticLoadBalancingV2::LoadBalancer\n    Properties:\n      Type: application\n";
+    let iam = "Resources:\n  R:\n    Type: AWS::IAM::Role\n    Properties:\n      Policies:\n        - PolicyDocument:\n            Statement:\n              - Effect: Allow\n                Action: secretsmanager:GetSecretValue\n                Resource: arn:aws:secretsmanager:us-east-1:1:secret:prod/db*\n";
+    for bad in [listener, alb, iam] {
+        let caught = std::panic::catch_unwind(|| assert_security_defaults("bad", bad));
+        assert!(caught.is_err(), "not caught:\n{bad}");
+    }
+    assert!(tls12_or_newer("ELBSecurityPolicy-TLS13-1-2-2021-06"));
+    assert!(!tls12_or_newer("ELBSecurityPolicy-2016-08"));
+    assert!(!tls12_or_newer("ELBSecurityPolicy-TLS13-1-1-2021-06"));
+}
+
+/// tests/security/defaults: every setting the security defaults apply to (HTTPS and TLS
+/// listeners without `ssl_policy`, access logs, EC2 with NAT, Secrets Manager ARNs) renders
+/// with them, and passes cfn-lint.
+#[test]
+fn security_defaults_on_the_security_fixture() {
+    let ws = open(&root().join("tests/security/defaults"));
+    let loaded = load_all(&ws, HashMap::new());
+    let (stacks, skipped) = render_all(&ws, &loaded);
+    assert!(skipped.is_empty(), "{skipped:#?}");
+    assert_eq!(stacks.len(), 4);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut files = Vec::new();
+    for (_, s) in &stacks {
+        assert_security_defaults(&s.stack_name, &s.template);
+        let path = tmp.path().join(format!("{}.yml", s.stack_name));
+        fs::write(&path, &s.template).expect("write");
+        files.push(path);
+    }
+    let text = |name: &str| {
+        stacks
+            .iter()
+            .find(|(_, s)| s.stack_name == name)
+            .map(|(_, s)| s.template.clone())
+            .expect("stack")
+    };
+    let env = text("vault-test");
+    // Both HTTPS listeners got the default policy; both ALBs drop invalid headers.
+    assert_eq!(
+        env.matches("SslPolicy: \"ELBSecurityPolicy-TLS13-1-2-2021-06\"")
+            .count(),
+        2,
+        "{env}"
+    );
+    assert_eq!(
+        env.matches("drop_invalid_header_fields.enabled\",\"Value\":\"true\"")
+            .count(),
+        2
+    );
+    // Access logs: only the account's log prefix, from this account's load balancers.
+    assert!(
+        env.contains("${ELBAccessLogsBucket}/alb/AWSLogs/${AWS::AccountId}/*"),
+        "{env}"
+    );
+    assert!(env.contains("aws:SourceAccount"), "{env}");
+    assert!(env.contains("loadbalancer/app/*"), "{env}");
+    // EC2: IMDS closed to containers, instances private (NAT exists for `web`).
+    assert!(env.contains("ECS_AWSVPC_BLOCK_IMDS=true"), "{env}");
+    assert!(env.contains("HttpPutResponseHopLimit: 1"), "{env}");
+    assert!(env.contains("AssociatePublicIpAddress: false"), "{env}");
+    let web = text("vault-test-web");
+    let base = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
+    assert!(web.contains(&format!("\"{base}prod/db-??????\"")), "{web}");
+    assert!(web.contains(&format!("\"{base}prod/db-Ab12Cd\"")), "{web}");
+    assert!(web.contains("secret:prod/api-token-??????"), "{web}");
+    let tcp = text("vault-test-tcp");
+    assert!(
+        tcp.contains("SslPolicy: \"ELBSecurityPolicy-TLS13-1-2-2021-06\""),
+        "{tcp}"
+    );
+    lint(&files);
+}
+
 fn assert_no_lambda(name: &str, template: &str) {
     let parsed: Result<serde_yaml::Value, _> = serde_yaml::from_str(template);
     assert!(
@@ -164,6 +387,7 @@ fn examples_match_golden_templates() {
         let mut expected_files: BTreeMap<PathBuf, String> = BTreeMap::new();
         for (env, s) in &stacks {
             assert_no_lambda(&s.stack_name, &s.template);
+            assert_security_defaults(&s.stack_name, &s.template);
             expected_files.insert(
                 golden.join(env).join(format!("{}.yml", s.stack_name)),
                 s.template.clone(),
@@ -361,6 +585,7 @@ fn copilot_corpus_renders_and_passes_cfn_lint() {
         let (stacks, skipped) = render_all(&ws, &loaded);
         for (env, s) in stacks {
             assert_no_lambda(&s.stack_name, &s.template);
+            assert_security_defaults(&s.stack_name, &s.template);
             report.push_str(&format!("{name}: rendered {} ({env})\n", s.stack_name));
             let path = out_dir.join(format!("{name}--{}.yml", s.stack_name));
             fs::write(&path, &s.template).expect("write");

@@ -1,7 +1,9 @@
 //! `tug app init`: the application's shared resources, made ahead of the first deploy: one ECR
-//! repository per workload that builds an image (`<app>/<workload>`, scan on push, the last
-//! images kept), so that a pipeline can push before anything is deployed. Idempotent: existing
-//! repositories are reported and left as they are. `tug deploy` makes any that are missing too.
+//! repository per workload that builds an image (`<app>/<workload>`, scan on push, a lifecycle
+//! policy that expires only untagged images: [`images::lifecycle_policy`]), so that a pipeline
+//! can push before anything is deployed. Idempotent: existing repositories are reported and
+//! left as they are, except that the count-based lifecycle policy earlier versions of tug set
+//! (which could expire a deployed image) is replaced. `tug deploy` makes any that are missing too.
 
 use serde::Serialize;
 use serde_json::json;
@@ -113,7 +115,12 @@ async fn repository(aws: &Aws, app: &str, workload: &str) -> Repository {
         }
     };
     let (result, uri) = match existing {
-        Some(uri) => ("exists", Ok(uri)),
+        Some(uri) => (
+            "exists",
+            images::replace_earlier_policy(aws, &name)
+                .await
+                .map(|()| uri),
+        ),
         None => ("created", images::ensure_repository(aws, &name).await),
     };
     match uri {

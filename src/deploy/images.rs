@@ -12,8 +12,44 @@ use crate::manifest::load::ResolvedWorkload;
 use crate::manifest::model::common::BuildConfig;
 use crate::manifest::union::ScalarOr;
 
-/// How many images each repository keeps; older ones expire.
-pub const KEEP_IMAGES: u32 = 30;
+/// Days an image that has lost every tag stays in the repository before ECR expires it.
+pub const UNTAGGED_DAYS: u32 = 14;
+
+/// The lifecycle policy of every repository tug creates: expire only images that have no tag
+/// left, [`UNTAGGED_DAYS`] after their push. Tagged images never expire. tug deploys by digest,
+/// and an image may run in one environment long after newer ones went to another (the
+/// repository is shared by every environment), so a count of recent images, as the earlier
+/// policy kept, could expire what prod still runs: the next task start would fail to pull it.
+/// Every image tug builds keeps a tag of its own ([`build_and_push`]), so it never becomes
+/// untagged; docs/security.md says what this means for images pushed by other tools.
+pub fn lifecycle_policy() -> serde_json::Value {
+    serde_json::json!({
+        "rules": [{
+            "rulePriority": 1,
+            "description": format!("expire images without any tag {UNTAGGED_DAYS} days after their push; tagged images are kept"),
+            "selection": {
+                "tagStatus": "untagged",
+                "countType": "sinceImagePushed",
+                "countUnit": "days",
+                "countNumber": UNTAGGED_DAYS,
+            },
+            "action": { "type": "expire" },
+        }]
+    })
+}
+
+/// Whether `text` is the lifecycle policy earlier versions of tug set (keep the last 30 images
+/// of any tag), which tug replaces; any other policy is the user's and stays.
+fn is_earlier_tug_policy(text: &str) -> bool {
+    let Ok(policy) = serde_json::from_str::<serde_json::Value>(text) else {
+        return false;
+    };
+    let rules = policy["rules"].as_array().map_or(&[][..], Vec::as_slice);
+    matches!(rules, [rule]
+        if rule["description"] == "keep the last 30 images"
+            && rule["selection"]["tagStatus"] == "any"
+            && rule["selection"]["countType"] == "imageCountMoreThan")
+}
 
 /// Options from the command line.
 #[derive(Debug, Clone, Default)]
@@ -42,7 +78,8 @@ pub fn builds(wl: &ResolvedWorkload) -> bool {
         })
 }
 
-/// Creates the repository if it does not exist (scan on push, keep the last images).
+/// Creates the repository if it does not exist (scan on push, [`lifecycle_policy`]); on an
+/// existing one, replaces the lifecycle policy earlier versions of tug set.
 pub async fn ensure_repository(aws: &Aws, name: &str) -> Result<String, String> {
     match aws
         .ecr
@@ -53,6 +90,7 @@ pub async fn ensure_repository(aws: &Aws, name: &str) -> Result<String, String> 
     {
         Ok(out) => {
             if let Some(uri) = out.repositories().first().and_then(|r| r.repository_uri()) {
+                replace_earlier_policy(aws, name).await?;
                 return Ok(uri.to_string());
             }
         }
@@ -100,27 +138,56 @@ pub async fn ensure_repository(aws: &Aws, name: &str) -> Result<String, String> 
                 .to_string()
         }
     };
-    let policy = serde_json::json!({
-        "rules": [{
-            "rulePriority": 1,
-            "description": format!("keep the last {KEEP_IMAGES} images"),
-            "selection": { "tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": KEEP_IMAGES },
-            "action": { "type": "expire" },
-        }]
-    });
+    put_policy(aws, name).await?;
+    Ok(uri)
+}
+
+async fn put_policy(aws: &Aws, name: &str) -> Result<(), String> {
     aws.ecr
         .put_lifecycle_policy()
         .repository_name(name)
-        .lifecycle_policy_text(policy.to_string())
+        .lifecycle_policy_text(lifecycle_policy().to_string())
         .send()
         .await
+        .map(|_| ())
         .map_err(|e| {
             format!(
                 "cannot set the lifecycle policy of {name}: {}",
                 describe_error(&e)
             )
-        })?;
-    Ok(uri)
+        })
+}
+
+/// Replaces the count-based policy earlier versions of tug set on an existing repository (it
+/// could expire images still deployed). A repository without a policy, or with another one,
+/// is left as it is.
+pub async fn replace_earlier_policy(aws: &Aws, name: &str) -> Result<(), String> {
+    match aws
+        .ecr
+        .get_lifecycle_policy()
+        .repository_name(name)
+        .send()
+        .await
+    {
+        Ok(out)
+            if out
+                .lifecycle_policy_text()
+                .is_some_and(is_earlier_tug_policy) =>
+        {
+            put_policy(aws, name).await
+        }
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let text = describe_error(&e);
+            if text.contains("LifecyclePolicyNotFound") {
+                Ok(())
+            } else {
+                Err(format!(
+                    "cannot read the lifecycle policy of {name}: {text}"
+                ))
+            }
+        }
+    }
 }
 
 /// `<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>` → (registry, repo, tag).
@@ -355,20 +422,62 @@ pub async fn build_and_push(
     }
     cmd.arg(&context);
     run(&mut cmd, &format!("docker build of {image_uri}"), None).await?;
-    let pushed = run(
-        Command::new("docker").args(["push", image_uri]),
-        &format!("docker push of {image_uri}"),
+    // The image also gets a tag no other build has (`<tag>-<image id>`), pushed first: the
+    // digest deployed is that push's, so a later build pushed under the same `<tag>` (a
+    // rebuilt commit, a `-dirty` tree, `--tag` reused) never leaves a deployed image without
+    // a tag, and the lifecycle policy expires only untagged images.
+    let id = run(
+        Command::new("docker").args(["image", "inspect", "--format", "{{.Id}}", image_uri]),
+        &format!("docker image inspect of {image_uri}"),
         None,
     )
     .await?;
-    let digest = pushed
+    let build_uri = build_tag_uri(image_uri, id.trim())
+        .ok_or_else(|| format!("docker did not report the image id of {image_uri}"))?;
+    run(
+        Command::new("docker").args(["tag", image_uri, &build_uri]),
+        &format!("docker tag of {build_uri}"),
+        None,
+    )
+    .await?;
+    let digest = push(&build_uri).await?;
+    push(image_uri).await?;
+    let repo = image_uri.rsplit_once(':').map_or(image_uri, |(r, _)| r);
+    Ok(format!("{repo}@{digest}"))
+}
+
+/// Pushes one tag; returns the digest docker reports.
+async fn push(uri: &str) -> Result<String, String> {
+    let pushed = run(
+        Command::new("docker").args(["push", uri]),
+        &format!("docker push of {uri}"),
+        None,
+    )
+    .await?;
+    pushed
         .lines()
         .filter_map(|l| l.split("digest: ").nth(1))
         .filter_map(|rest| rest.split_whitespace().next())
         .next_back()
-        .ok_or_else(|| format!("docker push of {image_uri} did not report a digest"))?;
-    let repo = image_uri.rsplit_once(':').map_or(image_uri, |(r, _)| r);
-    Ok(format!("{repo}@{digest}"))
+        .map(str::to_string)
+        .ok_or_else(|| format!("docker push of {uri} did not report a digest"))
+}
+
+/// Tag length limit of ECR and Docker.
+const MAX_TAG: usize = 128;
+
+/// `repo:<tag>` → `repo:<tag>-<first 12 hex digits of the image id>`, the tag only this build
+/// has; the `<tag>` part is shortened to keep it within 128 characters.
+fn build_tag_uri(image_uri: &str, image_id: &str) -> Option<String> {
+    let hex = image_id.strip_prefix("sha256:").unwrap_or(image_id);
+    let short: String = hex.chars().take(12).collect();
+    if short.len() < 12 || !short.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let (repo, tag) = image_uri.rsplit_once(':')?;
+    let keep = MAX_TAG - short.len() - 1;
+    let tag: String = tag.chars().take(keep).collect();
+    Some(format!("{repo}:{tag}-{short}"))
 }
 
 #[cfg(test)]
@@ -387,6 +496,38 @@ mod tests {
         );
         assert_eq!(parse_ecr_uri("public.ecr.aws/nginx/nginx:1.27"), None);
         assert_eq!(parse_ecr_uri("nginx"), None);
+    }
+
+    #[test]
+    fn lifecycle_expires_only_untagged_images() {
+        let policy = lifecycle_policy();
+        let rules = policy["rules"].as_array().expect("rules");
+        assert_eq!(rules.len(), 1);
+        assert_eq!(rules[0]["selection"]["tagStatus"], "untagged");
+        assert_eq!(rules[0]["selection"]["countType"], "sinceImagePushed");
+        assert_eq!(rules[0]["action"]["type"], "expire");
+        assert!(!is_earlier_tug_policy(&policy.to_string()));
+        let earlier = r#"{"rules":[{"rulePriority":1,"description":"keep the last 30 images","selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":30},"action":{"type":"expire"}}]}"#;
+        assert!(is_earlier_tug_policy(earlier));
+        // A policy the user wrote stays.
+        assert!(!is_earlier_tug_policy(
+            &earlier.replace("keep the last 30 images", "mine")
+        ));
+        assert!(!is_earlier_tug_policy("not json"));
+    }
+
+    #[test]
+    fn build_tags_are_unique_per_image() {
+        let repo = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/web";
+        assert_eq!(
+            build_tag_uri(&format!("{repo}:0a1b2c3d4e5f"), "sha256:9f86d081884c7d65"),
+            Some(format!("{repo}:0a1b2c3d4e5f-9f86d081884c"))
+        );
+        let long = "t".repeat(128);
+        let uri = build_tag_uri(&format!("{repo}:{long}"), "sha256:9f86d081884c7d65").unwrap();
+        assert_eq!(uri.rsplit_once(':').unwrap().1.len(), 128);
+        assert_eq!(build_tag_uri(&format!("{repo}:v1"), "sha256:xyz"), None);
+        assert_eq!(build_tag_uri(repo, "sha256:9f86d081884c7d65"), None);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::manifest::merge::Merge;
 use crate::manifest::source::Span;
 use crate::manifest::yaml::{Node, NodeKind, ScalarStyle};
 use crate::validate::codes;
-use crate::validate::diagnostic::{Diagnostic, Severity};
+use crate::validate::diagnostic::{Diagnostic, Severity, secret_shape};
 
 /// A value and where it was written. Equality and hashing look at the value only.
 #[derive(Debug, Clone, Default)]
@@ -141,6 +141,15 @@ impl DecodeCx {
         }
     }
 
+    /// Whether the value being decoded sits where secret references belong (`secrets`,
+    /// `logging.secretOptions`): a value there may be a secret pasted by mistake, so
+    /// diagnostics state its shape instead of quoting it, and the reporter masks it.
+    fn sensitive(&self) -> bool {
+        self.path
+            .iter()
+            .any(|seg| seg == "secrets" || seg == "secretOptions")
+    }
+
     /// Reports a value of the wrong shape.
     pub fn wrong_type(&mut self, node: &Node, expected: &str) {
         let msg = format!(
@@ -148,15 +157,15 @@ impl DecodeCx {
             self.subject(),
             node.describe()
         );
+        let sensitive = self.sensitive();
         let found = match &node.kind {
+            NodeKind::Scalar(s, _) if sensitive => format!(" {}", secret_shape(s)),
             NodeKind::Scalar(s, _) => format!(" `{}`", truncate(s, 40)),
             _ => String::new(),
         };
-        self.diags.push(Diagnostic::error(
-            codes::WRONG_TYPE,
-            node.span,
-            format!("{msg}{found}"),
-        ));
+        let mut d = Diagnostic::error(codes::WRONG_TYPE, node.span, format!("{msg}{found}"));
+        d.redact = sensitive;
+        self.diags.push(d);
     }
 
     /// Reports a value of the right shape but not an allowed one.
@@ -167,6 +176,7 @@ impl DecodeCx {
             format!("{}: {message}", self.subject()),
         );
         d.help = help;
+        d.redact = self.sensitive();
         self.diags.push(d);
     }
 

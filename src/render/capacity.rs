@@ -72,11 +72,24 @@ pub fn environment<'a>(loaded: &'a Loaded, env: &str) -> Option<&'a ResolvedEnvi
     loaded.environments.iter().find(|e| e.name == env)
 }
 
-/// Whether a provider's instances run in private subnets (behind NAT).
+/// Whether a provider's manifest asks for private subnets (behind NAT) explicitly.
 pub fn private(p: &Ec2Capacity) -> bool {
     p.placement
         .as_ref()
         .is_some_and(|s| s.value.eq_ignore_ascii_case("private"))
+}
+
+/// Whether a provider's instances run in private subnets: when the manifest says so, and when it
+/// says nothing but the environment already routes its private subnets through NAT (`nat`),
+/// since then an instance there still reaches ECS, ECR and CloudWatch and needs no public IP.
+/// Without NAT, a private instance could not register with ECS at all, and turning on NAT
+/// gateways (paid per hour and per AZ) only to avoid a public IP is the user's call: such
+/// instances stay public, and the security group still admits nothing from the internet.
+pub fn placed_private(p: &Ec2Capacity, nat: bool) -> bool {
+    match &p.placement {
+        Some(s) => s.value.eq_ignore_ascii_case("private"),
+        None => nat,
+    }
 }
 
 fn on(v: Option<&Located<bool>>) -> &'static str {
@@ -89,7 +102,8 @@ fn on(v: Option<&Located<bool>>) -> &'static str {
 
 /// The view model of the cluster's capacity: `ec2` (the EC2 providers, or null without any),
 /// `associated` (every provider associated with the cluster) and `default_strategy`.
-/// `public_subnets` and `private_subnets` are the environment's subnet lists as rendered.
+/// `public_subnets` and `private_subnets` are the environment's subnet lists as rendered; `nat`
+/// whether the private subnets have NAT egress (see [`placed_private`]).
 ///
 /// Every environment associates its providers through one `ClusterCapacityProviderAssociations`
 /// resource, never through the cluster's own properties: adding or removing EC2 providers then
@@ -101,6 +115,7 @@ pub fn context(
     public_subnets: &Value,
     private_subnets: &Value,
     fargate_spot: bool,
+    nat: bool,
 ) -> Value {
     let list = providers(env);
     let has = |v: &Value| v.as_array().is_some_and(|a| !a.is_empty());
@@ -134,7 +149,7 @@ pub fn context(
             .as_ref()
             .map(|t| t.value.items().into_iter().cloned().collect())
             .unwrap_or_default();
-        let private = private(p) && has(private_subnets) || !has(public_subnets);
+        let private = placed_private(p, nat) && has(private_subnets) || !has(public_subnets);
         let subnets = if private {
             private_subnets.clone()
         } else {
@@ -242,6 +257,7 @@ mod tests {
             &json!([{ "Ref": "PublicSubnet1" }]),
             &json!([{ "Ref": "PrivateSubnet1" }]),
             true,
+            false,
         );
         let p = &v["ec2"]["providers"];
         assert_eq!(p[0]["name"], "demo-test-general");
@@ -269,10 +285,41 @@ mod tests {
     }
 
     #[test]
+    fn instances_default_to_private_subnets_when_nat_is_there() {
+        let f = Fixture::new(TWO, &[]);
+        let env = &f.loaded.environments[0];
+        let public = json!([{ "Ref": "PublicSubnet1" }]);
+        let private = json!([{ "Ref": "PrivateSubnet1" }]);
+        let with_nat = context("demo", env, &public, &private, true, true);
+        // `general` says nothing: private once NAT exists, public without it.
+        let general = &with_nat["ec2"]["providers"][0];
+        assert_eq!(general["public_ip"], false);
+        assert_eq!(general["subnets"], private);
+        let without = context("demo", env, &public, &private, true, false);
+        assert_eq!(without["ec2"]["providers"][0]["public_ip"], true);
+        assert_eq!(without["ec2"]["providers"][0]["subnets"], public);
+        // An explicit `placement: public` stays public even with NAT.
+        let explicit = TWO.replace(
+            "      default: true\n",
+            "      default: true\n      placement: public\n",
+        );
+        let f = Fixture::new(&explicit, &[]);
+        let v = context(
+            "demo",
+            &f.loaded.environments[0],
+            &public,
+            &private,
+            true,
+            true,
+        );
+        assert_eq!(v["ec2"]["providers"][0]["public_ip"], true);
+    }
+
+    #[test]
     fn fargate_only() {
         let f = Fixture::new("name: test\ntype: Environment\n", &[]);
         let env = &f.loaded.environments[0];
-        let v = context("demo", env, &json!([]), &json!([]), false);
+        let v = context("demo", env, &json!([]), &json!([]), false, false);
         assert!(v["ec2"].is_null());
         assert_eq!(v["associated"], json!(["FARGATE"]));
         assert_eq!(

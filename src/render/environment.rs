@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use crate::manifest::decode::Located;
 use crate::manifest::load::{Loaded, ResolvedEnvironment};
 use crate::manifest::model::environment::{EnvVpc, SecurityGroupRule, defaults};
 use crate::manifest::union::{BoolOr, ScalarOr};
@@ -171,6 +172,39 @@ fn sg_rule(rule: &SecurityGroupRule) -> Value {
     out
 }
 
+/// The TLS policy of an HTTPS listener: the manifest's, else tug's TLS 1.2+ default.
+fn ssl_policy(manifest: Option<&Located<String>>) -> String {
+    manifest.map_or(crate::render::DEFAULT_SSL_POLICY.to_string(), |p| {
+        p.value.clone()
+    })
+}
+
+/// The ALB attribute that drops headers whose names are not valid HTTP tokens, before they reach
+/// a task: on unless the manifest turns it off. Proxies and frameworks disagree on how to read
+/// such names (`X-Forwarded-For` vs `X_Forwarded_For`), the root of request-smuggling and
+/// header-spoofing tricks.
+fn drop_invalid_headers(manifest: Option<&Located<bool>>) -> Value {
+    let on = manifest.is_none_or(|d| d.value);
+    json!({ "Key": "routing.http.drop_invalid_header_fields.enabled", "Value": on.to_string() })
+}
+
+/// What the access-log bucket and its policy need: the bucket (an existing one, or null for the
+/// bucket tug creates), the key prefix, and the key pattern ELB writes under, which the bucket
+/// policy grants (`[<prefix>/]AWSLogs/<account>/*`, never the whole bucket).
+fn access_log_context(bucket: Option<&str>, prefix: &str) -> Value {
+    let prefix = prefix.trim_matches('/');
+    // The policy's resource is an `Fn::Sub` string: `${!` keeps a `${` of the prefix literal.
+    let folder = if prefix.is_empty() {
+        String::new()
+    } else {
+        format!("{}/", prefix.replace("${", "${!"))
+    };
+    let keys = format!(
+        "arn:${{AWS::Partition}}:s3:::${{ELBAccessLogsBucket}}/{folder}AWSLogs/${{AWS::AccountId}}/*"
+    );
+    json!({ "bucket": bucket, "prefix": prefix, "keys": keys })
+}
+
 /// The cluster's Container Insights setting: `enabled`, `enhanced` or `disabled`.
 pub(crate) fn container_insights(env: &ResolvedEnvironment) -> &'static str {
     let m = &env.manifest;
@@ -292,19 +326,27 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
         }
         let access_logs = public.and_then(|p| p.access_logs.as_ref()).and_then(|a| match &a.value {
             BoolOr::Bool(false) => None,
-            BoolOr::Bool(true) => Some(json!({ "bucket": null, "prefix": "" })),
-            BoolOr::Config(c) => Some(json!({
-                "bucket": c.bucket_name.as_ref().map(|b| b.value.clone()),
-                "prefix": c.prefix.as_ref().map_or(String::new(), |p| p.value.clone()),
-            })),
+            BoolOr::Bool(true) => Some(access_log_context(None, "")),
+            BoolOr::Config(c) => Some(access_log_context(
+                c.bucket_name.as_ref().map(|b| b.value.as_str()),
+                c.prefix.as_ref().map_or("", |p| p.value.as_str()),
+            )),
         });
+        let mut attributes = vec![drop_invalid_headers(public.and_then(|p| p.drop_invalid_header_fields.as_ref()))];
+        if let Some(logs) = &access_logs {
+            attributes.push(json!({ "Key": "access_logs.s3.enabled", "Value": "true" }));
+            let bucket = if logs["bucket"].is_null() { json!({ "Ref": "ELBAccessLogsBucket" }) } else { logs["bucket"].clone() };
+            attributes.push(json!({ "Key": "access_logs.s3.bucket", "Value": bucket }));
+            attributes.push(json!({ "Key": "access_logs.s3.prefix", "Value": logs["prefix"] }));
+        }
         json!({
             "https": !public_certs.is_empty(),
             "certificate": public_certs.first(),
             "extra_certificates": public_certs.iter().skip(1).map(|c| json!({ "CertificateArn": c })).collect::<Vec<_>>(),
-            "ssl_policy": public.and_then(|p| p.ssl_policy.as_ref()).map(|s| s.value.clone()),
+            "ssl_policy": ssl_policy(public.and_then(|p| p.ssl_policy.as_ref())),
             "ingress": rules,
             "access_logs": access_logs,
+            "attributes": attributes,
         })
     });
     let private = http.and_then(|h| h.private.as_ref());
@@ -322,7 +364,8 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
             "https": !private_certs.is_empty(),
             "certificate": private_certs.first(),
             "extra_certificates": private_certs.iter().skip(1).map(|c| json!({ "CertificateArn": c })).collect::<Vec<_>>(),
-            "ssl_policy": private.and_then(|p| p.ssl_policy.as_ref()).map(|s| s.value.clone()),
+            "ssl_policy": ssl_policy(private.and_then(|p| p.ssl_policy.as_ref())),
+            "attributes": [drop_invalid_headers(private.and_then(|p| p.drop_invalid_header_fields.as_ref()))],
             "from_vpc": from_vpc && managed,
             "vpc_cidr": vpc["cidr"],
             "subnets": internal_subnets,
@@ -350,8 +393,14 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
         .as_ref()
         .and_then(|c| c.fargate_spot.as_ref())
         .is_none_or(|f| f.value);
-    let capacity =
-        crate::render::capacity::context(app, env, &public_subnets, &private_subnets, fargate_spot);
+    let capacity = crate::render::capacity::context(
+        app,
+        env,
+        &public_subnets,
+        &private_subnets,
+        fargate_spot,
+        features.nat || ec2_private,
+    );
     let has_ec2 = !capacity["ec2"].is_null();
     let manifest_hash = names::sha256(&env.interpolated.to_string());
     let prefix = names::env_stack(app, &env.name);

@@ -24,6 +24,11 @@ use serde_json::json;
 use crate::manifest::source::Span;
 use crate::validate::diagnostic::Diagnostic;
 
+/// The TLS policy of every HTTPS and TLS listener whose manifest names none: TLS 1.3 and 1.2
+/// only, forward-secret ciphers (what Copilot used). Without it Elastic Load Balancing picks
+/// `ELBSecurityPolicy-2016-08`, which still accepts TLS 1.0 and 1.1. docs/security.md.
+pub const DEFAULT_SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
 /// A rendered stack: its name, template and the values a deploy passes with it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RenderedStack {

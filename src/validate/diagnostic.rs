@@ -38,6 +38,9 @@ pub struct Diagnostic {
     /// The environments whose merged manifest shows the problem; empty when it does not
     /// depend on an environment.
     pub environments: Vec<String>,
+    /// The value at the span may be a secret (it sits where a secret reference belongs): the
+    /// text reporter masks it in the source line it shows. The message never quotes it.
+    pub redact: bool,
 }
 
 impl Diagnostic {
@@ -49,6 +52,7 @@ impl Diagnostic {
             message: message.into(),
             help: None,
             environments: Vec::new(),
+            redact: false,
         }
     }
 
@@ -64,8 +68,47 @@ impl Diagnostic {
         self
     }
 
+    /// Marks the value at the span as possibly secret (see [`Diagnostic::redact`]).
+    pub fn redacted(mut self) -> Self {
+        self.redact = true;
+        self
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
+    }
+}
+
+/// How many characters of a masked value are shown as `*`: enough to see that something is
+/// there, never its length (which [`secret_shape`] states).
+const MASK: &str = "****";
+
+/// The shape of a value that may be a secret, for messages: its length and the kinds of
+/// characters in it, never a character of it. `xK9#...` (40 characters) becomes
+/// "`****` (40 characters: letters, digits, symbols)".
+pub fn secret_shape(value: &str) -> String {
+    let count = value.chars().count();
+    let mut kinds = Vec::new();
+    if value.chars().any(|c| c.is_alphabetic()) {
+        kinds.push("letters");
+    }
+    if value.chars().any(|c| c.is_ascii_digit()) {
+        kinds.push("digits");
+    }
+    if value.chars().any(char::is_whitespace) {
+        kinds.push("spaces");
+    }
+    if value
+        .chars()
+        .any(|c| !c.is_alphanumeric() && !c.is_whitespace())
+    {
+        kinds.push("symbols");
+    }
+    let plural = if count == 1 { "" } else { "s" };
+    if kinds.is_empty() {
+        format!("`{MASK}` ({count} character{plural})")
+    } else {
+        format!("`{MASK}` ({count} character{plural}: {})", kinds.join(", "))
     }
 }
 
@@ -83,6 +126,7 @@ pub fn normalize(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
             && last.message == d.message
             && last.severity == d.severity
         {
+            last.redact |= d.redact;
             for env in d.environments {
                 if !last.environments.contains(&env) {
                     last.environments.push(env);

@@ -38,7 +38,12 @@ pub fn format_text(d: &Diagnostic, sources: &SourceMap, all_envs: &[String], ui:
         // Escaped control characters widen the line: measure the prefix as it is shown.
         let prefix: String = text.chars().take(col).collect();
         let indent = " ".repeat(sanitize(&prefix).chars().count());
-        let text = sanitize(text);
+        let text = if d.redact {
+            mask_token(text, col, width)
+        } else {
+            text.to_string()
+        };
+        let text = sanitize(&text);
         out.push_str(&format!("{pad} {bar}\n"));
         out.push_str(&format!(
             "{} {bar} {text}\n",
@@ -98,6 +103,36 @@ fn token_width(line: &str, col: usize) -> usize {
             trimmed.max(1)
         }
     }
+}
+
+/// `line` with the value from `col` to the end of the line replaced by `*`, so that a value
+/// that may be a secret is never shown, whole or in part (a comment after it may repeat it),
+/// and the caret under it still lines up. When the span is on a key (`key: value`), the key
+/// stays and what follows it is masked. `${VAR}` references stay visible: they name where an
+/// interpolated value came from, not the value.
+fn mask_token(line: &str, col: usize, width: usize) -> String {
+    let chars: Vec<char> = line.chars().collect();
+    let start = if chars.get(col + width) == Some(&':') {
+        col + width + 1
+    } else {
+        col
+    };
+    let mut out = String::with_capacity(line.len());
+    let mut in_reference = false;
+    for (i, &c) in chars.iter().enumerate() {
+        if i < start || c.is_whitespace() {
+            out.push(c);
+            continue;
+        }
+        if c == '$' && chars.get(i + 1) == Some(&'{') {
+            in_reference = true;
+        }
+        out.push(if in_reference { c } else { '*' });
+        if in_reference && c == '}' {
+            in_reference = false;
+        }
+    }
+    out
 }
 
 /// Replaces control characters so that file contents cannot drive the terminal.
@@ -171,6 +206,44 @@ mod tests {
         assert_eq!(
             text,
             "error[TUG103]: unknown key `prot` in `image`\n --> copilot/web/manifest.yml:3:3\n  |\n3 |   prot: 80\n  |   ^^^^\n  = help: did you mean `port`?\n"
+        );
+    }
+
+    #[test]
+    fn redacted_values_are_masked_in_the_source_line() {
+        let mut sources = SourceMap::default();
+        let id = sources.add(
+            "copilot/api/manifest.yml".into(),
+            "secrets:\n  API_KEY: sk_live_51Hx # pasted\n".into(),
+        );
+        let d = Diagnostic::error(codes::SECRET_REFERENCE, Span::new(id, 2, 12), "bad").redacted();
+        let ui = Ui {
+            color: false,
+            json: false,
+            quiet: false,
+            verbose: false,
+            interactive: false,
+            terminal: false,
+        };
+        let text = format_text(&d, &sources, &[], &ui);
+        assert!(!text.contains("sk_live"), "{text}");
+        // Spaces stay (the shape states them anyway); a comment after the value may repeat it
+        // and is masked too.
+        assert!(
+            text.contains("2 |   API_KEY: ************ * ******\n"),
+            "{text}"
+        );
+        assert!(text.contains("  |            ^^^^^^^^^^^^\n"), "{text}");
+    }
+
+    #[test]
+    fn variable_references_stay_visible_in_masked_values() {
+        assert_eq!(mask_token("  K: ${TOKEN}x", 5, 8), "  K: ${TOKEN}*");
+        assert_eq!(mask_token("  K: ab${T}cd", 5, 8), "  K: **${T}**");
+        // A span on a key: the key stays, its value goes.
+        assert_eq!(
+            mask_token("    secretsmanager: [hunter2]", 4, 14),
+            "    secretsmanager: *********"
         );
     }
 

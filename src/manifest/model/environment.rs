@@ -118,6 +118,7 @@ manifest_struct! {
         ingress: PublicIngress = "ingress",
         security_groups: DeprecatedSecurityGroups = "security_groups",
         ssl_policy: String = "ssl_policy",
+        drop_invalid_header_fields: bool = "drop_invalid_header_fields",
     }
 }
 
@@ -136,6 +137,7 @@ manifest_struct! {
         ingress: PrivateIngress = "ingress",
         security_groups: DeprecatedSecurityGroups = "security_groups",
         ssl_policy: String = "ssl_policy",
+        drop_invalid_header_fields: bool = "drop_invalid_header_fields",
     }
 }
 
@@ -197,7 +199,8 @@ manifest_struct! {
         default: bool = "default",
         base: u32 = "base",
         weight: u32 = "weight",
-        /// tug: `public` (default; instances get a public IP) or `private` (behind NAT).
+        /// tug: `public` (instances get a public IP) or `private` (behind NAT); without it,
+        /// private when the environment has NAT, else public.
         placement: String = "placement",
     }
 }

@@ -21,15 +21,45 @@ pub(crate) struct SecretRef {
     pub secrets_manager: bool,
 }
 
+/// The IAM resource that reading a Secrets Manager secret by ARN needs, never wider than that
+/// secret. `arn` is what ECS gets: `arn:<partition>:secretsmanager:<region>:<account>:secret:
+/// <name>[-<suffix>][:<json-key>:<version-stage>:<version-id>]`. The JSON key and version fields
+/// select inside the secret and are not part of its ARN, so they are cut. A complete ARN (the
+/// name ends in `-` and the six characters Secrets Manager appends) is granted as it is; a
+/// partial one (no suffix) gets `-??????`: exactly six more characters, so `prod/db` does not
+/// also grant `prod/db-admin` (whose ARN is `prod/db-admin-` and six more). A name that itself
+/// ends in `-` and six letters or digits reads as complete: AWS advises against such names
+/// because partial ARNs of them are ambiguous; write the full ARN or `{secretsmanager: name}`.
+pub(crate) fn secrets_manager_resource(arn: &str) -> String {
+    let fields: Vec<&str> = arn.splitn(8, ':').take(7).collect();
+    let base = fields.join(":");
+    let name = fields.get(6).copied().unwrap_or_default();
+    if has_secret_suffix(name) {
+        base
+    } else {
+        format!("{base}-??????")
+    }
+}
+
+/// Whether a secret name ends with the `-XXXXXX` suffix Secrets Manager adds to its ARN.
+fn has_secret_suffix(name: &str) -> bool {
+    match name.rsplit_once('-') {
+        Some((head, suffix)) => {
+            !head.is_empty()
+                && suffix.len() == 6
+                && suffix.chars().all(|c| c.is_ascii_alphanumeric())
+        }
+        None => false,
+    }
+}
+
 /// Resolves a secret reference to what ECS and IAM need.
 pub(crate) fn secret_ref(secret: &Secret) -> SecretRef {
     match secret {
         ScalarOr::Scalar(s) if s.starts_with("arn:") => {
             let secrets_manager = s.contains(":secretsmanager:");
             let resource = if secrets_manager {
-                // arn:aws:secretsmanager:region:account:secret:name[:json-key:stage:version]
-                let base: Vec<&str> = s.splitn(8, ':').take(7).collect();
-                json!(format!("{}*", base.join(":")))
+                json!(secrets_manager_resource(s))
             } else {
                 json!(s)
             };
@@ -664,4 +694,62 @@ pub(crate) fn context(
         "efs_statements": efs_statements,
         "tracing": tracing,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
+
+    #[test]
+    fn complete_secret_arns_are_granted_exactly() {
+        let arn = format!("{BASE}prod/db-Ab12Cd");
+        assert_eq!(secrets_manager_resource(&arn), arn);
+        // JSON key, version stage and version id select inside the secret: not in the resource.
+        assert_eq!(
+            secrets_manager_resource(&format!("{BASE}prod/db-Ab12Cd:password:AWSCURRENT:")),
+            arn
+        );
+        assert_eq!(
+            secrets_manager_resource(&format!("{BASE}prod/db-Ab12Cd:password::v-1234")),
+            arn
+        );
+    }
+
+    #[test]
+    fn partial_secret_arns_match_exactly_one_suffix() {
+        assert_eq!(
+            secrets_manager_resource(&format!("{BASE}prod/db")),
+            format!("{BASE}prod/db-??????")
+        );
+        assert_eq!(
+            secrets_manager_resource(&format!("{BASE}prod/db:username::")),
+            format!("{BASE}prod/db-??????")
+        );
+        // `-admin` is five characters: part of the name, not a suffix.
+        assert_eq!(
+            secrets_manager_resource(&format!("{BASE}prod/db-admin")),
+            format!("{BASE}prod/db-admin-??????")
+        );
+        // Six characters but not alphanumeric: not a suffix either.
+        assert_eq!(
+            secrets_manager_resource(&format!("{BASE}prod/db-a_b.cd")),
+            format!("{BASE}prod/db-a_b.cd-??????")
+        );
+    }
+
+    #[test]
+    fn secret_refs_never_grant_a_trailing_star() {
+        for s in [
+            format!("{BASE}prod/db"),
+            format!("{BASE}prod/db-Ab12Cd:password::"),
+            "arn:aws:ssm:us-east-1:123456789012:parameter/prod/db".to_string(),
+            "/prod/db".to_string(),
+        ] {
+            let r = secret_ref(&ScalarOr::Scalar(s.clone()));
+            let text = r.resource.to_string();
+            assert!(!text.trim_end_matches('"').ends_with('*'), "{s} → {text}");
+        }
+    }
 }

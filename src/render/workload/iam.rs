@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::manifest::decode::{Located, Map};
 use crate::manifest::model::common::Secret;
 use crate::render::workload::Scope;
-use crate::render::workload::containers::secret_ref;
+use crate::render::workload::containers::{secret_ref, secrets_manager_resource};
 
 fn all_secrets<'a>(scope: &'a Scope) -> Vec<&'a Located<Map<Secret>>> {
     let m = &scope.wl.manifest;
@@ -37,13 +37,21 @@ pub(crate) fn context(scope: &Scope, topics: &Value, worker: &Value) -> Value {
             }
         }
     }
+    // Private registry credentials are Secrets Manager ARNs too, read by the same rule.
+    let credential = |arn: &str| -> Value {
+        if arn.starts_with("arn:") && arn.contains(":secretsmanager:") {
+            json!(secrets_manager_resource(arn))
+        } else {
+            json!(arn)
+        }
+    };
     let mut credentials: Vec<Value> = Vec::new();
     if let Some(c) = m.image.as_ref().and_then(|i| i.credentials.as_ref()) {
-        credentials.push(json!(c.value));
+        credentials.push(credential(&c.value));
     }
     for (_, s) in m.sidecars.iter().flat_map(|s| s.iter()) {
         if let Some(c) = &s.credentials_parameter {
-            credentials.push(json!(c.value));
+            credentials.push(credential(&c.value));
         }
     }
     let mut execution = Vec::new();
@@ -53,7 +61,11 @@ pub(crate) fn context(scope: &Scope, topics: &Value, worker: &Value) -> Value {
     }
     if !sm.is_empty() || !credentials.is_empty() {
         let mut resources = sm;
-        resources.extend(credentials);
+        for c in credentials {
+            if !resources.contains(&c) {
+                resources.push(c);
+            }
+        }
         execution.push(json!({ "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": resources }));
     }
     if m.env_file.is_some() {

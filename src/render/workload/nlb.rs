@@ -199,7 +199,7 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
             "port": port,
             "protocol": listener_protocol,
             "certificate": listener_certificate,
-            "ssl_policy": l.ssl_policy.as_ref().filter(|_| listener_protocol == "TLS").map(|p| p.value.clone()),
+            "ssl_policy": (listener_protocol == "TLS").then(|| l.ssl_policy.as_ref().map_or(crate::render::DEFAULT_SSL_POLICY.to_string(), |p| p.value.clone())),
             "target_group": tg_id,
         }));
         let ip_protocol = if target_protocol == "UDP" {
@@ -470,10 +470,21 @@ mod tests {
     }
 
     #[test]
+    fn tls_listener_without_a_policy_gets_the_tls12_default() {
+        let web = format!("{WEB_HEAD}nlb:\n  port: 443/tls\n");
+        let v = nlb_context(ENV_CERT, &web).unwrap();
+        assert_eq!(v["listeners"][0]["protocol"], "TLS");
+        assert_eq!(
+            v["listeners"][0]["ssl_policy"],
+            crate::render::DEFAULT_SSL_POLICY
+        );
+    }
+
+    #[test]
     fn tls_and_udp_listeners() {
         let web = format!(
             "{WEB_HEAD}sidecars:\n  dns:\n    image: coredns/coredns\n    port: 5353/udp\n\
-             nlb:\n  port: 443/tls\n  ssl_policy: ELBSecurityPolicy-TLS13-1-2-2021-06\n  stickiness: true\n  deregistration_delay: 10s\n\
+             nlb:\n  port: 443/tls\n  ssl_policy: ELBSecurityPolicy-TLS13-1-3-2021-06\n  stickiness: true\n  deregistration_delay: 10s\n\
              \x20 healthcheck:\n    healthy_threshold: 2\n    interval: 10s\n    timeout: 5s\n    grace_period: 90s\n\
              \x20 additional_listeners:\n    - port: 53/udp\n      target_container: dns\n      target_port: 5353\n      healthcheck:\n        port: 8053\n"
         );
@@ -485,7 +496,8 @@ mod tests {
             tls["certificate"],
             "arn:aws:acm:us-east-1:123456789012:certificate/abc"
         );
-        assert_eq!(tls["ssl_policy"], "ELBSecurityPolicy-TLS13-1-2-2021-06");
+        // The manifest's policy wins over the default.
+        assert_eq!(tls["ssl_policy"], "ELBSecurityPolicy-TLS13-1-3-2021-06");
         assert_eq!(tls["target_group"], "NLBTargetGroup");
         let udp = &v["listeners"][1];
         assert_eq!(udp["protocol"], "UDP");

@@ -724,7 +724,7 @@ fn check_ec2(providers: &[&Located<Ec2Capacity>], span: Span, out: &mut Vec<Diag
                     format!("placement `{}` must be `public` or `private`", pl.value),
                 )
                 .with_help(
-                    "public subnets with public IPs (default), or private subnets behind NAT",
+                    "public subnets with public IPs, or private subnets behind NAT (the default when the environment has NAT)",
                 ),
             );
         }

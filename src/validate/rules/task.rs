@@ -14,7 +14,7 @@ use crate::manifest::model::common::{
 use crate::manifest::source::Span;
 use crate::manifest::union::{BoolOr, Command, ScalarOr};
 use crate::validate::codes;
-use crate::validate::diagnostic::Diagnostic;
+use crate::validate::diagnostic::{Diagnostic, secret_shape};
 
 /// ECS allows at most this many containers in one task definition (not adjustable).
 pub const MAX_CONTAINERS: usize = 10;
@@ -608,10 +608,13 @@ fn check_container_health(
 pub fn check_secret(key: &Located<String>, secret: &Located<Secret>, out: &mut Vec<Diagnostic>) {
     match &secret.value {
         ScalarOr::Scalar(s) => {
+            // The value may be the secret itself, pasted (or interpolated from `${VAR}`) where
+            // its reference belongs: the message states its shape and the reporter masks it.
             if let Some(problem) = secret_reference_problem(s) {
                 out.push(
                     Diagnostic::error(codes::SECRET_REFERENCE, secret.span, format!("secret `{}`: {problem}", key.value))
-                        .with_help("use an SSM parameter name (/app/env/NAME), an SSM or Secrets Manager ARN, {secretsmanager: name} or {from_cfn: export}"),
+                        .with_help("use an SSM parameter name (/app/env/NAME), an SSM or Secrets Manager ARN, {secretsmanager: name} or {from_cfn: export}; if a secret value was written here, rotate it")
+                        .redacted(),
                 );
             }
         }
@@ -636,7 +639,8 @@ pub fn check_secret(key: &Located<String>, secret: &Located<Secret>, out: &mut V
                         key.value
                     ),
                 )
-                .with_help("for example {secretsmanager: 'demo/db:password::'}"),
+                .with_help("for example {secretsmanager: 'demo/db:password::'}")
+                .redacted(),
             ),
             (Some(v), None) | (None, Some(v)) if v.value.trim().is_empty() => out.push(
                 Diagnostic::error(
@@ -644,14 +648,16 @@ pub fn check_secret(key: &Located<String>, secret: &Located<Secret>, out: &mut V
                     v.span,
                     format!("secret `{}` has an empty reference", key.value),
                 )
-                .with_help("name the secret or the export"),
+                .with_help("name the secret or the export")
+                .redacted(),
             ),
             _ => {}
         },
     }
 }
 
-/// What is wrong with a plain secret reference, if anything.
+/// What is wrong with a plain secret reference, if anything. The answer never quotes the
+/// value: it may be a secret pasted where its reference belongs (see [`secret_shape`]).
 pub fn secret_reference_problem(s: &str) -> Option<String> {
     let s = s.trim();
     if s.is_empty() {
@@ -660,18 +666,28 @@ pub fn secret_reference_problem(s: &str) -> Option<String> {
     if let Some(rest) = s.strip_prefix("arn:") {
         let parts: Vec<&str> = rest.splitn(5, ':').collect();
         if parts.len() < 5 || !parts[0].starts_with("aws") {
-            return Some(format!("`{s}` is not a valid ARN"));
+            return Some(format!(
+                "{} starts like an ARN but is not one",
+                secret_shape(s)
+            ));
         }
         return match parts[1] {
             "ssm" if parts[4].starts_with("parameter/") => None,
-            "ssm" => Some(format!("`{s}` is an SSM ARN but not of a parameter")),
+            "ssm" => Some("the SSM ARN is not of a parameter".into()),
             "secretsmanager" if parts[4].starts_with("secret:") && parts[4].len() > 7 => None,
-            "secretsmanager" => Some(format!(
-                "`{s}` is a Secrets Manager ARN but not of a secret"
-            )),
-            other => Some(format!(
-                "`{s}` is an ARN of `{other}`; secrets come from SSM or Secrets Manager"
-            )),
+            "secretsmanager" => Some("the Secrets Manager ARN is not of a secret".into()),
+            // A service name is not secret, and says what went wrong.
+            other
+                if other
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && other.len() <= 40 =>
+            {
+                Some(format!(
+                    "the ARN is of `{other}`; secrets come from SSM or Secrets Manager"
+                ))
+            }
+            _ => Some(format!("{} is an ARN of no known service", secret_shape(s))),
         };
     }
     let valid = s
@@ -679,7 +695,8 @@ pub fn secret_reference_problem(s: &str) -> Option<String> {
         .all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c));
     if !valid {
         return Some(format!(
-            "`{s}` is not a valid SSM parameter name (letters, digits, _ . - /)"
+            "{} is not a reference: an SSM parameter name has only letters, digits, _ . - /",
+            secret_shape(s)
         ));
     }
     if s.len() > 2048 {
