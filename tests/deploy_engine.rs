@@ -211,3 +211,52 @@ fn retries_after_lost_answers_continue_the_deploy() {
         "the execute was retried"
     );
 }
+
+static NOOP_CHANGE_SETS: AtomicUsize = AtomicUsize::new(0);
+
+fn count_change_sets(_n: usize, action: &str) -> Fault {
+    if action == "CreateChangeSet" {
+        NOOP_CHANGE_SETS.fetch_add(1, Ordering::SeqCst);
+    }
+    Fault::Pass
+}
+
+/// An unchanged deploy compares the deployed templates and parameters with the rendered ones
+/// and creates no change set (on AWS each takes seconds to compute); a changed one still does.
+#[test]
+fn an_unchanged_deploy_creates_no_change_set() {
+    let moto = Moto::start(10);
+    let ws = demo_copy("same");
+    let first = tug(ws.path(), &moto.url(), &["deploy", "-e", "test"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let proxy = FaultProxy::start(moto.port, count_change_sets);
+    let again = tug(
+        ws.path(),
+        &proxy.url(),
+        &["--output", "json", "deploy", "-e", "test"],
+    );
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert!(
+        outcomes(&events(&again))
+            .iter()
+            .all(|(_, o)| o == "no changes"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(NOOP_CHANGE_SETS.load(Ordering::SeqCst), 0);
+
+    let web = ws.path().join("copilot/web/manifest.yml");
+    let text = std::fs::read_to_string(&web).expect("manifest");
+    std::fs::write(&web, text.replace("nginx/nginx:1.27", "nginx/nginx:1.28")).expect("write");
+    let changed = tug(
+        ws.path(),
+        &proxy.url(),
+        &["--output", "json", "deploy", "-e", "test"],
+    );
+    assert_eq!(changed.status.code(), Some(0), "{}", stderr(&changed));
+    assert_eq!(
+        NOOP_CHANGE_SETS.load(Ordering::SeqCst),
+        1,
+        "only web changed"
+    );
+}

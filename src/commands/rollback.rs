@@ -353,7 +353,10 @@ async fn redeploy_earlier_revision(
         &confirm(ctx),
         reporter.as_ref(),
         interrupts,
-        Some(service.cluster.clone()),
+        engine::StackContext {
+            cluster: Some(service.cluster.clone()),
+            known: None,
+        },
     )
     .await
 }

@@ -127,8 +127,9 @@ pub async fn deploy_stack(
     confirm: &Confirm,
     reporter: &dyn Reporter,
     interrupts: watch::Receiver<u32>,
-    cluster: Option<String>,
+    context: StackContext,
 ) -> Outcome {
+    let StackContext { cluster, known } = context;
     let name = rendered.stack_name.as_str();
     let deadline = Instant::now() + opts.timeout;
     if interrupted(&interrupts) {
@@ -136,16 +137,34 @@ pub async fn deploy_stack(
             "not started: interrupted before {name} was touched"
         ));
     }
-    let existing = match stack::wait_until_idle(aws, name, deadline, |status| {
-        reporter.emit(Event::Waiting {
-            stack: name.into(),
-            reason: format!("the stack is {status}; waiting for that operation to finish"),
+    // Read with every other stack of the deploy at once, unless busy then (then waited for).
+    let (known_info, known_template) = match known {
+        Some(Deployed {
+            info,
+            template,
+            read_at,
+        }) if read_at.elapsed() < FRESH
+            && info
+                .as_ref()
+                .is_none_or(|i| stack::phase(&i.status) != Phase::Busy) =>
+        {
+            (Some(info), template)
+        }
+        _ => (None, None),
+    };
+    let existing = match known_info {
+        Some(info) => info,
+        None => match stack::wait_until_idle(aws, name, deadline, |status| {
+            reporter.emit(Event::Waiting {
+                stack: name.into(),
+                reason: format!("the stack is {status}; waiting for that operation to finish"),
+            })
         })
-    })
-    .await
-    {
-        Ok(info) => info,
-        Err(e) => return Outcome::Failed(e),
+        .await
+        {
+            Ok(info) => info,
+            Err(e) => return Outcome::Failed(e),
+        },
     };
     // Before anything else touches the stack (even deleting a failed create): a stack of this
     // name that tug does not own is never changed.
@@ -190,6 +209,14 @@ pub async fn deploy_stack(
         Some(Phase::Busy) => return Outcome::Failed(format!("stack {name} is still busy")),
         Some(Phase::Stable) | Some(Phase::RolledBack) => false,
     };
+    // What is deployed already is what would be deployed: no change set (which takes
+    // CloudFormation seconds to compute) is needed to know there is nothing to do.
+    if !creating
+        && let Some(info) = &existing
+        && already_deployed(aws, rendered, parameters, info, known_template.as_deref()).await
+    {
+        return unchanged(aws, rendered, cluster, deadline, reporter, interrupts).await;
+    }
     let seen = current_event_ids(aws, name).await;
     if interrupted(&interrupts) {
         return untouched(name, creating, aws, deadline).await;
@@ -200,42 +227,9 @@ pub async fn deploy_stack(
     };
     let has_service = rendered.template.contains("AWS::ECS::Service");
     let (id, changes) = match prepared {
-        // The stack is as rendered, but a rollout that never finished (tasks failing, a
-        // deadline reached) is not a deploy to report green: it is followed to its end.
-        Prepared::Empty if has_service => {
-            return match unfinished_rollout(aws, name, cluster.as_deref()).await {
-                None => Outcome::NoChanges,
-                Some(state) => {
-                    reporter.emit(Event::Message {
-                        stack: name.into(),
-                        text: format!(
-                            "the stack has no changes, but its ECS service has not finished rolling out ({state}); following the rollout"
-                        ),
-                    });
-                    let ending = follow(
-                        aws,
-                        Target {
-                            stack: name,
-                            seen,
-                            cluster,
-                            has_service,
-                            deadline,
-                            pinned_task_definition: None,
-                            workload_args: workload_args(rendered),
-                        },
-                        reporter,
-                        interrupts,
-                        &mut None,
-                    )
-                    .await;
-                    match ending {
-                        Ending::Succeeded => Outcome::NoChanges,
-                        other => outcome_of(other),
-                    }
-                }
-            };
+        Prepared::Empty => {
+            return unchanged(aws, rendered, cluster, deadline, reporter, interrupts).await;
         }
-        Prepared::Empty => return Outcome::NoChanges,
         Prepared::Ready { id, changes, .. } => (id, changes),
     };
     let hazards = match &existing {
@@ -395,6 +389,176 @@ pub async fn deploy_stack(
     outcome
 }
 
+/// An unchanged stack is "no changes" only when its ECS service (if any) has finished rolling
+/// out at its desired count; a rollout that never finished (tasks failing, a deadline reached
+/// by an earlier deploy) is followed to its end like a deploy, so that a CI retry cannot turn
+/// a broken service green.
+async fn unchanged(
+    aws: &Aws,
+    rendered: &RenderedStack,
+    cluster: Option<String>,
+    deadline: Instant,
+    reporter: &dyn Reporter,
+    interrupts: watch::Receiver<u32>,
+) -> Outcome {
+    let name = rendered.stack_name.as_str();
+    if !rendered.template.contains("AWS::ECS::Service") {
+        return Outcome::NoChanges;
+    }
+    let Some(state) = unfinished_rollout(aws, name, cluster.as_deref()).await else {
+        return Outcome::NoChanges;
+    };
+    reporter.emit(Event::Message {
+        stack: name.into(),
+        text: format!(
+            "the stack has no changes, but its ECS service has not finished rolling out ({state}); following the rollout"
+        ),
+    });
+    let seen = current_event_ids(aws, name).await;
+    let ending = follow(
+        aws,
+        Target {
+            stack: name,
+            seen,
+            cluster,
+            has_service: true,
+            deadline,
+            pinned_task_definition: None,
+            workload_args: workload_args(rendered),
+        },
+        reporter,
+        interrupts,
+        &mut None,
+    )
+    .await;
+    match ending {
+        Ending::Succeeded => Outcome::NoChanges,
+        other => outcome_of(other),
+    }
+}
+
+/// Whether the stack already runs the rendered template with these parameter values and
+/// tags. Templates compare as data (CloudFormation may hand a template back reformatted).
+/// A template with SSM-typed parameters is never called unchanged here: CloudFormation
+/// resolves those values itself and only a change set sees that one changed (a new AMI).
+async fn already_deployed(
+    aws: &Aws,
+    rendered: &RenderedStack,
+    parameters: &[(String, String)],
+    deployed: &stack::StackInfo,
+    template: Option<&str>,
+) -> bool {
+    if rendered.template.contains("AWS::SSM::Parameter::Value") {
+        return false;
+    }
+    let mut want: Vec<(&str, &str)> = parameters
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let mut have: Vec<(&str, &str)> = deployed
+        .parameters
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    want.sort_unstable();
+    have.sort_unstable();
+    if want != have {
+        return false;
+    }
+    if rendered
+        .tags
+        .iter()
+        .any(|(k, v)| deployed.tag(k) != Some(v.as_str()))
+    {
+        return false;
+    }
+    let read;
+    let body = match template {
+        Some(t) => t,
+        None => {
+            read = deployed_template_text(aws, &rendered.stack_name).await;
+            match read.as_deref() {
+                Some(t) => t,
+                None => return false,
+            }
+        }
+    };
+    if body == rendered.template {
+        return true;
+    }
+    let (before, after) = (
+        replacement::parse_template(body),
+        replacement::parse_template(&rendered.template),
+    );
+    // Two unreadable templates are not the same template.
+    !after.is_null() && before == after
+}
+
+/// The template a stack was deployed with, as submitted; `None` when it cannot be read.
+async fn deployed_template_text(aws: &Aws, name: &str) -> Option<String> {
+    aws.cfn
+        .get_template()
+        .stack_name(name)
+        .template_stage(aws_sdk_cloudformation::types::TemplateStage::Original)
+        .send()
+        .await
+        .ok()
+        .map(|out| out.template_body().unwrap_or_default().to_string())
+}
+
+/// A stack as read before its deploy: its description (`None`: it does not exist) and its
+/// template, when it has one.
+#[derive(Debug, Clone)]
+pub struct Deployed {
+    pub info: Option<stack::StackInfo>,
+    pub template: Option<String>,
+    /// When it was read: an old read (a workload waiting for its publishers) is read again.
+    pub read_at: Instant,
+}
+
+/// How long a read made at the start of a deploy stands in for reading a stack again.
+const FRESH: Duration = Duration::from_secs(30);
+
+/// What a deploy knows of a stack before it starts: its environment's cluster, and the stack
+/// as read with every other stack of the deploy (`None`: read it now).
+#[derive(Debug, Clone, Default)]
+pub struct StackContext {
+    pub cluster: Option<String>,
+    pub known: Option<Deployed>,
+}
+
+/// Reads every named stack (description and template) at once: an unchanged deploy of an
+/// environment and its workloads then needs one concurrent round of reads. Stacks that could
+/// not be read are left out, and read again when their turn comes.
+async fn read_all(aws: &Aws, names: Vec<String>) -> BTreeMap<String, Deployed> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for name in names {
+        let aws = aws.clone();
+        tasks.spawn(async move {
+            let (info, template) = tokio::join!(
+                stack::describe(&aws, &name),
+                deployed_template_text(&aws, &name)
+            );
+            let read_at = Instant::now();
+            (
+                name,
+                info.ok().map(|info| Deployed {
+                    info,
+                    template,
+                    read_at,
+                }),
+            )
+        });
+    }
+    let mut out = BTreeMap::new();
+    while let Some(Ok((name, read))) = tasks.join_next().await {
+        if let Some(d) = read {
+            out.insert(name, d);
+        }
+    }
+    out
+}
+
 /// Whether Ctrl-C was pressed: no change set is created or executed after it.
 fn interrupted(interrupts: &watch::Receiver<u32>) -> bool {
     *interrupts.borrow() >= 1
@@ -495,10 +659,22 @@ fn workload_args(rendered: &RenderedStack) -> Option<String> {
 /// Where the ECS service of an unchanged stack stands, when its primary deployment has not
 /// completed at its desired count (`None`: settled, or no service to look at).
 async fn unfinished_rollout(aws: &Aws, stack: &str, cluster: Option<&str>) -> Option<String> {
-    let arn = crate::deploy::watch::physical_id(aws, stack, "Service").await?;
+    // One read of the stack's resources gives both the service and its task definition.
+    let resources = match stack::resources(aws, stack).await {
+        Ok(r) => r,
+        // Unreadable, the service cannot be called settled; following it says why.
+        Err(e) => return Some(e),
+    };
+    let physical = |logical: &str| {
+        resources
+            .iter()
+            .find(|r| r.logical_id == logical)
+            .and_then(|r| r.physical_id.clone())
+    };
+    let arn = physical("Service")?;
     let (cluster, service) = crate::deploy::watch::split_service_arn(&arn)
         .or_else(|| cluster.map(|c| (c.to_string(), arn.clone())))?;
-    let expected = crate::deploy::watch::physical_id(aws, stack, "TaskDefinition").await;
+    let expected = physical("TaskDefinition");
     let view = match aws.ecs.service(&cluster, &service).await {
         Ok(v) => v,
         // Unreadable, the service cannot be called settled; following it says why.
@@ -859,6 +1035,20 @@ pub async fn deploy_with_overrides(
     let Some(env) = loaded.environments.iter().find(|e| e.name == env_name) else {
         return rows;
     };
+    let env_stack = render::names::env_stack(&loaded.app, env_name);
+    let mut stack_names = vec![env_stack.clone()];
+    if let Some(names) = &plan.workloads {
+        stack_names.extend(
+            loaded
+                .workloads
+                .iter()
+                .filter(|w| w.environment.as_deref() == Some(env_name))
+                .filter(|w| names.is_empty() || names.contains(&w.name))
+                .map(|w| render::names::workload_stack(&loaded.app, env_name, &w.name)),
+        );
+    }
+    let mut known = read_all(aws, stack_names).await;
+    let mut env_unchanged = !plan.environment;
     if plan.environment {
         let started = Instant::now();
         let row = match render::environment::render(loaded, env) {
@@ -883,10 +1073,14 @@ pub async fn deploy_with_overrides(
                         confirm,
                         reporter.as_ref(),
                         interrupts.clone(),
-                        None,
+                        StackContext {
+                            cluster: None,
+                            known: known.get(&env_stack).cloned(),
+                        },
                     )
                     .await
                 };
+                env_unchanged = outcome == Outcome::NoChanges;
                 finished(reporter.as_ref(), &rendered.stack_name, &outcome, started);
                 SummaryRow {
                     stack: rendered.stack_name.clone(),
@@ -909,8 +1103,12 @@ pub async fn deploy_with_overrides(
     let Some(names) = &plan.workloads else {
         return rows;
     };
-    let env_stack = render::names::env_stack(&loaded.app, env_name);
-    let env_info = match stack::describe(aws, &env_stack).await {
+    // The environment as read at the start, unless this deploy changed it.
+    let read_now = match known.get(&env_stack) {
+        Some(d) if env_unchanged => Ok(d.info.clone()),
+        _ => stack::describe(aws, &env_stack).await,
+    };
+    let env_info = match read_now {
         Ok(info) => info.filter(|i| stack::phase(&i.status) != Phase::FailedCreate),
         Err(e) => {
             rows.push(failed_row(env_stack, e));
@@ -986,6 +1184,14 @@ pub async fn deploy_with_overrides(
                 cluster.clone(),
             );
             let fixed = overrides.get(&wl.name).cloned();
+            let context = StackContext {
+                cluster,
+                known: known.remove(&render::names::workload_stack(
+                    &loaded.app,
+                    env_name,
+                    &wl.name,
+                )),
+            };
             tasks.spawn(async move {
                 let _permit = pool.acquire_owned().await;
                 let row = deploy_workload(
@@ -998,7 +1204,7 @@ pub async fn deploy_with_overrides(
                     &confirm,
                     reporter.as_ref(),
                     interrupts,
-                    cluster,
+                    context,
                 )
                 .await;
                 (index, row)
@@ -1082,7 +1288,7 @@ async fn deploy_workload(
     confirm: &Confirm,
     reporter: &dyn Reporter,
     interrupts: watch::Receiver<u32>,
-    cluster: Option<String>,
+    context: StackContext,
 ) -> SummaryRow {
     let started = Instant::now();
     // Nothing (not even an image build) starts after Ctrl-C.
@@ -1120,7 +1326,7 @@ async fn deploy_workload(
     {
         Ok((params, image)) => (
             deploy_stack(
-                aws, &rendered, &params, opts, confirm, reporter, interrupts, cluster,
+                aws, &rendered, &params, opts, confirm, reporter, interrupts, context,
             )
             .await,
             Some(image),
