@@ -74,7 +74,7 @@ pub fn refusal(stack: &str, tags: &[(String, String)], app: &str, doing: &str) -
                 .find(|(k, _)| k == "copilot-application")
                 .map_or("?", |(_, v)| v.as_str());
             Some(format!(
-                "refusing to {doing} stack {stack}: it belongs to the AWS Copilot application {copilot_app} ({}), and tug never changes a stack it does not own\n  help: take the Copilot application over in place with `tug adopt`, or deploy side by side under another environment or application name and move traffic; both are described in {MIGRATION_DOC}",
+                "refusing to {doing} stack {stack}: it belongs to the AWS Copilot application {copilot_app} ({}), and tug never changes a stack it does not own\n  help: deploy side by side under another environment or application name and move traffic, or take the Copilot application over in place with `tug adopt` (planned, not in this version yet); both are described in {MIGRATION_DOC}",
                 list(&tags)
             ))
         }
