@@ -243,16 +243,6 @@ pub async fn deploy_stack(
         changes: changes.clone(),
         destructive: hazards.clone(),
     });
-    if !hazards.is_empty() {
-        let env = rendered.tags.get("tug:env").map_or("ENV", String::as_str);
-        match consent_to_destruction(name, env, &hazards, opts, confirm, reporter) {
-            Ok(()) => {}
-            Err(outcome) => {
-                discard(aws, name, &id, creating, deadline).await;
-                return outcome;
-            }
-        }
-    }
     if !creating && let Some(warning) = traffic_reset_warning(aws, name, &changes).await {
         let go = if opts.yes {
             reporter.emit(Event::Message {
@@ -273,6 +263,16 @@ pub async fn deploy_stack(
                     "{warning}\n  help: deploy when no deployment is in progress and pass --yes to go ahead"
                 )),
             };
+        }
+    }
+    if !hazards.is_empty() {
+        let env = rendered.tags.get("tug:env").map_or("ENV", String::as_str);
+        match consent_to_destruction(name, env, &hazards, opts, confirm, reporter) {
+            Ok(()) => {}
+            Err(outcome) => {
+                discard(aws, name, &id, creating, deadline).await;
+                return outcome;
+            }
         }
     }
     if opts.diff {
