@@ -117,7 +117,9 @@ pub type Overrides = BTreeMap<String, BTreeMap<String, String>>;
 /// Asks whether to go on after a diff; `None` when no one can be asked.
 pub type Confirm = Arc<dyn Fn(&str) -> Option<bool> + Send + Sync>;
 
-/// Deploys one rendered stack with the given parameter values.
+/// Deploys one rendered stack with the given parameter values: wait for the stack to be
+/// free, refuse it if tug does not own it, stop early when nothing changes, create a change
+/// set, have it approved (traffic, destruction, `--diff`), execute it and follow it to the end.
 #[allow(clippy::too_many_arguments)]
 pub async fn deploy_stack(
     aws: &Aws,
@@ -137,83 +139,19 @@ pub async fn deploy_stack(
             "not started: interrupted before {name} was touched"
         ));
     }
-    // Read with every other stack of the deploy at once, unless busy then (then waited for).
-    let (known_info, known_template) = match known {
-        Some(Deployed {
-            info,
-            template,
-            read_at,
-        }) if read_at.elapsed() < FRESH
-            && info
-                .as_ref()
-                .is_none_or(|i| stack::phase(&i.status) != Phase::Busy) =>
-        {
-            (Some(info), template)
-        }
-        _ => (None, None),
-    };
-    let existing = match known_info {
-        Some(info) => info,
-        None => match stack::wait_until_idle(aws, name, deadline, |status| {
-            reporter.emit(Event::Waiting {
-                stack: name.into(),
-                reason: format!("the stack is {status}; waiting for that operation to finish"),
-            })
-        })
-        .await
-        {
-            Ok(info) => info,
-            Err(e) => return Outcome::Failed(e),
-        },
-    };
-    // Before anything else touches the stack (even deleting a failed create): a stack of this
-    // name that tug does not own is never changed.
-    let app = rendered
-        .tags
-        .get(ownership::APP_TAG)
-        .map_or("", String::as_str);
-    if let Some(info) = &existing
-        && let Some(why) = ownership::check(info, name, app, "deploy to")
-    {
-        return Outcome::Failed(why);
-    }
-    let creating = match existing.as_ref().map(|s| stack::phase(&s.status)) {
-        None | Some(Phase::Missing) => true,
-        Some(Phase::Review) => {
-            // A change set was created and never executed: the stack holds nothing. Start
-            // over rather than stack a second change set on it.
-            if let Err(e) = stack::delete_and_wait(aws, name, deadline).await {
-                return Outcome::Failed(e);
-            }
-            true
-        }
-        Some(Phase::FailedCreate) => {
-            reporter.emit(Event::Message {
-                stack: name.into(),
-                text: format!(
-                    "the stack never finished creating ({}); deleting it to start over",
-                    existing.as_ref().map_or("", |s| s.status.as_str())
-                ),
-            });
-            if let Err(e) = stack::delete_and_wait(aws, name, deadline).await {
-                return Outcome::Failed(e);
-            }
-            true
-        }
-        Some(Phase::Stuck) => {
-            return Outcome::Failed(format!(
-                "stack {name} is {} and needs a person: continue or skip the rollback in the CloudFormation console (or `aws cloudformation continue-update-rollback --stack-name {name}`), then deploy again",
-                existing.as_ref().map_or("", |s| s.status.as_str())
-            ));
-        }
-        Some(Phase::Busy) => return Outcome::Failed(format!("stack {name} is still busy")),
-        Some(Phase::Stable) | Some(Phase::RolledBack) => false,
+    let Ready {
+        existing,
+        creating,
+        template,
+    } = match ready(aws, rendered, known, deadline, reporter).await {
+        Ok(r) => r,
+        Err(outcome) => return outcome,
     };
     // What is deployed already is what would be deployed: no change set (which takes
     // CloudFormation seconds to compute) is needed to know there is nothing to do.
     if !creating
         && let Some(info) = &existing
-        && already_deployed(aws, rendered, parameters, info, known_template.as_deref()).await
+        && already_deployed(aws, rendered, parameters, info, template.as_deref()).await
     {
         return unchanged(aws, rendered, cluster, deadline, reporter, interrupts).await;
     }
@@ -225,104 +163,21 @@ pub async fn deploy_stack(
         Ok(p) => p,
         Err(e) => return Outcome::Failed(e),
     };
-    let has_service = rendered.template.contains("AWS::ECS::Service");
     let (id, changes) = match prepared {
         Prepared::Empty => {
             return unchanged(aws, rendered, cluster, deadline, reporter, interrupts).await;
         }
         Prepared::Ready { id, changes, .. } => (id, changes),
     };
-    let hazards = match &existing {
-        Some(info) if !creating => {
-            destructive_changes(aws, rendered, parameters, info, &changes).await
-        }
-        _ => Vec::new(),
+    let review = Review {
+        rendered,
+        parameters,
+        existing: existing.as_ref().filter(|_| !creating),
+        changes: &changes,
     };
-    reporter.emit(Event::ChangeSet {
-        stack: name.into(),
-        changes: changes.clone(),
-        destructive: hazards.clone(),
-    });
-    if !creating && let Some(warning) = traffic_reset_warning(aws, name, &changes).await {
-        let go = if opts.yes {
-            reporter.emit(Event::Message {
-                stack: name.into(),
-                text: format!("warning: {warning}"),
-            });
-            Some(true)
-        } else if opts.interactive {
-            confirm(&format!("{name}: {warning}"))
-        } else {
-            None
-        };
-        if go != Some(true) {
-            discard(aws, name, &id, creating, deadline).await;
-            return match go {
-                Some(_) => Outcome::Declined,
-                None => Outcome::Failed(format!(
-                    "{warning}\n  help: deploy when no deployment is in progress and pass --yes to go ahead"
-                )),
-            };
-        }
-    }
-    if !hazards.is_empty() {
-        let env = rendered.tags.get("tug:env").map_or("ENV", String::as_str);
-        match consent_to_destruction(name, env, &hazards, opts, confirm, reporter) {
-            Ok(()) => {}
-            Err(outcome) => {
-                discard(aws, name, &id, creating, deadline).await;
-                return outcome;
-            }
-        }
-    }
-    if opts.diff {
-        let before = if creating {
-            String::new()
-        } else {
-            deployed_template(aws, name).await
-        };
-        let mut text = String::new();
-        if !hazards.is_empty() {
-            text.push_str(&format!("Destructive changes to {name}:\n"));
-            for h in &hazards {
-                text.push_str(&format!("  {}\n", h.line()));
-            }
-            text.push('\n');
-        }
-        text.push_str(&format!("Changes to {name}:\n"));
-        for c in &changes {
-            let replace = match c.replacement.as_deref() {
-                Some("True") => " (replacement)",
-                Some("Conditional") => " (may be replaced)",
-                _ => "",
-            };
-            text.push_str(&format!(
-                "  {:<8} {} ({}){replace}\n",
-                c.action, c.logical_id, c.resource_type
-            ));
-        }
-        let lines = crate::deploy::diff::unified(&before, &rendered.template, 3);
-        if !lines.is_empty() {
-            text.push_str("\nTemplate:\n");
-            for l in lines {
-                text.push_str(&l);
-                text.push('\n');
-            }
-        }
-        let go = if opts.yes { Some(true) } else { confirm(&text) };
-        match go {
-            Some(true) => {}
-            Some(false) => {
-                discard(aws, name, &id, creating, deadline).await;
-                return Outcome::Declined;
-            }
-            None => {
-                discard(aws, name, &id, creating, deadline).await;
-                return Outcome::Failed(
-                    "--diff needs a terminal to ask, or --yes to go ahead".into(),
-                );
-            }
-        }
+    if let Err(outcome) = approve(aws, &review, opts, confirm, reporter).await {
+        discard(aws, name, &id, creating, deadline).await;
+        return outcome;
     }
     // The last moment to stop without changing anything.
     if interrupted(&interrupts) {
@@ -333,11 +188,7 @@ pub async fn deploy_stack(
     }
     reporter.emit(Event::Started {
         stack: name.into(),
-        action: if creating {
-            "create".into()
-        } else {
-            "update".into()
-        },
+        action: if creating { "create" } else { "update" }.into(),
     });
     let _in_flight = InFlight::register(rendered, creating);
     if let Err(e) = changeset::execute(aws, name, &id).await {
@@ -346,6 +197,7 @@ pub async fn deploy_stack(
     if opts.detach {
         return Outcome::Detached;
     }
+    let has_service = rendered.template.contains("AWS::ECS::Service");
     let pinned = parameters
         .iter()
         .find(|(k, v)| {
@@ -387,6 +239,222 @@ pub async fn deploy_stack(
         }
     }
     outcome
+}
+
+/// A stack ready for a change set: as deployed (`None`: not yet), whether the change set
+/// creates it, and its deployed template when already read.
+struct Ready {
+    existing: Option<stack::StackInfo>,
+    creating: bool,
+    template: Option<String>,
+}
+
+/// Reads the stack (or takes the read made with every stack of the deploy), waits while
+/// another operation runs on it, refuses it when tug does not own it, and clears what a
+/// failed first deploy left (a stack that never got created).
+async fn ready(
+    aws: &Aws,
+    rendered: &RenderedStack,
+    known: Option<Deployed>,
+    deadline: Instant,
+    reporter: &dyn Reporter,
+) -> Result<Ready, Outcome> {
+    let name = rendered.stack_name.as_str();
+    let (known_info, template) = match known {
+        Some(Deployed {
+            info,
+            template,
+            read_at,
+        }) if read_at.elapsed() < FRESH
+            && info
+                .as_ref()
+                .is_none_or(|i| stack::phase(&i.status) != Phase::Busy) =>
+        {
+            (Some(info), template)
+        }
+        _ => (None, None),
+    };
+    let existing = match known_info {
+        Some(info) => info,
+        None => stack::wait_until_idle(aws, name, deadline, |status| {
+            reporter.emit(Event::Waiting {
+                stack: name.into(),
+                reason: format!("the stack is {status}; waiting for that operation to finish"),
+            })
+        })
+        .await
+        .map_err(Outcome::Failed)?,
+    };
+    // Before anything else touches the stack (even deleting a failed create): a stack of this
+    // name that tug does not own is never changed.
+    let app = rendered
+        .tags
+        .get(ownership::APP_TAG)
+        .map_or("", String::as_str);
+    if let Some(info) = &existing
+        && let Some(why) = ownership::check(info, name, app, "deploy to")
+    {
+        return Err(Outcome::Failed(why));
+    }
+    let status = existing.as_ref().map_or("", |s| s.status.as_str());
+    let creating = match existing.as_ref().map(|s| stack::phase(&s.status)) {
+        None | Some(Phase::Missing) => true,
+        Some(Phase::Review) => {
+            // A change set was created and never executed: the stack holds nothing. Start
+            // over rather than stack a second change set on it.
+            stack::delete_and_wait(aws, name, deadline)
+                .await
+                .map_err(Outcome::Failed)?;
+            true
+        }
+        Some(Phase::FailedCreate) => {
+            reporter.emit(Event::Message {
+                stack: name.into(),
+                text: format!(
+                    "the stack never finished creating ({status}); deleting it to start over"
+                ),
+            });
+            stack::delete_and_wait(aws, name, deadline)
+                .await
+                .map_err(Outcome::Failed)?;
+            true
+        }
+        Some(Phase::Stuck) => {
+            return Err(Outcome::Failed(format!(
+                "stack {name} is {status} and needs a person: continue or skip the rollback in the CloudFormation console (or `aws cloudformation continue-update-rollback --stack-name {name}`), then deploy again"
+            )));
+        }
+        Some(Phase::Busy) => return Err(Outcome::Failed(format!("stack {name} is still busy"))),
+        Some(Phase::Stable) | Some(Phase::RolledBack) => false,
+    };
+    Ok(Ready {
+        existing,
+        creating,
+        template,
+    })
+}
+
+/// A computed change set and what it is compared with.
+struct Review<'a> {
+    rendered: &'a RenderedStack,
+    parameters: &'a [(String, String)],
+    /// The deployed stack, for an update.
+    existing: Option<&'a stack::StackInfo>,
+    changes: &'a [changeset::ResourceChange],
+}
+
+/// Reports the change set and has it approved: the traffic-reset question of a traffic
+/// shifting service, consent to destructive changes, and `--diff`. `Err` carries how the
+/// deploy ends instead (declined or refused); the caller discards the change set.
+async fn approve(
+    aws: &Aws,
+    review: &Review<'_>,
+    opts: &DeployOptions,
+    confirm: &Confirm,
+    reporter: &dyn Reporter,
+) -> Result<(), Outcome> {
+    let name = review.rendered.stack_name.as_str();
+    let hazards = match review.existing {
+        Some(info) => {
+            destructive_changes(
+                aws,
+                review.rendered,
+                review.parameters,
+                info,
+                review.changes,
+            )
+            .await
+        }
+        None => Vec::new(),
+    };
+    reporter.emit(Event::ChangeSet {
+        stack: name.into(),
+        changes: review.changes.to_vec(),
+        destructive: hazards.clone(),
+    });
+    if review.existing.is_some()
+        && let Some(warning) = traffic_reset_warning(aws, name, review.changes).await
+    {
+        let go = if opts.yes {
+            reporter.emit(Event::Message {
+                stack: name.into(),
+                text: format!("warning: {warning}"),
+            });
+            Some(true)
+        } else if opts.interactive {
+            confirm(&format!("{name}: {warning}"))
+        } else {
+            None
+        };
+        match go {
+            Some(true) => {}
+            Some(false) => return Err(Outcome::Declined),
+            None => {
+                return Err(Outcome::Failed(format!(
+                    "{warning}\n  help: deploy when no deployment is in progress and pass --yes to go ahead"
+                )));
+            }
+        }
+    }
+    if !hazards.is_empty() {
+        let env = review
+            .rendered
+            .tags
+            .get("tug:env")
+            .map_or("ENV", String::as_str);
+        consent_to_destruction(name, env, &hazards, opts, confirm, reporter)?;
+    }
+    if opts.diff {
+        let before = match review.existing {
+            Some(_) => deployed_template(aws, name).await,
+            None => String::new(),
+        };
+        let text = diff_text(review, &hazards, &before);
+        match if opts.yes { Some(true) } else { confirm(&text) } {
+            Some(true) => {}
+            Some(false) => return Err(Outcome::Declined),
+            None => {
+                return Err(Outcome::Failed(
+                    "--diff needs a terminal to ask, or --yes to go ahead".into(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What `--diff` shows: destructive changes first, every resource change, the template diff.
+fn diff_text(review: &Review<'_>, hazards: &[Hazard], before: &str) -> String {
+    let name = review.rendered.stack_name.as_str();
+    let mut text = String::new();
+    if !hazards.is_empty() {
+        text.push_str(&format!("Destructive changes to {name}:\n"));
+        for h in hazards {
+            text.push_str(&format!("  {}\n", h.line()));
+        }
+        text.push('\n');
+    }
+    text.push_str(&format!("Changes to {name}:\n"));
+    for c in review.changes {
+        let replace = match c.replacement.as_deref() {
+            Some("True") => " (replacement)",
+            Some("Conditional") => " (may be replaced)",
+            _ => "",
+        };
+        text.push_str(&format!(
+            "  {:<8} {} ({}){replace}\n",
+            c.action, c.logical_id, c.resource_type
+        ));
+    }
+    let lines = crate::deploy::diff::unified(before, &review.rendered.template, 3);
+    if !lines.is_empty() {
+        text.push_str("\nTemplate:\n");
+        for l in lines {
+            text.push_str(&l);
+            text.push('\n');
+        }
+    }
+    text
 }
 
 /// An unchanged stack is "no changes" only when its ECS service (if any) has finished rolling
