@@ -16,5 +16,6 @@ pub mod promotion;
 pub mod revisions;
 pub mod rollout;
 pub mod stack;
+pub mod stack_events;
 pub mod teardown;
 pub mod watch;

@@ -12,6 +12,7 @@ use crate::deploy::events::{Event, Reporter};
 use crate::deploy::lifecycle;
 use crate::deploy::rollout::{self, Rollout, RolloutSource};
 use crate::deploy::stack;
+use crate::deploy::stack_events::{self, Digest, Page, StackEvent, StackVerdict};
 
 /// Consecutive failed reads of the stack after which the watcher gives up.
 const MAX_READ_FAILURES: u32 = 3;
@@ -46,63 +47,42 @@ pub struct Target<'a> {
     pub workload_args: Option<String>,
 }
 
-/// The ids of the stack's current events (the first page: the newest).
+/// The ids of the stack's current events. The first page (the newest) is enough: reading new
+/// events stops at the first page that reaches one of them.
 pub async fn current_event_ids(aws: &Aws, stack: &str) -> HashSet<String> {
-    match aws
-        .cfn
-        .describe_stack_events()
-        .stack_name(stack)
-        .send()
-        .await
-    {
-        Ok(out) => out
-            .stack_events()
-            .iter()
-            .filter_map(|e| e.event_id().map(str::to_string))
-            .collect(),
+    match events_page(aws, stack, None).await {
+        Ok(page) => page.stack_events.into_iter().map(|e| e.event_id).collect(),
         Err(_) => HashSet::new(),
     }
 }
 
-struct NewEvent {
-    logical_id: String,
-    physical_id: Option<String>,
-    resource_type: String,
-    status: String,
-    reason: Option<String>,
-}
-
-async fn new_events(
-    aws: &Aws,
-    stack: &str,
-    seen: &mut HashSet<String>,
-) -> Result<Vec<NewEvent>, String> {
+/// One page of DescribeStackEvents.
+async fn events_page(aws: &Aws, stack: &str, token: Option<String>) -> Result<Page, String> {
     let out = aws
         .cfn
         .describe_stack_events()
         .stack_name(stack)
+        .set_next_token(token)
         .send()
         .await
         .map_err(|e| format!("cannot read the events of {stack}: {}", describe_error(&e)))?;
-    let mut fresh = Vec::new();
-    for e in out.stack_events() {
-        let Some(id) = e.event_id() else { continue };
-        if !seen.insert(id.to_string()) {
-            continue;
-        }
-        fresh.push(NewEvent {
-            logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
-            physical_id: e.physical_resource_id().map(str::to_string),
-            resource_type: e.resource_type().unwrap_or_default().to_string(),
-            status: e
-                .resource_status()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
-            reason: e.resource_status_reason().map(str::to_string),
-        });
-    }
-    fresh.reverse(); // oldest first
-    Ok(fresh)
+    Ok(Page {
+        stack_events: out
+            .stack_events()
+            .iter()
+            .filter_map(StackEvent::from_sdk)
+            .collect(),
+        next_token: out.next_token().map(str::to_string),
+    })
+}
+
+/// The events of `stack` not in `seen` yet, oldest first, from every page they span.
+async fn new_events(
+    aws: &Aws,
+    stack: &str,
+    seen: &mut HashSet<String>,
+) -> Result<Vec<StackEvent>, String> {
+    stack_events::read_new(|token| events_page(aws, stack, token), seen).await
 }
 
 /// The physical id of one resource of a stack, `None` when it (or the stack) cannot be read.
@@ -123,10 +103,6 @@ pub fn split_service_arn(arn: &str) -> Option<(String, String)> {
     parts
         .next()
         .map(|service| (first.to_string(), service.to_string()))
-}
-
-fn is_failure(status: &str) -> bool {
-    status.ends_with("_FAILED")
 }
 
 /// Follows the stack and its service until the deploy ends.
@@ -150,7 +126,10 @@ pub async fn follow(
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
     let mut stages = StageTracker::new(stack, workload_args);
-    let mut failures: Vec<String> = Vec::new();
+    let mut digest = Digest {
+        rolled_out: rolled_out.clone(),
+        ..Digest::default()
+    };
     let mut delay = Duration::from_millis(300);
     let mut stack_done = false;
     let mut service: Option<(String, String)> = None;
@@ -167,28 +146,10 @@ pub async fn follow(
                 Ok(events) => {
                     for e in events {
                         changed = true;
-                        // The first completed task definition of this deploy is the revision
-                        // it rolls out (later ones belong to a rollback).
-                        if e.logical_id == "TaskDefinition"
-                            && (e.status == "CREATE_COMPLETE" || e.status == "UPDATE_COMPLETE")
-                            && rolled_out.is_none()
-                        {
-                            rolled_out.clone_from(&e.physical_id);
-                        }
-                        if is_failure(&e.status)
-                            && let Some(r) = &e.reason
-                            && !r.contains("cancelled")
-                            && !r.contains("canceled")
-                        {
-                            failures.push(format!("{} ({}): {r}", e.logical_id, e.resource_type));
-                        }
-                        reporter.emit(Event::Resource {
-                            stack: stack.to_string(),
-                            logical_id: e.logical_id,
-                            resource_type: e.resource_type,
-                            status: e.status,
-                            reason: e.reason,
-                        });
+                        reporter.emit(digest.apply(stack, e));
+                    }
+                    if rolled_out.is_none() {
+                        rolled_out.clone_from(&digest.rolled_out);
                     }
                 }
                 Err(msg) => {
@@ -200,12 +161,11 @@ pub async fn follow(
             match stack::describe(aws, stack).await {
                 Ok(Some(info)) => {
                     read_failures = 0;
-                    match info.status.as_str() {
-                        "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE" => {
-                            stack_done = true
-                        }
-                        "UPDATE_ROLLBACK_COMPLETE" | "ROLLBACK_COMPLETE" => {
-                            let cause = root_cause(&failures, info.reason.as_deref());
+                    let failures = &digest.failures;
+                    match stack_events::stack_verdict(&info.status) {
+                        StackVerdict::Succeeded => stack_done = true,
+                        StackVerdict::RolledBack => {
+                            let cause = root_cause(failures, info.reason.as_deref());
                             if cancelled {
                                 return Ending::Interrupted(format!(
                                     "the update was cancelled and {stack} rolled back"
@@ -213,19 +173,26 @@ pub async fn follow(
                             }
                             return Ending::RolledBack(cause);
                         }
-                        s if s.ends_with("_FAILED") => {
+                        StackVerdict::Failed => {
                             return Ending::Failed(format!(
-                                "{stack} is {s}: {}",
-                                root_cause(&failures, info.reason.as_deref())
+                                "{stack} is {}: {}",
+                                info.status,
+                                root_cause(failures, info.reason.as_deref())
                             ));
                         }
-                        _ => {}
+                        StackVerdict::Deleted => {
+                            return Ending::Failed(format!(
+                                "{stack} was deleted while deploying: {}",
+                                root_cause(failures, info.reason.as_deref())
+                            ));
+                        }
+                        StackVerdict::Running => {}
                     }
                 }
                 Ok(None) => {
                     return Ending::Failed(format!(
                         "{stack} disappeared while deploying: {}",
-                        root_cause(&failures, None)
+                        root_cause(&digest.failures, None)
                     ));
                 }
                 Err(msg) => {
