@@ -170,9 +170,7 @@ pub fn stack_verdict(status: &str) -> StackVerdict {
         | "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
         | "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS" => Running,
         "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE" => Succeeded,
-        "ROLLBACK_COMPLETE" | "UPDATE_ROLLBACK_COMPLETE" | "IMPORT_ROLLBACK_COMPLETE" => {
-            RolledBack
-        }
+        "ROLLBACK_COMPLETE" | "UPDATE_ROLLBACK_COMPLETE" | "IMPORT_ROLLBACK_COMPLETE" => RolledBack,
         "CREATE_FAILED"
         | "UPDATE_FAILED"
         | "DELETE_FAILED"
@@ -260,7 +258,10 @@ impl Digest {
             self.rolled_out.clone_from(&e.physical_resource_id);
         }
         if phase == ResourcePhase::Failed
-            && let Some(r) = e.resource_status_reason.as_deref().filter(|r| !r.is_empty())
+            && let Some(r) = e
+                .resource_status_reason
+                .as_deref()
+                .filter(|r| !r.is_empty())
             && !r.contains("cancelled")
             && !r.contains("canceled")
             && !e.is_stack()
@@ -356,7 +357,11 @@ mod tests {
         for s in RESOURCE_STATUSES.iter().chain(STACK_STATUSES) {
             let phase = resource_phase(s);
             assert_ne!(phase, ResourcePhase::Unknown, "{s}");
-            assert_eq!(phase == ResourcePhase::Failed, s.ends_with("_FAILED"), "{s}");
+            assert_eq!(
+                phase == ResourcePhase::Failed,
+                s.ends_with("_FAILED"),
+                "{s}"
+            );
             assert_eq!(
                 phase == ResourcePhase::InProgress,
                 s.ends_with("_IN_PROGRESS"),
@@ -431,7 +436,9 @@ mod tests {
     // CloudFormation does. Reading only the first page (as tug did) lost 150 of them.
     #[test]
     fn a_large_first_deploy_is_read_over_every_page() {
-        let events: Vec<StackEvent> = (0..250).map(|i| event(i, "Alarm", "CREATE_IN_PROGRESS")).collect();
+        let events: Vec<StackEvent> = (0..250)
+            .map(|i| event(i, "Alarm", "CREATE_IN_PROGRESS"))
+            .collect();
         let mut seen = HashSet::new();
         let mut calls = 0;
         let read = block_on(read_new(
@@ -450,7 +457,9 @@ mod tests {
 
     #[test]
     fn reading_stops_at_the_first_page_that_reaches_seen_events() {
-        let events: Vec<StackEvent> = (0..300).map(|i| event(i, "Alarm", "CREATE_COMPLETE")).collect();
+        let events: Vec<StackEvent> = (0..300)
+            .map(|i| event(i, "Alarm", "CREATE_COMPLETE"))
+            .collect();
         // The events of earlier operations, seen before this deploy began.
         let mut seen: HashSet<String> = events[..200].iter().map(|e| e.event_id.clone()).collect();
         let mut calls = 0;
@@ -469,7 +478,9 @@ mod tests {
 
     #[test]
     fn a_failed_page_loses_nothing() {
-        let events: Vec<StackEvent> = (0..150).map(|i| event(i, "Alarm", "CREATE_COMPLETE")).collect();
+        let events: Vec<StackEvent> = (0..150)
+            .map(|i| event(i, "Alarm", "CREATE_COMPLETE"))
+            .collect();
         let mut seen = HashSet::new();
         let err = block_on(read_new(
             |token| {

@@ -125,7 +125,7 @@ pub async fn follow(
     let started = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
-    let mut stages = StageTracker::new(stack, workload_args);
+    let mut stages = StageTracker::new(stack, workload_args.clone());
     let mut digest = Digest {
         rolled_out: rolled_out.clone(),
         ..Digest::default()
@@ -135,6 +135,9 @@ pub async fn follow(
     let mut service: Option<(String, String)> = None;
     let mut expected_td: Option<String> = None;
     let mut last_rollout: Option<(String, i32, i32, i32, i32)> = None;
+    // The service as last read, for the time-out's account of the rollout.
+    let mut last_view: Option<rollout::ServiceView> = None;
+    let mut stall = rollout::Stall::new(Instant::now());
     let mut cancelled = false;
     // The SDK already retries each call; several failed polls in a row mean AWS cannot tell
     // us how the deploy goes, and waiting for the deadline would only hide that.
@@ -241,10 +244,24 @@ pub async fn follow(
                 None => {}
             }
         }
-        if let Some((cluster, name)) = service.as_ref().filter(|_| stack_done) {
+        // The revision this deploy rolls out, as soon as it is known: while CloudFormation
+        // waits for the service to stabilize (a rolling update keeps the stack updating until
+        // ECS is done), the rollout is followed and reported too, though only a complete stack
+        // can end the deploy.
+        let ours = expected_td
+            .clone()
+            .or_else(|| pinned_task_definition.clone())
+            .or_else(|| digest.rolled_out.clone());
+        if let Some((cluster, name)) = service.as_ref().filter(|_| stack_done || ours.is_some()) {
             match aws.ecs.service(cluster, name).await {
                 Ok(view) => {
-                    if let Some(p) = view.primary() {
+                    let primary = view.primary().filter(|p| {
+                        stack_done
+                            || ours.as_deref().is_some_and(|td| {
+                                rollout::same_task_definition(&p.task_definition, td)
+                            })
+                    });
+                    if let Some(p) = primary {
                         let state = p
                             .rollout_state
                             .clone()
@@ -252,6 +269,7 @@ pub async fn follow(
                         let now = (state.clone(), p.desired, p.running, p.pending, p.failed);
                         if last_rollout.as_ref() != Some(&now) {
                             changed = true;
+                            stall.progressed(Instant::now());
                             reporter.emit(Event::Rollout {
                                 stack: stack.to_string(),
                                 service: view.name.clone(),
@@ -262,19 +280,43 @@ pub async fn follow(
                                 failed: p.failed,
                             });
                             last_rollout = Some(now);
+                        } else if let Some(stalled) = stall.due(Instant::now()) {
+                            let latest = if p.failed > 0 {
+                                aws.ecs
+                                    .stopped_reasons(cluster, name)
+                                    .await
+                                    .into_iter()
+                                    .next()
+                                    .map(|r| format!("; a stopped task: {r}"))
+                                    .unwrap_or_default()
+                            } else {
+                                String::new()
+                            };
+                            reporter.emit(Event::Message {
+                                stack: stack.to_string(),
+                                text: format!(
+                                    "ECS service {}: no progress for {}: {} so far{latest}",
+                                    view.name,
+                                    rollout::duration_words(stalled),
+                                    rollout::progress_words(&view)
+                                ),
+                            });
                         }
                     }
-                    match rollout::assess(&view, expected_td.as_deref()) {
+                    let assessed =
+                        stack_done.then(|| rollout::assess(&view, expected_td.as_deref()));
+                    last_view = Some(view.clone());
+                    match assessed {
                         // ECS's own deployment record decides when there is one.
                         _ if tracked => {}
-                        Rollout::Completed => return Ending::Succeeded,
-                        Rollout::InProgress => {}
-                        Rollout::Failed(reason) => {
+                        None | Some(Rollout::InProgress) => {}
+                        Some(Rollout::Completed) => return Ending::Succeeded,
+                        Some(Rollout::Failed(reason)) => {
                             return Ending::Failed(
                                 ecs_cause(aws, cluster, name, &view, &reason).await,
                             );
                         }
-                        Rollout::RolledBack(reason) => {
+                        Some(Rollout::RolledBack(reason)) => {
                             return Ending::RolledBack(
                                 ecs_cause(aws, cluster, name, &view, &reason).await,
                             );
@@ -288,14 +330,25 @@ pub async fn follow(
             }
         }
         if Instant::now() >= deadline {
-            let what = if stack_done {
-                "the ECS service had not finished rolling out"
-            } else {
-                "the stack had not finished"
-            };
-            return Ending::TimedOut(format!(
-                "{what} when the deadline passed; it goes on in AWS: follow it with `aws cloudformation describe-stack-events --stack-name {stack}`"
-            ));
+            // A rollout under way is followed with tug's own commands (stack events cannot
+            // show it); a stack that never got to its service, with its events.
+            let rolling = last_view
+                .as_ref()
+                .filter(|_| stack_done || last_rollout.is_some());
+            return Ending::TimedOut(match (rolling, &service, &workload_args) {
+                (Some(view), Some((cluster, name)), Some(args)) => {
+                    let what = if stack_done {
+                        "the ECS service had not finished rolling out when the deadline passed"
+                    } else {
+                        "the ECS service had not finished rolling out (and the stack waits for it) when the deadline passed"
+                    };
+                    let stopped = aws.ecs.stopped_reasons(cluster, name).await;
+                    rollout::timeout_report(what, Some(view), &stopped, args)
+                }
+                _ => format!(
+                    "the stack had not finished when the deadline passed; it goes on in AWS: follow it with `aws cloudformation describe-stack-events --stack-name {stack}`"
+                ),
+            });
         }
         if changed {
             delay = Duration::from_millis(500);
