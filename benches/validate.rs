@@ -297,6 +297,29 @@ fn write_workspace(root: &Path, services: usize) -> PathBuf {
     dir
 }
 
+/// A workspace of one environment and one service whose `variables` has `n` keys: validation
+/// time must grow linearly with the keys of one manifest (issue 15: 69,000 variables took
+/// 6.6 s when duplicate keys were looked for by comparing each key with every earlier one).
+fn write_variables_workspace(root: &Path, n: usize) -> PathBuf {
+    let dir = root.join("copilot");
+    fs::create_dir_all(dir.join("environments/test")).unwrap();
+    fs::create_dir_all(dir.join("web")).unwrap();
+    fs::write(dir.join(".workspace"), "application: bench\n").unwrap();
+    fs::write(
+        dir.join("environments/test/manifest.yml"),
+        ENV_TEST.replace("@ENV@", "test"),
+    )
+    .unwrap();
+    let mut text = String::from(
+        "name: web\ntype: Load Balanced Web Service\nimage:\n  location: nginx:1.27\n  port: 80\nhttp:\n  path: /\nvariables:\n",
+    );
+    for i in 0..n {
+        text.push_str(&format!("  a{i:x}: 1\n"));
+    }
+    fs::write(dir.join("web/manifest.yml"), text).unwrap();
+    dir
+}
+
 fn options() -> LoadOptions {
     LoadOptions {
         lenient: false,
@@ -390,6 +413,16 @@ fn bench_validate(c: &mut Criterion) {
     c.bench_function("validate and render 1 service x 3 environments", |b| {
         b.iter(|| black_box(open_load_validate_render(black_box(&single_dir), &opts)))
     });
+    for n in [10_000, 69_000] {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = write_variables_workspace(tmp.path(), n);
+        let ws = Workspace::open(&dir);
+        let loaded = load(&ws, &opts).expect("the workspace loads");
+        assert!(!has_errors(&validate(&loaded)), "the workspace is valid");
+        c.bench_function(&format!("validate 1 service with {n} variables"), |b| {
+            b.iter(|| black_box(open_load_validate(black_box(&dir), &opts)))
+        });
+    }
 }
 
 criterion_group! {

@@ -329,3 +329,34 @@ fn app_show_describes_the_demo() {
             .any(|w| w["name"] == "web" && w["type"] == "Load Balanced Web Service")
     );
 }
+
+// Before: a FIFO manifest blocked `tug validate` forever, and a folder named manifest.yml left
+// the workload out without a word. Both are errors at the file's location, exit 3.
+#[test]
+fn workspace_problems_are_located_errors() {
+    let ws = workspace(&[
+        ("copilot/.workspace", "application: shop\n"),
+        ("copilot/environments/test/manifest.yml", ENV),
+        ("copilot/web/manifest.yml", WEB),
+    ]);
+    fs::create_dir_all(ws.path().join("copilot/api/manifest.yml")).expect("mkdir");
+    fs::create_dir_all(ws.path().join("copilot/worker")).expect("mkdir");
+    let made = Command::new("mkfifo")
+        .arg(ws.path().join("copilot/worker/manifest.yml"))
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let out = tug(ws.path(), &["validate"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(
+            "error[TUG101]: this is a folder, not a file\n --> copilot/api/manifest.yml:1:1"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("error[TUG101]: this is not a regular file (a FIFO, socket or device)\n --> copilot/worker/manifest.yml:1:1"),
+        "{err}"
+    );
+}

@@ -211,12 +211,68 @@ fn a_rollout_that_never_completes_times_out_clearly() {
         .iter()
         .find(|e| e["event"] == "finished")
         .expect("finished");
+    let detail = finished["detail"].as_str().unwrap_or_default();
     assert!(
-        finished["detail"]
-            .as_str()
-            .is_some_and(|d| d.contains("had not finished rolling out")),
+        detail.contains("had not finished rolling out"),
         "{finished}"
     );
+    // What runs and where to look: tug's own commands, not stack events (which cannot show a
+    // rollout).
+    assert!(
+        detail.contains("0 of 1 task running, 1 pending, 0 failed"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("`tug svc status -e test -n api` and `tug svc logs -e test -n api`"),
+        "{detail}"
+    );
+    assert!(!detail.contains("describe-stack-events"), "{detail}");
+}
+
+// moto (MOTO_ECS_SERVICE_FAILED_TASKS) reports 3 failed tasks and none running: the rollout
+// makes no progress, and tug says so at least every 30 s, then times out with the count.
+#[test]
+fn a_stalled_rollout_is_reported_every_30_seconds() {
+    let moto = Moto::start_failing(0, 3);
+    let ws = demo_copy("stall");
+    let env = tug(ws.path(), &moto.url(), &["env", "deploy", "-n", "test"]);
+    assert_eq!(env.status.code(), Some(0), "{}", stderr(&env));
+    let started = std::time::Instant::now();
+    let out = tug(
+        ws.path(),
+        &moto.url(),
+        &[
+            "svc",
+            "deploy",
+            "-n",
+            "api",
+            "-e",
+            "test",
+            "--timeout",
+            "35s",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(started.elapsed() >= std::time::Duration::from_secs(35));
+    let err = stderr(&out);
+    let stalled: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("ECS service") && l.contains("no progress for"))
+        .collect();
+    assert_eq!(
+        stalled.len(),
+        1,
+        "one line per 30 s without progress: {err}"
+    );
+    assert!(
+        stalled[0].contains("no progress for 30s: 0 of 1 task running, 1 pending, 3 failed so far"),
+        "{err}"
+    );
+    assert!(
+        err.contains("had not finished rolling out when the deadline passed: 0 of 1 task running, 1 pending, 3 failed\n"),
+        "{err}"
+    );
+    assert!(err.contains("`tug svc logs -e test -n api`"), "{err}");
 }
 
 #[test]

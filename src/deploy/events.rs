@@ -28,6 +28,10 @@ pub enum Event {
         resource_type: String,
         status: String,
         reason: Option<String>,
+        /// CloudFormation's detailed status (`CONFIGURATION_COMPLETE`: configured, still
+        /// being checked for stability).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        detailed_status: Option<String>,
     },
     /// The ECS service's rollout progressed.
     Rollout {

@@ -18,5 +18,6 @@ pub mod replacement;
 pub mod revisions;
 pub mod rollout;
 pub mod stack;
+pub mod stack_events;
 pub mod teardown;
 pub mod watch;

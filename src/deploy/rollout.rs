@@ -86,7 +86,7 @@ pub fn assess(view: &ServiceView, expected: Option<&str>) -> Rollout {
 }
 
 /// Task definition ARNs compare by family and revision (`family:12`), whatever the prefix.
-fn same_task_definition(a: &str, b: &str) -> bool {
+pub fn same_task_definition(a: &str, b: &str) -> bool {
     short_revision(a) == short_revision(b)
 }
 
@@ -117,6 +117,107 @@ pub fn failure_events(view: &ServiceView, n: usize) -> Vec<String> {
         .take(n)
         .cloned()
         .collect()
+}
+
+/// How far the primary deployment got, in words: `0 of 1 tasks running, 3 failed`.
+pub fn progress_words(view: &ServiceView) -> String {
+    match view.primary() {
+        Some(p) => format!(
+            "{} of {} task{} running, {}{} failed",
+            p.running,
+            p.desired,
+            if p.desired == 1 { "" } else { "s" },
+            if p.pending > 0 {
+                format!("{} pending, ", p.pending)
+            } else {
+                String::new()
+            },
+            p.failed,
+        ),
+        None => "no deployment of the service yet".into(),
+    }
+}
+
+/// What a time-out says about a service that had not rolled out: how many tasks run and
+/// failed, why tasks stopped, the latest service events (all of them, not only those that
+/// read as failures: a rollout that makes no progress often has no failure to show), and the
+/// tug commands that follow the rollout (`args` is `-e ENV -n NAME`).
+pub fn timeout_report(
+    what: &str,
+    view: Option<&ServiceView>,
+    stopped: &[String],
+    args: &str,
+) -> String {
+    let mut out = what.to_string();
+    if let Some(view) = view {
+        out.push_str(&format!(": {}", progress_words(view)));
+        if !stopped.is_empty() {
+            out.push_str(&format!(
+                "\n  stopped tasks:\n    {}",
+                stopped.join("\n    ")
+            ));
+        }
+        let events: Vec<&String> = view.events.iter().take(5).collect();
+        if !events.is_empty() {
+            out.push_str("\n  latest service events:");
+            for e in events {
+                out.push_str(&format!("\n    {e}"));
+            }
+        }
+    }
+    out.push_str(&format!(
+        "\n  the rollout goes on in AWS: follow it with `tug svc status {args}` and `tug svc logs {args}`"
+    ));
+    out
+}
+
+/// How often a line is due while a rollout makes no progress.
+pub const STALL_LINE_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Decides when to say that a rollout is still stuck: a line is due when nothing was said
+/// about the rollout for [`STALL_LINE_EVERY`], so a user (or a CI log) never sees a silent
+/// minute while tasks fail.
+#[derive(Debug)]
+pub struct Stall {
+    /// When the rollout last changed.
+    since: std::time::Instant,
+    /// When a line about it was last given.
+    said: std::time::Instant,
+}
+
+impl Stall {
+    pub fn new(now: std::time::Instant) -> Stall {
+        Stall {
+            since: now,
+            said: now,
+        }
+    }
+
+    /// The rollout changed (and that was reported).
+    pub fn progressed(&mut self, now: std::time::Instant) {
+        self.since = now;
+        self.said = now;
+    }
+
+    /// `Some(how long without progress)` when a line is due now; then the line counts as
+    /// said.
+    pub fn due(&mut self, now: std::time::Instant) -> Option<std::time::Duration> {
+        if now.saturating_duration_since(self.said) < STALL_LINE_EVERY {
+            return None;
+        }
+        self.said = now;
+        Some(now.saturating_duration_since(self.since))
+    }
+}
+
+/// `95` → `1m35s`.
+pub fn duration_words(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    match (s / 60, s % 60) {
+        (0, s) => format!("{s}s"),
+        (m, 0) => format!("{m}m"),
+        (m, s) => format!("{m}m{s:02}s"),
+    }
 }
 
 /// Reads services from ECS.
@@ -325,5 +426,62 @@ mod tests {
             Rollout::Failed(reason) => assert!(reason.contains("circuit breaker")),
             other => panic!("{other:?}"),
         }
+    }
+
+    // Recorded from ECS: a service whose new tasks exit at start (no task ever runs).
+    fn stuck_view() -> ServiceView {
+        let mut d = deployment("PRIMARY", "IN_PROGRESS", "shop-test-web:9", 1, 0);
+        d.failed = 3;
+        d.pending = 0;
+        view(
+            vec![
+                d,
+                deployment("ACTIVE", "COMPLETED", "shop-test-web:8", 1, 1),
+            ],
+            &[
+                "(service shop-test-web-Service-7yKp2LwUq0Rd) has started 1 tasks: (task 5e1f0c2d8a7b4c3e9f6a1b2c3d4e5f60).",
+                "(service shop-test-web-Service-7yKp2LwUq0Rd) has started 1 tasks: (task 0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d).",
+                "(service shop-test-web-Service-7yKp2LwUq0Rd) has reached a steady state.",
+            ],
+        )
+    }
+
+    #[test]
+    fn a_time_out_says_what_runs_what_failed_and_where_to_look() {
+        let text = timeout_report(
+            "the ECS service had not finished rolling out when the deadline passed",
+            Some(&stuck_view()),
+            &["Essential container in task exited (web: exit code 1)".into()],
+            "-e test -n web",
+        );
+        assert_eq!(
+            text,
+            "the ECS service had not finished rolling out when the deadline passed: 0 of 1 task running, 3 failed
+  stopped tasks:
+    Essential container in task exited (web: exit code 1)
+  latest service events:
+    (service shop-test-web-Service-7yKp2LwUq0Rd) has started 1 tasks: (task 5e1f0c2d8a7b4c3e9f6a1b2c3d4e5f60).
+    (service shop-test-web-Service-7yKp2LwUq0Rd) has started 1 tasks: (task 0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d).
+    (service shop-test-web-Service-7yKp2LwUq0Rd) has reached a steady state.
+  the rollout goes on in AWS: follow it with `tug svc status -e test -n web` and `tug svc logs -e test -n web`"
+        );
+        assert!(!text.contains("describe-stack-events"));
+    }
+
+    #[test]
+    fn a_stalled_rollout_gets_a_line_every_30_seconds() {
+        let t0 = std::time::Instant::now();
+        let mut stall = Stall::new(t0);
+        let at = |s: u64| t0 + std::time::Duration::from_secs(s);
+        assert_eq!(stall.due(at(29)), None);
+        assert_eq!(stall.due(at(30)), Some(std::time::Duration::from_secs(30)));
+        assert_eq!(stall.due(at(45)), None);
+        assert_eq!(stall.due(at(61)), Some(std::time::Duration::from_secs(61)));
+        stall.progressed(at(70));
+        assert_eq!(stall.due(at(99)), None);
+        assert_eq!(stall.due(at(100)), Some(std::time::Duration::from_secs(30)));
+        assert_eq!(duration_words(std::time::Duration::from_secs(95)), "1m35s");
+        assert_eq!(duration_words(std::time::Duration::from_secs(30)), "30s");
+        assert_eq!(duration_words(std::time::Duration::from_secs(120)), "2m");
     }
 }

@@ -12,6 +12,7 @@ use crate::deploy::events::{Event, Reporter};
 use crate::deploy::lifecycle;
 use crate::deploy::rollout::{self, Rollout, RolloutSource};
 use crate::deploy::stack;
+use crate::deploy::stack_events::{self, Digest, Page, StackEvent, StackVerdict};
 
 /// Consecutive failed reads of the stack after which the watcher gives up.
 const MAX_READ_FAILURES: u32 = 3;
@@ -46,63 +47,42 @@ pub struct Target<'a> {
     pub workload_args: Option<String>,
 }
 
-/// The ids of the stack's current events (the first page: the newest).
+/// The ids of the stack's current events. The first page (the newest) is enough: reading new
+/// events stops at the first page that reaches one of them.
 pub async fn current_event_ids(aws: &Aws, stack: &str) -> HashSet<String> {
-    match aws
-        .cfn
-        .describe_stack_events()
-        .stack_name(stack)
-        .send()
-        .await
-    {
-        Ok(out) => out
-            .stack_events()
-            .iter()
-            .filter_map(|e| e.event_id().map(str::to_string))
-            .collect(),
+    match events_page(aws, stack, None).await {
+        Ok(page) => page.stack_events.into_iter().map(|e| e.event_id).collect(),
         Err(_) => HashSet::new(),
     }
 }
 
-struct NewEvent {
-    logical_id: String,
-    physical_id: Option<String>,
-    resource_type: String,
-    status: String,
-    reason: Option<String>,
-}
-
-async fn new_events(
-    aws: &Aws,
-    stack: &str,
-    seen: &mut HashSet<String>,
-) -> Result<Vec<NewEvent>, String> {
+/// One page of DescribeStackEvents.
+async fn events_page(aws: &Aws, stack: &str, token: Option<String>) -> Result<Page, String> {
     let out = aws
         .cfn
         .describe_stack_events()
         .stack_name(stack)
+        .set_next_token(token)
         .send()
         .await
         .map_err(|e| format!("cannot read the events of {stack}: {}", describe_error(&e)))?;
-    let mut fresh = Vec::new();
-    for e in out.stack_events() {
-        let Some(id) = e.event_id() else { continue };
-        if !seen.insert(id.to_string()) {
-            continue;
-        }
-        fresh.push(NewEvent {
-            logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
-            physical_id: e.physical_resource_id().map(str::to_string),
-            resource_type: e.resource_type().unwrap_or_default().to_string(),
-            status: e
-                .resource_status()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
-            reason: e.resource_status_reason().map(str::to_string),
-        });
-    }
-    fresh.reverse(); // oldest first
-    Ok(fresh)
+    Ok(Page {
+        stack_events: out
+            .stack_events()
+            .iter()
+            .filter_map(StackEvent::from_sdk)
+            .collect(),
+        next_token: out.next_token().map(str::to_string),
+    })
+}
+
+/// The events of `stack` not in `seen` yet, oldest first, from every page they span.
+async fn new_events(
+    aws: &Aws,
+    stack: &str,
+    seen: &mut HashSet<String>,
+) -> Result<Vec<StackEvent>, String> {
+    stack_events::read_new(|token| events_page(aws, stack, token), seen).await
 }
 
 /// The physical id of one resource of a stack, `None` when it (or the stack) cannot be read.
@@ -125,10 +105,6 @@ pub fn split_service_arn(arn: &str) -> Option<(String, String)> {
         .map(|service| (first.to_string(), service.to_string()))
 }
 
-fn is_failure(status: &str) -> bool {
-    status.ends_with("_FAILED")
-}
-
 /// Follows the stack and its service until the deploy ends.
 pub async fn follow(
     aws: &Aws,
@@ -149,13 +125,19 @@ pub async fn follow(
     let started = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
-    let mut stages = StageTracker::new(stack, workload_args);
-    let mut failures: Vec<String> = Vec::new();
+    let mut stages = StageTracker::new(stack, workload_args.clone());
+    let mut digest = Digest {
+        rolled_out: rolled_out.clone(),
+        ..Digest::default()
+    };
     let mut delay = Duration::from_millis(300);
     let mut stack_done = false;
     let mut service: Option<(String, String)> = None;
     let mut expected_td: Option<String> = None;
     let mut last_rollout: Option<(String, i32, i32, i32, i32)> = None;
+    // The service as last read, for the time-out's account of the rollout.
+    let mut last_view: Option<rollout::ServiceView> = None;
+    let mut stall = rollout::Stall::new(Instant::now());
     let mut cancelled = false;
     // The SDK already retries each call; several failed polls in a row mean AWS cannot tell
     // us how the deploy goes, and waiting for the deadline would only hide that.
@@ -167,28 +149,10 @@ pub async fn follow(
                 Ok(events) => {
                     for e in events {
                         changed = true;
-                        // The first completed task definition of this deploy is the revision
-                        // it rolls out (later ones belong to a rollback).
-                        if e.logical_id == "TaskDefinition"
-                            && (e.status == "CREATE_COMPLETE" || e.status == "UPDATE_COMPLETE")
-                            && rolled_out.is_none()
-                        {
-                            rolled_out.clone_from(&e.physical_id);
-                        }
-                        if is_failure(&e.status)
-                            && let Some(r) = &e.reason
-                            && !r.contains("cancelled")
-                            && !r.contains("canceled")
-                        {
-                            failures.push(format!("{} ({}): {r}", e.logical_id, e.resource_type));
-                        }
-                        reporter.emit(Event::Resource {
-                            stack: stack.to_string(),
-                            logical_id: e.logical_id,
-                            resource_type: e.resource_type,
-                            status: e.status,
-                            reason: e.reason,
-                        });
+                        reporter.emit(digest.apply(stack, e));
+                    }
+                    if rolled_out.is_none() {
+                        rolled_out.clone_from(&digest.rolled_out);
                     }
                 }
                 Err(msg) => {
@@ -200,12 +164,11 @@ pub async fn follow(
             match stack::describe(aws, stack).await {
                 Ok(Some(info)) => {
                     read_failures = 0;
-                    match info.status.as_str() {
-                        "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE" => {
-                            stack_done = true
-                        }
-                        "UPDATE_ROLLBACK_COMPLETE" | "ROLLBACK_COMPLETE" => {
-                            let cause = root_cause(&failures, info.reason.as_deref());
+                    let failures = &digest.failures;
+                    match stack_events::stack_verdict(&info.status) {
+                        StackVerdict::Succeeded => stack_done = true,
+                        StackVerdict::RolledBack => {
+                            let cause = root_cause(failures, info.reason.as_deref());
                             if cancelled {
                                 return Ending::Interrupted(format!(
                                     "the update was cancelled and {stack} rolled back"
@@ -213,19 +176,26 @@ pub async fn follow(
                             }
                             return Ending::RolledBack(cause);
                         }
-                        s if s.ends_with("_FAILED") => {
+                        StackVerdict::Failed => {
                             return Ending::Failed(format!(
-                                "{stack} is {s}: {}",
-                                root_cause(&failures, info.reason.as_deref())
+                                "{stack} is {}: {}",
+                                info.status,
+                                root_cause(failures, info.reason.as_deref())
                             ));
                         }
-                        _ => {}
+                        StackVerdict::Deleted => {
+                            return Ending::Failed(format!(
+                                "{stack} was deleted while deploying: {}",
+                                root_cause(failures, info.reason.as_deref())
+                            ));
+                        }
+                        StackVerdict::Running => {}
                     }
                 }
                 Ok(None) => {
                     return Ending::Failed(format!(
                         "{stack} disappeared while deploying: {}",
-                        root_cause(&failures, None)
+                        root_cause(&digest.failures, None)
                     ));
                 }
                 Err(msg) => {
@@ -274,10 +244,24 @@ pub async fn follow(
                 None => {}
             }
         }
-        if let Some((cluster, name)) = service.as_ref().filter(|_| stack_done) {
+        // The revision this deploy rolls out, as soon as it is known: while CloudFormation
+        // waits for the service to stabilize (a rolling update keeps the stack updating until
+        // ECS is done), the rollout is followed and reported too, though only a complete stack
+        // can end the deploy.
+        let ours = expected_td
+            .clone()
+            .or_else(|| pinned_task_definition.clone())
+            .or_else(|| digest.rolled_out.clone());
+        if let Some((cluster, name)) = service.as_ref().filter(|_| stack_done || ours.is_some()) {
             match aws.ecs.service(cluster, name).await {
                 Ok(view) => {
-                    if let Some(p) = view.primary() {
+                    let primary = view.primary().filter(|p| {
+                        stack_done
+                            || ours.as_deref().is_some_and(|td| {
+                                rollout::same_task_definition(&p.task_definition, td)
+                            })
+                    });
+                    if let Some(p) = primary {
                         let state = p
                             .rollout_state
                             .clone()
@@ -285,6 +269,7 @@ pub async fn follow(
                         let now = (state.clone(), p.desired, p.running, p.pending, p.failed);
                         if last_rollout.as_ref() != Some(&now) {
                             changed = true;
+                            stall.progressed(Instant::now());
                             reporter.emit(Event::Rollout {
                                 stack: stack.to_string(),
                                 service: view.name.clone(),
@@ -295,19 +280,43 @@ pub async fn follow(
                                 failed: p.failed,
                             });
                             last_rollout = Some(now);
+                        } else if let Some(stalled) = stall.due(Instant::now()) {
+                            let latest = if p.failed > 0 {
+                                aws.ecs
+                                    .stopped_reasons(cluster, name)
+                                    .await
+                                    .into_iter()
+                                    .next()
+                                    .map(|r| format!("; a stopped task: {r}"))
+                                    .unwrap_or_default()
+                            } else {
+                                String::new()
+                            };
+                            reporter.emit(Event::Message {
+                                stack: stack.to_string(),
+                                text: format!(
+                                    "ECS service {}: no progress for {}: {} so far{latest}",
+                                    view.name,
+                                    rollout::duration_words(stalled),
+                                    rollout::progress_words(&view)
+                                ),
+                            });
                         }
                     }
-                    match rollout::assess(&view, expected_td.as_deref()) {
+                    let assessed =
+                        stack_done.then(|| rollout::assess(&view, expected_td.as_deref()));
+                    last_view = Some(view.clone());
+                    match assessed {
                         // ECS's own deployment record decides when there is one.
                         _ if tracked => {}
-                        Rollout::Completed => return Ending::Succeeded,
-                        Rollout::InProgress => {}
-                        Rollout::Failed(reason) => {
+                        None | Some(Rollout::InProgress) => {}
+                        Some(Rollout::Completed) => return Ending::Succeeded,
+                        Some(Rollout::Failed(reason)) => {
                             return Ending::Failed(
                                 ecs_cause(aws, cluster, name, &view, &reason).await,
                             );
                         }
-                        Rollout::RolledBack(reason) => {
+                        Some(Rollout::RolledBack(reason)) => {
                             return Ending::RolledBack(
                                 ecs_cause(aws, cluster, name, &view, &reason).await,
                             );
@@ -321,14 +330,25 @@ pub async fn follow(
             }
         }
         if Instant::now() >= deadline {
-            let what = if stack_done {
-                "the ECS service had not finished rolling out"
-            } else {
-                "the stack had not finished"
-            };
-            return Ending::TimedOut(format!(
-                "{what} when the deadline passed; it goes on in AWS: follow it with `aws cloudformation describe-stack-events --stack-name {stack}`"
-            ));
+            // A rollout under way is followed with tug's own commands (stack events cannot
+            // show it); a stack that never got to its service, with its events.
+            let rolling = last_view
+                .as_ref()
+                .filter(|_| stack_done || last_rollout.is_some());
+            return Ending::TimedOut(match (rolling, &service, &workload_args) {
+                (Some(view), Some((cluster, name)), Some(args)) => {
+                    let what = if stack_done {
+                        "the ECS service had not finished rolling out when the deadline passed"
+                    } else {
+                        "the ECS service had not finished rolling out (and the stack waits for it) when the deadline passed"
+                    };
+                    let stopped = aws.ecs.stopped_reasons(cluster, name).await;
+                    rollout::timeout_report(what, Some(view), &stopped, args)
+                }
+                _ => format!(
+                    "the stack had not finished when the deadline passed; it goes on in AWS: follow it with `aws cloudformation describe-stack-events --stack-name {stack}`"
+                ),
+            });
         }
         if changed {
             delay = Duration::from_millis(500);

@@ -7,6 +7,8 @@
 //! mapping") are enums with hand-written [`Decode`] impls next to their definitions.
 
 use std::borrow::Borrow;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::hash::{Hash, Hasher};
 
 use indexmap::IndexMap;
@@ -217,25 +219,23 @@ impl DecodeCx {
     pub fn expect_map<'n>(&mut self, node: &'n Node, expected: &str) -> Option<&'n [(Node, Node)]> {
         match &node.kind {
             NodeKind::Map(entries) => {
-                for (i, (k, _)) in entries.iter().enumerate() {
-                    if let Some(first) = entries[..i].iter().find(|(p, _)| p.as_str() == k.as_str())
-                    {
-                        self.diags.push(
-                            Diagnostic::error(
-                                codes::DUPLICATE_KEY,
-                                k.span,
-                                format!(
-                                    "key `{}` appears twice in {}",
-                                    k.as_str().unwrap_or(""),
-                                    self.subject()
-                                ),
-                            )
-                            .with_help(format!(
-                                "the first one is on line {}; keep one of them",
-                                first.0.span.line
-                            )),
-                        );
-                    }
+                for (first, dup) in duplicate_keys(entries) {
+                    let k = &entries[dup].0;
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::DUPLICATE_KEY,
+                            k.span,
+                            format!(
+                                "key `{}` appears twice in {}",
+                                k.as_str().unwrap_or(""),
+                                self.subject()
+                            ),
+                        )
+                        .with_help(format!(
+                            "the first one is on line {}; keep one of them",
+                            entries[first].0.span.line
+                        )),
+                    );
                 }
                 Some(entries)
             }
@@ -270,6 +270,23 @@ impl DecodeCx {
         }
         true
     }
+}
+
+/// `(first, repeat)` indexes of every key of a mapping that repeats an earlier one, in order.
+/// One pass with a hash map: comparing each key with all the earlier ones made a mapping of
+/// 69,000 variables take seconds to check.
+fn duplicate_keys(entries: &[(Node, Node)]) -> Vec<(usize, usize)> {
+    let mut firsts: HashMap<Option<&str>, usize> = HashMap::with_capacity(entries.len());
+    let mut out = Vec::new();
+    for (i, (k, _)) in entries.iter().enumerate() {
+        match firsts.entry(k.as_str()) {
+            Entry::Occupied(first) => out.push((*first.get(), i)),
+            Entry::Vacant(slot) => {
+                slot.insert(i);
+            }
+        }
+    }
+    out
 }
 
 fn truncate(s: &str, max: usize) -> String {
@@ -673,6 +690,19 @@ mod tests {
     fn duplicate_keys_are_reported() {
         let (_, diags) = decode("name: a\nname: b\n", false);
         assert_eq!(diags[0].code, codes::DUPLICATE_KEY);
+    }
+
+    #[test]
+    fn every_repeat_points_at_the_first_occurrence() {
+        let node = crate::manifest::yaml::parse(
+            crate::manifest::source::SourceId(0),
+            "a: 1\nb: 2\na: 3\nc: 4\na: 5\nb: 6\n",
+        )
+        .unwrap();
+        let NodeKind::Map(entries) = &node.kind else {
+            panic!("a mapping")
+        };
+        assert_eq!(duplicate_keys(entries), [(0, 2), (0, 4), (1, 5)]);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! into located YAML. Nothing here interprets manifests; see `load` for that.
 
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::manifest::decode::{DecodeCx, decode_field};
@@ -10,8 +11,15 @@ use crate::manifest::source::{SourceId, SourceMap, Span};
 use crate::manifest::yaml::{self, Node};
 use crate::manifest_struct;
 use crate::validate::codes;
-use crate::validate::diagnostic::Diagnostic;
+use crate::validate::diagnostic::{Code, Diagnostic};
 use crate::validate::rules::name_problem;
+
+/// The most bytes the files of one workspace may hold together: tens of times what the
+/// largest real workspaces need, and a bound on what validation and rendering take.
+pub const MAX_WORKSPACE_BYTES: u64 = 16 * 1024 * 1024;
+
+const HELP_UNREADABLE: &str =
+    "check that the path exists and that you may read it (permissions, symlinks)";
 
 /// Folder names that hold a workspace, in order of preference.
 pub const WORKSPACE_DIRS: [&str; 2] = ["tug", "copilot"];
@@ -123,6 +131,8 @@ pub struct Workspace {
     pub workloads: Vec<ManifestFile>,
     /// Problems found while reading files.
     pub diags: Vec<Diagnostic>,
+    /// Bytes of every file read so far, against [`MAX_WORKSPACE_BYTES`].
+    total_bytes: u64,
 }
 
 impl Workspace {
@@ -140,27 +150,97 @@ impl Workspace {
             environments: Vec::new(),
             workloads: Vec::new(),
             diags: Vec::new(),
+            total_bytes: 0,
         };
         ws.app = ws.read_app_name();
-        for env_dir in sorted_subdirs(&dir.join("environments")) {
-            let path = env_dir.join("manifest.yml");
-            if path.is_file() {
-                let file = ws.read_manifest(&env_dir, &path);
+        let envs = dir.join("environments");
+        // No `environments/` at all is a Copilot workspace without local environments; one that
+        // exists but cannot be listed is an error, never "no environments".
+        let env_dirs = if fs::symlink_metadata(&envs).is_ok() {
+            ws.subdirs(&envs, |_| false)
+        } else {
+            Vec::new()
+        };
+        for env_dir in env_dirs {
+            if let Some(file) = ws.read_manifest_in(&env_dir) {
                 ws.environments.push(file);
             }
         }
-        for wl_dir in sorted_subdirs(dir) {
-            let name = dir_name(&wl_dir);
-            if name == "environments" || name == "pipelines" || name.starts_with('.') {
-                continue;
-            }
-            let path = wl_dir.join("manifest.yml");
-            if path.is_file() {
-                let file = ws.read_manifest(&wl_dir, &path);
+        // `environments/` was read above; pipelines and hidden folders hold no workloads.
+        let not_workloads =
+            |name: &str| name == "environments" || name == "pipelines" || name.starts_with('.');
+        for wl_dir in ws.subdirs(dir, not_workloads) {
+            if let Some(file) = ws.read_manifest_in(&wl_dir) {
                 ws.workloads.push(file);
             }
         }
         ws
+    }
+
+    /// The manifest of a workload or environment folder: `None` when the folder has no
+    /// `manifest.yml` (any folder may sit in a workspace), an error when it has one that is
+    /// not a readable file (a folder, a FIFO, a symlink loop).
+    fn read_manifest_in(&mut self, dir: &Path) -> Option<ManifestFile> {
+        let path = dir.join("manifest.yml");
+        match fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            _ => Some(self.read_manifest(dir, &path)),
+        }
+    }
+
+    /// A located error about `path` (a folder or a file that could not be read as text): the
+    /// path is registered as an empty source so that the error shows `path:1:1`.
+    fn path_error(&mut self, path: &Path, code: Code, message: String, help: &str) {
+        let id = self.sources.add(display_path(path), String::new());
+        self.diags
+            .push(Diagnostic::error(code, Span::new(id, 1, 1), message).with_help(help));
+    }
+
+    /// The sub-folders of `dir`, sorted, except those `skip` names. A folder that cannot be
+    /// listed, and an entry whose type cannot be read (a symlink loop), are errors.
+    fn subdirs(&mut self, dir: &Path, skip: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+        let entries = match fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                self.path_error(
+                    dir,
+                    codes::FILE_UNREADABLE,
+                    format!("cannot list the folder: {e}"),
+                    HELP_UNREADABLE,
+                );
+                return Vec::new();
+            }
+        };
+        let mut dirs = Vec::new();
+        for entry in entries {
+            let path = match entry {
+                Ok(entry) if skip(&entry.file_name().to_string_lossy()) => continue,
+                Ok(entry) => entry.path(),
+                Err(e) => {
+                    self.path_error(
+                        dir,
+                        codes::FILE_UNREADABLE,
+                        format!("cannot list the folder: {e}"),
+                        HELP_UNREADABLE,
+                    );
+                    continue;
+                }
+            };
+            match fs::metadata(&path) {
+                Ok(m) if m.is_dir() => dirs.push(path),
+                Ok(_) => {}
+                // A dangling symlink points nowhere: nothing to read, as for a stray file.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => self.path_error(
+                    &path,
+                    codes::FILE_UNREADABLE,
+                    format!("cannot read this workspace entry: {e}"),
+                    HELP_UNREADABLE,
+                ),
+            }
+        }
+        dirs.sort();
+        dirs
     }
 
     fn read_app_name(&mut self) -> Option<String> {
@@ -193,15 +273,12 @@ impl Workspace {
     /// diagnostics about it can be shown; the node is `None` when it could not be parsed.
     fn read_yaml(&mut self, path: &Path) -> (SourceId, Option<Node>) {
         let shown = display_path(path);
-        let bytes = match fs::read(path) {
+        let bytes = match self.read_bounded(path) {
             Ok(b) => b,
-            Err(e) => {
+            Err((code, message, help)) => {
                 let id = self.sources.add(shown, String::new());
-                self.diags.push(Diagnostic::error(
-                    codes::FILE_UNREADABLE,
-                    Span::new(id, 1, 1),
-                    format!("cannot read the file: {e}"),
-                ));
+                self.diags
+                    .push(Diagnostic::error(code, Span::new(id, 1, 1), message).with_help(help));
                 return (id, None);
             }
         };
@@ -245,10 +322,74 @@ impl Workspace {
         }
     }
 
+    /// Reads a file after checking, from its metadata alone, that it is a regular file (a
+    /// FIFO would block the read forever), within the size limit of one manifest and within
+    /// what is left of the workspace's total. A file that grows between the check and the
+    /// read is cut at the limit, which the parser then refuses.
+    fn read_bounded(&mut self, path: &Path) -> Result<Vec<u8>, (Code, String, &'static str)> {
+        let meta = fs::metadata(path).map_err(|e| {
+            (
+                codes::FILE_UNREADABLE,
+                format!("cannot read the file: {e}"),
+                HELP_UNREADABLE,
+            )
+        })?;
+        if meta.is_dir() {
+            return Err((
+                codes::FILE_UNREADABLE,
+                "this is a folder, not a file".into(),
+                "a manifest is a YAML file; move the folder's content out and write the manifest in its place",
+            ));
+        }
+        if !meta.is_file() {
+            return Err((
+                codes::FILE_UNREADABLE,
+                "this is not a regular file (a FIFO, socket or device)".into(),
+                "a manifest is a YAML file; replace this with one",
+            ));
+        }
+        let size = meta.len();
+        if size > yaml::MAX_FILE_BYTES as u64 {
+            return Err((
+                codes::YAML_SYNTAX,
+                format!(
+                    "file is {size} bytes, larger than the {} byte limit for a manifest",
+                    yaml::MAX_FILE_BYTES
+                ),
+                yaml::HELP_LIMIT,
+            ));
+        }
+        if self.total_bytes + size > MAX_WORKSPACE_BYTES {
+            return Err((
+                codes::WORKSPACE,
+                format!(
+                    "with this file the workspace's manifests hold more than {MAX_WORKSPACE_BYTES} bytes ({} before it, {size} in it)",
+                    self.total_bytes
+                ),
+                "a workspace holds small YAML files; remove generated or copied content",
+            ));
+        }
+        self.total_bytes += size;
+        let mut bytes = Vec::with_capacity(size as usize);
+        fs::File::open(path)
+            .and_then(|f| {
+                f.take(yaml::MAX_FILE_BYTES as u64 + 1)
+                    .read_to_end(&mut bytes)
+            })
+            .map_err(|e| {
+                (
+                    codes::FILE_UNREADABLE,
+                    format!("cannot read the file: {e}"),
+                    HELP_UNREADABLE,
+                )
+            })?;
+        Ok(bytes)
+    }
+
     fn read_manifest(&mut self, dir: &Path, path: &Path) -> ManifestFile {
         let (source, node) = self.read_yaml(path);
         let patch_path = dir.join("overrides").join("cfn.patches.yml");
-        let patches = if patch_path.is_file() {
+        let patches = if fs::symlink_metadata(&patch_path).is_ok() {
             self.read_yaml(&patch_path).1
         } else {
             None
@@ -272,19 +413,6 @@ fn dir_name(dir: &Path) -> String {
     dir.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
-}
-
-fn sorted_subdirs(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut dirs: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    dirs
 }
 
 /// Paths are shown relative to the current directory when they are under it.
@@ -358,5 +486,144 @@ mod tests {
         assert_eq!(w.environment_names(), ["test"]);
         assert_eq!(w.workloads.len(), 1);
         assert!(w.diags.is_empty());
+    }
+
+    fn workspace_with_env() -> (tempfile::TempDir, PathBuf) {
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = tmp.path().join("copilot");
+        fs::create_dir_all(ws.join("environments/test")).unwrap();
+        fs::write(ws.join(".workspace"), "application: shop\n").unwrap();
+        fs::write(
+            ws.join("environments/test/manifest.yml"),
+            "name: test\ntype: Environment\n",
+        )
+        .unwrap();
+        (tmp, ws)
+    }
+
+    /// `(path, line, col, code, message)` of each error.
+    fn errors(w: &Workspace) -> Vec<(String, u32, u32, &'static str, String)> {
+        w.diags
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| {
+                (
+                    w.sources
+                        .path(d.span.source)
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
+                    d.span.line,
+                    d.span.col,
+                    d.code.id,
+                    d.message.clone(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_manifest_that_is_a_folder_is_a_located_error() {
+        let (_tmp, ws) = workspace_with_env();
+        fs::create_dir_all(ws.join("web/manifest.yml")).unwrap();
+        let w = Workspace::open(&ws);
+        let errs = errors(&w);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].0.ends_with("web/manifest.yml"), "{errs:?}");
+        assert_eq!((errs[0].1, errs[0].2, errs[0].3), (1, 1, "TUG101"));
+        assert!(errs[0].4.contains("folder"), "{errs:?}");
+        assert_eq!(w.workloads.len(), 1, "the workload is not silently skipped");
+    }
+
+    #[test]
+    fn a_manifest_that_is_a_fifo_is_an_error_and_never_opened() {
+        let (_tmp, ws) = workspace_with_env();
+        fs::create_dir_all(ws.join("web")).unwrap();
+        let fifo = ws.join("web/manifest.yml");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        // Opening a FIFO blocks until a writer comes: this test would hang if it were read.
+        let w = Workspace::open(&ws);
+        let errs = errors(&w);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].4.contains("not a regular file"), "{errs:?}");
+    }
+
+    #[test]
+    fn a_manifest_in_a_symlink_loop_is_an_error() {
+        let (_tmp, ws) = workspace_with_env();
+        fs::create_dir_all(ws.join("web")).unwrap();
+        std::os::unix::fs::symlink(ws.join("web/a.yml"), ws.join("web/manifest.yml")).unwrap();
+        std::os::unix::fs::symlink(ws.join("web/manifest.yml"), ws.join("web/a.yml")).unwrap();
+        let w = Workspace::open(&ws);
+        let errs = errors(&w);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].0.ends_with("web/manifest.yml"));
+        assert!(errs[0].4.starts_with("cannot read the file"), "{errs:?}");
+    }
+
+    #[test]
+    fn an_unreadable_environments_folder_is_an_error() {
+        let (_tmp, ws) = workspace_with_env();
+        fs::remove_dir_all(ws.join("environments")).unwrap();
+        // A symlink loop cannot be listed by anyone (a mode of 000 can, by root).
+        std::os::unix::fs::symlink(ws.join("environments"), ws.join("environments")).unwrap();
+        let w = Workspace::open(&ws);
+        let errs = errors(&w);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].0.ends_with("environments"), "{errs:?}");
+        assert!(errs[0].4.starts_with("cannot list the folder"), "{errs:?}");
+    }
+
+    #[test]
+    fn folders_without_a_manifest_and_dangling_links_are_not_errors() {
+        let (_tmp, ws) = workspace_with_env();
+        fs::create_dir_all(ws.join("notes")).unwrap();
+        std::os::unix::fs::symlink(ws.join("gone"), ws.join("old")).unwrap();
+        let w = Workspace::open(&ws);
+        assert!(errors(&w).is_empty(), "{:?}", errors(&w));
+        assert!(w.workloads.is_empty());
+    }
+
+    #[test]
+    fn a_manifest_over_the_limit_is_refused_by_its_size() {
+        let (_tmp, ws) = workspace_with_env();
+        fs::create_dir_all(ws.join("web")).unwrap();
+        // A sparse file: its size says 2 MiB, and reading it would be the only way to see
+        // that it is empty. The error quotes the size from the metadata.
+        let f = fs::File::create(ws.join("web/manifest.yml")).unwrap();
+        f.set_len(2 * 1024 * 1024).unwrap();
+        let w = Workspace::open(&ws);
+        let errs = errors(&w);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].3, "TUG100");
+        assert!(errs[0].4.starts_with("file is 2097152 bytes"), "{errs:?}");
+        assert_eq!(
+            w.sources.get(w.workloads[0].source).unwrap().text,
+            "",
+            "not read"
+        );
+    }
+
+    #[test]
+    fn a_workspace_over_its_total_is_refused_at_the_file_that_crosses_it() {
+        let (_tmp, ws) = workspace_with_env();
+        let big = format!("name: x\n#{}\n", "x".repeat(1000 * 1024));
+        let n = (MAX_WORKSPACE_BYTES / big.len() as u64) as usize + 1;
+        for i in 0..n {
+            fs::create_dir_all(ws.join(format!("w{i:02}"))).unwrap();
+            fs::write(ws.join(format!("w{i:02}/manifest.yml")), &big).unwrap();
+        }
+        let w = Workspace::open(&ws);
+        let errs = errors(&w);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].3, "TUG502");
+        assert!(
+            errs[0].0.ends_with(&format!("w{:02}/manifest.yml", n - 1)),
+            "{errs:?}"
+        );
+        assert!(errs[0].4.contains("more than 16777216 bytes"), "{errs:?}");
     }
 }

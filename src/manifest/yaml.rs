@@ -94,7 +94,7 @@ pub struct YamlError {
 }
 
 const HELP_SYNTAX: &str = "fix the YAML syntax; check indentation, quoting and brackets";
-const HELP_LIMIT: &str =
+pub(crate) const HELP_LIMIT: &str =
     "a manifest is a small YAML file; split it or remove the generated content";
 const HELP_BINARY: &str = "manifests are YAML text; this file is binary or corrupted";
 

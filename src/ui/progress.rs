@@ -10,6 +10,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::deploy::events::{Event, Reporter, timestamp};
+use crate::deploy::stack_events::{ResourcePhase, resource_phase};
 
 /// Plain lines on stderr: `<time> <stack> <what>`.
 pub struct PlainReporter {
@@ -30,6 +31,7 @@ fn describe(event: &Event) -> Option<String> {
             resource_type,
             status,
             reason,
+            detailed_status,
             ..
         } => {
             let reason = reason
@@ -37,7 +39,11 @@ fn describe(event: &Event) -> Option<String> {
                 .filter(|r| !r.is_empty())
                 .map(|r| format!(": {r}"))
                 .unwrap_or_default();
-            format!("{logical_id} ({resource_type}) {status}{reason}")
+            let detail = detailed_status
+                .as_deref()
+                .map(detail_text)
+                .unwrap_or_default();
+            format!("{logical_id} ({resource_type}) {status}{detail}{reason}")
         }
         Event::Rollout {
             service,
@@ -85,6 +91,36 @@ fn describe(event: &Event) -> Option<String> {
             format!("{outcome} after {seconds:.1}s{detail}")
         }
     })
+}
+
+/// How a detailed status reads after the status.
+fn detail_text(detailed: &str) -> String {
+    match detailed {
+        "CONFIGURATION_COMPLETE" => " (configuration complete, checking stability)".into(),
+        other => format!(" ({other})"),
+    }
+}
+
+/// The colour a status is shown in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tone {
+    Bad,
+    Good,
+    Busy,
+}
+
+fn tone(status: &str) -> Tone {
+    if status.contains("ROLLBACK") {
+        return Tone::Bad;
+    }
+    match resource_phase(status) {
+        ResourcePhase::Failed => Tone::Bad,
+        ResourcePhase::Complete | ResourcePhase::Skipped => Tone::Good,
+        // ECS rollout states and tug's own outcomes are not CloudFormation statuses.
+        ResourcePhase::Unknown if status == "COMPLETED" || status == "COMPLETE" => Tone::Good,
+        ResourcePhase::Unknown if status == "FAILED" => Tone::Bad,
+        _ => Tone::Busy,
+    }
 }
 
 impl Reporter for PlainReporter {
@@ -135,30 +171,29 @@ impl TerminalReporter {
 
     fn bar(&self, key: &str, indent: usize) -> ProgressBar {
         let mut bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());
-        bars.entry(key.to_string())
-            .or_insert_with(|| {
-                let bar = self.multi.add(ProgressBar::new_spinner());
-                let template =
-                    format!("{}{{spinner}} {{msg}} {{elapsed:.dim}}", " ".repeat(indent));
-                if let Ok(style) = ProgressStyle::with_template(&template) {
-                    bar.set_style(style);
-                }
-                bar.enable_steady_tick(Duration::from_millis(120));
-                bar
-            })
-            .clone()
+        // A finished line stays as it is (a resource that completed and then rolls back gets
+        // a new line): a finished bar no longer redraws, so its message could not change.
+        if let Some(bar) = bars.get(key).filter(|b| !b.is_finished()) {
+            return bar.clone();
+        }
+        let bar = self.multi.add(ProgressBar::new_spinner());
+        let template = format!("{}{{spinner}} {{msg}} {{elapsed:.dim}}", " ".repeat(indent));
+        if let Ok(style) = ProgressStyle::with_template(&template) {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bars.insert(key.to_string(), bar.clone());
+        bar
     }
 
     fn paint(&self, status: &str, text: String) -> String {
         if !self.color {
             return text;
         }
-        let code = if status.ends_with("FAILED") || status.contains("ROLLBACK") {
-            "31"
-        } else if status.ends_with("COMPLETE") || status == "COMPLETED" {
-            "32"
-        } else {
-            "33"
+        let code = match tone(status) {
+            Tone::Bad => "31",
+            Tone::Good => "32",
+            Tone::Busy => "33",
         };
         format!("\x1b[{code}m{text}\x1b[0m")
     }
@@ -173,6 +208,7 @@ impl Reporter for TerminalReporter {
                 resource_type,
                 status,
                 reason,
+                detailed_status,
                 ..
             } => {
                 if logical_id == &stack {
@@ -186,11 +222,17 @@ impl Reporter for TerminalReporter {
                     .filter(|r| status.ends_with("FAILED") && !r.is_empty())
                     .map(|r| format!(" — {r}"))
                     .unwrap_or_default();
+                let detail = detailed_status
+                    .as_deref()
+                    .map(detail_text)
+                    .unwrap_or_default();
                 bar.set_message(format!(
-                    "{logical_id} ({resource_type}) {}{reason}",
+                    "{logical_id} ({resource_type}) {}{detail}{reason}",
                     self.paint(status, status.clone())
                 ));
-                if status.ends_with("COMPLETE") || status.ends_with("FAILED") {
+                // Only a final status ends the line: CONFIGURATION_COMPLETE and the
+                // consistency check's UPDATE_IN_PROGRESS come before the real completion.
+                if resource_phase(status).is_final() {
                     bar.finish();
                 }
             }
@@ -242,5 +284,55 @@ impl Reporter for TerminalReporter {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resource(status: &str, detailed: Option<&str>, reason: Option<&str>) -> Event {
+        Event::Resource {
+            stack: "shop-test-web".into(),
+            logical_id: "Service".into(),
+            resource_type: "AWS::ECS::Service".into(),
+            status: status.into(),
+            reason: reason.map(str::to_string),
+            detailed_status: detailed.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn configuration_complete_reads_as_still_in_progress() {
+        assert_eq!(
+            describe(&resource(
+                "CREATE_IN_PROGRESS",
+                Some("CONFIGURATION_COMPLETE"),
+                None
+            ))
+            .unwrap(),
+            "Service (AWS::ECS::Service) CREATE_IN_PROGRESS (configuration complete, checking stability)"
+        );
+        assert_eq!(tone("CONFIGURATION_COMPLETE"), Tone::Busy);
+        assert_eq!(
+            describe(&resource(
+                "UPDATE_IN_PROGRESS",
+                None,
+                Some("Eventual consistency check initiated")
+            ))
+            .unwrap(),
+            "Service (AWS::ECS::Service) UPDATE_IN_PROGRESS: Eventual consistency check initiated"
+        );
+    }
+
+    #[test]
+    fn tones() {
+        assert_eq!(tone("UPDATE_COMPLETE"), Tone::Good);
+        assert_eq!(tone("DELETE_SKIPPED"), Tone::Good);
+        assert_eq!(tone("UPDATE_ROLLBACK_COMPLETE"), Tone::Bad);
+        assert_eq!(tone("CREATE_FAILED"), Tone::Bad);
+        assert_eq!(tone("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"), Tone::Busy);
+        assert_eq!(tone("COMPLETED"), Tone::Good);
+        assert_eq!(tone("IN_PROGRESS"), Tone::Busy);
     }
 }

@@ -116,7 +116,7 @@ codes! {
     SUBNETS = "TUG500", "subnets";
     /// An environment setting is invalid.
     ENVIRONMENT = "TUG501", "environment";
-    /// A workspace-level problem: no workload, missing environments.
+    /// A workspace-level problem: no workload, missing environments, files too large together.
     WORKSPACE = "TUG502", "workspace";
 
     // Rendering.

@@ -47,6 +47,12 @@ pub struct Moto {
 impl Moto {
     /// Starts moto; `running` is MOTO_ECS_SERVICE_RUNNING (tasks each service reports running).
     pub fn start(running: u32) -> Moto {
+        Moto::start_failing(running, 0)
+    }
+
+    /// Starts moto whose services report `running` tasks running and `failed` failed
+    /// (MOTO_ECS_SERVICE_FAILED_TASKS).
+    pub fn start_failing(running: u32, failed: u32) -> Moto {
         let python = root().join(".venv/bin/python");
         assert!(
             python.is_file(),
@@ -58,6 +64,7 @@ impl Moto {
             .arg(root().join("scripts/moto_server.py"))
             .args(["--port", &port.to_string(), "--exit-with-parent"])
             .env("MOTO_ECS_SERVICE_RUNNING", running.to_string())
+            .env("MOTO_ECS_SERVICE_FAILED_TASKS", failed.to_string())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
