@@ -260,3 +260,69 @@ fn an_unchanged_deploy_creates_no_change_set() {
         "only web changed"
     );
 }
+
+static CANCELS: AtomicUsize = AtomicUsize::new(0);
+
+fn count_cancels(_n: usize, action: &str) -> Fault {
+    if action == "CancelUpdateStack" {
+        CANCELS.fetch_add(1, Ordering::SeqCst);
+    }
+    Fault::Pass
+}
+
+/// moto creates a stack at once; on AWS a creation takes minutes. The proxy shows the api
+/// stack as CREATE_IN_PROGRESS (as DescribeStacks answers during a real creation).
+fn still_creating(action: &str, body: String) -> String {
+    if action == "DescribeStacks" && body.contains("crt-test-api") {
+        body.replace("CREATE_COMPLETE", "CREATE_IN_PROGRESS")
+    } else {
+        body
+    }
+}
+
+/// Ctrl-C during a creation: a creation cannot be cancelled (CancelUpdateStack is for
+/// updates), so tug stops at once, says the creation goes on and how to undo it, and exits 130.
+#[test]
+fn ctrl_c_during_a_creation_says_it_goes_on_and_how_to_undo_it() {
+    use std::io::BufRead;
+    let moto = Moto::start(10);
+    let ws = demo_copy("crt");
+    let env = tug(ws.path(), &moto.url(), &["env", "deploy", "-n", "test"]);
+    assert_eq!(env.status.code(), Some(0), "{}", stderr(&env));
+    let proxy = FaultProxy::with_rewrite(moto.port, count_cancels, still_creating);
+    let mut child = support::tug_command(ws.path(), &proxy.url())
+        .args([
+            "--output", "json", "svc", "deploy", "-n", "api", "-e", "test",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("tug starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
+        if line.expect("line").contains("\"event\":\"started\"") {
+            break;
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let out = child.wait_with_output().expect("tug ends");
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let result = rest
+        .iter()
+        .find(|l| l.contains("\"event\":\"result\""))
+        .expect("a result object");
+    assert!(result.contains("being created"), "{result}");
+    assert!(result.contains("tug svc delete -e test -n api"), "{result}");
+    assert_eq!(
+        CANCELS.load(Ordering::SeqCst),
+        0,
+        "a creation is not cancelled"
+    );
+}

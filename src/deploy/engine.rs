@@ -206,6 +206,7 @@ pub async fn deploy_stack(
         })
         .map(|(_, v)| v.clone());
     let mut rolled_out: Option<String> = None;
+    let interrupts_seen = interrupts.clone();
     let ending = follow(
         aws,
         Target {
@@ -216,13 +217,24 @@ pub async fn deploy_stack(
             deadline,
             pinned_task_definition: pinned.clone(),
             workload_args: workload_args(rendered),
+            creating,
         },
         reporter,
         interrupts,
         &mut rolled_out,
     )
     .await;
-    let outcome = outcome_of(ending);
+    let outcome = match outcome_of(ending) {
+        // Ctrl-C came too late to cancel: the update went through. Said so, and still exit
+        // 130, as for every interrupted deploy.
+        Outcome::Deployed if interrupted(&interrupts_seen) => Outcome::Interrupted(format!(
+            "interrupted, but the update of {name} had gone too far to be cancelled and completed"
+        )),
+        Outcome::Interrupted(why) if creating => {
+            Outcome::Interrupted(format!("{why}; to undo: {}", undo_command(rendered, true)))
+        }
+        other => other,
+    };
     // The revision this deploy rolled out (a new one, or the one a rollback pins) carries
     // how the deploy ended, for `tug history` and `tug svc rollback`.
     // Without resource events (an emulator), a successful deploy's revision is the stack's.
@@ -493,6 +505,7 @@ async fn unchanged(
             deadline,
             pinned_task_definition: None,
             workload_args: workload_args(rendered),
+            creating: false,
         },
         reporter,
         interrupts,
@@ -664,27 +677,33 @@ pub fn in_flight() -> Vec<InFlightStack> {
     IN_FLIGHT.lock().map(|v| v.clone()).unwrap_or_default()
 }
 
+/// How to undo a stack's create or update that goes on in AWS after tug stopped watching.
+fn undo_command(rendered: &RenderedStack, creating: bool) -> String {
+    let stack = &rendered.stack_name;
+    let env = rendered.tags.get("tug:env").map_or("ENV", String::as_str);
+    match (&rendered.workload, creating) {
+        (_, false) => format!(
+            "the update is rolled back by `aws cloudformation cancel-update-stack --stack-name {stack}` if it is still in progress"
+        ),
+        (None, true) => format!("`tug env delete -n {env}` once the creation has ended"),
+        (Some(w), true) => format!(
+            "`tug {} delete -e {env} -n {w}` once the creation has ended",
+            if rendered.template.contains("AWS::ECS::Service") {
+                "svc"
+            } else {
+                "job"
+            }
+        ),
+    }
+}
+
 /// Registers a stack as changing for as long as it lives.
 struct InFlight(String);
 
 impl InFlight {
     fn register(rendered: &RenderedStack, creating: bool) -> InFlight {
         let stack = rendered.stack_name.clone();
-        let env = rendered.tags.get("tug:env").map_or("ENV", String::as_str);
-        let undo = match (&rendered.workload, creating) {
-            (_, false) => format!(
-                "the update is rolled back by `aws cloudformation cancel-update-stack --stack-name {stack}` if it is still in progress"
-            ),
-            (None, true) => format!("`tug env delete -n {env}` once the creation has ended"),
-            (Some(w), true) => format!(
-                "`tug {} delete -e {env} -n {w}` once the creation has ended",
-                if rendered.template.contains("AWS::ECS::Service") {
-                    "svc"
-                } else {
-                    "job"
-                }
-            ),
-        };
+        let undo = undo_command(rendered, creating);
         if let Ok(mut v) = IN_FLIGHT.lock() {
             v.push(InFlightStack {
                 stack: stack.clone(),

@@ -45,6 +45,9 @@ pub struct Target<'a> {
     pub pinned_task_definition: Option<String>,
     /// `-e ENV -n NAME` of the workload, for the commands a paused deployment needs.
     pub workload_args: Option<String>,
+    /// Whether the stack is being created: a creation cannot be cancelled, so Ctrl-C stops
+    /// watching it and says how to follow and undo it.
+    pub creating: bool,
 }
 
 /// The ids of the stack's current events. The first page (the newest) is enough: reading new
@@ -121,6 +124,7 @@ pub async fn follow(
         deadline,
         pinned_task_definition,
         workload_args,
+        creating,
     } = target;
     let started = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -360,9 +364,20 @@ pub async fn follow(
         tokio::select! {
             _ = tokio::time::sleep(sleep) => {}
             changed_signal = interrupts.changed() => {
-                if changed_signal.is_ok() && *interrupts.borrow() >= 1 && !cancelled && !stack_done {
+                if changed_signal.is_ok() && *interrupts.borrow() >= 1 && creating && !stack_done {
+                    return Ending::Interrupted(format!(
+                        "interrupted while {stack} was being created; CloudFormation goes on creating it (a creation cannot be cancelled): follow it with `aws cloudformation describe-stack-events --stack-name {stack}`"
+                    ));
+                } else if changed_signal.is_ok() && *interrupts.borrow() >= 1 && !cancelled && !stack_done {
                     cancelled = true;
-                    match aws.cfn.cancel_update_stack().stack_name(stack).send().await {
+                    match aws
+                        .cfn
+                        .cancel_update_stack()
+                        .stack_name(stack)
+                        .client_request_token(crate::deploy::aws::request_token())
+                        .send()
+                        .await
+                    {
                         Ok(_) => reporter.emit(Event::Message { stack: stack.to_string(), text: "interrupted: cancelling the update; following the rollback (Ctrl-C again to stop watching)".into() }),
                         Err(e) => reporter.emit(Event::Message { stack: stack.to_string(), text: format!("interrupted, but the update could not be cancelled ({}); it goes on in AWS (Ctrl-C again to stop watching)", describe_error(&e)) }),
                     }
