@@ -138,7 +138,7 @@ pub async fn read(aws: &Aws, stack: &str) -> Result<ServiceHealth, String> {
             task_definition: short_id(d.task_definition().unwrap_or_default()).to_string(),
             desired: d.desired_count(),
             running: d.running_count(),
-            pending: d.pending_count(),
+            pending: d.pending_count().max(0),
             failed: d.failed_tasks(),
             updated: time(d.updated_at()),
         })
@@ -168,7 +168,7 @@ pub async fn read(aws: &Aws, stack: &str) -> Result<ServiceHealth, String> {
         status: svc.status().unwrap_or_default().to_string(),
         desired: svc.desired_count(),
         running: svc.running_count(),
-        pending: svc.pending_count(),
+        pending: svc.pending_count().max(0),
         task_definition: short_id(svc.task_definition().unwrap_or_default()).to_string(),
         deployments,
         tasks,

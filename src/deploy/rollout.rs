@@ -267,7 +267,7 @@ impl RolloutSource for aws_sdk_ecs::Client {
                     task_definition: d.task_definition().unwrap_or_default().to_string(),
                     desired: d.desired_count(),
                     running: d.running_count(),
-                    pending: d.pending_count(),
+                    pending: d.pending_count().max(0),
                     failed: d.failed_tasks(),
                 })
                 .collect(),

@@ -258,6 +258,11 @@ impl Reporter for TerminalReporter {
                 ..
             } => {
                 let bar = self.bar(&stack, 0);
+                // The final line states the duration itself; the spinner's running clock
+                // would repeat it ("deployed in 2.7s 1s").
+                if let Ok(style) = ProgressStyle::with_template("{msg}") {
+                    bar.set_style(style);
+                }
                 let status = if outcome == "deployed" || outcome == "no changes" {
                     "COMPLETE"
                 } else {
