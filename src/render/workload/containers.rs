@@ -328,7 +328,7 @@ pub(crate) fn context(
             let sep = if i == 0 { "" } else { "," };
             parts.push(json!(format!(
                 "{sep}\"{}\":\"",
-                t["name"].as_str().unwrap_or("")
+                t["key"].as_str().unwrap_or("")
             )));
             parts.push(json!({ "Ref": format!("{}Topic", t["id"].as_str().unwrap_or("")) }));
             parts.push(json!("\""));
