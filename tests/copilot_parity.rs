@@ -315,3 +315,34 @@ fn two_topics_of_one_kind_and_name_are_refused() {
         other => panic!("not refused: {:?}", other.map(|s| s.template)),
     }
 }
+
+/// Item 4: with `network.connect`, Copilot kept the Cloud Map DNS service
+/// (`<svc>.<env>.<app>.local`, its workload template's `DiscoveryService`) and named the
+/// Service Connect service `<svc>-sc`, because Cloud Map service names are unique in a
+/// namespace (ECS API ServiceConnectService `discoveryName`).
+#[test]
+fn service_connect_keeps_the_dns_name() {
+    let stacks = render_fixture("tests/parity");
+    let store = template(&stacks, "parity-test-store");
+    let discovery = resource(store, "DiscoveryService");
+    assert_eq!(discovery["Properties"]["Name"], "store");
+    assert_eq!(
+        discovery["Properties"]["DnsConfig"]["DnsRecords"][0]["Type"],
+        "A"
+    );
+    let service = resource(store, "Service");
+    let registries = &service["Properties"]["ServiceRegistries"][0]["RegistryArn"];
+    assert_eq!(registries["Fn::GetAtt"][0], "DiscoveryService");
+    let connect = &service["Properties"]["ServiceConnectConfiguration"]["Services"][0];
+    assert_eq!(connect["DiscoveryName"], "store-sc");
+    assert_eq!(connect["ClientAliases"][0]["DnsName"], "store");
+    // The variable applications read to build the DNS name.
+    assert!(
+        store.contains("COPILOT_SERVICE_DISCOVERY_ENDPOINT"),
+        "{store}"
+    );
+    assert!(store.contains("test.parity.local"), "{store}");
+    // A worker still has no DNS name: it takes no requests.
+    let ledger = template(&stacks, "parity-test-ledger");
+    assert!(resource(ledger, "DiscoveryService").is_null());
+}
