@@ -114,7 +114,7 @@ fn parity_fixture_passes_cfn_lint_and_api_constraints() {
     let stacks = render_fixture("tests/parity");
     assert_eq!(
         stacks.len(),
-        3,
+        4,
         "{:?}",
         stacks.iter().map(|s| &s.0).collect::<Vec<_>>()
     );
@@ -345,4 +345,48 @@ fn service_connect_keeps_the_dns_name() {
     // A worker still has no DNS name: it takes no requests.
     let ledger = template(&stacks, "parity-test-ledger");
     assert!(resource(ledger, "DiscoveryService").is_null());
+}
+
+/// Item 5: a UDP listener without `target_port` reaches the main container on the listener's
+/// port, which the task definition maps over UDP (Copilot's manifest `exposePorts` for NLB
+/// listeners); TLS listeners use Copilot's policy `ELBSecurityPolicy-TLS13-1-2-2021-06` and
+/// the environment's certificate; aliases with a hosted zone get alias records to the NLB.
+#[test]
+fn network_load_balancer_udp_tls_and_aliases() {
+    let stacks = render_fixture("tests/parity");
+    let dns = template(&stacks, "parity-test-dns");
+    let task = resource(dns, "TaskDefinition");
+    let mappings = task["Properties"]["ContainerDefinitions"][0]["PortMappings"]
+        .as_sequence()
+        .cloned()
+        .expect("port mappings");
+    assert!(
+        mappings
+            .iter()
+            .any(|m| m["ContainerPort"] == 53 && m["Protocol"] == "udp"),
+        "{mappings:?}"
+    );
+    let udp = resource(dns, "NLBListener");
+    assert_eq!(udp["Properties"]["Protocol"], "UDP", "{dns}");
+    let tls = resource(dns, "NLBListener1");
+    assert_eq!(tls["Properties"]["Protocol"], "TLS");
+    assert_eq!(
+        tls["Properties"]["SslPolicy"],
+        render::DEFAULT_SSL_POLICY,
+        "Copilot's NLB TLS policy"
+    );
+    assert_eq!(
+        tls["Properties"]["Certificates"][0]["CertificateArn"],
+        "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+    );
+    let record = resource(dns, "NLBAliasRecordDnsExampleCom");
+    assert_eq!(record["Properties"]["Name"], "dns.example.com");
+    assert_eq!(
+        record["Properties"]["HostedZoneId"],
+        "Z0123456789ABCDEFGHIJ"
+    );
+    assert_eq!(
+        record["Properties"]["AliasTarget"]["DNSName"]["Fn::GetAtt"][0],
+        "PublicNetworkLoadBalancer"
+    );
 }
