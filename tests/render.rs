@@ -7,7 +7,9 @@
 //! - cfn-lint (from the test command's virtualenv) reports zero errors and zero warnings on
 //!   every template of the examples and of the Copilot corpus (`../shared/corpus`);
 //! - security defaults (issue 18, docs/security.md) on every template of the examples, the
-//!   corpus and tests/security/defaults: see [`assert_security_defaults`].
+//!   corpus and tests/security/defaults: see [`assert_security_defaults`];
+//! - AWS API constraints on names and descriptions (tests/support/api_constraints.rs) on every
+//!   template of the examples, the corpus, the fixtures and the committed golden files.
 //!
 //! Run with `UPDATE_EXPECTED=1` to rewrite the golden files, then review the diff.
 
@@ -22,6 +24,8 @@ use tug::manifest::load::{LoadOptions, Loaded, load};
 use tug::manifest::workspace::Workspace;
 use tug::render::{self, RenderError, RenderedStack};
 use tug::validate::validate;
+
+use support::api_constraints::{assert_api_constraints, violations};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -297,6 +301,7 @@ fn security_defaults_on_the_security_fixture() {
     let mut files = Vec::new();
     for (_, s) in &stacks {
         assert_security_defaults(&s.stack_name, &s.template);
+        assert_api_constraints(&s.stack_name, &s.template);
         let path = tmp.path().join(format!("{}.yml", s.stack_name));
         fs::write(&path, &s.template).expect("write");
         files.push(path);
@@ -388,6 +393,7 @@ fn examples_match_golden_templates() {
         for (env, s) in &stacks {
             assert_no_lambda(&s.stack_name, &s.template);
             assert_security_defaults(&s.stack_name, &s.template);
+            assert_api_constraints(&s.stack_name, &s.template);
             expected_files.insert(
                 golden.join(env).join(format!("{}.yml", s.stack_name)),
                 s.template.clone(),
@@ -586,6 +592,7 @@ fn copilot_corpus_renders_and_passes_cfn_lint() {
         for (env, s) in stacks {
             assert_no_lambda(&s.stack_name, &s.template);
             assert_security_defaults(&s.stack_name, &s.template);
+            assert_api_constraints(&s.stack_name, &s.template);
             report.push_str(&format!("{name}: rendered {} ({env})\n", s.stack_name));
             let path = out_dir.join(format!("{name}--{}.yml", s.stack_name));
             fs::write(&path, &s.template).expect("write");
@@ -611,4 +618,60 @@ fn copilot_corpus_renders_and_passes_cfn_lint() {
         files.len()
     );
     lint(&files);
+}
+
+/// Every committed golden template meets the API constraints (the examples' fresh renders are
+/// checked in `examples_match_golden_templates`; this covers what a reviewer reads).
+#[test]
+fn golden_templates_meet_api_constraints() {
+    let files: Vec<PathBuf> = walk(&root().join("tests/golden"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .collect();
+    assert!(files.len() >= 10, "{} golden templates", files.len());
+    for f in files {
+        let text = fs::read_to_string(&f).expect("golden");
+        assert_api_constraints(&f.display().to_string(), &text);
+    }
+}
+
+#[test]
+fn api_constraint_checks_catch_what_they_check() {
+    // Each template breaks one constraint; the checker must report it.
+    let resource = |kind: &str, props: &str| {
+        format!("Resources:\n  R:\n    Type: {kind}\n    Properties:\n{props}")
+    };
+    let bad = [
+        resource("AWS::EC2::SecurityGroup", "      GroupDescription: \"the tasks' group\"\n"),
+        resource(
+            "AWS::EC2::SecurityGroup",
+            "      GroupDescription: ok\n      SecurityGroupIngress:\n        - Description: \"it's\"\n",
+        ),
+        resource("AWS::EC2::SecurityGroupIngress", "      Description: \"tasks' ingress\"\n"),
+        resource("AWS::ElasticLoadBalancingV2::TargetGroup", "      Name: a-name-that-is-longer-than-32-characters\n"),
+        resource("AWS::SNS::Topic", "      TopicName: orders.fifo\n"),
+        resource("AWS::SNS::Topic", "      TopicName: orders\n      FifoTopic: true\n"),
+        resource("AWS::SQS::Queue", &format!("      QueueName: {}\n", "q".repeat(81))),
+        resource("AWS::ServiceDiscovery::Service", "      Name: -api\n"),
+        resource(
+            "AWS::ElasticLoadBalancingV2::ListenerRule",
+            "      Priority: 1\n      Conditions:\n        - Field: host-header\n          HostHeaderConfig:\n            Values: [a.example.com, b.example.com, c.example.com]\n        - Field: path-pattern\n          PathPatternConfig:\n            Values: [/a, /b, /c]\n",
+        ),
+        resource("AWS::ElasticLoadBalancingV2::ListenerRule", "      Priority: 50001\n"),
+        resource(
+            "AWS::ECS::TaskDefinition",
+            "      ContainerDefinitions:\n        - Name: web\n          PortMappings:\n            - Name: Web-80\n",
+        ),
+        "Resources:\n  T:\n    Type: AWS::SNS::Topic\n  T:\n    Type: AWS::SNS::Topic\n".to_string(),
+        "Resources:\n  A:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: t\n  B:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: t\n".to_string(),
+        "Resources:\n  S:\n    Type: AWS::ECS::Service\n    Properties:\n      ServiceConnectConfiguration:\n        Services:\n          - PortName: nope\n".to_string(),
+    ];
+    for t in &bad {
+        assert!(!violations(t).is_empty(), "not caught:\n{t}");
+    }
+    let good = resource(
+        "AWS::EC2::SecurityGroup",
+        "      GroupDescription: \"NFS from the tasks of the environment (tug) #1: a-z/A-Z [ok]\"\n",
+    );
+    assert_eq!(violations(&good), Vec::<String>::new());
 }

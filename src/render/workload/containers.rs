@@ -232,6 +232,17 @@ pub(crate) fn main_target_ports(
                 .map(|l| &l.value),
         );
         for l in listeners {
+            // A UDP listener without `target_port` reaches the main container on the
+            // listener's port, which Copilot mapped over UDP (its `exposePorts` of the NLB).
+            if l.target_port.is_none()
+                && is_main(l.target_container.as_ref())
+                && let Some((port, proto)) = l.port.as_ref().and_then(|p| {
+                    crate::manifest::model::service::parse_port_protocol(&p.value).ok()
+                })
+                && proto == "udp"
+            {
+                out.push((port, proto));
+            }
             if let (Some(p), true) = (&l.target_port, is_main(l.target_container.as_ref())) {
                 let proto = l
                     .port
@@ -328,7 +339,7 @@ pub(crate) fn context(
             let sep = if i == 0 { "" } else { "," };
             parts.push(json!(format!(
                 "{sep}\"{}\":\"",
-                t["name"].as_str().unwrap_or("")
+                t["key"].as_str().unwrap_or("")
             )));
             parts.push(json!({ "Ref": format!("{}Topic", t["id"].as_str().unwrap_or("")) }));
             parts.push(json!("\""));

@@ -163,7 +163,7 @@ fn context(scope: &Scope, ws: &Workspace) -> Result<Value, RenderError> {
     };
     parameters.push(image_parameter);
 
-    let topics = topics(scope);
+    let topics = topics(scope)?;
     let http = http::context(scope)?;
     let nlb = nlb::context(scope)?;
     let worker = worker::context(scope)?;
@@ -212,7 +212,11 @@ fn context(scope: &Scope, ws: &Workspace) -> Result<Value, RenderError> {
     for t in topics.as_array().into_iter().flatten() {
         outputs.push(json!({
             "id": format!("{}TopicArn", t["id"].as_str().unwrap_or("")),
-            "description": format!("The SNS topic {}", t["name"].as_str().unwrap_or("")),
+            "description": format!(
+                "The SNS {}topic {}",
+                if t["fifo"] == json!(true) { "FIFO " } else { "" },
+                t["name"].as_str().unwrap_or("")
+            ),
             "value": { "Ref": format!("{}Topic", t["id"].as_str().unwrap_or("")) },
         }));
     }
@@ -245,37 +249,74 @@ fn context(scope: &Scope, ws: &Workspace) -> Result<Value, RenderError> {
 }
 
 /// SNS topics the workload publishes: `<app>-<env>-<workload>-<topic>`.
-fn topics(scope: &Scope) -> Value {
-    let topics = scope
+fn topics(scope: &Scope) -> Result<Value, RenderError> {
+    let topics: Vec<_> = scope
         .wl
         .manifest
         .publish
         .as_ref()
-        .and_then(|p| p.topics.as_ref());
-    Value::Array(
-        topics
-            .into_iter()
-            .flat_map(|t| t.iter())
-            .filter_map(|t| {
-                let name = t.name.as_ref()?.value.clone();
-                let fifo = t.fifo.as_ref().is_some_and(|f| f.value.enabled());
-                let cbd = t
-                    .fifo
-                    .as_ref()
-                    .and_then(|f| f.value.config())
-                    .and_then(|c| c.content_based_deduplication.as_ref())
-                    .is_some_and(|c| c.value);
-                let suffix = if fifo { ".fifo" } else { "" };
-                Some(json!({
-                    "id": names::logical_id(&name),
-                    "name": name,
-                    "topic_name": format!("{}-{}{suffix}", scope.full_name(), name),
-                    "fifo": fifo,
-                    "content_based_deduplication": cbd,
-                }))
-            })
-            .collect(),
-    )
+        .and_then(|p| p.topics.as_ref())
+        .into_iter()
+        .flat_map(|t| t.iter())
+        .filter(|t| t.name.is_some())
+        .collect();
+    let is_fifo = |t: &crate::manifest::decode::Located<crate::manifest::model::common::Topic>| {
+        t.fifo.as_ref().is_some_and(|f| f.value.enabled())
+    };
+    // A standard and a FIFO topic may share a name (their topic names differ by `.fifo`), but
+    // not a logical id: the FIFO one then gets `Fifo` appended, as Copilot's id came from
+    // `<name>.fifo`. A FIFO topic alone keeps the id it was deployed with.
+    let standard_ids: Vec<String> = topics
+        .iter()
+        .filter(|t| !is_fifo(t))
+        .filter_map(|t| t.name.as_ref().map(|n| names::logical_id(&n.value)))
+        .collect();
+    let mut out: Vec<Value> = Vec::new();
+    let mut diags = Vec::new();
+    for t in &topics {
+        let Some(name) = t.name.as_ref() else {
+            continue;
+        };
+        let fifo = is_fifo(t);
+        let cbd = t
+            .fifo
+            .as_ref()
+            .and_then(|f| f.value.config())
+            .and_then(|c| c.content_based_deduplication.as_ref())
+            .is_some_and(|c| c.value);
+        let suffix = if fifo { ".fifo" } else { "" };
+        let mut id = names::logical_id(&name.value);
+        // The key in COPILOT_SNS_TOPIC_ARNS, which is one JSON object.
+        let mut key = name.value.clone();
+        if fifo && standard_ids.contains(&id) {
+            id.push_str("Fifo");
+            key.push_str(".fifo");
+        }
+        if out.iter().any(|o| o["id"] == json!(id)) {
+            diags.push(crate::render::input_error(
+                name.span,
+                format!(
+                    "a second {} topic named `{}` (or with a name that differs only in punctuation or case)",
+                    if fifo { "FIFO" } else { "standard" },
+                    name.value
+                ),
+                "give each topic of `publish.topics` its own name; a standard and a FIFO topic may share one",
+            ));
+            continue;
+        }
+        out.push(json!({
+            "id": id,
+            "name": name.value,
+            "key": key,
+            "topic_name": format!("{}-{}{suffix}", scope.full_name(), name.value),
+            "fifo": fifo,
+            "content_based_deduplication": cbd,
+        }));
+    }
+    if !diags.is_empty() {
+        return Err(RenderError::Input(diags));
+    }
+    Ok(Value::Array(out))
 }
 
 /// The text of a `Variable`: plain values as strings, imports as `Fn::ImportValue`.

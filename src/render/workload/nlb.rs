@@ -11,8 +11,12 @@
 //! - Health checks are TCP (also for UDP target groups, which cannot be checked over UDP),
 //!   with Copilot's NLB defaults: 3 healthy, 3 unhealthy, every 30 s, 10 s timeout.
 //!
-//! What tug cannot render yet fails loudly instead of being dropped: NLB `alias` (no DNS
-//! automation), and a target port that the task definition does not map for the protocol.
+//! - `alias` names with a `hosted_zone` get Route 53 alias records to the NLB; a name without
+//!   one is an error (Copilot used the zone of the application's domain, which tug has not).
+//! - A UDP listener without `target_port` reaches the main container on the listener's port,
+//!   which the task definition maps over UDP (as Copilot did).
+//!
+//! A target port that the task definition does not map for the protocol fails loudly.
 
 use std::collections::BTreeSet;
 
@@ -20,7 +24,7 @@ use serde_json::{Value, json};
 
 use crate::manifest::decode::Located;
 use crate::manifest::model::service::{NlbListener, parse_port_protocol};
-use crate::manifest::union::ListOr;
+use crate::manifest::union::{ListOr, ScalarOr};
 use crate::render::workload::Scope;
 use crate::render::{RenderError, input_error};
 use crate::validate::diagnostic::Diagnostic;
@@ -80,14 +84,38 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
     let mut listener_ingress = BTreeSet::new();
     let mut task_ingress = BTreeSet::new();
     let mut used_ports: Vec<u16> = Vec::new();
+    let mut records: Vec<Value> = Vec::new();
     for (i, l) in all.iter().enumerate() {
         let suffix = if i == 0 { String::new() } else { i.to_string() };
         if let Some(alias) = &l.alias {
-            diags.push(input_error(
-                alias.span,
-                "rendering NLB aliases is not available yet",
-                "tug does not create DNS records for a Network Load Balancer yet; remove `alias` and point a record at the load balancer's DNS name yourself",
-            ));
+            for item in alias.value.items() {
+                let (name, zone) = match item {
+                    ScalarOr::Scalar(s) => (s.clone(), None),
+                    ScalarOr::Config(c) => (
+                        c.name.as_ref().map(|n| n.value.clone()).unwrap_or_default(),
+                        c.hosted_zone.as_ref().map(|z| z.value.clone()),
+                    ),
+                };
+                let Some(zone) = zone else {
+                    // Copilot wrote these records into the hosted zone of the application's
+                    // domain (`copilot app init --domain`); tug has no application domain.
+                    diags.push(input_error(
+                        alias.span,
+                        format!("NLB alias `{name}` names no hosted zone to create its record in"),
+                        format!("write it as `alias: [{{name: {name}, hosted_zone: Z0123456789ABC}}]` with the Route 53 hosted zone of the name"),
+                    ));
+                    continue;
+                };
+                let id = format!("NLBAliasRecord{}", crate::render::names::logical_id(&name));
+                if records.iter().any(|r: &Value| r["id"] == json!(id)) {
+                    continue;
+                }
+                records.push(json!({
+                    "id": id,
+                    "zone": zone,
+                    "name": name,
+                }));
+            }
         }
         let Some(port_text) = &l.port else {
             return Err(RenderError::internal(format!(
@@ -287,6 +315,7 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
         "listeners": listeners,
         "listener_ids": listener_ids,
         "target_groups": target_groups,
+        "records": records,
         "grace_period": grace_period,
         // Not wired into the stack's outputs yet (that list is assembled in mod.rs).
         "outputs": [{
@@ -325,10 +354,21 @@ fn target(
             .and_then(|s| s.port.as_ref())
             .and_then(|p| parse_container_port(&p.value).ok())
     };
+    // UDP to the main container without `target_port`: the listener's port, mapped over UDP
+    // (`main_target_ports`), as Copilot did; TCP and TLS keep `image.port`.
+    let udp_listener_port = (container == wl.name && protocol == "UDP")
+        .then(|| {
+            l.port
+                .as_ref()
+                .and_then(|p| crate::manifest::model::service::parse_port_protocol(&p.value).ok())
+                .map(|(p, _)| p)
+        })
+        .flatten();
     let port = l
         .target_port
         .as_ref()
         .map(|p| p.value)
+        .or(udp_listener_port)
         .or(mapped.as_ref().map(|m| m.0));
     let span = l
         .target_port
@@ -360,7 +400,9 @@ fn target(
                 "the NLB listener targets {port}/{wanted} on container `{container}`, which maps only {p}/{proto}"
             ),
             if container == wl.name {
-                "tug does not yet add port mappings for NLB target ports: route to the main container's `image.port` over TCP or TLS, or target a sidecar whose `port` matches (for example `port: 5353/udp`)".to_string()
+                format!(
+                    "set `target_port` to the port the main container listens on over {wanted}, or target a sidecar whose `port` is {port}/{wanted}"
+                )
             } else {
                 format!(
                     "set sidecar `{container}`'s `port` to {port}/{wanted}, or drop `target_port`"
@@ -574,10 +616,13 @@ mod tests {
     }
 
     #[test]
-    fn alias_fails_loudly() {
+    fn alias_without_hosted_zone_is_an_input_error() {
         let web = format!("{WEB_HEAD}nlb:\n  port: 80\n  alias: api.example.com\n");
         let m = messages(nlb_context(ENV, &web).unwrap_err());
-        assert!(m.iter().any(|m| m.contains("NLB aliases")), "{m:?}");
+        assert!(
+            m.iter().any(|m| m.contains("names no hosted zone")),
+            "{m:?}"
+        );
     }
 
     #[test]

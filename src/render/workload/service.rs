@@ -1,6 +1,6 @@
 //! The ECS service of a long-running workload: count or capacity strategy, networking,
 //! deployment configuration (rolling, with circuit breaker and rollback alarms), load balancer
-//! attachments, service discovery or Service Connect, ECS Exec; EC2 launch, daemon scheduling
+//! attachments, Cloud Map DNS discovery and Service Connect, ECS Exec; EC2 launch, daemon scheduling
 //! and placement come from [`ec2`].
 
 use serde_json::{Value, json};
@@ -287,7 +287,9 @@ pub(crate) fn context(scope: &Scope, http: &Value, nlb: &Value) -> Result<Value,
         if let Some(port) = port {
             cfg["Services"] = json!([{
                 "PortName": format!("{}-{port}", wl.name),
-                "DiscoveryName": wl.name,
+                // Cloud Map service names are unique in a namespace, and `<name>` is the DNS
+                // service below (`<name>.<env>.<app>.local`): Copilot's `-sc` keeps both.
+                "DiscoveryName": format!("{}-sc", wl.name),
                 "ClientAliases": [{ "Port": port, "DnsName": alias }],
             }]);
         }
@@ -296,8 +298,9 @@ pub(crate) fn context(scope: &Scope, http: &Value, nlb: &Value) -> Result<Value,
     let discovery_srv = (!ec2::awsvpc(m))
         .then(|| port.map(|p| json!({ "ContainerName": wl.name, "ContainerPort": p })));
     // A worker takes no requests; a bridge or host task without a port cannot be found.
-    let discovery = connect.is_none()
-        && wl.kind != WorkloadKind::WorkerService
+    // Service Connect does not replace the DNS name: applications call
+    // `<name>.<env>.<app>.local` (COPILOT_SERVICE_DISCOVERY_ENDPOINT), as with Copilot.
+    let discovery = wl.kind != WorkloadKind::WorkerService
         && discovery_srv.as_ref().is_none_or(|p| p.is_some());
     let discovery_srv = discovery_srv.flatten();
     Ok(json!({

@@ -246,7 +246,7 @@ fn lower_first(s: &str) -> String {
 }
 
 /// Whether the publisher of `service`/`topic` in this workspace declares it FIFO, when known.
-fn published_fifo(scope: &Scope, service: &str, topic: &str) -> Option<bool> {
+fn published_fifo(scope: &Scope, service: &str, topic: &str, fifo: bool) -> Option<bool> {
     let publisher = scope
         .loaded
         .workloads
@@ -257,10 +257,17 @@ fn published_fifo(scope: &Scope, service: &str, topic: &str) -> Option<bool> {
         .publish
         .as_ref()
         .and_then(|p| p.topics.as_ref())?;
-    topics
+    let kinds: Vec<bool> = topics
         .iter()
-        .find(|t| t.name.as_ref().is_some_and(|n| n.value == topic))
+        .filter(|t| t.name.as_ref().is_some_and(|n| n.value == topic))
         .map(|t| t.fifo.as_ref().is_some_and(|f| f.value.enabled()))
+        .collect();
+    // A standard and a FIFO topic may share a name: the queue's kind picks one of them.
+    match kinds.as_slice() {
+        [] => None,
+        [one] => Some(*one),
+        _ => Some(fifo),
+    }
 }
 
 fn subscription(
@@ -318,7 +325,7 @@ fn subscription(
         None => 0,
     };
     let fifo = plan.queues[queue_index].fifo;
-    if let Some(published) = published_fifo(scope, &service.value, &name.value)
+    if let Some(published) = published_fifo(scope, &service.value, &name.value, fifo)
         && published != fifo
     {
         let (topic_kind, queue_kind, fix) = if published {

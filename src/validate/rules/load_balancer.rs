@@ -453,23 +453,8 @@ fn check_listener(
         0,
         3600,
     );
-    if let Some(alias) = &l.alias {
-        let advanced = alias
-            .value
-            .items()
-            .iter()
-            .any(|a| a.config().is_some_and(|c| c.hosted_zone.is_some()));
-        if advanced {
-            out.push(
-                Diagnostic::error(
-                    codes::LOAD_BALANCER,
-                    alias.span,
-                    "NLB aliases cannot set `hosted_zone`",
-                )
-                .with_help("list plain alias names"),
-            );
-        }
-    }
+    // NLB aliases may name their `hosted_zone` (a tug extension): Copilot wrote their records
+    // into the zone of the application's domain, which tug has not; rendering asks for one.
     if !main && l.additional_listeners.is_some() {
         out.push(
             Diagnostic::error(
