@@ -484,3 +484,31 @@ fn create_only_table_is_current() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// On a terminal the deploy asks before destroying, and the default answer (Enter) is no:
+/// nothing is executed. Driven through a pseudo-terminal.
+#[test]
+fn on_a_terminal_destruction_is_asked_and_defaults_to_no() {
+    use rexpect::session::spawn_command;
+    let moto = Moto::start(10);
+    let url = moto.url();
+    let (rt, aws) = client(&url);
+    let ws = demo_copy("ask");
+    let out = tug(ws.path(), &url, &["env", "deploy", "-n", "test"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lb = physical_id(&rt, &aws, "ask-test", "PublicLoadBalancer");
+    fs::remove_dir_all(ws.path().join("copilot/web")).expect("remove web");
+    let mut cmd = support::tug_command(ws.path(), &url);
+    cmd.args(["env", "deploy", "-n", "test"])
+        .env("TERM", "xterm")
+        .env_remove("CI");
+    let mut p = spawn_command(cmd, Some(60_000)).expect("spawn on a pty");
+    p.exp_string("remove      PublicLoadBalancer")
+        .expect("the removal is listed");
+    p.exp_string("Deploy these changes?").expect("asked");
+    p.send("\r").expect("send");
+    p.flush().expect("flush");
+    p.exp_eof().expect("tug exits");
+    assert_eq!(physical_id(&rt, &aws, "ask-test", "PublicLoadBalancer"), lb);
+    assert!(pending_change_sets(&rt, &aws, "ask-test").is_empty());
+}
