@@ -102,7 +102,8 @@ fn ctrl_c_stops_before_the_next_change_set() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("tug starts");
-    // Wait until the first change set (the environment's) is being created, then interrupt.
+    // Wait until the first change set is being created (the unchanged environment needs none:
+    // it is a workload's), then interrupt.
     let deadline = Instant::now() + Duration::from_secs(60);
     while CALLS.lock().expect("calls").is_empty() {
         assert!(Instant::now() < deadline, "no change set was ever created");
@@ -138,11 +139,30 @@ fn ctrl_c_stops_before_the_next_change_set() {
     for (stack, outcome) in &rows[1..] {
         assert_eq!(outcome, "interrupted", "{stack}");
     }
+    // The one workload whose change set was being created is left unchanged (its change set
+    // deleted, never executed); the others were never started.
     let result = evs.iter().find(|e| e["event"] == "result").expect("result");
-    assert!(
-        result
-            .to_string()
-            .contains("not started: interrupted before sigint-test-web was touched"),
+    let details: Vec<&str> = result["stacks"]
+        .as_array()
+        .expect("stacks")
+        .iter()
+        .skip(1)
+        .map(|s| s["detail"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        details
+            .iter()
+            .filter(|d| d.ends_with("is unchanged"))
+            .count(),
+        1,
+        "{result}"
+    );
+    assert_eq!(
+        details
+            .iter()
+            .filter(|d| d.starts_with("not started: interrupted before"))
+            .count(),
+        3,
         "{result}"
     );
     let check = tug(
