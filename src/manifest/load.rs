@@ -171,7 +171,8 @@ fn load_environment(
     let mut cx = DecodeCx::new(opts.lenient);
     let manifest = EnvironmentManifest::decode(&node, &mut cx);
     diags.append(&mut cx.diags);
-    let manifest = manifest?;
+    let mut manifest = manifest?;
+    crate::manifest::copilot_yaml::unquote_environment(&mut manifest, diags);
     match &manifest.kind {
         Some(k) if k.value == "Environment" => {}
         Some(k) => diags.push(
@@ -277,6 +278,8 @@ fn load_workload(
                 manifest.name = name;
                 manifest.kind = kind_field;
             }
+            // After the merge, so a value from an override is read the same way.
+            crate::manifest::copilot_yaml::unquote_workload(&mut manifest, &mut diags);
             // Keys of another workload type were reported; rules must not judge them too.
             for key in WorkloadManifest::KEYS {
                 if !kind.keys().contains(key) {
