@@ -360,3 +360,93 @@ fn workspace_problems_are_located_errors() {
         "{err}"
     );
 }
+
+/// `--lenient` (or `lenient: true` in `.workspace`) reaches every command that loads
+/// manifests: without it an unknown key stops them with exit 3 before anything else happens;
+/// with it the key is one warning (not one per environment) and the command goes on. The AWS
+/// commands are pointed at a closed port: they get past the manifests and fail on AWS.
+#[test]
+fn lenient_reaches_every_command_that_loads_manifests() {
+    let files = [
+        ("copilot/environments/test/manifest.yml", ENV),
+        (
+            "copilot/environments/prod/manifest.yml",
+            "name: prod\ntype: Environment\n",
+        ),
+        (
+            "copilot/web/manifest.yml",
+            &format!("{WEB}execution_role: my-role\n"),
+        ),
+    ];
+    let strict = workspace(
+        &[
+            &[("copilot/.workspace", "application: shop\n")][..],
+            &files[..],
+        ]
+        .concat(),
+    );
+    let by_file = workspace(
+        &[
+            &[("copilot/.workspace", "application: shop\nlenient: true\n")][..],
+            &files[..],
+        ]
+        .concat(),
+    );
+    let commands: &[&[&str]] = &[
+        &["validate"],
+        &["render", "-e", "test"],
+        &["svc", "package", "-n", "web", "-e", "test"],
+        &["env", "package", "-n", "test"],
+        &["deploy", "-e", "test", "--no-input"],
+        &["svc", "deploy", "-n", "web", "-e", "test", "--no-input"],
+        &["diff", "-e", "test"],
+        &["promote", "--from", "prod", "--to", "test", "--no-input"],
+        &["history", "-e", "test", "-n", "web"],
+    ];
+    let aws = [
+        "--endpoint-url",
+        "http://127.0.0.1:9",
+        "--region",
+        "us-east-1",
+    ];
+    for cmd in commands {
+        let run = |dir: &Path, lenient: bool| {
+            let mut args: Vec<&str> = cmd.to_vec();
+            args.extend(aws);
+            if lenient {
+                args.push("--lenient");
+            }
+            let out = Command::new(env!("CARGO_BIN_EXE_tug"))
+                .args(&args)
+                .current_dir(dir)
+                .env_remove("AWS_PROFILE")
+                .env("AWS_ACCESS_KEY_ID", "testing")
+                .env("AWS_SECRET_ACCESS_KEY", "testing")
+                .env("AWS_MAX_ATTEMPTS", "1")
+                .env("NO_COLOR", "1")
+                .output()
+                .expect("tug runs");
+            (out.status.code(), text(&out.stderr))
+        };
+        let (code, err) = run(strict.path(), false);
+        assert_eq!(code, Some(3), "{cmd:?} without --lenient: {err}");
+        assert!(err.contains("error[TUG103]"), "{cmd:?}: {err}");
+        // The workspace setting is the same switch (`Context::lenient`); the offline
+        // commands show it, sparing the AWS commands a second slow failure each.
+        let offline = matches!(cmd[0], "validate" | "render") || cmd.get(1) == Some(&"package");
+        let mut runs = vec![(strict.path(), true)];
+        if offline {
+            runs.push((by_file.path(), false));
+        }
+        for (dir, flag) in runs {
+            let (code, err) = run(dir, flag);
+            assert_ne!(code, Some(3), "{cmd:?} lenient (flag: {flag}): {err}");
+            assert_eq!(
+                err.matches("warning[TUG103]").count(),
+                1,
+                "{cmd:?}: one warning for the key, whatever the environments: {err}"
+            );
+            assert!(err.contains("execution_role"), "{err}");
+        }
+    }
+}

@@ -4,6 +4,12 @@
 //! tests/corpus/expected.txt, reviewed by hand: each one is a real problem in that
 //! repository's manifests, or a key Copilot silently ignored.
 //!
+//! Then, as the migrating team's next step, the real binary renders each environment that
+//! validates with `tug render --lenient --output-dir` (a repository without environment
+//! manifests gets the default ones `copilot env init` wrote, named after its overrides, or
+//! `test`), and cfn-lint checks every template written. Outcomes are pinned in
+//! tests/corpus/cli-render.txt.
+//!
 //! Variables the manifests interpolate from their CI environment are given plausible values,
 //! listed in `support::CORPUS_VARIABLES`. Run with `UPDATE_EXPECTED=1` to rewrite the snapshot, then review
 //! the diff.
@@ -13,9 +19,11 @@ mod support;
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
-use tug::manifest::load::{LoadOptions, load};
+use tug::manifest::load::{LoadOptions, Loaded, load};
 use tug::manifest::workspace::Workspace;
+use tug::validate::diagnostic::Diagnostic;
 use tug::validate::validate;
 
 fn corpus_root() -> PathBuf {
@@ -66,6 +74,9 @@ fn copilot_corpus_loads_and_validates() {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let mut report = String::new();
+    let mut rendered = String::new();
+    let mut templates: Vec<PathBuf> = Vec::new();
+    let lint_dir = tempfile::tempdir().expect("tempdir");
     let mut manifests = 0;
     for repo in &repos {
         let repo_name = repo
@@ -103,7 +114,8 @@ fn copilot_corpus_loads_and_validates() {
             },
         )
         .expect("loads");
-        for d in validate(&loaded) {
+        let diags = validate(&loaded);
+        for d in &diags {
             let path = ws
                 .sources
                 .path(d.span.source)
@@ -128,16 +140,154 @@ fn copilot_corpus_loads_and_validates() {
                 d.message
             ));
         }
+        render_with_cli(
+            &repo_name,
+            tmp.path(),
+            &loaded,
+            &diags,
+            &variables,
+            lint_dir.path(),
+            &mut rendered,
+            &mut templates,
+        );
     }
     assert!(manifests >= 40, "{manifests} manifests");
-    let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/expected.txt");
+    check_snapshot("tests/corpus/cli-render.txt", &rendered);
+    assert!(
+        templates.len() >= 40,
+        "only {} templates rendered by the CLI",
+        templates.len()
+    );
+    lint(&templates);
+    check_snapshot("tests/corpus/expected.txt", &report);
+}
+
+fn check_snapshot(relative: &str, actual: &str) {
+    let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
     if std::env::var_os("UPDATE_EXPECTED").is_some() {
-        fs::write(&snapshot, &report).expect("write snapshot");
+        fs::write(&snapshot, actual).expect("write snapshot");
         return;
     }
     let expected = fs::read_to_string(&snapshot).unwrap_or_default();
     assert_eq!(
-        report, expected,
-        "corpus diagnostics changed; review and run with UPDATE_EXPECTED=1"
+        actual, expected,
+        "{relative} changed; review and run with UPDATE_EXPECTED=1"
+    );
+}
+
+/// Renders, with the real binary and `--lenient`, every environment of the workspace at
+/// `project` that validates (no error applies to it), and records the outcome. A render may
+/// still fail on a feature tug does not render yet (a TUG600 diagnostic, listed in the
+/// snapshot); failing for any other reason fails the test.
+#[allow(clippy::too_many_arguments)]
+fn render_with_cli(
+    repo: &str,
+    project: &Path,
+    loaded: &Loaded,
+    diags: &[Diagnostic],
+    variables: &HashMap<String, String>,
+    out_root: &Path,
+    report: &mut String,
+    templates: &mut Vec<PathBuf>,
+) {
+    let env_dir = project.join("copilot/environments");
+    if loaded.environments.is_empty() && !env_dir.is_dir() {
+        let mut names = loaded.environment_names.clone();
+        if names.is_empty() {
+            names.push("test".into());
+        }
+        for env in &names {
+            let dir = env_dir.join(env);
+            fs::create_dir_all(&dir).expect("mkdir");
+            fs::write(
+                dir.join("manifest.yml"),
+                format!("name: {env}\ntype: Environment\n"),
+            )
+            .expect("env");
+        }
+    }
+    let mut envs: Vec<String> = fs::read_dir(&env_dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| e.path().join("manifest.yml").is_file())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    envs.sort();
+    for env in envs {
+        let invalid = diags
+            .iter()
+            .any(|d| d.is_error() && (d.environments.is_empty() || d.environments.contains(&env)));
+        if invalid {
+            report.push_str(&format!(
+                "{repo} [{env}]: does not validate, not rendered\n"
+            ));
+            continue;
+        }
+        let out_dir = out_root.join(format!("{repo}--{env}"));
+        let out = Command::new(env!("CARGO_BIN_EXE_tug"))
+            .args(["render", "--lenient", "-e", &env, "--output-dir"])
+            .arg(&out_dir)
+            .arg("-w")
+            .arg(project.join("copilot"))
+            .envs(variables)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("tug runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        match out.status.code() {
+            Some(0) => {
+                let mut written: Vec<PathBuf> = fs::read_dir(&out_dir)
+                    .expect("output dir")
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "yml"))
+                    .collect();
+                written.sort();
+                report.push_str(&format!(
+                    "{repo} [{env}]: rendered {} templates\n",
+                    written.len()
+                ));
+                templates.extend(written);
+            }
+            code => {
+                let errors: Vec<&str> =
+                    stderr.lines().filter(|l| l.starts_with("error[")).collect();
+                assert!(
+                    code == Some(3)
+                        && !errors.is_empty()
+                        && errors.iter().all(|l| l.starts_with("error[TUG600]")),
+                    "{repo} [{env}] validates but `tug render --lenient` failed ({code:?}):\n{stderr}"
+                );
+                for e in errors {
+                    report.push_str(&format!("{repo} [{env}]: not rendered: {e}\n"));
+                }
+            }
+        }
+    }
+}
+
+/// cfn-lint from the test command's virtualenv, or from PATH: no errors and no warnings.
+fn lint(files: &[PathBuf]) {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/cfn-lint");
+    let cfn_lint = if venv.is_file() {
+        venv
+    } else {
+        PathBuf::from("cfn-lint")
+    };
+    let out = Command::new(cfn_lint)
+        .args(["--format", "parseable"])
+        .args(files)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run cfn-lint ({e}); run the tests with scripts/test.sh, which installs it"
+            )
+        });
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && report.trim().is_empty(),
+        "cfn-lint found problems:\n{report}{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }

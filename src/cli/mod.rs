@@ -50,6 +50,10 @@ pub struct GlobalArgs {
     /// Print more detail.
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// Read manifests as Copilot did: unknown keys are warnings and are ignored (for
+    /// migrations). A workspace can set `lenient: true` in `.workspace` instead.
+    #[arg(long, global = true)]
+    pub lenient: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -351,9 +355,6 @@ pub struct ValidateArgs {
     /// Check only this environment.
     #[arg(short, long)]
     pub env: Option<String>,
-    /// Report unknown keys as warnings instead of errors (for migrations from Copilot).
-    #[arg(long)]
-    pub lenient: bool,
 }
 
 #[derive(Debug, Args)]

@@ -26,6 +26,13 @@ impl Context {
         Ok(Workspace::open(&dir))
     }
 
+    /// Whether manifests are read leniently: `--lenient`, or `lenient: true` in the
+    /// workspace's `.workspace`. Every command that loads manifests asks this, so a key
+    /// Copilot ignored is a warning (once per key) everywhere, not only in `tug validate`.
+    pub fn lenient(&self, ws: &Workspace) -> bool {
+        self.global.lenient || ws.lenient
+    }
+
     /// The process environment, for `${VAR}` interpolation.
     pub fn variables(&self) -> HashMap<String, String> {
         std::env::vars().collect()
@@ -39,7 +46,7 @@ impl Context {
             exit::USAGE
         })?;
         let opts = LoadOptions {
-            lenient: false,
+            lenient: self.lenient(&ws),
             environment: env,
             variables: self.variables(),
         };
@@ -52,10 +59,12 @@ impl Context {
             if self.ui.quiet && !d.is_error() {
                 continue;
             }
-            eprintln!(
-                "{}",
-                report::format_text(d, &ws.sources, &loaded.environment_names, &self.ui)
-            );
+            self.ui.diagnostic(&report::format_text(
+                d,
+                &ws.sources,
+                &loaded.environment_names,
+                &self.ui,
+            ));
         }
         if has_errors(&diags) {
             self.ui.error(&format!(

@@ -19,7 +19,7 @@ pub fn run(ctx: &Context, args: &ValidateArgs) -> u8 {
         }
     };
     let opts = LoadOptions {
-        lenient: args.lenient,
+        lenient: ctx.lenient(&ws),
         environment: args.env.clone(),
         variables: ctx.variables(),
     };
@@ -49,11 +49,12 @@ pub fn run(ctx: &Context, args: &ValidateArgs) -> u8 {
             if ctx.ui.quiet && !d.is_error() {
                 continue;
             }
-            eprint!(
-                "{}",
-                report::format_text(d, &ws.sources, &loaded.environment_names, &ctx.ui)
-            );
-            eprintln!();
+            ctx.ui.diagnostic(&report::format_text(
+                d,
+                &ws.sources,
+                &loaded.environment_names,
+                &ctx.ui,
+            ));
         }
         let envs = if loaded.environment_names.is_empty() {
             "no environments".to_string()

@@ -8,8 +8,10 @@ use std::collections::HashMap;
 use crate::manifest::decode::{Decode, DecodeCx, Located, did_you_mean, node_to_json};
 use crate::manifest::interpolate::{Interpolation, Variables, interpolate};
 use crate::manifest::merge::Merge;
+use crate::manifest::model::workload::FifoQueueConfig;
 use crate::manifest::model::{EnvironmentManifest, WorkloadKind, WorkloadManifest};
 use crate::manifest::source::SourceId;
+use crate::manifest::union::BoolOr;
 use crate::manifest::workspace::{ManifestFile, Workspace};
 use crate::manifest::yaml::{Node, NodeKind};
 use crate::validate::codes;
@@ -169,7 +171,8 @@ fn load_environment(
     let mut cx = DecodeCx::new(opts.lenient);
     let manifest = EnvironmentManifest::decode(&node, &mut cx);
     diags.append(&mut cx.diags);
-    let manifest = manifest?;
+    let mut manifest = manifest?;
+    crate::manifest::copilot_yaml::unquote_environment(&mut manifest, diags);
     match &manifest.kind {
         Some(k) if k.value == "Environment" => {}
         Some(k) => diags.push(
@@ -267,6 +270,7 @@ fn load_workload(
             if let (Some(env), Some(overrides)) = (env, overrides)
                 && let Some(over) = overrides.value.get(env.as_str())
             {
+                check_fifo_override(&manifest, &over.value, &mut diags);
                 // An override cannot rename or retype the workload (that is reported).
                 let (name, kind_field) = (manifest.name.clone(), manifest.kind.clone());
                 manifest = WorkloadManifest::merge(manifest, over.value.clone());
@@ -274,6 +278,8 @@ fn load_workload(
                 manifest.name = name;
                 manifest.kind = kind_field;
             }
+            // After the merge, so a value from an override is read the same way.
+            crate::manifest::copilot_yaml::unquote_workload(&mut manifest, &mut diags);
             // Keys of another workload type were reported; rules must not judge them too.
             for key in WorkloadManifest::KEYS {
                 if !kind.keys().contains(key) {
@@ -300,6 +306,39 @@ fn load_workload(
         }
         out.diags.append(&mut diags);
     }
+}
+
+/// Warns where Copilot's merge of `subscribe.queue.fifo` (see
+/// [`crate::manifest::model::workload::merge_queue_fifo`]) keeps what the override seems to
+/// change, so the user learns why the queue stays as it is.
+fn check_fifo_override(
+    base: &WorkloadManifest,
+    over: &WorkloadManifest,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let fifo = |m: &WorkloadManifest| {
+        m.subscribe
+            .as_ref()
+            .and_then(|s| s.value.queue.as_ref())
+            .and_then(|q| q.value.fifo.clone())
+    };
+    let (Some(b), Some(o)) = (fifo(base), fifo(over)) else {
+        return;
+    };
+    let message = match (&b.value, &o.value) {
+        (BoolOr::Config(c), BoolOr::Bool(false)) if *c != FifoQueueConfig::default() => {
+            "`fifo: false` does not turn off the FIFO settings of the base manifest: the queue stays FIFO, as Copilot deployed it"
+        }
+        (BoolOr::Bool(true), BoolOr::Config(c)) if *c != FifoQueueConfig::default() => {
+            "these FIFO settings are ignored because the base manifest sets `fifo: true`, as Copilot ignored them"
+        }
+        _ => return,
+    };
+    diags.push(
+        Diagnostic::warning(codes::COPILOT_OVERRIDE, o.span, message).with_help(
+            "write the same form of `fifo` in the base manifest and the override (both `true`/`false`, or both mappings)",
+        ),
+    );
 }
 
 fn is_empty_document(file: &ManifestFile, node: &Node, diags: &mut Vec<Diagnostic>) -> bool {

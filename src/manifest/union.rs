@@ -46,10 +46,13 @@ impl<T: Decode> Decode for BoolOr<T> {
     }
 }
 
-impl<T: Merge> Merge for BoolOr<T> {
+impl<T: Merge + Default + PartialEq> Merge for BoolOr<T> {
     fn merge(base: Self, over: Self) -> Self {
         match (base, over) {
             (BoolOr::Config(b), BoolOr::Config(o)) => BoolOr::Config(T::merge(b, o)),
+            // Copilot clears the other form only when the override's mapping sets something
+            // (its transformers test `isEmpty()`); an empty mapping changes nothing.
+            (b, BoolOr::Config(o)) if o == T::default() => b,
             (_, o) => o,
         }
     }
@@ -98,10 +101,12 @@ impl<S: Decode, T: Decode> Decode for ScalarOr<S, T> {
     }
 }
 
-impl<S, T: Merge> Merge for ScalarOr<S, T> {
+impl<S, T: Merge + Default + PartialEq> Merge for ScalarOr<S, T> {
     fn merge(base: Self, over: Self) -> Self {
         match (base, over) {
             (ScalarOr::Config(b), ScalarOr::Config(o)) => ScalarOr::Config(T::merge(b, o)),
+            // As for `BoolOr`: an empty mapping in an override does not clear the scalar form.
+            (b, ScalarOr::Config(o)) if o == T::default() => b,
             (_, o) => o,
         }
     }
@@ -155,10 +160,12 @@ impl<L: Decode, T: Decode> Decode for ListOr<L, T> {
     }
 }
 
-impl<L, T: Merge> Merge for ListOr<L, T> {
+impl<L, T: Merge + Default + PartialEq> Merge for ListOr<L, T> {
     fn merge(base: Self, over: Self) -> Self {
         match (base, over) {
             (ListOr::Config(b), ListOr::Config(o)) => ListOr::Config(T::merge(b, o)),
+            // As for `BoolOr`: an empty mapping in an override does not clear the list form.
+            (b, ListOr::Config(o)) if o == T::default() => b,
             (_, o) => o,
         }
     }

@@ -103,6 +103,8 @@ manifest_struct! {
     /// The `.workspace` file.
     pub struct WorkspaceFile {
         application: String = "application",
+        /// tug: read this workspace's manifests as `--lenient` does (Copilot ignores the key).
+        lenient: bool = "lenient",
     }
 }
 
@@ -126,6 +128,8 @@ pub struct Workspace {
     pub dir: PathBuf,
     /// The application name from `.workspace`, when it could be read.
     pub app: Option<String>,
+    /// `lenient: true` in `.workspace`: every command reads the manifests as `--lenient`.
+    pub lenient: bool,
     pub sources: SourceMap,
     pub environments: Vec<ManifestFile>,
     pub workloads: Vec<ManifestFile>,
@@ -146,6 +150,7 @@ impl Workspace {
         let mut ws = Workspace {
             dir: dir.to_path_buf(),
             app: None,
+            lenient: false,
             sources: SourceMap::default(),
             environments: Vec::new(),
             workloads: Vec::new(),
@@ -247,7 +252,12 @@ impl Workspace {
         let path = self.dir.join(".workspace");
         let node = self.read_yaml(&path).1?;
         let mut cx = DecodeCx::new(false);
-        let app = decode_field::<WorkspaceFile>(&node, &mut cx).and_then(|f| f.value.application);
+        let file = decode_field::<WorkspaceFile>(&node, &mut cx).map(|f| f.value);
+        self.lenient = file
+            .as_ref()
+            .and_then(|f| f.lenient.as_ref())
+            .is_some_and(|l| l.value);
+        let app = file.and_then(|f| f.application);
         self.diags.append(&mut cx.diags);
         if let Some(problem) = app.as_ref().and_then(|a| name_problem(&a.value)) {
             self.diags.push(

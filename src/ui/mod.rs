@@ -78,6 +78,12 @@ impl Ui {
         let _ = writeln!(std::io::stderr().lock(), "{prefix}: {text}");
     }
 
+    /// Prints a formatted diagnostic (see `validate::report`) to stderr, whatever the
+    /// verbosity: callers decide which diagnostics `--quiet` hides.
+    pub fn diagnostic(&self, text: &str) {
+        let _ = writeln!(std::io::stderr().lock(), "{text}");
+    }
+
     /// Prints a JSON document to stdout.
     pub fn json(&self, value: &serde_json::Value) {
         let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into());

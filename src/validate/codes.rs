@@ -43,6 +43,12 @@ codes! {
     MUTUALLY_EXCLUSIVE = "TUG113", "mutually-exclusive";
     /// A key that still works but is deprecated.
     DEPRECATED_KEY = "TUG114", "deprecated-key";
+    /// A value written as YAML inside YAML (a quoted string inside quotes), which Copilot's
+    /// templates inserted unquoted so the inner quotes disappeared; tug reads it the same way.
+    COPILOT_YAML_VALUE = "TUG115", "copilot-yaml-value";
+    /// An environment override that Copilot merged otherwise than it reads (for example
+    /// `fifo: false` over FIFO settings kept the FIFO queue); tug merges it the same way.
+    COPILOT_OVERRIDE = "TUG116", "copilot-override";
 
     // Task definitions.
     /// More than 10 containers in one task (main, sidecars and the FireLens log router).

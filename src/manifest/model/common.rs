@@ -35,7 +35,7 @@ manifest_struct! {
 
 manifest_struct! {
     /// `image`: where the main container's image comes from and how it runs.
-    pub struct Image {
+    pub struct Image [custom_merge] {
         build: Build = "build",
         location: String = "location",
         credentials: String = "credentials",
@@ -50,6 +50,31 @@ manifest_struct! {
         /// tug: the container's soft memory limit in MiB.
         memory_reservation: u32 = "memory_reservation",
     }
+}
+
+impl Merge for Image {
+    /// `build` and `location` exclude each other: an override that sets one clears the
+    /// other, so `image.build` in the base and `image.location` in an environment deploys
+    /// the given image (Copilot's image transformer). An override setting both is reported
+    /// by validation on the merged result.
+    fn merge(mut base: Self, over: Self) -> Self {
+        if over
+            .build
+            .as_ref()
+            .is_some_and(|b| !build_is_empty(&b.value))
+        {
+            base.location = None;
+        }
+        if over.location.is_some() {
+            base.build = None;
+        }
+        Image::merge_fields(base, over)
+    }
+}
+
+/// Whether `build` sets nothing (`build: {}`), which Copilot treats as absent.
+fn build_is_empty(build: &Build) -> bool {
+    matches!(build, ScalarOr::Config(c) if *c == BuildConfig::default())
 }
 
 manifest_struct! {
@@ -109,7 +134,7 @@ pub type Variable = ScalarOr<String, FromCfn>;
 
 manifest_struct! {
     /// The map forms of a secret.
-    pub struct SecretConfig {
+    pub struct SecretConfig [custom_merge] {
         secretsmanager: String = "secretsmanager",
         from_cfn: String = "from_cfn",
     }
@@ -117,6 +142,17 @@ manifest_struct! {
 
 /// `secrets.<K>`: an SSM parameter name or ARN, a Secrets Manager ARN, or a map form.
 pub type Secret = ScalarOr<String, SecretConfig>;
+
+impl Merge for SecretConfig {
+    /// A secret is replaced whole, per key: Copilot's `secrets` maps hold struct values,
+    /// which its merge replaces rather than merges, and its secret transformer clears
+    /// `secretsmanager` when the override uses `from_cfn` (and the reverse). So
+    /// `{secretsmanager: a}` overridden by `{from_cfn: b}` is `{from_cfn: b}`.
+    fn merge(base: Self, over: Self) -> Self {
+        let _ = base;
+        over
+    }
+}
 
 manifest_struct! {
     /// `logging`: FireLens log routing and the log group retention.
@@ -175,7 +211,12 @@ impl Merge for EfsConfig {
             base.root_dir = None;
             base.auth = None;
         }
-        if over.id.is_some() || over.root_dir.is_some() || over.auth.is_some() {
+        // Copilot tests `auth` with `IsEmpty()`: `auth: {}` sets nothing and clears nothing.
+        let auth_set = over
+            .auth
+            .as_ref()
+            .is_some_and(|a| a.value != EfsAuth::default());
+        if over.id.is_some() || over.root_dir.is_some() || auth_set {
             base.uid = None;
             base.gid = None;
         }

@@ -6,6 +6,7 @@ use std::fmt;
 
 use crate::manifest::decode::{Located, Map};
 use crate::manifest::duration::Duration;
+use crate::manifest::merge::Merge;
 use crate::manifest::model::common::*;
 use crate::manifest::model::service::*;
 use crate::manifest::union::{BoolOr, Command};
@@ -265,12 +266,53 @@ manifest_struct! {
 
 manifest_struct! {
     /// An SQS queue (`subscribe.queue`, `subscribe.topics[].queue`).
-    pub struct Queue {
+    pub struct Queue [custom_merge] {
         retention: Duration = "retention",
         delay: Duration = "delay",
         timeout: Duration = "timeout",
         dead_letter: DeadLetter = "dead_letter",
         fifo: BoolOr<FifoQueueConfig> = "fifo",
+    }
+}
+
+impl Merge for Queue {
+    fn merge(base: Self, over: Self) -> Self {
+        let fifo = match (base.fifo.clone(), over.fifo.clone()) {
+            (Some(b), Some(o)) => Some(Located::new(merge_queue_fifo(b.value, o.value), o.span)),
+            (b, o) => o.or(b),
+        };
+        let mut out = Queue::merge_fields(base, over);
+        out.fifo = fifo;
+        out
+    }
+}
+
+/// Merges a queue's `fifo` as Copilot did. Copilot has no override rule for this union (its
+/// `FIFOAdvanceConfigOrBool`), so both forms survive a merge side by side, and its template
+/// code then reads them in order: `true` makes a plain FIFO queue, otherwise any advanced
+/// setting makes a FIFO queue with those settings, otherwise the queue is standard. Hence
+/// `fifo: false` over a base mapping keeps the FIFO queue (the loader warns about it), and a
+/// mapping over `fifo: true` is ignored. Matching this keeps the queue Copilot deployed: a
+/// switch between FIFO and standard replaces the queue and loses its messages.
+pub fn merge_queue_fifo(
+    base: BoolOr<FifoQueueConfig>,
+    over: BoolOr<FifoQueueConfig>,
+) -> BoolOr<FifoQueueConfig> {
+    fn split(v: BoolOr<FifoQueueConfig>) -> (Option<bool>, FifoQueueConfig) {
+        match v {
+            BoolOr::Bool(b) => (Some(b), FifoQueueConfig::default()),
+            BoolOr::Config(c) => (None, c),
+        }
+    }
+    let (base_on, base_cfg) = split(base);
+    let (over_on, over_cfg) = split(over);
+    let enabled = over_on.or(base_on);
+    let cfg = FifoQueueConfig::merge_fields(base_cfg, over_cfg);
+    match enabled {
+        Some(true) => BoolOr::Bool(true),
+        _ if cfg != FifoQueueConfig::default() => BoolOr::Config(cfg),
+        Some(false) => BoolOr::Bool(false),
+        None => BoolOr::Config(cfg),
     }
 }
 
