@@ -143,6 +143,7 @@ pub async fn deploy_stack(
         existing,
         creating,
         template,
+        resources,
     } = match ready(aws, rendered, known, deadline, reporter).await {
         Ok(r) => r,
         Err(outcome) => return outcome,
@@ -153,7 +154,10 @@ pub async fn deploy_stack(
         && let Some(info) = &existing
         && already_deployed(aws, rendered, parameters, info, template.as_deref()).await
     {
-        return unchanged(aws, rendered, cluster, deadline, reporter, interrupts).await;
+        return unchanged(
+            aws, rendered, cluster, resources, deadline, reporter, interrupts,
+        )
+        .await;
     }
     let seen = current_event_ids(aws, name).await;
     if interrupted(&interrupts) {
@@ -165,7 +169,10 @@ pub async fn deploy_stack(
     };
     let (id, changes) = match prepared {
         Prepared::Empty => {
-            return unchanged(aws, rendered, cluster, deadline, reporter, interrupts).await;
+            return unchanged(
+                aws, rendered, cluster, resources, deadline, reporter, interrupts,
+            )
+            .await;
         }
         Prepared::Ready { id, changes, .. } => (id, changes),
     };
@@ -259,6 +266,7 @@ struct Ready {
     existing: Option<stack::StackInfo>,
     creating: bool,
     template: Option<String>,
+    resources: Option<Vec<stack::Resource>>,
 }
 
 /// Reads the stack (or takes the read made with every stack of the deploy), waits while
@@ -272,19 +280,20 @@ async fn ready(
     reporter: &dyn Reporter,
 ) -> Result<Ready, Outcome> {
     let name = rendered.stack_name.as_str();
-    let (known_info, template) = match known {
+    let (known_info, template, resources) = match known {
         Some(Deployed {
             info,
             template,
+            resources,
             read_at,
         }) if read_at.elapsed() < FRESH
             && info
                 .as_ref()
                 .is_none_or(|i| stack::phase(&i.status) != Phase::Busy) =>
         {
-            (Some(info), template)
+            (Some(info), template, resources)
         }
-        _ => (None, None),
+        _ => (None, None, None),
     };
     let existing = match known_info {
         Some(info) => info,
@@ -343,6 +352,7 @@ async fn ready(
         existing,
         creating,
         template,
+        resources,
     })
 }
 
@@ -477,6 +487,7 @@ async fn unchanged(
     aws: &Aws,
     rendered: &RenderedStack,
     cluster: Option<String>,
+    resources: Option<Vec<stack::Resource>>,
     deadline: Instant,
     reporter: &dyn Reporter,
     interrupts: watch::Receiver<u32>,
@@ -485,7 +496,7 @@ async fn unchanged(
     if !rendered.template.contains("AWS::ECS::Service") {
         return Outcome::NoChanges;
     }
-    let Some(state) = unfinished_rollout(aws, name, cluster.as_deref()).await else {
+    let Some(state) = unfinished_rollout(aws, name, cluster.as_deref(), resources).await else {
         return Outcome::NoChanges;
     };
     reporter.emit(Event::Message {
@@ -593,6 +604,8 @@ async fn deployed_template_text(aws: &Aws, name: &str) -> Option<String> {
 pub struct Deployed {
     pub info: Option<stack::StackInfo>,
     pub template: Option<String>,
+    /// Its resources (which name its ECS service and task definition).
+    pub resources: Option<Vec<stack::Resource>>,
     /// When it was read: an old read (a workload waiting for its publishers) is read again.
     pub read_at: Instant,
 }
@@ -616,9 +629,10 @@ async fn read_all(aws: &Aws, names: Vec<String>) -> BTreeMap<String, Deployed> {
     for name in names {
         let aws = aws.clone();
         tasks.spawn(async move {
-            let (info, template) = tokio::join!(
+            let (info, template, resources) = tokio::join!(
                 stack::describe(&aws, &name),
-                deployed_template_text(&aws, &name)
+                deployed_template_text(&aws, &name),
+                stack::resources(&aws, &name)
             );
             let read_at = Instant::now();
             (
@@ -626,6 +640,7 @@ async fn read_all(aws: &Aws, names: Vec<String>) -> BTreeMap<String, Deployed> {
                 info.ok().map(|info| Deployed {
                     info,
                     template,
+                    resources: resources.ok(),
                     read_at,
                 }),
             )
@@ -745,12 +760,21 @@ fn workload_args(rendered: &RenderedStack) -> Option<String> {
 
 /// Where the ECS service of an unchanged stack stands, when its primary deployment has not
 /// completed at its desired count (`None`: settled, or no service to look at).
-async fn unfinished_rollout(aws: &Aws, stack: &str, cluster: Option<&str>) -> Option<String> {
-    // One read of the stack's resources gives both the service and its task definition.
-    let resources = match stack::resources(aws, stack).await {
-        Ok(r) => r,
-        // Unreadable, the service cannot be called settled; following it says why.
-        Err(e) => return Some(e),
+async fn unfinished_rollout(
+    aws: &Aws,
+    stack: &str,
+    cluster: Option<&str>,
+    known: Option<Vec<stack::Resource>>,
+) -> Option<String> {
+    // One read of the stack's resources (or the one made with every stack of the deploy)
+    // gives both the service and its task definition.
+    let resources = match known {
+        Some(r) => r,
+        None => match stack::resources(aws, stack).await {
+            Ok(r) => r,
+            // Unreadable, the service cannot be called settled; following it says why.
+            Err(e) => return Some(e),
+        },
     };
     let physical = |logical: &str| {
         resources
