@@ -12,13 +12,12 @@ use handlebars::{
     Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderErrorReason,
 };
 
-/// Templates and partials, embedded in the binary: (name, source).
-const TEMPLATES: &[(&str, &str)] = &[
+/// The environment template and its partials, embedded in the binary: (name, source).
+const ENVIRONMENT: &[(&str, &str)] = &[
     (
         "environment",
         include_str!("../../templates/environment.yml.hbs"),
     ),
-    ("workload", include_str!("../../templates/workload.yml.hbs")),
     (
         "partials/vpc",
         include_str!("../../templates/partials/vpc.yml.hbs"),
@@ -27,6 +26,15 @@ const TEMPLATES: &[(&str, &str)] = &[
         "partials/load-balancers",
         include_str!("../../templates/partials/load-balancers.yml.hbs"),
     ),
+    (
+        "partials/ec2-capacity",
+        include_str!("../../templates/partials/ec2-capacity.yml.hbs"),
+    ),
+];
+
+/// The workload template and its partials, embedded in the binary: (name, source).
+const WORKLOAD: &[(&str, &str)] = &[
+    ("workload", include_str!("../../templates/workload.yml.hbs")),
     (
         "partials/task",
         include_str!("../../templates/partials/task.yml.hbs"),
@@ -59,29 +67,41 @@ const TEMPLATES: &[(&str, &str)] = &[
         "partials/job",
         include_str!("../../templates/partials/job.yml.hbs"),
     ),
-    (
-        "partials/ec2-capacity",
-        include_str!("../../templates/partials/ec2-capacity.yml.hbs"),
-    ),
 ];
 
-/// The process-wide registry, built on first use.
-pub fn registry() -> &'static Handlebars<'static> {
-    static REGISTRY: OnceLock<Handlebars<'static>> = OnceLock::new();
-    REGISTRY.get_or_init(|| build().unwrap_or_else(|e| panic!("embedded template is invalid: {e}")))
+/// The registry holding `template` (`environment` or `workload`) and its partials, built on
+/// first use. Compiling templates is most of what a render costs (handlebars' parser works
+/// out a line and column for every element), so each render compiles only the set it needs:
+/// rendering one workload never compiles the environment's templates, and the reverse.
+pub fn registry(template: &str) -> &'static Handlebars<'static> {
+    static ENVIRONMENT_REGISTRY: OnceLock<Handlebars<'static>> = OnceLock::new();
+    static WORKLOAD_REGISTRY: OnceLock<Handlebars<'static>> = OnceLock::new();
+    let (cell, set) = if template == "environment" {
+        (&ENVIRONMENT_REGISTRY, ENVIRONMENT)
+    } else {
+        (&WORKLOAD_REGISTRY, WORKLOAD)
+    };
+    cell.get_or_init(|| build(set).unwrap_or_else(|e| panic!("embedded template is invalid: {e}")))
 }
 
-/// Builds a registry from the embedded templates. The templates are compiled into the binary
+/// Builds a registry from embedded templates. The templates are compiled into the binary
 /// and covered by tests, so a failure here is a bug in tug, never in user input.
-pub fn build() -> Result<Handlebars<'static>, handlebars::TemplateError> {
+fn build(set: &[(&str, &'static str)]) -> Result<Handlebars<'static>, handlebars::TemplateError> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_escape_fn(handlebars::no_escape);
     hb.register_helper("json", Box::new(json_helper));
-    for (name, source) in TEMPLATES {
+    for (name, source) in set {
         hb.register_template_string(name, *source)?;
     }
     Ok(hb)
+}
+
+/// Every embedded template compiles (a test; renders compile only what they use).
+pub fn build_all() -> Result<(), handlebars::TemplateError> {
+    build(ENVIRONMENT)?;
+    build(WORKLOAD)?;
+    Ok(())
 }
 
 /// `{{json value}}`: the value as compact JSON.
@@ -118,6 +138,25 @@ mod tests {
         let out = hb.render("t", &json!({ "v": hostile })).unwrap();
         let parsed: serde_yaml::Value = serde_yaml::from_str(&out).unwrap();
         assert_eq!(parsed["Value"].as_str(), Some(hostile));
+    }
+
+    /// Each registry holds every partial its templates name: a partial used from the other
+    /// set would fail only when rendered.
+    #[test]
+    fn each_set_compiles_and_holds_the_partials_it_uses() {
+        build_all().expect("every embedded template compiles");
+        for set in [ENVIRONMENT, WORKLOAD] {
+            let names: Vec<&str> = set.iter().map(|(n, _)| *n).collect();
+            for (name, source) in set {
+                for used in source.split("{{> ").skip(1) {
+                    let partial = used.split("}}").next().unwrap_or_default().trim();
+                    assert!(
+                        names.contains(&partial),
+                        "{name} uses {partial}, not in its set"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
