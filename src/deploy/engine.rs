@@ -13,6 +13,7 @@ use crate::deploy::aws::{Aws, describe_error};
 use crate::deploy::changeset::{self, Prepared};
 use crate::deploy::events::{Event, Reporter};
 use crate::deploy::images::{self, ImageOptions};
+use crate::deploy::imported_alb;
 use crate::deploy::ownership;
 use crate::deploy::replacement::{self, Hazard};
 use crate::deploy::revisions;
@@ -1060,6 +1061,21 @@ pub async fn workload_parameters(
                     });
                     images::build_and_push(ws.project_root(), &build.value, &uri, None).await?
                 };
+            }
+        }
+    }
+    // A service on an imported load balancer: its listeners, DNS name and zone.
+    if let Some(alb) = m.http_rule().and_then(|r| r.alb.as_ref())
+        && params
+            .iter()
+            .any(|(k, v)| k.starts_with("ImportedALB") && v.starts_with('<'))
+    {
+        let found = imported_alb::parameters(aws, &alb.value).await?;
+        for (key, value) in params.iter_mut() {
+            if let Some(v) = found.get(key.as_str())
+                && value.starts_with('<')
+            {
+                *value = v.clone();
             }
         }
     }

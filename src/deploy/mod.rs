@@ -8,6 +8,7 @@ pub mod engine;
 pub mod events;
 pub mod health;
 pub mod images;
+pub mod imported_alb;
 pub mod inventory;
 pub mod jobrun;
 pub mod lifecycle;

@@ -490,6 +490,11 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
             json!({ "Fn::GetAtt": ["InternalLoadBalancer", "DNSName"] }),
         );
         output(
+            "InternalLoadBalancerCanonicalHostedZoneID",
+            "The internal load balancer's hosted zone, for alias records",
+            json!({ "Fn::GetAtt": ["InternalLoadBalancer", "CanonicalHostedZoneID"] }),
+        );
+        output(
             "InternalLoadBalancerArn",
             "The internal load balancer, for test listeners of blue/green services",
             json!({ "Ref": "InternalLoadBalancer" }),

@@ -20,6 +20,17 @@ use crate::render::workload::Scope;
 use crate::render::workload::strategy::Strategy;
 use crate::render::{RenderError, input_error, names};
 
+/// Parameters of a service on an imported load balancer, filled in by `tug deploy`
+/// (src/deploy/imported_alb.rs): the listener its rules forward on (HTTPS when there is one),
+/// the HTTP listener next to an HTTPS one (or `none`), and the DNS name and canonical hosted
+/// zone of the load balancer for alias records.
+pub const IMPORTED_LISTENER: &str = "ImportedALBListenerArn";
+pub const IMPORTED_HTTP_LISTENER: &str = "ImportedALBHTTPListenerArn";
+pub const IMPORTED_DNS: &str = "ImportedALBDNSName";
+pub const IMPORTED_ZONE: &str = "ImportedALBCanonicalHostedZoneID";
+/// The condition of the rules on the imported load balancer's second (HTTP) listener.
+const IMPORTED_HAS_HTTP_LISTENER: &str = "ImportedALBHasHTTPListener";
+
 /// Which load balancer a workload's rules go to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Balancer {
@@ -245,6 +256,20 @@ fn health_check(hc: Option<&HttpHealthCheck>, grpc: bool) -> Value {
     out
 }
 
+/// The protocol of a target group and, where it differs from it, of its health check, as
+/// Copilot chose them: HTTPS for targets on port 443; a health check port other than 443 on
+/// such a target is checked over HTTP, and a health check on port 443 over HTTPS.
+fn target_protocols(port: u16, health: &Value) -> (&'static str, Option<&'static str>) {
+    let check_port = health["HealthCheckPort"].as_str();
+    let protocol = if port == 443 { "HTTPS" } else { "HTTP" };
+    let health = match (port == 443, check_port) {
+        (false, Some("443")) => Some("HTTPS"),
+        (true, Some(p)) if p != "443" => Some("HTTP"),
+        _ => None,
+    };
+    (protocol, health)
+}
+
 /// The health check grace period of the service, from the main rule (default 60 s).
 fn grace_period(rule: &RoutingRule) -> u64 {
     match rule.healthcheck.as_ref().map(|h| &h.value) {
@@ -292,12 +317,18 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
         ),
         Balancer::Imported(alb) => {
             parameters.push(json!({
-                "name": "ImportedALBListenerArn",
+                "name": IMPORTED_LISTENER,
                 "description": format!("The listener of the imported load balancer {alb} that routes to this service; tug looks it up when it deploys (HTTPS when the load balancer has one, else HTTP)"),
                 "default": null,
                 "file_value": format!("<resolved at deploy time: a listener of {alb}>"),
             }));
-            (json!({ "Ref": "ImportedALBListenerArn" }), None)
+            parameters.push(json!({
+                "name": IMPORTED_HTTP_LISTENER,
+                "description": format!("The HTTP listener of the imported load balancer {alb} when it also has an HTTPS one (its rules redirect to HTTPS), else `none`; tug looks it up when it deploys"),
+                "default": null,
+                "file_value": format!("<resolved at deploy time: the HTTP listener of {alb} next to its HTTPS one, or none>"),
+            }));
+            (json!({ "Ref": IMPORTED_LISTENER }), None)
         }
     };
     let main_port = wl
@@ -409,7 +440,10 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
             }
             None => listeners.push(("HTTP", http_listener.clone())),
         }
-        if shifting && listeners.len() > 1 {
+        // An imported load balancer with HTTP and HTTPS listeners forwards on the second one
+        // too when the rule does not redirect; whether it has both is known at deploy time.
+        let imported_forwards_twice = matches!(target, Balancer::Imported(_)) && !redirect;
+        if shifting && (listeners.len() > 1 || imported_forwards_twice) {
             let span = rule
                 .redirect_to_https
                 .as_ref()
@@ -430,6 +464,30 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
                 "priority": priority,
                 "conditions": conditions,
                 "actions": actions,
+            }));
+        }
+        // Copilot's HTTP rule of the same conditions next to an HTTPS rule: a redirect to
+        // HTTPS (`redirect_to_https`, the default), so that `http://<alias>/<path>` reaches
+        // the service also where the listener's own default does not redirect (the internal
+        // load balancer, an imported one). The forwarding variant above shares its id, so
+        // turning the redirect off or on updates the rule in place.
+        if https_listener.is_some() && redirect {
+            listener_rules.push(json!({
+                "id": format!("HTTPListenerRule{suffix}"),
+                "listener": http_listener,
+                "priority": priority,
+                "conditions": conditions,
+                "actions": redirect_action(),
+            }));
+        }
+        if let Balancer::Imported(_) = &target {
+            listener_rules.push(json!({
+                "id": format!("ImportedHTTPListenerRule{suffix}"),
+                "condition": IMPORTED_HAS_HTTP_LISTENER,
+                "listener": { "Ref": IMPORTED_HTTP_LISTENER },
+                "priority": priority,
+                "conditions": conditions,
+                "actions": if redirect { redirect_action() } else { actions.clone() },
             }));
         }
         let mut test_rule = Value::Null;
@@ -465,8 +523,13 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
                 test_rule = json!(id);
             }
         }
+        // Copilot's target groups speak HTTPS to a container on port 443, and check its
+        // health over HTTPS unless the health check goes to another port.
+        let (protocol, health_protocol) = target_protocols(container_port, &health);
         let group = json!({
             "id": tg_id,
+            "protocol": protocol,
+            "health_protocol": health_protocol,
             "port": container_port,
             "protocol_version": version,
             "health": health,
@@ -489,29 +552,70 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
         } else {
             target_groups.push(group);
         }
-        if target == Balancer::Public {
-            for (host, zone) in hosts {
-                if let Some(zone) = zone {
-                    records.push(json!({
-                        "id": format!("AliasRecord{}", names::logical_id(&host)),
-                        "zone": zone,
-                        "name": host,
-                        "dns": scope.import("PublicLoadBalancerDNS"),
-                        "dns_zone": scope.import("PublicLoadBalancerCanonicalHostedZoneID"),
-                    }));
-                }
+        // Alias records to the load balancer the rule is on, for names with a hosted zone.
+        let (dns, dns_zone) = match &target {
+            Balancer::Public => (
+                scope.import("PublicLoadBalancerDNS"),
+                scope.import("PublicLoadBalancerCanonicalHostedZoneID"),
+            ),
+            Balancer::Internal => (
+                scope.import("InternalLoadBalancerDNS"),
+                scope.import("InternalLoadBalancerCanonicalHostedZoneID"),
+            ),
+            Balancer::Imported(_) => (
+                json!({ "Ref": IMPORTED_DNS }),
+                json!({ "Ref": IMPORTED_ZONE }),
+            ),
+        };
+        for (host, zone) in hosts {
+            let Some(zone) = zone else { continue };
+            let id = format!("AliasRecord{}", names::logical_id(&host));
+            // The same name in two rules is one record.
+            if records.iter().any(|r: &Value| r["id"] == json!(id)) {
+                continue;
             }
+            records.push(json!({
+                "id": id,
+                "zone": zone,
+                "name": host,
+                "dns": dns,
+                "dns_zone": dns_zone,
+            }));
         }
+    }
+    if let Balancer::Imported(alb) = &target
+        && !records.is_empty()
+    {
+        parameters.push(json!({
+            "name": IMPORTED_DNS,
+            "description": format!("The DNS name of the imported load balancer {alb}, for the alias records; tug looks it up when it deploys"),
+            "default": null,
+            "file_value": format!("<resolved at deploy time: the DNS name of {alb}>"),
+        }));
+        parameters.push(json!({
+            "name": IMPORTED_ZONE,
+            "description": format!("The canonical hosted zone of the imported load balancer {alb}, for the alias records; tug looks it up when it deploys"),
+            "default": null,
+            "file_value": format!("<resolved at deploy time: the canonical hosted zone of {alb}>"),
+        }));
     }
     let lb_full_name = match &target {
         Balancer::Public => scope.import("PublicLoadBalancerFullName"),
         Balancer::Internal => scope.import("InternalLoadBalancerFullName"),
         Balancer::Imported(_) => Value::Null,
     };
+    let conditions = match &target {
+        Balancer::Imported(_) => json!([{
+            "id": IMPORTED_HAS_HTTP_LISTENER,
+            "value": { "Fn::Not": [{ "Fn::Equals": [{ "Ref": IMPORTED_HTTP_LISTENER }, "none"] }] },
+        }]),
+        _ => json!([]),
+    };
     Ok(json!({
         "target_groups": target_groups,
         "rules": listener_rules,
         "rule_ids": listener_rules_ids(&listener_rules),
+        "conditions": conditions,
         "records": records,
         "grace_period": all.first().map_or(60, grace_period),
         "vpc": scope.import("VpcId"),
@@ -557,6 +661,27 @@ fn test_listener_port(
     }))
 }
 
+/// The ids of the rules the service waits for: those that always exist (a resource with a
+/// condition cannot be named in `DependsOn`).
 fn listener_rules_ids(rules: &[Value]) -> Vec<Value> {
-    rules.iter().map(|r| r["id"].clone()).collect()
+    rules
+        .iter()
+        .filter(|r| r.get("condition").is_none())
+        .map(|r| r["id"].clone())
+        .collect()
+}
+
+/// Copilot's HTTP to HTTPS redirect: same host, path and query, permanent.
+fn redirect_action() -> Value {
+    json!([{
+        "Type": "redirect",
+        "RedirectConfig": {
+            "Protocol": "HTTPS",
+            "Port": "443",
+            "Host": "#{host}",
+            "Path": "/#{path}",
+            "Query": "#{query}",
+            "StatusCode": "HTTP_301",
+        },
+    }])
 }

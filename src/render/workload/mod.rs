@@ -6,7 +6,7 @@ mod containers;
 mod ec2;
 #[cfg(test)]
 pub(crate) mod fixture;
-mod http;
+pub(crate) mod http;
 mod iam;
 mod job;
 mod nlb;
