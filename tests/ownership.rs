@@ -512,3 +512,47 @@ fn on_a_terminal_destruction_is_asked_and_defaults_to_no() {
     assert_eq!(physical_id(&rt, &aws, "ask-test", "PublicLoadBalancer"), lb);
     assert!(pending_change_sets(&rt, &aws, "ask-test").is_empty());
 }
+
+/// What an environment's stack retains (the access-log bucket tug creates, `DeletionPolicy:
+/// Retain`) is announced before the delete and listed as left in the account after it.
+#[test]
+fn deletes_list_what_their_stacks_retain() {
+    let moto = Moto::start(10);
+    let url = moto.url();
+    let ws = demo_copy("keep");
+    let env = ws.path().join("copilot/environments/test/manifest.yml");
+    let text = fs::read_to_string(&env).expect("manifest");
+    fs::write(
+        &env,
+        format!("{text}\nhttp:\n  public:\n    access_logs: true\n"),
+    )
+    .expect("write");
+    let out = tug(ws.path(), &url, &["env", "deploy", "-n", "test"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = tug(
+        ws.path(),
+        &url,
+        &["--yes", "--output", "json", "env", "delete", "-n", "test"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let retained = doc["retained"].as_array().expect("retained");
+    assert!(
+        retained
+            .iter()
+            .any(|h| h["resource_type"] == "AWS::S3::Bucket"
+                && h["logical_id"] == "ELBAccessLogsBucket"),
+        "{doc}"
+    );
+    let text_out = tug(ws.path(), &url, &["env", "deploy", "-n", "test"]);
+    assert_eq!(text_out.status.code(), Some(0), "{}", stderr(&text_out));
+    let out = tug(ws.path(), &url, &["--yes", "env", "delete", "-n", "test"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("Kept in the account"), "{err}");
+    assert!(
+        err.contains("Left in the account (retained by their stacks):"),
+        "{err}"
+    );
+    assert!(err.contains("S3 bucket"), "{err}");
+}
