@@ -3,6 +3,10 @@
 //! The binary is a thin shell over [`run`]; everything else lives in this library so that
 //! tests and benchmarks use the same code.
 
+// Only `ui` writes to the terminal: it decides colour per stream and keeps printed lines
+// clear of the progress bars. It writes through `std::io` handles, not these macros.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod cli;
 pub mod commands;
 pub mod deploy;

@@ -68,7 +68,7 @@ pub fn run(ctx: &Context, args: &AppShowArgs) -> u8 {
             print_deployed(ctx, inventory);
         }
         if invalid {
-            ctx.ui.info(&ctx.ui.paint(
+            ctx.ui.info(&ctx.ui.paint_err(
                 Style::Warning,
                 "\nSome manifests have errors: run `tug validate` to see them.",
             ));
@@ -143,11 +143,11 @@ fn print_text(ctx: &Context, loaded: &Loaded) {
     let ui = &ctx.ui;
     ui.out(&format!(
         "{} {}",
-        ui.paint(Style::Emphasis, "Application:"),
+        ui.paint_out(Style::Emphasis, "Application:"),
         loaded.app
     ));
     ui.out("");
-    ui.out(&ui.paint(Style::Emphasis, "Environments"));
+    ui.out(&ui.paint_out(Style::Emphasis, "Environments"));
     if loaded.environments.is_empty() {
         ui.out("  (none with a manifest)");
     }
@@ -155,7 +155,7 @@ fn print_text(ctx: &Context, loaded: &Loaded) {
         ui.out(&format!("  {:<16} {}", env.name, vpc_of(&env.manifest)));
     }
     ui.out("");
-    ui.out(&ui.paint(Style::Emphasis, "Workloads"));
+    ui.out(&ui.paint_out(Style::Emphasis, "Workloads"));
     let mut rows =
         vec![["NAME", "TYPE", "ENVIRONMENT", "IMAGE", "CPU/MEM", "COUNT"].map(String::from)];
     for wl in &loaded.workloads {
@@ -215,7 +215,7 @@ fn to_json(loaded: &Loaded, invalid: bool) -> serde_json::Value {
 fn print_deployed(ctx: &Context, inventory: &Inventory) {
     let ui = &ctx.ui;
     ui.out("");
-    ui.out(&ui.paint(Style::Emphasis, "Deployed"));
+    ui.out(&ui.paint_out(Style::Emphasis, "Deployed"));
     if inventory.stacks.is_empty() {
         ui.out("  (nothing)");
         return;

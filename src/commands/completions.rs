@@ -2,7 +2,6 @@
 //! generated from the clap definitions of `src/cli`, so they always match the command line.
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 
 use clap::CommandFactory;
@@ -11,15 +10,13 @@ use crate::cli::{Cli, CompletionsArgs, ManArgs};
 use crate::commands::Context;
 use crate::exit;
 
-pub fn completions(_ctx: &Context, args: &CompletionsArgs) -> u8 {
+pub fn completions(ctx: &Context, args: &CompletionsArgs) -> u8 {
     let mut cmd = Cli::command();
     // Generated into memory first: clap_complete panics on a write error, and a closed pipe
     // (`tug completions bash | head`) is not worth a panic.
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, "tug", &mut script);
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(&script);
-    let _ = out.flush();
+    ctx.ui.out_raw(&script);
     exit::SUCCESS
 }
 
@@ -32,8 +29,7 @@ pub fn man(ctx: &Context, args: &ManArgs) -> u8 {
                 ctx.ui.error(&format!("cannot render the manual page: {e}"));
                 return exit::FAILURE;
             }
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(&page);
+            ctx.ui.out_raw(&page);
             exit::SUCCESS
         }
         Some(dir) => match write_pages(cmd, dir) {

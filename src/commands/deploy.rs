@@ -15,8 +15,8 @@ use crate::deploy::images::ImageOptions;
 use crate::exit;
 use crate::manifest::duration::Duration;
 use crate::manifest::model::WorkloadKind;
-use crate::ui::Style;
 use crate::ui::progress::{JsonReporter, PlainReporter, TerminalReporter};
+use crate::ui::{Style, Ui};
 
 /// What to deploy, from the command line.
 pub struct DeployRequest<'a> {
@@ -101,7 +101,7 @@ pub fn run(ctx: &Context, req: &DeployRequest) -> u8 {
             Err(e) => return Err(e),
         };
         let (tx, rx) = watch::channel(0u32);
-        tokio::spawn(watch_interrupts(tx));
+        tokio::spawn(watch_interrupts(tx, ctx.ui.clone()));
         Ok(engine::deploy_environment_and_workloads(
             &aws,
             &loaded,
@@ -133,7 +133,7 @@ pub(crate) fn reporter(ctx: &Context) -> Arc<dyn Reporter> {
     if ctx.ui.json {
         Arc::new(JsonReporter)
     } else if ctx.ui.terminal && std::env::var_os("CI").is_none() {
-        Arc::new(TerminalReporter::new(ctx.ui.color))
+        Arc::new(TerminalReporter::new(&ctx.ui))
     } else {
         Arc::new(PlainReporter {
             quiet: ctx.ui.quiet,
@@ -143,17 +143,13 @@ pub(crate) fn reporter(ctx: &Context) -> Arc<dyn Reporter> {
 
 /// Asks before applying changes shown with `--diff` (only on a terminal).
 pub(crate) fn confirm(ctx: &Context) -> Confirm {
-    let interactive = ctx.ui.interactive;
+    let ui = ctx.ui.clone();
     Arc::new(move |text: &str| {
-        eprintln!("{text}");
-        if !interactive {
+        ui.notice(text);
+        if !ui.interactive {
             return None;
         }
-        dialoguer::Confirm::new()
-            .with_prompt("Deploy these changes?")
-            .default(false)
-            .interact()
-            .ok()
+        ui.confirm("Deploy these changes?", false).ok()
     })
 }
 
@@ -184,17 +180,18 @@ pub(crate) fn timeout(ctx: &Context, flag: &str) -> Result<std::time::Duration, 
 
 /// Ctrl-C: the first one asks the deploys to cancel and roll back; the second leaves at once,
 /// saying what goes on in AWS.
-pub(crate) async fn watch_interrupts(tx: watch::Sender<u32>) {
+/// `ui` is a clone of the command's: this task prints through it, above any progress bars.
+pub(crate) async fn watch_interrupts(tx: watch::Sender<u32>, ui: Ui) {
     let mut count = 0u32;
     while tokio::signal::ctrl_c().await.is_ok() {
         count += 1;
         if count >= 2 {
-            eprintln!("{}", leaving_now(&engine::in_flight()));
+            ui.notice(&leaving_now(&engine::in_flight()));
             // The only way to leave every task at once; nothing local is left half-written.
             std::process::exit(i32::from(exit::INTERRUPTED));
         }
         let _ = tx.send(count);
-        eprintln!(
+        ui.notice(
             "\ninterrupting: no further change set is created or executed; stack updates in progress are cancelled and followed to the end of their rollback (Ctrl-C again to stop watching)"
         );
     }
@@ -265,12 +262,12 @@ pub(crate) fn report(ctx: &Context, rows: &[SummaryRow], code: u8) {
         }
     }
     let summary = match code {
-        exit::SUCCESS => ctx.ui.paint(Style::Success, "deploy finished"),
+        exit::SUCCESS => ctx.ui.paint_err(Style::Success, "deploy finished"),
         exit::ROLLED_BACK => ctx
             .ui
-            .paint(Style::Error, "deploy failed and was rolled back"),
-        exit::INTERRUPTED => ctx.ui.paint(Style::Error, "deploy interrupted"),
-        _ => ctx.ui.paint(Style::Error, "deploy failed"),
+            .paint_err(Style::Error, "deploy failed and was rolled back"),
+        exit::INTERRUPTED => ctx.ui.paint_err(Style::Error, "deploy interrupted"),
+        _ => ctx.ui.paint_err(Style::Error, "deploy failed"),
     };
     ctx.ui.info(&summary);
 }

@@ -115,10 +115,12 @@ fn render_all(
     let failed = |e: render::RenderError| match e {
         render::RenderError::Input(diags) => {
             for d in diags {
-                eprintln!(
-                    "{}",
-                    report::format_text(&d, &ws.sources, &loaded.environment_names, &ctx.ui)
-                );
+                ctx.ui.diagnostic(&report::format_text(
+                    &d,
+                    &ws.sources,
+                    &loaded.environment_names,
+                    &ctx.ui,
+                ));
             }
             exit::INVALID_MANIFESTS
         }

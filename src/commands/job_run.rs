@@ -89,9 +89,9 @@ fn print_text(ctx: &Context, name: &str, env: &str, run: &JobRun, code: u8) {
         .map_or("no exit code".to_string(), |c| format!("exit code {c}"));
     let line = format!("job {name} {}: {exit_text}", run.status.to_lowercase());
     ui.out(&if code == exit::SUCCESS {
-        ui.paint(Style::Success, &line)
+        ui.paint_out(Style::Success, &line)
     } else {
-        ui.paint(Style::Error, &line)
+        ui.paint_out(Style::Error, &line)
     });
     if let Some(task) = &run.task {
         ui.out(&format!("  task: {task}"));

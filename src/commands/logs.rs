@@ -125,7 +125,9 @@ fn print_line(ctx: &Context, l: &LogLine) {
         );
     } else {
         let task: String = l.task.chars().take(8).collect();
-        let source = ctx.ui.paint(Style::Dim, &format!("{}/{task}", l.container));
+        let source = ctx
+            .ui
+            .paint_out(Style::Dim, &format!("{}/{task}", l.container));
         ctx.ui.out(&format!("{} {source} {}", l.time, l.message));
     }
 }

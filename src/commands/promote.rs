@@ -216,7 +216,7 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> u8 {
         };
         let confirm: Confirm = std::sync::Arc::new(|_| None);
         let (tx, rx) = watch::channel(0u32);
-        tokio::spawn(watch_interrupts(tx));
+        tokio::spawn(watch_interrupts(tx, ctx.ui.clone()));
         let overrides: Overrides = steps
             .iter()
             .map(|s| (s.workload.clone(), s.images.clone()))
@@ -272,15 +272,15 @@ fn print_plan(ctx: &Context, from: &str, to: &str, steps: &[Step], refused: &[Re
             };
             rows.push(vec![s.workload.clone(), s.image.clone(), now]);
         }
-        eprintln!("Promotion plan, {from} → {to}:");
+        ctx.ui.notice(&format!("Promotion plan, {from} → {to}:"));
         for line in remote::table(&rows) {
-            eprintln!("  {line}");
+            ctx.ui.notice(&format!("  {line}"));
         }
         for s in steps.iter().filter(|s| !s.pinned) {
-            eprintln!(
+            ctx.ui.notice(&format!(
                 "  note: {} runs a tag, not a digest: {to} gets what the tag names when its tasks start",
                 s.workload
-            );
+            ));
         }
     }
     for r in refused {

@@ -95,14 +95,10 @@ pub fn confirm(ctx: &Context, question: &str) -> Result<bool, u8> {
         ));
         return Err(exit::USAGE);
     }
-    dialoguer::Confirm::new()
-        .with_prompt(question)
-        .default(false)
-        .interact()
-        .map_err(|e| {
-            ctx.ui.error(&format!("cannot ask: {e}"));
-            exit::FAILURE
-        })
+    ctx.ui.confirm(question, false).map_err(|e| {
+        ctx.ui.error(&format!("cannot ask: {e}"));
+        exit::FAILURE
+    })
 }
 
 /// Lines of a table: every column as wide as its widest cell, trailing blanks trimmed.

@@ -91,15 +91,12 @@ pub fn run(ctx: &Context, req: &RenderRequest) -> u8 {
             match e {
                 RenderError::Input(diags) => {
                     for d in diags {
-                        eprintln!(
-                            "{}",
-                            report::format_text(
-                                &d,
-                                &ws.sources,
-                                &loaded.environment_names,
-                                &ctx.ui
-                            )
-                        );
+                        ctx.ui.diagnostic(&report::format_text(
+                            &d,
+                            &ws.sources,
+                            &loaded.environment_names,
+                            &ctx.ui,
+                        ));
                     }
                 }
                 RenderError::Internal(msg) => {
@@ -115,7 +112,7 @@ pub fn run(ctx: &Context, req: &RenderRequest) -> u8 {
     match req.output_dir {
         None => {
             for stack in &stacks {
-                print!("{}", stack.template);
+                ctx.ui.out_raw(stack.template.as_bytes());
             }
             exit::SUCCESS
         }

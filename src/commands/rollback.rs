@@ -88,7 +88,7 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> u8 {
             return outcome;
         }
         let (tx, rx) = watch::channel(0u32);
-        tokio::spawn(watch_interrupts(tx));
+        tokio::spawn(watch_interrupts(tx, ctx.ui.clone()));
         redeploy_earlier_revision(
             ctx,
             &aws,

@@ -73,7 +73,7 @@ pub fn environment(ctx: &Context, args: &EnvName) -> u8 {
     let ui = &ctx.ui;
     ui.out(&format!(
         "{} {name}",
-        ui.paint(Style::Emphasis, "Environment:")
+        ui.paint_out(Style::Emphasis, "Environment:")
     ));
     ui.out(&format!(
         "Manifest: {}",
@@ -96,7 +96,7 @@ pub fn environment(ctx: &Context, args: &EnvName) -> u8 {
         }
     }
     ui.out("");
-    ui.out(&ui.paint(Style::Emphasis, "Workloads deployed"));
+    ui.out(&ui.paint_out(Style::Emphasis, "Workloads deployed"));
     if workloads.is_empty() {
         ui.out("  (none)");
         return exit::SUCCESS;
@@ -197,12 +197,12 @@ pub fn service(ctx: &Context, args: &EnvAndName) -> u8 {
     };
     ui.out(&format!(
         "{} {name} ({})",
-        ui.paint(Style::Emphasis, label),
+        ui.paint_out(Style::Emphasis, label),
         kind.unwrap_or_default()
     ));
     for (env, e) in envs.iter().zip(&entries) {
         ui.out("");
-        ui.out(&ui.paint(Style::Emphasis, &format!("Environment {env}")));
+        ui.out(&ui.paint_out(Style::Emphasis, &format!("Environment {env}")));
         match e["configured"].as_object() {
             Some(c) => ui.out(&format!(
                 "  configured: image {}, {} CPU units, {} MiB, count {}",

@@ -48,10 +48,10 @@ pub fn run(ctx: &Context, args: &EnvAndName) -> u8 {
 
 fn print_text(ctx: &Context, h: &ServiceHealth) {
     let ui = &ctx.ui;
-    let heading = |t: &str| ui.out(&format!("\n{}", ui.paint(Style::Emphasis, t)));
+    let heading = |t: &str| ui.out(&format!("\n{}", ui.paint_out(Style::Emphasis, t)));
     ui.out(&format!(
         "{} {} ({}, cluster {})",
-        ui.paint(Style::Emphasis, "Service:"),
+        ui.paint_out(Style::Emphasis, "Service:"),
         h.service,
         h.status,
         h.cluster

@@ -67,9 +67,9 @@ pub fn run(ctx: &Context, args: &ValidateArgs) -> u8 {
             report::summary(&diags)
         );
         if failed {
-            ctx.ui.info(&ctx.ui.paint(Style::Error, &summary));
+            ctx.ui.info(&ctx.ui.paint_err(Style::Error, &summary));
         } else {
-            ctx.ui.info(&ctx.ui.paint(Style::Success, &summary));
+            ctx.ui.info(&ctx.ui.paint_err(Style::Success, &summary));
         }
     }
     if failed {

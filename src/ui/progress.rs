@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
+use super::{Stream, Ui};
 use crate::deploy::events::{Event, Reporter, timestamp};
 use crate::deploy::stack_events::{ResourcePhase, resource_phase};
 
@@ -161,11 +162,12 @@ pub struct TerminalReporter {
 }
 
 impl TerminalReporter {
-    pub fn new(color: bool) -> TerminalReporter {
+    /// Bars drawn in the UI's one set, coloured as stderr takes colours.
+    pub fn new(ui: &Ui) -> TerminalReporter {
         TerminalReporter {
-            multi: MultiProgress::new(),
+            multi: ui.bars.clone(),
             bars: Mutex::new(HashMap::new()),
-            color,
+            color: ui.color(Stream::Stderr),
         }
     }
 

@@ -14,10 +14,10 @@ pub fn format_text(d: &Diagnostic, sources: &SourceMap, all_envs: &[String], ui:
         Severity::Error => ("error", Style::Error),
         Severity::Warning => ("warning", Style::Warning),
     };
-    let head = ui.paint(style, &format!("{label}[{}]", d.code.id));
+    let head = ui.paint_err(style, &format!("{label}[{}]", d.code.id));
     let mut out = format!(
         "{head}: {}\n",
-        ui.paint(Style::Emphasis, &sanitize(&d.message))
+        ui.paint_err(Style::Emphasis, &sanitize(&d.message))
     );
     let path = sources
         .path(d.span.source)
@@ -27,12 +27,12 @@ pub fn format_text(d: &Diagnostic, sources: &SourceMap, all_envs: &[String], ui:
     let pad = " ".repeat(line_no.len());
     out.push_str(&format!(
         "{pad}{} {path}:{}:{}\n",
-        ui.paint(Style::Accent, "-->"),
+        ui.paint_err(Style::Accent, "-->"),
         d.span.line,
         d.span.col
     ));
     if let Some(text) = sources.line_text(d.span) {
-        let bar = ui.paint(Style::Accent, "|");
+        let bar = ui.paint_err(Style::Accent, "|");
         let col = (d.span.col.max(1) - 1) as usize;
         let width = token_width(text, col);
         // Escaped control characters widen the line: measure the prefix as it is shown.
@@ -47,17 +47,17 @@ pub fn format_text(d: &Diagnostic, sources: &SourceMap, all_envs: &[String], ui:
         out.push_str(&format!("{pad} {bar}\n"));
         out.push_str(&format!(
             "{} {bar} {text}\n",
-            ui.paint(Style::Accent, &line_no)
+            ui.paint_err(Style::Accent, &line_no)
         ));
         out.push_str(&format!(
             "{pad} {bar} {indent}{}\n",
-            ui.paint(style, &"^".repeat(width))
+            ui.paint_err(style, &"^".repeat(width))
         ));
     }
     if let Some(help) = &d.help {
         out.push_str(&format!(
             "{pad} = {}: {}\n",
-            ui.paint(Style::Emphasis, "help"),
+            ui.paint_err(Style::Emphasis, "help"),
             sanitize(help)
         ));
     }
@@ -70,7 +70,7 @@ pub fn format_text(d: &Diagnostic, sources: &SourceMap, all_envs: &[String], ui:
         };
         out.push_str(&format!(
             "{pad} = {}: {word} {envs}\n",
-            ui.paint(Style::Emphasis, "in")
+            ui.paint_err(Style::Emphasis, "in")
         ));
     }
     out
@@ -194,14 +194,7 @@ mod tests {
             "unknown key `prot` in `image`",
         )
         .with_help("did you mean `port`?");
-        let ui = Ui {
-            color: false,
-            json: false,
-            quiet: false,
-            verbose: false,
-            interactive: false,
-            terminal: false,
-        };
+        let ui = Ui::plain();
         let text = format_text(&d, &sources, &[], &ui);
         assert_eq!(
             text,
@@ -217,14 +210,7 @@ mod tests {
             "secrets:\n  API_KEY: sk_live_51Hx # pasted\n".into(),
         );
         let d = Diagnostic::error(codes::SECRET_REFERENCE, Span::new(id, 2, 12), "bad").redacted();
-        let ui = Ui {
-            color: false,
-            json: false,
-            quiet: false,
-            verbose: false,
-            interactive: false,
-            terminal: false,
-        };
+        let ui = Ui::plain();
         let text = format_text(&d, &sources, &[], &ui);
         assert!(!text.contains("sk_live"), "{text}");
         // Spaces stay (the shape states them anyway); a comment after the value may repeat it

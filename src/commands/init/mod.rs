@@ -14,6 +14,7 @@ use crate::deploy::engine::Plan;
 use crate::exit;
 use crate::manifest::model::WorkloadKind;
 use crate::manifest::workspace::{WORKSPACE_DIRS, Workspace, discover};
+use crate::ui::Stream;
 use crate::validate::rules::job::schedule_expression;
 use crate::validate::rules::{name_problem, suggest_name};
 
@@ -50,7 +51,7 @@ fn fail(ctx: &Context, e: AskError) -> u8 {
 }
 
 fn prompter(ctx: &Context) -> Prompter {
-    Prompter::new(ctx.ui.interactive, ctx.ui.color)
+    Prompter::new(ctx.ui.interactive, ctx.ui.color(Stream::Stderr))
 }
 
 /// Finds the workspace, or where a new one goes: `-w DIR` (the `tug/`/`copilot/` folder or the
