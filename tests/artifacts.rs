@@ -211,6 +211,29 @@ fn an_env_file_is_uploaded_by_content_and_referenced_by_the_task_definition() {
     assert_eq!(objects[new_key], "GREETING=hi\n");
     assert_ne!(second["task_definition"], first["task_definition"]);
     assert_eq!(second["env_files"]["web"][0]["value"], new_arn);
+
+    // Deleting the application keeps the bucket (it holds what task definitions read) and
+    // says so.
+    let out = tug(ws.path(), &proxy.url(), &["app", "delete", "--yes"]);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("S3 bucket tug-envf-123456789012-us-east-1 (artifacts bucket, in no stack)"),
+        "{text}"
+    );
+    let after = Command::new(root().join(".venv/bin/python"))
+        .args([
+            "-c",
+            "import boto3,sys; print(len(boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='t', aws_secret_access_key='t').list_objects_v2(Bucket='tug-envf-123456789012-us-east-1').get('Contents', [])))",
+            &moto.url(),
+        ])
+        .output()
+        .expect("python runs");
+    assert_eq!(
+        String::from_utf8_lossy(&after.stdout).trim(),
+        "2",
+        "the bucket and its objects are kept"
+    );
 }
 
 #[test]
