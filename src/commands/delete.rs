@@ -13,6 +13,7 @@ use serde_json::json;
 use crate::cli::{EnvAndName, EnvDeleteArgs};
 use crate::commands::Context;
 use crate::commands::remote;
+use crate::deploy::artifacts;
 use crate::deploy::aws::Aws;
 use crate::deploy::images;
 use crate::deploy::inventory::Inventory;
@@ -288,7 +289,28 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
                 "  (ECR repository {r} is kept: other environments still run its images)"
             ));
         }
-        let (survey, unread) = survey(&aws, &plan).await;
+        let (mut survey, unread) = survey(&aws, &plan).await;
+        // The artifacts bucket (env files, large templates) belongs to no stack and holds what
+        // earlier task definitions read: deleting the application keeps it, and says so.
+        if plan.all_repositories {
+            match artifacts::Bucket::of(&aws, &app).await {
+                Ok(bucket) => match artifacts::exists(&aws, &bucket).await {
+                    Ok(true) => survey.retained.push(Holding {
+                        stack: String::new(),
+                        logical_id: "artifacts bucket".into(),
+                        resource_type: "AWS::S3::Bucket".into(),
+                        physical_id: Some(bucket.name),
+                    }),
+                    Ok(false) => {}
+                    Err(e) => ctx
+                        .ui
+                        .info(&format!("  (the artifacts bucket is kept: {e})")),
+                },
+                Err(e) => ctx
+                    .ui
+                    .info(&format!("  (the artifacts bucket, if any, is kept: {e})")),
+            }
+        }
         for e in &unread {
             ctx.ui.info(&format!(
                 "  (what this stack holds is not listed: {e}; everything in it is deleted)"
@@ -302,7 +324,7 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
         }
         if !survey.retained.is_empty() {
             ctx.ui
-                .info("Kept in the account (DeletionPolicy Retain; delete them yourself when no longer needed):");
+                .info("Kept in the account (retained by their stacks, or tug's own; delete them yourself when no longer needed):");
             for h in &survey.retained {
                 ctx.ui.info(&format!("  {}", h.describe()));
             }
@@ -432,11 +454,12 @@ fn report(ctx: &Context, removals: &[Removal], retained: &[Holding], end: &str) 
         .collect();
     let left: Vec<&Holding> = retained
         .iter()
-        .filter(|h| gone.contains(h.stack.as_str()))
+        // Those of deleted stacks, and those of no stack (the artifacts bucket).
+        .filter(|h| h.stack.is_empty() || gone.contains(h.stack.as_str()))
         .collect();
     if !left.is_empty() {
         ctx.ui
-            .info("Left in the account (retained by their stacks):");
+            .info("Left in the account (retained by their stacks, or kept by tug):");
         for h in left {
             ctx.ui.info(&format!("  {}", h.describe()));
         }

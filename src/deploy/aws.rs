@@ -25,7 +25,20 @@ pub struct Aws {
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub sfn: aws_sdk_sfn::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub sts: aws_sdk_sts::Client,
     pub region: String,
+    /// The account and partition of the credentials, read once (STS GetCallerIdentity) by the
+    /// first deploy step that needs them and shared by every clone.
+    identity: std::sync::Arc<tokio::sync::OnceCell<Identity>>,
+}
+
+/// Who the credentials belong to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub account: String,
+    /// `aws`, `aws-cn` or `aws-us-gov`: the second field of the caller's ARN.
+    pub partition: String,
 }
 
 impl Aws {
@@ -54,8 +67,48 @@ impl Aws {
             elb: aws_sdk_elasticloadbalancingv2::Client::new(&config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
             sfn: aws_sdk_sfn::Client::new(&config),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&config)
+                    // An emulator on a custom endpoint (a loopback address) has no DNS name
+                    // per bucket: address buckets in the path there.
+                    .force_path_style(config.endpoint_url().is_some())
+                    .build(),
+            ),
+            sts: aws_sdk_sts::Client::new(&config),
             region,
+            identity: std::sync::Arc::default(),
         })
+    }
+
+    /// The account and partition of the credentials in use.
+    pub async fn identity(&self) -> Result<Identity, String> {
+        self.identity
+            .get_or_try_init(|| async {
+                let out = self
+                    .sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        format!(
+                            "cannot read which AWS account the credentials belong to (STS GetCallerIdentity): {}",
+                            describe_error(&e)
+                        )
+                    })?;
+                let account = out.account().unwrap_or_default().to_string();
+                let partition = out
+                    .arn()
+                    .and_then(|a| a.split(':').nth(1))
+                    .filter(|p| !p.is_empty())
+                    .unwrap_or("aws")
+                    .to_string();
+                if account.is_empty() {
+                    return Err("STS GetCallerIdentity answered without an account".to_string());
+                }
+                Ok(Identity { account, partition })
+            })
+            .await
+            .cloned()
     }
 }
 

@@ -8,10 +8,13 @@ use aws_sdk_cloudformation::types::{
     ResourceChangeDetail, Tag,
 };
 
+use crate::deploy::artifacts;
 use crate::deploy::aws::{Aws, describe_error, request_token};
+use crate::deploy::ownership::APP_TAG;
 use crate::render::RenderedStack;
 
-/// CloudFormation accepts a template body of at most this many bytes; larger ones need S3.
+/// CloudFormation accepts a template body of at most this many bytes; larger ones are sent by
+/// URL from the application's artifacts bucket.
 pub const MAX_TEMPLATE_BODY: usize = 51_200;
 
 /// One resource-level change.
@@ -49,13 +52,6 @@ pub async fn prepare(
     creating: bool,
     deadline: Instant,
 ) -> Result<Prepared, String> {
-    if stack.template.len() > MAX_TEMPLATE_BODY {
-        return Err(format!(
-            "the template of {} is {} bytes, more than the {MAX_TEMPLATE_BODY} bytes CloudFormation accepts inline\n  help: deploying larger templates through S3 is not available yet; remove sidecars or rules to shrink it",
-            stack.stack_name,
-            stack.template.len()
-        ));
-    }
     let name = request_token();
     let mut req = aws
         .cfn
@@ -65,7 +61,6 @@ pub async fn prepare(
         // The SDK sends the same token on every retry: a retry after a lost answer is
         // recognised by CloudFormation rather than taken for a second change set.
         .client_token(&name)
-        .template_body(&stack.template)
         .change_set_type(if creating {
             ChangeSetType::Create
         } else {
@@ -74,6 +69,11 @@ pub async fn prepare(
         .capabilities(Capability::CapabilityIam)
         .capabilities(Capability::CapabilityNamedIam)
         .description(format!("tug {}", crate::render::VERSION));
+    req = if stack.template.len() > MAX_TEMPLATE_BODY {
+        req.template_url(upload_template(aws, stack).await?)
+    } else {
+        req.template_body(&stack.template)
+    };
     for (k, v) in parameters {
         // A placeholder (`<...>`: a value only a deploy can know) keeps the stack's value;
         // only `tug diff` sends them, deploys refuse them first.
@@ -182,6 +182,37 @@ pub async fn prepare(
             }
         }
     }
+}
+
+/// Puts a template too large to send inline into the application's artifacts bucket, and
+/// returns its URL for `TemplateURL`.
+async fn upload_template(aws: &Aws, stack: &RenderedStack) -> Result<String, String> {
+    let app = stack.tags.get(APP_TAG).ok_or_else(|| {
+        format!(
+            "the template of {} is {} bytes, more than the {MAX_TEMPLATE_BODY} bytes CloudFormation accepts inline, and the stack names no application to upload it for",
+            stack.stack_name,
+            stack.template.len()
+        )
+    })?;
+    let bucket = artifacts::Bucket::of(aws, app).await?;
+    let key = artifacts::template_key(&stack.stack_name, &stack.template);
+    artifacts::put_once(
+        aws,
+        &bucket,
+        app,
+        &key,
+        stack.template.clone().into_bytes(),
+        "application/x-yaml",
+    )
+    .await
+    .map_err(|e| {
+        format!(
+            "the template of {} is {} bytes, more than the {MAX_TEMPLATE_BODY} bytes CloudFormation accepts inline, and uploading it failed: {e}",
+            stack.stack_name,
+            stack.template.len()
+        )
+    })?;
+    Ok(bucket.object_url(&key))
 }
 
 /// The resource changes of one page of a change set.

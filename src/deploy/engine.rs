@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::{Semaphore, watch};
 
+use crate::deploy::artifacts;
 use crate::deploy::aws::{Aws, describe_error};
 use crate::deploy::changeset::{self, Prepared};
 use crate::deploy::events::{Event, Reporter};
@@ -1079,6 +1080,36 @@ pub async fn workload_parameters(
             }
         }
     }
+    // The env files: uploaded to the application's artifacts bucket, named by their content.
+    // A value given in `fixed` (a promotion or rollback) is the object deployed before, kept.
+    let env_files = env_file_parameters(wl);
+    if params
+        .iter()
+        .any(|(k, v)| env_files.iter().any(|(p, _)| p == k) && v.starts_with('<'))
+    {
+        let env = wl.environment.as_deref().unwrap_or_default();
+        let bucket = artifacts::Bucket::of(aws, &loaded.app).await?;
+        for (key, value) in params.iter_mut() {
+            let Some((_, path)) = env_files.iter().find(|(p, _)| p == key) else {
+                continue;
+            };
+            if !value.starts_with('<') {
+                continue;
+            }
+            let file = ws.project_root().join(path);
+            let content = std::fs::read(&file).map_err(|e| {
+                format!(
+                    "{} cannot read env file {}: {e}\n  help: `env_file` is a path relative to the workspace root ({})",
+                    rendered.stack_name,
+                    file.display(),
+                    ws.project_root().display()
+                )
+            })?;
+            let object = artifacts::env_file_key(env, &wl.name, &content);
+            artifacts::put_once(aws, &bucket, &loaded.app, &object, content, "text/plain").await?;
+            *value = bucket.object_arn(&object);
+        }
+    }
     let unresolved: Vec<String> = params
         .iter()
         .filter(|(_, v)| v.starts_with('<'))
@@ -1092,6 +1123,16 @@ pub async fn workload_parameters(
         ));
     }
     Ok((params, image))
+}
+
+/// The env-file parameters of a workload's template and the file each one names (relative to
+/// the workspace root).
+fn env_file_parameters(wl: &ResolvedWorkload) -> Vec<(String, String)> {
+    wl.manifest
+        .env_file
+        .iter()
+        .map(|f| ("EnvFileARN".to_string(), f.value.clone()))
+        .collect()
 }
 
 /// One line of the `tug deploy` summary.

@@ -123,6 +123,14 @@ pub struct Holding {
 impl Holding {
     /// `SQS queue https://... (Queue)`: what it is, in words.
     pub fn describe(&self) -> String {
+        if self.stack.is_empty() {
+            return format!(
+                "{} {} ({}, in no stack)",
+                what_it_holds(&self.resource_type).map_or(self.resource_type.as_str(), |(w, _)| w),
+                self.physical_id.as_deref().unwrap_or("(not created)"),
+                self.logical_id
+            );
+        }
         format!(
             "{} {} ({}, stack {})",
             what_it_holds(&self.resource_type).map_or(self.resource_type.as_str(), |(w, _)| w),

@@ -294,6 +294,16 @@ fn action_of(req: &Request) -> String {
     }) {
         return target.trim().rsplit('.').next().unwrap_or("").to_string();
     }
+    // S3 names its actions by method and sub-resource (`PUT /bucket?policy`).
+    let request_line = req.head.lines().next().unwrap_or_default();
+    if request_line.starts_with("PUT ")
+        && request_line
+            .split(' ')
+            .nth(1)
+            .is_some_and(|path| path.ends_with("?policy"))
+    {
+        return "PutBucketPolicy".to_string();
+    }
     let body = String::from_utf8_lossy(&req.body);
     body.split('&')
         .find_map(|kv| kv.strip_prefix("Action="))
@@ -389,6 +399,27 @@ fn forward(req: &Request, upstream: u16, rewrite: impl Fn(String) -> String) -> 
         .ok()?;
     up.write_all(&req.body).ok()?;
     let mut reader = BufReader::new(stream);
+    // The answer to HEAD (S3's HeadObject, HeadBucket) has a Content-Length but no body: pass
+    // its head on as it is.
+    if req.head.starts_with("HEAD ") {
+        let mut head = String::new();
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).ok()? == 0 {
+                return None;
+            }
+            head.push_str(&line);
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let head: String = head
+            .lines()
+            .filter(|l| !l.to_ascii_lowercase().starts_with("connection:") && !l.is_empty())
+            .map(|l| format!("{l}\r\n"))
+            .collect();
+        return Some(format!("{head}\r\n").into_bytes());
+    }
     let response = read_message(&mut reader)?;
     let body = rewrite(String::from_utf8_lossy(&response.body).into_owned()).into_bytes();
     let head: String = response
