@@ -1117,7 +1117,7 @@ pub async fn workload_parameters(
         .collect();
     if !unresolved.is_empty() {
         return Err(format!(
-            "{} needs values tug cannot look up yet: {}\n  help: this deploy path is not available yet; use the rendered template (`tug render`) and supply the values yourself",
+            "{} needs values that tug deploy does not look up: {}\n  help: name them in the manifest instead (subnet ids in `network.vpc.placement.subnets` rather than `from_tags`), or deploy the template and parameters file `tug render -e ENV -n NAME --output-dir DIR` writes, with those values filled in",
             rendered.stack_name,
             unresolved.join(", ")
         ));
@@ -1229,7 +1229,7 @@ pub async fn deploy_with_overrides(
                 let outcome = if let Some((k, v)) = params.iter().find(|(_, v)| v.starts_with('<'))
                 {
                     Outcome::Failed(format!(
-                        "{} needs {k}, which tug cannot look up yet ({v})",
+                        "{} needs {k}, which tug deploy does not look up ({v})\n  help: look the prefix list id up (`aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.global.cloudfront.origin-facing`) and deploy the template and parameters file `tug render -e ENV --output-dir DIR` writes, with it filled in; or drop `http.public.ingress.cdn`",
                         rendered.stack_name
                     ))
                 } else {
