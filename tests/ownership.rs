@@ -551,7 +551,7 @@ fn deletes_list_what_their_stacks_retain() {
     let err = stderr(&out);
     assert!(err.contains("Kept in the account"), "{err}");
     assert!(
-        err.contains("Left in the account (retained by their stacks):"),
+        err.contains("Left in the account (retained by their stacks"),
         "{err}"
     );
     assert!(err.contains("S3 bucket"), "{err}");
