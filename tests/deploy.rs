@@ -431,18 +431,11 @@ fn ctrl_c_stops_watching_and_says_what_goes_on() {
         seen.iter().any(|l| l.contains("rollout")),
         "tug never reached the rollout: {seen:?}"
     );
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
+    support::interrupt(&child);
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     let out = child.wait_with_output().expect("tug ends");
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
-    let result = rest
-        .iter()
-        .find(|l| l.contains("\"event\":\"result\""))
-        .expect("a result object");
+    let result = support::result_line(&rest);
     assert!(result.contains("interrupted"), "{result}");
     assert!(result.contains("goes on in AWS"), "{result}");
 }

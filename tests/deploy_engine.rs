@@ -111,11 +111,7 @@ fn ctrl_c_stops_before_the_next_change_set() {
     }
     std::thread::sleep(Duration::from_millis(300));
     let signalled = Instant::now();
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
+    support::interrupt(&child);
     let out = child.wait_with_output().expect("tug ends");
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     let calls = CALLS.lock().expect("calls").clone();
@@ -326,18 +322,11 @@ fn ctrl_c_during_a_creation_says_it_goes_on_and_how_to_undo_it() {
         }
     }
     std::thread::sleep(Duration::from_millis(300));
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
+    support::interrupt(&child);
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     let out = child.wait_with_output().expect("tug ends");
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
-    let result = rest
-        .iter()
-        .find(|l| l.contains("\"event\":\"result\""))
-        .expect("a result object");
+    let result = support::result_line(&rest);
     assert!(result.contains("being created"), "{result}");
     assert!(result.contains("tug svc delete -e test -n api"), "{result}");
     assert_eq!(

@@ -10,7 +10,7 @@ use serde::Serialize;
 use tokio::sync::{Semaphore, watch};
 
 use crate::deploy::artifacts;
-use crate::deploy::aws::{Aws, describe_error};
+use crate::deploy::aws::Aws;
 use crate::deploy::changeset::{self, Prepared};
 use crate::deploy::events::{Event, Reporter};
 use crate::deploy::images::{self, ImageOptions};
@@ -865,14 +865,7 @@ async fn destructive_changes(
     // Unread, the deployed template compares as nothing: CloudFormation's own answers still
     // count, and every other change of a stateful resource is a possible replacement rather
     // than a silent one.
-    let before = aws
-        .cfn
-        .get_template()
-        .stack_name(&rendered.stack_name)
-        .send()
-        .await
-        .ok()
-        .map(|out| out.template_body().unwrap_or_default().to_string());
+    let before = deployed_template_text(aws, &rendered.stack_name).await;
     replacement::assess_update(
         changes,
         before.as_deref(),
@@ -934,14 +927,11 @@ async fn discard(aws: &Aws, name: &str, id: &str, creating: bool, deadline: Inst
     }
 }
 
+/// The deployed template for a diff; a comment line in its place when it cannot be read.
 async fn deployed_template(aws: &Aws, name: &str) -> String {
-    match aws.cfn.get_template().stack_name(name).send().await {
-        Ok(out) => out.template_body().unwrap_or_default().to_string(),
-        Err(e) => format!(
-            "# could not read the deployed template: {}",
-            describe_error(&e)
-        ),
-    }
+    deployed_template_text(aws, name)
+        .await
+        .unwrap_or_else(|| "# could not read the deployed template".to_string())
 }
 
 /// Values for the stack's parameters: the rendered ones, with what only a deploy knows filled

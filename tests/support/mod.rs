@@ -436,3 +436,20 @@ fn forward(req: &Request, upstream: u16, rewrite: impl Fn(String) -> String) -> 
     out.extend_from_slice(&body);
     Some(out)
 }
+
+/// Sends SIGINT (Ctrl-C) to a running `tug`.
+pub fn interrupt(child: &Child) {
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+}
+
+/// The final `result` object among NDJSON lines.
+pub fn result_line(lines: &[String]) -> &String {
+    lines
+        .iter()
+        .find(|l| l.contains("\"event\":\"result\""))
+        .expect("a result object")
+}
