@@ -1100,6 +1100,28 @@ pub async fn workload_parameters(
             *value = bucket.object_arn(&object);
         }
     }
+    // The addons: the merged template uploaded to the artifacts bucket (by its content, so an
+    // unchanged template is an unchanged parameter), its URL the nested stack's TemplateURL.
+    if let Some((_, value)) = params
+        .iter_mut()
+        .find(|(k, _)| k == crate::manifest::addons::TEMPLATE_URL_PARAMETER)
+        && value.starts_with('<')
+        && let Some(addons) = ws.workload_addons.get(&wl.name)
+    {
+        let bucket = artifacts::Bucket::of(aws, &loaded.app).await?;
+        let key =
+            artifacts::template_key(&format!("{}-addons", rendered.stack_name), &addons.template);
+        artifacts::put_once(
+            aws,
+            &bucket,
+            &loaded.app,
+            &key,
+            addons.template.clone().into_bytes(),
+            "application/json",
+        )
+        .await?;
+        *value = bucket.object_url(&key);
+    }
     let unresolved: Vec<String> = params
         .iter()
         .filter(|(_, v)| v.starts_with('<'))
@@ -1118,10 +1140,9 @@ pub async fn workload_parameters(
 /// The env-file parameters of a workload's template and the file each one names (relative to
 /// the workspace root).
 fn env_file_parameters(wl: &ResolvedWorkload) -> Vec<(String, String)> {
-    wl.manifest
-        .env_file
-        .iter()
-        .map(|f| ("EnvFileARN".to_string(), f.value.clone()))
+    render::workload::env_files(wl)
+        .into_iter()
+        .map(|f| (f.parameter, f.path))
         .collect()
 }
 

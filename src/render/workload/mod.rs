@@ -3,6 +3,7 @@
 //! schedules). Each concern lives in its own module; this one assembles them.
 
 mod containers;
+pub use containers::{EnvFile, env_files};
 mod ec2;
 #[cfg(test)]
 pub(crate) mod fixture;
@@ -20,6 +21,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use crate::manifest::addons::{self, Addons};
 use crate::manifest::load::{Loaded, ResolvedWorkload};
 use crate::manifest::model::WorkloadKind;
 use crate::manifest::union::ScalarOr;
@@ -39,6 +41,8 @@ pub(crate) struct Scope<'a> {
     pub loaded: &'a Loaded,
     pub wl: &'a ResolvedWorkload,
     pub env: &'a str,
+    /// The workload's addons (`addons/`), deployed as its nested stack.
+    pub addons: Option<&'a Addons>,
 }
 
 impl Scope<'_> {
@@ -91,7 +95,13 @@ pub fn render(
         .environment
         .as_deref()
         .ok_or_else(|| RenderError::internal("workload without environment"))?;
-    let scope = Scope { loaded, wl, env };
+    let addons = ws.workload_addons.get(&wl.name);
+    let scope = Scope {
+        loaded,
+        wl,
+        env,
+        addons,
+    };
     let context = context(&scope, ws)?;
     let mut patches = Vec::new();
     let mut diags = Vec::new();
@@ -119,6 +129,9 @@ pub fn render(
         if let (Some(name), Some(value)) = (p["name"].as_str(), p["file_value"].as_str()) {
             parameters.insert(name.to_string(), value.to_string());
         }
+    }
+    if let Some(a) = addons {
+        check_addon_parameters(a, &context)?;
     }
     let template = finish("workload", context, &patches)?;
     let mut tags = BTreeMap::new();
@@ -195,6 +208,22 @@ fn context(scope: &Scope, ws: &Workspace) -> Result<Value, RenderError> {
         .and_then(|l| l.retention.as_ref())
         .map_or(30, |r| r.value);
     let _ = ws;
+    let addons_stack = scope.addons.map(|a| {
+        parameters.push(json!({
+            "name": addons::TEMPLATE_URL_PARAMETER,
+            "description": "The URL of the addons template, uploaded by tug deploy",
+            "default": null,
+            "file_value": "<uploaded by tug deploy>",
+        }));
+        json!({
+            "parameters": a.stack_parameters(&[
+                ("App", json!(scope.loaded.app)),
+                ("Env", json!(scope.env)),
+                ("Name", json!(wl.name)),
+            ]),
+            "tags": scope.tags(),
+        })
+    });
     let mut outputs = Vec::new();
     if service.is_object() {
         outputs.push(json!({ "id": "ServiceName", "description": "The ECS service", "value": { "Fn::GetAtt": ["Service", "Name"] } }));
@@ -244,8 +273,62 @@ fn context(scope: &Scope, ws: &Workspace) -> Result<Value, RenderError> {
         "topics": topics,
         "worker": worker,
         "job": job,
+        "addons": addons_stack,
         "outputs": outputs,
     }))
+}
+
+/// The values of `addons.parameters.yml` may refer to the parent's resources and parameters:
+/// each one referred to must exist in the parent template tug renders (Copilot's parameter
+/// names, such as `EnvName`, are not tug's).
+fn check_addon_parameters(a: &Addons, context: &Value) -> Result<(), RenderError> {
+    let mut ids: Vec<String> = context["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["name"].as_str().map(str::to_string))
+        .collect();
+    ids.extend(logical_ids(context));
+    let mut diags = Vec::new();
+    for (name, value, span) in &a.parameters {
+        for id in addons::references(value) {
+            if !ids.contains(&id) {
+                diags.push(crate::render::input_error(
+                    *span,
+                    format!("the addon parameter `{name}` refers to `{id}`, which is not in the workload's template"),
+                    "refer to a resource or parameter tug renders (see `tug render`), or give the value itself; tug passes App, Env and Name already",
+                ));
+            }
+        }
+    }
+    if diags.is_empty() {
+        Ok(())
+    } else {
+        Err(RenderError::Input(diags))
+    }
+}
+
+/// The logical ids of the parent template's resources that addon parameters may name.
+fn logical_ids(context: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = [
+        "LogGroup",
+        "ExecutionRole",
+        "TaskRole",
+        "TaskDefinition",
+        "Service",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for t in context["topics"].as_array().into_iter().flatten() {
+        if let Some(id) = t["id"].as_str() {
+            ids.push(format!("{id}Topic"));
+        }
+    }
+    if context["worker"].is_object() {
+        ids.push("EventsQueue".into());
+    }
+    ids
 }
 
 /// SNS topics the workload publishes: `<app>-<env>-<workload>-<topic>`.

@@ -726,6 +726,7 @@ mod tests {
             loaded: &loaded,
             wl,
             env: "test",
+            addons: None,
         };
         let m = messages(context(&scope).unwrap_err());
         assert!(m[0].contains("no public subnets"), "{m:?}");
