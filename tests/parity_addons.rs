@@ -169,7 +169,27 @@ fn addons_render_as_the_nested_stack_copilot_made() {
         addon["Resources"]["OrdersAccessPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]["Resource"],
         serde_json::json!({ "Fn::GetAtt": ["OrdersTable", "Arn"] })
     );
-    lint(&[parent_path, addon_path, dir.join("addons-test.yml")]);
+    // The environment's addons: its own nested stack, given App and Env; outputs not injected.
+    let env_text = fs::read_to_string(dir.join("addons-test.yml")).expect("env template");
+    let env: Value = serde_yaml::from_str(&env_text).expect("YAML");
+    let env_stack = &env["Resources"]["AddonsStack"];
+    assert_eq!(env_stack["Type"], "AWS::CloudFormation::Stack");
+    let expected: Value = serde_yaml::from_str("{App: addons, Env: test}").expect("YAML");
+    assert_eq!(env_stack["Properties"]["Parameters"], expected);
+    assert_eq!(env["Parameters"]["AddonsTemplateURL"]["Type"], "String");
+    assert!(!parent_text.contains("UploadsBucketName"));
+    let env_addon_path = dir.join("addons-test.addons.json");
+    assert!(
+        fs::read_to_string(&env_addon_path)
+            .expect("environment addon template")
+            .contains("UploadsBucket")
+    );
+    lint(&[
+        parent_path,
+        addon_path,
+        dir.join("addons-test.yml"),
+        env_addon_path,
+    ]);
 
     // Deterministic.
     let first = fs::read_to_string(dir.join("addons-test-orders.addons.json")).expect("read");
@@ -289,7 +309,9 @@ resources = cfn.describe_stack_resources(StackName="addons-test-orders")["StackR
 by_id = {r["LogicalResourceId"]: r for r in resources if "LogicalResourceId" in r}
 nested = [s for s in cfn.describe_stacks()["Stacks"] if "AddonsStack" in s["StackName"]]
 out = {"nested_count": len(nested)}
-n = nested[0]
+params = lambda s: {p["ParameterKey"]: p["ParameterValue"] for p in s.get("Parameters", [])}
+n = [s for s in nested if "Name" in params(s)][0]
+out["env_nested_parameters"] = [params(s) for s in nested if "Name" not in params(s)][0]
 body = cfn.get_template(StackName=n["StackName"])["TemplateBody"]
 out["nested_resources"] = sorted((body if isinstance(body, dict) else json.loads(body))["Resources"])
 out["nested_parameters"] = {p["ParameterKey"]: p["ParameterValue"] for p in n.get("Parameters", [])}
@@ -353,7 +375,14 @@ fn addons_deploy_as_a_nested_stack_from_the_artifacts_bucket() {
         String::from_utf8_lossy(&state.stderr)
     );
     let state: Json = serde_json::from_slice(&state.stdout).expect("JSON");
-    assert_eq!(state["nested_count"], 1, "{state}");
+    assert_eq!(
+        state["nested_count"], 2,
+        "the workload's and the environment's: {state}"
+    );
+    assert_eq!(
+        state["env_nested_parameters"],
+        serde_json::json!({"App": "addons", "Env": "test"})
+    );
     assert_eq!(
         state["nested_resources"],
         serde_json::json!(["ApiKey", "OrdersAccessPolicy", "OrdersTable"])
