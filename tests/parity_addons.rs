@@ -419,6 +419,23 @@ fn addons_deploy_as_a_nested_stack_from_the_artifacts_bucket() {
         "{state}"
     );
 
+    // A delete lists what the addons stack holds as lost (moto lists the nested stack's
+    // resources as CloudFormation does; it has no AWS::SecretsManager::Secret, so the secret is
+    // not among them here).
+    let out = tug(
+        ws.path(),
+        &proxy.url(),
+        &["svc", "delete", "-n", "orders", "-e", "test"],
+    );
+    assert_ne!(out.status.code(), Some(0), "no consent: {}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("Lost with them:"), "{err}");
+    assert!(
+        err.contains("DynamoDB table addons-test-orders-orders (OrdersTable, stack "),
+        "{err}"
+    );
+    assert!(err.contains("its items"), "{err}");
+
     // Unchanged addons: the same object, no changes.
     let out = tug(
         ws.path(),
