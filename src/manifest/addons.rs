@@ -43,6 +43,66 @@ const SECTIONS: &[&str] = &[
     "Outputs",
 ];
 
+/// Properties that Copilot packaged when they named a local path (it uploaded the file or
+/// folder and put its S3 location there): (resource type, property path).
+const PACKAGED_PROPERTIES: &[(&str, &[&str])] = &[
+    ("AWS::ApiGateway::RestApi", &["BodyS3Location"]),
+    ("AWS::Lambda::Function", &["Code"]),
+    ("AWS::Lambda::LayerVersion", &["Content"]),
+    ("AWS::Serverless::Function", &["CodeUri"]),
+    ("AWS::Serverless::LayerVersion", &["ContentUri"]),
+    ("AWS::Serverless::Application", &["Location"]),
+    ("AWS::AppSync::GraphQLSchema", &["DefinitionS3Location"]),
+    (
+        "AWS::AppSync::Resolver",
+        &["RequestMappingTemplateS3Location"],
+    ),
+    (
+        "AWS::AppSync::Resolver",
+        &["ResponseMappingTemplateS3Location"],
+    ),
+    (
+        "AWS::AppSync::FunctionConfiguration",
+        &["RequestMappingTemplateS3Location"],
+    ),
+    (
+        "AWS::AppSync::FunctionConfiguration",
+        &["ResponseMappingTemplateS3Location"],
+    ),
+    ("AWS::Serverless::Api", &["DefinitionUri"]),
+    (
+        "AWS::ElasticBeanstalk::ApplicationVersion",
+        &["SourceBundle"],
+    ),
+    ("AWS::CloudFormation::Stack", &["TemplateURL"]),
+    ("AWS::Glue::Job", &["Command", "ScriptLocation"]),
+    (
+        "AWS::StepFunctions::StateMachine",
+        &["DefinitionS3Location"],
+    ),
+    ("AWS::Serverless::StateMachine", &["DefinitionUri"]),
+    ("AWS::CodeCommit::Repository", &["Code", "S3"]),
+];
+
+/// A property of `resource` that names a local path Copilot would have packaged.
+fn local_path(resource: &Node) -> Option<(&'static str, &Node)> {
+    let kind = resource.get("Type")?.as_str()?;
+    let properties = resource.get("Properties")?;
+    PACKAGED_PROPERTIES
+        .iter()
+        .filter(|(t, _)| *t == kind)
+        .find_map(|(_, path)| {
+            let value = path
+                .iter()
+                .try_fold(properties, |node, key| node.get(key))?;
+            let text = value.as_str()?;
+            let remote = ["s3://", "https://", "http://"]
+                .iter()
+                .any(|p| text.starts_with(p));
+            (!remote).then(|| (path[path.len() - 1], value))
+        })
+}
+
 /// What Copilot did with one output of the addons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputKind {
@@ -204,6 +264,17 @@ pub fn assemble(
             let list = merged.entry(section).or_default();
             for (id, body) in items {
                 let id_text = id.as_str().unwrap_or("").to_string();
+                if section == "Resources"
+                    && let Some((property, value)) = local_path(body)
+                {
+                    diags.push(error(
+                        value.span,
+                        format!(
+                            "`{property}` of resource `{id_text}` names a local path, which Copilot uploaded and tug does not"
+                        ),
+                        "upload it to S3 yourself (for example with `aws cloudformation package`) and give its S3 location here",
+                    ));
+                }
                 if section == "Resources" && body.get("Type").and_then(Node::as_str).is_none() {
                     diags.push(error(
                         id.span,
@@ -549,6 +620,38 @@ mod tests {
                 .iter()
                 .any(|m| m.contains("`Size` has no default and no value")),
             "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn local_paths_copilot_packaged_are_refused() {
+        let lambda = format!(
+            "{TABLE}  Handler:\n    Type: AWS::Lambda::Function\n    Properties:\n      Code: ./lambda\n      Runtime: python3.12\n"
+        )
+        .replace("Outputs:\n", "")
+        .replace("  MyTableName:\n    Value: !Ref Table\n  AccessPolicy:\n    Value: !Ref Access\n  DBSecret:\n    Value: !Ref Password\n", "");
+        let errs = assemble(
+            &[file("a.yml", &lambda)],
+            None,
+            WORKLOAD_RESERVED,
+            Span::default(),
+        )
+        .unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0]
+                .message
+                .contains("`Code` of resource `Handler` names a local path")
+        );
+        let s3 = lambda.replace("Code: ./lambda", "Code: {S3Bucket: b, S3Key: k}");
+        assert!(
+            assemble(
+                &[file("a.yml", &s3)],
+                None,
+                WORKLOAD_RESERVED,
+                Span::default()
+            )
+            .is_ok()
         );
     }
 
