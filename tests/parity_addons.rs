@@ -101,7 +101,7 @@ fn addons_render_as_the_nested_stack_copilot_made() {
     let stack = &parent["Resources"]["AddonsStack"];
     assert_eq!(stack["Type"], "AWS::CloudFormation::Stack");
     let expected: Value = serde_yaml::from_str(
-        "{App: addons, Env: test, Name: orders, BillingMode: PAY_PER_REQUEST}",
+        "{App: addons, Env: test, Name: orders, BillingMode: PAY_PER_REQUEST, LogGroupName: {Ref: LogGroup}}",
     )
     .expect("YAML");
     assert_eq!(stack["Properties"]["Parameters"], expected);
@@ -276,7 +276,7 @@ fn invalid_addons_are_refused_with_positions() {
     .expect("write");
     fs::write(
         addons.join("addons.parameters.yml"),
-        "Parameters:\n  BillingMode: !Ref EnvName\n",
+        "Parameters:\n  BillingMode: !Ref EnvName\n  LogGroupName: !Ref LogGroup\n",
     )
     .expect("write");
     let out = Command::new(env!("CARGO_BIN_EXE_tug"))
@@ -289,6 +289,25 @@ fn invalid_addons_are_refused_with_positions() {
     assert!(text.contains("addons.parameters.yml:2:21"), "{text}");
     assert!(
         text.contains("refers to `EnvName`, which is not in the workload's template"),
+        "{text}"
+    );
+
+    // The task role gets the addons' policy: passing it to the addons is a cycle.
+    fs::write(
+        addons.join("addons.parameters.yml"),
+        "Parameters:\n  BillingMode: PAY_PER_REQUEST\n  LogGroupName: !GetAtt TaskRole.Arn\n",
+    )
+    .expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_tug"))
+        .current_dir(ws.path())
+        .args(["render", "-e", "test", "-n", "orders"])
+        .output()
+        .expect("tug runs");
+    let text = stderr(&out);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("addons.parameters.yml:3:"), "{text}");
+    assert!(
+        text.contains("refers to `TaskRole`, which itself uses the addons' outputs"),
         "{text}"
     );
 }
@@ -387,9 +406,18 @@ fn addons_deploy_as_a_nested_stack_from_the_artifacts_bucket() {
         state["nested_resources"],
         serde_json::json!(["ApiKey", "OrdersAccessPolicy", "OrdersTable"])
     );
+    let nested = &state["nested_parameters"];
+    for (k, v) in [
+        ("App", "addons"),
+        ("Env", "test"),
+        ("Name", "orders"),
+        ("BillingMode", "PAY_PER_REQUEST"),
+    ] {
+        assert_eq!(nested[k], v, "{nested}");
+    }
     assert_eq!(
-        state["nested_parameters"],
-        serde_json::json!({"App": "addons", "Env": "test", "Name": "orders", "BillingMode": "PAY_PER_REQUEST"})
+        nested["LogGroupName"], "/tug/addons-test-orders",
+        "the parent's value, resolved: {nested}"
     );
     assert!(
         state["tables"]

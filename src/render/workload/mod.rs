@@ -130,10 +130,10 @@ pub fn render(
             parameters.insert(name.to_string(), value.to_string());
         }
     }
-    if let Some(a) = addons {
-        check_addon_parameters(a, &context)?;
-    }
     let template = finish("workload", context, &patches)?;
+    if let Some(a) = addons {
+        check_addon_parameters(a, &template)?;
+    }
     let mut tags = BTreeMap::new();
     tags.insert("tug:app".to_string(), loaded.app.clone());
     tags.insert("tug:env".to_string(), env.to_string());
@@ -279,24 +279,35 @@ fn context(scope: &Scope, ws: &Workspace) -> Result<Value, RenderError> {
 }
 
 /// The values of `addons.parameters.yml` may refer to the parent's resources and parameters:
-/// each one referred to must exist in the parent template tug renders (Copilot's parameter
-/// names, such as `EnvName`, are not tug's).
-fn check_addon_parameters(a: &Addons, context: &Value) -> Result<(), RenderError> {
-    let mut ids: Vec<String> = context["parameters"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p["name"].as_str().map(str::to_string))
-        .collect();
-    ids.extend(logical_ids(context));
+/// each one referred to must exist in the parent template tug rendered (Copilot's parameter
+/// names, such as `EnvName`, are not tug's). The template is parsed only when some value
+/// refers to something.
+fn check_addon_parameters(a: &Addons, template: &str) -> Result<(), RenderError> {
+    if a.parameters
+        .iter()
+        .all(|(_, v, _)| addons::references(v).is_empty())
+    {
+        return Ok(());
+    }
+    let doc: serde_yaml::Value = serde_yaml::from_str(template)
+        .map_err(|e| RenderError::internal(format!("the workload template is not YAML: {e}")))?;
+    let doc: Value = serde_json::to_value(&doc)
+        .map_err(|e| RenderError::internal(format!("the workload template: {e}")))?;
+    let has = |section: &str, id: &str| doc[section].get(id).is_some();
     let mut diags = Vec::new();
     for (name, value, span) in &a.parameters {
         for id in addons::references(value) {
-            if !ids.contains(&id) {
+            if !has("Resources", &id) && !has("Parameters", &id) {
                 diags.push(crate::render::input_error(
                     *span,
                     format!("the addon parameter `{name}` refers to `{id}`, which is not in the workload's template"),
                     "refer to a resource or parameter tug renders (see `tug render`), or give the value itself; tug passes App, Env and Name already",
+                ));
+            } else if depends_on_addons(&doc["Resources"], &id, &mut Vec::new()) {
+                diags.push(crate::render::input_error(
+                    *span,
+                    format!("the addon parameter `{name}` refers to `{id}`, which itself uses the addons' outputs: CloudFormation refuses the circular dependency"),
+                    "pass a value that does not depend on the addons (the log group, a parameter), or read it inside the addon",
                 ));
             }
         }
@@ -308,27 +319,28 @@ fn check_addon_parameters(a: &Addons, context: &Value) -> Result<(), RenderError
     }
 }
 
-/// The logical ids of the parent template's resources that addon parameters may name.
-fn logical_ids(context: &Value) -> Vec<String> {
-    let mut ids: Vec<String> = [
-        "LogGroup",
-        "ExecutionRole",
-        "TaskRole",
-        "TaskDefinition",
-        "Service",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    for t in context["topics"].as_array().into_iter().flatten() {
-        if let Some(id) = t["id"].as_str() {
-            ids.push(format!("{id}Topic"));
+/// Whether resource `id` of the parent refers, directly or through other resources, to the
+/// addons stack (`Ref`, `Fn::GetAtt` or `DependsOn`).
+fn depends_on_addons(resources: &Value, id: &str, seen: &mut Vec<String>) -> bool {
+    if id == addons::STACK_ID {
+        return true;
+    }
+    if seen.iter().any(|s| s == id) {
+        return false;
+    }
+    seen.push(id.to_string());
+    let Some(resource) = resources.get(id) else {
+        return false;
+    };
+    let mut next = addons::references(resource);
+    match &resource["DependsOn"] {
+        Value::String(d) => next.push(d.clone()),
+        Value::Array(list) => {
+            next.extend(list.iter().filter_map(|d| d.as_str().map(str::to_string)))
         }
+        _ => {}
     }
-    if context["worker"].is_object() {
-        ids.push("EventsQueue".into());
-    }
-    ids
+    next.iter().any(|n| depends_on_addons(resources, n, seen))
 }
 
 /// SNS topics the workload publishes: `<app>-<env>-<workload>-<topic>`.
