@@ -46,6 +46,9 @@ a correct deploy fail, this launcher patches it before serving, and says so here
    their definition, so `tug job run` could never see a job finish: see `patch_job_executions`.
 10. Route tables cannot be deleted through CloudFormation, so an environment stack can never be
    deleted: see `patch_route_table_deletion`.
+11. A nested stack (AWS::CloudFormation::Stack) has no attributes in moto, so `Fn::GetAtt
+   [Nested, Outputs.Name]` (how CloudFormation reads a nested stack's outputs, and how a
+   workload reads its addons) crashes the request: see `patch_nested_stack_outputs`.
 
 Everything else is moto as published. Environment variables such as MOTO_ECS_SERVICE_RUNNING are
 read by moto itself.
@@ -528,6 +531,7 @@ def main() -> int:
     patch_moto_capacity_and_scaling()
     patch_job_executions()
     patch_route_table_deletion()
+    patch_nested_stack_outputs()
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
@@ -642,6 +646,21 @@ def patch_route_table_deletion() -> None:
         ec2_backends[account_id][region_name].delete_route_table(self.id)
 
     RouteTable.delete = delete
+
+
+def patch_nested_stack_outputs() -> None:
+    """`Outputs.<Name>` of a nested stack is that output's value, as in CloudFormation."""
+    from moto.cloudformation.models import Stack
+
+    def get_cfn_attribute(self, attribute_name):  # type: ignore[no-untyped-def]
+        if attribute_name.startswith("Outputs."):
+            key = attribute_name[len("Outputs.") :]
+            for output in self.output_map.values():
+                if output and output.key == key:
+                    return output.value
+        raise NotImplementedError('"Fn::GetAtt" : [ "{0}" , "%s" ]"' % attribute_name)
+
+    Stack.get_cfn_attribute = get_cfn_attribute
 
 
 if __name__ == "__main__":

@@ -236,6 +236,66 @@ fn an_env_file_is_uploaded_by_content_and_referenced_by_the_task_definition() {
     );
 }
 
+/// Sidecars and the FireLens log router read their own env files, as Copilot gave them
+/// (`EnvFileARNFor<Sidecar>`, `LoggingEnvFileARN`). Source of truth: moto's task definition
+/// (its `environmentFiles` per container) and S3 objects; the execution role's grant is read
+/// from the rendered template (moto evaluates no IAM).
+#[test]
+fn sidecar_and_log_router_env_files_are_uploaded_and_referenced() {
+    let (moto, proxy) = moto_and_proxy();
+    let ws = web_only("envs");
+    fs::write(ws.path().join("otel.env"), "OTEL_LEVEL=debug\n").expect("env file");
+    fs::write(ws.path().join("router.env"), "FLB_LOG_LEVEL=info\n").expect("env file");
+    edit_web(ws.path(), |t| {
+        t.replace(
+            "    essential: false\n",
+            "    essential: false\n    env_file: otel.env\n",
+        ) + "\nlogging:\n  env_file: router.env\n"
+    });
+
+    let rendered = Command::new(env!("CARGO_BIN_EXE_tug"))
+        .current_dir(ws.path())
+        .args(["render", "-e", "test", "-n", "web"])
+        .output()
+        .expect("tug runs");
+    let template = String::from_utf8_lossy(&rendered.stdout).to_string();
+    assert!(rendered.status.success(), "{}", stderr(&rendered));
+    for parameter in ["EnvFileARNForOtel", "LoggingEnvFileARN"] {
+        assert!(
+            template.contains(&format!("{{\"Ref\":\"{parameter}\"}}")),
+            "{parameter} is referenced (and granted): {template}"
+        );
+    }
+
+    let evs = deploy(&proxy, ws.path());
+    assert_eq!(outcome_of(&evs, "envs-test-web"), "deployed");
+    let state = inspect(&moto, "envs");
+    let objects = state["objects"].as_object().expect("objects");
+    assert_eq!(objects.len(), 2, "{objects:?}");
+    for (container, parameter, content) in [
+        ("otel", "EnvFileARNForOtel", "OTEL_LEVEL=debug\n"),
+        (
+            "firelens_log_router",
+            "LoggingEnvFileARN",
+            "FLB_LOG_LEVEL=info\n",
+        ),
+    ] {
+        let arn = state["parameters"][parameter]
+            .as_str()
+            .unwrap_or_else(|| panic!("{parameter}: {state}"));
+        let key = arn
+            .strip_prefix("arn:aws:s3:::tug-envs-123456789012-us-east-1/")
+            .expect("an object of the artifacts bucket");
+        assert_eq!(objects[key], content);
+        assert_eq!(
+            state["env_files"][container],
+            serde_json::json!([{"value": arn, "type": "s3"}]),
+            "{container}"
+        );
+    }
+    assert_eq!(state["env_files"]["web"], serde_json::json!([]));
+}
+
 #[test]
 fn a_missing_env_file_fails_the_workload_before_any_upload() {
     let moto = Moto::start(10);

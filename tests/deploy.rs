@@ -747,13 +747,20 @@ fn app_init_creates_the_repositories_of_building_workloads() {
     let moto = Moto::start(10);
     let ws = demo_copy("appinit");
     let url = moto.url();
-    // The demo's images are all pulled by location: nothing to create.
+    // The demo's images are all pulled by location: no repository, but the artifacts bucket
+    // (as Copilot made its bucket at `app init`).
     let out = tug(ws.path(), &url, &["app", "init"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("nothing to create"),
+        stderr(&out).contains("no ECR repository to create"),
         "{}",
         stderr(&out)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("S3 bucket tug-appinit-123456789012-us-east-1 (artifacts): created"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
     );
 
     // web builds its image from a Dockerfile.
@@ -774,6 +781,7 @@ fn app_init_creates_the_repositories_of_building_workloads() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(doc["repositories"][0]["repository"], "appinit/web", "{doc}");
     assert_eq!(doc["repositories"][0]["result"], "created", "{doc}");
+    assert_eq!(doc["artifacts_bucket"]["result"], "exists", "{doc}");
     assert_eq!(
         doc["repositories"].as_array().map(Vec::len),
         Some(1),

@@ -367,3 +367,27 @@ fn a_missing_imported_load_balancer_is_a_clear_error() {
     assert!(err.contains("`http.alb`"), "{err}");
     assert!(!err.contains("not available yet"), "{err}");
 }
+
+/// Item 5: an NLB TLS listener in an environment without certificates. Copilot requested a
+/// certificate for the NLB's aliases (by a Lambda, in its application domain's zone); tug
+/// requests one for the aliases that name their zone, DNS-validated by CloudFormation. The
+/// template passes cfn-lint (its AWS::CertificateManager::Certificate schema) and the API
+/// constraint check.
+#[test]
+fn nlb_tls_without_environment_certificate_requests_one_for_its_aliases() {
+    const NLB: &str = "name: tcp\ntype: Load Balanced Web Service\nimage:\n  location: nginx\n  port: 8080\nhttp: false\nnlb:\n  port: 443/tls\n  alias:\n    - name: tcp.example.com\n      hosted_zone: Z0123456789ABCDEFGHIJ\n";
+    let ws = workspace("nlbc", false, &[("tcp", NLB)]);
+    let stacks = render_all(ws.path());
+    let t = template(&stacks, "nlbc-test-tcp");
+    let cert = props(&t, "NLBCertificate");
+    assert_eq!(cert["DomainName"], "tcp.example.com");
+    assert_eq!(
+        cert["DomainValidationOptions"][0]["HostedZoneId"],
+        "Z0123456789ABCDEFGHIJ"
+    );
+    assert_eq!(
+        props(&t, "NLBListener")["Certificates"][0]["CertificateArn"]["Ref"],
+        "NLBCertificate"
+    );
+    lint(&stacks);
+}

@@ -187,7 +187,7 @@ pub struct JobInitArgs {
 #[derive(Debug, Subcommand)]
 pub enum AppCommand {
     /// Create the application's shared resources: an ECR repository per workload that builds
-    /// an image.
+    /// an image, and the artifacts bucket (env files, addon and large templates).
     Init,
     /// Show the application: its environments and workloads, and what is deployed where.
     Show(AppShowArgs),

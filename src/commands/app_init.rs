@@ -1,9 +1,12 @@
 //! `tug app init`: the application's shared resources, made ahead of the first deploy: one ECR
 //! repository per workload that builds an image (`<app>/<workload>`, scan on push, a lifecycle
 //! policy that expires only untagged images: [`images::lifecycle_policy`]), so that a pipeline
-//! can push before anything is deployed. Idempotent: existing repositories are reported and
-//! left as they are, except that the count-based lifecycle policy earlier versions of tug set
-//! (which could expire a deployed image) is replaced. `tug deploy` makes any that are missing too.
+//! can push before anything is deployed, and the application's artifacts bucket
+//! ([`artifacts`]: env files, addon and large templates), as Copilot made its bucket at `app
+//! init`. Idempotent: existing repositories are reported and left as they are, except that the
+//! count-based lifecycle policy earlier versions of tug set (which could expire a deployed
+//! image) is replaced; the bucket's settings are (re)applied. `tug deploy` makes any that are
+//! missing too.
 
 use serde::Serialize;
 use serde_json::json;
@@ -11,7 +14,7 @@ use serde_json::json;
 use crate::commands::Context;
 use crate::commands::deploy::runtime;
 use crate::deploy::aws::{Aws, describe_error};
-use crate::deploy::images;
+use crate::deploy::{artifacts, images};
 use crate::exit;
 
 #[derive(Debug, Serialize)]
@@ -51,22 +54,43 @@ pub fn run(ctx: &Context) -> u8 {
         for workload in &building {
             out.push(repository(&aws, &app, workload).await);
         }
-        Ok::<_, String>(out)
+        let bucket = artifacts::Bucket::of(&aws, &app).await?;
+        let made = artifacts::ensure(&aws, &bucket, &app).await;
+        Ok::<_, String>((out, bucket.name, made))
     });
-    let repos = match result {
+    let (repos, bucket, made) = match result {
         Ok(r) => r,
         Err(e) => {
             ctx.ui.error(&e);
             return exit::FAILURE;
         }
     };
-    let failed = repos.iter().any(|r| r.result == "failed");
+    let bucket_result = match &made {
+        Ok(artifacts::Ensured::Created) => "created",
+        Ok(artifacts::Ensured::Exists) => "exists",
+        Err(_) => "failed",
+    };
+    let failed = repos.iter().any(|r| r.result == "failed") || made.is_err();
     if ctx.ui.json {
-        ctx.ui
-            .out(&json!({ "app": app, "repositories": repos }).to_string());
-    } else if repos.is_empty() {
+        ctx.ui.out(
+            &json!({
+                "app": app,
+                "repositories": repos,
+                "artifacts_bucket": { "name": bucket, "result": bucket_result, "detail": made.as_ref().err() },
+            })
+            .to_string(),
+        );
+        return if failed { exit::FAILURE } else { exit::SUCCESS };
+    }
+    match &made {
+        Ok(_) => ctx
+            .ui
+            .out(&format!("S3 bucket {bucket} (artifacts): {bucket_result}")),
+        Err(e) => ctx.ui.error(e),
+    }
+    if repos.is_empty() {
         ctx.ui.info(&format!(
-            "{app}: no workload builds an image, so there is nothing to create (images given by `image.location` are pulled as they are)"
+            "{app}: no workload builds an image, so there is no ECR repository to create (images given by `image.location` are pulled as they are)"
         ));
     } else {
         for r in &repos {

@@ -1,7 +1,8 @@
 //! `tug render` (and `tug env|svc|job package`): the CloudFormation templates and parameters
 //! a deploy would use, offline. Without `--output-dir` the requested template (the
 //! environment's, or the named workload's) goes to stdout; with it, every stack of the
-//! environment is written as `<stack>.yml` and `<stack>.params.json`.
+//! environment is written as `<stack>.yml` and `<stack>.params.json`, and a stack with addons
+//! also gets `<stack>.addons.json`, the merged template its `AddonsStack` deploys.
 
 use std::fs;
 use std::path::Path;
@@ -116,7 +117,7 @@ pub fn run(ctx: &Context, req: &RenderRequest) -> u8 {
             }
             exit::SUCCESS
         }
-        Some(dir) => match write_all(dir, &stacks) {
+        Some(dir) => match write_all(dir, &stacks, &ws) {
             Ok(()) => {
                 for stack in &stacks {
                     ctx.ui.info(&format!(
@@ -135,7 +136,11 @@ pub fn run(ctx: &Context, req: &RenderRequest) -> u8 {
     }
 }
 
-fn write_all(dir: &Path, stacks: &[RenderedStack]) -> std::io::Result<()> {
+fn write_all(
+    dir: &Path,
+    stacks: &[RenderedStack],
+    ws: &crate::manifest::workspace::Workspace,
+) -> std::io::Result<()> {
     fs::create_dir_all(dir)?;
     for stack in stacks {
         fs::write(
@@ -146,6 +151,16 @@ fn write_all(dir: &Path, stacks: &[RenderedStack]) -> std::io::Result<()> {
             dir.join(format!("{}.params.json", stack.stack_name)),
             stack.parameters_file(),
         )?;
+        let addons = match &stack.workload {
+            Some(name) => ws.workload_addons.get(name),
+            None => ws.environment_addons.as_ref(),
+        };
+        if let Some(addons) = addons {
+            fs::write(
+                dir.join(format!("{}.addons.json", stack.stack_name)),
+                &addons.template,
+            )?;
+        }
     }
     Ok(())
 }

@@ -1100,6 +1100,15 @@ pub async fn workload_parameters(
             *value = bucket.object_arn(&object);
         }
     }
+    // The addons: the merged template uploaded, its URL the nested stack's TemplateURL.
+    if let Some((_, value)) = params
+        .iter_mut()
+        .find(|(k, _)| k == crate::manifest::addons::TEMPLATE_URL_PARAMETER)
+        && value.starts_with('<')
+        && let Some(addons) = ws.workload_addons.get(&wl.name)
+    {
+        *value = upload_addons(aws, &loaded.app, &rendered.stack_name, addons).await?;
+    }
     let unresolved: Vec<String> = params
         .iter()
         .filter(|(_, v)| v.starts_with('<'))
@@ -1115,13 +1124,35 @@ pub async fn workload_parameters(
     Ok((params, image))
 }
 
+/// Uploads a stack's merged addons template to the artifacts bucket (keyed by its content, so
+/// an unchanged template is an unchanged parameter) and returns its URL, the nested stack's
+/// `TemplateURL`.
+async fn upload_addons(
+    aws: &Aws,
+    app: &str,
+    stack_name: &str,
+    addons: &crate::manifest::addons::Addons,
+) -> Result<String, String> {
+    let bucket = artifacts::Bucket::of(aws, app).await?;
+    let key = artifacts::template_key(&format!("{stack_name}-addons"), &addons.template);
+    artifacts::put_once(
+        aws,
+        &bucket,
+        app,
+        &key,
+        addons.template.clone().into_bytes(),
+        "application/json",
+    )
+    .await?;
+    Ok(bucket.object_url(&key))
+}
+
 /// The env-file parameters of a workload's template and the file each one names (relative to
 /// the workspace root).
 fn env_file_parameters(wl: &ResolvedWorkload) -> Vec<(String, String)> {
-    wl.manifest
-        .env_file
-        .iter()
-        .map(|f| ("EnvFileARN".to_string(), f.value.clone()))
+    render::workload::env_files(wl)
+        .into_iter()
+        .map(|f| (f.parameter, f.path))
         .collect()
 }
 
@@ -1211,13 +1242,25 @@ pub async fn deploy_with_overrides(
         let started = Instant::now();
         let row = match render::environment::render(loaded, env) {
             Ok(rendered) => {
-                let params: Vec<(String, String)> = rendered
+                let mut params: Vec<(String, String)> = rendered
                     .parameters
                     .iter()
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
-                let outcome = if let Some((k, v)) = params.iter().find(|(_, v)| v.starts_with('<'))
+                let mut uploaded = Ok(());
+                if let Some(addons) = &loaded.environment_addons
+                    && let Some((_, value)) = params
+                        .iter_mut()
+                        .find(|(k, _)| k == crate::manifest::addons::TEMPLATE_URL_PARAMETER)
                 {
+                    match upload_addons(aws, &loaded.app, &rendered.stack_name, addons).await {
+                        Ok(url) => *value = url,
+                        Err(e) => uploaded = Err(e),
+                    }
+                }
+                let outcome = if let Err(e) = uploaded {
+                    Outcome::Failed(e)
+                } else if let Some((k, v)) = params.iter().find(|(_, v)| v.starts_with('<')) {
                     Outcome::Failed(format!(
                         "{} needs {k}, which tug deploy does not look up ({v})\n  help: look the prefix list id up (`aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.global.cloudfront.origin-facing`) and deploy the template and parameters file `tug render -e ENV --output-dir DIR` writes, with it filled in; or drop `http.public.ingress.cdn`",
                         rendered.stack_name

@@ -160,6 +160,13 @@ fn what_it_holds(resource_type: &str) -> Option<(&'static str, &'static str)> {
             "everything it holds (addons: databases, buckets, tables)",
         ),
         "AWS::Route53::RecordSet" => ("DNS record", "the name it answers"),
+        // What addons commonly hold.
+        "AWS::DynamoDB::Table" => ("DynamoDB table", "its items"),
+        "AWS::RDS::DBCluster" => ("RDS cluster", "its databases"),
+        "AWS::RDS::DBInstance" => ("RDS instance", "its databases"),
+        "AWS::SecretsManager::Secret" => ("secret", "its value"),
+        "AWS::OpenSearchService::Domain" => ("OpenSearch domain", "its indices"),
+        "AWS::ElastiCache::ReplicationGroup" => ("ElastiCache replication group", "its cache"),
         _ => return None,
     })
 }
@@ -172,9 +179,33 @@ pub struct Survey {
     pub retained: Vec<Holding>,
 }
 
+/// How deep [`survey`] reads nested stacks (addons are one level; an addon may nest more).
+const MAX_NESTING: usize = 3;
+
 /// Reads a stack's resources and template to say what a delete loses and keeps. Task
-/// definition revisions are left out: tug deregisters those itself after the delete.
+/// definition revisions are left out: tug deregisters those itself after the delete. A nested
+/// stack (the addons stack) is read too: what it holds is listed in its place, as deleting the
+/// parent deletes it.
 pub async fn survey(aws: &Aws, name: &str) -> Result<Survey, String> {
+    survey_nested(aws, name.to_string(), 0).await
+}
+
+fn survey_nested(
+    aws: &Aws,
+    name: String,
+    depth: usize,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Survey, String>> + Send + '_>> {
+    Box::pin(async move { survey_one(aws, &name, depth).await })
+}
+
+/// The stack name in a stack ARN (`arn:...:stack/<name>/<id>`), or the text itself.
+fn stack_name_of(id: &str) -> &str {
+    id.split_once(":stack/")
+        .and_then(|(_, rest)| rest.split('/').next())
+        .unwrap_or(id)
+}
+
+async fn survey_one(aws: &Aws, name: &str, depth: usize) -> Result<Survey, String> {
     let resources = stack::resources(aws, name).await?;
     let template = match aws.cfn.get_template().stack_name(name).send().await {
         Ok(out) => replacement::parse_template(out.template_body().unwrap_or_default()),
@@ -203,6 +234,31 @@ pub async fn survey(aws: &Aws, name: &str) -> Result<Survey, String> {
         };
         if matches!(policy, Some("Retain" | "RetainExceptOnCreate")) {
             out.retained.push(holding);
+        } else if holding.resource_type == "AWS::CloudFormation::Stack"
+            && depth < MAX_NESTING
+            && let Some(id) = holding.physical_id.as_deref()
+            && let Ok(inner) = survey_nested(aws, id.to_string(), depth + 1).await
+        {
+            // What the nested stack holds, under its own name; one that cannot be read
+            // falls through to the branch below and is listed whole.
+            let nested = stack_name_of(id).to_string();
+            out.lost.extend(inner.lost.into_iter().map(|h| Holding {
+                stack: if h.stack == id {
+                    nested.clone()
+                } else {
+                    h.stack
+                },
+                ..h
+            }));
+            out.retained
+                .extend(inner.retained.into_iter().map(|h| Holding {
+                    stack: if h.stack == id {
+                        nested.clone()
+                    } else {
+                        h.stack
+                    },
+                    ..h
+                }));
         } else if what_it_holds(&holding.resource_type).is_some() {
             out.lost.push(holding);
         }

@@ -63,6 +63,9 @@ pub struct Loaded {
     /// Workloads of a type tug does not deploy: (name, kind).
     pub unsupported: Vec<(String, WorkloadKind)>,
     pub diags: Vec<Diagnostic>,
+    /// The environments' addons (`environments/addons/`), which every environment stack
+    /// deploys as its nested stack.
+    pub environment_addons: Option<crate::manifest::addons::Addons>,
     /// Positions of values left unresolved by interpolation: only the interpolation
     /// diagnostic is reported there, not what rules would say about the placeholder.
     pub unresolved: Vec<crate::manifest::source::Span>,
@@ -101,6 +104,7 @@ pub fn load(ws: &Workspace, opts: &LoadOptions) -> Result<Loaded, LoadError> {
     let mut out = Loaded {
         app: app.clone(),
         diags: ws.diags.clone(),
+        environment_addons: ws.environment_addons.clone(),
         ..Default::default()
     };
 

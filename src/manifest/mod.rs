@@ -2,6 +2,7 @@
 //! overrides, and the typed model. serde_yaml-free by design: positions come from the
 //! located YAML tree in [`yaml`].
 
+pub mod addons;
 pub mod copilot_yaml;
 pub mod decode;
 pub mod duration;

@@ -2,10 +2,14 @@
 //! `.workspace` for the application name, and reads every environment and workload manifest
 //! into located YAML. Nothing here interprets manifests; see `load` for that.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::manifest::addons::{
+    self, AddonFile, Addons, ENVIRONMENT_RESERVED, PARAMETER_FILES, WORKLOAD_RESERVED,
+};
 use crate::manifest::decode::{DecodeCx, decode_field};
 use crate::manifest::source::{SourceId, SourceMap, Span};
 use crate::manifest::yaml::{self, Node};
@@ -133,6 +137,11 @@ pub struct Workspace {
     pub sources: SourceMap,
     pub environments: Vec<ManifestFile>,
     pub workloads: Vec<ManifestFile>,
+    /// The addons of each workload that has an `addons/` folder, merged and checked (a
+    /// workload whose addons are invalid has none here, and a diagnostic says why).
+    pub workload_addons: BTreeMap<String, Addons>,
+    /// The addons of the environments (`environments/addons/`).
+    pub environment_addons: Option<Addons>,
     /// Problems found while reading files.
     pub diags: Vec<Diagnostic>,
     /// Bytes of every file read so far, against [`MAX_WORKSPACE_BYTES`].
@@ -154,6 +163,8 @@ impl Workspace {
             sources: SourceMap::default(),
             environments: Vec::new(),
             workloads: Vec::new(),
+            workload_addons: BTreeMap::new(),
+            environment_addons: None,
             diags: Vec::new(),
             total_bytes: 0,
         };
@@ -176,10 +187,77 @@ impl Workspace {
             |name: &str| name == "environments" || name == "pipelines" || name.starts_with('.');
         for wl_dir in ws.subdirs(dir, not_workloads) {
             if let Some(file) = ws.read_manifest_in(&wl_dir) {
+                if let Some(addons) = ws.read_addons(&wl_dir.join("addons"), WORKLOAD_RESERVED) {
+                    ws.workload_addons.insert(file.name.clone(), addons);
+                }
                 ws.workloads.push(file);
             }
         }
+        ws.environment_addons = ws.read_addons(&envs.join("addons"), ENVIRONMENT_RESERVED);
         ws
+    }
+
+    /// The addons in `dir`, if the folder exists: its `.yml`/`.yaml` templates in name order
+    /// (Copilot's order) and its parameters file, merged and checked.
+    fn read_addons(&mut self, dir: &Path, reserved: &[&str]) -> Option<Addons> {
+        fs::symlink_metadata(dir).ok()?;
+        let entries = match fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) => {
+                self.path_error(
+                    dir,
+                    codes::FILE_UNREADABLE,
+                    format!("cannot list the folder: {e}"),
+                    HELP_UNREADABLE,
+                );
+                return None;
+            }
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".yml") || n.ends_with(".yaml"))
+            .collect();
+        names.sort();
+        let before = self.diags.len();
+        let mut templates = Vec::new();
+        let mut parameters = Vec::new();
+        for name in names {
+            let (_, node) = self.read_yaml_with(&dir.join(&name), yaml::parse_cloudformation);
+            let Some(node) = node else { continue };
+            let file = AddonFile { name, node };
+            if PARAMETER_FILES.contains(&file.name.as_str()) {
+                parameters.push(file);
+            } else {
+                templates.push(file);
+            }
+        }
+        if parameters.len() > 1 {
+            let span = parameters[1].node.span;
+            self.diags.push(
+                Diagnostic::error(
+                    codes::ADDONS,
+                    span,
+                    format!(
+                        "{} has both {}",
+                        display_path(dir).display(),
+                        PARAMETER_FILES.join(" and ")
+                    ),
+                )
+                .with_help("keep one parameters file"),
+            );
+        }
+        if self.diags.len() > before || templates.is_empty() {
+            return None;
+        }
+        let at = templates[0].node.span;
+        match addons::assemble(&templates, parameters.first(), reserved, at) {
+            Ok(a) => Some(a),
+            Err(mut d) => {
+                self.diags.append(&mut d);
+                None
+            }
+        }
     }
 
     /// The manifest of a workload or environment folder: `None` when the folder has no
@@ -282,6 +360,15 @@ impl Workspace {
     /// Reads and parses one YAML file. The file is always registered as a source, so that
     /// diagnostics about it can be shown; the node is `None` when it could not be parsed.
     fn read_yaml(&mut self, path: &Path) -> (SourceId, Option<Node>) {
+        self.read_yaml_with(path, yaml::parse)
+    }
+
+    /// [`Self::read_yaml`] with the given parser.
+    fn read_yaml_with(
+        &mut self,
+        path: &Path,
+        parse: fn(SourceId, &str) -> Result<Node, yaml::YamlError>,
+    ) -> (SourceId, Option<Node>) {
         let shown = display_path(path);
         let bytes = match self.read_bounded(path) {
             Ok(b) => b,
@@ -319,7 +406,7 @@ impl Workspace {
             .strip_prefix('\u{feff}')
             .map(str::to_string)
             .unwrap_or(text);
-        let parsed = yaml::parse(self.sources.next_id(), &text);
+        let parsed = parse(self.sources.next_id(), &text);
         let id = self.sources.add(shown, text);
         match parsed {
             Ok(node) => (id, Some(node)),

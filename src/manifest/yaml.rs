@@ -101,6 +101,76 @@ const HELP_BINARY: &str = "manifests are YAML text; this file is binary or corru
 /// Parses one YAML document. An empty document yields a `Null` node; several documents in one
 /// file are an error, as a manifest is exactly one document.
 pub fn parse(source: SourceId, text: &str) -> Result<Node, YamlError> {
+    parse_with(source, text, false)
+}
+
+/// Parses a CloudFormation template (an addon): like [`parse`], and the short forms of the
+/// intrinsic functions (`!Ref X`, `!GetAtt A.B`, `!Sub ...`) become their long forms
+/// (`{Ref: X}`, `{Fn::GetAtt: [A, B]}`, `{Fn::Sub: ...}`), as CloudFormation reads them.
+pub fn parse_cloudformation(source: SourceId, text: &str) -> Result<Node, YamlError> {
+    parse_with(source, text, true)
+}
+
+/// The intrinsic functions CloudFormation writes as `Fn::<Name>` and accepts as `!<Name>`.
+const CLOUDFORMATION_FUNCTIONS: &[&str] = &[
+    "And",
+    "Base64",
+    "Cidr",
+    "Equals",
+    "FindInMap",
+    "ForEach",
+    "GetAZs",
+    "GetAtt",
+    "If",
+    "ImportValue",
+    "Join",
+    "Length",
+    "Not",
+    "Or",
+    "Select",
+    "Split",
+    "Sub",
+    "ToJsonString",
+    "Transform",
+];
+
+/// The long form of a node written with the short form tag `!<name>`.
+fn cloudformation_long_form(name: &str, node: Node) -> Result<Node, String> {
+    let span = node.span;
+    let key = match name {
+        "Ref" | "Condition" => name.to_string(),
+        _ if CLOUDFORMATION_FUNCTIONS.contains(&name) => format!("Fn::{name}"),
+        _ => {
+            return Err(format!(
+                "`!{name}` is not a CloudFormation intrinsic function"
+            ));
+        }
+    };
+    // `!GetAtt Resource.Attribute` is the one short form whose scalar is split.
+    let value = match (&node.kind, name) {
+        (NodeKind::Scalar(text, _), "GetAtt") => {
+            let Some((resource, attribute)) = text.split_once('.') else {
+                return Err(format!(
+                    "`!GetAtt {text}` names no attribute: write `!GetAtt Resource.Attribute`"
+                ));
+            };
+            Node {
+                kind: NodeKind::Seq(vec![
+                    Node::scalar(resource, span),
+                    Node::scalar(attribute, span),
+                ]),
+                span,
+            }
+        }
+        _ => node,
+    };
+    Ok(Node {
+        kind: NodeKind::Map(vec![(Node::scalar(key, span), value)]),
+        span,
+    })
+}
+
+fn parse_with(source: SourceId, text: &str, cloudformation: bool) -> Result<Node, YamlError> {
     let start = Span::new(source, 1, 1);
     if text.len() > MAX_FILE_BYTES {
         return Err(YamlError {
@@ -122,6 +192,7 @@ pub fn parse(source: SourceId, text: &str) -> Result<Node, YamlError> {
         });
     }
     let mut builder = TreeBuilder::new(source);
+    builder.cloudformation = cloudformation;
     let mut parser = Parser::new_from_str(text);
     let loaded = parser.load(&mut builder, true);
     if let Some(err) = builder.error.take() {
@@ -217,12 +288,15 @@ enum Open {
         items: Vec<Node>,
         span: Span,
         anchor: usize,
+        /// A CloudFormation short-form tag on the sequence.
+        function: Option<String>,
     },
     Map {
         entries: Vec<(Node, Node)>,
         pending_key: Option<Node>,
         span: Span,
         anchor: usize,
+        function: Option<String>,
     },
 }
 
@@ -233,6 +307,8 @@ struct TreeBuilder {
     anchors: HashMap<usize, Node>,
     nodes: usize,
     error: Option<YamlError>,
+    /// Read `!Name` tags as CloudFormation's short forms.
+    cloudformation: bool,
 }
 
 impl TreeBuilder {
@@ -244,6 +320,7 @@ impl TreeBuilder {
             anchors: HashMap::new(),
             nodes: 0,
             error: None,
+            cloudformation: false,
         }
     }
 
@@ -272,6 +349,32 @@ impl TreeBuilder {
             return false;
         }
         true
+    }
+
+    /// The CloudFormation function a tag names, in CloudFormation mode: local tags (`!Name`)
+    /// only; `!!str` and the like are YAML's own.
+    fn function_of(&self, tag: &Option<yaml_rust2::parser::Tag>) -> Option<String> {
+        match tag {
+            Some(t) if self.cloudformation && t.handle == "!" => Some(t.suffix.clone()),
+            _ => None,
+        }
+    }
+
+    /// The node in its long form if it was written with a short-form tag.
+    fn long_form(&mut self, node: Node, function: Option<String>) -> Option<Node> {
+        match function {
+            None => Some(node),
+            Some(name) => {
+                let span = node.span;
+                match cloudformation_long_form(&name, node) {
+                    Ok(n) => Some(n),
+                    Err(message) => {
+                        self.fail(message, span);
+                        None
+                    }
+                }
+            }
+        }
     }
 
     /// Attaches a finished node to its parent, or makes it a document.
@@ -325,6 +428,7 @@ impl MarkedEventReceiver for TreeBuilder {
                 if !self.count(1, span) {
                     return;
                 }
+                let function = self.function_of(&tag);
                 let explicit_null = style == TScalarStyle::Plain
                     && tag.is_none()
                     && matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL");
@@ -346,9 +450,12 @@ impl MarkedEventReceiver for TreeBuilder {
                     };
                     NodeKind::Scalar(text, style)
                 };
-                self.push_node(Node { kind, span }, anchor);
+                if let Some(node) = self.long_form(Node { kind, span }, function) {
+                    self.push_node(node, anchor);
+                }
             }
-            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+            Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
+                let function = self.function_of(tag);
                 if self.stack.len() >= MAX_DEPTH {
                     self.fail(format!("nesting is deeper than {MAX_DEPTH} levels"), span);
                     return;
@@ -361,6 +468,7 @@ impl MarkedEventReceiver for TreeBuilder {
                         items: Vec::new(),
                         span,
                         anchor,
+                        function,
                     }
                 } else {
                     Open::Map {
@@ -368,28 +476,32 @@ impl MarkedEventReceiver for TreeBuilder {
                         pending_key: None,
                         span,
                         anchor,
+                        function,
                     }
                 };
                 self.stack.push(open);
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let Some(open) = self.stack.pop() else { return };
-                let (node, anchor) = match open {
+                let (node, anchor, function) = match open {
                     Open::Seq {
                         items,
                         span,
                         anchor,
+                        function,
                     } => (
                         Node {
                             kind: NodeKind::Seq(items),
                             span,
                         },
                         anchor,
+                        function,
                     ),
                     Open::Map {
                         entries,
                         span,
                         anchor,
+                        function,
                         ..
                     } => {
                         // yaml-rust2 marks a block mapping where its first key's `:` is; the
@@ -408,10 +520,13 @@ impl MarkedEventReceiver for TreeBuilder {
                                 span,
                             },
                             anchor,
+                            function,
                         )
                     }
                 };
-                self.push_node(node, anchor);
+                if let Some(node) = self.long_form(node, function) {
+                    self.push_node(node, anchor);
+                }
             }
             Event::Alias(id) => match self.anchors.get(&id).cloned() {
                 Some(node) => {
@@ -436,6 +551,31 @@ mod tests {
 
     fn p(text: &str) -> Result<Node, YamlError> {
         parse(SourceId(0), text)
+    }
+
+    #[test]
+    fn cloudformation_short_forms_become_long_forms() {
+        let node = parse_cloudformation(
+            SourceId(0),
+            "a: !Ref Table\nb: !GetAtt Table.Arn\nc: !Sub\n  - '${X}'\n  - X: !Ref Y\nd: !!str 5\n",
+        )
+        .unwrap();
+        let a = node.get("a").unwrap();
+        assert_eq!(a.get("Ref").and_then(|n| n.as_str()), Some("Table"));
+        let b = node.get("b").unwrap().get("Fn::GetAtt").unwrap();
+        assert!(
+            matches!(&b.kind, NodeKind::Seq(items) if items.len() == 2 && items[1].as_str() == Some("Arn"))
+        );
+        assert!(node.get("c").unwrap().get("Fn::Sub").is_some());
+        assert_eq!(node.get("d").unwrap().as_str(), Some("5"));
+        let err = parse_cloudformation(SourceId(0), "a:\n  b: !Reff X\n").unwrap_err();
+        assert!(err.message.contains("`!Reff`"), "{}", err.message);
+        assert_eq!((err.span.line, err.span.col), (2, 12));
+        // Manifests keep reading tags as before.
+        assert_eq!(
+            p("a: !Ref X\n").unwrap().get("a").unwrap().as_str(),
+            Some("X")
+        );
     }
 
     #[test]

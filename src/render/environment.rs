@@ -32,6 +32,12 @@ pub fn render(loaded: &Loaded, env: &ResolvedEnvironment) -> Result<RenderedStac
     tags.insert("tug:app".to_string(), loaded.app.clone());
     tags.insert("tug:env".to_string(), env.name.clone());
     let mut parameters = BTreeMap::new();
+    if loaded.environment_addons.is_some() {
+        parameters.insert(
+            crate::manifest::addons::TEMPLATE_URL_PARAMETER.to_string(),
+            "<uploaded by tug deploy>".to_string(),
+        );
+    }
     if cdn_ingress_only {
         parameters.insert(
             "CloudFrontOriginFacingPrefixListId".to_string(),
@@ -568,7 +574,11 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
         "cdn_ingress_only": cdn_ingress_only && features.public_alb,
         "managed_efs": features.managed_efs,
         "outputs": outputs,
-        "has_parameters": !zones.is_empty() || (cdn_ingress_only && features.public_alb) || has_ec2,
+        "has_parameters": !zones.is_empty() || (cdn_ingress_only && features.public_alb) || has_ec2 || loaded.environment_addons.is_some(),
+        "addons": loaded.environment_addons.as_ref().map(|a| json!({
+            "parameters": a.stack_parameters(&[("App", json!(app)), ("Env", json!(env.name))]),
+            "tags": tags(app, &env.name),
+        })),
         "zones": zones.iter().enumerate().map(|(i, z)| json!({ "id": format!("AvailabilityZone{}", i + 1), "default": z })).collect::<Vec<_>>(),
     })
 }

@@ -124,6 +124,8 @@ codes! {
     ENVIRONMENT = "TUG501", "environment";
     /// A workspace-level problem: no workload, missing environments, files too large together.
     WORKSPACE = "TUG502", "workspace";
+    /// An addon template (`addons/*.yml`) or its `addons.parameters.yml` is invalid.
+    ADDONS = "TUG503", "addons";
 
     // Rendering.
     /// A value cannot be rendered into CloudFormation (for example a patch path that does not

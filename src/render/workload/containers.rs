@@ -4,6 +4,7 @@
 
 use serde_json::{Map as JsonMap, Value, json};
 
+use crate::manifest::addons::{Addons, OutputKind, env_var_name};
 use crate::manifest::decode::{Located, Map};
 use crate::manifest::model::common::{ContainerHealthCheck, Secret, Variable, resolve_platform};
 use crate::manifest::union::{BoolOr, Command, ScalarOr};
@@ -104,6 +105,74 @@ pub(crate) fn secret_ref(secret: &Secret) -> SecretRef {
             },
         },
     }
+}
+
+/// One container's env file: the template parameter that carries its S3 object ARN (named as
+/// Copilot named them: `EnvFileARN` for the main container, `EnvFileARNFor<Sidecar>` for a
+/// sidecar, `LoggingEnvFileARN` for the FireLens log router), the container, and the file's
+/// path relative to the workspace root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvFile {
+    pub parameter: String,
+    pub container: String,
+    pub path: String,
+}
+
+/// Every env file of a workload's containers, main container first.
+pub fn env_files(wl: &crate::manifest::load::ResolvedWorkload) -> Vec<EnvFile> {
+    let m = &wl.manifest;
+    let mut files = Vec::new();
+    if let Some(f) = &m.env_file {
+        files.push(EnvFile {
+            parameter: "EnvFileARN".into(),
+            container: wl.name.clone(),
+            path: f.value.clone(),
+        });
+    }
+    for (name, s) in m.sidecars.iter().flat_map(|s| s.iter()) {
+        if let Some(f) = &s.env_file {
+            files.push(EnvFile {
+                parameter: format!("EnvFileARNFor{}", names::logical_id(&name.value)),
+                container: name.value.clone(),
+                path: f.value.clone(),
+            });
+        }
+    }
+    if let Some(f) = m
+        .logging
+        .as_ref()
+        .filter(|l| l.uses_firelens())
+        .and_then(|l| l.env_file.as_ref())
+    {
+        files.push(EnvFile {
+            parameter: "LoggingEnvFileARN".into(),
+            container: LOG_ROUTER.into(),
+            path: f.value.clone(),
+        });
+    }
+    files
+}
+
+/// Declares the parameter of a container's env file (if it has one) and references it.
+fn attach_env_file(
+    c: &mut JsonMap<String, Value>,
+    files: &[EnvFile],
+    container: &str,
+    parameters: &mut Vec<Value>,
+) {
+    let Some(f) = files.iter().find(|f| f.container == container) else {
+        return;
+    };
+    parameters.push(json!({
+        "name": f.parameter,
+        "description": format!("The S3 object ARN of container {container}'s env file, uploaded by tug deploy"),
+        "default": null,
+        "file_value": "<uploaded by tug deploy>",
+    }));
+    c.insert(
+        "EnvironmentFiles".into(),
+        json!([{ "Type": "s3", "Value": { "Ref": f.parameter } }]),
+    );
 }
 
 fn environment(vars: Option<&Located<Map<Variable>>>, injected: &[(String, Value)]) -> Value {
@@ -353,6 +422,13 @@ pub(crate) fn context(
     for (k, v) in worker["environment"].as_object().into_iter().flatten() {
         injected.push((k.clone(), v.clone()));
     }
+    // The addons' outputs, named as Copilot named them.
+    for output in scope.addons.iter().flat_map(|a| a.variables()) {
+        injected.push((
+            env_var_name(&output.name),
+            Addons::output_value(&output.name),
+        ));
+    }
 
     let mut volumes = Vec::new();
     let mut access_points = Vec::new();
@@ -464,18 +540,22 @@ pub(crate) fn context(
         environment(m.variables.as_ref(), &injected),
     );
     insert_opt(&mut main, "Secrets", secrets(m.secrets.as_ref()));
-    if m.env_file.is_some() {
-        parameters.push(json!({
-            "name": "EnvFileARN",
-            "description": "The S3 object ARN of the main container's env file, uploaded by tug deploy",
-            "default": null,
-            "file_value": "<uploaded by tug deploy>",
-        }));
-        main.insert(
-            "EnvironmentFiles".into(),
-            json!([{ "Type": "s3", "Value": { "Ref": "EnvFileARN" } }]),
-        );
+    // The addons' secrets reach the main container only, as with Copilot.
+    for output in scope
+        .addons
+        .iter()
+        .flat_map(|a| a.outputs_of(OutputKind::Secret))
+    {
+        let list = main.entry("Secrets").or_insert_with(|| json!([]));
+        if let Some(list) = list.as_array_mut() {
+            list.push(json!({
+                "Name": env_var_name(&output.name),
+                "ValueFrom": Addons::output_value(&output.name),
+            }));
+        }
     }
+    let env_file_list = env_files(wl);
+    attach_env_file(&mut main, &env_file_list, &wl.name, parameters);
     main.insert("LogConfiguration".into(), main_log.clone());
     insert_opt(
         &mut main,
@@ -583,6 +663,7 @@ pub(crate) fn context(
             environment(s.variables.as_ref(), &injected),
         );
         insert_opt(&mut c, "Secrets", secrets(s.secrets.as_ref()));
+        attach_env_file(&mut c, &env_file_list, &name.value, parameters);
         // Sidecars log where the main container logs.
         c.insert("LogConfiguration".into(), main_log.clone());
         insert_opt(
@@ -659,6 +740,9 @@ pub(crate) fn context(
         });
         if let Some(s) = secrets(l.secrets.as_ref()) {
             router["Secrets"] = s;
+        }
+        if let Some(obj) = router.as_object_mut() {
+            attach_env_file(obj, &env_file_list, LOG_ROUTER, parameters);
         }
         containers.push(router);
     }

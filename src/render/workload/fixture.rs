@@ -57,6 +57,7 @@ impl Fixture {
             loaded: &self.loaded,
             wl,
             env: "test",
+            addons: None,
         }
     }
 

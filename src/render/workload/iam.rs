@@ -4,10 +4,11 @@
 
 use serde_json::{Value, json};
 
+use crate::manifest::addons::{Addons, OutputKind};
 use crate::manifest::decode::{Located, Map};
 use crate::manifest::model::common::Secret;
 use crate::render::workload::Scope;
-use crate::render::workload::containers::{secret_ref, secrets_manager_resource};
+use crate::render::workload::containers::{env_files, secret_ref, secrets_manager_resource};
 
 fn all_secrets<'a>(scope: &'a Scope) -> Vec<&'a Located<Map<Secret>>> {
     let m = &scope.wl.manifest;
@@ -36,6 +37,14 @@ pub(crate) fn context(scope: &Scope, topics: &Value, worker: &Value) -> Value {
                 list.push(r.resource);
             }
         }
+    }
+    // The addons' secrets, by the ARN their stack outputs.
+    for output in scope
+        .addons
+        .iter()
+        .flat_map(|a| a.outputs_of(OutputKind::Secret))
+    {
+        sm.push(Addons::output_value(&output.name));
     }
     // Private registry credentials are Secrets Manager ARNs too, read by the same rule.
     let credential = |arn: &str| -> Value {
@@ -68,12 +77,20 @@ pub(crate) fn context(scope: &Scope, topics: &Value, worker: &Value) -> Value {
         }
         execution.push(json!({ "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": resources }));
     }
-    if m.env_file.is_some() {
-        execution.push(json!({ "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [{ "Ref": "EnvFileARN" }] }));
+    // Every env file is an object of the one artifacts bucket: read each object, and locate the
+    // bucket (named from the first object's ARN).
+    let env_files = env_files(scope.wl);
+    if let Some(first) = env_files.first() {
+        let objects: Vec<Value> = env_files
+            .iter()
+            .map(|f| json!({ "Ref": f.parameter }))
+            .collect();
+        execution
+            .push(json!({ "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": objects }));
         execution.push(json!({
             "Effect": "Allow",
             "Action": ["s3:GetBucketLocation"],
-            "Resource": [{ "Fn::Join": ["", ["arn:", { "Ref": "AWS::Partition" }, ":s3:::", { "Fn::Select": [0, { "Fn::Split": ["/", { "Fn::Select": [5, { "Fn::Split": [":", { "Ref": "EnvFileARN" }] }] }] }] }]] }],
+            "Resource": [{ "Fn::Join": ["", ["arn:", { "Ref": "AWS::Partition" }, ":s3:::", { "Fn::Select": [0, { "Fn::Split": ["/", { "Fn::Select": [5, { "Fn::Split": [":", { "Ref": first.parameter }] }] }] }] }]] }],
         }));
     }
 
@@ -116,5 +133,10 @@ pub(crate) fn context(scope: &Scope, topics: &Value, worker: &Value) -> Value {
     json!({
         "execution_statements": execution,
         "task_statements": task,
+        "task_managed_policies": scope.addons.map(|a| {
+            a.outputs_of(OutputKind::ManagedPolicy)
+                .map(|o| Addons::output_value(&o.name))
+                .collect::<Vec<_>>()
+        }).filter(|l| !l.is_empty()),
     })
 }

@@ -446,6 +446,7 @@ mod tests {
             loaded: &loaded,
             wl: &loaded.workloads[0],
             env: "test",
+            addons: None,
         };
         assert!(context(&scope).unwrap().is_null());
     }

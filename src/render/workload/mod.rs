@@ -3,6 +3,7 @@
 //! schedules). Each concern lives in its own module; this one assembles them.
 
 mod containers;
+pub use containers::{EnvFile, env_files};
 mod ec2;
 #[cfg(test)]
 pub(crate) mod fixture;
@@ -20,6 +21,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use crate::manifest::addons::{self, Addons};
 use crate::manifest::load::{Loaded, ResolvedWorkload};
 use crate::manifest::model::WorkloadKind;
 use crate::manifest::union::ScalarOr;
@@ -39,6 +41,8 @@ pub(crate) struct Scope<'a> {
     pub loaded: &'a Loaded,
     pub wl: &'a ResolvedWorkload,
     pub env: &'a str,
+    /// The workload's addons (`addons/`), deployed as its nested stack.
+    pub addons: Option<&'a Addons>,
 }
 
 impl Scope<'_> {
@@ -91,7 +95,13 @@ pub fn render(
         .environment
         .as_deref()
         .ok_or_else(|| RenderError::internal("workload without environment"))?;
-    let scope = Scope { loaded, wl, env };
+    let addons = ws.workload_addons.get(&wl.name);
+    let scope = Scope {
+        loaded,
+        wl,
+        env,
+        addons,
+    };
     let context = context(&scope, ws)?;
     let mut patches = Vec::new();
     let mut diags = Vec::new();
@@ -121,6 +131,9 @@ pub fn render(
         }
     }
     let template = finish("workload", context, &patches)?;
+    if let Some(a) = addons {
+        check_addon_parameters(a, &template)?;
+    }
     let mut tags = BTreeMap::new();
     tags.insert("tug:app".to_string(), loaded.app.clone());
     tags.insert("tug:env".to_string(), env.to_string());
@@ -195,6 +208,22 @@ fn context(scope: &Scope, ws: &Workspace) -> Result<Value, RenderError> {
         .and_then(|l| l.retention.as_ref())
         .map_or(30, |r| r.value);
     let _ = ws;
+    let addons_stack = scope.addons.map(|a| {
+        parameters.push(json!({
+            "name": addons::TEMPLATE_URL_PARAMETER,
+            "description": "The URL of the addons template, uploaded by tug deploy",
+            "default": null,
+            "file_value": "<uploaded by tug deploy>",
+        }));
+        json!({
+            "parameters": a.stack_parameters(&[
+                ("App", json!(scope.loaded.app)),
+                ("Env", json!(scope.env)),
+                ("Name", json!(wl.name)),
+            ]),
+            "tags": scope.tags(),
+        })
+    });
     let mut outputs = Vec::new();
     if service.is_object() {
         outputs.push(json!({ "id": "ServiceName", "description": "The ECS service", "value": { "Fn::GetAtt": ["Service", "Name"] } }));
@@ -244,8 +273,74 @@ fn context(scope: &Scope, ws: &Workspace) -> Result<Value, RenderError> {
         "topics": topics,
         "worker": worker,
         "job": job,
+        "addons": addons_stack,
         "outputs": outputs,
     }))
+}
+
+/// The values of `addons.parameters.yml` may refer to the parent's resources and parameters:
+/// each one referred to must exist in the parent template tug rendered (Copilot's parameter
+/// names, such as `EnvName`, are not tug's). The template is parsed only when some value
+/// refers to something.
+fn check_addon_parameters(a: &Addons, template: &str) -> Result<(), RenderError> {
+    if a.parameters
+        .iter()
+        .all(|(_, v, _)| addons::references(v).is_empty())
+    {
+        return Ok(());
+    }
+    let doc: serde_yaml::Value = serde_yaml::from_str(template)
+        .map_err(|e| RenderError::internal(format!("the workload template is not YAML: {e}")))?;
+    let doc: Value = serde_json::to_value(&doc)
+        .map_err(|e| RenderError::internal(format!("the workload template: {e}")))?;
+    let has = |section: &str, id: &str| doc[section].get(id).is_some();
+    let mut diags = Vec::new();
+    for (name, value, span) in &a.parameters {
+        for id in addons::references(value) {
+            if !has("Resources", &id) && !has("Parameters", &id) {
+                diags.push(crate::render::input_error(
+                    *span,
+                    format!("the addon parameter `{name}` refers to `{id}`, which is not in the workload's template"),
+                    "refer to a resource or parameter tug renders (see `tug render`), or give the value itself; tug passes App, Env and Name already",
+                ));
+            } else if depends_on_addons(&doc["Resources"], &id, &mut Vec::new()) {
+                diags.push(crate::render::input_error(
+                    *span,
+                    format!("the addon parameter `{name}` refers to `{id}`, which itself uses the addons' outputs: CloudFormation refuses the circular dependency"),
+                    "pass a value that does not depend on the addons (the log group, a parameter), or read it inside the addon",
+                ));
+            }
+        }
+    }
+    if diags.is_empty() {
+        Ok(())
+    } else {
+        Err(RenderError::Input(diags))
+    }
+}
+
+/// Whether resource `id` of the parent refers, directly or through other resources, to the
+/// addons stack (`Ref`, `Fn::GetAtt` or `DependsOn`).
+fn depends_on_addons(resources: &Value, id: &str, seen: &mut Vec<String>) -> bool {
+    if id == addons::STACK_ID {
+        return true;
+    }
+    if seen.iter().any(|s| s == id) {
+        return false;
+    }
+    seen.push(id.to_string());
+    let Some(resource) = resources.get(id) else {
+        return false;
+    };
+    let mut next = addons::references(resource);
+    match &resource["DependsOn"] {
+        Value::String(d) => next.push(d.clone()),
+        Value::Array(list) => {
+            next.extend(list.iter().filter_map(|d| d.as_str().map(str::to_string)))
+        }
+        _ => {}
+    }
+    next.iter().any(|n| depends_on_addons(resources, n, seen))
 }
 
 /// SNS topics the workload publishes: `<app>-<env>-<workload>-<topic>`.

@@ -3,7 +3,11 @@
 //! group per listener (`nlb` and each of `nlb.additional_listeners`), and ingress to the tasks.
 //!
 //! - Listeners are TCP, UDP or TLS. TLS terminates at the load balancer with the environment's
-//!   first `http.public.certificates` ARN, so TLS listeners forward to TCP target groups.
+//!   first `http.public.certificates` ARN, so TLS listeners forward to TCP target groups. An
+//!   environment without certificates gets, as with Copilot, a certificate for the NLB's
+//!   aliases (`NLBCertificate`): Copilot requested it in its application domain's zone by a
+//!   Lambda; tug has no application domain, so it requests it for the aliases that name a
+//!   `hosted_zone`, validated by DNS in those zones by CloudFormation itself.
 //! - The NLB's security group admits the listener ports from anywhere; the environment's
 //!   security group (the one every task joins) admits the NLB's group on the target and
 //!   health check ports. With `security_groups.deny_default` the tasks are not in that group,
@@ -79,6 +83,43 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
     let mut all: Vec<&Located<NlbListener>> = vec![nlb];
     all.extend(nlb.additional_listeners.iter().flat_map(|l| l.iter()));
 
+    // Without an environment certificate, TLS listeners use one requested for the aliases.
+    let alias_zones: Vec<(String, String)> = all
+        .iter()
+        .filter_map(|l| l.alias.as_ref())
+        .flat_map(|a| a.value.items())
+        .filter_map(|item| match item {
+            ScalarOr::Config(c) => Some((
+                c.name.as_ref()?.value.clone(),
+                c.hosted_zone.as_ref()?.value.clone(),
+            )),
+            ScalarOr::Scalar(_) => None,
+        })
+        .fold(Vec::new(), |mut acc, (name, zone)| {
+            if !acc.iter().any(|(n, _)| *n == name) {
+                acc.push((name, zone));
+            }
+            acc
+        });
+    let has_tls = all.iter().any(|l| {
+        l.port
+            .as_ref()
+            .and_then(|p| parse_port_protocol(&p.value).ok())
+            .is_some_and(|(_, proto)| proto == "tls")
+    });
+    let alias_certificate = (certificate.is_none() && has_tls && !alias_zones.is_empty()).then(|| {
+        json!({
+            "domain": alias_zones[0].0,
+            "alternative_names": alias_zones[1..].iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+            "validation": alias_zones.iter().map(|(n, z)| json!({ "DomainName": n, "HostedZoneId": z })).collect::<Vec<_>>(),
+        })
+    });
+    let certificate = match (&certificate, &alias_certificate) {
+        (Some(arn), _) => Some(json!(arn)),
+        (None, Some(_)) => Some(json!({ "Ref": "NLBCertificate" })),
+        (None, None) => None,
+    };
+
     let mut listeners = Vec::new();
     let mut target_groups = Vec::new();
     let mut listener_ingress = BTreeSet::new();
@@ -153,10 +194,10 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
                 diags.push(input_error(
                     port_text.span,
                     format!(
-                        "a TLS listener needs a certificate in the `http.public.certificates` of environment `{}`, which lists none",
+                        "a TLS listener needs a certificate: environment `{}` lists none in `http.public.certificates`, and no NLB alias names a `hosted_zone` to request one for",
                         scope.env
                     ),
-                    "add the certificate's ARN to `http.public.certificates` in the environment manifest, or use a TCP listener",
+                    "add the certificate's ARN to `http.public.certificates` in the environment manifest, or give the NLB an alias with its zone (`alias: [{name: api.example.com, hosted_zone: Z0123456789ABC}]`) and tug requests a certificate for it, as Copilot did for its application domain; or use a TCP listener",
                 ));
             }
             certificate.clone()
@@ -316,6 +357,7 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
         "listener_ids": listener_ids,
         "target_groups": target_groups,
         "records": records,
+        "certificate_request": alias_certificate,
         "grace_period": grace_period,
         // Not wired into the stack's outputs yet (that list is assembled in mod.rs).
         "outputs": [{
@@ -615,6 +657,45 @@ mod tests {
         assert!(m[0].contains("TLS listener needs a certificate"), "{m:?}");
     }
 
+    /// Copilot requested the TLS certificate for the NLB's aliases (in its application
+    /// domain's zone); tug requests it for the aliases that name their zone.
+    #[test]
+    fn tls_without_environment_certificate_uses_one_for_the_aliases() {
+        let web = format!(
+            "{WEB_HEAD}nlb:\n  port: 443/tls\n  alias:\n    - name: api.example.com\n      hosted_zone: Z111\n  additional_listeners:\n    - port: 8443/tls\n      alias:\n        - name: api.example.org\n          hosted_zone: Z222\n"
+        );
+        let f = crate::render::workload::fixture::Fixture::new(ENV, &[("web", web.as_str())]);
+        let stack = f.stack("web").expect("renders");
+        let cert = &stack["Resources"]["NLBCertificate"];
+        assert_eq!(cert["Type"], "AWS::CertificateManager::Certificate");
+        assert_eq!(cert["Properties"]["DomainName"], "api.example.com");
+        assert_eq!(cert["Properties"]["ValidationMethod"], "DNS");
+        let expected: serde_yaml::Value = serde_yaml::from_str(
+            "[{DomainName: api.example.com, HostedZoneId: Z111}, {DomainName: api.example.org, HostedZoneId: Z222}]",
+        )
+        .unwrap();
+        assert_eq!(cert["Properties"]["DomainValidationOptions"], expected);
+        for id in ["NLBListener", "NLBListener1"] {
+            assert_eq!(
+                stack["Resources"][id]["Properties"]["Certificates"][0]["CertificateArn"]["Ref"],
+                "NLBCertificate",
+                "{id}"
+            );
+        }
+        // The environment's certificate wins when it has one; then no certificate is requested.
+        let f = crate::render::workload::fixture::Fixture::new(ENV_CERT, &[("web", web.as_str())]);
+        let stack = f.stack("web").expect("renders");
+        assert!(stack["Resources"]["NLBCertificate"].is_null());
+        // A name without its zone cannot be validated: still the error naming what to add.
+        let plain = format!("{WEB_HEAD}nlb:\n  port: 443/tls\n  alias: api.example.com\n");
+        let m = messages(nlb_context(ENV, &plain).unwrap_err());
+        assert!(
+            m.iter()
+                .any(|m| m.contains("no NLB alias names a `hosted_zone`")),
+            "{m:?}"
+        );
+    }
+
     #[test]
     fn alias_without_hosted_zone_is_an_input_error() {
         let web = format!("{WEB_HEAD}nlb:\n  port: 80\n  alias: api.example.com\n");
@@ -726,6 +807,7 @@ mod tests {
             loaded: &loaded,
             wl,
             env: "test",
+            addons: None,
         };
         let m = messages(context(&scope).unwrap_err());
         assert!(m[0].contains("no public subnets"), "{m:?}");

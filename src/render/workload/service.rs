@@ -58,6 +58,14 @@ pub(crate) fn network(scope: &Scope, parameters: &mut Vec<Value>) -> Value {
     if !deny_default {
         groups.insert(0, scope.import("EnvironmentSecurityGroup"));
     }
+    // Security groups the addons output, as Copilot added them.
+    for output in scope
+        .addons
+        .iter()
+        .flat_map(|a| a.outputs_of(crate::manifest::addons::OutputKind::SecurityGroup))
+    {
+        groups.push(crate::manifest::addons::Addons::output_value(&output.name));
+    }
     json!({ "AwsvpcConfiguration": { "AssignPublicIp": public_ip, "Subnets": subnets, "SecurityGroups": groups } })
 }
 

@@ -590,7 +590,11 @@ mod tests {
                 .iter()
                 .find(|w| w.name == "api")
                 .unwrap();
-            let scope = Scope { wl: api, ..*scope };
+            let scope = Scope {
+                wl: api,
+                addons: None,
+                ..*scope
+            };
             assert!(context(&scope).unwrap().is_null());
             assert!(queue_ids(&scope).is_empty());
         });
