@@ -130,6 +130,7 @@ fn copilot_records(rt: &tokio::runtime::Runtime, aws: &Aws, app: &str, workloads
                 .name(name)
                 .value(value)
                 .r#type(aws_sdk_ssm::types::ParameterType::String)
+                .overwrite(true)
                 .send(),
         )
         .expect("puts the parameter");
@@ -456,7 +457,7 @@ fn a_plan_that_replaces_a_stateful_resource_stops() {
     let text = stdout(&plan);
     assert_eq!(plan.status.code(), Some(1), "{text}\n{}", stderr(&plan));
     assert!(
-        text.contains("STOP  replace      LogGroup (AWS::Logs::LogGroup): Copilot deployed it as AWS::SQS::Queue"),
+        text.contains("STOP  replace     LogGroup (AWS::Logs::LogGroup): Copilot deployed it as AWS::SQS::Queue"),
         "{text}"
     );
     let web_before = template_of(&rt, &aws, "demo-test-web");
