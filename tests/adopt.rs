@@ -627,3 +627,49 @@ fn backend_and_worker_services_keep_their_topic_and_queues() {
         );
     }
 }
+
+/// A Scheduled Job is adopted with its log group and state machine. (Its EventBridge rule is
+/// updated in place on AWS; moto deletes and recreates a rule on every update, so its physical
+/// id is not compared here.)
+#[test]
+fn a_scheduled_job_keeps_its_log_group_and_state_machine() {
+    let moto = Moto::start(1);
+    let (rt, aws) = client(&moto.url());
+    let app = "demo";
+    copilot_app(&rt, &aws, app);
+    copilot_records(&rt, &aws, app, &[("report", "Scheduled Job")]);
+    let mut params = service_parameters(app, "report", None);
+    params.push(("Schedule", "cron(0 0 * * ? *)".into()));
+    params.retain(|(k, _)| *k != "ContainerImage");
+    params.push((
+        "ContainerImage",
+        "public.ecr.aws/docker/library/busybox:1.36".into(),
+    ));
+    copilot_stack(
+        &rt,
+        &aws,
+        "demo-test-report",
+        &fixture("demo-test-report.yml"),
+        &params,
+        &[
+            ("copilot-application", app),
+            ("copilot-environment", "test"),
+            ("copilot-service", "report"),
+        ],
+    );
+    let before = physical_ids(&rt, &aws, "demo-test-report");
+    let ws = demo_copy(app);
+    let out = tug(ws.path(), &moto.url(), &["adopt", "-e", "test", "--yes"]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("demo-test-report  adopted"),
+        "{}",
+        stdout(&out)
+    );
+    let after = physical_ids(&rt, &aws, "demo-test-report");
+    for id in ["LogGroup", "StateMachine"] {
+        assert_eq!(before.get(id), after.get(id), "{id}");
+        assert!(after.contains_key(id), "{id} is gone");
+    }
+    assert_eq!(after["LogGroup"], "/copilot/demo-test-report");
+}
