@@ -363,9 +363,21 @@ async fn execute_and_follow(
         Ending::RolledBack(d) => Err(Outcome::Failed(format!(
             "{d}; the update was rolled back and {name} is as it was"
         ))),
-        Ending::Interrupted(d) => Err(Outcome::Interrupted(format!(
-            "{d}; {name} is as it was before this phase; run `tug adopt` again to go on"
-        ))),
+        Ending::Interrupted(d) => {
+            // Ctrl-C after CloudFormation had finished (only an ECS rollout was being
+            // watched) leaves the update done; otherwise it was cancelled and rolled back.
+            let done = matches!(
+                stack::describe(aws, name).await,
+                Ok(Some(info)) if info.status == "UPDATE_COMPLETE"
+            );
+            Err(Outcome::Interrupted(if done {
+                format!("{d}; this update of {name} had completed; run `tug adopt` again to go on")
+            } else {
+                format!(
+                    "{d}; {name} is as it was before this update; run `tug adopt` again to go on"
+                )
+            }))
+        }
     }
 }
 
