@@ -49,6 +49,26 @@ a correct deploy fail, this launcher patches it before serving, and says so here
 11. A nested stack (AWS::CloudFormation::Stack) has no attributes in moto, so `Fn::GetAtt
    [Nested, Outputs.Name]` (how CloudFormation reads a nested stack's outputs, and how a
    workload reads its addons) crashes the request: see `patch_nested_stack_outputs`.
+12. Updating a stack to a template that declares none of its old parameters, with no parameter
+   values, fails with a server error (moto keeps the old values and looks each up in the new
+   template); CloudFormation drops values the new template does not declare, as `tug adopt`
+   needs when it replaces a Copilot template: see `patch_dropped_parameters`.
+13. A resource removed from the template by a stack update is deleted even with
+   `DeletionPolicy: Retain` (and deleting one of a type moto does not implement is a server
+   error); CloudFormation keeps retained resources and only drops them from the stack, which is
+   how `tug adopt` removes Copilot's custom resources: see `patch_dropped_parameters`.
+14. A stack update that changes a resource of a type moto cannot update (a VPC, a subnet, an
+   internet gateway, a load balancer... whose tags change) loses the resource: the stack then
+   lists it without a physical id and its outputs and exports resolve to nothing.
+   CloudFormation updates such resources in place; moto now keeps the resource it has (its
+   changed properties are not applied): see `patch_dropped_parameters`.
+15. Any update of a stack's ECS cluster without `ClusterName` replaces the cluster (moto draws a
+   new name each time), and any update of a security group deletes and recreates it. AWS
+   replaces neither unless a create-only property changes (`ClusterName`; `GroupDescription`,
+   `GroupName`, `VpcId`): moto now keeps them in that case: see `patch_dropped_parameters`.
+16. Executing an UPDATE change set ignores the tags it was created with; CloudFormation applies
+   them to the stack (`tug adopt` adds tug's tags to a Copilot stack this way): see
+   `patch_dropped_parameters`.
 
 Everything else is moto as published. Environment variables such as MOTO_ECS_SERVICE_RUNNING are
 read by moto itself.
@@ -532,6 +552,7 @@ def main() -> int:
     patch_job_executions()
     patch_route_table_deletion()
     patch_nested_stack_outputs()
+    patch_dropped_parameters()
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
@@ -661,6 +682,97 @@ def patch_nested_stack_outputs() -> None:
         raise NotImplementedError('"Fn::GetAtt" : [ "{0}" , "%s" ]"' % attribute_name)
 
     Stack.get_cfn_attribute = get_cfn_attribute
+
+
+
+def patch_dropped_parameters() -> None:
+    """Parameter values the updated template does not declare are dropped, as CloudFormation
+    drops them, instead of failing the update."""
+    from moto.cloudformation import parsing
+
+    original = parsing.ResourceMap.load_parameters
+
+    def load_declared_parameters(self):  # type: ignore[no-untyped-def]
+        declared = self._template.get("Parameters", {}) or {}
+        self.input_parameters = {
+            k: v for k, v in (self.input_parameters or {}).items() if k in declared
+        }
+        original(self)
+
+    parsing.ResourceMap.load_parameters = load_declared_parameters
+
+    original_update = parsing.ResourceMap.update
+    original_delete = parsing.ResourceMap._delete_resource
+
+    def update_keeping_retained(self, template, parameters=None):  # type: ignore[no-untyped-def]
+        self._tug_updating = True
+        try:
+            return original_update(self, template, parameters)
+        finally:
+            self._tug_updating = False
+
+    def delete_unless_retained(self, parsed_resource, resource_json):  # type: ignore[no-untyped-def]
+        if getattr(self, "_tug_updating", False) and resource_json.get("DeletionPolicy") == "Retain":
+            return None
+        return original_delete(self, parsed_resource, resource_json)
+
+    parsing.ResourceMap.update = update_keeping_retained
+
+    original_parse_and_update = parsing.parse_and_update_resource
+
+    def update_or_keep(logical_id, resource_json, resources_map, account_id, region_name):  # type: ignore[no-untyped-def]
+        updated = original_parse_and_update(
+            logical_id, resource_json, resources_map, account_id, region_name
+        )
+        if updated is None:
+            return resources_map._parsed_resources.get(logical_id)
+        return updated
+
+    parsing.parse_and_update_resource = update_or_keep
+
+    from moto.ec2.models.security_groups import SecurityGroup
+    from moto.ecs.models import Cluster
+
+    original_cluster_update = Cluster.update_from_cloudformation_json.__func__
+
+    def cluster_update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+        name = (cloudformation_json.get("Properties") or {}).get("ClusterName")
+        if name is None or name == original_resource.name:
+            return original_resource
+        return original_cluster_update(
+            cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+        )
+
+    Cluster.update_from_cloudformation_json = classmethod(cluster_update)
+
+    original_sg_update = SecurityGroup.update_from_cloudformation_json.__func__
+
+    def security_group_update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+        props = cloudformation_json.get("Properties") or {}
+        same = (
+            props.get("GroupDescription") == original_resource.description
+            and props.get("VpcId") == original_resource.vpc_id
+            and props.get("GroupName") in (None, original_resource.name)
+        )
+        if same:
+            return original_resource
+        return original_sg_update(
+            cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+        )
+
+    SecurityGroup.update_from_cloudformation_json = classmethod(security_group_update)
+
+    from moto.cloudformation import models
+
+    applying = models.ChangeSet.apply
+
+    def apply_with_tags(self):  # type: ignore[no-untyped-def]
+        applying(self)
+        if self.change_set_type == "UPDATE" and self.tags:
+            self.stack.tags = dict(self.tags)
+
+    models.ChangeSet.apply = apply_with_tags
+    parsing.ResourceMap._delete_resource = delete_unless_retained
 
 
 if __name__ == "__main__":

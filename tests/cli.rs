@@ -120,6 +120,7 @@ fn every_command_has_help() {
         &["diff"],
         &["deploy"],
         &["promote"],
+        &["adopt"],
         &["history"],
         &["schema"],
         &["completions"],

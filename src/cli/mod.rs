@@ -95,6 +95,8 @@ pub enum Command {
     Deploy(DeployArgs),
     /// Deploy to one environment exactly the images running in another.
     Promote(PromoteArgs),
+    /// Take over, in place, the stacks AWS Copilot deployed for this application.
+    Adopt(AdoptArgs),
     /// Past deployments of a workload.
     History(HistoryArgs),
     /// Print the JSON Schema of a manifest type, for editors.
@@ -452,6 +454,20 @@ pub struct DeployArgs {
     pub concurrency: usize,
     #[command(flatten)]
     pub flags: DeployFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct AdoptArgs {
+    /// Environment to adopt, with its workloads (every environment Copilot deployed and the
+    /// workspace has a manifest for, when omitted).
+    #[arg(short, long)]
+    pub env: Option<String>,
+    /// Show what adoption would do to each stack and change nothing.
+    #[arg(long)]
+    pub plan: bool,
+    /// How long to wait for each stack update, e.g. 30m or 1h.
+    #[arg(long, default_value = "30m", value_name = "DURATION")]
+    pub timeout: String,
 }
 
 #[derive(Debug, Args)]

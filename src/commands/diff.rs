@@ -179,6 +179,9 @@ async fn diff_stack(aws: &Aws, loaded: &Loaded, rendered: &RenderedStack) -> Sta
         Ok(t) => t.template_body().unwrap_or_default().to_string(),
         Err(e) => return error(crate::deploy::aws::describe_error(&e)),
     };
+    // A stack taken over from Copilot: what a deploy would send keeps what adoption kept.
+    let adopted = crate::deploy::adopt::keep_adopted(aws, rendered, &existing, Some(&before)).await;
+    let rendered = adopted.as_ref().unwrap_or(rendered);
     let template = diff::unified(&before, &rendered.template, 3);
     // A stack tug does not own may be read, but not even a change set is created on it.
     if let Some(why) = ownership::check(&existing, &name, &loaded.app, "deploy to") {

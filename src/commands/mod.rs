@@ -1,6 +1,7 @@
 //! Command dispatch: parse the command line, run the chosen command, map the outcome to an
 //! exit code. One file per command.
 
+mod adopt;
 mod app_init;
 mod app_show;
 mod completions;
@@ -146,6 +147,7 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
             },
         ),
         Command::Promote(args) => promote::run(ctx, &args),
+        Command::Adopt(args) => adopt::run(ctx, &args),
         Command::History(args) => history::run(ctx, &args),
         Command::Schema(args) => schema::run(ctx, &args),
         Command::Completions(args) => completions::completions(ctx, &args),

@@ -27,6 +27,8 @@ pub struct Aws {
     pub sfn: aws_sdk_sfn::Client,
     pub s3: aws_sdk_s3::Client,
     pub sts: aws_sdk_sts::Client,
+    /// Parameter Store: where AWS Copilot recorded its applications (`tug adopt` reads it).
+    pub ssm: aws_sdk_ssm::Client,
     pub region: String,
     /// The account and partition of the credentials, read once (STS GetCallerIdentity) by the
     /// first deploy step that needs them and shared by every clone.
@@ -75,6 +77,7 @@ impl Aws {
                     .build(),
             ),
             sts: aws_sdk_sts::Client::new(&config),
+            ssm: aws_sdk_ssm::Client::new(&config),
             region,
             identity: std::sync::Arc::default(),
         })

@@ -150,6 +150,14 @@ pub async fn deploy_stack(
         Ok(r) => r,
         Err(outcome) => return outcome,
     };
+    // A stack taken over from Copilot keeps, on every deploy, what its adoption kept.
+    let adopted = match &existing {
+        Some(info) if !creating => {
+            crate::deploy::adopt::keep_adopted(aws, rendered, info, template.as_deref()).await
+        }
+        _ => None,
+    };
+    let rendered = adopted.as_ref().unwrap_or(rendered);
     // What is deployed already is what would be deployed: no change set (which takes
     // CloudFormation seconds to compute) is needed to know there is nothing to do.
     if !creating

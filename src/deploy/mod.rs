@@ -1,6 +1,7 @@
 //! Deploying: AWS clients, change sets, following stack events and ECS rollouts, images, and
 //! the engine that puts them together. Everything that talks to AWS lives here.
 
+pub mod adopt;
 pub mod artifacts;
 pub mod aws;
 pub mod changeset;

@@ -1,8 +1,8 @@
 //! Who owns a stack. tug changes only stacks tagged `tug:app` with the workspace's
 //! application; every other stack of the same name (AWS Copilot's stacks have exactly tug's
 //! names, `<app>-<env>` and `<app>-<env>-<name>`) is foreign and is never changed, deleted or
-//! rolled back. No flag overrides this: taking a Copilot application over is its own,
-//! planned operation (`tug adopt`), not a deploy.
+//! rolled back. No flag overrides this: taking a Copilot application over is its own
+//! operation (`tug adopt`), not a deploy; an adopted stack carries `tug:app` and is tug's.
 
 use crate::deploy::stack::StackInfo;
 
@@ -74,7 +74,7 @@ pub fn refusal(stack: &str, tags: &[(String, String)], app: &str, doing: &str) -
                 .find(|(k, _)| k == "copilot-application")
                 .map_or("?", |(_, v)| v.as_str());
             Some(format!(
-                "refusing to {doing} stack {stack}: it belongs to the AWS Copilot application {copilot_app} ({}), and tug never changes a stack it does not own\n  help: deploy side by side under another environment or application name and move traffic, or take the Copilot application over in place with `tug adopt` (planned, not in this version yet); both are described in {MIGRATION_DOC}",
+                "refusing to {doing} stack {stack}: it belongs to the AWS Copilot application {copilot_app} ({}), and tug never changes a stack it does not own\n  help: deploy side by side under another environment or application name and move traffic, or take the Copilot application over in place with `tug adopt --plan`, then `tug adopt`; both are described in {MIGRATION_DOC}",
                 list(&tags)
             ))
         }

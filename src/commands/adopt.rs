@@ -1,0 +1,309 @@
+//! `tug adopt`: take over, in place, the stacks AWS Copilot deployed for the workspace's
+//! application. Shows the plan of each environment; with `--plan` stops there, otherwise asks
+//! (or takes `--yes`) and carries it out (see `deploy::adopt`).
+
+use serde_json::json;
+use tokio::sync::watch;
+
+use crate::cli::AdoptArgs;
+use crate::commands::Context;
+use crate::commands::deploy::{reporter, runtime, timeout, watch_interrupts};
+use crate::deploy::adopt::discover::{self, Discovery};
+use crate::deploy::adopt::phases::{self, Outcome, StackResult};
+use crate::deploy::adopt::plan::{self, Plan, State};
+use crate::deploy::adopt::transform::Fate;
+use crate::deploy::aws::Aws;
+use crate::exit;
+use crate::ui::Style;
+
+pub fn run(ctx: &Context, args: &AdoptArgs) -> u8 {
+    let limit = match timeout(ctx, &args.timeout) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let (ws, loaded) = match ctx.load_valid(args.env.clone()) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    if let Some(env) = &args.env
+        && !loaded.environments.iter().any(|e| &e.name == env)
+    {
+        ctx.ui.error(&format!(
+            "environment `{env}` has no manifest\n  help: write copilot/environments/{env}/manifest.yml (Copilot's own manifest of it works as it is)"
+        ));
+        return exit::USAGE;
+    }
+    let settings = crate::commands::remote::settings(ctx);
+    let rt = match runtime(ctx) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let planned = rt.block_on(async {
+        let aws = Aws::connect(&settings).await?;
+        let found = discover::discover(&aws, &loaded.app).await?;
+        let envs: Vec<String> = match &args.env {
+            Some(e) => vec![e.clone()],
+            None => loaded
+                .environments
+                .iter()
+                .map(|e| e.name.clone())
+                .filter(|e| found.environments.contains(e))
+                .collect(),
+        };
+        if envs.is_empty() {
+            return Err(format!(
+                "Copilot recorded no environment of application {} that this workspace has a manifest for\n  help: pass -e ENV",
+                loaded.app
+            ));
+        }
+        let names: Vec<String> = found.workloads.iter().map(|(n, _)| n.clone()).collect();
+        let mut plans = Vec::new();
+        for env in envs {
+            plans.push(plan::plan(&aws, &loaded, &ws, &env, &names).await?);
+        }
+        Ok::<_, String>((aws, found, plans))
+    });
+    let (aws, found, plans) = match planned {
+        Ok(v) => v,
+        Err(e) => {
+            ctx.ui.error(&e);
+            return exit::FAILURE;
+        }
+    };
+    let stopped = plans
+        .iter()
+        .flat_map(|p| &p.stacks)
+        .any(|s| !s.stops.is_empty());
+    if ctx.ui.json && args.plan {
+        ctx.ui.out(
+            &json!({"event": "plan", "copilot": found, "environments": plans, "stops": stopped})
+                .to_string(),
+        );
+    } else if !ctx.ui.json {
+        show_discovery(ctx, &found);
+        for p in &plans {
+            show_plan(ctx, p);
+        }
+    }
+    if args.plan {
+        if stopped {
+            ctx.ui.error(
+                "adoption would stop: a stack above would replace or remove a resource that holds state (marked STOP)",
+            );
+            return exit::FAILURE;
+        }
+        ctx.ui
+            .info("this was a plan; nothing was changed. Run `tug adopt` without --plan to adopt.");
+        return exit::SUCCESS;
+    }
+    let todo = plans
+        .iter()
+        .flat_map(|p| &p.stacks)
+        .any(|s| s.state != State::Adopted);
+    if !todo {
+        ctx.ui.info("every stack is adopted already; nothing to do");
+        return exit::SUCCESS;
+    }
+    if !ctx.global.yes {
+        if !ctx.ui.interactive {
+            ctx.ui.error(
+                "adopting changes Copilot's stacks; run `tug adopt --plan` to review, then `tug adopt --yes`",
+            );
+            return exit::USAGE;
+        }
+        match ctx.ui.confirm("Adopt these stacks?", false) {
+            Ok(true) => {}
+            _ => {
+                ctx.ui.info("nothing was changed");
+                return exit::SUCCESS;
+            }
+        }
+    }
+    let reporter = reporter(ctx);
+    let results: Vec<StackResult> = rt.block_on(async {
+        let (tx, rx) = watch::channel(0u32);
+        tokio::spawn(watch_interrupts(tx, ctx.ui.clone()));
+        let mut all = Vec::new();
+        for p in &plans {
+            all.extend(phases::run(&aws, p, limit, reporter.as_ref(), rx.clone()).await);
+        }
+        all
+    });
+    report(ctx, &results)
+}
+
+fn show_discovery(ctx: &Context, d: &Discovery) {
+    let ui = &ctx.ui;
+    ui.out(&format!(
+        "Copilot application {}{}",
+        d.app,
+        if d.registered {
+            format!(
+                " ({})",
+                crate::deploy::adopt::copilot::application_parameter(&d.app)
+            )
+        } else {
+            " (not in Parameter Store; found by its stacks)".into()
+        }
+    ));
+    ui.out(&format!(
+        "  environments: {}",
+        list_or_none(d.environments.iter().cloned())
+    ));
+    ui.out(&format!(
+        "  workloads: {}",
+        list_or_none(d.workloads.iter().map(|(n, t)| format!("{n} ({t})")))
+    ));
+    for s in &d.left_alone {
+        ui.out(&format!("  left alone: {s}"));
+    }
+}
+
+fn list_or_none(items: impl Iterator<Item = String>) -> String {
+    let v: Vec<String> = items.collect();
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+fn show_plan(ctx: &Context, p: &Plan) {
+    let ui = &ctx.ui;
+    ui.out("");
+    ui.out(&format!("Environment {}:", p.environment));
+    for name in &p.not_deployed {
+        ui.out(&format!(
+            "  {name}: in the workspace, never deployed by Copilot here; deploy it with `tug deploy` after adopting"
+        ));
+    }
+    for stack in &p.not_in_workspace {
+        ui.out(&format!(
+            "  {stack}: deployed by Copilot, no manifest in this workspace; left alone"
+        ));
+    }
+    for s in &p.stacks {
+        ui.out("");
+        let what = match &s.workload {
+            Some(w) => format!("workload {w}"),
+            None => "environment".into(),
+        };
+        let state = match s.state {
+            State::Adopted => "adopted already; skipped",
+            State::Retained => {
+                "half adopted (custom resources retained); continues with the switch"
+            }
+            State::Copilot => "Copilot's; to adopt",
+        };
+        ui.out(&format!("{} ({what}): {state}", s.stack));
+        let width = s
+            .resources
+            .iter()
+            .map(|r| r.fate.label().len())
+            .max()
+            .unwrap_or(0);
+        for r in &s.resources {
+            let label = format!("{:<width$}", r.fate.label());
+            let label = match r.fate {
+                Fate::Replaced => ui.paint_out(Style::Error, &label),
+                _ => label,
+            };
+            let note = if r.note.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", r.note)
+            };
+            ui.out(&format!(
+                "  {label}  {} ({}){note}",
+                r.logical_id, r.resource_type
+            ));
+        }
+        for h in &s.stops {
+            ui.out(&format!(
+                "  {}  {}",
+                ui.paint_out(Style::Error, "STOP"),
+                h.line()
+            ));
+        }
+    }
+}
+
+fn report(ctx: &Context, results: &[StackResult]) -> u8 {
+    let code = results
+        .iter()
+        .map(|r| match r.outcome {
+            Outcome::Adopted | Outcome::AlreadyAdopted => exit::SUCCESS,
+            Outcome::Interrupted(_) => exit::INTERRUPTED,
+            _ => exit::FAILURE,
+        })
+        .max_by_key(|c| match *c {
+            exit::INTERRUPTED => 2,
+            exit::SUCCESS => 0,
+            _ => 1,
+        })
+        .unwrap_or(exit::SUCCESS);
+    if ctx.ui.json {
+        ctx.ui.out(
+            &json!({
+                "event": "result",
+                "exit_code": code,
+                "stacks": results,
+            })
+            .to_string(),
+        );
+        return code;
+    }
+    ctx.ui.out("");
+    for r in results {
+        ctx.ui
+            .out(&format!("{}  {}", r.stack, phases::label(&r.outcome)));
+    }
+    for r in results {
+        match &r.outcome {
+            Outcome::Stopped(d)
+            | Outcome::Failed(d)
+            | Outcome::Interrupted(d)
+            | Outcome::NotStarted(d) => ctx.ui.error(&format!("{}: {d}", r.stack)),
+            _ => {}
+        }
+    }
+    let left: Vec<&(String, String)> = results.iter().flat_map(|r| &r.left_behind).collect();
+    if !left.is_empty() {
+        ctx.ui.out("");
+        ctx.ui.out(
+            "Copilot's custom resources are gone from the stacks; what ran them was retained and is no longer used. Delete it when you are ready:",
+        );
+        for (what, id) in left {
+            let command = match what.as_str() {
+                "Lambda function" => format!("aws lambda delete-function --function-name {id}"),
+                "log group" => format!("aws logs delete-log-group --log-group-name {id}"),
+                _ => format!(
+                    "aws iam list-attached-role-policies --role-name {id} (detach each), aws iam list-role-policies --role-name {id} (delete each), then aws iam delete-role --role-name {id}"
+                ),
+            };
+            ctx.ui.out(&format!("  {what} {id}: {command}"));
+        }
+    }
+    let adopted: Vec<&str> = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Adopted | Outcome::AlreadyAdopted))
+        .map(|r| r.stack.as_str())
+        .collect();
+    if !adopted.is_empty() {
+        ctx.ui.out("");
+        ctx.ui.out(&format!(
+            "tug now owns {}: deploy, status, logs, rollback and delete them with tug. Do not use Copilot on them any more (a `copilot deploy` would put its own template back).",
+            adopted.join(", ")
+        ));
+    }
+    let summary = match code {
+        exit::SUCCESS => ctx.ui.paint_err(Style::Success, "adoption finished"),
+        exit::INTERRUPTED => ctx.ui.paint_err(
+            Style::Error,
+            "adoption interrupted; every stack is consistent: run `tug adopt` again to go on",
+        ),
+        _ => ctx.ui.paint_err(Style::Error, "adoption did not finish"),
+    };
+    ctx.ui.info(&summary);
+    code
+}

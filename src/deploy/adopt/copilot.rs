@@ -1,0 +1,91 @@
+//! Facts about what AWS Copilot deploys, as adoption needs them (read from Copilot's public
+//! templates and stack code): where it records applications in Parameter Store, the names of
+//! its stacks, its custom resources, and the logical ids tug renders under another name.
+
+use serde_json::Value;
+
+/// Copilot's Parameter Store root for an application.
+pub fn application_parameter(app: &str) -> String {
+    format!("/copilot/applications/{app}")
+}
+
+/// Copilot's stack of IAM roles for an application (left alone by adoption).
+pub fn roles_stack(app: &str) -> String {
+    format!("{app}-infrastructure-roles")
+}
+
+/// Copilot's StackSet for an application's ECR repositories and artifacts bucket (left
+/// alone: tug uses the repositories as they are).
+pub fn stack_set(app: &str) -> String {
+    format!("{app}-infrastructure")
+}
+
+/// The logical ids of Copilot's Lambda-backed custom resources. Their types are
+/// `Custom::...`; the ids also recognise a custom resource whose type was changed.
+const CUSTOM_RESOURCE_IDS: &[&str] = &[
+    "EnvControllerAction",
+    "DynamicDesiredCountAction",
+    "HTTPRulePriorityAction",
+    "HTTPSRulePriorityAction",
+    "HTTPRuleWithDomainPriorityAction",
+    "HTTPRedirectRulePriorityAction",
+    "CustomDomainAction",
+    "NLBCustomDomainAction",
+    "NLBCertValidatorAction",
+    "CertificateValidatorAction",
+    "DNSDelegationAction",
+    "ELBAccessLogsBucketCleanerAction",
+    "TriggerStateMachineAction",
+];
+
+/// Whether a resource of a deployed Copilot template is one of its custom resources.
+pub fn is_custom_resource(logical_id: &str, resource: &Value) -> bool {
+    let t = resource.get("Type").and_then(Value::as_str).unwrap_or("");
+    t.starts_with("Custom::")
+        || t == "AWS::CloudFormation::CustomResource"
+        || CUSTOM_RESOURCE_IDS.contains(&logical_id)
+}
+
+/// Resources tug does not render that stay in an adopted stack although they hold no data:
+/// the role CloudFormation assumes for every Copilot stack of the environment (a stack's
+/// role cannot be removed from it, and without the role the stack can no longer be updated
+/// or deleted), and the role Copilot's command line assumes.
+pub const KEEP_IDS: &[&str] = &["CloudformationExecutionRole", "EnvironmentManagerRole"];
+
+/// Types kept when tug does not render them, though the guard does not count them as stateful:
+/// a KMS key (Copilot's `EventsKMSKey`) is needed to read what was encrypted with it, messages
+/// waiting in a queue included, and deleting one cannot be undone after its waiting period.
+pub const KEEP_TYPES: &[&str] = &["AWS::KMS::Key"];
+
+/// Copilot's logical id for a resource tug renders under `tug_id`, where they differ (to be
+/// matched without regard to case).
+pub fn copilot_id(tug_id: &str) -> Option<String> {
+    match tug_id {
+        "PublicLoadBalancerSecurityGroup" => {
+            return Some("PublicHTTPLoadBalancerSecurityGroup".into());
+        }
+        "EnvironmentSecurityGroupIngressFromPublicALB" => {
+            return Some("EnvironmentHTTPSecurityGroupIngressFromPublicALB".into());
+        }
+        _ => {}
+    }
+    // Topics of `publish.topics`: tug's `OrdersTopic` is Copilot's `ordersSNSTopic`.
+    if let Some(base) = tug_id.strip_suffix("TopicPolicy") {
+        return Some(format!("{base}SNSTopicPolicy"));
+    }
+    if let Some(base) = tug_id.strip_suffix("Topic") {
+        return Some(format!("{base}SNSTopic"));
+    }
+    None
+}
+
+/// The tags Copilot puts on its stacks.
+pub const TAGS: [&str; 3] = [
+    "copilot-application",
+    "copilot-environment",
+    "copilot-service",
+];
+
+/// The stack tag that records an adoption, and its value.
+pub const ADOPTED_TAG: &str = "tug:adopted-from";
+pub const ADOPTED_FROM: &str = "copilot";

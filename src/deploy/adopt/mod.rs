@@ -1,0 +1,63 @@
+//! `tug adopt`: take over, in place, an application AWS Copilot deployed.
+//!
+//! - [`discover`] reads what Copilot recorded (Parameter Store) and deployed (stacks) for the
+//!   workspace's application and one environment;
+//! - [`plan`] computes, per stack, the adoption render ([`transform`]) and what happens to
+//!   each resource, and stops a stack whose adoption would replace or remove a stateful one;
+//! - [`phases`] carries the plan out: retain Copilot's custom resources, switch to tug's
+//!   template, list the Lambda functions left behind;
+//! - [`keep_adopted`] makes every later deploy of an adopted stack keep what adoption kept.
+//!
+//! Choices (docs/migrating-from-copilot.md says them to users): the environment stack goes
+//! first, then its workloads one at a time; a stack is adopted through two change sets, each
+//! reviewed before it runs; the running image is kept (Copilot's `ContainerImage` value);
+//! the values Copilot's custom resources computed are not pinned in the first update (it only
+//! adds `DeletionPolicy`/`UpdateReplacePolicy: Retain`, which does not update the resources),
+//! and anything tug keeps that still needs one of them stops the adoption instead.
+
+pub mod copilot;
+pub mod discover;
+pub mod phases;
+pub mod plan;
+pub mod template;
+pub mod transform;
+
+use serde_json::Value;
+
+use crate::deploy::aws::Aws;
+use crate::deploy::stack::StackInfo;
+use crate::render::RenderedStack;
+
+/// A later render of an adopted stack: the rendered template with what adoption kept
+/// (Copilot's logical ids, create-only values, carried resources and exports), and the
+/// stack's Copilot and adoption tags, so that no later deploy replaces what adoption kept.
+/// `None` for a stack that was not adopted (or whose template cannot be read).
+pub async fn keep_adopted(
+    aws: &Aws,
+    rendered: &RenderedStack,
+    info: &StackInfo,
+    deployed_template: Option<&str>,
+) -> Option<RenderedStack> {
+    info.tag(copilot::ADOPTED_TAG)?;
+    let read;
+    let text = match deployed_template {
+        Some(t) => t,
+        None => {
+            read = plan::deployed_template(aws, &rendered.stack_name)
+                .await
+                .ok()?;
+            read.as_str()
+        }
+    };
+    let deployed = template::parse(text).ok()?;
+    let new: Value = template::parse(&rendered.template).ok()?;
+    let kept = transform::keep(&deployed, &new)?;
+    let mut out = rendered.clone();
+    out.template = serde_json::to_string_pretty(&kept).ok()?;
+    for (k, v) in &info.tags {
+        if copilot::TAGS.contains(&k.as_str()) || k == copilot::ADOPTED_TAG {
+            out.tags.insert(k.clone(), v.clone());
+        }
+    }
+    Some(out)
+}

@@ -1,0 +1,745 @@
+//! The adoption render: tug's rendered template, adjusted against the template Copilot
+//! deployed so that nothing that holds state or that others point at is replaced or removed.
+//!
+//! - A resource tug renders under another logical id than Copilot's (its public load
+//!   balancer's security group, `publish` topics) takes Copilot's id.
+//! - A resource in both keeps Copilot's values of its create-only properties where a
+//!   stateful resource would otherwise be replaced (log group names `/copilot/...`, security
+//!   group descriptions, target group settings).
+//! - A stateful resource tug does not render (Copilot's default target group, the addons
+//!   stack `AddonsStack`), and what such resources and kept exports point at, is carried over
+//!   as deployed, with Copilot's parameters written in as the values they had.
+//! - Exports other stacks may import are kept under their names.
+//! - Copilot's custom resources and their Lambda functions and roles go; the caller first
+//!   retains them (see `phases`), so their Delete handlers never run.
+//!
+//! What was adjusted is recorded in the template's `Metadata` (`tug:adoption`), and
+//! [`keep`] applies the same adjustments to every later render of an adopted stack.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::deploy::adopt::copilot;
+use crate::deploy::adopt::template::{self, Known};
+use crate::deploy::replacement::{self, Harm, Hazard, Sides};
+
+/// The metadata key recording an adoption in a template.
+pub const METADATA_KEY: &str = "tug:adoption";
+
+/// What happens to one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fate {
+    /// Unchanged.
+    Kept,
+    /// Changed in place.
+    Updated,
+    /// New in tug's template.
+    Added,
+    /// Not rendered by tug; kept as Copilot deployed it.
+    Carried,
+    /// Removed (holds no state).
+    Removed,
+    /// A Copilot custom resource: retained first, so dropping it runs nothing.
+    CustomResource,
+    /// A Lambda function of a custom resource, or its role: retained, then listed to delete.
+    Function,
+    /// Replaced: adoption stops.
+    Replaced,
+}
+
+impl Fate {
+    pub fn label(self) -> &'static str {
+        match self {
+            Fate::Kept => "kept",
+            Fate::Updated => "updated in place",
+            Fate::Added => "added",
+            Fate::Carried => "kept (carried over)",
+            Fate::Removed => "removed",
+            Fate::CustomResource => "custom resource dropped",
+            Fate::Function => "Lambda dropped",
+            Fate::Replaced => "REPLACED",
+        }
+    }
+}
+
+/// One resource of the plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub logical_id: String,
+    pub resource_type: String,
+    pub fate: Fate,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub note: String,
+}
+
+/// The deployed Copilot stack, as read.
+pub struct Deployed<'a> {
+    pub stack_name: &'a str,
+    pub template: &'a Value,
+    pub parameters: &'a BTreeMap<String, String>,
+    /// Logical ids of the resources that exist (a resource a condition turned off does not).
+    pub existing: &'a BTreeSet<String>,
+    /// Export names the stack has.
+    pub exports: &'a BTreeSet<String>,
+}
+
+/// The adoption render of one stack.
+#[derive(Debug, Clone)]
+pub struct Adoption {
+    pub template: Value,
+    pub rows: Vec<Row>,
+    /// Replacements or removals of stateful resources, or things that cannot be kept: any one
+    /// stops the adoption of the stack.
+    pub hazards: Vec<Hazard>,
+    /// Custom resources, their functions and roles: retained before the switch.
+    pub retained: Vec<String>,
+}
+
+/// Adjusts tug's rendered template (`rendered`, with its parameter values) against the
+/// deployed Copilot stack.
+pub fn adopt(
+    deployed: &Deployed,
+    rendered: &Value,
+    rendered_parameters: &BTreeMap<String, String>,
+) -> Adoption {
+    let known = Known {
+        parameters: deployed.parameters,
+        stack_name: deployed.stack_name,
+    };
+    let old = resources(deployed.template);
+    let mut out = rendered.clone();
+    let mut record = Record::default();
+    let mut hazards = Vec::new();
+
+    // Copilot's logical ids where tug's differ.
+    let tug_ids: Vec<String> = resources(&out).keys().cloned().collect();
+    for id in &tug_ids {
+        if old.contains_key(id) {
+            continue;
+        }
+        // Copilot keeps a topic's name as written (`ordersSNSTopic`); tug capitalises it.
+        if let Some(cid) = copilot::copilot_id(id)
+            && let Some(cid) = old.keys().find(|k| k.eq_ignore_ascii_case(&cid)).cloned()
+            && deployed.existing.contains(&cid)
+            && !tug_ids.contains(&cid)
+            && type_of(old.get(&cid)) == type_of(resources(&out).get(id))
+        {
+            rename_resource(&mut out, id, &cid);
+            record.renamed.insert(id.clone(), cid);
+        }
+    }
+
+    // Custom resources, their functions and the functions' roles.
+    let mut retained = BTreeSet::new();
+    for (id, r) in &old {
+        if copilot::is_custom_resource(id, r) {
+            retained.insert(id.clone());
+            if let Some(f) = r
+                .pointer("/Properties/ServiceToken")
+                .map(template::references)
+            {
+                retained.extend(f);
+            }
+        }
+        if type_of(Some(r)) == "AWS::Lambda::Function" {
+            retained.insert(id.clone());
+        }
+    }
+    let functions: Vec<String> = retained
+        .iter()
+        .filter(|id| type_of(old.get(*id)) == "AWS::Lambda::Function")
+        .cloned()
+        .collect();
+    for f in functions {
+        if let Some(role) = old
+            .get(&f)
+            .and_then(|r| r.pointer("/Properties/Role"))
+            .map(template::references)
+        {
+            retained.extend(role);
+        }
+    }
+    retained.retain(|id| old.contains_key(id));
+
+    // Create-only values of stateful resources in both.
+    let new_ids: Vec<String> = resources(&out).keys().cloned().collect();
+    for id in &new_ids {
+        let Some(before) = old.get(id) else { continue };
+        let t = type_of(resources(&out).get(id)).to_string();
+        if type_of(Some(before)) != t {
+            hazards.push(Hazard {
+                logical_id: id.clone(),
+                resource_type: t.clone(),
+                harm: Harm::Replace,
+                why: format!(
+                    "Copilot deployed it as {}; tug renders {t}",
+                    type_of(Some(before))
+                ),
+            });
+            continue;
+        }
+        if !replacement::is_stateful(&t) {
+            continue;
+        }
+        for path in replacement::create_only(&t).unwrap_or(&[]) {
+            let was =
+                template::at(before.get("Properties"), path).map(|v| template::evaluate(v, &known));
+            let now_known = Known {
+                parameters: rendered_parameters,
+                stack_name: deployed.stack_name,
+            };
+            let now = template::at(resources(&out)[id].get("Properties"), path)
+                .map(|v| template::evaluate(v, &now_known));
+            if was != now {
+                let props = resources_mut(&mut out)
+                    .get_mut(id)
+                    .and_then(|r| r.as_object_mut())
+                    .map(|r| r.entry("Properties").or_insert_with(|| json!({})));
+                if let Some(props) = props {
+                    template::set_at(props, path, was);
+                }
+                record
+                    .pinned
+                    .entry(id.clone())
+                    .or_default()
+                    .push(path.to_string());
+            }
+        }
+    }
+
+    // Stateful resources tug does not render, and the roles stacks run as.
+    for (id, r) in &old {
+        if resources(&out).contains_key(id)
+            || retained.contains(id)
+            || !deployed.existing.contains(id)
+        {
+            continue;
+        }
+        if replacement::is_stateful(type_of(Some(r)))
+            || copilot::KEEP_IDS.contains(&id.as_str())
+            || copilot::KEEP_TYPES.contains(&type_of(Some(r)))
+        {
+            carry(&mut out, id, r, &known);
+            record.carried.push(id.clone());
+        }
+    }
+
+    // Exports tug does not render.
+    let now_known = Known {
+        parameters: rendered_parameters,
+        stack_name: deployed.stack_name,
+    };
+    let tug_exports: BTreeSet<String> = outputs(&out)
+        .values()
+        .filter_map(|o| o.pointer("/Export/Name"))
+        .filter_map(|n| {
+            template::evaluate(n, &now_known)
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect();
+    for (key, o) in outputs(deployed.template) {
+        let Some(name) = o
+            .pointer("/Export/Name")
+            .map(|n| template::evaluate(n, &known))
+            .and_then(|n| n.as_str().map(str::to_string))
+        else {
+            continue;
+        };
+        if tug_exports.contains(&name) || !deployed.exports.contains(&name) {
+            continue;
+        }
+        let mut kept = template::evaluate(&o, &known);
+        if let Some(m) = kept.as_object_mut() {
+            m.remove("Condition");
+        }
+        let mut out_key = key.clone();
+        if outputs(&out).contains_key(&out_key) {
+            out_key = format!("Copilot{key}");
+        }
+        outputs_mut(&mut out).insert(out_key.clone(), kept);
+        record.outputs.push(out_key);
+    }
+
+    // What kept resources and exports point at comes along; a value only a custom resource
+    // computed cannot.
+    close(
+        &mut out,
+        deployed,
+        &old,
+        &retained,
+        &known,
+        &mut record,
+        &mut hazards,
+    );
+    prune_depends_on(&mut out);
+
+    // CloudFormation's view: what the schema says is replaced, between the deployed values
+    // and the adopted ones.
+    let before = template::evaluate(deployed.template, &known);
+    let after = template::evaluate(&out, &now_known);
+    let empty = BTreeMap::new();
+    let replaced = replacement::replaced_by_schema(&Sides {
+        before: &before,
+        after: &after,
+        old_parameters: &empty,
+        new_parameters: &empty,
+    });
+    for (id, props) in &replaced {
+        let t = type_of(resources(&after).get(id)).to_string();
+        if replacement::is_stateful(&t) && !hazards.iter().any(|h| &h.logical_id == id) {
+            hazards.push(Hazard {
+                logical_id: id.clone(),
+                resource_type: t.to_string(),
+                harm: Harm::Replace,
+                why: format!("{} cannot change in place (create-only)", props.join(", ")),
+            });
+        }
+    }
+
+    let rows = rows(&before, &after, deployed, &retained, &record, &hazards);
+    for row in &rows {
+        if row.fate == Fate::Removed
+            && replacement::is_stateful(&row.resource_type)
+            && !hazards.iter().any(|h| h.logical_id == row.logical_id)
+        {
+            hazards.push(Hazard {
+                logical_id: row.logical_id.clone(),
+                resource_type: row.resource_type.clone(),
+                harm: Harm::Remove,
+                why: "tug does not render it and it could not be carried over".into(),
+            });
+        }
+    }
+    write_metadata(&mut out, &record);
+    Adoption {
+        template: out,
+        rows,
+        hazards,
+        retained: retained.into_iter().collect(),
+    }
+}
+
+/// Applies an earlier adoption (recorded in the deployed template's metadata) to a new render
+/// of the stack: the same logical ids, create-only values, carried resources and exports.
+/// `None` when the deployed template records no adoption.
+pub fn keep(deployed: &Value, rendered: &Value) -> Option<Value> {
+    let meta = deployed.pointer(&format!("/Metadata/{METADATA_KEY}"))?;
+    let record: Record = serde_json::from_value(meta.clone()).ok()?;
+    let old = resources(deployed);
+    let mut out = rendered.clone();
+    for (tug_id, cid) in &record.renamed {
+        if resources(&out).contains_key(tug_id) && !resources(&out).contains_key(cid) {
+            rename_resource(&mut out, tug_id, cid);
+        }
+    }
+    for (id, paths) in &record.pinned {
+        let Some(before) = old.get(id) else { continue };
+        let Some(props) = resources_mut(&mut out)
+            .get_mut(id)
+            .and_then(|r| r.as_object_mut())
+            .map(|r| r.entry("Properties").or_insert_with(|| json!({})))
+        else {
+            continue;
+        };
+        for path in paths {
+            template::set_at(
+                props,
+                path,
+                template::at(before.get("Properties"), path).cloned(),
+            );
+        }
+    }
+    for id in &record.carried {
+        if let Some(r) = old.get(id)
+            && !resources(&out).contains_key(id)
+        {
+            resources_mut(&mut out).insert(id.clone(), r.clone());
+        }
+    }
+    for key in &record.outputs {
+        if let Some(o) = outputs(deployed).get(key)
+            && !outputs(&out).contains_key(key)
+        {
+            outputs_mut(&mut out).insert(key.clone(), o.clone());
+        }
+    }
+    for name in &record.conditions {
+        if let Some(c) = deployed.pointer(&format!("/Conditions/{name}")) {
+            section_mut(&mut out, "Conditions").insert(name.clone(), c.clone());
+        }
+    }
+    prune_depends_on(&mut out);
+    write_metadata(&mut out, &record);
+    Some(out)
+}
+
+/// What an adoption changed, as recorded in the template.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+struct Record {
+    #[serde(default)]
+    renamed: BTreeMap<String, String>,
+    #[serde(default)]
+    pinned: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    carried: Vec<String>,
+    #[serde(default)]
+    outputs: Vec<String>,
+    #[serde(default)]
+    conditions: Vec<String>,
+}
+
+fn write_metadata(out: &mut Value, record: &Record) {
+    let mut value = serde_json::to_value(record).unwrap_or_default();
+    if let Some(m) = value.as_object_mut() {
+        m.insert("from".into(), Value::String(copilot::ADOPTED_FROM.into()));
+    }
+    section_mut(out, "Metadata").insert(METADATA_KEY.into(), value);
+}
+
+/// Copies a deployed resource in, with Copilot's parameters written in as their values and
+/// without its condition (it exists, so its condition held).
+fn carry(out: &mut Value, id: &str, resource: &Value, known: &Known) {
+    let mut r = template::evaluate(resource, known);
+    if let Some(m) = r.as_object_mut() {
+        m.remove("Condition");
+    }
+    resources_mut(out).insert(id.to_string(), r);
+}
+
+/// Carries over what the template refers to but lacks, until nothing is missing; what
+/// cannot be carried (a custom resource's result, a resource that does not exist, a
+/// parameter without a value) is a hazard.
+#[allow(clippy::too_many_arguments)]
+fn close(
+    out: &mut Value,
+    deployed: &Deployed,
+    old: &Map<String, Value>,
+    retained: &BTreeSet<String>,
+    known: &Known,
+    record: &mut Record,
+    hazards: &mut Vec<Hazard>,
+) {
+    let mut reported = BTreeSet::new();
+    loop {
+        let have: BTreeSet<String> = resources(out)
+            .keys()
+            .chain(section(out, "Parameters").keys())
+            .cloned()
+            .collect();
+        let mut missing: Vec<(String, String)> = Vec::new();
+        for (owner, v) in resources(out).iter().chain(outputs(out).iter()) {
+            let mut body = v.clone();
+            if let Some(m) = body.as_object_mut() {
+                m.remove("DependsOn");
+            }
+            for r in template::references(&body) {
+                if !have.contains(&r) {
+                    missing.push((owner.clone(), r));
+                }
+            }
+        }
+        let mut conditions = Vec::new();
+        for v in resources(out).values().chain(outputs(out).values()) {
+            if_conditions(v, &mut conditions);
+        }
+        let mut grew = false;
+        for c in conditions {
+            if !section(out, "Conditions").contains_key(&c)
+                && let Some(def) = deployed.template.pointer(&format!("/Conditions/{c}"))
+            {
+                let def = template::evaluate(def, known);
+                section_mut(out, "Conditions").insert(c.clone(), def);
+                record.conditions.push(c);
+                grew = true;
+            }
+        }
+        for (owner, id) in missing {
+            if let Some(r) = old.get(&id)
+                && !retained.contains(&id)
+                && deployed.existing.contains(&id)
+                && !resources(out).contains_key(&id)
+            {
+                carry(out, &id, r, known);
+                record.carried.push(id);
+                grew = true;
+            } else if reported.insert((owner.clone(), id.clone())) {
+                let why = if retained.contains(&id) {
+                    format!("it uses a value Copilot's custom resource {id} computed")
+                } else {
+                    format!("it refers to {id}, which the deployed stack does not have")
+                };
+                hazards.push(Hazard {
+                    logical_id: owner.clone(),
+                    resource_type: type_of(resources(out).get(&owner)).to_string(),
+                    harm: Harm::Remove,
+                    why: format!("cannot be kept: {why}"),
+                });
+            }
+        }
+        if !grew {
+            return;
+        }
+    }
+}
+
+/// Condition names used by `Fn::If` in a value.
+fn if_conditions(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Array(a) => a.iter().for_each(|x| if_conditions(x, out)),
+        Value::Object(o) => {
+            for (k, x) in o {
+                if k == "Fn::If"
+                    && let Some(c) = x.get(0).and_then(Value::as_str)
+                {
+                    out.push(c.to_string());
+                }
+                if_conditions(x, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Drops `DependsOn` entries naming resources the template no longer has.
+fn prune_depends_on(out: &mut Value) {
+    let ids: BTreeSet<String> = resources(out).keys().cloned().collect();
+    for r in resources_mut(out).values_mut() {
+        let Some(m) = r.as_object_mut() else { continue };
+        match m.get_mut("DependsOn") {
+            Some(Value::String(s)) if !ids.contains(s.as_str()) => {
+                m.remove("DependsOn");
+            }
+            Some(Value::Array(a)) => {
+                a.retain(|d| d.as_str().is_some_and(|d| ids.contains(d)));
+                if a.is_empty() {
+                    m.remove("DependsOn");
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn rows(
+    before: &Value,
+    after: &Value,
+    deployed: &Deployed,
+    retained: &BTreeSet<String>,
+    record: &Record,
+    hazards: &[Hazard],
+) -> Vec<Row> {
+    let old = resources(before);
+    let new = resources(after);
+    let mut rows = Vec::new();
+    let renamed_from: BTreeMap<&String, &String> =
+        record.renamed.iter().map(|(t, c)| (c, t)).collect();
+    for (id, r) in &new {
+        let t = type_of(Some(r)).to_string();
+        let mut notes = Vec::new();
+        if let Some(tug_id) = renamed_from.get(id) {
+            notes.push(format!("tug's {tug_id}, under Copilot's logical id"));
+        }
+        if let Some(paths) = record.pinned.get(id) {
+            notes.push(format!("keeps Copilot's {}", paths.join(", ")));
+        }
+        let fate = if hazards
+            .iter()
+            .any(|h| &h.logical_id == id && h.harm == Harm::Replace)
+        {
+            Fate::Replaced
+        } else if record.carried.contains(id) {
+            notes.push("tug does not render it; kept as deployed".into());
+            Fate::Carried
+        } else if !deployed.existing.contains(id) || !old.contains_key(id) {
+            Fate::Added
+        } else if same(old.get(id), Some(r)) {
+            Fate::Kept
+        } else {
+            Fate::Updated
+        };
+        rows.push(Row {
+            logical_id: id.clone(),
+            resource_type: t,
+            fate,
+            note: notes.join("; "),
+        });
+    }
+    for (id, r) in &old {
+        if new.contains_key(id) || !(deployed.existing.contains(id) || retained.contains(id)) {
+            continue;
+        }
+        let t = type_of(Some(r)).to_string();
+        let (fate, note) = if retained.contains(id) && copilot::is_custom_resource(id, r) {
+            (
+                Fate::CustomResource,
+                "retained first, so its Delete handler never runs".to_string(),
+            )
+        } else if retained.contains(id) {
+            (
+                Fate::Function,
+                "retained, then listed for you to delete".to_string(),
+            )
+        } else {
+            (Fate::Removed, String::new())
+        };
+        rows.push(Row {
+            logical_id: id.clone(),
+            resource_type: t,
+            fate,
+            note,
+        });
+    }
+    rows
+}
+
+/// Two resources compare equal as data, metadata left out.
+fn same(a: Option<&Value>, b: Option<&Value>) -> bool {
+    let strip = |v: Option<&Value>| {
+        let mut v = v.cloned().unwrap_or_default();
+        if let Some(m) = v.as_object_mut() {
+            m.remove("Metadata");
+        }
+        v
+    };
+    strip(a) == strip(b)
+}
+
+fn rename_resource(out: &mut Value, from: &str, to: &str) {
+    let res = resources_mut(out);
+    if let Some(r) = res.remove(from) {
+        res.insert(to.to_string(), r);
+    }
+    for key in ["Resources", "Outputs"] {
+        if let Some(s) = out.get_mut(key) {
+            template::rename(s, from, to);
+        }
+    }
+}
+
+pub(crate) fn type_of(r: Option<&Value>) -> &str {
+    r.and_then(|r| r.get("Type"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+pub(crate) fn resources(t: &Value) -> Map<String, Value> {
+    section(t, "Resources")
+}
+
+fn outputs(t: &Value) -> Map<String, Value> {
+    section(t, "Outputs")
+}
+
+fn section(t: &Value, key: &str) -> Map<String, Value> {
+    t.get(key)
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn resources_mut(t: &mut Value) -> &mut Map<String, Value> {
+    section_mut(t, "Resources")
+}
+
+fn outputs_mut(t: &mut Value) -> &mut Map<String, Value> {
+    section_mut(t, "Outputs")
+}
+
+fn section_mut<'a>(t: &'a mut Value, key: &str) -> &'a mut Map<String, Value> {
+    if !t.is_object() {
+        *t = json!({});
+    }
+    let obj = t.as_object_mut().expect("an object");
+    let entry = obj
+        .entry(key.to_string())
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !entry.is_object() {
+        *entry = Value::Object(Map::new());
+    }
+    entry.as_object_mut().expect("an object")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn adopt_pair(deployed: Value, tug: Value) -> Adoption {
+        let existing: BTreeSet<String> = resources(&deployed).keys().cloned().collect();
+        let params = BTreeMap::from([("AppName".to_string(), "demo".to_string())]);
+        adopt(
+            &Deployed {
+                stack_name: "demo-test-web",
+                template: &deployed,
+                parameters: &params,
+                existing: &existing,
+                exports: &BTreeSet::new(),
+            },
+            &tug,
+            &BTreeMap::new(),
+        )
+    }
+
+    /// A queue tug does not render is carried over; a value only a custom resource computed
+    /// cannot be kept, and stops the adoption; the custom resource and its function go.
+    #[test]
+    fn carries_state_and_stops_on_custom_resource_values() {
+        let deployed = json!({"Resources": {
+            "Action": {"Type": "Custom::RulePriorityFunction",
+                "Properties": {"ServiceToken": {"Fn::GetAtt": ["Fn", "Arn"]}}},
+            "Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Role": {"Fn::GetAtt": ["FnRole", "Arn"]}}},
+            "FnRole": {"Type": "AWS::IAM::Role", "Properties": {}},
+            "Old": {"Type": "AWS::SQS::Queue", "Properties": {
+                "QueueName": {"Fn::Sub": "${AppName}-old"},
+                "DelaySeconds": {"Fn::GetAtt": ["Action", "Priority"]}}},
+        }});
+        let tug = json!({"Resources": {"LogGroup": {"Type": "AWS::Logs::LogGroup"}}});
+        let a = adopt_pair(deployed, tug);
+        assert_eq!(a.retained, vec!["Action", "Fn", "FnRole"]);
+        assert_eq!(
+            a.template.pointer("/Resources/Old/Properties/QueueName"),
+            Some(&json!("demo-old"))
+        );
+        assert_eq!(a.hazards.len(), 1, "{:?}", a.hazards);
+        assert_eq!(a.hazards[0].logical_id, "Old");
+        assert!(
+            a.hazards[0].why.contains("custom resource Action"),
+            "{:?}",
+            a.hazards
+        );
+        let fate = |id: &str| a.rows.iter().find(|r| r.logical_id == id).unwrap().fate;
+        assert_eq!(fate("Action"), Fate::CustomResource);
+        assert_eq!(fate("Fn"), Fate::Function);
+        assert_eq!(fate("Old"), Fate::Carried);
+        assert_eq!(fate("LogGroup"), Fate::Added);
+    }
+
+    /// Create-only values are kept, recorded, and kept again by a later render.
+    #[test]
+    fn create_only_values_are_kept_now_and_later() {
+        let deployed = json!({"Resources": {"LogGroup": {"Type": "AWS::Logs::LogGroup",
+            "Properties": {"LogGroupName": {"Fn::Join": ["", ["/copilot/", {"Ref": "AppName"}, "-test-web"]]}}}}});
+        let tug = json!({"Resources": {"LogGroup": {"Type": "AWS::Logs::LogGroup",
+            "Properties": {"LogGroupName": "/tug/demo-test-web", "RetentionInDays": 7}}}});
+        let a = adopt_pair(deployed, tug.clone());
+        assert!(a.hazards.is_empty(), "{:?}", a.hazards);
+        assert_eq!(
+            a.template
+                .pointer("/Resources/LogGroup/Properties/LogGroupName"),
+            Some(&json!("/copilot/demo-test-web"))
+        );
+        let later = keep(&a.template, &tug).expect("an adopted template");
+        assert_eq!(
+            later.pointer("/Resources/LogGroup/Properties/LogGroupName"),
+            Some(&json!("/copilot/demo-test-web"))
+        );
+        assert_eq!(
+            later.pointer("/Resources/LogGroup/Properties/RetentionInDays"),
+            Some(&json!(7))
+        );
+        assert!(keep(&tug, &tug).is_none());
+    }
+}
