@@ -9,9 +9,9 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::commands::Context;
-use crate::commands::deploy::runtime;
 use crate::deploy::aws::{Aws, describe_error};
 use crate::deploy::images;
+use crate::error::Result;
 use crate::exit;
 
 #[derive(Debug, Serialize)]
@@ -26,11 +26,8 @@ struct Repository {
     detail: Option<String>,
 }
 
-pub fn run(ctx: &Context) -> u8 {
-    let (_, loaded) = match ctx.load_valid(None) {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
+pub fn run(ctx: &Context) -> Result<()> {
+    let (_, loaded) = ctx.load_valid(None)?;
     let mut building: Vec<String> = loaded
         .workloads
         .iter()
@@ -39,27 +36,16 @@ pub fn run(ctx: &Context) -> u8 {
         .collect();
     building.sort();
     building.dedup();
-    let runtime = match runtime(ctx) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
     let settings = crate::commands::remote::settings(ctx);
     let app = loaded.app.clone();
-    let result = runtime.block_on(async {
+    let repos = ctx.block_on(async {
         let aws = Aws::connect(&settings).await?;
         let mut out = Vec::new();
         for workload in &building {
             out.push(repository(&aws, &app, workload).await);
         }
         Ok::<_, String>(out)
-    });
-    let repos = match result {
-        Ok(r) => r,
-        Err(e) => {
-            ctx.ui.error(&e);
-            return exit::FAILURE;
-        }
-    };
+    })??;
     let failed = repos.iter().any(|r| r.result == "failed");
     if ctx.ui.json {
         ctx.ui
@@ -82,7 +68,8 @@ pub fn run(ctx: &Context) -> u8 {
             ));
         }
     }
-    if failed { exit::FAILURE } else { exit::SUCCESS }
+    // Each repository's outcome is reported above; a failed one fails the command.
+    crate::commands::status(if failed { exit::FAILURE } else { exit::SUCCESS })
 }
 
 async fn repository(aws: &Aws, app: &str, workload: &str) -> Repository {

@@ -47,13 +47,13 @@ struct Plan {
 
 pub fn workload(ctx: &Context, args: &EnvAndName, jobs: bool) -> u8 {
     let what = if jobs { "job" } else { "service" };
-    let name = match remote::required(ctx, args.name.as_deref(), what, "-n NAME") {
+    let name = match remote::required(args.name.as_deref(), what, "-n NAME") {
         Ok(n) => n.to_string(),
-        Err(c) => return c,
+        Err(e) => return ctx.fail(e),
     };
     let (_, loaded) = match remote::workspace(ctx) {
         Ok(v) => v,
-        Err(code) => return code,
+        Err(e) => return ctx.fail(e),
     };
     if let Some(wl) = loaded.workloads.iter().find(|w| w.name == name)
         && (wl.kind == WorkloadKind::ScheduledJob) != jobs
@@ -101,13 +101,13 @@ pub fn workload(ctx: &Context, args: &EnvAndName, jobs: bool) -> u8 {
 }
 
 pub fn environment(ctx: &Context, args: &EnvDeleteArgs) -> u8 {
-    let name = match remote::required(ctx, args.name.as_deref(), "environment", "-n ENV") {
+    let name = match remote::required(args.name.as_deref(), "environment", "-n ENV") {
         Ok(n) => n.to_string(),
-        Err(c) => return c,
+        Err(e) => return ctx.fail(e),
     };
     let (_, loaded) = match remote::workspace(ctx) {
         Ok(v) => v,
-        Err(code) => return code,
+        Err(e) => return ctx.fail(e),
     };
     let with_workloads = args.with_workloads;
     let mut conventional = vec![names::env_stack(&loaded.app, &name)];
@@ -166,7 +166,7 @@ pub fn environment(ctx: &Context, args: &EnvDeleteArgs) -> u8 {
 pub fn application(ctx: &Context) -> u8 {
     let (_, loaded) = match remote::workspace(ctx) {
         Ok(v) => v,
-        Err(code) => return code,
+        Err(e) => return ctx.fail(e),
     };
     let app = loaded.app.clone();
     let conventional: Vec<String> = loaded
@@ -335,7 +335,7 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
                 ctx.ui.info("nothing was deleted");
                 return exit::SUCCESS;
             }
-            Err(code) => return code,
+            Err(e) => return ctx.fail(e),
         }
         let removals = run_plan(ctx, &aws, &app, &plan, &repositories).await;
         let failed = removals.iter().any(Removal::failed);
@@ -350,7 +350,7 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
         report(ctx, &removals, &survey.retained, &end);
         if failed { exit::FAILURE } else { exit::SUCCESS }
     });
-    result.unwrap_or_else(|code| code)
+    result.unwrap_or_else(|e| ctx.fail(e))
 }
 
 /// Workload stacks, then environment stacks (which workloads import from), then images.

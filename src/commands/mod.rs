@@ -1,5 +1,6 @@
-//! Command dispatch: parse the command line, run the chosen command, map the outcome to an
-//! exit code. One file per command.
+//! Command dispatch: parse the command line, run the chosen command, print the error that
+//! ended it (the one place errors are printed) and map the outcome to an exit code. One file
+//! per command.
 
 mod app_init;
 mod app_show;
@@ -31,6 +32,7 @@ use crate::cli::{
     AppCommand, Cli, Command, EnvCommand, JobCommand, PackageArgs, SvcCommand, WorkloadDeployArgs,
 };
 use crate::deploy::engine::Plan;
+use crate::error::{Error, Result};
 use crate::exit;
 use crate::manifest::model::WorkloadKind;
 use crate::ui::Ui;
@@ -57,18 +59,34 @@ where
     };
     let ui = Ui::from_args(&cli.global);
     let ctx = Context::new(cli.global.clone(), ui);
-    ExitCode::from(dispatch(&ctx, cli.command))
+    match dispatch(&ctx, cli.command) {
+        Ok(()) => ExitCode::from(exit::SUCCESS),
+        Err(e) => {
+            ctx.ui.report_error(&e);
+            ExitCode::from(e.code())
+        }
+    }
 }
 
-fn dispatch(ctx: &Context, command: Command) -> u8 {
+/// A command's exit code as a result: 0 is success, any other code an outcome the command
+/// has already reported.
+pub fn status(code: u8) -> Result<()> {
+    if code == exit::SUCCESS {
+        Ok(())
+    } else {
+        Err(Error::reported(code))
+    }
+}
+
+fn dispatch(ctx: &Context, command: Command) -> Result<()> {
     match command {
         Command::Validate(args) => validate::run(ctx, &args),
         Command::App(AppCommand::Show(args)) => app_show::run(ctx, &args),
-        Command::Init(args) => init::init(ctx, &args),
+        Command::Init(args) => status(init::init(ctx, &args)),
         Command::App(AppCommand::Init) => app_init::run(ctx),
-        Command::App(AppCommand::Delete) => delete::application(ctx),
+        Command::App(AppCommand::Delete) => status(delete::application(ctx)),
         Command::Env(cmd) => match cmd {
-            EnvCommand::Init(args) => init::env_init(ctx, &args),
+            EnvCommand::Init(args) => status(init::env_init(ctx, &args)),
             EnvCommand::Ls => ls::environments(ctx),
             EnvCommand::Show(args) => show::environment(ctx, &args),
             EnvCommand::Deploy(args) => deploy::run(
@@ -95,10 +113,10 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
                     env_flag: "-n",
                 },
             ),
-            EnvCommand::Delete(args) => delete::environment(ctx, &args),
+            EnvCommand::Delete(args) => status(delete::environment(ctx, &args)),
         },
         Command::Svc(cmd) => match cmd {
-            SvcCommand::Init(args) => init::svc_init(ctx, &args),
+            SvcCommand::Init(args) => status(init::svc_init(ctx, &args)),
             SvcCommand::Ls => ls::workloads(ctx, false),
             SvcCommand::Show(args) => show::service(ctx, &args),
             SvcCommand::Status(args) => status::run(ctx, &args),
@@ -109,16 +127,16 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
             SvcCommand::Deploy(args) => deploy_workload(ctx, &args.deploy, &SERVICE_KINDS),
             SvcCommand::Package(args) => package(ctx, &args, &SERVICE_KINDS),
             SvcCommand::Rollback(args) => rollback::run(ctx, &args),
-            SvcCommand::Delete(args) => delete::workload(ctx, &args, false),
+            SvcCommand::Delete(args) => status(delete::workload(ctx, &args, false)),
         },
         Command::Job(cmd) => match cmd {
-            JobCommand::Init(args) => init::job_init(ctx, &args),
+            JobCommand::Init(args) => status(init::job_init(ctx, &args)),
             JobCommand::Ls => ls::workloads(ctx, true),
             JobCommand::Deploy(args) => deploy_workload(ctx, &args, &[WorkloadKind::ScheduledJob]),
             JobCommand::Package(args) => package(ctx, &args, &[WorkloadKind::ScheduledJob]),
             JobCommand::Run(args) => job_run::run(ctx, &args),
             JobCommand::Logs(args) => logs::run(ctx, &args, "job"),
-            JobCommand::Delete(args) => delete::workload(ctx, &args, true),
+            JobCommand::Delete(args) => status(delete::workload(ctx, &args, true)),
         },
         Command::Render(args) => render::run(
             ctx,
@@ -145,7 +163,7 @@ fn dispatch(ctx: &Context, command: Command) -> u8 {
                 concurrency: args.concurrency,
             },
         ),
-        Command::Promote(args) => promote::run(ctx, &args),
+        Command::Promote(args) => status(promote::run(ctx, &args)),
         Command::History(args) => history::run(ctx, &args),
         Command::Schema(args) => schema::run(ctx, &args),
         Command::Completions(args) => completions::completions(ctx, &args),
@@ -161,10 +179,9 @@ const SERVICE_KINDS: [WorkloadKind; 3] = [
 
 /// `svc package` / `job package`: one workload's stack (all the environment's with
 /// `--output-dir`).
-fn package(ctx: &Context, args: &PackageArgs, kinds: &[WorkloadKind]) -> u8 {
+fn package(ctx: &Context, args: &PackageArgs, kinds: &[WorkloadKind]) -> Result<()> {
     if args.name.is_none() {
-        ctx.ui.error("which workload? pass -n NAME");
-        return exit::USAGE;
+        return Err(Error::usage("which workload? pass -n NAME"));
     }
     render::run(
         ctx,
@@ -179,10 +196,9 @@ fn package(ctx: &Context, args: &PackageArgs, kinds: &[WorkloadKind]) -> u8 {
 }
 
 /// `svc deploy` / `job deploy`: one workload's stack, in an environment already deployed.
-fn deploy_workload(ctx: &Context, args: &WorkloadDeployArgs, kinds: &[WorkloadKind]) -> u8 {
+fn deploy_workload(ctx: &Context, args: &WorkloadDeployArgs, kinds: &[WorkloadKind]) -> Result<()> {
     let Some(name) = &args.name else {
-        ctx.ui.error("which workload? pass -n NAME");
-        return exit::USAGE;
+        return Err(Error::usage("which workload? pass -n NAME"));
     };
     deploy::run(
         ctx,

@@ -55,7 +55,7 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> u8 {
     }
     let (ws, loaded) = match ctx.load_valid(Some(to.to_string())) {
         Ok(v) => v,
-        Err(code) => return code,
+        Err(e) => return ctx.fail(e),
     };
     if !loaded.environments.iter().any(|e| e.name == to) {
         ctx.ui.error(&format!(
@@ -195,7 +195,7 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> u8 {
                 ctx.ui.info("promotion cancelled; nothing was deployed");
                 return exit::SUCCESS;
             }
-            Err(code) => return code,
+            Err(e) => return ctx.fail(e),
         }
         let opts = DeployOptions {
             timeout: std::time::Duration::from_secs(3600),
@@ -242,7 +242,7 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> u8 {
             code
         }
     });
-    result.unwrap_or_else(|code| code)
+    result.unwrap_or_else(|e| ctx.fail(e))
 }
 
 fn print_plan(ctx: &Context, from: &str, to: &str, steps: &[Step], refused: &[Refusal]) {

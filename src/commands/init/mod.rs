@@ -155,7 +155,7 @@ pub fn init(ctx: &Context, args: &InitArgs) -> u8 {
         // A first deploy creates; there is nothing to replace.
         allow_replacements: false,
     };
-    deploy::run(
+    let deployed = deploy::run(
         &deploy_ctx,
         &deploy::DeployRequest {
             env: Some(&env),
@@ -168,7 +168,8 @@ pub fn init(ctx: &Context, args: &InitArgs) -> u8 {
             flags: &flags,
             concurrency: 1,
         },
-    )
+    );
+    deployed.map_or_else(|e| deploy_ctx.fail(e), |()| exit::SUCCESS)
 }
 
 fn env_path(target: &Target, env: &str) -> PathBuf {
@@ -517,10 +518,7 @@ fn write(ctx: &Context, target: &Target, files: Vec<Planned>, force: bool) -> u8
             "wrote    {}/ (JSON Schemas for editors)",
             shown(target, &schema_dir)
         )),
-        Err(e) => {
-            ctx.ui.error(&e);
-            return exit::FAILURE;
-        }
+        Err(e) => return ctx.fail(e),
     }
     if ctx.ui.json {
         // One line, so that `init --deploy --output json` stays one JSON document per line.
