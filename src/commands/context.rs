@@ -63,13 +63,6 @@ impl Context {
         std::env::vars().collect()
     }
 
-    /// Prints `e` and gives its exit code: for commands that still return exit codes rather
-    /// than errors.
-    pub fn fail(&self, e: Error) -> u8 {
-        self.ui.report_error(&e);
-        e.code()
-    }
-
     /// Opens the workspace (see [`Context::open_workspace`]); not finding one is a usage
     /// error.
     pub fn workspace(&self) -> Result<Workspace> {

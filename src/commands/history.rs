@@ -9,7 +9,7 @@ use crate::commands::Context;
 use crate::commands::remote;
 use crate::deploy::revisions::{self, Revision};
 use crate::error::{Error, Result};
-use crate::render::names;
+use crate::manifest::names;
 
 /// Which workload in which environment a command is about, checked against the workspace.
 pub(crate) struct Subject {

@@ -12,7 +12,7 @@ use crate::deploy::inventory;
 use crate::deploy::jobrun::{self, JobRun};
 use crate::error::{Error, Result};
 use crate::exit;
-use crate::render::names;
+use crate::manifest::names;
 use crate::ui::Style;
 
 enum Ending {

@@ -14,7 +14,7 @@ use crate::deploy::inventory;
 use crate::deploy::logs::{self, LogFilter, LogLine};
 use crate::error::{Error, Result};
 use crate::manifest::duration;
-use crate::render::names;
+use crate::manifest::names;
 use crate::ui::Style;
 
 /// How often `--follow` asks for new events.

@@ -7,7 +7,7 @@ use crate::commands::remote::{self, or_dash};
 use crate::deploy::health::{self, ServiceHealth};
 use crate::deploy::inventory;
 use crate::error::Result;
-use crate::render::names;
+use crate::manifest::names;
 use crate::ui::Style;
 
 pub fn run(ctx: &Context, args: &EnvAndName) -> Result<()> {

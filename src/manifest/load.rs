@@ -5,7 +5,9 @@
 
 use std::collections::HashMap;
 
+use crate::manifest::codes;
 use crate::manifest::decode::{Decode, DecodeCx, Located, did_you_mean, node_to_json};
+use crate::manifest::diagnostic::{Diagnostic, Severity};
 use crate::manifest::interpolate::{Interpolation, Variables, interpolate};
 use crate::manifest::merge::Merge;
 use crate::manifest::model::workload::FifoQueueConfig;
@@ -14,8 +16,6 @@ use crate::manifest::source::SourceId;
 use crate::manifest::union::BoolOr;
 use crate::manifest::workspace::{ManifestFile, Workspace};
 use crate::manifest::yaml::{Node, NodeKind};
-use crate::validate::codes;
-use crate::validate::diagnostic::{Diagnostic, Severity};
 
 /// What to load.
 #[derive(Debug, Clone, Default)]
@@ -148,7 +148,7 @@ pub fn load(ws: &Workspace, opts: &LoadOptions) -> Result<Loaded, LoadError> {
     for file in &ws.workloads {
         load_workload(file, &app, &targets, &known, from_overrides, opts, &mut out);
     }
-    out.diags = crate::validate::diagnostic::normalize(std::mem::take(&mut out.diags));
+    out.diags = crate::manifest::diagnostic::normalize(std::mem::take(&mut out.diags));
     Ok(out)
 }
 

@@ -6,13 +6,13 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::manifest::codes;
 use crate::manifest::decode::{DecodeCx, decode_field};
+use crate::manifest::diagnostic::{Code, Diagnostic};
+use crate::manifest::names::name_problem;
 use crate::manifest::source::{SourceId, SourceMap, Span};
 use crate::manifest::yaml::{self, Node};
 use crate::manifest_struct;
-use crate::validate::codes;
-use crate::validate::diagnostic::{Code, Diagnostic};
-use crate::validate::rules::name_problem;
 
 /// The most bytes the files of one workspace may hold together: tens of times what the
 /// largest real workspaces need, and a bound on what validation and rendering take.
