@@ -404,23 +404,94 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
     let has_ec2 = !capacity["ec2"].is_null();
     let manifest_hash = names::sha256(&env.interpolated.to_string());
     let prefix = names::env_stack(app, &env.name);
+    let outputs = outputs(
+        &prefix,
+        &OutputFacts {
+            vpc_id: &vpc_id,
+            public_subnets: &public_subnets,
+            private_subnets: &private_subnets,
+            public_alb: public_alb.as_ref(),
+            internal_alb: internal_alb.as_ref(),
+            managed_efs: features.managed_efs,
+            cdn: cdn_context.is_some(),
+        },
+    );
+    json!({
+        "app": app,
+        "env": env.name,
+        "version": VERSION,
+        "description": format!("tug environment {} of application {}", env.name, app),
+        "manifest_hash": manifest_hash,
+        "features": {
+            "public_alb": features.public_alb,
+            "internal_alb": features.internal_alb,
+            "nat": features.nat,
+            "managed_efs": features.managed_efs,
+        },
+        "tags": tags(app, &env.name),
+        "vpc": vpc,
+        "vpc_id": vpc_id,
+        "public_subnets": public_subnets,
+        "private_subnets": private_subnets,
+        "workload_subnets": private_or_public,
+        "sg_description": format!("{app}-{} environment security group", env.name),
+        "sg_ingress": ingress,
+        "sg_egress": egress,
+        "flow_logs": flow_logs.map(|retention| json!({ "retention": retention, "actions": FLOW_LOG_ACTIONS })),
+        "container_insights": container_insights(env),
+        "ec2": capacity["ec2"],
+        "capacity": capacity,
+        "namespace": format!("{}.{}.local", env.name, app),
+        "public_alb": public_alb,
+        "internal_alb": internal_alb,
+        "cdn": cdn_context,
+        "cdn_ingress_only": cdn_ingress_only && features.public_alb,
+        "managed_efs": features.managed_efs,
+        "outputs": outputs,
+        "has_parameters": !zones.is_empty() || (cdn_ingress_only && features.public_alb) || has_ec2,
+        "zones": zones.iter().enumerate().map(|(i, z)| json!({ "id": format!("AvailabilityZone{}", i + 1), "default": z })).collect::<Vec<_>>(),
+    })
+}
+
+/// What the environment stack's outputs depend on.
+struct OutputFacts<'a> {
+    vpc_id: &'a Value,
+    public_subnets: &'a Value,
+    private_subnets: &'a Value,
+    public_alb: Option<&'a Value>,
+    internal_alb: Option<&'a Value>,
+    managed_efs: bool,
+    cdn: bool,
+}
+
+/// The environment stack's outputs, each exported as `<prefix>-<id>` for workload stacks to
+/// import.
+fn outputs(prefix: &str, facts: &OutputFacts) -> Vec<Value> {
     let mut outputs = Vec::new();
     let mut output = |id: &str, description: &str, value: Value| {
         outputs.push(json!({ "id": id, "description": description, "value": value, "export": format!("{prefix}-{id}") }));
     };
-    output("VpcId", "The VPC", vpc_id.clone());
-    if public_subnets.as_array().is_some_and(|a| !a.is_empty()) {
+    output("VpcId", "The VPC", facts.vpc_id.clone());
+    if facts
+        .public_subnets
+        .as_array()
+        .is_some_and(|a| !a.is_empty())
+    {
         output(
             "PublicSubnets",
             "Public subnets, comma-separated",
-            json!({ "Fn::Join": [",", public_subnets] }),
+            json!({ "Fn::Join": [",", facts.public_subnets] }),
         );
     }
-    if private_subnets.as_array().is_some_and(|a| !a.is_empty()) {
+    if facts
+        .private_subnets
+        .as_array()
+        .is_some_and(|a| !a.is_empty())
+    {
         output(
             "PrivateSubnets",
             "Private subnets, comma-separated",
-            json!({ "Fn::Join": [",", private_subnets] }),
+            json!({ "Fn::Join": [",", facts.private_subnets] }),
         );
     }
     output(
@@ -444,7 +515,7 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
         "The Cloud Map namespace's ARN, for Service Connect",
         json!({ "Fn::GetAtt": ["ServiceDiscoveryNamespace", "Arn"] }),
     );
-    if let Some(alb) = &public_alb {
+    if let Some(alb) = facts.public_alb {
         output(
             "PublicLoadBalancerDNS",
             "The public load balancer's DNS name",
@@ -483,7 +554,7 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
             );
         }
     }
-    if let Some(alb) = &internal_alb {
+    if let Some(alb) = facts.internal_alb {
         output(
             "InternalLoadBalancerDNS",
             "The internal load balancer's DNS name",
@@ -522,55 +593,21 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
             );
         }
     }
-    if features.managed_efs {
+    if facts.managed_efs {
         output(
             "FilesystemID",
             "The managed EFS file system",
             json!({ "Ref": "FileSystem" }),
         );
     }
-    if cdn_context.is_some() {
+    if facts.cdn {
         output(
             "CloudFrontDomainName",
             "The CloudFront distribution's domain",
             json!({ "Fn::GetAtt": ["CloudFrontDistribution", "DomainName"] }),
         );
     }
-    json!({
-        "app": app,
-        "env": env.name,
-        "version": VERSION,
-        "description": format!("tug environment {} of application {}", env.name, app),
-        "manifest_hash": manifest_hash,
-        "features": {
-            "public_alb": features.public_alb,
-            "internal_alb": features.internal_alb,
-            "nat": features.nat,
-            "managed_efs": features.managed_efs,
-        },
-        "tags": tags(app, &env.name),
-        "vpc": vpc,
-        "vpc_id": vpc_id,
-        "public_subnets": public_subnets,
-        "private_subnets": private_subnets,
-        "workload_subnets": private_or_public,
-        "sg_description": format!("{app}-{} environment security group", env.name),
-        "sg_ingress": ingress,
-        "sg_egress": egress,
-        "flow_logs": flow_logs.map(|retention| json!({ "retention": retention, "actions": FLOW_LOG_ACTIONS })),
-        "container_insights": container_insights(env),
-        "ec2": capacity["ec2"],
-        "capacity": capacity,
-        "namespace": format!("{}.{}.local", env.name, app),
-        "public_alb": public_alb,
-        "internal_alb": internal_alb,
-        "cdn": cdn_context,
-        "cdn_ingress_only": cdn_ingress_only && features.public_alb,
-        "managed_efs": features.managed_efs,
-        "outputs": outputs,
-        "has_parameters": !zones.is_empty() || (cdn_ingress_only && features.public_alb) || has_ec2,
-        "zones": zones.iter().enumerate().map(|(i, z)| json!({ "id": format!("AvailabilityZone{}", i + 1), "default": z })).collect::<Vec<_>>(),
-    })
+    outputs
 }
 
 /// Every host name the environment's load-balanced web services answer to, sorted.
