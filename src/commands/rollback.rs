@@ -87,12 +87,14 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> Result<()> {
         redeploy_earlier_revision(
             ctx,
             &aws,
-            &subject,
-            &service,
-            args.to.as_deref(),
-            limit,
-            reporter.clone(),
-            rx,
+            Redeploy {
+                subject: &subject,
+                service: &service,
+                to: args.to.as_deref(),
+                limit,
+                reporter: reporter.clone(),
+                interrupts: rx,
+            },
         )
         .await
     })?;
@@ -226,18 +228,27 @@ async fn stop_running_deployment(
     )
 }
 
-/// Runs an earlier revision again through the engine.
-#[allow(clippy::too_many_arguments)]
-async fn redeploy_earlier_revision(
-    ctx: &Context,
-    aws: &Aws,
-    subject: &Subject,
-    service: &ServiceStack,
-    to: Option<&str>,
+/// Which revision of which service to run again, and how to follow it.
+struct Redeploy<'a> {
+    subject: &'a Subject,
+    service: &'a ServiceStack,
+    /// The revision asked for (`--to`); the one before the current when `None`.
+    to: Option<&'a str>,
     limit: Duration,
     reporter: std::sync::Arc<dyn Reporter>,
     interrupts: watch::Receiver<u32>,
-) -> Outcome {
+}
+
+/// Runs an earlier revision again through the engine.
+async fn redeploy_earlier_revision(ctx: &Context, aws: &Aws, request: Redeploy<'_>) -> Outcome {
+    let Redeploy {
+        subject,
+        service,
+        to,
+        limit,
+        reporter,
+        interrupts,
+    } = request;
     if !service
         .parameters
         .iter()
