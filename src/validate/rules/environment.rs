@@ -343,7 +343,7 @@ fn check_managed_zones(
         v.sort();
         v
     };
-    let (pub_az, priv_az) = (azs(&public), azs(&private));
+    let (pub_az, priv_az) = (azs(public), azs(private));
     let with_az = public
         .iter()
         .chain(private)
