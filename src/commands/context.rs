@@ -66,8 +66,7 @@ impl Context {
     /// Opens the workspace (see [`Context::open_workspace`]); not finding one is a usage
     /// error.
     pub fn workspace(&self) -> Result<Workspace> {
-        self.open_workspace()
-            .map_err(|e| Error::usage(e.to_string()))
+        self.open_workspace().map_err(|e| Error::from(&e))
     }
 
     /// Loads the manifests of `ws` with `opts`; a file that cannot be read or parsed is a
