@@ -72,7 +72,7 @@ impl Context {
     /// Loads the manifests of `ws` with `opts`; a file that cannot be read or parsed is a
     /// usage error.
     pub fn load(&self, ws: &Workspace, opts: &LoadOptions) -> Result<Loaded> {
-        load(ws, opts).map_err(|e| Error::usage(e.to_string()))
+        load(ws, opts).map_err(|e| Error::from(&e))
     }
 
     /// Opens the workspace and loads it for `env` (all when `None`), refusing invalid

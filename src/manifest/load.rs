@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use crate::error::Error;
 use crate::manifest::codes;
 use crate::manifest::decode::{Decode, DecodeCx, Located, did_you_mean, node_to_json};
 use crate::manifest::diagnostic::{Diagnostic, Severity};
@@ -74,24 +75,28 @@ pub enum LoadError {
     UnknownEnvironment { name: String, known: Vec<String> },
 }
 
-impl std::fmt::Display for LoadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
+/// An environment the workspace does not have is a usage error (`-e` names it).
+impl From<&LoadError> for Error {
+    fn from(e: &LoadError) -> Error {
+        match e {
             LoadError::UnknownEnvironment { name, known } => {
-                write!(f, "environment `{name}` is not in this workspace")?;
                 let names: Vec<&str> = known.iter().map(String::as_str).collect();
-                if let Some(s) = did_you_mean(name, &names) {
-                    write!(f, "\n  help: did you mean `{s}`?")
+                let help = if let Some(s) = did_you_mean(name, &names) {
+                    format!("did you mean `{s}`?")
                 } else if known.is_empty() {
-                    write!(
-                        f,
-                        "\n  help: the workspace has no environments; run `tug env init`"
-                    )
+                    "the workspace has no environments; run `tug env init`".to_string()
                 } else {
-                    write!(f, "\n  help: environments: {}", known.join(", "))
-                }
+                    format!("environments: {}", known.join(", "))
+                };
+                Error::usage(format!("environment `{name}` is not in this workspace")).help(help)
             }
         }
+    }
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        Error::from(self).fmt(f)
     }
 }
 
