@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod commands;
 pub mod deploy;
+pub mod error;
 pub mod exit;
 pub mod manifest;
 pub mod render;

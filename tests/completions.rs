@@ -1,17 +1,12 @@
 //! `tug completions`, `tug man` and `tug schema` as a user runs them: generated from the command
 //! line and the manifest types, printed on stdout or written into a folder.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod support;
 
-fn tug(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tug"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("tug runs")
-}
+use std::path::Path;
+use std::process::Output;
+
+use support::tug_offline as tug;
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()

@@ -1,6 +1,8 @@
 //! Documentation generated from the code: docs/diagnostics.md lists every diagnostic code.
 //! Run with `UPDATE_EXPECTED=1` to regenerate after adding a code.
 
+mod support;
+
 use std::fs;
 use std::path::Path;
 
@@ -10,7 +12,7 @@ use tug::validate::codes;
 fn diagnostics_reference_is_up_to_date() {
     let mut doc = String::from(
         "# Diagnostic codes\n\nEvery diagnostic tug prints has a stable code. A released code never changes meaning.\n\
-         This file is generated from `src/validate/codes.rs` by `tests/docs.rs`.\n\n| code | name | meaning |\n| --- | --- | --- |\n",
+         This file is generated from `src/manifest/codes.rs` by `tests/docs.rs`.\n\n| code | name | meaning |\n| --- | --- | --- |\n",
     );
     for (code, meaning) in codes::ALL {
         doc.push_str(&format!(
@@ -20,16 +22,7 @@ fn diagnostics_reference_is_up_to_date() {
             meaning.trim()
         ));
     }
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics.md");
-    if std::env::var_os("UPDATE_EXPECTED").is_some() {
-        fs::write(&path, &doc).expect("write docs/diagnostics.md");
-        return;
-    }
-    let current = fs::read_to_string(&path).unwrap_or_default();
-    assert_eq!(
-        current, doc,
-        "docs/diagnostics.md is stale; run the tests with UPDATE_EXPECTED=1"
-    );
+    support::check_expected("docs/diagnostics.md", &doc);
     let mut ids: Vec<&str> = codes::ALL.iter().map(|(c, _)| c.id).collect();
     ids.sort();
     ids.dedup();

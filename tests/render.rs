@@ -602,16 +602,7 @@ fn copilot_corpus_renders_and_passes_cfn_lint() {
             report.push_str(&format!("{name}: not rendered: {s}\n"));
         }
     }
-    let snapshot = root().join("tests/corpus/rendered.txt");
-    if std::env::var_os("UPDATE_EXPECTED").is_some() {
-        fs::write(&snapshot, &report).expect("write");
-    } else {
-        let expected = fs::read_to_string(&snapshot).unwrap_or_default();
-        assert_eq!(
-            report, expected,
-            "what the corpus renders changed; review and run with UPDATE_EXPECTED=1"
-        );
-    }
+    support::check_expected("tests/corpus/rendered.txt", &report);
     assert!(
         files.len() >= 20,
         "only {} corpus templates rendered",

@@ -7,38 +7,30 @@ use tokio::sync::watch;
 
 use crate::cli::AdoptArgs;
 use crate::commands::Context;
-use crate::commands::deploy::{reporter, runtime, timeout, watch_interrupts};
+use crate::commands::deploy::{reporter, timeout, watch_interrupts};
 use crate::deploy::adopt::discover::{self, Discovery};
 use crate::deploy::adopt::phases::{self, Outcome, StackResult};
 use crate::deploy::adopt::plan::{self, Plan, State};
 use crate::deploy::adopt::transform::Fate;
 use crate::deploy::aws::Aws;
+use crate::error::{Error, Result};
 use crate::exit;
 use crate::ui::Style;
 
-pub fn run(ctx: &Context, args: &AdoptArgs) -> u8 {
-    let limit = match timeout(ctx, &args.timeout) {
-        Ok(t) => t,
-        Err(code) => return code,
-    };
-    let (ws, loaded) = match ctx.load_valid(args.env.clone()) {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
+pub fn run(ctx: &Context, args: &AdoptArgs) -> Result<()> {
+    let limit = timeout(&args.timeout)?;
+    let (ws, loaded) = ctx.load_valid(args.env.clone())?;
     if let Some(env) = &args.env
         && !loaded.environments.iter().any(|e| &e.name == env)
     {
-        ctx.ui.error(&format!(
-            "environment `{env}` has no manifest\n  help: write copilot/environments/{env}/manifest.yml (Copilot's own manifest of it works as it is)"
-        ));
-        return exit::USAGE;
+        return Err(
+            Error::usage(format!("environment `{env}` has no manifest")).help(format!(
+                "write copilot/environments/{env}/manifest.yml (Copilot's own manifest of it works as it is)"
+            )),
+        );
     }
     let settings = crate::commands::remote::settings(ctx);
-    let rt = match runtime(ctx) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    let planned = rt.block_on(async {
+    let (aws, found, plans) = ctx.block_on(async {
         let aws = Aws::connect(&settings).await?;
         let found = discover::discover(&aws, &loaded.app).await?;
         let envs: Vec<String> = match &args.env {
@@ -62,14 +54,7 @@ pub fn run(ctx: &Context, args: &AdoptArgs) -> u8 {
             plans.push(plan::plan(&aws, &loaded, &ws, &env, &names).await?);
         }
         Ok::<_, String>((aws, found, plans))
-    });
-    let (aws, found, plans) = match planned {
-        Ok(v) => v,
-        Err(e) => {
-            ctx.ui.error(&e);
-            return exit::FAILURE;
-        }
-    };
+    })??;
     let stopped = plans
         .iter()
         .flat_map(|p| &p.stacks)
@@ -87,14 +72,13 @@ pub fn run(ctx: &Context, args: &AdoptArgs) -> u8 {
     }
     if args.plan {
         if stopped {
-            ctx.ui.error(
+            return Err(Error::failure(
                 "adoption would stop: a stack above would replace or remove a resource that holds state (marked STOP)",
-            );
-            return exit::FAILURE;
+            ));
         }
         ctx.ui
             .info("this was a plan; nothing was changed. Run `tug adopt` without --plan to adopt.");
-        return exit::SUCCESS;
+        return Ok(());
     }
     let todo = plans
         .iter()
@@ -102,25 +86,24 @@ pub fn run(ctx: &Context, args: &AdoptArgs) -> u8 {
         .any(|s| s.state != State::Adopted);
     if !todo {
         ctx.ui.info("every stack is adopted already; nothing to do");
-        return exit::SUCCESS;
+        return Ok(());
     }
     if !ctx.global.yes {
         if !ctx.ui.interactive {
-            ctx.ui.error(
+            return Err(Error::usage(
                 "adopting changes Copilot's stacks; run `tug adopt --plan` to review, then `tug adopt --yes`",
-            );
-            return exit::USAGE;
+            ));
         }
         match ctx.ui.confirm("Adopt these stacks?", false) {
             Ok(true) => {}
             _ => {
                 ctx.ui.info("nothing was changed");
-                return exit::SUCCESS;
+                return Ok(());
             }
         }
     }
     let reporter = reporter(ctx);
-    let results: Vec<StackResult> = rt.block_on(async {
+    let results: Vec<StackResult> = ctx.block_on(async {
         let (tx, rx) = watch::channel(0u32);
         tokio::spawn(watch_interrupts(tx, ctx.ui.clone()));
         let mut all = Vec::new();
@@ -128,8 +111,8 @@ pub fn run(ctx: &Context, args: &AdoptArgs) -> u8 {
             all.extend(phases::run(&aws, p, limit, reporter.as_ref(), rx.clone()).await);
         }
         all
-    });
-    report(ctx, &results)
+    })?;
+    crate::commands::status(report(ctx, &results))
 }
 
 fn show_discovery(ctx: &Context, d: &Discovery) {

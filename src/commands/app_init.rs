@@ -12,9 +12,9 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::commands::Context;
-use crate::commands::deploy::runtime;
 use crate::deploy::aws::{Aws, describe_error};
 use crate::deploy::{artifacts, images};
+use crate::error::Result;
 use crate::exit;
 
 #[derive(Debug, Serialize)]
@@ -29,11 +29,8 @@ struct Repository {
     detail: Option<String>,
 }
 
-pub fn run(ctx: &Context) -> u8 {
-    let (_, loaded) = match ctx.load_valid(None) {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
+pub fn run(ctx: &Context) -> Result<()> {
+    let (_, loaded) = ctx.load_valid(None)?;
     let mut building: Vec<String> = loaded
         .workloads
         .iter()
@@ -42,13 +39,9 @@ pub fn run(ctx: &Context) -> u8 {
         .collect();
     building.sort();
     building.dedup();
-    let runtime = match runtime(ctx) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
     let settings = crate::commands::remote::settings(ctx);
     let app = loaded.app.clone();
-    let result = runtime.block_on(async {
+    let (repos, bucket, made) = ctx.block_on(async {
         let aws = Aws::connect(&settings).await?;
         let mut out = Vec::new();
         for workload in &building {
@@ -57,20 +50,15 @@ pub fn run(ctx: &Context) -> u8 {
         let bucket = artifacts::Bucket::of(&aws, &app).await?;
         let made = artifacts::ensure(&aws, &bucket, &app).await;
         Ok::<_, String>((out, bucket.name, made))
-    });
-    let (repos, bucket, made) = match result {
-        Ok(r) => r,
-        Err(e) => {
-            ctx.ui.error(&e);
-            return exit::FAILURE;
-        }
-    };
+    })??;
     let bucket_result = match &made {
         Ok(artifacts::Ensured::Created) => "created",
         Ok(artifacts::Ensured::Exists) => "exists",
         Err(_) => "failed",
     };
     let failed = repos.iter().any(|r| r.result == "failed") || made.is_err();
+    // Each repository's and the bucket's outcome is reported; a failed one fails the command.
+    let status = crate::commands::status(if failed { exit::FAILURE } else { exit::SUCCESS });
     if ctx.ui.json {
         ctx.ui.out(
             &json!({
@@ -80,7 +68,7 @@ pub fn run(ctx: &Context) -> u8 {
             })
             .to_string(),
         );
-        return if failed { exit::FAILURE } else { exit::SUCCESS };
+        return status;
     }
     match &made {
         Ok(_) => ctx
@@ -106,7 +94,7 @@ pub fn run(ctx: &Context) -> u8 {
             ));
         }
     }
-    if failed { exit::FAILURE } else { exit::SUCCESS }
+    status
 }
 
 async fn repository(aws: &Aws, app: &str, workload: &str) -> Repository {

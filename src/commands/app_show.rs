@@ -8,8 +8,8 @@ use crate::cli::AppShowArgs;
 use crate::commands::Context;
 use crate::commands::remote::{self, or_dash};
 use crate::deploy::inventory::Inventory;
-use crate::exit;
-use crate::manifest::load::{LoadOptions, Loaded, ResolvedWorkload, load};
+use crate::error::{Error, Result};
+use crate::manifest::load::{LoadOptions, Loaded, ResolvedWorkload};
 use crate::manifest::model::EnvironmentManifest;
 use crate::manifest::model::environment::defaults as env_defaults;
 use crate::manifest::model::service::Count;
@@ -17,44 +17,23 @@ use crate::manifest::union::ScalarOr;
 use crate::ui::Style;
 use crate::validate::{has_errors, validate};
 
-pub fn run(ctx: &Context, args: &AppShowArgs) -> u8 {
-    let ws = match ctx.open_workspace() {
-        Ok(ws) => ws,
-        Err(e) => {
-            ctx.ui.error(&e.to_string());
-            return exit::USAGE;
-        }
-    };
+pub fn run(ctx: &Context, args: &AppShowArgs) -> Result<()> {
+    let ws = ctx.workspace()?;
     let opts = LoadOptions {
         lenient: true,
         environment: None,
         variables: ctx.variables(),
     };
-    let loaded = match load(&ws, &opts) {
-        Ok(l) => l,
-        Err(e) => {
-            ctx.ui.error(&e.to_string());
-            return exit::USAGE;
-        }
-    };
+    let loaded = ctx.load(&ws, &opts)?;
     let invalid = has_errors(&validate(&loaded));
     let deployed = if args.offline {
         None
     } else {
         let app = loaded.app.clone();
-        match remote::with_aws(ctx, |aws| async move { Inventory::read(&aws, &app).await }) {
-            Ok(Ok(inventory)) => Some(inventory),
-            Ok(Err(e)) => {
-                ctx.ui.error(&format!(
-                    "{e}\n  help: `tug app show --offline` shows what the workspace describes without AWS"
-                ));
-                return exit::FAILURE;
-            }
-            Err(code) => {
-                ctx.ui.info("  help: `tug app show --offline` shows what the workspace describes without AWS");
-                return code;
-            }
-        }
+        let offline = "`tug app show --offline` shows what the workspace describes without AWS";
+        let read = remote::with_aws(ctx, |aws| async move { Inventory::read(&aws, &app).await })
+            .map_err(|e| e.help(offline))?;
+        Some(read.map_err(|e| Error::failure(e).help(offline))?)
     };
     if ctx.ui.json {
         let mut doc = to_json(&loaded, invalid);
@@ -74,7 +53,7 @@ pub fn run(ctx: &Context, args: &AppShowArgs) -> u8 {
             ));
         }
     }
-    exit::SUCCESS
+    Ok(())
 }
 
 pub(crate) fn image_of(wl: &ResolvedWorkload) -> String {

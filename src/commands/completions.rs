@@ -8,47 +8,38 @@ use clap::CommandFactory;
 
 use crate::cli::{Cli, CompletionsArgs, ManArgs};
 use crate::commands::Context;
-use crate::exit;
+use crate::error::{Error, Result};
 
-pub fn completions(ctx: &Context, args: &CompletionsArgs) -> u8 {
+pub fn completions(ctx: &Context, args: &CompletionsArgs) -> Result<()> {
     let mut cmd = Cli::command();
     // Generated into memory first: clap_complete panics on a write error, and a closed pipe
     // (`tug completions bash | head`) is not worth a panic.
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, "tug", &mut script);
     ctx.ui.out_raw(&script);
-    exit::SUCCESS
+    Ok(())
 }
 
-pub fn man(ctx: &Context, args: &ManArgs) -> u8 {
+pub fn man(ctx: &Context, args: &ManArgs) -> Result<()> {
     let cmd = Cli::command();
     match &args.output_dir {
         None => {
             let mut page = Vec::new();
-            if let Err(e) = clap_mangen::Man::new(cmd).render(&mut page) {
-                ctx.ui.error(&format!("cannot render the manual page: {e}"));
-                return exit::FAILURE;
-            }
+            clap_mangen::Man::new(cmd)
+                .render(&mut page)
+                .map_err(|e| Error::failure(format!("cannot render the manual page: {e}")))?;
             ctx.ui.out_raw(&page);
-            exit::SUCCESS
         }
-        Some(dir) => match write_pages(cmd, dir) {
-            Ok(files) => {
-                for f in files {
-                    ctx.ui.out(&f);
-                }
-                exit::SUCCESS
+        Some(dir) => {
+            for f in write_pages(cmd, dir)? {
+                ctx.ui.out(&f);
             }
-            Err(e) => {
-                ctx.ui.error(&e);
-                exit::FAILURE
-            }
-        },
+        }
     }
+    Ok(())
 }
 
-/// Writes `tug.1` and `tug-<sub>[-<subsub>].1` for every (visible) subcommand.
-fn write_pages(cmd: clap::Command, dir: &Path) -> Result<Vec<String>, String> {
+fn write_pages(cmd: clap::Command, dir: &Path) -> Result<Vec<String>> {
     fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let mut written = Vec::new();
     let mut todo = vec![("tug".to_string(), cmd)];

@@ -1,10 +1,13 @@
 //! What every command gets: the global flags, the UI, and access to the workspace.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::sync::OnceLock;
 
 use crate::cli::GlobalArgs;
+use crate::error::{Error, Result};
 use crate::exit;
-use crate::manifest::load::{LoadOptions, Loaded, load};
+use crate::manifest::load::{LoadOptions, Loaded, ResolvedWorkload, load};
 use crate::manifest::workspace::{Workspace, WorkspaceError, discover};
 use crate::ui::Ui;
 use crate::validate::{has_errors, report, validate};
@@ -12,11 +15,33 @@ use crate::validate::{has_errors, report, validate};
 pub struct Context {
     pub global: GlobalArgs,
     pub ui: Ui,
+    /// The process's one async runtime, started by the first command that talks to AWS.
+    runtime: OnceLock<tokio::runtime::Runtime>,
 }
 
 impl Context {
     pub fn new(global: GlobalArgs, ui: Ui) -> Context {
-        Context { global, ui }
+        Context {
+            global,
+            ui,
+            runtime: OnceLock::new(),
+        }
+    }
+
+    /// Runs `work` to completion on the process's async runtime (started on first use;
+    /// commands that never talk to AWS never start it). Failing to start it is exit code 1.
+    pub fn block_on<F: Future>(&self, work: F) -> Result<F::Output> {
+        if self.runtime.get().is_none() {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| Error::failure(format!("cannot start the async runtime: {e}")))?;
+            let _ = self.runtime.set(runtime);
+        }
+        match self.runtime.get() {
+            Some(runtime) => Ok(runtime.block_on(work)),
+            None => Err(Error::failure("cannot start the async runtime")),
+        }
     }
 
     /// Finds and reads the workspace (from `-w` or the current directory).
@@ -38,22 +63,28 @@ impl Context {
         std::env::vars().collect()
     }
 
+    /// Opens the workspace (see [`Context::open_workspace`]); not finding one is a usage
+    /// error.
+    pub fn workspace(&self) -> Result<Workspace> {
+        self.open_workspace().map_err(|e| Error::from(&e))
+    }
+
+    /// Loads the manifests of `ws` with `opts`; a file that cannot be read or parsed is a
+    /// usage error.
+    pub fn load(&self, ws: &Workspace, opts: &LoadOptions) -> Result<Loaded> {
+        load(ws, opts).map_err(|e| Error::from(&e))
+    }
+
     /// Opens the workspace and loads it for `env` (all when `None`), refusing invalid
-    /// manifests: their diagnostics are printed and the exit code returned as the error.
-    pub fn load_valid(&self, env: Option<String>) -> Result<(Workspace, Loaded), u8> {
-        let ws = self.open_workspace().map_err(|e| {
-            self.ui.error(&e.to_string());
-            exit::USAGE
-        })?;
+    /// manifests: their diagnostics are printed, then the refusal is the error (exit 3).
+    pub fn load_valid(&self, env: Option<String>) -> Result<(Workspace, Loaded)> {
+        let ws = self.workspace()?;
         let opts = LoadOptions {
             lenient: self.lenient(&ws),
             environment: env,
             variables: self.variables(),
         };
-        let loaded = load(&ws, &opts).map_err(|e| {
-            self.ui.error(&e.to_string());
-            exit::USAGE
-        })?;
+        let loaded = self.load(&ws, &opts)?;
         let diags = validate(&loaded);
         for d in &diags {
             if self.ui.quiet && !d.is_error() {
@@ -67,12 +98,39 @@ impl Context {
             ));
         }
         if has_errors(&diags) {
-            self.ui.error(&format!(
-                "the manifests are invalid ({}); run `tug validate` for details",
-                report::summary(&diags)
+            return Err(Error::with_code(
+                exit::INVALID_MANIFESTS,
+                format!(
+                    "the manifests are invalid ({}); run `tug validate` for details",
+                    report::summary(&diags)
+                ),
             ));
-            return Err(exit::INVALID_MANIFESTS);
         }
         Ok((ws, loaded))
     }
+}
+
+/// Refuses an environment the workspace has no manifest for.
+pub(crate) fn known_environment(loaded: &Loaded, env_name: &str) -> Result<()> {
+    if loaded.environments.iter().any(|e| e.name == env_name) {
+        return Ok(());
+    }
+    Err(
+        Error::usage(format!("environment `{env_name}` has no manifest")).help(format!(
+            "write copilot/environments/{env_name}/manifest.yml (type: Environment)"
+        )),
+    )
+}
+
+/// The workload named `name`, or a usage error listing the workspace's workloads.
+pub(crate) fn known_workload<'a>(loaded: &'a Loaded, name: &str) -> Result<&'a ResolvedWorkload> {
+    loaded
+        .workloads
+        .iter()
+        .find(|w| w.name == name)
+        .ok_or_else(|| {
+            let known: Vec<&str> = loaded.workloads.iter().map(|w| w.name.as_str()).collect();
+            Error::usage(format!("no workload named `{name}` in this workspace"))
+                .help(format!("workloads: {}", known.join(", ")))
+        })
 }

@@ -20,9 +20,10 @@ use crate::deploy::inventory::Inventory;
 use crate::deploy::ownership;
 use crate::deploy::stack;
 use crate::deploy::teardown::{self, Holding, Removal, Survey};
+use crate::error::{Error, Result};
 use crate::exit;
 use crate::manifest::model::WorkloadKind;
-use crate::render::names;
+use crate::manifest::names;
 
 /// How long a delete waits for stacks to go.
 const TIMEOUT: Duration = Duration::from_secs(3600);
@@ -45,25 +46,18 @@ struct Plan {
     conventional: Vec<String>,
 }
 
-pub fn workload(ctx: &Context, args: &EnvAndName, jobs: bool) -> u8 {
+pub fn workload(ctx: &Context, args: &EnvAndName, jobs: bool) -> Result<()> {
     let what = if jobs { "job" } else { "service" };
-    let name = match remote::required(ctx, args.name.as_deref(), what, "-n NAME") {
-        Ok(n) => n.to_string(),
-        Err(c) => return c,
-    };
-    let (_, loaded) = match remote::workspace(ctx) {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
+    let name = remote::required(args.name.as_deref(), what, "-n NAME")?.to_string();
+    let (_, loaded) = remote::workspace(ctx)?;
     if let Some(wl) = loaded.workloads.iter().find(|w| w.name == name)
         && (wl.kind == WorkloadKind::ScheduledJob) != jobs
     {
-        ctx.ui.error(&format!(
+        return Err(Error::usage(format!(
             "`{name}` is a {}; delete it with `tug {} delete`",
             wl.kind,
             if jobs { "svc" } else { "job" }
-        ));
-        return exit::USAGE;
+        )));
     }
     let env = args.env.clone();
     let conventional: Vec<String> = loaded
@@ -100,15 +94,9 @@ pub fn workload(ctx: &Context, args: &EnvAndName, jobs: bool) -> u8 {
     })
 }
 
-pub fn environment(ctx: &Context, args: &EnvDeleteArgs) -> u8 {
-    let name = match remote::required(ctx, args.name.as_deref(), "environment", "-n ENV") {
-        Ok(n) => n.to_string(),
-        Err(c) => return c,
-    };
-    let (_, loaded) = match remote::workspace(ctx) {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
+pub fn environment(ctx: &Context, args: &EnvDeleteArgs) -> Result<()> {
+    let name = remote::required(args.name.as_deref(), "environment", "-n ENV")?.to_string();
+    let (_, loaded) = remote::workspace(ctx)?;
     let with_workloads = args.with_workloads;
     let mut conventional = vec![names::env_stack(&loaded.app, &name)];
     if with_workloads {
@@ -126,10 +114,11 @@ pub fn environment(ctx: &Context, args: &EnvDeleteArgs) -> u8 {
                 .iter()
                 .filter_map(|s| s.workload.as_deref())
                 .collect();
-            return Err(format!(
-                "environment {name} still runs {}\n  help: delete them first (`tug svc delete` / `tug job delete`), or pass --with-workloads to delete them with the environment",
+            return Err(Error::failure(format!(
+                "environment {name} still runs {}",
                 names.join(", ")
-            ));
+            ))
+            .help("delete them first (`tug svc delete` / `tug job delete`), or pass --with-workloads to delete them with the environment"));
         }
         Ok(Plan {
             subject: format!(
@@ -163,11 +152,8 @@ pub fn environment(ctx: &Context, args: &EnvDeleteArgs) -> u8 {
     })
 }
 
-pub fn application(ctx: &Context) -> u8 {
-    let (_, loaded) = match remote::workspace(ctx) {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
+pub fn application(ctx: &Context) -> Result<()> {
+    let (_, loaded) = remote::workspace(ctx)?;
     let app = loaded.app.clone();
     let conventional: Vec<String> = loaded
         .environments
@@ -211,34 +197,15 @@ fn list_or_none(items: &[String]) -> String {
 }
 
 /// Reads what is deployed, plans with `plan`, confirms, deletes, and reports.
-fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Plan, String>) -> u8 {
+fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Plan>) -> Result<()> {
     let app = app.to_string();
     let result = remote::with_aws(ctx, |aws| async move {
-        let inventory = match Inventory::read(&aws, &app).await {
-            Ok(i) => i,
-            Err(e) => {
-                ctx.ui.error(&e);
-                return exit::FAILURE;
-            }
-        };
-        let plan = match plan(&inventory) {
-            Ok(p) => p,
-            Err(e) => {
-                ctx.ui.error(&e);
-                return exit::FAILURE;
-            }
-        };
+        let inventory = Inventory::read(&aws, &app).await?;
+        let plan = plan(&inventory)?;
         if let Some(why) = foreign_stacks(&aws, &app, &plan).await {
-            ctx.ui.error(&why);
-            return exit::FAILURE;
+            return Err(Error::failure(why));
         }
-        let existing = match teardown::app_repositories(&aws, &app).await {
-            Ok(r) => r,
-            Err(e) => {
-                ctx.ui.error(&e);
-                return exit::FAILURE;
-            }
-        };
+        let existing = teardown::app_repositories(&aws, &app).await?;
         // Repositories that go: all of them, or those of the named workloads once no other
         // environment runs them.
         let remaining = |name: &str| {
@@ -274,7 +241,7 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
                 &[],
                 &format!("nothing to delete: {} is not deployed", plan.subject),
             );
-            return exit::SUCCESS;
+            return Ok(());
         }
         ctx.ui.info(&format!("This deletes {}:", plan.subject));
         for s in plan.workload_stacks.iter().chain(&plan.environment_stacks) {
@@ -329,13 +296,9 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
                 ctx.ui.info(&format!("  {}", h.describe()));
             }
         }
-        match remote::confirm(ctx, &format!("Delete {}?", plan.subject)) {
-            Ok(true) => {}
-            Ok(false) => {
-                ctx.ui.info("nothing was deleted");
-                return exit::SUCCESS;
-            }
-            Err(code) => return code,
+        if !remote::confirm(ctx, &format!("Delete {}?", plan.subject))? {
+            ctx.ui.info("nothing was deleted");
+            return Ok(());
         }
         let removals = run_plan(ctx, &aws, &app, &plan, &repositories).await;
         let failed = removals.iter().any(Removal::failed);
@@ -348,9 +311,10 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
             format!("deleted {}", plan.subject)
         };
         report(ctx, &removals, &survey.retained, &end);
-        if failed { exit::FAILURE } else { exit::SUCCESS }
+        // What was and was not deleted is reported above.
+        crate::commands::status(if failed { exit::FAILURE } else { exit::SUCCESS })
     });
-    result.unwrap_or_else(|code| code)
+    result?
 }
 
 /// Workload stacks, then environment stacks (which workloads import from), then images.

@@ -12,6 +12,7 @@ use crate::deploy::aws::Aws;
 use crate::deploy::engine::{self, Confirm, DeployOptions, Plan, SummaryRow};
 use crate::deploy::events::Reporter;
 use crate::deploy::images::ImageOptions;
+use crate::error::{Error, Result};
 use crate::exit;
 use crate::manifest::duration::Duration;
 use crate::manifest::model::WorkloadKind;
@@ -29,50 +30,27 @@ pub struct DeployRequest<'a> {
     pub concurrency: usize,
 }
 
-pub fn run(ctx: &Context, req: &DeployRequest) -> u8 {
-    let Some(env_name) = req.env else {
-        ctx.ui
-            .error(&format!("which environment? pass {} ENV", req.env_flag));
-        return exit::USAGE;
-    };
-    let timeout = match timeout(ctx, &req.flags.timeout) {
-        Ok(t) => t,
-        Err(code) => return code,
-    };
-    let (ws, loaded) = match ctx.load_valid(Some(env_name.to_string())) {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
-    if !loaded.environments.iter().any(|e| e.name == env_name) {
-        ctx.ui.error(&format!("environment `{env_name}` has no manifest\n  help: write copilot/environments/{env_name}/manifest.yml (type: Environment)"));
-        return exit::USAGE;
-    }
+pub fn run(ctx: &Context, req: &DeployRequest) -> Result<()> {
+    let env_name = req
+        .env
+        .ok_or_else(|| Error::usage(format!("which environment? pass {} ENV", req.env_flag)))?;
+    let timeout = timeout(&req.flags.timeout)?;
+    let (ws, loaded) = ctx.load_valid(Some(env_name.to_string()))?;
+    crate::commands::context::known_environment(&loaded, env_name)?;
     for name in req.plan.workloads.iter().flatten() {
-        match loaded.workloads.iter().find(|w| &w.name == name) {
-            None => {
-                let known: Vec<&str> = loaded.workloads.iter().map(|w| w.name.as_str()).collect();
-                ctx.ui.error(&format!(
-                    "no workload named `{name}` in this workspace\n  help: workloads: {}",
-                    known.join(", ")
-                ));
-                return exit::USAGE;
-            }
-            Some(wl) => {
-                if let Some(kinds) = req.kinds
-                    && !kinds.contains(&wl.kind)
-                {
-                    ctx.ui.error(&format!(
-                        "`{name}` is a {}; deploy it with `tug {} deploy`",
-                        wl.kind,
-                        if wl.kind == WorkloadKind::ScheduledJob {
-                            "job"
-                        } else {
-                            "svc"
-                        }
-                    ));
-                    return exit::USAGE;
+        let wl = crate::commands::context::known_workload(&loaded, name)?;
+        if let Some(kinds) = req.kinds
+            && !kinds.contains(&wl.kind)
+        {
+            return Err(Error::usage(format!(
+                "`{name}` is a {}; deploy it with `tug {} deploy`",
+                wl.kind,
+                if wl.kind == WorkloadKind::ScheduledJob {
+                    "job"
+                } else {
+                    "svc"
                 }
-            }
+            )));
         }
     }
     let opts = DeployOptions {
@@ -91,40 +69,28 @@ pub fn run(ctx: &Context, req: &DeployRequest) -> u8 {
     let reporter = reporter(ctx);
     let confirm = confirm(ctx);
     let settings = crate::commands::remote::settings(ctx);
-    let runtime = match runtime(ctx) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    let rows = runtime.block_on(async {
-        let aws = match Aws::connect(&settings).await {
-            Ok(a) => a,
-            Err(e) => return Err(e),
-        };
+    let rows = ctx.block_on(async {
+        let aws = Aws::connect(&settings).await?;
         let (tx, rx) = watch::channel(0u32);
         tokio::spawn(watch_interrupts(tx, ctx.ui.clone()));
-        Ok(engine::deploy_environment_and_workloads(
-            &aws,
-            &loaded,
-            &ws,
-            env_name,
-            &req.plan,
-            &opts,
-            &confirm,
-            reporter.clone(),
-            rx,
+        Ok::<_, String>(
+            engine::deploy_environment_and_workloads(
+                &aws,
+                &loaded,
+                &ws,
+                env_name,
+                &req.plan,
+                &opts,
+                &confirm,
+                reporter.clone(),
+                rx,
+            )
+            .await,
         )
-        .await)
-    });
-    let rows = match rows {
-        Ok(rows) => rows,
-        Err(e) => {
-            ctx.ui.error(&e);
-            return exit::FAILURE;
-        }
-    };
+    })??;
     let code = engine::worst_exit_code(rows.iter().map(|r| &r.result));
     report(ctx, &rows, code);
-    code
+    crate::commands::status(code)
 }
 
 /// Progress as the output mode wants it: bars on a terminal, lines in CI, NDJSON with
@@ -153,28 +119,13 @@ pub(crate) fn confirm(ctx: &Context) -> Confirm {
     })
 }
 
-/// A runtime for the AWS calls of one command; failing to start one is exit code 1.
-pub(crate) fn runtime(ctx: &Context) -> Result<tokio::runtime::Runtime, u8> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            ctx.ui
-                .error(&format!("cannot start the async runtime: {e}"));
-            exit::FAILURE
-        })
-}
-
 /// The `--timeout` flag as a duration.
-pub(crate) fn timeout(ctx: &Context, flag: &str) -> Result<std::time::Duration, u8> {
+pub(crate) fn timeout(flag: &str) -> Result<std::time::Duration> {
     match Duration::parse(flag) {
         Ok(d) if d.millis > 0 => Ok(std::time::Duration::from_millis(d.millis)),
-        _ => {
-            ctx.ui.error(&format!(
-                "--timeout `{flag}` is not a duration; write for example 30m or 1h"
-            ));
-            Err(exit::USAGE)
-        }
+        _ => Err(Error::usage(format!(
+            "--timeout `{flag}` is not a duration; write for example 30m or 1h"
+        ))),
     }
 }
 

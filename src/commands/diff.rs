@@ -12,11 +12,11 @@ use serde_json::json;
 
 use crate::cli::EnvAndNames;
 use crate::commands::Context;
-use crate::commands::deploy::runtime;
 use crate::deploy::aws::Aws;
 use crate::deploy::changeset::{self, Prepared, ResourceChange};
 use crate::deploy::replacement::{self, Harm, Hazard};
 use crate::deploy::{diff, images, ownership, stack};
+use crate::error::{Error, Result};
 use crate::exit;
 use crate::manifest::load::Loaded;
 use crate::render::{self, RenderedStack};
@@ -42,39 +42,21 @@ struct StackDiff {
     detail: Option<String>,
 }
 
-pub fn run(ctx: &Context, args: &EnvAndNames) -> u8 {
+pub fn run(ctx: &Context, args: &EnvAndNames) -> Result<()> {
     let Some(env_name) = args.env.as_deref() else {
-        ctx.ui.error("which environment? pass -e ENV");
-        return exit::USAGE;
+        return Err(Error::usage("which environment? pass -e ENV"));
     };
-    let (_, loaded) = match ctx.load_valid(Some(env_name.to_string())) {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
-    let stacks = match render_all(ctx, &loaded, env_name, &args.names) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let runtime = match runtime(ctx) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
+    let (_, loaded) = ctx.load_valid(Some(env_name.to_string()))?;
+    let stacks = render_all(ctx, &loaded, env_name, &args.names)?;
     let settings = crate::commands::remote::settings(ctx);
-    let diffs = runtime.block_on(async {
+    let diffs = ctx.block_on(async {
         let aws = Aws::connect(&settings).await?;
         let mut out = Vec::new();
         for rendered in &stacks {
             out.push(diff_stack(&aws, &loaded, rendered).await);
         }
         Ok::<_, String>(out)
-    });
-    let diffs = match diffs {
-        Ok(d) => d,
-        Err(e) => {
-            ctx.ui.error(&e);
-            return exit::FAILURE;
-        }
-    };
+    })??;
     // A foreign stack is shown, but a deploy would refuse it: the diff does not pass.
     let failed = diffs
         .iter()
@@ -85,7 +67,8 @@ pub fn run(ctx: &Context, args: &EnvAndNames) -> u8 {
     } else {
         print_text(ctx, &diffs);
     }
-    if failed { exit::FAILURE } else { exit::SUCCESS }
+    // Each stack's state is printed above; an error or a foreign stack fails the command.
+    crate::commands::status(if failed { exit::FAILURE } else { exit::SUCCESS })
 }
 
 /// The environment stack (when no names are given) and the workloads' stacks.
@@ -94,23 +77,20 @@ fn render_all(
     loaded: &Loaded,
     env_name: &str,
     names: &[String],
-) -> Result<Vec<RenderedStack>, u8> {
+) -> Result<Vec<RenderedStack>> {
     for name in names {
         if !loaded.workloads.iter().any(|w| &w.name == name) {
-            ctx.ui
-                .error(&format!("no workload named `{name}` in this workspace"));
-            return Err(exit::USAGE);
+            return Err(Error::usage(format!(
+                "no workload named `{name}` in this workspace"
+            )));
         }
     }
     let Some(env) = loaded.environments.iter().find(|e| e.name == env_name) else {
-        ctx.ui
-            .error(&format!("environment `{env_name}` has no manifest"));
-        return Err(exit::USAGE);
+        return Err(Error::usage(format!(
+            "environment `{env_name}` has no manifest"
+        )));
     };
-    let ws = ctx.open_workspace().map_err(|e| {
-        ctx.ui.error(&e.to_string());
-        exit::USAGE
-    })?;
+    let ws = ctx.workspace()?;
     let mut out = Vec::new();
     let failed = |e: render::RenderError| match e {
         render::RenderError::Input(diags) => {
@@ -122,14 +102,11 @@ fn render_all(
                     &ctx.ui,
                 ));
             }
-            exit::INVALID_MANIFESTS
+            Error::reported(exit::INVALID_MANIFESTS)
         }
-        render::RenderError::Internal(msg) => {
-            ctx.ui.error(&format!(
-                "internal error while rendering (please report it): {msg}"
-            ));
-            exit::FAILURE
-        }
+        render::RenderError::Internal(msg) => Error::failure(format!(
+            "internal error while rendering (please report it): {msg}"
+        )),
     };
     if names.is_empty() {
         out.push(render::environment::render(loaded, env).map_err(failed)?);

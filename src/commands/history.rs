@@ -8,8 +8,8 @@ use crate::cli::HistoryArgs;
 use crate::commands::Context;
 use crate::commands::remote;
 use crate::deploy::revisions::{self, Revision};
-use crate::exit;
-use crate::render::names;
+use crate::error::{Error, Result};
+use crate::manifest::names;
 
 /// Which workload in which environment a command is about, checked against the workspace.
 pub(crate) struct Subject {
@@ -20,24 +20,21 @@ pub(crate) struct Subject {
 
 impl Subject {
     /// From `-e` and `-n`: both required, and the workload must be a service of the workspace.
-    pub fn service(ctx: &Context, env: Option<&str>, name: Option<&str>) -> Result<Subject, u8> {
+    pub fn service(ctx: &Context, env: Option<&str>, name: Option<&str>) -> Result<Subject> {
         let (Some(env), Some(name)) = (env, name) else {
-            ctx.ui
-                .error("which service, in which environment? pass -e ENV -n NAME");
-            return Err(exit::USAGE);
+            return Err(Error::usage(
+                "which service, in which environment? pass -e ENV -n NAME",
+            ));
         };
         let (_, loaded) = ctx.load_valid(Some(env.to_string()))?;
         match loaded.workloads.iter().find(|w| w.name == name) {
-            None => {
-                ctx.ui
-                    .error(&format!("no workload named `{name}` in this workspace"));
-                Err(exit::USAGE)
-            }
+            None => Err(Error::usage(format!(
+                "no workload named `{name}` in this workspace"
+            ))),
             Some(w) if w.kind == crate::manifest::model::WorkloadKind::ScheduledJob => {
-                ctx.ui.error(&format!(
+                Err(Error::usage(format!(
                     "`{name}` is a Scheduled Job; history and rollback are for services"
-                ));
-                Err(exit::USAGE)
+                )))
             }
             Some(_) => Ok(Subject {
                 app: loaded.app.clone(),
@@ -52,11 +49,8 @@ impl Subject {
     }
 }
 
-pub fn run(ctx: &Context, args: &HistoryArgs) -> u8 {
-    let subject = match Subject::service(ctx, args.env.as_deref(), args.name.as_deref()) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
+pub fn run(ctx: &Context, args: &HistoryArgs) -> Result<()> {
+    let subject = Subject::service(ctx, args.env.as_deref(), args.name.as_deref())?;
     let (stack_name, service) = (subject.stack(), subject.name.clone());
     let limit = args.limit;
     let result = remote::with_aws(ctx, |aws| async move {
@@ -74,14 +68,7 @@ pub fn run(ctx: &Context, args: &HistoryArgs) -> u8 {
         .await?;
         Ok::<_, String>((stack, revs))
     });
-    let (stack, revs) = match result {
-        Ok(Ok(v)) => v,
-        Ok(Err(e)) => {
-            ctx.ui.error(&e);
-            return exit::FAILURE;
-        }
-        Err(code) => return code,
-    };
+    let (stack, revs) = result??;
     if ctx.ui.json {
         ctx.ui.out(
             &json!({
@@ -93,15 +80,15 @@ pub fn run(ctx: &Context, args: &HistoryArgs) -> u8 {
             })
             .to_string(),
         );
-        return exit::SUCCESS;
+        return Ok(());
     }
     if revs.is_empty() {
         ctx.ui
             .info(&format!("{} has no recorded deployments", subject.name));
-        return exit::SUCCESS;
+        return Ok(());
     }
     ctx.ui.out(&table(&revs));
-    exit::SUCCESS
+    Ok(())
 }
 
 fn table(revs: &[Revision]) -> String {

@@ -10,8 +10,9 @@ use crate::commands::Context;
 use crate::commands::remote;
 use crate::deploy::inventory;
 use crate::deploy::jobrun::{self, JobRun};
+use crate::error::{Error, Result};
 use crate::exit;
-use crate::render::names;
+use crate::manifest::names;
 use crate::ui::Style;
 
 enum Ending {
@@ -19,12 +20,9 @@ enum Ending {
     Interrupted(String),
 }
 
-pub fn run(ctx: &Context, args: &EnvAndName) -> u8 {
+pub fn run(ctx: &Context, args: &EnvAndName) -> Result<()> {
     let (name, env, loaded) =
-        match remote::workload_and_env(ctx, args.name.as_deref(), args.env.as_deref(), "job") {
-            Ok(v) => v,
-            Err(code) => return code,
-        };
+        remote::workload_and_env(ctx, args.name.as_deref(), args.env.as_deref(), "job")?;
     let stack = names::workload_stack(&loaded.app, env, name);
     let result = remote::with_aws(ctx, |aws| async move {
         let deployed = match inventory::stack(&aws, &stack).await? {
@@ -54,19 +52,14 @@ pub fn run(ctx: &Context, args: &EnvAndName) -> u8 {
             _ = tokio::signal::ctrl_c() => Ok(Ending::Interrupted(execution)),
         }
     });
-    match result {
-        Err(code) => code,
-        Ok(Err(e)) => {
-            ctx.ui.error(&e);
-            exit::FAILURE
-        }
-        Ok(Ok(Ending::Interrupted(execution))) => {
-            ctx.ui.error(&format!(
+    match result?? {
+        Ending::Interrupted(execution) => Err(Error::with_code(
+            exit::INTERRUPTED,
+            format!(
                 "interrupted: tug stopped following; the job goes on in AWS\n  stop it with `aws stepfunctions stop-execution --execution-arn {execution}`"
-            ));
-            exit::INTERRUPTED
-        }
-        Ok(Ok(Ending::Done(run))) => {
+            ),
+        )),
+        Ending::Done(run) => {
             let code = run.exit_code();
             if ctx.ui.json {
                 let mut v = serde_json::to_value(&run).unwrap_or_default();
@@ -77,7 +70,8 @@ pub fn run(ctx: &Context, args: &EnvAndName) -> u8 {
             } else {
                 print_text(ctx, name, env, &run, code);
             }
-            code
+            // The run's outcome is printed above; a failed run fails the command.
+            crate::commands::status(code)
         }
     }
 }

@@ -12,9 +12,9 @@ use crate::commands::Context;
 use crate::commands::remote;
 use crate::deploy::inventory;
 use crate::deploy::logs::{self, LogFilter, LogLine};
-use crate::exit;
+use crate::error::{Error, Result};
 use crate::manifest::duration;
-use crate::render::names;
+use crate::manifest::names;
 use crate::ui::Style;
 
 /// How often `--follow` asks for new events.
@@ -32,25 +32,11 @@ pub fn parse_since(text: &str) -> Result<u64, String> {
         .map_err(|_| bad())
 }
 
-pub fn run(ctx: &Context, args: &LogsArgs, kind: &str) -> u8 {
-    let (name, env) = match (
-        remote::required(ctx, args.name.as_deref(), kind, "-n NAME"),
-        remote::required(ctx, args.env.as_deref(), "environment", "-e ENV"),
-    ) {
-        (Ok(n), Ok(e)) => (n, e),
-        (Err(c), _) | (_, Err(c)) => return c,
-    };
-    let since = match parse_since(&args.since) {
-        Ok(ms) => ms,
-        Err(e) => {
-            ctx.ui.error(&e);
-            return exit::USAGE;
-        }
-    };
-    let (_, loaded) = match remote::workspace(ctx) {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
+pub fn run(ctx: &Context, args: &LogsArgs, kind: &str) -> Result<()> {
+    let name = remote::required(args.name.as_deref(), kind, "-n NAME")?;
+    let env = remote::required(args.env.as_deref(), "environment", "-e ENV")?;
+    let since = parse_since(&args.since).map_err(Error::usage)?;
+    let (_, loaded) = remote::workspace(ctx)?;
     let stack = names::workload_stack(&loaded.app, env, name);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -100,14 +86,7 @@ pub fn run(ctx: &Context, args: &LogsArgs, kind: &str) -> u8 {
             }
         }
     });
-    match result {
-        Err(code) => code,
-        Ok(Err(e)) => {
-            ctx.ui.error(&e);
-            exit::FAILURE
-        }
-        Ok(Ok(())) => exit::SUCCESS,
-    }
+    Ok(result??)
 }
 
 fn print_line(ctx: &Context, l: &LogLine) {

@@ -9,19 +9,15 @@ use serde_json::json;
 use crate::commands::Context;
 use crate::commands::remote::{self, or_dash};
 use crate::deploy::inventory::Inventory;
-use crate::exit;
+use crate::error::Result;
 use crate::manifest::load::Loaded;
 use crate::manifest::model::WorkloadKind;
 
 /// Reads the workspace and what is deployed of its application.
-pub(crate) fn read(ctx: &Context) -> Result<(Loaded, Inventory), u8> {
+pub(crate) fn read(ctx: &Context) -> Result<(Loaded, Inventory)> {
     let (_, loaded) = remote::workspace(ctx)?;
     let app = loaded.app.clone();
-    let inventory = remote::with_aws(ctx, |aws| async move { Inventory::read(&aws, &app).await })?
-        .map_err(|e| {
-            ctx.ui.error(&e);
-            exit::FAILURE
-        })?;
+    let inventory = remote::with_aws(ctx, |aws| async move { Inventory::read(&aws, &app).await })??;
     Ok((loaded, inventory))
 }
 
@@ -37,11 +33,8 @@ pub(crate) fn environment_names(loaded: &Loaded, inventory: &Inventory) -> Vec<S
     names.into_iter().collect()
 }
 
-pub fn environments(ctx: &Context) -> u8 {
-    let (loaded, inventory) = match read(ctx) {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
+pub fn environments(ctx: &Context) -> Result<()> {
+    let (loaded, inventory) = read(ctx)?;
     let entries: Vec<serde_json::Value> = environment_names(&loaded, &inventory)
         .iter()
         .map(|name| {
@@ -61,7 +54,7 @@ pub fn environments(ctx: &Context) -> u8 {
     if ctx.ui.json {
         ctx.ui
             .json(&json!({ "application": loaded.app, "environments": entries }));
-        return exit::SUCCESS;
+        return Ok(());
     }
     let mut rows = vec![
         ["NAME", "MANIFEST", "STATUS", "UPDATED", "TUG", "WORKLOADS"]
@@ -81,7 +74,7 @@ pub fn environments(ctx: &Context) -> u8 {
     for line in remote::table(&rows) {
         ctx.ui.out(&line);
     }
-    exit::SUCCESS
+    Ok(())
 }
 
 /// The type of a workload: from the workspace, else from its stacks.
@@ -100,11 +93,8 @@ pub(crate) fn kind_of(loaded: &Loaded, inventory: &Inventory, name: &str) -> Opt
 }
 
 /// `svc ls` (`jobs` false) or `job ls` (`jobs` true).
-pub fn workloads(ctx: &Context, jobs: bool) -> u8 {
-    let (loaded, inventory) = match read(ctx) {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
+pub fn workloads(ctx: &Context, jobs: bool) -> Result<()> {
+    let (loaded, inventory) = read(ctx)?;
     let mut names: BTreeSet<String> = loaded.workloads.iter().map(|w| w.name.clone()).collect();
     names.extend(inventory.stacks.iter().filter_map(|s| s.workload.clone()));
     let job = WorkloadKind::ScheduledJob.as_str();
@@ -130,7 +120,7 @@ pub fn workloads(ctx: &Context, jobs: bool) -> u8 {
     if ctx.ui.json {
         ctx.ui
             .json(&json!({ "application": loaded.app, key: entries }));
-        return exit::SUCCESS;
+        return Ok(());
     }
     let mut rows = vec![
         [
@@ -176,10 +166,10 @@ pub fn workloads(ctx: &Context, jobs: bool) -> u8 {
     if entries.is_empty() {
         ctx.ui
             .info(&format!("no {key} in application {}", loaded.app));
-        return exit::SUCCESS;
+        return Ok(());
     }
     for line in remote::table(&rows) {
         ctx.ui.out(&line);
     }
-    exit::SUCCESS
+    Ok(())
 }

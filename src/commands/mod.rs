@@ -1,5 +1,6 @@
-//! Command dispatch: parse the command line, run the chosen command, map the outcome to an
-//! exit code. One file per command.
+//! Command dispatch: parse the command line, run the chosen command, print the error that
+//! ended it (the one place errors are printed) and map the outcome to an exit code. One file
+//! per command.
 
 mod adopt;
 mod app_init;
@@ -32,6 +33,7 @@ use crate::cli::{
     AppCommand, Cli, Command, EnvCommand, JobCommand, PackageArgs, SvcCommand, WorkloadDeployArgs,
 };
 use crate::deploy::engine::Plan;
+use crate::error::{Error, Result};
 use crate::exit;
 use crate::manifest::model::WorkloadKind;
 use crate::ui::Ui;
@@ -58,10 +60,26 @@ where
     };
     let ui = Ui::from_args(&cli.global);
     let ctx = Context::new(cli.global.clone(), ui);
-    ExitCode::from(dispatch(&ctx, cli.command))
+    match dispatch(&ctx, cli.command) {
+        Ok(()) => ExitCode::from(exit::SUCCESS),
+        Err(e) => {
+            ctx.ui.report_error(&e);
+            ExitCode::from(e.code())
+        }
+    }
 }
 
-fn dispatch(ctx: &Context, command: Command) -> u8 {
+/// A command's exit code as a result: 0 is success, any other code an outcome the command
+/// has already reported.
+pub fn status(code: u8) -> Result<()> {
+    if code == exit::SUCCESS {
+        Ok(())
+    } else {
+        Err(Error::reported(code))
+    }
+}
+
+fn dispatch(ctx: &Context, command: Command) -> Result<()> {
     match command {
         Command::Validate(args) => validate::run(ctx, &args),
         Command::App(AppCommand::Show(args)) => app_show::run(ctx, &args),
@@ -163,10 +181,9 @@ const SERVICE_KINDS: [WorkloadKind; 3] = [
 
 /// `svc package` / `job package`: one workload's stack (all the environment's with
 /// `--output-dir`).
-fn package(ctx: &Context, args: &PackageArgs, kinds: &[WorkloadKind]) -> u8 {
+fn package(ctx: &Context, args: &PackageArgs, kinds: &[WorkloadKind]) -> Result<()> {
     if args.name.is_none() {
-        ctx.ui.error("which workload? pass -n NAME");
-        return exit::USAGE;
+        return Err(Error::usage("which workload? pass -n NAME"));
     }
     render::run(
         ctx,
@@ -181,10 +198,9 @@ fn package(ctx: &Context, args: &PackageArgs, kinds: &[WorkloadKind]) -> u8 {
 }
 
 /// `svc deploy` / `job deploy`: one workload's stack, in an environment already deployed.
-fn deploy_workload(ctx: &Context, args: &WorkloadDeployArgs, kinds: &[WorkloadKind]) -> u8 {
+fn deploy_workload(ctx: &Context, args: &WorkloadDeployArgs, kinds: &[WorkloadKind]) -> Result<()> {
     let Some(name) = &args.name else {
-        ctx.ui.error("which workload? pass -n NAME");
-        return exit::USAGE;
+        return Err(Error::usage("which workload? pass -n NAME"));
     };
     deploy::run(
         ctx,

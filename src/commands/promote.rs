@@ -11,12 +11,14 @@ use tokio::sync::watch;
 
 use crate::cli::PromoteArgs;
 use crate::commands::Context;
+use crate::commands::context::{known_environment, known_workload};
 use crate::commands::deploy::{report, reporter, watch_interrupts};
 use crate::commands::remote::{self, or_dash};
 use crate::deploy::engine::{self, Confirm, DeployOptions, Overrides, Plan, SummaryRow};
 use crate::deploy::images::ImageOptions;
 use crate::deploy::inventory::Inventory;
 use crate::deploy::promotion;
+use crate::error::{Error, Result};
 use crate::exit;
 use crate::manifest::load::ResolvedWorkload;
 use crate::render;
@@ -41,50 +43,28 @@ struct Refusal {
     reason: String,
 }
 
-pub fn run(ctx: &Context, args: &PromoteArgs) -> u8 {
+pub fn run(ctx: &Context, args: &PromoteArgs) -> Result<()> {
     let (Some(from), Some(to)) = (args.from.as_deref(), args.to.as_deref()) else {
-        ctx.ui
-            .error("promote needs both environments: pass --from ENV --to ENV");
-        return exit::USAGE;
+        return Err(Error::usage(
+            "promote needs both environments: pass --from ENV --to ENV",
+        ));
     };
     if from == to {
-        ctx.ui.error(&format!(
+        return Err(Error::usage(format!(
             "--from and --to are both `{from}`; name two environments"
-        ));
-        return exit::USAGE;
+        )));
     }
-    let (ws, loaded) = match ctx.load_valid(Some(to.to_string())) {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
-    if !loaded.environments.iter().any(|e| e.name == to) {
-        ctx.ui.error(&format!(
-            "environment `{to}` has no manifest\n  help: write copilot/environments/{to}/manifest.yml (type: Environment)"
-        ));
-        return exit::USAGE;
-    }
+    let (ws, loaded) = ctx.load_valid(Some(to.to_string()))?;
+    known_environment(&loaded, to)?;
     for name in &args.names {
-        if !loaded.workloads.iter().any(|w| &w.name == name) {
-            let known: Vec<&str> = loaded.workloads.iter().map(|w| w.name.as_str()).collect();
-            ctx.ui.error(&format!(
-                "no workload named `{name}` in this workspace\n  help: workloads: {}",
-                known.join(", ")
-            ));
-            return exit::USAGE;
-        }
+        known_workload(&loaded, name)?;
     }
     let names = &args.names;
     let result = remote::with_aws(ctx, |aws| async move {
-        let inventory = match Inventory::read(&aws, &loaded.app).await {
-            Ok(i) => i,
-            Err(e) => {
-                ctx.ui.error(&e);
-                return exit::FAILURE;
-            }
-        };
+        let inventory = Inventory::read(&aws, &loaded.app).await?;
         // A stack of the target environment's name that tug does not own (Copilot's) is
         // refused for what it is rather than reported as "not deployed".
-        let target_stack = crate::render::names::env_stack(&loaded.app, to);
+        let target_stack = crate::manifest::names::env_stack(&loaded.app, to);
         if inventory.environment(to).is_none()
             && let Ok(Some(info)) = crate::deploy::stack::describe(&aws, &target_stack).await
             && let Some(why) = crate::deploy::ownership::check(
@@ -94,22 +74,20 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> u8 {
                 "deploy workloads into the environment of",
             )
         {
-            ctx.ui.error(&why);
-            return exit::FAILURE;
+            return Err(Error::failure(why).about(target_stack));
         }
         let Some(target) = inventory.environment(to) else {
-            ctx.ui.error(&format!(
-                "environment `{to}` is not deployed (no stack {})\n  help: run `tug env deploy -n {to}` first",
-                render::names::env_stack(&loaded.app, to)
-            ));
-            return exit::FAILURE;
+            return Err(Error::failure(format!(
+                "environment `{to}` is not deployed (no stack {target_stack})"
+            ))
+            .help(format!("run `tug env deploy -n {to}` first"))
+            .about(target_stack));
         };
         let Some((account, region)) = target.account_and_region() else {
-            ctx.ui.error(&format!(
+            return Err(Error::failure(format!(
                 "cannot tell the account and Region of stack {} from its id `{}`",
                 target.stack, target.id
-            ));
-            return exit::FAILURE;
+            )));
         };
         let mut steps = Vec::new();
         let mut refused = Vec::new();
@@ -183,19 +161,14 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> u8 {
             exit::FAILURE
         };
         if steps.is_empty() {
-            ctx.ui.error("nothing to promote");
-            return exit::FAILURE;
+            return Err(Error::failure("nothing to promote"));
         }
-        match remote::confirm(
+        if !remote::confirm(
             ctx,
             &format!("Promote {} workload(s) to {to}?", steps.len()),
-        ) {
-            Ok(true) => {}
-            Ok(false) => {
-                ctx.ui.info("promotion cancelled; nothing was deployed");
-                return exit::SUCCESS;
-            }
-            Err(code) => return code,
+        )? {
+            ctx.ui.info("promotion cancelled; nothing was deployed");
+            return Ok(());
         }
         let opts = DeployOptions {
             timeout: std::time::Duration::from_secs(3600),
@@ -236,13 +209,14 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> u8 {
         .await;
         let code = engine::worst_exit_code(rows.iter().map(|r| &r.result));
         report(ctx, &rows, code);
-        if code == exit::SUCCESS {
+        // The summary above reports each stack; refused workloads fail a successful deploy.
+        crate::commands::status(if code == exit::SUCCESS {
             refusal_code
         } else {
             code
-        }
+        })
     });
-    result.unwrap_or_else(|code| code)
+    result?
 }
 
 fn print_plan(ctx: &Context, from: &str, to: &str, steps: &[Step], refused: &[Refusal]) {

@@ -5,40 +5,26 @@ use std::future::Future;
 
 use crate::commands::Context;
 use crate::deploy::aws::{Aws, AwsSettings};
-use crate::exit;
-use crate::manifest::load::{LoadOptions, Loaded, load};
+use crate::error::{Error, Result};
+use crate::manifest::load::{LoadOptions, Loaded};
 use crate::manifest::workspace::Workspace;
 
 /// The workspace, read leniently: commands that look at or remove what is deployed need the
 /// application's name and workloads, not manifests valid enough to deploy.
-pub fn workspace(ctx: &Context) -> Result<(Workspace, Loaded), u8> {
-    let ws = ctx.open_workspace().map_err(|e| {
-        ctx.ui.error(&e.to_string());
-        exit::USAGE
-    })?;
+pub fn workspace(ctx: &Context) -> Result<(Workspace, Loaded)> {
+    let ws = ctx.workspace()?;
     let opts = LoadOptions {
         lenient: true,
         environment: None,
         variables: ctx.variables(),
     };
-    let loaded = load(&ws, &opts).map_err(|e| {
-        ctx.ui.error(&e.to_string());
-        exit::USAGE
-    })?;
+    let loaded = ctx.load(&ws, &opts)?;
     Ok((ws, loaded))
 }
 
 /// The value of a required flag, or a usage error naming it.
-pub fn required<'a>(
-    ctx: &Context,
-    value: Option<&'a str>,
-    what: &str,
-    flag: &str,
-) -> Result<&'a str, u8> {
-    value.ok_or_else(|| {
-        ctx.ui.error(&format!("which {what}? pass {flag}"));
-        exit::USAGE
-    })
+pub fn required<'a>(value: Option<&'a str>, what: &str, flag: &str) -> Result<&'a str> {
+    value.ok_or_else(|| Error::usage(format!("which {what}? pass {flag}")))
 }
 
 /// `-n NAME -e ENV` of a command about one workload (both required), with the workspace.
@@ -47,9 +33,9 @@ pub fn workload_and_env<'a>(
     name: Option<&'a str>,
     env: Option<&'a str>,
     what: &str,
-) -> Result<(&'a str, &'a str, Loaded), u8> {
-    let name = required(ctx, name, what, "-n NAME")?;
-    let env = required(ctx, env, "environment", "-e ENV")?;
+) -> Result<(&'a str, &'a str, Loaded)> {
+    let name = required(name, what, "-n NAME")?;
+    let env = required(env, "environment", "-e ENV")?;
     let (_, loaded) = workspace(ctx)?;
     Ok((name, env, loaded))
 }
@@ -63,42 +49,36 @@ pub fn settings(ctx: &Context) -> AwsSettings {
     }
 }
 
-/// Runs `work` with connected AWS clients on a fresh runtime. A failure to start either is
-/// printed and returned as exit code 1.
-pub fn with_aws<T, F, Fut>(ctx: &Context, work: F) -> Result<T, u8>
+/// Runs `work` with connected AWS clients on the process's runtime. Failing to connect is
+/// an operation failure (exit code 1).
+pub fn with_aws<T, F, Fut>(ctx: &Context, work: F) -> Result<T>
 where
     F: FnOnce(Aws) -> Fut,
     Fut: Future<Output = T>,
 {
-    let runtime = crate::commands::deploy::runtime(ctx)?;
     let settings = settings(ctx);
-    runtime.block_on(async {
-        match Aws::connect(&settings).await {
-            Ok(aws) => Ok(work(aws).await),
-            Err(e) => {
-                ctx.ui.error(&e);
-                Err(exit::FAILURE)
-            }
-        }
-    })
+    let aws = ctx.block_on(async {
+        let aws = Aws::connect(&settings).await?;
+        Ok::<_, Error>(work(aws).await)
+    })??;
+    Ok(aws)
 }
 
 /// Asks `question` on a terminal; `--yes` answers yes. Without a terminal and without
 /// `--yes` this is a usage error that names the flag.
-pub fn confirm(ctx: &Context, question: &str) -> Result<bool, u8> {
+pub fn confirm(ctx: &Context, question: &str) -> Result<bool> {
     if ctx.global.yes {
         return Ok(true);
     }
     if !ctx.ui.interactive {
-        ctx.ui.error(&format!(
-            "{question} needs an answer: there is no terminal to ask on\n  help: pass --yes to go ahead"
-        ));
-        return Err(exit::USAGE);
+        return Err(Error::usage(format!(
+            "{question} needs an answer: there is no terminal to ask on"
+        ))
+        .help("pass --yes to go ahead"));
     }
-    ctx.ui.confirm(question, false).map_err(|e| {
-        ctx.ui.error(&format!("cannot ask: {e}"));
-        exit::FAILURE
-    })
+    ctx.ui
+        .confirm(question, false)
+        .map_err(|e| Error::failure(format!("cannot ask: {e}")))
 }
 
 /// Lines of a table: every column as wide as its widest cell, trailing blanks trimmed.

@@ -8,6 +8,8 @@ use std::fs;
 use std::path::Path;
 
 use crate::commands::Context;
+use crate::commands::context::known_environment;
+use crate::error::{Error, Result};
 use crate::exit;
 use crate::manifest::model::WorkloadKind;
 use crate::render::{self, RenderError, RenderedStack};
@@ -24,39 +26,37 @@ pub struct RenderRequest<'a> {
     pub env_flag: &'a str,
 }
 
-pub fn run(ctx: &Context, req: &RenderRequest) -> u8 {
-    let Some(env_name) = req.env else {
-        ctx.ui
-            .error(&format!("which environment? pass {} ENV", req.env_flag));
-        return exit::USAGE;
-    };
-    let (ws, loaded) = match ctx.load_valid(Some(env_name.to_string())) {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
+pub fn run(ctx: &Context, req: &RenderRequest) -> Result<()> {
+    let env_name = req
+        .env
+        .ok_or_else(|| Error::usage(format!("which environment? pass {} ENV", req.env_flag)))?;
+    let (ws, loaded) = ctx.load_valid(Some(env_name.to_string()))?;
+    known_environment(&loaded, env_name)?;
     let Some(env) = loaded.environments.iter().find(|e| e.name == env_name) else {
-        ctx.ui.error(&format!(
-            "environment `{env_name}` has no manifest\n  help: write copilot/environments/{env_name}/manifest.yml (type: Environment)"
-        ));
-        return exit::USAGE;
+        return Err(Error::usage(format!(
+            "environment `{env_name}` has no manifest"
+        )));
     };
     if let Some(name) = req.name {
         let Some(wl) = loaded.workloads.iter().find(|w| w.name == name) else {
             let names: Vec<&str> = loaded.workloads.iter().map(|w| w.name.as_str()).collect();
-            ctx.ui.error(&format!(
-                "no workload named `{name}` in this workspace\n  help: workloads: {}",
-                if names.is_empty() {
-                    "none".to_string()
-                } else {
-                    names.join(", ")
-                }
-            ));
-            return exit::USAGE;
+            return Err(
+                Error::usage(format!("no workload named `{name}` in this workspace")).help(
+                    format!(
+                        "workloads: {}",
+                        if names.is_empty() {
+                            "none".to_string()
+                        } else {
+                            names.join(", ")
+                        }
+                    ),
+                ),
+            );
         };
         if let Some(kinds) = req.kinds
             && !kinds.contains(&wl.kind)
         {
-            ctx.ui.error(&format!(
+            return Err(Error::usage(format!(
                 "`{name}` is a {}, not a {}",
                 wl.kind,
                 kinds
@@ -64,13 +64,12 @@ pub fn run(ctx: &Context, req: &RenderRequest) -> u8 {
                     .map(|k| k.as_str())
                     .collect::<Vec<_>>()
                     .join(" or ")
-            ));
-            return exit::USAGE;
+            )));
         }
     }
     let mut stacks: Vec<RenderedStack> = Vec::new();
     let mut failed = Vec::new();
-    let mut record = |result: Result<RenderedStack, RenderError>| match result {
+    let mut record = |result: std::result::Result<RenderedStack, RenderError>| match result {
         Ok(stack) => stacks.push(stack),
         Err(e) => failed.push(e),
     };
@@ -101,21 +100,21 @@ pub fn run(ctx: &Context, req: &RenderRequest) -> u8 {
                     }
                 }
                 RenderError::Internal(msg) => {
-                    ctx.ui.error(&format!(
+                    return Err(Error::failure(format!(
                         "internal error while rendering (please report it): {msg}"
-                    ));
-                    return exit::FAILURE;
+                    )));
                 }
             }
         }
-        return exit::INVALID_MANIFESTS;
+        // The diagnostics above say what is wrong.
+        return Err(Error::reported(exit::INVALID_MANIFESTS));
     }
     match req.output_dir {
         None => {
             for stack in &stacks {
                 ctx.ui.out_raw(stack.template.as_bytes());
             }
-            exit::SUCCESS
+            Ok(())
         }
         Some(dir) => match write_all(dir, &stacks, &ws) {
             Ok(()) => {
@@ -125,13 +124,12 @@ pub fn run(ctx: &Context, req: &RenderRequest) -> u8 {
                         dir.join(format!("{}.yml", stack.stack_name)).display()
                     ));
                 }
-                exit::SUCCESS
+                Ok(())
             }
-            Err(e) => {
-                ctx.ui
-                    .error(&format!("cannot write to {}: {e}", dir.display()));
-                exit::FAILURE
-            }
+            Err(e) => Err(
+                Error::failure(format!("cannot write to {}: {e}", dir.display()))
+                    .about(dir.display().to_string()),
+            ),
         },
     }
 }

@@ -18,7 +18,7 @@ use tokio::sync::watch;
 
 use crate::cli::{RollbackArgs, ServiceDeployArgs};
 use crate::commands::Context;
-use crate::commands::deploy::{confirm, report, reporter, runtime, timeout, watch_interrupts};
+use crate::commands::deploy::{confirm, report, reporter, timeout, watch_interrupts};
 use crate::commands::history::Subject;
 use crate::deploy::aws::{Aws, describe_error};
 use crate::deploy::engine::{self, DeployOptions, Outcome, SummaryRow};
@@ -28,15 +28,15 @@ use crate::deploy::lifecycle::{self, Progress};
 use crate::deploy::ownership;
 use crate::deploy::revisions::{self, ServiceStack};
 use crate::deploy::stack;
+use crate::error::Result;
 use crate::render::RenderedStack;
 use crate::render::workload::ROLLBACK_PARAMETER;
 
 /// What both commands of this module need before talking to AWS: the service, how long to
-/// follow, a runtime and the progress reporter.
+/// follow and the progress reporter.
 struct Prelude {
     subject: Subject,
     limit: Duration,
-    runtime: tokio::runtime::Runtime,
     reporter: std::sync::Arc<dyn Reporter>,
 }
 
@@ -45,34 +45,29 @@ fn prelude(
     env: Option<&str>,
     name: Option<&str>,
     timeout_flag: &str,
-) -> Result<Prelude, u8> {
+) -> Result<Prelude> {
     Ok(Prelude {
         subject: Subject::service(ctx, env, name)?,
-        limit: timeout(ctx, timeout_flag)?,
-        runtime: runtime(ctx)?,
+        limit: timeout(timeout_flag)?,
         reporter: reporter(ctx),
     })
 }
 
-pub fn run(ctx: &Context, args: &RollbackArgs) -> u8 {
+pub fn run(ctx: &Context, args: &RollbackArgs) -> Result<()> {
     let Prelude {
         subject,
         limit,
-        runtime,
         reporter,
-    } = match prelude(
+    } = prelude(
         ctx,
         args.env.as_deref(),
         args.name.as_deref(),
         &args.timeout,
-    ) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+    )?;
     let settings = crate::commands::remote::settings(ctx);
     let started = Instant::now();
     let stack_name = subject.stack();
-    let outcome = runtime.block_on(async {
+    let outcome = ctx.block_on(async {
         let aws = match Aws::connect(&settings).await {
             Ok(a) => a,
             Err(e) => return Outcome::Failed(e),
@@ -92,23 +87,25 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> u8 {
         redeploy_earlier_revision(
             ctx,
             &aws,
-            &subject,
-            &service,
-            args.to.as_deref(),
-            limit,
-            reporter.clone(),
-            rx,
+            Redeploy {
+                subject: &subject,
+                service: &service,
+                to: args.to.as_deref(),
+                limit,
+                reporter: reporter.clone(),
+                interrupts: rx,
+            },
         )
         .await
-    });
-    conclude(
+    })?;
+    crate::commands::status(conclude(
         ctx,
         reporter.as_ref(),
         stack_name,
         &subject,
         outcome,
         started,
-    )
+    ))
 }
 
 /// The service's stack, provided tug owns it: a stack of another owner is never rolled back
@@ -231,18 +228,27 @@ async fn stop_running_deployment(
     )
 }
 
-/// Runs an earlier revision again through the engine.
-#[allow(clippy::too_many_arguments)]
-async fn redeploy_earlier_revision(
-    ctx: &Context,
-    aws: &Aws,
-    subject: &Subject,
-    service: &ServiceStack,
-    to: Option<&str>,
+/// Which revision of which service to run again, and how to follow it.
+struct Redeploy<'a> {
+    subject: &'a Subject,
+    service: &'a ServiceStack,
+    /// The revision asked for (`--to`); the one before the current when `None`.
+    to: Option<&'a str>,
     limit: Duration,
     reporter: std::sync::Arc<dyn Reporter>,
     interrupts: watch::Receiver<u32>,
-) -> Outcome {
+}
+
+/// Runs an earlier revision again through the engine.
+async fn redeploy_earlier_revision(ctx: &Context, aws: &Aws, request: Redeploy<'_>) -> Outcome {
+    let Redeploy {
+        subject,
+        service,
+        to,
+        limit,
+        reporter,
+        interrupts,
+    } = request;
     if !service
         .parameters
         .iter()
@@ -419,23 +425,19 @@ async fn follow_deployment(
 }
 
 /// `tug svc deploy --continue | --rollback`.
-pub fn answer_pause(ctx: &Context, args: &ServiceDeployArgs) -> u8 {
+pub fn answer_pause(ctx: &Context, args: &ServiceDeployArgs) -> Result<()> {
     let d = &args.deploy;
     let Prelude {
         subject,
         limit,
-        runtime,
         reporter,
-    } = match prelude(ctx, d.env.as_deref(), d.name.as_deref(), &d.flags.timeout) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+    } = prelude(ctx, d.env.as_deref(), d.name.as_deref(), &d.flags.timeout)?;
     let settings = crate::commands::remote::settings(ctx);
     let started = Instant::now();
     let stack_name = subject.stack();
     let rollback = args.rollback;
     let detach = d.flags.detach;
-    let outcome = runtime.block_on(async {
+    let outcome = ctx.block_on(async {
         let aws = match Aws::connect(&settings).await {
             Ok(a) => a,
             Err(e) => return Outcome::Failed(e),
@@ -505,13 +507,13 @@ pub fn answer_pause(ctx: &Context, args: &ServiceDeployArgs) -> u8 {
                     .into(),
             ),
         }
-    });
-    conclude(
+    })?;
+    crate::commands::status(conclude(
         ctx,
         reporter.as_ref(),
         stack_name,
         &subject,
         outcome,
         started,
-    )
+    ))
 }

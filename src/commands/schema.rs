@@ -5,30 +5,23 @@ use std::path::Path;
 
 use crate::cli::SchemaArgs;
 use crate::commands::Context;
-use crate::exit;
+use crate::error::{Error, Result};
 use crate::manifest::schema::{ManifestType, any_manifest_schema, schema_for};
 
 /// The file that holds the schema of any manifest (it picks the type's by `type:`).
 pub const ANY_MANIFEST_FILE: &str = "manifest.json";
 
-pub fn run(ctx: &Context, args: &SchemaArgs) -> u8 {
+pub fn run(ctx: &Context, args: &SchemaArgs) -> Result<()> {
     if let Some(dir) = &args.output_dir {
-        return match write_all(dir) {
-            Ok(files) => {
-                if ctx.ui.json {
-                    ctx.ui.json(&serde_json::json!({ "written": files }));
-                } else {
-                    for f in &files {
-                        ctx.ui.out(f);
-                    }
-                }
-                exit::SUCCESS
+        let files = write_all(dir)?;
+        if ctx.ui.json {
+            ctx.ui.json(&serde_json::json!({ "written": files }));
+        } else {
+            for f in &files {
+                ctx.ui.out(f);
             }
-            Err(e) => {
-                ctx.ui.error(&e);
-                exit::FAILURE
-            }
-        };
+        }
+        return Ok(());
     }
     let schema = match &args.kind {
         None => any_manifest_schema(),
@@ -36,21 +29,18 @@ pub fn run(ctx: &Context, args: &SchemaArgs) -> u8 {
             Some(ty) => schema_for(ty),
             None => {
                 let known: Vec<String> = ManifestType::ALL.iter().map(|t| t.slug()).collect();
-                ctx.ui.error(&format!(
-                    "`{text}` is not a manifest type\n  help: use one of {}",
-                    known.join(", ")
-                ));
-                return exit::USAGE;
+                return Err(Error::usage(format!("`{text}` is not a manifest type"))
+                    .help(format!("use one of {}", known.join(", "))));
             }
         },
     };
     ctx.ui.json(&schema);
-    exit::SUCCESS
+    Ok(())
 }
 
 /// Writes `<slug>.json` for every type and [`ANY_MANIFEST_FILE`] into `dir`; returns the
 /// paths written. Files whose content is unchanged are left alone.
-pub fn write_all(dir: &Path) -> Result<Vec<String>, String> {
+pub fn write_all(dir: &Path) -> Result<Vec<String>> {
     fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let mut docs: Vec<(String, serde_json::Value)> = ManifestType::ALL
         .iter()
@@ -62,7 +52,7 @@ pub fn write_all(dir: &Path) -> Result<Vec<String>, String> {
         let path = dir.join(&name);
         let text = format!(
             "{}\n",
-            serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?
+            serde_json::to_string_pretty(&doc).map_err(|e| Error::failure(e.to_string()))?
         );
         if fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
             fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;

@@ -10,7 +10,7 @@ use crate::commands::app_show::{count_of, image_of};
 use crate::commands::ls::{environment_names, kind_of, read};
 use crate::commands::remote::{self, or_dash};
 use crate::deploy::inventory::DeployedStack;
-use crate::exit;
+use crate::error::{Error, Result};
 use crate::manifest::model::WorkloadKind;
 use crate::ui::Style;
 
@@ -24,15 +24,9 @@ fn print_outputs(ctx: &Context, s: &DeployedStack) {
     }
 }
 
-pub fn environment(ctx: &Context, args: &EnvName) -> u8 {
-    let name = match remote::required(ctx, args.name.as_deref(), "environment", "-n ENV") {
-        Ok(n) => n,
-        Err(c) => return c,
-    };
-    let (loaded, inventory) = match read(ctx) {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
+pub fn environment(ctx: &Context, args: &EnvName) -> Result<()> {
+    let name = remote::required(args.name.as_deref(), "environment", "-n ENV")?;
+    let (loaded, inventory) = read(ctx)?;
     let manifest = loaded.environments.iter().any(|e| e.name == name);
     let stack = inventory.environment(name);
     if !manifest
@@ -41,11 +35,13 @@ pub fn environment(ctx: &Context, args: &EnvName) -> u8 {
             .iter()
             .any(|e| e == name)
     {
-        ctx.ui.error(&format!(
-            "environment `{name}` has no manifest and is not deployed\n  help: environments: {}",
+        return Err(Error::usage(format!(
+            "environment `{name}` has no manifest and is not deployed"
+        ))
+        .help(format!(
+            "environments: {}",
             environment_names(&loaded, &inventory).join(", ")
-        ));
-        return exit::USAGE;
+        )));
     }
     let workloads: Vec<serde_json::Value> = inventory
         .workloads_in(name)
@@ -68,7 +64,7 @@ pub fn environment(ctx: &Context, args: &EnvName) -> u8 {
             "outputs": stack.map(outputs_json),
             "workloads": workloads,
         }));
-        return exit::SUCCESS;
+        return Ok(());
     }
     let ui = &ctx.ui;
     ui.out(&format!(
@@ -99,7 +95,7 @@ pub fn environment(ctx: &Context, args: &EnvName) -> u8 {
     ui.out(&ui.paint_out(Style::Emphasis, "Workloads deployed"));
     if workloads.is_empty() {
         ui.out("  (none)");
-        return exit::SUCCESS;
+        return Ok(());
     }
     let mut rows = vec![
         ["NAME", "TYPE", "STATUS", "IMAGE", "UPDATED", "TUG"]
@@ -119,24 +115,18 @@ pub fn environment(ctx: &Context, args: &EnvName) -> u8 {
     for line in remote::table(&rows) {
         ui.out(&format!("  {line}"));
     }
-    exit::SUCCESS
+    Ok(())
 }
 
-pub fn service(ctx: &Context, args: &EnvAndName) -> u8 {
-    let name = match remote::required(ctx, args.name.as_deref(), "service", "-n NAME") {
-        Ok(n) => n,
-        Err(c) => return c,
-    };
-    let (loaded, inventory) = match read(ctx) {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
+pub fn service(ctx: &Context, args: &EnvAndName) -> Result<()> {
+    let name = remote::required(args.name.as_deref(), "service", "-n NAME")?;
+    let (loaded, inventory) = read(ctx)?;
     let kind = kind_of(&loaded, &inventory, name);
     if kind.is_none() {
-        ctx.ui.error(&format!(
-            "no service named `{name}` in the workspace or deployed\n  help: `tug svc ls` lists them"
-        ));
-        return exit::USAGE;
+        return Err(Error::usage(format!(
+            "no service named `{name}` in the workspace or deployed"
+        ))
+        .help("`tug svc ls` lists them"));
     }
     let mut envs: Vec<String> = loaded
         .workloads
@@ -186,7 +176,7 @@ pub fn service(ctx: &Context, args: &EnvAndName) -> u8 {
             "type": kind,
             "environments": entries,
         }));
-        return exit::SUCCESS;
+        return Ok(());
     }
     let ui = &ctx.ui;
     // There is no `job show`: a job shown here is labelled as one.
@@ -231,5 +221,5 @@ pub fn service(ctx: &Context, args: &EnvAndName) -> u8 {
             }
         }
     }
-    exit::SUCCESS
+    Ok(())
 }

@@ -6,16 +6,13 @@ use crate::commands::Context;
 use crate::commands::remote::{self, or_dash};
 use crate::deploy::health::{self, ServiceHealth};
 use crate::deploy::inventory;
-use crate::exit;
-use crate::render::names;
+use crate::error::Result;
+use crate::manifest::names;
 use crate::ui::Style;
 
-pub fn run(ctx: &Context, args: &EnvAndName) -> u8 {
+pub fn run(ctx: &Context, args: &EnvAndName) -> Result<()> {
     let (name, env, loaded) =
-        match remote::workload_and_env(ctx, args.name.as_deref(), args.env.as_deref(), "service") {
-            Ok(v) => v,
-            Err(code) => return code,
-        };
+        remote::workload_and_env(ctx, args.name.as_deref(), args.env.as_deref(), "service")?;
     let stack = names::workload_stack(&loaded.app, env, name);
     let result = remote::with_aws(ctx, |aws| async move {
         match inventory::stack(&aws, &stack).await {
@@ -29,21 +26,13 @@ pub fn run(ctx: &Context, args: &EnvAndName) -> u8 {
         }
         health::read(&aws, &stack).await
     });
-    match result {
-        Err(code) => code,
-        Ok(Err(e)) => {
-            ctx.ui.error(&e);
-            exit::FAILURE
-        }
-        Ok(Ok(h)) => {
-            if ctx.ui.json {
-                ctx.ui.json(&serde_json::to_value(&h).unwrap_or_default());
-            } else {
-                print_text(ctx, &h);
-            }
-            exit::SUCCESS
-        }
+    let h = result??;
+    if ctx.ui.json {
+        ctx.ui.json(&serde_json::to_value(&h).unwrap_or_default());
+    } else {
+        print_text(ctx, &h);
     }
+    Ok(())
 }
 
 fn print_text(ctx: &Context, h: &ServiceHealth) {

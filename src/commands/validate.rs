@@ -5,31 +5,20 @@ use serde_json::json;
 
 use crate::cli::ValidateArgs;
 use crate::commands::Context;
+use crate::error::{Error, Result};
 use crate::exit;
-use crate::manifest::load::{LoadOptions, load};
+use crate::manifest::load::LoadOptions;
 use crate::ui::Style;
 use crate::validate::{has_errors, report, validate};
 
-pub fn run(ctx: &Context, args: &ValidateArgs) -> u8 {
-    let ws = match ctx.open_workspace() {
-        Ok(ws) => ws,
-        Err(e) => {
-            ctx.ui.error(&e.to_string());
-            return exit::USAGE;
-        }
-    };
+pub fn run(ctx: &Context, args: &ValidateArgs) -> Result<()> {
+    let ws = ctx.workspace()?;
     let opts = LoadOptions {
         lenient: ctx.lenient(&ws),
         environment: args.env.clone(),
         variables: ctx.variables(),
     };
-    let loaded = match load(&ws, &opts) {
-        Ok(l) => l,
-        Err(e) => {
-            ctx.ui.error(&e.to_string());
-            return exit::USAGE;
-        }
-    };
+    let loaded = ctx.load(&ws, &opts)?;
     let diags = validate(&loaded);
     let failed = has_errors(&diags);
     let manifests = ws.workloads.len() + ws.environments.len();
@@ -72,9 +61,10 @@ pub fn run(ctx: &Context, args: &ValidateArgs) -> u8 {
             ctx.ui.info(&ctx.ui.paint_err(Style::Success, &summary));
         }
     }
+    // The report above is the whole answer: the exit code is all that is left to give.
     if failed {
-        exit::INVALID_MANIFESTS
+        Err(Error::reported(exit::INVALID_MANIFESTS))
     } else {
-        exit::SUCCESS
+        Ok(())
     }
 }

@@ -25,15 +25,15 @@
 //! ids; CIDRs and source IPs, which Copilot parsed), and values Copilot quoted (`variables`,
 //! `labels`, log `destination`, `!Sub '…'` of `secretsmanager`).
 
+use crate::manifest::codes;
 use crate::manifest::decode::{Field, Located, Map};
+use crate::manifest::diagnostic::Diagnostic;
 use crate::manifest::model::common::{Secret, Sidecar};
 use crate::manifest::model::service::RoutingRule;
 use crate::manifest::model::{EnvironmentManifest, WorkloadManifest};
 use crate::manifest::source::SourceId;
 use crate::manifest::union::{BoolOr, Command, ScalarOr, shell_split};
 use crate::manifest::yaml::{self, NodeKind, ScalarStyle};
-use crate::validate::codes;
-use crate::validate::diagnostic::Diagnostic;
 
 /// The text CloudFormation read where Copilot's template held `value` unquoted, when that
 /// differs from `value` because `value` is one whole YAML quoted scalar (`'…'` or `"…"`).

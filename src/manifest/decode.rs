@@ -13,11 +13,11 @@ use std::hash::{Hash, Hasher};
 
 use indexmap::IndexMap;
 
+use crate::manifest::codes;
+use crate::manifest::diagnostic::{Diagnostic, Severity, secret_shape};
 use crate::manifest::merge::Merge;
 use crate::manifest::source::Span;
 use crate::manifest::yaml::{Node, NodeKind, ScalarStyle};
-use crate::validate::codes;
-use crate::validate::diagnostic::{Diagnostic, Severity, secret_shape};
 
 /// A value and where it was written. Equality and hashing look at the value only.
 #[derive(Debug, Clone, Default)]

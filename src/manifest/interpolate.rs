@@ -15,10 +15,10 @@
 
 use std::collections::HashMap;
 
+use crate::manifest::codes;
+use crate::manifest::diagnostic::Diagnostic;
 use crate::manifest::source::Span;
 use crate::manifest::yaml::{Node, NodeKind, ScalarStyle};
-use crate::validate::codes;
-use crate::validate::diagnostic::Diagnostic;
 
 /// Where variables come from.
 #[derive(Debug, Clone, Default)]

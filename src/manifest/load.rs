@@ -5,7 +5,10 @@
 
 use std::collections::HashMap;
 
+use crate::error::Error;
+use crate::manifest::codes;
 use crate::manifest::decode::{Decode, DecodeCx, Located, did_you_mean, node_to_json};
+use crate::manifest::diagnostic::{Diagnostic, Severity};
 use crate::manifest::interpolate::{Interpolation, Variables, interpolate};
 use crate::manifest::merge::Merge;
 use crate::manifest::model::workload::FifoQueueConfig;
@@ -14,8 +17,6 @@ use crate::manifest::source::SourceId;
 use crate::manifest::union::BoolOr;
 use crate::manifest::workspace::{ManifestFile, Workspace};
 use crate::manifest::yaml::{Node, NodeKind};
-use crate::validate::codes;
-use crate::validate::diagnostic::{Diagnostic, Severity};
 
 /// What to load.
 #[derive(Debug, Clone, Default)]
@@ -77,24 +78,28 @@ pub enum LoadError {
     UnknownEnvironment { name: String, known: Vec<String> },
 }
 
-impl std::fmt::Display for LoadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
+/// An environment the workspace does not have is a usage error (`-e` names it).
+impl From<&LoadError> for Error {
+    fn from(e: &LoadError) -> Error {
+        match e {
             LoadError::UnknownEnvironment { name, known } => {
-                write!(f, "environment `{name}` is not in this workspace")?;
                 let names: Vec<&str> = known.iter().map(String::as_str).collect();
-                if let Some(s) = did_you_mean(name, &names) {
-                    write!(f, "\n  help: did you mean `{s}`?")
+                let help = if let Some(s) = did_you_mean(name, &names) {
+                    format!("did you mean `{s}`?")
                 } else if known.is_empty() {
-                    write!(
-                        f,
-                        "\n  help: the workspace has no environments; run `tug env init`"
-                    )
+                    "the workspace has no environments; run `tug env init`".to_string()
                 } else {
-                    write!(f, "\n  help: environments: {}", known.join(", "))
-                }
+                    format!("environments: {}", known.join(", "))
+                };
+                Error::usage(format!("environment `{name}` is not in this workspace")).help(help)
             }
         }
+    }
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        Error::from(self).fmt(f)
     }
 }
 
@@ -152,7 +157,7 @@ pub fn load(ws: &Workspace, opts: &LoadOptions) -> Result<Loaded, LoadError> {
     for file in &ws.workloads {
         load_workload(file, &app, &targets, &known, from_overrides, opts, &mut out);
     }
-    out.diags = crate::validate::diagnostic::normalize(std::mem::take(&mut out.diags));
+    out.diags = crate::manifest::diagnostic::normalize(std::mem::take(&mut out.diags));
     Ok(out)
 }
 

@@ -7,16 +7,17 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::error::Error;
 use crate::manifest::addons::{
     self, AddonFile, Addons, ENVIRONMENT_RESERVED, PARAMETER_FILES, WORKLOAD_RESERVED,
 };
+use crate::manifest::codes;
 use crate::manifest::decode::{DecodeCx, decode_field};
+use crate::manifest::diagnostic::{Code, Diagnostic};
+use crate::manifest::names::name_problem;
 use crate::manifest::source::{SourceId, SourceMap, Span};
 use crate::manifest::yaml::{self, Node};
 use crate::manifest_struct;
-use crate::validate::codes;
-use crate::validate::diagnostic::{Code, Diagnostic};
-use crate::validate::rules::name_problem;
 
 /// The most bytes the files of one workspace may hold together: tens of times what the
 /// largest real workspaces need, and a bound on what validation and rendering take.
@@ -36,26 +37,36 @@ pub enum WorkspaceError {
     NoWorkspaceFile(PathBuf),
 }
 
+/// Not finding a workspace is a usage error: the user runs tug from the wrong folder or names
+/// the wrong one.
+impl From<&WorkspaceError> for Error {
+    fn from(e: &WorkspaceError) -> Error {
+        match e {
+            WorkspaceError::NotFound { searched_from } => Error::usage(format!(
+                "no tug workspace found in {} or any parent folder",
+                searched_from.display()
+            ))
+            .help(
+                "a workspace is a `tug/` or `copilot/` folder holding a `.workspace` file; run \
+                 `tug init` to create one, or pass `-w DIR`",
+            )
+            .about(searched_from.display().to_string()),
+            WorkspaceError::NotADirectory(p) => {
+                Error::usage(format!("workspace path {} is not a folder", p.display()))
+                    .about(p.display().to_string())
+            }
+            WorkspaceError::NoWorkspaceFile(p) => {
+                Error::usage(format!("{} has no `.workspace` file", p.display()))
+                    .help("create it with one line, `application: <app name>`, or run `tug init`")
+                    .about(p.display().to_string())
+            }
+        }
+    }
+}
+
 impl std::fmt::Display for WorkspaceError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            WorkspaceError::NotFound { searched_from } => write!(
-                f,
-                "no tug workspace found in {} or any parent folder\n  help: a workspace is a \
-                 `tug/` or `copilot/` folder holding a `.workspace` file; run `tug init` to \
-                 create one, or pass `-w DIR`",
-                searched_from.display()
-            ),
-            WorkspaceError::NotADirectory(p) => {
-                write!(f, "workspace path {} is not a folder", p.display())
-            }
-            WorkspaceError::NoWorkspaceFile(p) => write!(
-                f,
-                "{} has no `.workspace` file\n  help: create it with one line, \
-                 `application: <app name>`, or run `tug init`",
-                p.display()
-            ),
-        }
+        Error::from(self).fmt(f)
     }
 }
 

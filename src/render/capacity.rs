@@ -13,13 +13,14 @@ use serde_json::{Value, json};
 use crate::manifest::decode::Located;
 use crate::manifest::load::{Loaded, ResolvedEnvironment};
 use crate::manifest::model::environment::Ec2Capacity;
-use crate::manifest::union::OneOrMany;
-use crate::render::names;
+use crate::manifest::names;
 
-/// The name of a provider written without `name` (only allowed when it is the only one).
-pub const DEFAULT_PROVIDER: &str = "ec2";
+// Which providers an environment declares and what they are called are the model's (the
+// validation rules read them too).
+pub use crate::manifest::capacity::{
+    DEFAULT_PROVIDER, default_provider, manifest_name, provider_name, providers,
+};
 
-/// Defaults of the Auto Scaling group and ECS managed scaling.
 const MIN_INSTANCES: u32 = 1;
 const TARGET_CAPACITY: u32 = 100;
 const MIN_STEP: u32 = 1;
@@ -30,42 +31,6 @@ const WARMUP: u32 = 300;
 const AMI_X86_64: &str = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id";
 const AMI_ARM64: &str =
     "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id";
-
-/// The EC2 providers an environment manifest declares, in order.
-pub fn providers(env: &ResolvedEnvironment) -> Vec<&Located<Ec2Capacity>> {
-    match env
-        .manifest
-        .cluster
-        .as_ref()
-        .and_then(|c| c.ec2.as_ref())
-        .map(|e| &e.value)
-    {
-        Some(OneOrMany::One(p)) => vec![p],
-        Some(OneOrMany::Many(list)) => list.iter().collect(),
-        None => Vec::new(),
-    }
-}
-
-/// The manifest name of a provider.
-pub fn manifest_name(p: &Ec2Capacity) -> &str {
-    p.name
-        .as_ref()
-        .map_or(DEFAULT_PROVIDER, |n| n.value.as_str())
-}
-
-/// The ECS name of provider `name` of environment `env`.
-pub fn provider_name(app: &str, env: &str, name: &str) -> String {
-    format!("{app}-{env}-{name}")
-}
-
-/// The provider `launch_type: ec2` uses: the one marked `default`, else the first.
-pub fn default_provider(env: &ResolvedEnvironment) -> Option<&Located<Ec2Capacity>> {
-    let all = providers(env);
-    all.iter()
-        .find(|p| p.default.as_ref().is_some_and(|d| d.value))
-        .or(all.first())
-        .copied()
-}
 
 /// The environment named `env` of the workspace.
 pub fn environment<'a>(loaded: &'a Loaded, env: &str) -> Option<&'a ResolvedEnvironment> {

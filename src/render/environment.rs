@@ -410,138 +410,18 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
     let has_ec2 = !capacity["ec2"].is_null();
     let manifest_hash = names::sha256(&env.interpolated.to_string());
     let prefix = names::env_stack(app, &env.name);
-    let mut outputs = Vec::new();
-    let mut output = |id: &str, description: &str, value: Value| {
-        outputs.push(json!({ "id": id, "description": description, "value": value, "export": format!("{prefix}-{id}") }));
-    };
-    output("VpcId", "The VPC", vpc_id.clone());
-    if public_subnets.as_array().is_some_and(|a| !a.is_empty()) {
-        output(
-            "PublicSubnets",
-            "Public subnets, comma-separated",
-            json!({ "Fn::Join": [",", public_subnets] }),
-        );
-    }
-    if private_subnets.as_array().is_some_and(|a| !a.is_empty()) {
-        output(
-            "PrivateSubnets",
-            "Private subnets, comma-separated",
-            json!({ "Fn::Join": [",", private_subnets] }),
-        );
-    }
-    output(
-        "EnvironmentSecurityGroup",
-        "The security group every task joins",
-        json!({ "Ref": "EnvironmentSecurityGroup" }),
+    let outputs = outputs(
+        &prefix,
+        &OutputFacts {
+            vpc_id: &vpc_id,
+            public_subnets: &public_subnets,
+            private_subnets: &private_subnets,
+            public_alb: public_alb.as_ref(),
+            internal_alb: internal_alb.as_ref(),
+            managed_efs: features.managed_efs,
+            cdn: cdn_context.is_some(),
+        },
     );
-    output("ClusterId", "The ECS cluster", json!({ "Ref": "Cluster" }));
-    output(
-        "ClusterArn",
-        "The ECS cluster's ARN",
-        json!({ "Fn::GetAtt": ["Cluster", "Arn"] }),
-    );
-    output(
-        "ServiceDiscoveryNamespaceID",
-        "The Cloud Map namespace",
-        json!({ "Fn::GetAtt": ["ServiceDiscoveryNamespace", "Id"] }),
-    );
-    output(
-        "ServiceDiscoveryNamespaceArn",
-        "The Cloud Map namespace's ARN, for Service Connect",
-        json!({ "Fn::GetAtt": ["ServiceDiscoveryNamespace", "Arn"] }),
-    );
-    if let Some(alb) = &public_alb {
-        output(
-            "PublicLoadBalancerDNS",
-            "The public load balancer's DNS name",
-            json!({ "Fn::GetAtt": ["PublicLoadBalancer", "DNSName"] }),
-        );
-        output(
-            "PublicLoadBalancerFullName",
-            "The public load balancer's full name, for metrics",
-            json!({ "Fn::GetAtt": ["PublicLoadBalancer", "LoadBalancerFullName"] }),
-        );
-        output(
-            "PublicLoadBalancerCanonicalHostedZoneID",
-            "The public load balancer's hosted zone",
-            json!({ "Fn::GetAtt": ["PublicLoadBalancer", "CanonicalHostedZoneID"] }),
-        );
-        output(
-            "PublicLoadBalancerArn",
-            "The public load balancer, for test listeners of blue/green services",
-            json!({ "Ref": "PublicLoadBalancer" }),
-        );
-        output(
-            "PublicLoadBalancerSecurityGroup",
-            "The public load balancer's security group",
-            json!({ "Ref": "PublicLoadBalancerSecurityGroup" }),
-        );
-        output(
-            "HTTPListenerArn",
-            "The public HTTP listener",
-            json!({ "Ref": "HTTPListener" }),
-        );
-        if alb["https"].as_bool() == Some(true) {
-            output(
-                "HTTPSListenerArn",
-                "The public HTTPS listener",
-                json!({ "Ref": "HTTPSListener" }),
-            );
-        }
-    }
-    if let Some(alb) = &internal_alb {
-        output(
-            "InternalLoadBalancerDNS",
-            "The internal load balancer's DNS name",
-            json!({ "Fn::GetAtt": ["InternalLoadBalancer", "DNSName"] }),
-        );
-        output(
-            "InternalLoadBalancerCanonicalHostedZoneID",
-            "The internal load balancer's hosted zone, for alias records",
-            json!({ "Fn::GetAtt": ["InternalLoadBalancer", "CanonicalHostedZoneID"] }),
-        );
-        output(
-            "InternalLoadBalancerArn",
-            "The internal load balancer, for test listeners of blue/green services",
-            json!({ "Ref": "InternalLoadBalancer" }),
-        );
-        output(
-            "InternalLoadBalancerSecurityGroup",
-            "The internal load balancer's security group",
-            json!({ "Ref": "InternalLoadBalancerSecurityGroup" }),
-        );
-        output(
-            "InternalLoadBalancerFullName",
-            "The internal load balancer's full name, for metrics",
-            json!({ "Fn::GetAtt": ["InternalLoadBalancer", "LoadBalancerFullName"] }),
-        );
-        output(
-            "InternalHTTPListenerArn",
-            "The internal HTTP listener",
-            json!({ "Ref": "InternalHTTPListener" }),
-        );
-        if alb["https"].as_bool() == Some(true) {
-            output(
-                "InternalHTTPSListenerArn",
-                "The internal HTTPS listener",
-                json!({ "Ref": "InternalHTTPSListener" }),
-            );
-        }
-    }
-    if features.managed_efs {
-        output(
-            "FilesystemID",
-            "The managed EFS file system",
-            json!({ "Ref": "FileSystem" }),
-        );
-    }
-    if cdn_context.is_some() {
-        output(
-            "CloudFrontDomainName",
-            "The CloudFront distribution's domain",
-            json!({ "Fn::GetAtt": ["CloudFrontDistribution", "DomainName"] }),
-        );
-    }
     json!({
         "app": app,
         "env": env.name,
@@ -581,6 +461,163 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
         })),
         "zones": zones.iter().enumerate().map(|(i, z)| json!({ "id": format!("AvailabilityZone{}", i + 1), "default": z })).collect::<Vec<_>>(),
     })
+}
+
+/// What the environment stack's outputs depend on.
+struct OutputFacts<'a> {
+    vpc_id: &'a Value,
+    public_subnets: &'a Value,
+    private_subnets: &'a Value,
+    public_alb: Option<&'a Value>,
+    internal_alb: Option<&'a Value>,
+    managed_efs: bool,
+    cdn: bool,
+}
+
+/// The environment stack's outputs, each exported as `<prefix>-<id>` for workload stacks to
+/// import.
+fn outputs(prefix: &str, facts: &OutputFacts) -> Vec<Value> {
+    let mut outputs = Vec::new();
+    let mut output = |id: &str, description: &str, value: Value| {
+        outputs.push(json!({ "id": id, "description": description, "value": value, "export": format!("{prefix}-{id}") }));
+    };
+    output("VpcId", "The VPC", facts.vpc_id.clone());
+    if facts
+        .public_subnets
+        .as_array()
+        .is_some_and(|a| !a.is_empty())
+    {
+        output(
+            "PublicSubnets",
+            "Public subnets, comma-separated",
+            json!({ "Fn::Join": [",", facts.public_subnets] }),
+        );
+    }
+    if facts
+        .private_subnets
+        .as_array()
+        .is_some_and(|a| !a.is_empty())
+    {
+        output(
+            "PrivateSubnets",
+            "Private subnets, comma-separated",
+            json!({ "Fn::Join": [",", facts.private_subnets] }),
+        );
+    }
+    output(
+        "EnvironmentSecurityGroup",
+        "The security group every task joins",
+        json!({ "Ref": "EnvironmentSecurityGroup" }),
+    );
+    output("ClusterId", "The ECS cluster", json!({ "Ref": "Cluster" }));
+    output(
+        "ClusterArn",
+        "The ECS cluster's ARN",
+        json!({ "Fn::GetAtt": ["Cluster", "Arn"] }),
+    );
+    output(
+        "ServiceDiscoveryNamespaceID",
+        "The Cloud Map namespace",
+        json!({ "Fn::GetAtt": ["ServiceDiscoveryNamespace", "Id"] }),
+    );
+    output(
+        "ServiceDiscoveryNamespaceArn",
+        "The Cloud Map namespace's ARN, for Service Connect",
+        json!({ "Fn::GetAtt": ["ServiceDiscoveryNamespace", "Arn"] }),
+    );
+    if let Some(alb) = facts.public_alb {
+        output(
+            "PublicLoadBalancerDNS",
+            "The public load balancer's DNS name",
+            json!({ "Fn::GetAtt": ["PublicLoadBalancer", "DNSName"] }),
+        );
+        output(
+            "PublicLoadBalancerFullName",
+            "The public load balancer's full name, for metrics",
+            json!({ "Fn::GetAtt": ["PublicLoadBalancer", "LoadBalancerFullName"] }),
+        );
+        output(
+            "PublicLoadBalancerCanonicalHostedZoneID",
+            "The public load balancer's hosted zone",
+            json!({ "Fn::GetAtt": ["PublicLoadBalancer", "CanonicalHostedZoneID"] }),
+        );
+        output(
+            "PublicLoadBalancerArn",
+            "The public load balancer, for test listeners of blue/green services",
+            json!({ "Ref": "PublicLoadBalancer" }),
+        );
+        output(
+            "PublicLoadBalancerSecurityGroup",
+            "The public load balancer's security group",
+            json!({ "Ref": "PublicLoadBalancerSecurityGroup" }),
+        );
+        output(
+            "HTTPListenerArn",
+            "The public HTTP listener",
+            json!({ "Ref": "HTTPListener" }),
+        );
+        if alb["https"].as_bool() == Some(true) {
+            output(
+                "HTTPSListenerArn",
+                "The public HTTPS listener",
+                json!({ "Ref": "HTTPSListener" }),
+            );
+        }
+    }
+    if let Some(alb) = facts.internal_alb {
+        output(
+            "InternalLoadBalancerDNS",
+            "The internal load balancer's DNS name",
+            json!({ "Fn::GetAtt": ["InternalLoadBalancer", "DNSName"] }),
+        );
+        output(
+            "InternalLoadBalancerCanonicalHostedZoneID",
+            "The internal load balancer's hosted zone, for alias records",
+            json!({ "Fn::GetAtt": ["InternalLoadBalancer", "CanonicalHostedZoneID"] }),
+        );
+        output(
+            "InternalLoadBalancerArn",
+            "The internal load balancer, for test listeners of blue/green services",
+            json!({ "Ref": "InternalLoadBalancer" }),
+        );
+        output(
+            "InternalLoadBalancerSecurityGroup",
+            "The internal load balancer's security group",
+            json!({ "Ref": "InternalLoadBalancerSecurityGroup" }),
+        );
+        output(
+            "InternalLoadBalancerFullName",
+            "The internal load balancer's full name, for metrics",
+            json!({ "Fn::GetAtt": ["InternalLoadBalancer", "LoadBalancerFullName"] }),
+        );
+        output(
+            "InternalHTTPListenerArn",
+            "The internal HTTP listener",
+            json!({ "Ref": "InternalHTTPListener" }),
+        );
+        if alb["https"].as_bool() == Some(true) {
+            output(
+                "InternalHTTPSListenerArn",
+                "The internal HTTPS listener",
+                json!({ "Ref": "InternalHTTPSListener" }),
+            );
+        }
+    }
+    if facts.managed_efs {
+        output(
+            "FilesystemID",
+            "The managed EFS file system",
+            json!({ "Ref": "FileSystem" }),
+        );
+    }
+    if facts.cdn {
+        output(
+            "CloudFrontDomainName",
+            "The CloudFront distribution's domain",
+            json!({ "Fn::GetAtt": ["CloudFrontDistribution", "DomainName"] }),
+        );
+    }
+    outputs
 }
 
 /// Every host name the environment's load-balanced web services answer to, sorted.

@@ -120,6 +120,20 @@ impl Ui {
         let _ = writeln!(std::io::stderr().lock(), "{prefix}: {text}");
     }
 
+    /// Prints the error that ended a command: `error: message`, its help line, and with
+    /// `--verbose` what it is about. An outcome already reported prints nothing.
+    pub fn report_error(&self, e: &crate::error::Error) {
+        if e.is_reported() {
+            return;
+        }
+        self.error(&e.to_string());
+        if self.verbose
+            && let Some(subject) = e.subject()
+        {
+            let _ = writeln!(std::io::stderr().lock(), "  about: {subject}");
+        }
+    }
+
     /// Prints a formatted diagnostic (see `validate::report`) to stderr, whatever the
     /// verbosity: callers decide which diagnostics `--quiet` hides.
     pub fn diagnostic(&self, text: &str) {

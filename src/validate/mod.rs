@@ -1,10 +1,12 @@
 //! Validation: pure checks over resolved manifests that return every diagnostic at once.
 //! Each rule module owns one area (task definition, ports, scaling, ...).
 
-pub mod codes;
-pub mod diagnostic;
 pub mod report;
 pub mod rules;
+
+// Diagnostics and their codes belong to the model (the loader reports them too); they are
+// also named from here, where code written before the move (and on other branches) looks.
+pub use crate::manifest::{codes, diagnostic};
 
 use crate::manifest::load::Loaded;
 use diagnostic::Diagnostic;

@@ -3,9 +3,9 @@
 
 use serde_json::json;
 
+use crate::manifest::diagnostic::{Diagnostic, Severity};
 use crate::manifest::source::SourceMap;
 use crate::ui::{Style, Ui};
-use crate::validate::diagnostic::{Diagnostic, Severity};
 
 /// Formats one diagnostic for a terminal. `all_envs` are the environments checked: a
 /// diagnostic found in all of them does not list them.
@@ -178,8 +178,8 @@ pub fn summary(diags: &[Diagnostic]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manifest::codes;
     use crate::manifest::source::Span;
-    use crate::validate::codes;
 
     #[test]
     fn text_shows_location_source_and_caret() {

@@ -1,6 +1,8 @@
-//! Test support shared by the integration tests that need AWS: a moto server (the local AWS
-//! emulator, started through scripts/moto_server.py from the test command's virtualenv) and
-//! a fault-injecting proxy in front of it.
+//! Test support shared by every integration test: running the real binary (offline, or
+//! against an endpoint), golden files that `UPDATE_EXPECTED=1` rewrites, and for the tests
+//! that need AWS a moto server (the local AWS emulator, started through
+//! scripts/moto_server.py from the test command's virtualenv) and a fault-injecting proxy in
+//! front of it.
 
 #![allow(dead_code)]
 
@@ -106,6 +108,41 @@ pub fn tug_command(dir: &Path, endpoint: &str) -> Command {
         .env("NO_COLOR", "1")
         .env("CI", "true");
     cmd
+}
+
+/// Runs tug in `dir` with no AWS at hand (no profile, no endpoint) and without colours.
+pub fn tug_offline(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tug"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("tug runs")
+}
+
+/// Output bytes as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Compares `actual` with the golden file at `relative` (from the crate root); with
+/// `UPDATE_EXPECTED=1` in the environment, rewrites the file instead (review the diff).
+pub fn check_expected(relative: &str, actual: &str) {
+    let path = root().join(relative);
+    if std::env::var_os("UPDATE_EXPECTED").is_some() {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("create the golden file's folder");
+        }
+        std::fs::write(&path, actual).expect("write the golden file");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert_eq!(
+        actual, expected,
+        "{relative} differs; review, then run the tests with UPDATE_EXPECTED=1"
+    );
 }
 
 /// Runs tug against `endpoint` in `dir`.

@@ -11,12 +11,12 @@ use std::path::{Path, PathBuf};
 use crate::cli::{EnvInitArgs, InitArgs, JobInitArgs, SvcInitArgs, WorkloadInitFlags};
 use crate::commands::{Context, deploy, schema};
 use crate::deploy::engine::Plan;
-use crate::exit;
+use crate::error::{Error, Result};
 use crate::manifest::model::WorkloadKind;
+use crate::manifest::names::{name_problem, suggest_name};
+use crate::manifest::schedule::schedule_expression;
 use crate::manifest::workspace::{WORKSPACE_DIRS, Workspace, discover};
 use crate::ui::Stream;
-use crate::validate::rules::job::schedule_expression;
-use crate::validate::rules::{name_problem, suggest_name};
 
 pub use manifests::SCHEMA_DIR;
 use manifests::{ImageSource, WorkloadAnswers};
@@ -45,9 +45,9 @@ struct Planned {
     keep_existing: bool,
 }
 
-fn fail(ctx: &Context, e: AskError) -> u8 {
-    ctx.ui.error(&e.0);
-    exit::USAGE
+/// A question without a usable answer is a usage error (its text names the flag to pass).
+fn unanswered(e: AskError) -> Error {
+    Error::usage(e.0)
 }
 
 fn prompter(ctx: &Context) -> Prompter {
@@ -105,13 +105,10 @@ fn check_name(kind: &str) -> impl Fn(&str) -> Result<(), String> + '_ {
 }
 
 /// `tug init`.
-pub fn init(ctx: &Context, args: &InitArgs) -> u8 {
+pub fn init(ctx: &Context, args: &InitArgs) -> Result<()> {
     let p = prompter(ctx);
     let target = locate(ctx);
-    let answers = match ask_init(ctx, &p, &target, args) {
-        Ok(a) => a,
-        Err(e) => return fail(ctx, e),
-    };
+    let answers = ask_init(ctx, &p, &target, args).map_err(unanswered)?;
     let (app, workload, env) = answers;
     let mut files = vec![Planned {
         path: target.dir.join(".workspace"),
@@ -128,10 +125,7 @@ pub fn init(ctx: &Context, args: &InitArgs) -> u8 {
         text: manifests::workload(&workload),
         keep_existing: false,
     });
-    let code = write(ctx, &target, files, args.force);
-    if code != exit::SUCCESS {
-        return code;
-    }
+    write(ctx, &target, files, args.force)?;
     ctx.ui.info(&format!(
         "\nNext: `tug validate`, `tug render -e {env} -n {}`, then `tug deploy -e {env}`.",
         workload.name
@@ -141,7 +135,7 @@ pub fn init(ctx: &Context, args: &InitArgs) -> u8 {
             && p.confirm(&format!("Deploy {} to {env} now?", workload.name), false)
                 .unwrap_or(false));
     if !deploy_now {
-        return exit::SUCCESS;
+        return Ok(());
     }
     let mut global = ctx.global.clone();
     global.workspace = Some(target.dir.clone());
@@ -473,19 +467,18 @@ fn exposed_port(dockerfile: &Path) -> Option<u16> {
 
 /// Writes `files`, refusing (before writing anything) when a file that must not be replaced
 /// exists and `force` is off; then refreshes the JSON Schemas the manifests point to.
-fn write(ctx: &Context, target: &Target, files: Vec<Planned>, force: bool) -> u8 {
-    let clash: Vec<&Planned> = files
+fn write(ctx: &Context, target: &Target, files: Vec<Planned>, force: bool) -> Result<()> {
+    // Each command plans one file that may not be replaced, so the first clash is the one.
+    if let Some(f) = files
         .iter()
-        .filter(|f| !f.keep_existing && !force && f.path.exists())
-        .collect();
-    if !clash.is_empty() {
-        for f in &clash {
-            ctx.ui.error(&format!(
-                "{} already exists; tug does not overwrite it\n  help: choose another name, or pass --force to replace it",
-                f.path.display()
-            ));
-        }
-        return exit::FAILURE;
+        .find(|f| !f.keep_existing && !force && f.path.exists())
+    {
+        return Err(Error::failure(format!(
+            "{} already exists; tug does not overwrite it",
+            f.path.display()
+        ))
+        .help("choose another name, or pass --force to replace it")
+        .about(f.path.display().to_string()));
     }
     let mut written = Vec::new();
     for f in files {
@@ -498,30 +491,23 @@ fn write(ctx: &Context, target: &Target, files: Vec<Planned>, force: bool) -> u8
         if let Some(parent) = f.path.parent()
             && let Err(e) = fs::create_dir_all(parent)
         {
-            ctx.ui
-                .error(&format!("cannot create {}: {e}", parent.display()));
-            return exit::FAILURE;
+            return Err(Error::failure(format!(
+                "cannot create {}: {e}",
+                parent.display()
+            )));
         }
-        if let Err(e) = fs::write(&f.path, &f.text) {
-            ctx.ui
-                .error(&format!("cannot write {}: {e}", f.path.display()));
-            return exit::FAILURE;
-        }
+        fs::write(&f.path, &f.text)
+            .map_err(|e| Error::failure(format!("cannot write {}: {e}", f.path.display())))?;
         let verb = if replaced { "replaced" } else { "wrote   " };
         ctx.ui.info(&format!("{verb} {}", shown(target, &f.path)));
         written.push(f.path.display().to_string());
     }
     let schema_dir = target.dir.join(SCHEMA_DIR);
-    match schema::write_all(&schema_dir) {
-        Ok(_) => ctx.ui.info(&format!(
-            "wrote    {}/ (JSON Schemas for editors)",
-            shown(target, &schema_dir)
-        )),
-        Err(e) => {
-            ctx.ui.error(&e);
-            return exit::FAILURE;
-        }
-    }
+    schema::write_all(&schema_dir)?;
+    ctx.ui.info(&format!(
+        "wrote    {}/ (JSON Schemas for editors)",
+        shown(target, &schema_dir)
+    ));
     if ctx.ui.json {
         // One line, so that `init --deploy --output json` stays one JSON document per line.
         ctx.ui.out(
@@ -532,7 +518,7 @@ fn write(ctx: &Context, target: &Target, files: Vec<Planned>, force: bool) -> u8
             .to_string(),
         );
     }
-    exit::SUCCESS
+    Ok(())
 }
 
 /// `path` relative to the folder holding the workspace, for messages.
@@ -544,12 +530,9 @@ fn shown(target: &Target, path: &Path) -> String {
 }
 
 /// `tug env init`.
-pub fn env_init(ctx: &Context, args: &EnvInitArgs) -> u8 {
+pub fn env_init(ctx: &Context, args: &EnvInitArgs) -> Result<()> {
     let p = prompter(ctx);
-    let target = match existing(ctx) {
-        Ok(t) => t,
-        Err(e) => return fail(ctx, e),
-    };
+    let target = existing(ctx).map_err(unanswered)?;
     let force = args.force;
     let name_ok = |v: &str| -> Result<(), String> {
         check_name("environment")(v)?;
@@ -562,30 +545,27 @@ pub fn env_init(ctx: &Context, args: &EnvInitArgs) -> u8 {
         }
         Ok(())
     };
-    let name = match p.text(
-        args.name.as_deref(),
-        "--name ENV",
-        "Environment name",
-        Some("test"),
-        &name_ok,
-    ) {
-        Ok(n) => n,
-        Err(e) => return fail(ctx, e),
-    };
+    let name = p
+        .text(
+            args.name.as_deref(),
+            "--name ENV",
+            "Environment name",
+            Some("test"),
+            &name_ok,
+        )
+        .map_err(unanswered)?;
     let files = vec![Planned {
         path: env_path(&target, &name),
         text: manifests::environment(&name),
         keep_existing: false,
     }];
-    let code = write(ctx, &target, files, force);
-    if code == exit::SUCCESS {
-        ctx.ui.info(&format!("\nNext: `tug env deploy -n {name}`."));
-    }
-    code
+    write(ctx, &target, files, force)?;
+    ctx.ui.info(&format!("\nNext: `tug env deploy -n {name}`."));
+    Ok(())
 }
 
 /// `tug svc init`.
-pub fn svc_init(ctx: &Context, args: &SvcInitArgs) -> u8 {
+pub fn svc_init(ctx: &Context, args: &SvcInitArgs) -> Result<()> {
     let q = WorkloadQuestions {
         flags: &args.workload,
         kind: args.kind.as_deref(),
@@ -598,7 +578,7 @@ pub fn svc_init(ctx: &Context, args: &SvcInitArgs) -> u8 {
 }
 
 /// `tug job init`.
-pub fn job_init(ctx: &Context, args: &JobInitArgs) -> u8 {
+pub fn job_init(ctx: &Context, args: &JobInitArgs) -> Result<()> {
     let q = WorkloadQuestions {
         flags: &args.workload,
         kind: None,
@@ -610,27 +590,19 @@ pub fn job_init(ctx: &Context, args: &JobInitArgs) -> u8 {
     workload_init(ctx, &q, "job")
 }
 
-fn workload_init(ctx: &Context, q: &WorkloadQuestions, command: &str) -> u8 {
+fn workload_init(ctx: &Context, q: &WorkloadQuestions, command: &str) -> Result<()> {
     let p = prompter(ctx);
-    let target = match existing(ctx) {
-        Ok(t) => t,
-        Err(e) => return fail(ctx, e),
-    };
-    let answers = match ask_workload(&p, &target, q) {
-        Ok(a) => a,
-        Err(e) => return fail(ctx, e),
-    };
+    let target = existing(ctx).map_err(unanswered)?;
+    let answers = ask_workload(&p, &target, q).map_err(unanswered)?;
     let files = vec![Planned {
         path: workload_path(&target, &answers.name),
         text: manifests::workload(&answers),
         keep_existing: false,
     }];
-    let code = write(ctx, &target, files, q.force);
-    if code == exit::SUCCESS {
-        ctx.ui.info(&format!(
-            "\nNext: `tug {command} deploy -n {} -e ENV`.",
-            answers.name
-        ));
-    }
-    code
+    write(ctx, &target, files, q.force)?;
+    ctx.ui.info(&format!(
+        "\nNext: `tug {command} deploy -n {} -e ENV`.",
+        answers.name
+    ));
+    Ok(())
 }

@@ -384,3 +384,23 @@ pub fn parse_port_protocol(text: &str) -> Result<(u16, String), String> {
     }
     Ok((port, proto))
 }
+
+/// A container port as written: `8080`, `8080/tcp`, `53/udp`.
+pub fn parse_container_port(text: &str) -> Result<(u16, String), String> {
+    let (port, proto) = match text.split_once('/') {
+        Some((p, proto)) => (p.trim(), proto.trim().to_ascii_lowercase()),
+        None => (text.trim(), "tcp".to_string()),
+    };
+    let port: u16 = port
+        .parse()
+        .map_err(|_| format!("`{text}` is not a port number"))?;
+    if port == 0 {
+        return Err("port 0 is not a valid container port".into());
+    }
+    if proto != "tcp" && proto != "udp" {
+        return Err(format!(
+            "protocol `{proto}` is not supported for a container port; use tcp or udp"
+        ));
+    }
+    Ok((port, proto))
+}

@@ -385,7 +385,9 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
                     .as_ref()
                     .and_then(|s| s.value.get(container.as_str()))
                     .and_then(|s| s.port.as_ref())
-                    .and_then(|p| crate::validate::rules::task::parse_container_port(&p.value).ok())
+                    .and_then(|p| {
+                        crate::manifest::model::service::parse_container_port(&p.value).ok()
+                    })
                     .map(|(p, _)| p)
             }
         });

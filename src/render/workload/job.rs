@@ -11,11 +11,11 @@
 use serde_json::{Value, json};
 
 use crate::manifest::model::WorkloadKind;
+use crate::manifest::schedule::schedule_expression;
 use crate::manifest::union::BoolOr;
 use crate::render::workload::service::network;
 use crate::render::workload::{Scope, ec2};
 use crate::render::{RenderError, input_error, names};
-use crate::validate::rules::job::schedule_expression;
 
 /// The one state of the state machine.
 const RUN_STATE: &str = "RunTask";

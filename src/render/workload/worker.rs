@@ -10,6 +10,7 @@
 use serde_json::{Map as JsonMap, Value, json};
 
 use crate::manifest::decode::Located;
+use crate::manifest::diagnostic::Diagnostic;
 use crate::manifest::duration::Duration;
 use crate::manifest::model::WorkloadKind;
 use crate::manifest::model::workload::{FifoQueueConfig, Queue, TopicSubscription};
@@ -17,7 +18,6 @@ use crate::manifest::source::Span;
 use crate::manifest::union::BoolOr;
 use crate::render::workload::Scope;
 use crate::render::{RenderError, input_error, names};
-use crate::validate::diagnostic::Diagnostic;
 
 /// The logical id of the worker's default queue.
 pub(crate) const EVENTS_QUEUE: &str = "EventsQueue";

@@ -2,13 +2,13 @@
 //! capacity provider names the environment declares, daemon services, the port and network
 //! rules of the bridge and host modes, and the ECS names of the environment's providers.
 
+use crate::manifest::capacity;
+use crate::manifest::codes;
+use crate::manifest::diagnostic::Diagnostic;
 use crate::manifest::load::{Loaded, ResolvedEnvironment, ResolvedWorkload};
 use crate::manifest::model::WorkloadKind;
 use crate::manifest::model::common::resolve_platform;
 use crate::manifest::model::service::Count;
-use crate::render::capacity;
-use crate::validate::codes;
-use crate::validate::diagnostic::Diagnostic;
 
 /// Host ports the ECS agent and Docker reserve on every container instance.
 const RESERVED_HOST_PORTS: &[u16] = &[22, 2375, 2376, 51678, 51679];

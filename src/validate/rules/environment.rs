@@ -2,15 +2,15 @@
 //! Availability Zones, security group rules, load balancer settings, CDN, Container Insights
 //! and tug's EC2 capacity providers.
 
+use crate::manifest::codes;
 use crate::manifest::decode::Located;
+use crate::manifest::diagnostic::Diagnostic;
 use crate::manifest::load::ResolvedEnvironment;
 use crate::manifest::model::environment::{
     Ec2Capacity, EnvVpc, SecurityGroupRule, SubnetConfig, defaults,
 };
 use crate::manifest::source::Span;
 use crate::manifest::union::{BoolOr, OneOrMany, ScalarOr};
-use crate::validate::codes;
-use crate::validate::diagnostic::Diagnostic;
 use crate::validate::rules::names::name_problem;
 use crate::validate::rules::network::Cidr;
 
@@ -64,6 +64,7 @@ pub fn check(env: &ResolvedEnvironment, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// The network a VPC manifest describes: an imported VPC (by id) or one tug makes.
 fn check_vpc(vpc: &Located<EnvVpc>, out: &mut Vec<Diagnostic>) {
     let subnets = vpc.subnets.as_ref();
     let public: Vec<&Located<SubnetConfig>> = subnets
@@ -80,78 +81,7 @@ fn check_vpc(vpc: &Located<EnvVpc>, out: &mut Vec<Diagnostic>) {
         }
     }
     if let Some(id) = &vpc.id {
-        // Imported VPC.
-        if let Some(c) = &vpc.cidr {
-            out.push(
-                Diagnostic::error(
-                    codes::MUTUALLY_EXCLUSIVE,
-                    c.span,
-                    "an imported VPC (`id`) cannot also set `cidr`",
-                )
-                .with_help("remove `cidr`; the existing VPC has its own"),
-            );
-        }
-        if !id.value.starts_with("vpc-") {
-            out.push(
-                Diagnostic::error(
-                    codes::INVALID_VALUE,
-                    id.span,
-                    format!("`{}` is not a VPC id", id.value),
-                )
-                .with_help("VPC ids look like vpc-0123456789abcdef0"),
-            );
-        }
-        for s in public.iter().chain(&private) {
-            match &s.id {
-                None => out.push(
-                    Diagnostic::error(
-                        codes::SUBNETS,
-                        s.span,
-                        "subnets of an imported VPC are given by `id`",
-                    )
-                    .with_help("write `- id: subnet-...`"),
-                ),
-                Some(i) if !i.value.starts_with("subnet-") => out.push(
-                    Diagnostic::error(
-                        codes::INVALID_VALUE,
-                        i.span,
-                        format!("`{}` is not a subnet id", i.value),
-                    )
-                    .with_help("subnet ids look like subnet-0123456789abcdef0"),
-                ),
-                _ => {}
-            }
-        }
-        if public.is_empty() && private.is_empty() {
-            out.push(
-                Diagnostic::error(
-                    codes::SUBNETS,
-                    vpc.span,
-                    "an imported VPC needs its subnets listed",
-                )
-                .with_help("list `subnets.public` and/or `subnets.private` by id"),
-            );
-        }
-        if public.len() == 1 {
-            out.push(
-                Diagnostic::error(
-                    codes::SUBNETS,
-                    public[0].span,
-                    "a load balancer needs public subnets in at least 2 Availability Zones",
-                )
-                .with_help("list a second public subnet"),
-            );
-        }
-        if private.len() == 1 {
-            out.push(
-                Diagnostic::error(
-                    codes::SUBNETS,
-                    private[0].span,
-                    "private subnets must span at least 2 Availability Zones",
-                )
-                .with_help("list a second private subnet"),
-            );
-        }
+        check_imported_vpc(vpc, id, &public, &private, out);
         return;
     }
     // Managed VPC.
@@ -171,6 +101,126 @@ fn check_vpc(vpc: &Located<EnvVpc>, out: &mut Vec<Diagnostic>) {
         );
         return;
     }
+    check_managed_cidrs(vpc, &public, &private, out);
+    check_managed_zones(vpc, &public, &private, out);
+    if let Some(sg) = &vpc.security_group {
+        for rule in sg
+            .ingress
+            .iter()
+            .flat_map(|r| r.iter())
+            .chain(sg.egress.iter().flat_map(|r| r.iter()))
+        {
+            check_sg_rule(rule, out);
+        }
+    }
+    if let Some(fl) = &vpc.flow_logs
+        && let BoolOr::Config(c) = &fl.value
+        && let Some(r) = &c.retention
+        && !crate::validate::rules::task::LOG_RETENTION_DAYS.contains(&r.value)
+    {
+        out.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                r.span,
+                format!(
+                    "flow log retention of {} days is not one CloudWatch Logs accepts",
+                    r.value
+                ),
+            )
+            .with_help("allowed: 1, 3, 5, 7, 14, 30, 60, 90, ... 3653"),
+        );
+    }
+}
+
+/// An imported VPC: ids for the VPC and its subnets, and enough subnets for a load balancer.
+fn check_imported_vpc(
+    vpc: &Located<EnvVpc>,
+    id: &Located<String>,
+    public: &[&Located<SubnetConfig>],
+    private: &[&Located<SubnetConfig>],
+    out: &mut Vec<Diagnostic>,
+) {
+    // Imported VPC.
+    if let Some(c) = &vpc.cidr {
+        out.push(
+            Diagnostic::error(
+                codes::MUTUALLY_EXCLUSIVE,
+                c.span,
+                "an imported VPC (`id`) cannot also set `cidr`",
+            )
+            .with_help("remove `cidr`; the existing VPC has its own"),
+        );
+    }
+    if !id.value.starts_with("vpc-") {
+        out.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                id.span,
+                format!("`{}` is not a VPC id", id.value),
+            )
+            .with_help("VPC ids look like vpc-0123456789abcdef0"),
+        );
+    }
+    for s in public.iter().chain(private) {
+        match &s.id {
+            None => out.push(
+                Diagnostic::error(
+                    codes::SUBNETS,
+                    s.span,
+                    "subnets of an imported VPC are given by `id`",
+                )
+                .with_help("write `- id: subnet-...`"),
+            ),
+            Some(i) if !i.value.starts_with("subnet-") => out.push(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    i.span,
+                    format!("`{}` is not a subnet id", i.value),
+                )
+                .with_help("subnet ids look like subnet-0123456789abcdef0"),
+            ),
+            _ => {}
+        }
+    }
+    if public.is_empty() && private.is_empty() {
+        out.push(
+            Diagnostic::error(
+                codes::SUBNETS,
+                vpc.span,
+                "an imported VPC needs its subnets listed",
+            )
+            .with_help("list `subnets.public` and/or `subnets.private` by id"),
+        );
+    }
+    if public.len() == 1 {
+        out.push(
+            Diagnostic::error(
+                codes::SUBNETS,
+                public[0].span,
+                "a load balancer needs public subnets in at least 2 Availability Zones",
+            )
+            .with_help("list a second public subnet"),
+        );
+    }
+    if private.len() == 1 {
+        out.push(
+            Diagnostic::error(
+                codes::SUBNETS,
+                private[0].span,
+                "private subnets must span at least 2 Availability Zones",
+            )
+            .with_help("list a second private subnet"),
+        );
+    }
+}
+
+/// The address blocks of a managed VPC and its subnets: valid, inside the VPC, apart.
+fn check_managed_cidrs(
+    vpc: &Located<EnvVpc>,
+    public: &[&Located<SubnetConfig>],
+    private: &[&Located<SubnetConfig>],
+    out: &mut Vec<Diagnostic>,
+) {
     let vpc_cidr = match &vpc.cidr {
         Some(c) => match Cidr::parse(&c.value) {
             Ok(cidr) => {
@@ -199,7 +249,7 @@ fn check_vpc(vpc: &Located<EnvVpc>, out: &mut Vec<Diagnostic>) {
         None => Cidr::parse(defaults::VPC_CIDR).ok().map(|c| (c, vpc.span)),
     };
     let mut parsed: Vec<(Cidr, Span)> = Vec::new();
-    for s in public.iter().chain(&private) {
+    for s in public.iter().chain(private) {
         let Some(c) = &s.cidr else {
             out.push(
                 Diagnostic::error(
@@ -251,7 +301,7 @@ fn check_vpc(vpc: &Located<EnvVpc>, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    if subnets.is_none()
+    if vpc.subnets.is_none()
         && let Some((v, span)) = vpc_cidr
     {
         for d in defaults::PUBLIC_CIDRS
@@ -275,6 +325,16 @@ fn check_vpc(vpc: &Located<EnvVpc>, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// The Availability Zones of a managed VPC's subnets: named for all or none, the same for
+/// public and private, one subnet of a kind per zone, at least two zones.
+fn check_managed_zones(
+    vpc: &Located<EnvVpc>,
+    public: &[&Located<SubnetConfig>],
+    private: &[&Located<SubnetConfig>],
+    out: &mut Vec<Diagnostic>,
+) {
     let azs = |list: &[&Located<SubnetConfig>]| -> Vec<String> {
         let mut v: Vec<String> = list
             .iter()
@@ -283,10 +343,10 @@ fn check_vpc(vpc: &Located<EnvVpc>, out: &mut Vec<Diagnostic>) {
         v.sort();
         v
     };
-    let (pub_az, priv_az) = (azs(&public), azs(&private));
+    let (pub_az, priv_az) = (azs(public), azs(private));
     let with_az = public
         .iter()
-        .chain(&private)
+        .chain(private)
         .filter(|s| s.az.is_some())
         .count();
     if with_az > 0 {
@@ -339,33 +399,6 @@ fn check_vpc(vpc: &Located<EnvVpc>, out: &mut Vec<Diagnostic>) {
                 .with_help("add a second subnet in another zone"),
             );
         }
-    }
-    if let Some(sg) = &vpc.security_group {
-        for rule in sg
-            .ingress
-            .iter()
-            .flat_map(|r| r.iter())
-            .chain(sg.egress.iter().flat_map(|r| r.iter()))
-        {
-            check_sg_rule(rule, out);
-        }
-    }
-    if let Some(fl) = &vpc.flow_logs
-        && let BoolOr::Config(c) = &fl.value
-        && let Some(r) = &c.retention
-        && !crate::validate::rules::task::LOG_RETENTION_DAYS.contains(&r.value)
-    {
-        out.push(
-            Diagnostic::error(
-                codes::INVALID_VALUE,
-                r.span,
-                format!(
-                    "flow log retention of {} days is not one CloudWatch Logs accepts",
-                    r.value
-                ),
-            )
-            .with_help("allowed: 1, 3, 5, 7, 14, 30, 60, 90, ... 3653"),
-        );
     }
 }
 

@@ -2,7 +2,9 @@
 //! groups) and `nlb` (Network Load Balancer listeners): required keys, ranges, condition
 //! counts, target containers and grace periods.
 
+use crate::manifest::codes;
 use crate::manifest::decode::Located;
+use crate::manifest::diagnostic::Diagnostic;
 use crate::manifest::duration::Duration;
 use crate::manifest::load::ResolvedWorkload;
 use crate::manifest::model::WorkloadKind;
@@ -11,8 +13,6 @@ use crate::manifest::model::service::{
 };
 use crate::manifest::source::Span;
 use crate::manifest::union::{BoolOr, ScalarOr};
-use crate::validate::codes;
-use crate::validate::diagnostic::Diagnostic;
 use crate::validate::rules::network::Cidr;
 use crate::validate::rules::task::container_names;
 

@@ -13,8 +13,8 @@ pub mod task;
 
 pub use names::{name_problem, suggest_name};
 
+use crate::manifest::diagnostic::Diagnostic;
 use crate::manifest::load::{Loaded, ResolvedEnvironment, ResolvedWorkload};
-use crate::validate::diagnostic::Diagnostic;
 
 /// Checks one workload manifest merged for one environment.
 pub fn check_workload(

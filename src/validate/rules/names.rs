@@ -3,80 +3,19 @@
 
 use std::collections::BTreeMap;
 
+use crate::manifest::codes;
 use crate::manifest::decode::Located;
+use crate::manifest::diagnostic::Diagnostic;
 use crate::manifest::load::{Loaded, ResolvedWorkload};
 use crate::manifest::model::WorkloadKind;
 use crate::manifest::source::Span;
 use crate::manifest::union::BoolOr;
-use crate::validate::codes;
-use crate::validate::diagnostic::Diagnostic;
 
-/// Longest CloudFormation stack name.
-const MAX_STACK_NAME: usize = 128;
-
-/// What is wrong with a workload, environment or application name, if anything. Copilot's
-/// rule: start with a letter; lowercase letters, digits and single hyphens; at least two
-/// characters.
-pub fn name_problem(name: &str) -> Option<String> {
-    if name.len() < 2 {
-        return Some(format!(
-            "`{name}` is too short; names have at least 2 characters"
-        ));
-    }
-    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-        return Some(format!("`{name}` must start with a lowercase letter"));
-    }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    {
-        return Some(format!(
-            "`{name}` may contain only lowercase letters, digits and hyphens"
-        ));
-    }
-    if name.contains("--") || name.ends_with('-') {
-        return Some(format!("`{name}` may not contain `--` or end with `-`"));
-    }
-    None
-}
-
-/// A valid name close to `name`: lowercase, other characters turned into single hyphens.
-pub fn suggest_name(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        let c = c.to_ascii_lowercase();
-        if c.is_ascii_lowercase() || c.is_ascii_digit() {
-            out.push(c);
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    let out = out
-        .trim_end_matches('-')
-        .trim_start_matches(|c: char| c.is_ascii_digit())
-        .to_string();
-    if out.len() < 2 {
-        format!("app-{out}").trim_end_matches('-').to_string()
-    } else {
-        out
-    }
-}
-
-/// What is wrong with a container name, if anything (ECS: 1-255 of A-Z a-z 0-9 _ -).
-pub fn container_name_problem(name: &str) -> Option<String> {
-    if name.is_empty() || name.len() > 255 {
-        return Some("container names have 1 to 255 characters".into());
-    }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        return Some(format!(
-            "container name `{name}` may contain only letters, digits, `_` and `-`"
-        ));
-    }
-    None
-}
+// The rules for names themselves are the model's (the workspace reader checks the
+// application's name too); the checks below apply them to manifests.
+pub use crate::manifest::names::{
+    MAX_STACK_NAME, container_name_problem, name_problem, suggest_name,
+};
 
 pub fn check(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
     let span = wl

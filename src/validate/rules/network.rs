@@ -1,11 +1,11 @@
 //! Network rules: subnet placement, security groups, Service Connect, and CIDR parsing shared
 //! with the environment rules.
 
+use crate::manifest::codes;
+use crate::manifest::diagnostic::Diagnostic;
 use crate::manifest::load::{ResolvedEnvironment, ResolvedWorkload};
 use crate::manifest::model::common::resolve_platform;
 use crate::manifest::union::{BoolOr, ListOr, ScalarOr};
-use crate::validate::codes;
-use crate::validate::diagnostic::Diagnostic;
 
 /// Most security groups one awsvpc task may have.
 const MAX_SECURITY_GROUPS: usize = 5;

@@ -2,15 +2,15 @@
 //! that need a load balancer or a queue, scheduled and step scaling, daemon services, and the
 //! capacity and placement settings that decide where tasks run.
 
+use crate::manifest::codes;
 use crate::manifest::decode::Located;
+use crate::manifest::diagnostic::Diagnostic;
 use crate::manifest::load::ResolvedWorkload;
 use crate::manifest::model::WorkloadKind;
 use crate::manifest::model::common::resolve_platform;
 use crate::manifest::model::service::{AdvancedCount, Count, ScalingMetric, StepDirection};
 use crate::manifest::source::Span;
 use crate::manifest::union::ScalarOr;
-use crate::validate::codes;
-use crate::validate::diagnostic::Diagnostic;
 
 /// Application Auto Scaling quotas per scalable target.
 const MAX_POLICIES: usize = 50;
@@ -318,47 +318,8 @@ fn check_spot_platform(wl: &ResolvedWorkload, span: Span, out: &mut Vec<Diagnost
     }
 }
 
-/// Checks an Application Auto Scaling schedule: `cron(...)` with 6 fields, `rate(n unit)` or
-/// `at(yyyy-mm-ddThh:mm:ss)`; the wrapper may be omitted.
-pub fn schedule_problem(kind: &str, text: &str) -> Option<String> {
-    let inner = text.trim();
-    let inner = inner
-        .strip_prefix(&format!("{kind}("))
-        .and_then(|r| r.strip_suffix(')'))
-        .unwrap_or(inner);
-    match kind {
-        "cron" => {
-            let fields = inner.split_whitespace().count();
-            (fields != 6).then(|| format!("`{text}` has {fields} fields; Application Auto Scaling cron has 6 (minutes hours day-of-month month day-of-week year)"))
-        }
-        "rate" => {
-            let mut parts = inner.split_whitespace();
-            let n = parts.next().and_then(|n| n.parse::<u32>().ok());
-            let unit = parts.next();
-            let ok = match (n, unit, parts.next()) {
-                (Some(1), Some("minute" | "hour" | "day"), None) => true,
-                (Some(n), Some("minutes" | "hours" | "days"), None) => n > 1,
-                _ => false,
-            };
-            (!ok).then(|| format!("`{text}` is not a rate like `5 minutes`, `1 hour` or `2 days`"))
-        }
-        "at" => {
-            let b = inner.as_bytes();
-            let ok = inner.len() == 19
-                && b[4] == b'-'
-                && b[7] == b'-'
-                && b[10] == b'T'
-                && b[13] == b':'
-                && b[16] == b':'
-                && inner
-                    .chars()
-                    .enumerate()
-                    .all(|(i, c)| [4, 7, 10, 13, 16].contains(&i) || c.is_ascii_digit());
-            (!ok).then(|| format!("`{text}` is not a time like 2026-12-24T08:00:00"))
-        }
-        _ => None,
-    }
-}
+// The schedule syntax is the model's (job schedules use the rate form too).
+pub use crate::manifest::schedule::schedule_problem;
 
 fn check_schedule(c: &AdvancedCount, out: &mut Vec<Diagnostic>) {
     let Some(actions) = &c.schedule else { return };

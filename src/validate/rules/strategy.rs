@@ -2,14 +2,14 @@
 //! alarms) and tug's native ECS strategies (blue/green, canary, linear) with their bake
 //! times, traffic steps, test listener and lifecycle hooks.
 
+use crate::manifest::codes;
 use crate::manifest::decode::Located;
+use crate::manifest::diagnostic::Diagnostic;
 use crate::manifest::duration::Duration;
 use crate::manifest::load::ResolvedWorkload;
 use crate::manifest::model::WorkloadKind;
 use crate::manifest::model::service::Deployment;
 use crate::manifest::union::ListOr;
-use crate::validate::codes;
-use crate::validate::diagnostic::Diagnostic;
 
 /// CloudFormation rejects canary and linear deployments computed to last longer than this.
 const MAX_DURATION_MINUTES: f64 = 33.0 * 60.0;

@@ -4,7 +4,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::manifest::codes;
 use crate::manifest::decode::{Located, Map};
+use crate::manifest::diagnostic::{Diagnostic, secret_shape};
 use crate::manifest::load::ResolvedWorkload;
 use crate::manifest::model::WorkloadKind;
 use crate::manifest::model::common::{
@@ -13,8 +15,6 @@ use crate::manifest::model::common::{
 };
 use crate::manifest::source::Span;
 use crate::manifest::union::{BoolOr, Command, ScalarOr};
-use crate::validate::codes;
-use crate::validate::diagnostic::{Diagnostic, secret_shape};
 
 /// ECS allows at most this many containers in one task definition (not adjustable).
 pub const MAX_CONTAINERS: usize = 10;
@@ -418,25 +418,8 @@ fn check_container_resources(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// A container port as written: `8080`, `8080/tcp`, `53/udp`.
-pub fn parse_container_port(text: &str) -> Result<(u16, String), String> {
-    let (port, proto) = match text.split_once('/') {
-        Some((p, proto)) => (p.trim(), proto.trim().to_ascii_lowercase()),
-        None => (text.trim(), "tcp".to_string()),
-    };
-    let port: u16 = port
-        .parse()
-        .map_err(|_| format!("`{text}` is not a port number"))?;
-    if port == 0 {
-        return Err("port 0 is not a valid container port".into());
-    }
-    if proto != "tcp" && proto != "udp" {
-        return Err(format!(
-            "protocol `{proto}` is not supported for a container port; use tcp or udp"
-        ));
-    }
-    Ok((port, proto))
-}
+// Parsing a port is the model's; rendering needs it too.
+pub use crate::manifest::model::service::parse_container_port;
 
 /// Every exposed (container, port, protocol, span).
 pub fn exposed_ports(

@@ -1,7 +1,7 @@
 //! The catalogue of diagnostic codes. Ids are stable: a released id never changes meaning,
 //! retired ids are not reused. docs/diagnostics.md is generated from [`ALL`] by a test.
 
-use crate::validate::diagnostic::Code;
+use crate::manifest::diagnostic::Code;
 
 macro_rules! codes {
     ($( $(#[doc = $doc:literal])* $konst:ident = $id:literal, $name:literal; )*) => {
