@@ -17,10 +17,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map as JsonMap, Value, json};
 
+use crate::manifest::codes;
+use crate::manifest::diagnostic::Diagnostic;
 use crate::manifest::source::Span;
 use crate::manifest::yaml::{Node, NodeKind, ScalarStyle};
-use crate::validate::codes;
-use crate::validate::diagnostic::Diagnostic;
 
 /// The logical id of the nested stack in the parent template (Copilot's).
 pub const STACK_ID: &str = "AddonsStack";

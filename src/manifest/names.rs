@@ -6,6 +6,11 @@
 
 use sha2::{Digest, Sha256};
 
+/// The name of the FireLens log router container tug adds for `logging`.
+pub const LOG_ROUTER: &str = "firelens_log_router";
+/// The name of the X-Ray/ADOT collector container added by `observability.tracing`.
+pub const TRACING_SIDECAR: &str = "aws-otel-collector";
+
 /// Longest CloudFormation stack name.
 pub const MAX_STACK_NAME: usize = 128;
 

@@ -7,10 +7,11 @@ use serde_json::{Map as JsonMap, Value, json};
 use crate::manifest::addons::{Addons, OutputKind, env_var_name};
 use crate::manifest::decode::{Located, Map};
 use crate::manifest::model::common::{ContainerHealthCheck, Secret, Variable, resolve_platform};
+use crate::manifest::model::service::parse_container_port;
+use crate::manifest::names::{LOG_ROUTER, TRACING_SIDECAR};
 use crate::manifest::union::{BoolOr, Command, ScalarOr};
 use crate::render::workload::{Scope, variable_value};
 use crate::render::{RenderError, input_error, names};
-use crate::validate::rules::task::{LOG_ROUTER, TRACING_SIDECAR, parse_container_port};
 
 const FLUENT_BIT_IMAGE: &str = "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable";
 const OTEL_COLLECTOR_IMAGE: &str = "public.ecr.aws/aws-observability/aws-otel-collector:latest";

@@ -27,12 +27,12 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use crate::manifest::decode::Located;
+use crate::manifest::diagnostic::Diagnostic;
+use crate::manifest::model::service::parse_container_port;
 use crate::manifest::model::service::{NlbListener, parse_port_protocol};
 use crate::manifest::union::{ListOr, ScalarOr};
 use crate::render::workload::Scope;
 use crate::render::{RenderError, input_error};
-use crate::validate::diagnostic::Diagnostic;
-use crate::validate::rules::task::parse_container_port;
 
 /// Copilot's defaults for NLB target health checks and target groups.
 const HEALTHY_THRESHOLD: u32 = 3;

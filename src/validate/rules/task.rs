@@ -18,10 +18,7 @@ use crate::manifest::union::{BoolOr, Command, ScalarOr};
 
 /// ECS allows at most this many containers in one task definition (not adjustable).
 pub const MAX_CONTAINERS: usize = 10;
-/// The name of the FireLens log router container.
-pub const LOG_ROUTER: &str = "firelens_log_router";
-/// The name of the X-Ray/ADOT collector container added by `observability.tracing`.
-pub const TRACING_SIDECAR: &str = "aws-otel-collector";
+pub use crate::manifest::names::{LOG_ROUTER, TRACING_SIDECAR};
 
 /// Fargate task sizes: cpu units → (min MiB, max MiB, step MiB).
 const FARGATE_SIZES: &[(u32, u32, u32, u32)] = &[
