@@ -83,8 +83,7 @@ pub(crate) fn finish(
     nulls_to_false(&mut context);
     // Moving the value into the context spares handlebars a deep copy of it.
     let context = handlebars::Context::from(context);
-    let text = registry::registry(template)
-        .render_with_context(template, &context)
+    let text = registry::render(template, &context)
         .map_err(|e| RenderError::internal(format!("template `{template}`: {e}")))?;
     if patches.is_empty() {
         return Ok(text);
