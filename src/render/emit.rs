@@ -242,7 +242,7 @@ fn is_integer(s: &str) -> bool {
         if unpositive.starts_with(['+', '-']) || digits_but_not_number(s) {
             return false;
         }
-        u128::from_str_radix(unpositive, 10).is_ok()
+        unpositive.parse::<u128>().is_ok()
     };
     let negative = |s: &str| -> bool {
         for (prefix, r) in [("-0x", 16), ("-0o", 8), ("-0b", 2)] {
@@ -252,7 +252,7 @@ fn is_integer(s: &str) -> bool {
                 return true;
             }
         }
-        !digits_but_not_number(s) && i128::from_str_radix(s, 10).is_ok()
+        !digits_but_not_number(s) && s.parse::<i128>().is_ok()
     };
     unsigned(s) || negative(s)
 }

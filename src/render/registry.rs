@@ -261,11 +261,11 @@ mod tests {
     #[test]
     fn every_template_compiles_and_every_partial_exists() {
         build_all().expect("every embedded template compiles");
-        for (name, source) in ENVIRONMENT.iter().chain(WORKLOAD) {
-            for used in source.split("{{> ").skip(1) {
+        for (name, text) in ENVIRONMENT.iter().chain(WORKLOAD) {
+            for used in text.split("{{> ").skip(1) {
                 let partial = used.split("}}").next().unwrap_or_default().trim();
                 assert!(
-                    source_of(partial).is_some(),
+                    super::source(partial).is_some(),
                     "{name} uses {partial}, not embedded"
                 );
             }
