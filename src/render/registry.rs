@@ -11,14 +11,14 @@
 //!   compiles the load balancer partials);
 //! - each template is compiled in pieces of a few lines, cut where no block is open: handlebars
 //!   works out the line and column of every element by counting from the start of its source,
-//!   which costs the square of the source's length. A piece renders exactly as the same lines
-//!   did inside the whole template (standalone lines are decided line by line), and the template
-//!   itself becomes a list of standalone partial calls, one per piece.
+//!   which costs the square of the source's length. A piece compiles to exactly what the same
+//!   lines compile to inside the whole template (standalone lines are decided line by line), so
+//!   the pieces' elements, put one after the other, are the template.
 
 use std::sync::{OnceLock, RwLock};
 
 use handlebars::{
-    Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderErrorReason,
+    Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderErrorReason, Template,
 };
 
 /// The environment template and its partials, embedded in the binary: (name, source).
@@ -143,24 +143,35 @@ fn compile(name: &str) -> Result<(), String> {
     register(&mut hb, name, source).map_err(|e| e.to_string())
 }
 
-/// Registers `name`: as one template when it is a single piece, else as its pieces
-/// (`name/piece-0`, `name/piece-1`, ...) and a template that includes them in order.
+/// Registers `name`, compiled piece by piece and put back together into one template: it
+/// renders exactly as the whole source compiled at once would (pieces end where no block is
+/// open), without the cost of counting lines from the start of the whole source.
 fn register(
     hb: &mut Handlebars<'static>,
     name: &str,
     source: &'static str,
 ) -> Result<(), handlebars::TemplateError> {
-    let pieces = pieces(source);
-    if pieces.len() == 1 {
-        return hb.register_template_string(name, source);
+    let mut whole: Option<Template> = None;
+    let mut lines_before = 0;
+    for piece in pieces(source) {
+        let mut compiled = Template::compile(piece)?;
+        // Error messages keep naming lines of the whole template.
+        for mapping in &mut compiled.mapping {
+            mapping.0 += lines_before;
+        }
+        lines_before += piece.matches('\n').count();
+        match &mut whole {
+            None => whole = Some(compiled),
+            Some(t) => {
+                t.elements.append(&mut compiled.elements);
+                t.mapping.append(&mut compiled.mapping);
+            }
+        }
     }
-    let mut calls = String::new();
-    for (i, piece) in pieces.iter().enumerate() {
-        let piece_name = format!("{name}/piece-{i}");
-        hb.register_template_string(&piece_name, *piece)?;
-        calls.push_str(&format!("{{{{> {piece_name}}}}}\n"));
-    }
-    hb.register_template_string(name, calls)
+    let mut template = whole.unwrap_or_default();
+    template.name = Some(name.to_string());
+    hb.register_template(name, template);
+    Ok(())
 }
 
 /// Pieces of at least this many bytes (when the template allows): small enough that counting
