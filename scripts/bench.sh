@@ -9,6 +9,10 @@
 #    wall time of `tug validate` as a user sees it, and its peak memory (maximum resident set
 #    size), with GNU `/usr/bin/time -v` when available, else Python's resource module.
 # 3. `tug --version` start-up time.
+# 4. Rendering (issue 17): `tug render -e ENV -n NAME` for one service of manifests/demo, and
+#    `tug render -e test --output-dir` of a generated workspace of 50 services (51 templates):
+#    wall time (median of 20) and, when valgrind is installed, instruction counts, which do not
+#    depend on what else the machine runs.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -77,3 +81,32 @@ kib = peak // 1024 if sys.platform == "darwin" else peak
 print(f"maximum resident set size: {kib} KiB ({kib // 1024} MiB), measured with Python's resource module")
 PY
 fi
+
+section "Rendering (median of 20 runs; instructions with valgrind when installed)"
+"$python" scripts/gen_workspace.py "$work/fifty" 50 >/dev/null
+"$python" - "$tug" "$work" <<'PY'
+import shutil, statistics, subprocess, sys, time, os, re
+
+tug, work = sys.argv[1], sys.argv[2]
+rows = (
+    ("render -e test -n web (demo)", [tug, "-w", "manifests/demo", "render", "-e", "test", "-n", "web"]),
+    ("render 50 services --output-dir", [tug, "-w", f"{work}/fifty/copilot", "render", "-e", "test", "--output-dir", f"{work}/out"]),
+    ("validate -e test (demo)", [tug, "-w", "manifests/demo", "validate", "-e", "test"]),
+    ("--version", [tug, "--version"]),
+)
+for label, args in rows:
+    times = []
+    for i in range(23):
+        start = time.perf_counter()
+        subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if i >= 3:
+            times.append((time.perf_counter() - start) * 1000)
+    line = f"{label:<34} median {statistics.median(times):7.2f} ms   min {min(times):7.2f} ms"
+    if shutil.which("valgrind"):
+        out = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={work}/cg.out"] + args,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True).stderr
+        m = re.search(r"Collected : (\d+)", out)
+        if m:
+            line += f"   {int(m.group(1)) / 1e6:7.1f} M instructions"
+    print(line)
+PY

@@ -373,63 +373,86 @@ fn assert_no_lambda(name: &str, template: &str) {
 
 #[test]
 fn examples_match_golden_templates() {
-    let update = std::env::var_os("UPDATE_EXPECTED").is_some();
     let mut mismatches = Vec::new();
     for project in examples() {
-        let ws = open(&project);
-        let loaded = load_all(&ws, HashMap::new());
-        let (stacks, skipped) = render_all(&ws, &loaded);
-        assert!(
-            skipped.is_empty(),
-            "{}: could not render: {skipped:#?}",
-            project.display()
-        );
-        let again = render_all(&ws, &loaded).0;
-        assert_eq!(stacks, again, "rendering is not deterministic");
         let golden = root()
             .join("tests/golden")
             .join(project.file_name().expect("name"));
-        let mut expected_files: BTreeMap<PathBuf, String> = BTreeMap::new();
-        for (env, s) in &stacks {
-            assert_no_lambda(&s.stack_name, &s.template);
-            assert_security_defaults(&s.stack_name, &s.template);
-            assert_api_constraints(&s.stack_name, &s.template);
-            expected_files.insert(
-                golden.join(env).join(format!("{}.yml", s.stack_name)),
-                s.template.clone(),
-            );
-            expected_files.insert(
-                golden
-                    .join(env)
-                    .join(format!("{}.params.json", s.stack_name)),
-                s.parameters_file(),
-            );
-        }
-        if update {
-            let _ = fs::remove_dir_all(&golden);
-            for (path, text) in &expected_files {
-                fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-                fs::write(path, text).expect("write golden");
-            }
-            continue;
-        }
-        for (path, text) in &expected_files {
-            let current = fs::read_to_string(path).unwrap_or_default();
-            if &current != text {
-                mismatches.push(path.display().to_string());
-            }
-        }
-        // Golden files of stacks that no longer render are stale.
-        for entry in walk(&golden) {
-            if !expected_files.contains_key(&entry) {
-                mismatches.push(format!("{} (stale)", entry.display()));
-            }
-        }
+        mismatches.extend(compare_with_golden(&project, &golden));
     }
     assert!(
         mismatches.is_empty(),
         "golden templates differ (review, then UPDATE_EXPECTED=1): {mismatches:#?}"
     );
+}
+
+/// Patched templates (taskdef_overrides and overrides/cfn.patches.yml) are parsed and written
+/// again as YAML, unlike every other template: tests/patched holds a workload whose values
+/// need every way of writing a scalar (plain, single-quoted, double-quoted, literal block), and
+/// its rendering is compared with tests/golden/patched byte for byte.
+#[test]
+fn patched_templates_match_golden_templates() {
+    let project = root().join("tests/patched");
+    let mismatches = compare_with_golden(&project, &root().join("tests/golden/patched"));
+    assert!(
+        mismatches.is_empty(),
+        "golden templates differ (review, then UPDATE_EXPECTED=1): {mismatches:#?}"
+    );
+}
+
+/// Renders every stack of `project` twice (the same bytes both times), checks what every
+/// template must meet, and compares the result with the files under `golden`; returns the
+/// files that differ. With `UPDATE_EXPECTED` set, rewrites `golden` instead.
+fn compare_with_golden(project: &Path, golden: &Path) -> Vec<String> {
+    let update = std::env::var_os("UPDATE_EXPECTED").is_some();
+    let mut mismatches = Vec::new();
+    let ws = open(project);
+    let loaded = load_all(&ws, HashMap::new());
+    let (stacks, skipped) = render_all(&ws, &loaded);
+    assert!(
+        skipped.is_empty(),
+        "{}: could not render: {skipped:#?}",
+        project.display()
+    );
+    let again = render_all(&ws, &loaded).0;
+    assert_eq!(stacks, again, "rendering is not deterministic");
+    let mut expected_files: BTreeMap<PathBuf, String> = BTreeMap::new();
+    for (env, s) in &stacks {
+        assert_no_lambda(&s.stack_name, &s.template);
+        assert_security_defaults(&s.stack_name, &s.template);
+        assert_api_constraints(&s.stack_name, &s.template);
+        expected_files.insert(
+            golden.join(env).join(format!("{}.yml", s.stack_name)),
+            s.template.clone(),
+        );
+        expected_files.insert(
+            golden
+                .join(env)
+                .join(format!("{}.params.json", s.stack_name)),
+            s.parameters_file(),
+        );
+    }
+    if update {
+        let _ = fs::remove_dir_all(golden);
+        for (path, text) in &expected_files {
+            fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            fs::write(path, text).expect("write golden");
+        }
+        return mismatches;
+    }
+    for (path, text) in &expected_files {
+        let current = fs::read_to_string(path).unwrap_or_default();
+        if &current != text {
+            mismatches.push(path.display().to_string());
+        }
+    }
+    // Golden files of stacks that no longer render are stale.
+    for entry in walk(golden) {
+        if !expected_files.contains_key(&entry) {
+            mismatches.push(format!("{} (stale)", entry.display()));
+        }
+    }
+    mismatches
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

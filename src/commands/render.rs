@@ -77,15 +77,33 @@ pub fn run(ctx: &Context, req: &RenderRequest) -> Result<()> {
     if everything || req.name.is_none() {
         record(render::environment::render(&loaded, env));
     }
-    for wl in loaded
+    let chosen: Vec<_> = loaded
         .workloads
         .iter()
         .filter(|w| w.environment.as_deref() == Some(env_name))
-    {
-        if everything || req.name == Some(wl.name.as_str()) {
-            record(render::workload::render(&loaded, &ws, wl));
-        }
-    }
+        .filter(|w| everything || req.name == Some(w.name.as_str()))
+        .collect();
+    // Workloads render independently: two threads halve the time of a large `--output-dir`
+    // (templates are compiled once, shared by both). Results keep the workloads' order.
+    let half = chosen.len().div_ceil(2);
+    let (first, second) = chosen.split_at(half);
+    let render_all = |part: &[&_]| -> Vec<Result<RenderedStack, RenderError>> {
+        part.iter()
+            .map(|wl| render::workload::render(&loaded, &ws, wl))
+            .collect()
+    };
+    let (a, b) = std::thread::scope(|scope| {
+        let other = (second.len() > 1).then(|| scope.spawn(|| render_all(second)));
+        let a = render_all(first);
+        let b = match other {
+            Some(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            None => render_all(second),
+        };
+        (a, b)
+    });
+    a.into_iter().chain(b).for_each(&mut record);
     if !failed.is_empty() {
         for e in failed {
             match e {

@@ -372,17 +372,20 @@ async fn redeploy_earlier_revision(ctx: &Context, aws: &Aws, request: Redeploy<'
 /// implementations that ignore parameter-only changes when computing a change set. The next
 /// normal deploy renders the template without it.
 fn mark_rollback(template: &str, revision: &str) -> Result<String, String> {
-    let mut doc: serde_yaml::Value = serde_yaml::from_str(template)
-        .map_err(|e| format!("cannot read the deployed template: {e}"))?;
+    let mut doc = crate::deploy::replacement::parse_template(template);
+    if doc.is_null() {
+        return Err("cannot read the deployed template".into());
+    }
     let service = doc
         .get_mut("Resources")
         .and_then(|r| r.get_mut("Service"))
-        .and_then(|s| s.as_mapping_mut())
+        .and_then(|s| s.as_object_mut())
         .ok_or("the deployed template has no ECS service")?;
-    let mut metadata = serde_yaml::Mapping::new();
-    metadata.insert("tug:rollback".into(), revision.into());
-    service.insert("Metadata".into(), serde_yaml::Value::Mapping(metadata));
-    serde_yaml::to_string(&doc).map_err(|e| format!("cannot write the template: {e}"))
+    service.insert(
+        "Metadata".into(),
+        serde_json::json!({ "tug:rollback": revision }),
+    );
+    Ok(crate::render::emit::to_yaml(&doc))
 }
 
 /// Polls ECS's record of a deployment until it ends or the deadline passes, reporting stages.

@@ -10,6 +10,7 @@
 //! every one of them.
 
 pub mod capacity;
+pub mod emit;
 pub mod environment;
 pub mod features;
 pub mod names;
@@ -21,7 +22,8 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use crate::manifest::source::Span;
+use crate::manifest::decode::node_to_json;
+use crate::manifest::source::{SourceId, Span};
 use crate::validate::diagnostic::Diagnostic;
 
 /// The TLS policy of every HTTPS and TLS listener whose manifest names none: TLS 1.3 and 1.2
@@ -81,17 +83,20 @@ pub(crate) fn finish(
     nulls_to_false(&mut context);
     // Moving the value into the context spares handlebars a deep copy of it.
     let context = handlebars::Context::from(context);
-    let text = registry::registry(template)
-        .render_with_context(template, &context)
+    let text = registry::render(template, &context)
         .map_err(|e| RenderError::internal(format!("template `{template}`: {e}")))?;
     if patches.is_empty() {
         return Ok(text);
     }
-    let mut doc: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| {
+    // The template is read with the manifest reader (bounded, positions unused) and written
+    // back by `emit` in the layout patched templates always had.
+    let node = crate::manifest::yaml::parse(SourceId(u32::MAX), &text).map_err(|e| {
         RenderError::internal(format!(
-            "template `{template}` produced invalid YAML: {e}\n{text}"
+            "template `{template}` produced invalid YAML: {}\n{text}",
+            e.message
         ))
     })?;
+    let mut doc = node_to_json(&node);
     let mut diags = Vec::new();
     for p in patches {
         if let Err(d) = p.apply(&mut doc) {
@@ -101,7 +106,7 @@ pub(crate) fn finish(
     if !diags.is_empty() {
         return Err(RenderError::Input(diags));
     }
-    serde_yaml::to_string(&doc).map_err(|e| RenderError::internal(format!("serializing: {e}")))
+    Ok(emit::to_yaml(&doc))
 }
 
 fn nulls_to_false(v: &mut serde_json::Value) {

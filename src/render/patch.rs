@@ -1,8 +1,9 @@
 //! Template patches, applied after rendering: a workload's `taskdef_overrides` (Copilot's dot
 //! paths under the task definition's properties) and `overrides/cfn.patches.yml` (JSON-Patch
-//! style `add`, `remove` and `replace` operations on the whole template).
+//! style `add`, `remove` and `replace` operations on the whole template). The template is
+//! patched as a JSON value (read from the rendered YAML, written back by [`super::emit`]).
 
-use serde_yaml::Value;
+use serde_json::Value;
 
 use crate::manifest::decode::{Located, node_to_json};
 use crate::manifest::model::common::TaskDefOverride;
@@ -56,7 +57,7 @@ impl Patch {
                 None => segments.push(seg.to_string()),
             }
         }
-        let value = ov.new_value.as_ref().map(|v| json_to_yaml(&v.value));
+        let value = ov.new_value.as_ref().map(|v| v.value.clone());
         Ok(Patch {
             op: Op::Add,
             path: segments,
@@ -101,23 +102,22 @@ impl Patch {
             let next_is_index = parents.get(i + 1).unwrap_or(last);
             let create_list = next_is_index == "-" || next_is_index.parse::<usize>().is_ok();
             cur = match cur {
-                Value::Mapping(map) => {
-                    let key = Value::String(seg.clone());
-                    if !map.contains_key(&key) {
+                Value::Object(map) => {
+                    if !map.contains_key(seg) {
                         if !self.create_parents {
                             return Err(self.error(&format!("`{seg}` does not exist")));
                         }
                         let fresh = if create_list {
-                            Value::Sequence(Vec::new())
+                            Value::Array(Vec::new())
                         } else {
-                            Value::Mapping(Default::default())
+                            Value::Object(Default::default())
                         };
-                        map.insert(key.clone(), fresh);
+                        map.insert(seg.clone(), fresh);
                     }
-                    map.get_mut(&key)
+                    map.get_mut(seg)
                         .ok_or_else(|| self.error("internal: missing key"))?
                 }
-                Value::Sequence(list) => {
+                Value::Array(list) => {
                     let index = seg
                         .parse::<usize>()
                         .ok()
@@ -138,23 +138,24 @@ impl Patch {
             };
         }
         match (cur, self.op) {
-            (Value::Mapping(map), op) => {
-                let key = Value::String(last.clone());
-                let exists = map.contains_key(&key);
+            (Value::Object(map), op) => {
+                let exists = map.contains_key(last);
                 match op {
                     Op::Add => {
-                        map.insert(key, self.value.clone().unwrap_or(Value::Null));
+                        map.insert(last.clone(), self.value.clone().unwrap_or(Value::Null));
                     }
                     Op::Replace if exists => {
-                        map.insert(key, self.value.clone().unwrap_or(Value::Null));
+                        map.insert(last.clone(), self.value.clone().unwrap_or(Value::Null));
                     }
+                    // The last entry takes the removed one's place (what the template's
+                    // ordered map always did; kept so that patched templates do not change).
                     Op::Remove if exists => {
-                        map.remove(&key);
+                        map.swap_remove(last);
                     }
                     _ => return Err(self.error(&format!("`{last}` does not exist"))),
                 }
             }
-            (Value::Sequence(list), op) => {
+            (Value::Array(list), op) => {
                 let index = if last == "-" {
                     Some(list.len())
                 } else {
@@ -228,7 +229,7 @@ fn parse_operation(item: &Node) -> Result<Patch, Diagnostic> {
         .split('/')
         .map(|s| s.replace("~1", "/").replace("~0", "~"))
         .collect();
-    let value = item.get("value").map(|v| json_to_yaml(&node_to_json(v)));
+    let value = item.get("value").map(node_to_json);
     if value.is_none() && op != Op::Remove {
         return Err(input_error(
             item.span,
@@ -246,10 +247,6 @@ fn parse_operation(item: &Node) -> Result<Patch, Diagnostic> {
     })
 }
 
-fn json_to_yaml(v: &serde_json::Value) -> Value {
-    serde_yaml::to_value(v).unwrap_or(Value::Null)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,7 +254,9 @@ mod tests {
     use crate::manifest::yaml;
 
     fn doc() -> Value {
-        serde_yaml::from_str("Resources:\n  TaskDefinition:\n    Properties:\n      ContainerDefinitions:\n        - Name: web\n").unwrap()
+        serde_json::json!({"Resources": {"TaskDefinition": {"Properties": {
+            "ContainerDefinitions": [{"Name": "web"}]
+        }}}})
     }
 
     #[test]

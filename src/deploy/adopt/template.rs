@@ -8,69 +8,23 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-/// Parses a template; `Err` says why it could not be read.
+use crate::manifest::addons;
+use crate::manifest::source::SourceId;
+use crate::manifest::yaml::parse_cloudformation;
+
+/// Parses a template; `Err` says why it could not be read. YAML goes through the manifest
+/// reader's CloudFormation mode, which turns the short forms into the long ones.
 pub fn parse(text: &str) -> Result<Value, String> {
     if let Ok(v) = serde_json::from_str::<Value>(text) {
         return Ok(v);
     }
-    let yaml: serde_yaml::Value =
-        serde_yaml::from_str(text).map_err(|e| format!("not a readable template: {e}"))?;
-    Ok(to_json(&yaml))
-}
-
-fn to_json(y: &serde_yaml::Value) -> Value {
-    use serde_yaml::Value as Y;
-    match y {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(*b),
-        Y::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else {
-                n.as_f64()
-                    .and_then(serde_json::Number::from_f64)
-                    .map_or(Value::Null, Value::Number)
-            }
-        }
-        Y::String(s) => Value::String(s.clone()),
-        Y::Sequence(items) => Value::Array(items.iter().map(to_json).collect()),
-        Y::Mapping(m) => Value::Object(
-            m.iter()
-                .map(|(k, v)| (scalar_key(k), to_json(v)))
-                .collect::<Map<String, Value>>(),
-        ),
-        Y::Tagged(t) => {
-            let name = t.tag.to_string();
-            let name = name.trim_start_matches('!');
-            let inner = to_json(&t.value);
-            match name {
-                "Ref" => single("Ref", inner),
-                "Condition" => single("Condition", inner),
-                "GetAtt" => match inner {
-                    Value::String(s) => {
-                        let (res, attr) = s.split_once('.').unwrap_or((&s, ""));
-                        single(
-                            "Fn::GetAtt",
-                            Value::Array(vec![res.into(), attr.to_string().into()]),
-                        )
-                    }
-                    other => single("Fn::GetAtt", other),
-                },
-                other => single(&format!("Fn::{other}"), inner),
-            }
-        }
-    }
-}
-
-fn scalar_key(k: &serde_yaml::Value) -> String {
-    match k {
-        serde_yaml::Value::String(s) => s.clone(),
-        serde_yaml::Value::Bool(b) => b.to_string(),
-        serde_yaml::Value::Number(n) => n.to_string(),
-        _ => String::new(),
-    }
+    let node = parse_cloudformation(SourceId(0), text).map_err(|e| {
+        format!(
+            "not a readable template (line {}, column {}): {}",
+            e.span.line, e.span.col, e.message
+        )
+    })?;
+    Ok(addons::to_json(&node))
 }
 
 fn single(key: &str, value: Value) -> Value {

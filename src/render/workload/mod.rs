@@ -289,10 +289,12 @@ fn check_addon_parameters(a: &Addons, template: &str) -> Result<(), RenderError>
     {
         return Ok(());
     }
-    let doc: serde_yaml::Value = serde_yaml::from_str(template)
-        .map_err(|e| RenderError::internal(format!("the workload template is not YAML: {e}")))?;
-    let doc: Value = serde_json::to_value(&doc)
-        .map_err(|e| RenderError::internal(format!("the workload template: {e}")))?;
+    let node =
+        crate::manifest::yaml::parse_cloudformation(crate::manifest::source::SourceId(0), template)
+            .map_err(|e| {
+                RenderError::internal(format!("the workload template is not YAML: {}", e.message))
+            })?;
+    let doc: Value = addons::to_json(&node);
     let has = |section: &str, id: &str| doc[section].get(id).is_some();
     let mut diags = Vec::new();
     for (name, value, span) in &a.parameters {
