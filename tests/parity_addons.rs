@@ -267,16 +267,37 @@ fn invalid_addons_are_refused_with_positions() {
         "{text}"
     );
 
-    // A parameter value referring to what the parent template does not have (Copilot's
-    // `EnvName` parameter is not tug's).
     fs::write(
         addons.join("z-secret.yml"),
         "Parameters:\n  App: {Type: String}\n  Env: {Type: String}\n  Name: {Type: String}\nResources:\n  ApiKey:\n    Type: AWS::SecretsManager::Secret\n",
     )
     .expect("write");
+
+    // Copilot's parent parameters `EnvName`, `AppName` and `WorkloadName` are not tug's: a
+    // reference to one is written out as the name it held (a Ref and inside a Sub).
     fs::write(
         addons.join("addons.parameters.yml"),
-        "Parameters:\n  BillingMode: !Ref EnvName\n  LogGroupName: !Ref LogGroup\n",
+        "Parameters:\n  BillingMode: !Ref EnvName\n  LogGroupName: !Sub '/copilot/${AppName}-${EnvName}-${WorkloadName}'\n",
+    )
+    .expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_tug"))
+        .current_dir(ws.path())
+        .args(["render", "-e", "test", "-n", "orders"])
+        .output()
+        .expect("tug runs");
+    let template = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(template.contains(r#""BillingMode":"test""#), "{template}");
+    assert!(
+        template.contains("/copilot/addons-test-orders"),
+        "{template}"
+    );
+
+    // A parameter value referring to what the parent template does not have (Copilot's
+    // environment security group lives in the environment stack).
+    fs::write(
+        addons.join("addons.parameters.yml"),
+        "Parameters:\n  BillingMode: !Ref EnvironmentSecurityGroup\n  LogGroupName: !Ref LogGroup\n",
     )
     .expect("write");
     let out = Command::new(env!("CARGO_BIN_EXE_tug"))
@@ -288,7 +309,9 @@ fn invalid_addons_are_refused_with_positions() {
     assert_ne!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("addons.parameters.yml:2:21"), "{text}");
     assert!(
-        text.contains("refers to `EnvName`, which is not in the workload's template"),
+        text.contains(
+            "refers to `EnvironmentSecurityGroup`, which is not in the workload's template"
+        ),
         "{text}"
     );
 

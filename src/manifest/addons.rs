@@ -140,8 +140,18 @@ impl Addons {
         for (k, v) in reserved {
             out.insert((*k).to_string(), v.clone());
         }
+        // Copilot's parent parameters by the names the addon parameter files use.
+        let parent: Vec<(&str, &Value)> = COPILOT_PARENT_PARAMETERS
+            .iter()
+            .filter_map(|(copilot, ours)| {
+                reserved
+                    .iter()
+                    .find(|(k, _)| k == ours)
+                    .map(|(_, v)| (*copilot, v))
+            })
+            .collect();
         for (k, v, _) in &self.parameters {
-            out.insert(k.clone(), v.clone());
+            out.insert(k.clone(), with_parent_values(v, &parent));
         }
         Value::Object(out)
     }
@@ -161,6 +171,69 @@ impl Addons {
             .iter()
             .filter(|o| matches!(o.kind, OutputKind::Variable | OutputKind::SecurityGroup))
     }
+}
+
+/// The parameters of Copilot's parent stacks that `addons.parameters.yml` files refer to
+/// (`!Ref EnvName`, `!Sub '${AppName}-...'`), with the reserved addon parameter holding the same
+/// value. tug's parent stacks have no such parameters: a reference to one becomes the value.
+pub const COPILOT_PARENT_PARAMETERS: &[(&str, &str)] = &[
+    ("AppName", "App"),
+    ("EnvName", "Env"),
+    ("WorkloadName", "Name"),
+];
+
+/// `value` with every `Ref` to one of `parent`'s names, and every `${Name}` of a `Fn::Sub`
+/// string that its own variable map does not define, replaced by that name's value.
+fn with_parent_values(value: &Value, parent: &[(&str, &Value)]) -> Value {
+    match value {
+        Value::Object(map) if map.len() == 1 => {
+            let (key, inner) = map.iter().next().expect("one entry");
+            match (key.as_str(), inner) {
+                ("Ref", Value::String(id)) => match parent.iter().find(|(n, _)| n == id) {
+                    Some((_, v)) => (*v).clone(),
+                    None => value.clone(),
+                },
+                ("Fn::Sub", Value::String(text)) => {
+                    json!({ "Fn::Sub": sub_text(text, parent, None) })
+                }
+                ("Fn::Sub", Value::Array(parts)) if parts.len() == 2 => {
+                    let text = parts[0].as_str().map_or_else(
+                        || parts[0].clone(),
+                        |t| Value::String(sub_text(t, parent, parts[1].as_object())),
+                    );
+                    json!({ "Fn::Sub": [text, with_parent_values(&parts[1], parent)] })
+                }
+                _ => json!({ key.clone(): with_parent_values(inner, parent) }),
+            }
+        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), with_parent_values(v, parent)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| with_parent_values(v, parent))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// A `Fn::Sub` string with `${Name}` of the parent's names written out, unless `own` (the
+/// Sub's variable map) defines the name. Only string values are written into the text.
+fn sub_text(text: &str, parent: &[(&str, &Value)], own: Option<&JsonMap<String, Value>>) -> String {
+    let mut out = text.to_string();
+    for (name, value) in parent {
+        if own.is_some_and(|m| m.contains_key(*name)) {
+            continue;
+        }
+        if let Value::String(v) = value {
+            out = out.replace(&format!("${{{name}}}"), v);
+        }
+    }
+    out
 }
 
 /// Copilot's name for the variable of an output: CamelCase to UPPER_SNAKE_CASE, with a word
@@ -500,6 +573,43 @@ mod tests {
     use super::*;
     use crate::manifest::source::SourceId;
     use crate::manifest::yaml::parse_cloudformation;
+
+    #[test]
+    fn copilot_parent_parameter_names_become_their_values() {
+        let addons = Addons {
+            template: String::new(),
+            parameters: vec![
+                ("Env".into(), json!({"Ref": "EnvName"}), Span::default()),
+                (
+                    "Prefix".into(),
+                    json!({"Fn::Sub": "${AppName}-${EnvName}-${WorkloadName}-${AWS::Region}"}),
+                    Span::default(),
+                ),
+                (
+                    "Own".into(),
+                    json!({"Fn::Sub": ["${EnvName}/${X}", {"EnvName": "mine", "X": {"Ref": "AppName"}}]}),
+                    Span::default(),
+                ),
+                ("Group".into(), json!({"Ref": "LogGroup"}), Span::default()),
+            ],
+            outputs: Vec::new(),
+        };
+        let got = addons.stack_parameters(&[
+            ("App", json!("shop")),
+            ("Env", json!("test")),
+            ("Name", json!("api")),
+        ]);
+        assert_eq!(got["Env"], json!("test"));
+        assert_eq!(
+            got["Prefix"],
+            json!({"Fn::Sub": "shop-test-api-${AWS::Region}"})
+        );
+        assert_eq!(
+            got["Own"],
+            json!({"Fn::Sub": ["${EnvName}/${X}", {"EnvName": "mine", "X": "shop"}]})
+        );
+        assert_eq!(got["Group"], json!({"Ref": "LogGroup"}));
+    }
 
     fn file(name: &str, text: &str) -> AddonFile {
         AddonFile {

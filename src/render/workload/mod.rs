@@ -280,7 +280,7 @@ fn context(scope: &Scope, ws: &Workspace) -> Result<Value, RenderError> {
 
 /// The values of `addons.parameters.yml` may refer to the parent's resources and parameters:
 /// each one referred to must exist in the parent template tug rendered (Copilot's parameter
-/// names, such as `EnvName`, are not tug's). The template is parsed only when some value
+/// names `AppName`, `EnvName` and `WorkloadName` become their values). The template is parsed only when some value
 /// refers to something.
 fn check_addon_parameters(a: &Addons, template: &str) -> Result<(), RenderError> {
     if a.parameters
@@ -299,6 +299,13 @@ fn check_addon_parameters(a: &Addons, template: &str) -> Result<(), RenderError>
     let mut diags = Vec::new();
     for (name, value, span) in &a.parameters {
         for id in addons::references(value) {
+            if addons::COPILOT_PARENT_PARAMETERS
+                .iter()
+                .any(|(copilot, _)| *copilot == id)
+            {
+                // Written out as the value by `Addons::stack_parameters`.
+                continue;
+            }
             if !has("Resources", &id) && !has("Parameters", &id) {
                 diags.push(crate::render::input_error(
                     *span,
