@@ -37,11 +37,6 @@ const KNOWN: &[(&str, &str)] = &[
     // Which workloads put a public load balancer in front is render's feature test; it
     // belongs with the model like the capacity provider names.
     ("src/validate/rules/network.rs", "render"),
-    // These files are being changed on other branches: they still name the diagnostics and
-    // the container-port parser by their old `validate` paths (re-exported there) and move to
-    // the `manifest` paths once those branches are merged.
-    ("src/render/mod.rs", "validate"),
-    ("src/render/patch.rs", "validate"),
     // Render's unit-test fixture, and one NLB unit test, check that their inputs are valid
     // (test code only).
     ("src/render/workload/fixture.rs", "validate"),

@@ -23,8 +23,8 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use crate::manifest::decode::node_to_json;
+use crate::manifest::diagnostic::Diagnostic;
 use crate::manifest::source::{SourceId, Span};
-use crate::validate::diagnostic::Diagnostic;
 
 /// The TLS policy of every HTTPS and TLS listener whose manifest names none: TLS 1.3 and 1.2
 /// only, forward-secret ciphers (what Copilot used). Without it Elastic Load Balancing picks
@@ -124,5 +124,5 @@ pub(crate) fn input_error(
     message: impl Into<String>,
     help: impl Into<String>,
 ) -> Diagnostic {
-    Diagnostic::error(crate::validate::codes::RENDER, span, message).with_help(help)
+    Diagnostic::error(crate::manifest::codes::RENDER, span, message).with_help(help)
 }

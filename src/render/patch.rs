@@ -6,11 +6,11 @@
 use serde_json::Value;
 
 use crate::manifest::decode::{Located, node_to_json};
+use crate::manifest::diagnostic::Diagnostic;
 use crate::manifest::model::common::TaskDefOverride;
 use crate::manifest::source::Span;
 use crate::manifest::yaml::{Node, NodeKind};
 use crate::render::input_error;
-use crate::validate::diagnostic::Diagnostic;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
