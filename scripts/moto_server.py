@@ -56,19 +56,19 @@ a correct deploy fail, this launcher patches it before serving, and says so here
 13. A resource removed from the template by a stack update is deleted even with
    `DeletionPolicy: Retain` (and deleting one of a type moto does not implement is a server
    error); CloudFormation keeps retained resources and only drops them from the stack, which is
-   how `tug adopt` removes Copilot's custom resources: see `patch_dropped_parameters`.
+   how `tug adopt` removes Copilot's custom resources: see `patch_retained_on_update`.
 14. A stack update that changes a resource of a type moto cannot update (a VPC, a subnet, an
    internet gateway, a load balancer... whose tags change) loses the resource: the stack then
    lists it without a physical id and its outputs and exports resolve to nothing.
    CloudFormation updates such resources in place; moto now keeps the resource it has (its
-   changed properties are not applied): see `patch_dropped_parameters`.
+   changed properties are not applied): see `patch_resources_kept_on_update`.
 15. Any update of a stack's ECS cluster without `ClusterName` replaces the cluster (moto draws a
    new name each time), and any update of a security group deletes and recreates it. AWS
    replaces neither unless a create-only property changes (`ClusterName`; `GroupDescription`,
-   `GroupName`, `VpcId`): moto now keeps them in that case: see `patch_dropped_parameters`.
+   `GroupName`, `VpcId`): moto now keeps them in that case: see `patch_cluster_and_group_updates`.
 16. Executing an UPDATE change set ignores the tags it was created with; CloudFormation applies
    them to the stack (`tug adopt` adds tug's tags to a Copilot stack this way): see
-   `patch_dropped_parameters`.
+   `patch_update_change_set_tags`.
 
 Everything else is moto as published. Environment variables such as MOTO_ECS_SERVICE_RUNNING are
 read by moto itself.
@@ -553,6 +553,10 @@ def main() -> int:
     patch_route_table_deletion()
     patch_nested_stack_outputs()
     patch_dropped_parameters()
+    patch_retained_on_update()
+    patch_resources_kept_on_update()
+    patch_cluster_and_group_updates()
+    patch_update_change_set_tags()
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
@@ -701,6 +705,12 @@ def patch_dropped_parameters() -> None:
 
     parsing.ResourceMap.load_parameters = load_declared_parameters
 
+
+def patch_retained_on_update() -> None:
+    """A resource with `DeletionPolicy: Retain` removed by a stack update is dropped from the
+    stack and kept, as CloudFormation keeps it, instead of deleted."""
+    from moto.cloudformation import parsing
+
     original_update = parsing.ResourceMap.update
     original_delete = parsing.ResourceMap._delete_resource
 
@@ -717,6 +727,13 @@ def patch_dropped_parameters() -> None:
         return original_delete(self, parsed_resource, resource_json)
 
     parsing.ResourceMap.update = update_keeping_retained
+    parsing.ResourceMap._delete_resource = delete_unless_retained
+
+
+def patch_resources_kept_on_update() -> None:
+    """A resource of a type moto cannot update stays in the stack (unchanged) instead of being
+    lost; CloudFormation updates such resources in place."""
+    from moto.cloudformation import parsing
 
     original_parse_and_update = parsing.parse_and_update_resource
 
@@ -730,6 +747,10 @@ def patch_dropped_parameters() -> None:
 
     parsing.parse_and_update_resource = update_or_keep
 
+
+def patch_cluster_and_group_updates() -> None:
+    """An ECS cluster or security group whose create-only properties are unchanged is updated
+    in place (kept), not replaced, as in CloudFormation."""
     from moto.ec2.models.security_groups import SecurityGroup
     from moto.ecs.models import Cluster
 
@@ -762,6 +783,9 @@ def patch_dropped_parameters() -> None:
 
     SecurityGroup.update_from_cloudformation_json = classmethod(security_group_update)
 
+
+def patch_update_change_set_tags() -> None:
+    """Executing an UPDATE change set applies the tags it was created with to the stack."""
     from moto.cloudformation import models
 
     applying = models.ChangeSet.apply
@@ -772,7 +796,6 @@ def patch_dropped_parameters() -> None:
             self.stack.tags = dict(self.tags)
 
     models.ChangeSet.apply = apply_with_tags
-    parsing.ResourceMap._delete_resource = delete_unless_retained
 
 
 if __name__ == "__main__":
