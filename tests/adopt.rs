@@ -18,26 +18,10 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use support::{Moto, demo_copy, stderr, tug};
-use tug::deploy::aws::{Aws, AwsSettings};
+use support::{Moto, aws_client as client, demo_copy, stderr, tug};
+use tug::deploy::aws::Aws;
 
 const FIXTURES: &str = "tests/fixtures/copilot";
-
-fn client(url: &str) -> (tokio::runtime::Runtime, Aws) {
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    // SAFETY of the test: credentials for the emulator only, set before any thread reads them.
-    unsafe {
-        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    }
-    let settings = AwsSettings {
-        profile: None,
-        region: Some("us-east-1".into()),
-        endpoint_url: Some(url.to_string()),
-    };
-    let aws = runtime.block_on(Aws::connect(&settings)).expect("connects");
-    (runtime, aws)
-}
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(support::root().join(FIXTURES).join(name)).expect("fixture")

@@ -31,6 +31,25 @@ pub const CORPUS_VARIABLES: &[(&str, &str)] = &[
     ),
 ];
 
+/// A client of tug's own for the emulator at `url`, with the runtime it runs on.
+pub fn aws_client(url: &str) -> (tokio::runtime::Runtime, tug::deploy::aws::Aws) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    // SAFETY of the test: credentials for the emulator only, set before any thread reads them.
+    unsafe {
+        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+    }
+    let settings = tug::deploy::aws::AwsSettings {
+        profile: None,
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(url.to_string()),
+    };
+    let aws = runtime
+        .block_on(tug::deploy::aws::Aws::connect(&settings))
+        .expect("connects");
+    (runtime, aws)
+}
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
