@@ -9,7 +9,7 @@ use tokio::sync::watch;
 use crate::cli::DeployFlags;
 use crate::commands::Context;
 use crate::deploy::aws::Aws;
-use crate::deploy::engine::{self, Confirm, DeployOptions, Plan, SummaryRow};
+use crate::deploy::engine::{self, Confirm, DeployOptions, Plan, Session, SummaryRow};
 use crate::deploy::events::Reporter;
 use crate::deploy::images::ImageOptions;
 use crate::error::{Error, Result};
@@ -75,15 +75,17 @@ pub fn run(ctx: &Context, req: &DeployRequest) -> Result<()> {
         tokio::spawn(watch_interrupts(tx, ctx.ui.clone()));
         Ok::<_, String>(
             engine::deploy_environment_and_workloads(
-                &aws,
+                &Session {
+                    aws,
+                    opts,
+                    confirm,
+                    reporter: reporter.clone(),
+                    interrupts: rx,
+                },
                 &loaded,
                 &ws,
                 env_name,
                 &req.plan,
-                &opts,
-                &confirm,
-                reporter.clone(),
-                rx,
             )
             .await,
         )

@@ -14,7 +14,7 @@ use crate::commands::Context;
 use crate::commands::context::{known_environment, known_workload};
 use crate::commands::deploy::{report, reporter, watch_interrupts};
 use crate::commands::remote::{self, or_dash};
-use crate::deploy::engine::{self, Confirm, DeployOptions, Overrides, Plan, SummaryRow};
+use crate::deploy::engine::{self, Confirm, DeployOptions, Overrides, Plan, Session, SummaryRow};
 use crate::deploy::images::ImageOptions;
 use crate::deploy::inventory::Inventory;
 use crate::deploy::promotion;
@@ -194,19 +194,15 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> Result<()> {
             .iter()
             .map(|s| (s.workload.clone(), s.images.clone()))
             .collect();
-        let rows: Vec<SummaryRow> = engine::deploy_with_overrides(
-            &aws,
-            &loaded,
-            &ws,
-            to,
-            &plan,
-            &opts,
-            &overrides,
-            &confirm,
-            reporter(ctx),
-            rx,
-        )
-        .await;
+        let session = Session {
+            aws: aws.clone(),
+            opts,
+            confirm,
+            reporter: reporter(ctx),
+            interrupts: rx,
+        };
+        let rows: Vec<SummaryRow> =
+            engine::deploy_with_overrides(&session, &loaded, &ws, to, &plan, &overrides).await;
         let code = engine::worst_exit_code(rows.iter().map(|r| &r.result));
         report(ctx, &rows, code);
         // The summary above reports each stack; refused workloads fail a successful deploy.

@@ -351,14 +351,17 @@ async fn redeploy_earlier_revision(ctx: &Context, aws: &Aws, request: Redeploy<'
         },
         concurrency: 1,
     };
+    let session = engine::Session {
+        aws: aws.clone(),
+        opts,
+        confirm: confirm(ctx),
+        reporter: reporter.clone(),
+        interrupts,
+    };
     engine::deploy_stack(
-        aws,
+        &session,
         &rendered,
         &parameters,
-        &opts,
-        &confirm(ctx),
-        reporter.as_ref(),
-        interrupts,
         engine::StackContext {
             cluster: Some(service.cluster.clone()),
             known: None,

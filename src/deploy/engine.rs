@@ -119,20 +119,35 @@ pub type Overrides = BTreeMap<String, BTreeMap<String, String>>;
 /// Asks whether to go on after a diff; `None` when no one can be asked.
 pub type Confirm = Arc<dyn Fn(&str) -> Option<bool> + Send + Sync>;
 
+/// What a deploy runs with, whatever it deploys: the AWS clients, the options, who approves
+/// a diff, where progress goes, and how many times Ctrl-C was pressed. Cheap to clone: each
+/// workload of a deploy runs with its own copy.
+#[derive(Clone)]
+pub struct Session {
+    pub aws: Aws,
+    pub opts: DeployOptions,
+    pub confirm: Confirm,
+    pub reporter: Arc<dyn Reporter>,
+    pub interrupts: watch::Receiver<u32>,
+}
+
 /// Deploys one rendered stack with the given parameter values: wait for the stack to be
 /// free, refuse it if tug does not own it, stop early when nothing changes, create a change
 /// set, have it approved (traffic, destruction, `--diff`), execute it and follow it to the end.
-#[allow(clippy::too_many_arguments)]
 pub async fn deploy_stack(
-    aws: &Aws,
+    session: &Session,
     rendered: &RenderedStack,
     parameters: &[(String, String)],
-    opts: &DeployOptions,
-    confirm: &Confirm,
-    reporter: &dyn Reporter,
-    interrupts: watch::Receiver<u32>,
     context: StackContext,
 ) -> Outcome {
+    let Session {
+        aws,
+        opts,
+        confirm,
+        reporter,
+        interrupts,
+    } = session;
+    let (reporter, interrupts) = (reporter.as_ref(), interrupts.clone());
     let StackContext { cluster, known } = context;
     let name = rendered.stack_name.as_str();
     let deadline = Instant::now() + opts.timeout;
@@ -945,17 +960,19 @@ async fn deployed_template(aws: &Aws, name: &str) -> String {
 /// Values for the stack's parameters: the rendered ones, with what only a deploy knows filled
 /// in (the image digest, built images). `fixed` values are used as given, and nothing is
 /// built or looked up for them. Placeholders tug cannot fill yet are an error.
-#[allow(clippy::too_many_arguments)]
 pub async fn workload_parameters(
-    aws: &Aws,
+    session: &Session,
     loaded: &Loaded,
     ws: &Workspace,
     wl: &ResolvedWorkload,
     rendered: &RenderedStack,
-    opts: &ImageOptions,
     fixed: Option<&BTreeMap<String, String>>,
-    reporter: &dyn Reporter,
 ) -> Result<(Vec<(String, String)>, String), String> {
+    let (aws, opts, reporter) = (
+        &session.aws,
+        &session.opts.images,
+        session.reporter.as_ref(),
+    );
     let empty = BTreeMap::new();
     let fixed = fixed.unwrap_or(&empty);
     if let Some(unknown) = fixed.keys().find(|k| !rendered.parameters.contains_key(*k)) {
@@ -1187,47 +1204,32 @@ pub struct Plan {
 }
 
 /// Deploys the environment stack (when planned), then the planned workloads concurrently.
-#[allow(clippy::too_many_arguments)]
 pub async fn deploy_environment_and_workloads(
-    aws: &Aws,
+    session: &Session,
     loaded: &Loaded,
     ws: &Workspace,
     env_name: &str,
     plan: &Plan,
-    opts: &DeployOptions,
-    confirm: &Confirm,
-    reporter: Arc<dyn Reporter>,
-    interrupts: watch::Receiver<u32>,
 ) -> Vec<SummaryRow> {
-    deploy_with_overrides(
-        aws,
-        loaded,
-        ws,
-        env_name,
-        plan,
-        opts,
-        &Overrides::new(),
-        confirm,
-        reporter,
-        interrupts,
-    )
-    .await
+    deploy_with_overrides(session, loaded, ws, env_name, plan, &Overrides::new()).await
 }
 
 /// [`deploy_environment_and_workloads`], with fixed parameter values for some workloads.
-#[allow(clippy::too_many_arguments)]
 pub async fn deploy_with_overrides(
-    aws: &Aws,
+    session: &Session,
     loaded: &Loaded,
     ws: &Workspace,
     env_name: &str,
     plan: &Plan,
-    opts: &DeployOptions,
     overrides: &Overrides,
-    confirm: &Confirm,
-    reporter: Arc<dyn Reporter>,
-    interrupts: watch::Receiver<u32>,
 ) -> Vec<SummaryRow> {
+    let Session {
+        aws,
+        opts,
+        reporter,
+        interrupts,
+        ..
+    } = session;
     let mut rows = Vec::new();
     let Some(env) = loaded.environments.iter().find(|e| e.name == env_name) else {
         return rows;
@@ -1275,13 +1277,9 @@ pub async fn deploy_with_overrides(
                     ))
                 } else {
                     deploy_stack(
-                        aws,
+                        session,
                         &rendered,
                         &params,
-                        opts,
-                        confirm,
-                        reporter.as_ref(),
-                        interrupts.clone(),
                         StackContext {
                             cluster: None,
                             known: known.get(&env_stack).cloned(),
@@ -1368,7 +1366,7 @@ pub async fn deploy_with_overrides(
                 .collect();
             if !blocked.is_empty() {
                 let stack = render::names::workload_stack(&loaded.app, env_name, &wl.name);
-                let mut row = if interrupted(&interrupts) {
+                let mut row = if interrupted(interrupts) {
                     interrupted_row(stack)
                 } else {
                     failed_row(
@@ -1383,15 +1381,9 @@ pub async fn deploy_with_overrides(
                 done.push((index, row));
                 continue;
             }
-            let (aws, loaded, ws, wl) = (aws.clone(), loaded.clone(), ws.clone(), wl.clone());
-            let (opts, confirm, reporter, interrupts, pool, cluster) = (
-                opts.clone(),
-                confirm.clone(),
-                reporter.clone(),
-                interrupts.clone(),
-                pool.clone(),
-                cluster.clone(),
-            );
+            let (session, loaded, ws, wl) =
+                (session.clone(), loaded.clone(), ws.clone(), wl.clone());
+            let (pool, cluster) = (pool.clone(), cluster.clone());
             let fixed = overrides.get(&wl.name).cloned();
             let context = StackContext {
                 cluster,
@@ -1403,19 +1395,8 @@ pub async fn deploy_with_overrides(
             };
             tasks.spawn(async move {
                 let _permit = pool.acquire_owned().await;
-                let row = deploy_workload(
-                    &aws,
-                    &loaded,
-                    &ws,
-                    &wl,
-                    &opts,
-                    fixed.as_ref(),
-                    &confirm,
-                    reporter.as_ref(),
-                    interrupts,
-                    context,
-                )
-                .await;
+                let row =
+                    deploy_workload(&session, &loaded, &ws, &wl, fixed.as_ref(), context).await;
                 (index, row)
             });
         }
@@ -1486,22 +1467,18 @@ fn waves(selected: &[&ResolvedWorkload]) -> Vec<Vec<usize>> {
 }
 
 /// Renders, resolves images and deploys one workload.
-#[allow(clippy::too_many_arguments)]
 async fn deploy_workload(
-    aws: &Aws,
+    session: &Session,
     loaded: &Loaded,
     ws: &Workspace,
     wl: &ResolvedWorkload,
-    opts: &DeployOptions,
     fixed: Option<&BTreeMap<String, String>>,
-    confirm: &Confirm,
-    reporter: &dyn Reporter,
-    interrupts: watch::Receiver<u32>,
     context: StackContext,
 ) -> SummaryRow {
+    let (reporter, interrupts) = (session.reporter.as_ref(), &session.interrupts);
     let started = Instant::now();
     // Nothing (not even an image build) starts after Ctrl-C.
-    if interrupted(&interrupts) {
+    if interrupted(interrupts) {
         let mut row = interrupted_row(render::names::workload_stack(
             &loaded.app,
             wl.environment.as_deref().unwrap_or(""),
@@ -1521,27 +1498,14 @@ async fn deploy_workload(
             return internal_row(stack, Some(wl.name.clone()), e);
         }
     };
-    let (outcome, image) = match workload_parameters(
-        aws,
-        loaded,
-        ws,
-        wl,
-        &rendered,
-        &opts.images,
-        fixed,
-        reporter,
-    )
-    .await
-    {
-        Ok((params, image)) => (
-            deploy_stack(
-                aws, &rendered, &params, opts, confirm, reporter, interrupts, context,
-            )
-            .await,
-            Some(image),
-        ),
-        Err(e) => (Outcome::Failed(e), None),
-    };
+    let (outcome, image) =
+        match workload_parameters(session, loaded, ws, wl, &rendered, fixed).await {
+            Ok((params, image)) => (
+                deploy_stack(session, &rendered, &params, context).await,
+                Some(image),
+            ),
+            Err(e) => (Outcome::Failed(e), None),
+        };
     finished(reporter, &rendered.stack_name, &outcome, started);
     SummaryRow {
         stack: rendered.stack_name.clone(),
