@@ -8,7 +8,7 @@ use crate::cli::AppShowArgs;
 use crate::commands::Context;
 use crate::commands::remote::{self, or_dash};
 use crate::deploy::inventory::Inventory;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::manifest::load::{LoadOptions, Loaded, ResolvedWorkload};
 use crate::manifest::model::EnvironmentManifest;
 use crate::manifest::model::environment::defaults as env_defaults;
@@ -33,7 +33,7 @@ pub fn run(ctx: &Context, args: &AppShowArgs) -> Result<()> {
         let offline = "`tug app show --offline` shows what the workspace describes without AWS";
         let read = remote::with_aws(ctx, |aws| async move { Inventory::read(&aws, &app).await })
             .map_err(|e| e.help(offline))?;
-        Some(read.map_err(|e| Error::failure(e).help(offline))?)
+        Some(read.map_err(|e| e.help(offline))?)
     };
     if ctx.ui.json {
         let mut doc = to_json(&loaded, invalid);

@@ -468,7 +468,7 @@ async fn survey(aws: &Aws, plan: &Plan) -> (Survey, Vec<String>) {
                 out.lost.extend(s.lost);
                 out.retained.extend(s.retained);
             }
-            Err(e) => unread.push(e),
+            Err(e) => unread.push(e.to_string()),
         }
     }
     (out, unread)

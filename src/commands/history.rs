@@ -57,7 +57,7 @@ pub fn run(ctx: &Context, args: &HistoryArgs) -> Result<()> {
         let stack = revisions::service_stack(&aws, &stack_name, &service).await?;
         let family = stack
             .family()
-            .ok_or_else(|| format!("{} records no task definition", stack.stack))?;
+            .ok_or_else(|| Error::failure(format!("{} records no task definition", stack.stack)))?;
         let revs = revisions::list(
             &aws,
             &family,
@@ -66,7 +66,7 @@ pub fn run(ctx: &Context, args: &HistoryArgs) -> Result<()> {
             limit,
         )
         .await?;
-        Ok::<_, String>((stack, revs))
+        Ok::<_, Error>((stack, revs))
     });
     let (stack, revs) = result??;
     if ctx.ui.json {

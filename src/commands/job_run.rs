@@ -28,15 +28,18 @@ pub fn run(ctx: &Context, args: &EnvAndName) -> Result<()> {
         let deployed = match inventory::stack(&aws, &stack).await? {
             Some(s) => s,
             None => {
-                return Err(format!(
-                    "job {name} is not deployed in environment {env} (no stack {stack})\n  help: deploy it with `tug job deploy -n {name} -e {env}`"
-                ));
+                return Err(Error::failure(format!(
+                    "job {name} is not deployed in environment {env} (no stack {stack})"
+                ))
+                .help(format!(
+                    "deploy it with `tug job deploy -n {name} -e {env}`"
+                )));
             }
         };
         let Some(machine) = deployed.output("StateMachineArn").map(str::to_string) else {
-            return Err(format!(
+            return Err(Error::failure(format!(
                 "stack {stack} has no state machine: `{name}` is not a Scheduled Job"
-            ));
+            )));
         };
         let execution = jobrun::start(&aws, &machine).await?;
         ctx.ui

@@ -52,9 +52,9 @@ pub fn run(ctx: &Context, args: &LogsArgs, kind: &str) -> Result<()> {
         match inventory::stack(&aws, &stack).await {
             Ok(Some(_)) => {}
             Ok(None) => {
-                return Err(format!(
+                return Err(Error::failure(format!(
                     "{kind} {name} is not deployed in environment {env} (no stack {stack})"
-                ));
+                )));
             }
             Err(e) => return Err(e),
         }
@@ -86,7 +86,7 @@ pub fn run(ctx: &Context, args: &LogsArgs, kind: &str) -> Result<()> {
             }
         }
     });
-    Ok(result??)
+    result?
 }
 
 fn print_line(ctx: &Context, l: &LogLine) {

@@ -140,7 +140,7 @@ pub fn run(ctx: &Context, args: &PromoteArgs) -> Result<()> {
                 }
             }
             if let Some(e) = problem {
-                refused.push(refuse(e));
+                refused.push(refuse(e.to_string()));
                 continue;
             }
             steps.push(Step {

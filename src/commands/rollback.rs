@@ -74,7 +74,7 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> Result<()> {
         };
         let service = match owned_service(&aws, &stack_name, &subject, "roll back").await {
             Ok(s) => s,
-            Err(e) => return Outcome::Failed(e),
+            Err(e) => return Outcome::Failed(e.to_string()),
         };
         let deadline = Instant::now() + limit;
         if let Some(outcome) =
@@ -115,12 +115,12 @@ async fn owned_service(
     stack_name: &str,
     subject: &Subject,
     doing: &str,
-) -> Result<ServiceStack, String> {
+) -> Result<ServiceStack> {
     // Ownership first: a foreign stack is refused for what it is, whatever it holds.
     if let Some(info) = stack::describe(aws, stack_name).await?
         && let Some(why) = ownership::check(&info, stack_name, &subject.app, doing)
     {
-        return Err(why);
+        return Err(crate::error::Error::failure(why));
     }
     revisions::service_stack(aws, stack_name, &subject.name).await
 }
@@ -171,7 +171,7 @@ async fn stop_running_deployment(
     {
         say(format!("stopping deployment {} with a rollback", d.arn));
         if let Err(e) = lifecycle::stop_with_rollback(&aws.ecs, &d.arn).await {
-            return Some(Outcome::Failed(e));
+            return Some(Outcome::Failed(e.to_string()));
         }
         return Some(
             match follow_deployment(aws, service, &d.arn, deadline, reporter).await {
@@ -272,11 +272,11 @@ async fn redeploy_earlier_revision(ctx: &Context, aws: &Aws, request: Redeploy<'
     .await
     {
         Ok(r) => r,
-        Err(e) => return Outcome::Failed(e),
+        Err(e) => return Outcome::Failed(e.to_string()),
     };
     let target = match revisions::rollback_target(&revs, to) {
         Ok(t) => t,
-        Err(e) => return Outcome::Failed(e),
+        Err(e) => return Outcome::Failed(e.to_string()),
     };
     if target.current {
         return Outcome::Failed(format!(
@@ -457,7 +457,7 @@ pub fn answer_pause(ctx: &Context, args: &ServiceDeployArgs) -> Result<()> {
         .await
         {
             Ok(s) => s,
-            Err(e) => return Outcome::Failed(e),
+            Err(e) => return Outcome::Failed(e.to_string()),
         };
         let deployment =
             match lifecycle::in_progress(&aws.ecs, &service.cluster, &service.service).await {
@@ -468,7 +468,7 @@ pub fn answer_pause(ctx: &Context, args: &ServiceDeployArgs) -> Result<()> {
                         subject.name
                     ));
                 }
-                Err(e) => return Outcome::Failed(e),
+                Err(e) => return Outcome::Failed(e.to_string()),
             };
         let waiting: Vec<String> = lifecycle::awaiting(&deployment)
             .into_iter()
@@ -484,7 +484,7 @@ pub fn answer_pause(ctx: &Context, args: &ServiceDeployArgs) -> Result<()> {
         for hook in &waiting {
             if let Err(e) = lifecycle::answer_hook(&aws.ecs, &deployment.arn, hook, rollback).await
             {
-                return Outcome::Failed(e);
+                return Outcome::Failed(e.to_string());
             }
             reporter.emit(Event::Message {
                 stack: stack_name.clone(),

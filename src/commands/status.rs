@@ -6,7 +6,7 @@ use crate::commands::Context;
 use crate::commands::remote::{self, or_dash};
 use crate::deploy::health::{self, ServiceHealth};
 use crate::deploy::inventory;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::manifest::names;
 use crate::ui::Style;
 
@@ -18,9 +18,12 @@ pub fn run(ctx: &Context, args: &EnvAndName) -> Result<()> {
         match inventory::stack(&aws, &stack).await {
             Ok(Some(_)) => {}
             Ok(None) => {
-                return Err(format!(
-                    "service {name} is not deployed in environment {env} (no stack {stack})\n  help: deploy it with `tug svc deploy -n {name} -e {env}`"
-                ));
+                return Err(Error::failure(format!(
+                    "service {name} is not deployed in environment {env} (no stack {stack})"
+                ))
+                .help(format!(
+                    "deploy it with `tug svc deploy -n {name} -e {env}`"
+                )));
             }
             Err(e) => return Err(e),
         }

@@ -21,6 +21,7 @@ use crate::deploy::revisions;
 use crate::deploy::rollout::RolloutSource;
 use crate::deploy::stack::{self, Phase};
 use crate::deploy::watch::{Ending, Target, current_event_ids, follow};
+use crate::error::{Error, Result};
 use crate::exit;
 use crate::manifest::load::{Loaded, ResolvedWorkload};
 use crate::manifest::union::ScalarOr;
@@ -814,7 +815,7 @@ async fn unfinished_rollout(
     let view = match aws.ecs.service(&cluster, &service).await {
         Ok(v) => v,
         // Unreadable, the service cannot be called settled; following it says why.
-        Err(e) => return Some(e),
+        Err(e) => return Some(e.to_string()),
     };
     match crate::deploy::rollout::assess(&view, expected.as_deref()) {
         crate::deploy::rollout::Rollout::Completed => None,
@@ -967,7 +968,7 @@ pub async fn workload_parameters(
     wl: &ResolvedWorkload,
     rendered: &RenderedStack,
     fixed: Option<&BTreeMap<String, String>>,
-) -> Result<(Vec<(String, String)>, String), String> {
+) -> Result<(Vec<(String, String)>, String)> {
     let (aws, opts, reporter) = (
         &session.aws,
         &session.opts.images,
@@ -976,10 +977,10 @@ pub async fn workload_parameters(
     let empty = BTreeMap::new();
     let fixed = fixed.unwrap_or(&empty);
     if let Some(unknown) = fixed.keys().find(|k| !rendered.parameters.contains_key(*k)) {
-        return Err(format!(
+        return Err(Error::failure(format!(
             "{} has no parameter {unknown} to set",
             rendered.stack_name
-        ));
+        )));
     }
     let mut params: Vec<(String, String)> = rendered
         .parameters
@@ -1049,7 +1050,9 @@ pub async fn workload_parameters(
                         .await?
                     }
                 }
-                (None, None) => return Err(format!("{} has no image", wl.name)),
+                (None, None) => {
+                    return Err(Error::failure(format!("{} has no image", wl.name)));
+                }
             };
             image = value.clone();
         } else if let Some(sidecar) = key.strip_suffix("Image") {
@@ -1113,12 +1116,15 @@ pub async fn workload_parameters(
             }
             let file = ws.project_root().join(path);
             let content = std::fs::read(&file).map_err(|e| {
-                format!(
-                    "{} cannot read env file {}: {e}\n  help: `env_file` is a path relative to the workspace root ({})",
+                Error::failure(format!(
+                    "{} cannot read env file {}: {e}",
                     rendered.stack_name,
                     file.display(),
+                ))
+                .help(format!(
+                    "`env_file` is a path relative to the workspace root ({})",
                     ws.project_root().display()
-                )
+                ))
             })?;
             let object = artifacts::env_file_key(env, &wl.name, &content);
             artifacts::put_once(aws, &bucket, &loaded.app, &object, content, "text/plain").await?;
@@ -1140,11 +1146,12 @@ pub async fn workload_parameters(
         .map(|(k, v)| format!("{k} ({v})"))
         .collect();
     if !unresolved.is_empty() {
-        return Err(format!(
-            "{} needs values that tug deploy does not look up: {}\n  help: name them in the manifest instead (subnet ids in `network.vpc.placement.subnets` rather than `from_tags`), or deploy the template and parameters file `tug render -e ENV -n NAME --output-dir DIR` writes, with those values filled in",
+        return Err(Error::failure(format!(
+            "{} needs values that tug deploy does not look up: {}",
             rendered.stack_name,
             unresolved.join(", ")
-        ));
+        ))
+        .help("name them in the manifest instead (subnet ids in `network.vpc.placement.subnets` rather than `from_tags`), or deploy the template and parameters file `tug render -e ENV -n NAME --output-dir DIR` writes, with those values filled in"));
     }
     Ok((params, image))
 }
@@ -1504,7 +1511,7 @@ async fn deploy_workload(
                 deploy_stack(session, &rendered, &params, context).await,
                 Some(image),
             ),
-            Err(e) => (Outcome::Failed(e), None),
+            Err(e) => (Outcome::Failed(e.to_string()), None),
         };
     finished(reporter, &rendered.stack_name, &outcome, started);
     SummaryRow {

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::deploy::aws::{Aws, describe_error};
 use crate::deploy::watch::split_service_arn;
+use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ServiceHealth {
@@ -92,7 +93,7 @@ pub fn short_id(arn: &str) -> &str {
 }
 
 /// Reads the health of the service of workload stack `stack`.
-pub async fn read(aws: &Aws, stack: &str) -> Result<ServiceHealth, String> {
+pub async fn read(aws: &Aws, stack: &str) -> Result<ServiceHealth> {
     let mut service_arn = None;
     let mut target_groups = Vec::new();
     let mut alarm_names = Vec::new();
@@ -108,12 +109,15 @@ pub async fn read(aws: &Aws, stack: &str) -> Result<ServiceHealth, String> {
         }
     }
     let Some(service_arn) = service_arn else {
-        return Err(format!(
+        return Err(Error::failure(format!(
             "stack {stack} has no ECS service (is it a Scheduled Job? use `tug job logs` or `tug job run`)"
-        ));
+        )));
     };
-    let (cluster, service) = split_service_arn(&service_arn)
-        .ok_or_else(|| format!("cannot read the service ARN `{service_arn}` of {stack}"))?;
+    let (cluster, service) = split_service_arn(&service_arn).ok_or_else(|| {
+        Error::failure(format!(
+            "cannot read the service ARN `{service_arn}` of {stack}"
+        ))
+    })?;
     let described = aws
         .ecs
         .describe_services()
@@ -121,11 +125,16 @@ pub async fn read(aws: &Aws, stack: &str) -> Result<ServiceHealth, String> {
         .services(&service)
         .send()
         .await
-        .map_err(|e| format!("cannot read ECS service {service}: {}", describe_error(&e)))?;
+        .map_err(|e| {
+            Error::failure(format!(
+                "cannot read ECS service {service}: {}",
+                describe_error(&e)
+            ))
+        })?;
     let Some(svc) = described.services().first() else {
-        return Err(format!(
+        return Err(Error::failure(format!(
             "ECS service {service} of {stack} does not exist in cluster {cluster}"
-        ));
+        )));
     };
     let deployments = svc
         .deployments()
@@ -159,7 +168,7 @@ pub async fn read(aws: &Aws, stack: &str) -> Result<ServiceHealth, String> {
     }
     let (alarms, alarms_error) = match read_alarms(aws, &alarm_names, &cluster, &service).await {
         Ok(a) => (a, None),
-        Err(e) => (Vec::new(), Some(e)),
+        Err(e) => (Vec::new(), Some(e.to_string())),
     };
     Ok(ServiceHealth {
         stack: stack.to_string(),
@@ -180,7 +189,7 @@ pub async fn read(aws: &Aws, stack: &str) -> Result<ServiceHealth, String> {
 }
 
 /// Running tasks and the most recently stopped ones (ECS keeps stopped tasks about an hour).
-async fn read_tasks(aws: &Aws, cluster: &str, service: &str) -> Result<Vec<TaskState>, String> {
+async fn read_tasks(aws: &Aws, cluster: &str, service: &str) -> Result<Vec<TaskState>> {
     let mut arns = Vec::new();
     for desired in [
         aws_sdk_ecs::types::DesiredStatus::Running,
@@ -194,7 +203,12 @@ async fn read_tasks(aws: &Aws, cluster: &str, service: &str) -> Result<Vec<TaskS
             .desired_status(desired)
             .send()
             .await
-            .map_err(|e| format!("cannot list the tasks of {service}: {}", describe_error(&e)))?;
+            .map_err(|e| {
+                Error::failure(format!(
+                    "cannot list the tasks of {service}: {}",
+                    describe_error(&e)
+                ))
+            })?;
         arns.extend(out.task_arns().iter().take(50).cloned());
     }
     if arns.is_empty() {
@@ -210,7 +224,12 @@ async fn read_tasks(aws: &Aws, cluster: &str, service: &str) -> Result<Vec<TaskS
             .set_tasks(Some(chunk.to_vec()))
             .send()
             .await
-            .map_err(|e| format!("cannot read the tasks of {service}: {}", describe_error(&e)))?;
+            .map_err(|e| {
+                Error::failure(format!(
+                    "cannot read the tasks of {service}: {}",
+                    describe_error(&e)
+                ))
+            })?;
         for t in out.tasks() {
             tasks.push(TaskState {
                 id: short_id(t.task_arn().unwrap_or_default()).to_string(),
@@ -247,7 +266,7 @@ async fn read_tasks(aws: &Aws, cluster: &str, service: &str) -> Result<Vec<TaskS
     Ok(tasks)
 }
 
-async fn read_targets(aws: &Aws, target_group: &str) -> Result<Vec<TargetState>, String> {
+async fn read_targets(aws: &Aws, target_group: &str) -> Result<Vec<TargetState>> {
     let out = aws
         .elb
         .describe_target_health()
@@ -298,7 +317,7 @@ async fn read_alarms(
     names: &[String],
     cluster: &str,
     service: &str,
-) -> Result<Vec<AlarmState>, String> {
+) -> Result<Vec<AlarmState>> {
     let mut alarms = Vec::new();
     let mut push = |a: &aws_sdk_cloudwatch::types::MetricAlarm| {
         alarms.push(AlarmState {
@@ -317,7 +336,7 @@ async fn read_alarms(
             .set_alarm_names(Some(chunk.to_vec()))
             .send()
             .await
-            .map_err(|e| format!("cannot read alarms: {}", describe_error(&e)))?;
+            .map_err(|e| Error::failure(format!("cannot read alarms: {}", describe_error(&e))))?;
         out.metric_alarms().iter().for_each(&mut push);
     }
     let prefix = format!("TargetTracking-service/{}/{service}-", short_id(cluster));
@@ -327,7 +346,7 @@ async fn read_alarms(
         .alarm_name_prefix(&prefix)
         .send()
         .await
-        .map_err(|e| format!("cannot read alarms: {}", describe_error(&e)))?;
+        .map_err(|e| Error::failure(format!("cannot read alarms: {}", describe_error(&e))))?;
     out.metric_alarms().iter().for_each(&mut push);
     alarms.sort_by(|a, b| a.name.cmp(&b.name));
     alarms.dedup_by(|a, b| a.name == b.name);

@@ -8,6 +8,7 @@ use std::path::Path;
 use tokio::process::Command;
 
 use crate::deploy::aws::{Aws, describe_error};
+use crate::error::{Error, Result};
 use crate::manifest::load::ResolvedWorkload;
 use crate::manifest::model::common::BuildConfig;
 use crate::manifest::union::ScalarOr;
@@ -207,7 +208,7 @@ pub fn parse_ecr_uri(uri: &str) -> Option<(String, String, Option<String>)> {
 }
 
 /// Pins an image location to its digest when it lives in ECR; other registries as given.
-pub async fn resolve_location(aws: &Aws, location: &str) -> Result<String, String> {
+pub async fn resolve_location(aws: &Aws, location: &str) -> Result<String> {
     let Some((registry, repo, tag)) = parse_ecr_uri(location) else {
         return Ok(location.to_string());
     };
@@ -224,16 +225,16 @@ pub async fn resolve_location(aws: &Aws, location: &str) -> Result<String, Strin
         .send()
         .await
         .map_err(|e| {
-            format!(
+            Error::failure(format!(
                 "cannot find image {location} in ECR: {}",
                 describe_error(&e)
-            )
+            ))
         })?;
     let digest = out
         .image_details()
         .first()
         .and_then(|d| d.image_digest())
-        .ok_or_else(|| format!("image {location} has no digest in ECR"))?;
+        .ok_or_else(|| Error::failure(format!("image {location} has no digest in ECR")))?;
     Ok(format!("{registry}/{repo}@{digest}"))
 }
 
@@ -288,7 +289,7 @@ pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-async fn run(cmd: &mut Command, what: &str, input: Option<&str>) -> Result<String, String> {
+async fn run(cmd: &mut Command, what: &str, input: Option<&str>) -> Result<String> {
     use tokio::io::AsyncWriteExt;
     cmd.stdin(if input.is_some() {
         std::process::Stdio::piped()
@@ -297,17 +298,20 @@ async fn run(cmd: &mut Command, what: &str, input: Option<&str>) -> Result<Strin
     });
     cmd.stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| format!("cannot run docker for {what}: {e}\n  help: install Docker, or use `image.location` and `--no-build`"))?;
+    let mut child = cmd.spawn().map_err(|e| {
+        Error::failure(format!("cannot run docker for {what}: {e}"))
+            .help("install Docker, or use `image.location` and `--no-build`")
+    })?;
     if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
         stdin
             .write_all(text.as_bytes())
             .await
-            .map_err(|e| format!("{what}: {e}"))?;
+            .map_err(|e| Error::failure(format!("{what}: {e}")))?;
     }
     let out = child
         .wait_with_output()
         .await
-        .map_err(|e| format!("{what}: {e}"))?;
+        .map_err(|e| Error::failure(format!("{what}: {e}")))?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -319,19 +323,22 @@ async fn run(cmd: &mut Command, what: &str, input: Option<&str>) -> Result<Strin
             .into_iter()
             .rev()
             .collect();
-        return Err(format!("{what} failed:\n    {}", last.join("\n    ")));
+        return Err(Error::failure(format!(
+            "{what} failed:\n    {}",
+            last.join("\n    ")
+        )));
     }
     Ok(stdout)
 }
 
 /// Logs docker in to the account's ECR registry.
-pub async fn docker_login(aws: &Aws, registry: &str) -> Result<(), String> {
+pub async fn docker_login(aws: &Aws, registry: &str) -> Result<()> {
     let out = aws
         .ecr
         .get_authorization_token()
         .send()
         .await
-        .map_err(|e| format!("cannot get an ECR token: {}", describe_error(&e)))?;
+        .map_err(|e| Error::failure(format!("cannot get an ECR token: {}", describe_error(&e))))?;
     let token = out
         .authorization_data()
         .first()
@@ -358,7 +365,7 @@ pub async fn build_and_push(
     build: &ScalarOr<String, BuildConfig>,
     image_uri: &str,
     platform: Option<&str>,
-) -> Result<String, String> {
+) -> Result<String> {
     let (context, dockerfile, args, target, cache_from) = match build {
         ScalarOr::Scalar(dockerfile) => {
             let df = project_root.join(dockerfile);
@@ -432,8 +439,9 @@ pub async fn build_and_push(
         None,
     )
     .await?;
-    let build_uri = build_tag_uri(image_uri, id.trim())
-        .ok_or_else(|| format!("docker did not report the image id of {image_uri}"))?;
+    let build_uri = build_tag_uri(image_uri, id.trim()).ok_or_else(|| {
+        Error::failure(format!("docker did not report the image id of {image_uri}"))
+    })?;
     run(
         Command::new("docker").args(["tag", image_uri, &build_uri]),
         &format!("docker tag of {build_uri}"),
@@ -447,7 +455,7 @@ pub async fn build_and_push(
 }
 
 /// Pushes one tag; returns the digest docker reports.
-async fn push(uri: &str) -> Result<String, String> {
+async fn push(uri: &str) -> Result<String> {
     let pushed = run(
         Command::new("docker").args(["push", uri]),
         &format!("docker push of {uri}"),
@@ -460,7 +468,7 @@ async fn push(uri: &str) -> Result<String, String> {
         .filter_map(|rest| rest.split_whitespace().next())
         .next_back()
         .map(str::to_string)
-        .ok_or_else(|| format!("docker push of {uri} did not report a digest"))
+        .ok_or_else(|| Error::failure(format!("docker push of {uri} did not report a digest")))
 }
 
 /// Tag length limit of ECR and Docker.

@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use crate::deploy::aws::{Aws, describe_error};
+use crate::error::{Error, Result};
 use crate::render::workload::http::{
     IMPORTED_DNS, IMPORTED_HTTP_LISTENER, IMPORTED_LISTENER, IMPORTED_ZONE,
 };
@@ -25,7 +26,7 @@ pub struct Listeners {
 
 /// Picks the listeners from (ARN, protocol) pairs, or says why the load balancer cannot be
 /// used.
-pub fn choose(alb: &str, listeners: &[(String, String)]) -> Result<Listeners, String> {
+pub fn choose(alb: &str, listeners: &[(String, String)]) -> Result<Listeners> {
     let of = |protocol: &str| {
         listeners
             .iter()
@@ -34,7 +35,7 @@ pub fn choose(alb: &str, listeners: &[(String, String)]) -> Result<Listeners, St
             .collect::<Vec<_>>()
     };
     let (http, https) = (of("HTTP"), of("HTTPS"));
-    let help = "  help: give the load balancer one HTTP or HTTPS listener, or one of each (as Copilot required), or use the environment's load balancer";
+    let help = "give the load balancer one HTTP or HTTPS listener, or one of each (as Copilot required), or use the environment's load balancer";
     match (listeners.len(), http.as_slice(), https.as_slice()) {
         (1, [only], []) | (1, [], [only]) => Ok(Listeners {
             forward: only.clone(),
@@ -44,21 +45,23 @@ pub fn choose(alb: &str, listeners: &[(String, String)]) -> Result<Listeners, St
             forward: https.clone(),
             redirect: Some(http.clone()),
         }),
-        (0, _, _) => Err(format!(
-            "the imported load balancer {alb} has no listener\n{help}"
-        )),
+        (0, _, _) => Err(Error::failure(format!(
+            "the imported load balancer {alb} has no listener"
+        ))
+        .help(help)),
         _ => {
             let found: Vec<String> = listeners.iter().map(|(_, p)| p.clone()).collect();
-            Err(format!(
-                "the imported load balancer {alb} has listeners {}, and tug cannot tell which of them should route to the service\n{help}",
+            Err(Error::failure(format!(
+                "the imported load balancer {alb} has listeners {}, and tug cannot tell which of them should route to the service",
                 found.join(", ")
             ))
+            .help(help))
         }
     }
 }
 
 /// The parameter values of an imported load balancer, by parameter name.
-pub async fn parameters(aws: &Aws, alb: &str) -> Result<BTreeMap<&'static str, String>, String> {
+pub async fn parameters(aws: &Aws, alb: &str) -> Result<BTreeMap<&'static str, String>> {
     let request = aws.elb.describe_load_balancers();
     let request = if alb.starts_with("arn:") {
         request.load_balancer_arns(alb)
@@ -72,9 +75,9 @@ pub async fn parameters(aws: &Aws, alb: &str) -> Result<BTreeMap<&'static str, S
         )
     })?;
     let Some(lb) = found.load_balancers().first() else {
-        return Err(format!(
+        return Err(Error::failure(format!(
             "the imported load balancer {alb} (`http.alb`) does not exist in this account and Region"
-        ));
+        )));
     };
     let arn = lb.load_balancer_arn().unwrap_or_default().to_string();
     let listeners = aws
@@ -144,15 +147,24 @@ mod tests {
     #[test]
     fn other_shapes_are_refused_with_help() {
         let none = choose("shared", &[]).unwrap_err();
-        assert!(none.contains("has no listener"), "{none}");
+        assert!(none.message().contains("has no listener"), "{none}");
+        assert!(none.help_text().is_some(), "{none}");
         let two_http = choose("shared", &[l("a", "HTTP"), l("b", "HTTP")]).unwrap_err();
-        assert!(two_http.contains("listeners HTTP, HTTP"), "{two_http}");
-        assert!(two_http.contains("help:"), "{two_http}");
+        assert!(
+            two_http.message().contains("listeners HTTP, HTTP"),
+            "{two_http}"
+        );
+        assert!(
+            two_http
+                .to_string()
+                .contains("\n  help: give the load balancer"),
+            "{two_http}"
+        );
         let three = choose(
             "shared",
             &[l("a", "HTTP"), l("b", "HTTPS"), l("c", "HTTPS")],
         )
         .unwrap_err();
-        assert!(three.contains("cannot tell"), "{three}");
+        assert!(three.message().contains("cannot tell"), "{three}");
     }
 }

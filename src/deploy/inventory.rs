@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::deploy::aws::{Aws, describe_error};
 use crate::deploy::changeset::VERSION_TAG;
+use crate::error::{Error, Result};
 use crate::manifest::model::WorkloadKind;
 
 /// One deployed stack of the application.
@@ -134,11 +135,12 @@ fn from_stack(stack: &Stack) -> Option<DeployedStack> {
 
 /// Every stack of application `app` (tagged `tug:app`), environments and workloads, sorted
 /// by name.
-pub async fn app_stacks(aws: &Aws, app: &str) -> Result<Vec<DeployedStack>, String> {
+pub async fn app_stacks(aws: &Aws, app: &str) -> Result<Vec<DeployedStack>> {
     let mut out = Vec::new();
     let mut pages = aws.cfn.describe_stacks().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| format!("cannot list stacks: {}", describe_error(&e)))?;
+        let page = page
+            .map_err(|e| Error::failure(format!("cannot list stacks: {}", describe_error(&e))))?;
         for s in page.stacks() {
             if tag(s, "tug:app") == Some(app)
                 && let Some(d) = from_stack(s)
@@ -152,7 +154,7 @@ pub async fn app_stacks(aws: &Aws, app: &str) -> Result<Vec<DeployedStack>, Stri
 }
 
 /// One stack by name; `Ok(None)` when it does not exist (or is deleted).
-pub async fn stack(aws: &Aws, name: &str) -> Result<Option<DeployedStack>, String> {
+pub async fn stack(aws: &Aws, name: &str) -> Result<Option<DeployedStack>> {
     match aws.cfn.describe_stacks().stack_name(name).send().await {
         Ok(out) => Ok(out.stacks().first().and_then(|s| {
             let mut d = from_stack(s)?;
@@ -165,7 +167,7 @@ pub async fn stack(aws: &Aws, name: &str) -> Result<Option<DeployedStack>, Strin
             if text.contains("does not exist") {
                 Ok(None)
             } else {
-                Err(format!("cannot read stack {name}: {text}"))
+                Err(Error::failure(format!("cannot read stack {name}: {text}")))
             }
         }
     }
@@ -178,7 +180,7 @@ pub struct Inventory {
 }
 
 impl Inventory {
-    pub async fn read(aws: &Aws, app: &str) -> Result<Inventory, String> {
+    pub async fn read(aws: &Aws, app: &str) -> Result<Inventory> {
         Ok(Inventory {
             stacks: app_stacks(aws, app).await?,
         })

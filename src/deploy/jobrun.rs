@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::deploy::aws::{Aws, describe_error};
+use crate::error::{Error, Result};
 
 /// How a run ended.
 #[derive(Debug, Clone, Serialize)]
@@ -47,7 +48,7 @@ impl JobRun {
 }
 
 /// Starts an execution; returns its ARN.
-pub async fn start(aws: &Aws, state_machine: &str) -> Result<String, String> {
+pub async fn start(aws: &Aws, state_machine: &str) -> Result<String> {
     let out = aws
         .sfn
         .start_execution()
@@ -61,7 +62,12 @@ pub async fn start(aws: &Aws, state_machine: &str) -> Result<String, String> {
         .input("{}")
         .send()
         .await
-        .map_err(|e| format!("cannot start {state_machine}: {}", describe_error(&e)))?;
+        .map_err(|e| {
+            Error::failure(format!(
+                "cannot start {state_machine}: {}",
+                describe_error(&e)
+            ))
+        })?;
     Ok(out.execution_arn().to_string())
 }
 
@@ -71,7 +77,7 @@ pub async fn follow(
     execution: &str,
     main_container: &str,
     mut on_status: impl FnMut(&str),
-) -> Result<JobRun, String> {
+) -> Result<JobRun> {
     let mut last = String::new();
     let mut delay = Duration::from_millis(500);
     loop {
@@ -81,7 +87,12 @@ pub async fn follow(
             .execution_arn(execution)
             .send()
             .await
-            .map_err(|e| format!("cannot read execution {execution}: {}", describe_error(&e)))?;
+            .map_err(|e| {
+                Error::failure(format!(
+                    "cannot read execution {execution}: {}",
+                    describe_error(&e)
+                ))
+            })?;
         let status = out.status().as_str().to_string();
         if status != last {
             on_status(&status);

@@ -15,6 +15,7 @@ use aws_sdk_ecs::types::{
 use serde::Serialize;
 
 use crate::deploy::aws::describe_error;
+use crate::error::{Error, Result};
 
 /// A lifecycle hook of a deployment as ECS reports it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -173,7 +174,7 @@ pub async fn list(
     service: &str,
     status: Option<ServiceDeploymentStatus>,
     limit: i32,
-) -> Result<Vec<Deployment>, String> {
+) -> Result<Vec<Deployment>> {
     let listed = ecs
         .list_service_deployments()
         .cluster(cluster)
@@ -227,7 +228,7 @@ pub async fn started_since(
     cluster: &str,
     service: &str,
     since: f64,
-) -> Result<Option<Deployment>, String> {
+) -> Result<Option<Deployment>> {
     Ok(list(ecs, cluster, service, None, 5)
         .await?
         .into_iter()
@@ -239,7 +240,7 @@ pub async fn in_progress(
     ecs: &aws_sdk_ecs::Client,
     cluster: &str,
     service: &str,
-) -> Result<Option<Deployment>, String> {
+) -> Result<Option<Deployment>> {
     Ok(list(ecs, cluster, service, None, 5)
         .await?
         .into_iter()
@@ -252,7 +253,7 @@ pub async fn answer_hook(
     deployment: &str,
     hook: &str,
     rollback: bool,
-) -> Result<(), String> {
+) -> Result<()> {
     let action = if rollback {
         DeploymentLifecycleHookAction::Rollback
     } else {
@@ -266,22 +267,27 @@ pub async fn answer_hook(
         .await
         .map(|_| ())
         .map_err(|e| {
-            format!(
+            Error::failure(format!(
                 "ECS refused to continue the deployment: {}",
                 describe_error(&e)
-            )
+            ))
         })
 }
 
 /// Stops a deployment in progress and rolls back to the previous revision.
-pub async fn stop_with_rollback(ecs: &aws_sdk_ecs::Client, deployment: &str) -> Result<(), String> {
+pub async fn stop_with_rollback(ecs: &aws_sdk_ecs::Client, deployment: &str) -> Result<()> {
     ecs.stop_service_deployment()
         .service_deployment_arn(deployment)
         .stop_type(StopServiceDeploymentStopType::Rollback)
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| format!("ECS refused to stop the deployment: {}", describe_error(&e)))
+        .map_err(|e| {
+            Error::failure(format!(
+                "ECS refused to stop the deployment: {}",
+                describe_error(&e)
+            ))
+        })
 }
 
 #[cfg(test)]

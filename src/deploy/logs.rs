@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use crate::deploy::aws::{Aws, describe_error};
+use crate::error::{Error, Result};
 
 /// One log event.
 #[derive(Debug, Clone, Serialize)]
@@ -68,13 +69,13 @@ impl LogFilter {
 const MAX_PAGES: usize = 200;
 
 /// The log group of workload stack `stack` (its `LogGroup` resource).
-pub async fn group_of(aws: &Aws, stack: &str) -> Result<String, String> {
+pub async fn group_of(aws: &Aws, stack: &str) -> Result<String> {
     crate::deploy::stack::resources(aws, stack)
         .await?
         .into_iter()
         .find(|r| r.logical_id == "LogGroup")
         .and_then(|r| r.physical_id)
-        .ok_or_else(|| format!("stack {stack} has no log group"))
+        .ok_or_else(|| Error::failure(format!("stack {stack} has no log group")))
 }
 
 /// Formats milliseconds since the epoch as RFC 3339.
@@ -91,7 +92,7 @@ pub async fn read(
     group: &str,
     filter: &LogFilter,
     seen: &mut HashSet<String>,
-) -> Result<Vec<LogLine>, String> {
+) -> Result<Vec<LogLine>> {
     let mut lines = Vec::new();
     let mut token: Option<String> = None;
     let mut pages = 0;
@@ -110,11 +111,13 @@ pub async fn read(
             Err(e) => {
                 let text = describe_error(&e);
                 if text.contains("ResourceNotFound") {
-                    return Err(format!(
+                    return Err(Error::failure(format!(
                         "log group {group} does not exist: the workload has not been deployed, or its stack was deleted"
-                    ));
+                    )));
                 }
-                return Err(format!("cannot read log group {group}: {text}"));
+                return Err(Error::failure(format!(
+                    "cannot read log group {group}: {text}"
+                )));
             }
         };
         for e in out.events() {

@@ -4,6 +4,7 @@
 //! all (it must be replicated there first). Images outside ECR are pulled as they are.
 
 use crate::deploy::aws::{Aws, describe_error};
+use crate::error::{Error, Result};
 
 /// The account and Region of an ECR image (`<account>.dkr.ecr.<region>.amazonaws.com/...`);
 /// `None` for other registries.
@@ -76,12 +77,15 @@ pub fn policy_allows_pull(policy: &str, account: &str) -> bool {
 }
 
 /// Checks that tasks in `account`/`region` can pull `image`; the error says what to do.
-pub async fn check_pull(aws: &Aws, image: &str, account: &str, region: &str) -> Result<(), String> {
+pub async fn check_pull(aws: &Aws, image: &str, account: &str, region: &str) -> Result<()> {
     match region_or_account_problem(image, account, region) {
         None => Ok(()),
-        Some(PullProblem::OtherRegion { image_region, repo }) => Err(format!(
-            "its image is in ECR in {image_region}, and tasks in {region} cannot pull it\n  help: replicate repository {repo} to {region} (ECR replication), or build and deploy the image in the target environment"
-        )),
+        Some(PullProblem::OtherRegion { image_region, repo }) => Err(Error::failure(format!(
+            "its image is in ECR in {image_region}, and tasks in {region} cannot pull it"
+        ))
+        .help(format!(
+            "replicate repository {repo} to {region} (ECR replication), or build and deploy the image in the target environment"
+        ))),
         Some(PullProblem::OtherAccount {
             image_account,
             repo,
@@ -95,13 +99,19 @@ pub async fn check_pull(aws: &Aws, image: &str, account: &str, region: &str) -> 
                 .await;
             match policy {
                 Ok(p) if policy_allows_pull(p.policy_text().unwrap_or_default(), account) => Ok(()),
-                Ok(_) => Err(format!(
-                    "its image is in ECR in account {image_account}, whose repository policy does not let account {account} pull it\n  help: add a repository policy to {repo} allowing ecr:BatchGetImage and ecr:GetDownloadUrlForLayer to account {account}"
-                )),
-                Err(e) => Err(format!(
-                    "its image is in ECR in account {image_account} and tug cannot read that repository's policy ({})\n  help: allow account {account} to pull from {repo} (a repository policy with ecr:BatchGetImage and ecr:GetDownloadUrlForLayer), or replicate the image into account {account}",
+                Ok(_) => Err(Error::failure(format!(
+                    "its image is in ECR in account {image_account}, whose repository policy does not let account {account} pull it"
+                ))
+                .help(format!(
+                    "add a repository policy to {repo} allowing ecr:BatchGetImage and ecr:GetDownloadUrlForLayer to account {account}"
+                ))),
+                Err(e) => Err(Error::failure(format!(
+                    "its image is in ECR in account {image_account} and tug cannot read that repository's policy ({})",
                     describe_error(&e)
-                )),
+                ))
+                .help(format!(
+                    "allow account {account} to pull from {repo} (a repository policy with ecr:BatchGetImage and ecr:GetDownloadUrlForLayer), or replicate the image into account {account}"
+                ))),
             }
         }
     }

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::deploy::aws::{Aws, describe_error};
 use crate::deploy::events::timestamp;
+use crate::error::{Error, Result};
 
 /// Tag keys tug writes on a task definition revision after deploying it.
 pub const OUTCOME_TAG: &str = "tug:outcome";
@@ -62,19 +63,21 @@ impl ServiceStack {
 
 /// Finds the service of a workload stack; a clear error when the stack or its service does
 /// not exist.
-pub async fn service_stack(aws: &Aws, stack: &str, workload: &str) -> Result<ServiceStack, String> {
+pub async fn service_stack(aws: &Aws, stack: &str, workload: &str) -> Result<ServiceStack> {
     let Some(info) = crate::deploy::stack::describe(aws, stack).await? else {
-        return Err(format!(
+        return Err(Error::failure(format!(
             "{workload} is not deployed in this environment (no stack {stack})"
-        ));
+        )));
     };
     let Some(arn) = crate::deploy::watch::physical_id(aws, stack, "Service").await else {
-        return Err(format!(
+        return Err(Error::failure(format!(
             "{stack} has no ECS service; is {workload} a service?"
-        ));
+        )));
     };
     let Some((cluster, service)) = crate::deploy::watch::split_service_arn(&arn) else {
-        return Err(format!("{stack}: cannot read the service ARN {arn}"));
+        return Err(Error::failure(format!(
+            "{stack}: cannot read the service ARN {arn}"
+        )));
     };
     let task_definition = match info.output("TaskDefinitionArn") {
         Some(td) => Some(td.to_string()),
@@ -105,7 +108,7 @@ pub async fn list(
     main_container: &str,
     current: Option<&str>,
     limit: usize,
-) -> Result<Vec<Revision>, String> {
+) -> Result<Vec<Revision>> {
     let mut arns: Vec<(i32, String)> = Vec::new();
     for status in [TaskDefinitionStatus::Active, TaskDefinitionStatus::Inactive] {
         let mut token: Option<String> = None;
@@ -151,7 +154,7 @@ pub async fn list(
             .include(TaskDefinitionField::Tags)
             .send()
             .await
-            .map_err(|e| format!("cannot read {arn}: {}", describe_error(&e)))?;
+            .map_err(|e| Error::failure(format!("cannot read {arn}: {}", describe_error(&e))))?;
         let tag = |key: &str| {
             described
                 .tags()
@@ -191,12 +194,7 @@ pub async fn list(
 }
 
 /// Records how a deploy of `task_definition` ended, as tags on the revision.
-pub async fn record(
-    aws: &Aws,
-    task_definition: &str,
-    outcome: &str,
-    strategy: &str,
-) -> Result<(), String> {
+pub async fn record(aws: &Aws, task_definition: &str, outcome: &str, strategy: &str) -> Result<()> {
     let tags = [
         (OUTCOME_TAG, outcome.to_string()),
         (STRATEGY_TAG, strategy.to_string()),
@@ -208,34 +206,31 @@ pub async fn record(
         req = req.tags(aws_sdk_ecs::types::Tag::builder().key(k).value(v).build());
     }
     req.send().await.map(|_| ()).map_err(|e| {
-        format!(
+        Error::failure(format!(
             "cannot record the outcome on {task_definition}: {}",
             describe_error(&e)
-        )
+        ))
     })
 }
 
 /// The revision `tug svc rollback` goes back to: the given one (`--to`: a revision number or
 /// an ARN), or else the newest revision older than the current one that deployed
 /// successfully.
-pub fn rollback_target<'a>(
-    revisions: &'a [Revision],
-    to: Option<&str>,
-) -> Result<&'a Revision, String> {
+pub fn rollback_target<'a>(revisions: &'a [Revision], to: Option<&str>) -> Result<&'a Revision> {
     if let Some(to) = to {
         let wanted: Option<i32> = to
             .parse()
             .ok()
             .or_else(|| split_task_definition(to).map(|(_, n)| n));
         let Some(wanted) = wanted else {
-            return Err(format!(
+            return Err(Error::failure(format!(
                 "`--to {to}` is neither a revision number nor a task definition ARN"
-            ));
+            )));
         };
         return revisions
             .iter()
             .find(|r| r.revision == wanted)
-            .ok_or_else(|| format!("revision {wanted} is not among this service's last revisions (see `tug history`)"));
+            .ok_or_else(|| Error::failure(format!("revision {wanted} is not among this service's last revisions (see `tug history`)")));
     }
     let current = revisions
         .iter()
@@ -245,8 +240,8 @@ pub fn rollback_target<'a>(
         .iter()
         .find(|r| r.revision < current && r.outcome.as_deref() == Some("deployed"))
         .ok_or_else(|| {
-            "no earlier revision deployed successfully; pick one with `--to REVISION` (see `tug history`)"
-                .to_string()
+            Error::failure("no earlier revision deployed successfully")
+                .help("pick one with `--to REVISION` (see `tug history`)")
         })
 }
 

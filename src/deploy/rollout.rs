@@ -226,7 +226,7 @@ pub trait RolloutSource {
         &self,
         cluster: &str,
         service: &str,
-    ) -> impl std::future::Future<Output = Result<ServiceView, String>> + Send;
+    ) -> impl std::future::Future<Output = Result<ServiceView>> + Send;
     /// Why recently stopped tasks of the service stopped.
     fn stopped_reasons(
         &self,
@@ -236,7 +236,7 @@ pub trait RolloutSource {
 }
 
 impl RolloutSource for aws_sdk_ecs::Client {
-    async fn service(&self, cluster: &str, service: &str) -> Result<ServiceView, String> {
+    async fn service(&self, cluster: &str, service: &str) -> Result<ServiceView> {
         let out = self
             .describe_services()
             .cluster(cluster)
@@ -250,9 +250,9 @@ impl RolloutSource for aws_sdk_ecs::Client {
                 )
             })?;
         let Some(s) = out.services().first() else {
-            return Err(format!(
+            return Err(Error::failure(format!(
                 "ECS service {service} was not found in cluster {cluster}"
-            ));
+            )));
         };
         Ok(ServiceView {
             name: s.service_name().unwrap_or(service).to_string(),
@@ -485,3 +485,4 @@ mod tests {
         assert_eq!(duration_words(std::time::Duration::from_secs(120)), "2m");
     }
 }
+use crate::error::{Error, Result};

@@ -10,6 +10,7 @@ use crate::deploy::aws::{Aws, describe_error};
 use crate::deploy::ownership;
 use crate::deploy::replacement;
 use crate::deploy::stack;
+use crate::error::{Error, Result};
 
 /// What one removal did.
 #[derive(Debug, Clone, Serialize)]
@@ -30,16 +31,11 @@ impl Removal {
     }
 }
 
-fn removal(
-    kind: &'static str,
-    name: &str,
-    started: Instant,
-    result: Result<bool, String>,
-) -> Removal {
+fn removal(kind: &'static str, name: &str, started: Instant, result: Result<bool>) -> Removal {
     let (result, detail) = match result {
         Ok(true) => ("deleted", None),
         Ok(false) => ("already gone", None),
-        Err(e) => ("failed", Some(e)),
+        Err(e) => ("failed", Some(e.to_string())),
     };
     Removal {
         kind,
@@ -52,17 +48,12 @@ fn removal(
 
 /// Deletes stack `name` of application `app` and waits until it is gone; `Ok(false)` when
 /// there was none. A stack tug does not own is refused, read again right before the delete.
-async fn delete_stack_inner(
-    aws: &Aws,
-    name: &str,
-    app: &str,
-    deadline: Instant,
-) -> Result<bool, String> {
+async fn delete_stack_inner(aws: &Aws, name: &str, app: &str, deadline: Instant) -> Result<bool> {
     let Some(info) = stack::wait_until_idle(aws, name, deadline, |_| {}).await? else {
         return Ok(false);
     };
     if let Some(why) = ownership::check(&info, name, app, "delete") {
-        return Err(why);
+        return Err(why.into());
     }
     stack::delete_and_wait(aws, name, deadline).await?;
     Ok(true)
@@ -186,7 +177,7 @@ const MAX_NESTING: usize = 3;
 /// definition revisions are left out: tug deregisters those itself after the delete. A nested
 /// stack (the addons stack) is read too: what it holds is listed in its place, as deleting the
 /// parent deletes it.
-pub async fn survey(aws: &Aws, name: &str) -> Result<Survey, String> {
+pub async fn survey(aws: &Aws, name: &str) -> Result<Survey> {
     survey_nested(aws, name.to_string(), 0).await
 }
 
@@ -194,7 +185,7 @@ fn survey_nested(
     aws: &Aws,
     name: String,
     depth: usize,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Survey, String>> + Send + '_>> {
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Survey>> + Send + '_>> {
     Box::pin(async move { survey_one(aws, &name, depth).await })
 }
 
@@ -205,15 +196,15 @@ fn stack_name_of(id: &str) -> &str {
         .unwrap_or(id)
 }
 
-async fn survey_one(aws: &Aws, name: &str, depth: usize) -> Result<Survey, String> {
+async fn survey_one(aws: &Aws, name: &str, depth: usize) -> Result<Survey> {
     let resources = stack::resources(aws, name).await?;
     let template = match aws.cfn.get_template().stack_name(name).send().await {
         Ok(out) => replacement::parse_template(out.template_body().unwrap_or_default()),
         Err(e) => {
-            return Err(format!(
+            return Err(Error::failure(format!(
                 "cannot read the template of {name}: {}",
                 describe_error(&e)
-            ));
+            )));
         }
     };
     let mut out = Survey::default();
@@ -289,10 +280,10 @@ pub async fn deregister_revisions(aws: &Aws, family: &str) -> Option<Removal> {
                     "task definitions",
                     family,
                     started,
-                    Err(format!(
+                    Err(Error::failure(format!(
                         "cannot list the task definitions of {family}: {}",
                         describe_error(&e)
-                    )),
+                    ))),
                 ));
             }
         };
@@ -325,7 +316,10 @@ pub async fn deregister_revisions(aws: &Aws, family: &str) -> Option<Removal> {
                 "task definitions",
                 family,
                 started,
-                Err(format!("cannot deregister {arn}: {}", describe_error(&e))),
+                Err(Error::failure(format!(
+                    "cannot deregister {arn}: {}",
+                    describe_error(&e)
+                ))),
             ));
         }
     }
@@ -349,7 +343,9 @@ pub async fn delete_repository(aws: &Aws, name: &str) -> Removal {
             if text.contains("RepositoryNotFound") || text.contains("does not exist") {
                 Ok(false)
             } else {
-                Err(format!("cannot delete ECR repository {name}: {text}"))
+                Err(Error::failure(format!(
+                    "cannot delete ECR repository {name}: {text}"
+                )))
             }
         }
     };
@@ -357,13 +353,17 @@ pub async fn delete_repository(aws: &Aws, name: &str) -> Removal {
 }
 
 /// The application's ECR repositories (`<app>/...`).
-pub async fn app_repositories(aws: &Aws, app: &str) -> Result<Vec<String>, String> {
+pub async fn app_repositories(aws: &Aws, app: &str) -> Result<Vec<String>> {
     let prefix = format!("{app}/");
     let mut names = Vec::new();
     let mut pages = aws.ecr.describe_repositories().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page =
-            page.map_err(|e| format!("cannot list ECR repositories: {}", describe_error(&e)))?;
+        let page = page.map_err(|e| {
+            Error::failure(format!(
+                "cannot list ECR repositories: {}",
+                describe_error(&e)
+            ))
+        })?;
         names.extend(
             page.repositories()
                 .iter()

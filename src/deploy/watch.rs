@@ -329,7 +329,7 @@ pub async fn follow(
                 }
                 Err(msg) => reporter.emit(Event::Message {
                     stack: stack.to_string(),
-                    text: msg,
+                    text: msg.to_string(),
                 }),
             }
         }

@@ -83,13 +83,14 @@ fn locate(ctx: &Context) -> Target {
 }
 
 /// Like [`locate`], but the workspace must exist (for `env|svc|job init`).
-fn existing(ctx: &Context) -> Result<Target, AskError> {
+fn existing(ctx: &Context) -> Result<Target> {
     let target = locate(ctx);
     if target.app.is_none() {
-        return Err(AskError(format!(
-            "no workspace with an application found (looked for {}/.workspace)\n  help: run `tug init` first",
+        return Err(Error::usage(format!(
+            "no workspace with an application found (looked for {}/.workspace)",
             target.dir.display()
-        )));
+        ))
+        .help("run `tug init` first"));
     }
     Ok(target)
 }
@@ -532,7 +533,7 @@ fn shown(target: &Target, path: &Path) -> String {
 /// `tug env init`.
 pub fn env_init(ctx: &Context, args: &EnvInitArgs) -> Result<()> {
     let p = prompter(ctx);
-    let target = existing(ctx).map_err(unanswered)?;
+    let target = existing(ctx)?;
     let force = args.force;
     let name_ok = |v: &str| -> Result<(), String> {
         check_name("environment")(v)?;
@@ -592,7 +593,7 @@ pub fn job_init(ctx: &Context, args: &JobInitArgs) -> Result<()> {
 
 fn workload_init(ctx: &Context, q: &WorkloadQuestions, command: &str) -> Result<()> {
     let p = prompter(ctx);
-    let target = existing(ctx).map_err(unanswered)?;
+    let target = existing(ctx)?;
     let answers = ask_workload(&p, &target, q).map_err(unanswered)?;
     let files = vec![Planned {
         path: workload_path(&target, &answers.name),
