@@ -6,7 +6,9 @@ use serde_json::{Map as JsonMap, Value, json};
 
 use crate::manifest::addons::{Addons, OutputKind, env_var_name};
 use crate::manifest::decode::{Located, Map};
-use crate::manifest::model::common::{ContainerHealthCheck, Secret, Variable, resolve_platform};
+use crate::manifest::model::common::{
+    ContainerHealthCheck, EfsConfig, Logging, Secret, Sidecar, Variable, Volume, resolve_platform,
+};
 use crate::manifest::model::service::parse_container_port;
 use crate::manifest::names::{LOG_ROUTER, TRACING_SIDECAR};
 use crate::manifest::union::{BoolOr, Command, ScalarOr};
@@ -344,9 +346,7 @@ pub(crate) fn context(
     worker: &Value,
     parameters: &mut Vec<Value>,
 ) -> Result<Value, RenderError> {
-    let wl = scope.wl;
-    let m = &wl.manifest;
-    let app = &scope.loaded.app;
+    let m = &scope.wl.manifest;
     let platform = resolve_platform(m.platform.as_ref().map(|p| &p.value)).unwrap_or(
         crate::manifest::model::common::ResolvedPlatform {
             windows: false,
@@ -354,19 +354,100 @@ pub(crate) fn context(
             os_family: "LINUX",
         },
     );
-    let ec2 = m.runs_on_ec2();
-    let firelens = m.logging.as_ref().filter(|l| l.uses_firelens());
-    let log_config = |prefix: &str| -> Value {
-        json!({
-            "LogDriver": "awslogs",
-            "Options": {
-                "awslogs-group": { "Ref": "LogGroup" },
-                "awslogs-region": { "Ref": "AWS::Region" },
-                "awslogs-stream-prefix": prefix,
-            }
-        })
+    let firelens = m
+        .logging
+        .as_ref()
+        .map(|l| &l.value)
+        .filter(|l| l.uses_firelens());
+    let shared = Shared {
+        injected: injected_variables(scope, topics, worker),
+        log: main_log_configuration(firelens),
+        env_files: env_files(scope.wl),
     };
-    let main_log = match firelens {
+    let storage = volumes(scope);
+
+    let mut containers = vec![main_container(
+        scope,
+        &shared,
+        &storage.main_mounts,
+        firelens.is_some(),
+        parameters,
+    )?];
+    for (name, s) in m.sidecars.iter().flat_map(|s| s.iter()) {
+        containers.push(sidecar_container(scope, &shared, name, s, parameters)?);
+    }
+    if let Some(l) = firelens {
+        containers.push(log_router(l, &shared.env_files, parameters));
+    }
+    let tracing = m
+        .observability
+        .as_ref()
+        .and_then(|o| o.tracing.as_ref())
+        .is_some();
+    if tracing {
+        containers.push(json!({
+            "Name": TRACING_SIDECAR,
+            "Image": OTEL_COLLECTOR_IMAGE,
+            "Essential": true,
+            "Command": ["--config=/etc/ecs/ecs-xray.yaml"],
+            "LogConfiguration": log_configuration("tracing"),
+        }));
+    }
+
+    let network_mode = m.network_mode();
+    let requires = if m.runs_on_ec2() { "EC2" } else { "FARGATE" };
+    let runtime_platform = (platform.windows || platform.arm).then(|| {
+        json!({
+            "OperatingSystemFamily": platform.os_family,
+            "CpuArchitecture": if platform.arm { "ARM64" } else { "X86_64" },
+        })
+    });
+    let ephemeral = m
+        .storage
+        .as_ref()
+        .and_then(|s| s.ephemeral.as_ref())
+        .map(|e| e.value)
+        .filter(|e| *e > 20);
+    Ok(json!({
+        "family": scope.full_name(),
+        "cpu": m.task_cpu().to_string(),
+        "memory": m.task_memory().to_string(),
+        "network_mode": network_mode,
+        "requires": [requires],
+        "runtime_platform": runtime_platform,
+        "ephemeral": ephemeral,
+        "volumes": storage.volumes,
+        "access_points": storage.access_points,
+        "containers": containers,
+        "efs_statements": storage.efs_statements,
+        "tracing": tracing,
+    }))
+}
+
+/// What the main container and the sidecars all get: the variables tug injects, the log
+/// configuration (sidecars log where the main container logs) and the workload's env files.
+struct Shared {
+    injected: Vec<(String, Value)>,
+    log: Value,
+    env_files: Vec<EnvFile>,
+}
+
+/// Logging to the workload's log group (`awslogs`) under a stream prefix.
+fn log_configuration(prefix: &str) -> Value {
+    json!({
+        "LogDriver": "awslogs",
+        "Options": {
+            "awslogs-group": { "Ref": "LogGroup" },
+            "awslogs-region": { "Ref": "AWS::Region" },
+            "awslogs-stream-prefix": prefix,
+        }
+    })
+}
+
+/// The main container's log configuration: through the FireLens log router when `logging`
+/// names a destination, else to the log group.
+fn main_log_configuration(firelens: Option<&Logging>) -> Value {
+    match firelens {
         Some(l) => {
             let mut options = JsonMap::new();
             for (k, v) in l.destination.iter().flat_map(|d| d.iter()) {
@@ -378,10 +459,15 @@ pub(crate) fn context(
             }
             cfg
         }
-        None => log_config("tug"),
-    };
+        None => log_configuration("tug"),
+    }
+}
 
-    // Variables every container of the workload gets, as Copilot injected them.
+/// Variables every container of the workload gets, as Copilot injected them: names, the
+/// service discovery endpoint, the load balancer's DNS name, the topics' ARNs, the worker's
+/// queue variables and the addons' outputs.
+fn injected_variables(scope: &Scope, topics: &Value, worker: &Value) -> Vec<(String, Value)> {
+    let (wl, app) = (scope.wl, &scope.loaded.app);
     let mut injected: Vec<(String, Value)> = vec![
         ("COPILOT_APPLICATION_NAME".into(), json!(app)),
         ("COPILOT_ENVIRONMENT_NAME".into(), json!(scope.env)),
@@ -430,11 +516,26 @@ pub(crate) fn context(
             Addons::output_value(&output.name),
         ));
     }
+    injected
+}
 
-    let mut volumes = Vec::new();
-    let mut access_points = Vec::new();
-    let mut main_mounts = Vec::new();
-    let mut efs_statements = Vec::new();
+/// The task's volumes, and what they add elsewhere: EFS access points tug creates, the main
+/// container's mount points and the task role's EFS statements.
+struct Storage {
+    volumes: Vec<Value>,
+    access_points: Vec<Value>,
+    main_mounts: Vec<Value>,
+    efs_statements: Vec<Value>,
+}
+
+fn volumes(scope: &Scope) -> Storage {
+    let m = &scope.wl.manifest;
+    let mut out = Storage {
+        volumes: Vec::new(),
+        access_points: Vec::new(),
+        main_mounts: Vec::new(),
+        efs_statements: Vec::new(),
+    };
     for (name, vol) in m
         .storage
         .as_ref()
@@ -447,80 +548,106 @@ pub(crate) fn context(
         let managed = matches!(efs, Some(BoolOr::Bool(true)))
             || matches!(efs, Some(BoolOr::Config(c)) if c.uid.is_some() || c.gid.is_some());
         if managed {
-            let id = format!("{}AccessPoint", names::logical_id(&name.value));
-            let cfg = efs.and_then(|e| e.config());
-            let uid = cfg.and_then(|c| c.uid.as_ref()).map_or(1000, |u| u.value);
-            let gid = cfg.and_then(|c| c.gid.as_ref()).map_or(1000, |g| g.value);
-            access_points.push(json!({
-                "id": id,
-                "file_system": scope.import("FilesystemID"),
-                "uid": uid.to_string(),
-                "gid": gid.to_string(),
-                "path": format!("/{}", wl.name),
-            }));
-            v["EFSVolumeConfiguration"] = json!({
-                "FilesystemId": scope.import("FilesystemID"),
-                "TransitEncryption": "ENABLED",
-                "AuthorizationConfig": { "AccessPointId": { "Ref": id }, "IAM": "ENABLED" },
-            });
-            efs_statements.push(json!({
-                "Effect": "Allow",
-                "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
-                "Resource": { "Fn::Sub": ["arn:${AWS::Partition}:elasticfilesystem:${AWS::Region}:${AWS::AccountId}:file-system/${FS}", { "FS": scope.import("FilesystemID") }] },
-                "Condition": { "StringEquals": { "elasticfilesystem:AccessPointArn": { "Fn::GetAtt": [id, "Arn"] } } },
-            }));
+            managed_efs(scope, &name.value, efs, &mut v, &mut out);
         } else if let Some(BoolOr::Config(c)) = efs {
-            let fs = match c.id.as_ref().map(|i| &i.value) {
-                Some(ScalarOr::Scalar(id)) => json!(id),
-                Some(ScalarOr::Config(f)) => {
-                    json!({ "Fn::ImportValue": f.from_cfn.as_ref().map(|x| x.value.clone()).unwrap_or_default() })
-                }
-                None => json!(""),
-            };
-            let iam = c
-                .auth
-                .as_ref()
-                .and_then(|a| a.iam.as_ref())
-                .is_none_or(|i| i.value);
-            let mut efs_cfg = json!({ "FilesystemId": fs.clone(), "TransitEncryption": "ENABLED" });
-            if let Some(root) = c.root_dir.as_ref().filter(|r| !r.value.is_empty()) {
-                efs_cfg["RootDirectory"] = json!(root.value);
-            }
-            let mut auth = JsonMap::new();
-            if iam {
-                auth.insert("IAM".into(), json!("ENABLED"));
-            }
-            if let Some(ap) = c.auth.as_ref().and_then(|a| a.access_point_id.as_ref()) {
-                auth.insert("AccessPointId".into(), json!(ap.value));
-            }
-            if !auth.is_empty() {
-                efs_cfg["AuthorizationConfig"] = Value::Object(auth);
-            }
-            v["EFSVolumeConfiguration"] = efs_cfg;
-            if iam {
-                let read_only = vol.read_only.as_ref().is_none_or(|r| r.value);
-                let mut actions = vec!["elasticfilesystem:ClientMount"];
-                if !read_only {
-                    actions.push("elasticfilesystem:ClientWrite");
-                }
-                efs_statements.push(json!({
-                    "Effect": "Allow",
-                    "Action": actions,
-                    "Resource": { "Fn::Sub": ["arn:${AWS::Partition}:elasticfilesystem:${AWS::Region}:${AWS::AccountId}:file-system/${FS}", { "FS": fs }] },
-                }));
-            }
+            given_efs(c, vol, &mut v, &mut out);
         }
-        volumes.push(v);
+        out.volumes.push(v);
         if let Some(path) = &vol.path {
-            main_mounts.push(json!({
+            out.main_mounts.push(json!({
                 "SourceVolume": name.value,
                 "ContainerPath": path.value,
                 "ReadOnly": vol.read_only.as_ref().is_none_or(|r| r.value),
             }));
         }
     }
+    out
+}
 
-    let mut containers = Vec::new();
+/// A volume on the environment's file system, through an access point tug creates for it.
+fn managed_efs(
+    scope: &Scope,
+    name: &str,
+    efs: Option<&BoolOr<EfsConfig>>,
+    v: &mut Value,
+    out: &mut Storage,
+) {
+    let id = format!("{}AccessPoint", names::logical_id(name));
+    let cfg = efs.and_then(|e| e.config());
+    let uid = cfg.and_then(|c| c.uid.as_ref()).map_or(1000, |u| u.value);
+    let gid = cfg.and_then(|c| c.gid.as_ref()).map_or(1000, |g| g.value);
+    out.access_points.push(json!({
+        "id": id,
+        "file_system": scope.import("FilesystemID"),
+        "uid": uid.to_string(),
+        "gid": gid.to_string(),
+        "path": format!("/{}", scope.wl.name),
+    }));
+    v["EFSVolumeConfiguration"] = json!({
+        "FilesystemId": scope.import("FilesystemID"),
+        "TransitEncryption": "ENABLED",
+        "AuthorizationConfig": { "AccessPointId": { "Ref": id }, "IAM": "ENABLED" },
+    });
+    out.efs_statements.push(json!({
+        "Effect": "Allow",
+        "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+        "Resource": { "Fn::Sub": ["arn:${AWS::Partition}:elasticfilesystem:${AWS::Region}:${AWS::AccountId}:file-system/${FS}", { "FS": scope.import("FilesystemID") }] },
+        "Condition": { "StringEquals": { "elasticfilesystem:AccessPointArn": { "Fn::GetAtt": [id, "Arn"] } } },
+    }));
+}
+
+/// A volume on a file system the manifest names (by id or by export).
+fn given_efs(c: &EfsConfig, vol: &Volume, v: &mut Value, out: &mut Storage) {
+    let fs = match c.id.as_ref().map(|i| &i.value) {
+        Some(ScalarOr::Scalar(id)) => json!(id),
+        Some(ScalarOr::Config(f)) => {
+            json!({ "Fn::ImportValue": f.from_cfn.as_ref().map(|x| x.value.clone()).unwrap_or_default() })
+        }
+        None => json!(""),
+    };
+    let iam = c
+        .auth
+        .as_ref()
+        .and_then(|a| a.iam.as_ref())
+        .is_none_or(|i| i.value);
+    let mut efs_cfg = json!({ "FilesystemId": fs.clone(), "TransitEncryption": "ENABLED" });
+    if let Some(root) = c.root_dir.as_ref().filter(|r| !r.value.is_empty()) {
+        efs_cfg["RootDirectory"] = json!(root.value);
+    }
+    let mut auth = JsonMap::new();
+    if iam {
+        auth.insert("IAM".into(), json!("ENABLED"));
+    }
+    if let Some(ap) = c.auth.as_ref().and_then(|a| a.access_point_id.as_ref()) {
+        auth.insert("AccessPointId".into(), json!(ap.value));
+    }
+    if !auth.is_empty() {
+        efs_cfg["AuthorizationConfig"] = Value::Object(auth);
+    }
+    v["EFSVolumeConfiguration"] = efs_cfg;
+    if iam {
+        let read_only = vol.read_only.as_ref().is_none_or(|r| r.value);
+        let mut actions = vec!["elasticfilesystem:ClientMount"];
+        if !read_only {
+            actions.push("elasticfilesystem:ClientWrite");
+        }
+        out.efs_statements.push(json!({
+            "Effect": "Allow",
+            "Action": actions,
+            "Resource": { "Fn::Sub": ["arn:${AWS::Partition}:elasticfilesystem:${AWS::Region}:${AWS::AccountId}:file-system/${FS}", { "FS": fs }] },
+        }));
+    }
+}
+
+/// The workload's own container, from the manifest's top level and `image`.
+fn main_container(
+    scope: &Scope,
+    shared: &Shared,
+    mounts: &[Value],
+    firelens: bool,
+    parameters: &mut Vec<Value>,
+) -> Result<Value, RenderError> {
+    let (wl, m) = (scope.wl, &scope.wl.manifest);
     let image = m.image.as_ref();
     let mut main = JsonMap::new();
     main.insert("Name".into(), json!(wl.name));
@@ -538,7 +665,7 @@ pub(crate) fn context(
     }
     main.insert(
         "Environment".into(),
-        environment(m.variables.as_ref(), &injected),
+        environment(m.variables.as_ref(), &shared.injected),
     );
     insert_opt(&mut main, "Secrets", secrets(m.secrets.as_ref()));
     // The addons' secrets reach the main container only, as with Copilot.
@@ -555,9 +682,8 @@ pub(crate) fn context(
             }));
         }
     }
-    let env_file_list = env_files(wl);
-    attach_env_file(&mut main, &env_file_list, &wl.name, parameters);
-    main.insert("LogConfiguration".into(), main_log.clone());
+    attach_env_file(&mut main, &shared.env_files, &wl.name, parameters);
+    main.insert("LogConfiguration".into(), shared.log.clone());
     insert_opt(
         &mut main,
         "HealthCheck",
@@ -570,7 +696,7 @@ pub(crate) fn context(
         "DependsOn",
         depends_on(image.and_then(|i| i.depends_on.as_ref())),
     );
-    if firelens.is_some() {
+    if firelens {
         let deps = main.entry("DependsOn").or_insert_with(|| json!([]));
         if let Some(list) = deps.as_array_mut()
             && !list.iter().any(|d| d["ContainerName"] == LOG_ROUTER)
@@ -599,8 +725,8 @@ pub(crate) fn context(
     {
         main.insert("ReadonlyRootFilesystem".into(), json!(true));
     }
-    if !main_mounts.is_empty() {
-        main.insert("MountPoints".into(), json!(main_mounts));
+    if !mounts.is_empty() {
+        main.insert("MountPoints".into(), json!(mounts));
     }
     if let Some(c) = image.and_then(|i| i.credentials.as_ref()) {
         main.insert(
@@ -627,169 +753,136 @@ pub(crate) fn context(
             .and_then(|i| i.memory_reservation.as_ref())
             .map(|v| json!(v.value)),
     );
-    containers.push(Value::Object(main));
+    Ok(Value::Object(main))
+}
 
-    for (name, s) in m.sidecars.iter().flat_map(|s| s.iter()) {
-        let mut c = JsonMap::new();
-        c.insert("Name".into(), json!(name.value));
-        let image = match s.image.as_ref().map(|i| &i.value) {
-            Some(ScalarOr::Scalar(uri)) => json!(uri),
-            Some(ScalarOr::Config(cfg)) => match &cfg.location {
-                Some(loc) => json!(loc.value),
-                None => {
-                    let param = format!("{}Image", names::logical_id(&name.value));
-                    parameters.push(json!({
-                        "name": param,
-                        "description": format!("The image of sidecar {}, built and pushed by tug deploy", name.value),
-                        "default": null,
-                        "file_value": format!("<built and pushed by tug deploy: {app}/{}:{}>", wl.name, name.value),
-                    }));
-                    json!({ "Ref": param })
-                }
-            },
-            None => json!(""),
-        };
-        c.insert("Image".into(), image);
+/// One sidecar: its image (a parameter when tug builds it), ports, environment, logging,
+/// health check, dependencies, commands, labels, mounts and size.
+fn sidecar_container(
+    scope: &Scope,
+    shared: &Shared,
+    name: &Located<String>,
+    s: &Sidecar,
+    parameters: &mut Vec<Value>,
+) -> Result<Value, RenderError> {
+    let (app, wl) = (&scope.loaded.app, scope.wl);
+    let mut c = JsonMap::new();
+    c.insert("Name".into(), json!(name.value));
+    let image = match s.image.as_ref().map(|i| &i.value) {
+        Some(ScalarOr::Scalar(uri)) => json!(uri),
+        Some(ScalarOr::Config(cfg)) => match &cfg.location {
+            Some(loc) => json!(loc.value),
+            None => {
+                let param = format!("{}Image", names::logical_id(&name.value));
+                parameters.push(json!({
+                    "name": param,
+                    "description": format!("The image of sidecar {}, built and pushed by tug deploy", name.value),
+                    "default": null,
+                    "file_value": format!("<built and pushed by tug deploy: {app}/{}:{}>", wl.name, name.value),
+                }));
+                json!({ "Ref": param })
+            }
+        },
+        None => json!(""),
+    };
+    c.insert("Image".into(), image);
+    c.insert(
+        "Essential".into(),
+        json!(s.essential.as_ref().is_none_or(|e| e.value)),
+    );
+    if let Some(p) = &s.port
+        && let Ok((port, proto)) = parse_container_port(&p.value)
+    {
+        c.insert("PortMappings".into(), json!([{ "ContainerPort": port, "Protocol": proto, "Name": format!("{}-{port}", name.value) }]));
+    }
+    c.insert(
+        "Environment".into(),
+        environment(s.variables.as_ref(), &shared.injected),
+    );
+    insert_opt(&mut c, "Secrets", secrets(s.secrets.as_ref()));
+    attach_env_file(&mut c, &shared.env_files, &name.value, parameters);
+    // Sidecars log where the main container logs.
+    c.insert("LogConfiguration".into(), shared.log.clone());
+    insert_opt(
+        &mut c,
+        "HealthCheck",
+        s.healthcheck.as_ref().map(|h| health_check(h)),
+    );
+    insert_opt(&mut c, "DependsOn", depends_on(s.depends_on.as_ref()));
+    if let Some(e) = &s.entrypoint {
         c.insert(
-            "Essential".into(),
-            json!(s.essential.as_ref().is_none_or(|e| e.value)),
+            "EntryPoint".into(),
+            command(&e.value, e.span, "a sidecar's entrypoint")?,
         );
-        if let Some(p) = &s.port
-            && let Ok((port, proto)) = parse_container_port(&p.value)
-        {
-            c.insert("PortMappings".into(), json!([{ "ContainerPort": port, "Protocol": proto, "Name": format!("{}-{port}", name.value) }]));
-        }
+    }
+    if let Some(cmd) = &s.command {
         c.insert(
-            "Environment".into(),
-            environment(s.variables.as_ref(), &injected),
+            "Command".into(),
+            command(&cmd.value, cmd.span, "a sidecar's command")?,
         );
-        insert_opt(&mut c, "Secrets", secrets(s.secrets.as_ref()));
-        attach_env_file(&mut c, &env_file_list, &name.value, parameters);
-        // Sidecars log where the main container logs.
-        c.insert("LogConfiguration".into(), main_log.clone());
-        insert_opt(
-            &mut c,
-            "HealthCheck",
-            s.healthcheck.as_ref().map(|h| health_check(h)),
-        );
-        insert_opt(&mut c, "DependsOn", depends_on(s.depends_on.as_ref()));
-        if let Some(e) = &s.entrypoint {
-            c.insert(
-                "EntryPoint".into(),
-                command(&e.value, e.span, "a sidecar's entrypoint")?,
-            );
-        }
-        if let Some(cmd) = &s.command {
-            c.insert(
-                "Command".into(),
-                command(&cmd.value, cmd.span, "a sidecar's command")?,
-            );
-        }
-        insert_opt(&mut c, "DockerLabels", labels(s.labels.as_ref()));
-        let mounts: Vec<Value> = s
-            .mount_points
-            .iter()
-            .flat_map(|m| m.iter())
-            .map(|mp| {
-                json!({
-                    "SourceVolume": mp.source_volume.as_ref().map(|v| v.value.clone()).unwrap_or_default(),
-                    "ContainerPath": mp.path.as_ref().map(|v| v.value.clone()).unwrap_or_default(),
-                    "ReadOnly": mp.read_only.as_ref().is_none_or(|r| r.value),
-                })
+    }
+    insert_opt(&mut c, "DockerLabels", labels(s.labels.as_ref()));
+    let mounts: Vec<Value> = s
+        .mount_points
+        .iter()
+        .flat_map(|m| m.iter())
+        .map(|mp| {
+            json!({
+                "SourceVolume": mp.source_volume.as_ref().map(|v| v.value.clone()).unwrap_or_default(),
+                "ContainerPath": mp.path.as_ref().map(|v| v.value.clone()).unwrap_or_default(),
+                "ReadOnly": mp.read_only.as_ref().is_none_or(|r| r.value),
             })
-            .collect();
-        if !mounts.is_empty() {
-            c.insert("MountPoints".into(), json!(mounts));
-        }
-        if let Some(cp) = &s.credentials_parameter {
-            c.insert(
-                "RepositoryCredentials".into(),
-                json!({ "CredentialsParameter": cp.value }),
-            );
-        }
-        insert_opt(&mut c, "Cpu", s.cpu.as_ref().map(|v| json!(v.value)));
-        insert_opt(&mut c, "Memory", s.memory.as_ref().map(|v| json!(v.value)));
-        insert_opt(
-            &mut c,
-            "MemoryReservation",
-            s.memory_reservation.as_ref().map(|v| json!(v.value)),
-        );
-        containers.push(Value::Object(c));
-    }
-
-    if let Some(l) = firelens {
-        let mut options = JsonMap::new();
-        options.insert(
-            "enable-ecs-log-metadata".into(),
-            json!(if l.enable_metadata.as_ref().is_none_or(|e| e.value) {
-                "true"
-            } else {
-                "false"
-            }),
-        );
-        if let Some(path) = &l.config_file_path {
-            options.insert("config-file-type".into(), json!("file"));
-            options.insert("config-file-value".into(), json!(path.value));
-        }
-        let mut router = json!({
-            "Name": LOG_ROUTER,
-            "Image": l.image.as_ref().map_or(FLUENT_BIT_IMAGE.to_string(), |i| i.value.clone()),
-            "Essential": true,
-            "FirelensConfiguration": { "Type": "fluentbit", "Options": options },
-            "Environment": environment(l.variables.as_ref(), &[]),
-            "LogConfiguration": log_config("firelens"),
-        });
-        if let Some(s) = secrets(l.secrets.as_ref()) {
-            router["Secrets"] = s;
-        }
-        if let Some(obj) = router.as_object_mut() {
-            attach_env_file(obj, &env_file_list, LOG_ROUTER, parameters);
-        }
-        containers.push(router);
-    }
-    let tracing = m
-        .observability
-        .as_ref()
-        .and_then(|o| o.tracing.as_ref())
-        .is_some();
-    if tracing {
-        containers.push(json!({
-            "Name": TRACING_SIDECAR,
-            "Image": OTEL_COLLECTOR_IMAGE,
-            "Essential": true,
-            "Command": ["--config=/etc/ecs/ecs-xray.yaml"],
-            "LogConfiguration": log_config("tracing"),
-        }));
-    }
-
-    let network_mode = m.network_mode();
-    let requires = if ec2 { "EC2" } else { "FARGATE" };
-    let runtime_platform = (platform.windows || platform.arm).then(|| {
-        json!({
-            "OperatingSystemFamily": platform.os_family,
-            "CpuArchitecture": if platform.arm { "ARM64" } else { "X86_64" },
         })
+        .collect();
+    if !mounts.is_empty() {
+        c.insert("MountPoints".into(), json!(mounts));
+    }
+    if let Some(cp) = &s.credentials_parameter {
+        c.insert(
+            "RepositoryCredentials".into(),
+            json!({ "CredentialsParameter": cp.value }),
+        );
+    }
+    insert_opt(&mut c, "Cpu", s.cpu.as_ref().map(|v| json!(v.value)));
+    insert_opt(&mut c, "Memory", s.memory.as_ref().map(|v| json!(v.value)));
+    insert_opt(
+        &mut c,
+        "MemoryReservation",
+        s.memory_reservation.as_ref().map(|v| json!(v.value)),
+    );
+    Ok(Value::Object(c))
+}
+
+/// The FireLens log router (Fluent Bit) the main container logs through.
+fn log_router(l: &Logging, env_files: &[EnvFile], parameters: &mut Vec<Value>) -> Value {
+    let mut options = JsonMap::new();
+    options.insert(
+        "enable-ecs-log-metadata".into(),
+        json!(if l.enable_metadata.as_ref().is_none_or(|e| e.value) {
+            "true"
+        } else {
+            "false"
+        }),
+    );
+    if let Some(path) = &l.config_file_path {
+        options.insert("config-file-type".into(), json!("file"));
+        options.insert("config-file-value".into(), json!(path.value));
+    }
+    let mut router = json!({
+        "Name": LOG_ROUTER,
+        "Image": l.image.as_ref().map_or(FLUENT_BIT_IMAGE.to_string(), |i| i.value.clone()),
+        "Essential": true,
+        "FirelensConfiguration": { "Type": "fluentbit", "Options": options },
+        "Environment": environment(l.variables.as_ref(), &[]),
+        "LogConfiguration": log_configuration("firelens"),
     });
-    let ephemeral = m
-        .storage
-        .as_ref()
-        .and_then(|s| s.ephemeral.as_ref())
-        .map(|e| e.value)
-        .filter(|e| *e > 20);
-    Ok(json!({
-        "family": scope.full_name(),
-        "cpu": m.task_cpu().to_string(),
-        "memory": m.task_memory().to_string(),
-        "network_mode": network_mode,
-        "requires": [requires],
-        "runtime_platform": runtime_platform,
-        "ephemeral": ephemeral,
-        "volumes": volumes,
-        "access_points": access_points,
-        "containers": containers,
-        "efs_statements": efs_statements,
-        "tracing": tracing,
-    }))
+    if let Some(s) = secrets(l.secrets.as_ref()) {
+        router["Secrets"] = s;
+    }
+    if let Some(obj) = router.as_object_mut() {
+        attach_env_file(obj, env_files, LOG_ROUTER, parameters);
+    }
+    router
 }
 
 #[cfg(test)]
