@@ -221,33 +221,7 @@ fn check_managed_cidrs(
     private: &[&Located<SubnetConfig>],
     out: &mut Vec<Diagnostic>,
 ) {
-    let vpc_cidr = match &vpc.cidr {
-        Some(c) => match Cidr::parse(&c.value) {
-            Ok(cidr) => {
-                if !(16..=28).contains(&cidr.prefix) {
-                    out.push(
-                        Diagnostic::error(
-                            codes::CIDR,
-                            c.span,
-                            format!(
-                                "a VPC block must be between /16 and /28, not /{}",
-                                cidr.prefix
-                            ),
-                        )
-                        .with_help("for example 10.0.0.0/16"),
-                    );
-                }
-                Some((cidr, c.span))
-            }
-            Err(e) => {
-                out.push(
-                    Diagnostic::error(codes::CIDR, c.span, e).with_help("for example 10.0.0.0/16"),
-                );
-                None
-            }
-        },
-        None => Cidr::parse(defaults::VPC_CIDR).ok().map(|c| (c, vpc.span)),
-    };
+    let vpc_cidr = vpc_block(vpc, out);
     let mut parsed: Vec<(Cidr, Span)> = Vec::new();
     for s in public.iter().chain(private) {
         let Some(c) = &s.cidr else {
@@ -324,6 +298,38 @@ fn check_managed_cidrs(
                 break;
             }
         }
+    }
+}
+
+/// The VPC's own block (the default one when not given), checked: valid and between /16 and
+/// /28. `None` when it does not parse.
+fn vpc_block(vpc: &Located<EnvVpc>, out: &mut Vec<Diagnostic>) -> Option<(Cidr, Span)> {
+    match &vpc.cidr {
+        Some(c) => match Cidr::parse(&c.value) {
+            Ok(cidr) => {
+                if !(16..=28).contains(&cidr.prefix) {
+                    out.push(
+                        Diagnostic::error(
+                            codes::CIDR,
+                            c.span,
+                            format!(
+                                "a VPC block must be between /16 and /28, not /{}",
+                                cidr.prefix
+                            ),
+                        )
+                        .with_help("for example 10.0.0.0/16"),
+                    );
+                }
+                Some((cidr, c.span))
+            }
+            Err(e) => {
+                out.push(
+                    Diagnostic::error(codes::CIDR, c.span, e).with_help("for example 10.0.0.0/16"),
+                );
+                None
+            }
+        },
+        None => Cidr::parse(defaults::VPC_CIDR).ok().map(|c| (c, vpc.span)),
     }
 }
 
@@ -622,171 +628,205 @@ fn check_ec2(providers: &[&Located<Ec2Capacity>], span: Span, out: &mut Vec<Diag
         );
     }
     for p in providers {
-        let name = p.name.as_ref();
-        match name {
-            None if providers.len() > 1 => out.push(
-                Diagnostic::error(
-                    codes::MISSING_KEY,
-                    p.span,
-                    "with several EC2 capacity providers each needs a `name`",
-                )
-                .with_help("name them, e.g. `general` and `gpu`"),
-            ),
-            Some(n) => {
-                let lower = n.value.to_ascii_lowercase();
-                if lower.starts_with("aws")
-                    || lower.starts_with("ecs")
-                    || lower.starts_with("fargate")
-                {
-                    out.push(Diagnostic::error(codes::INVALID_NAME, n.span, format!("capacity provider name `{}` may not start with aws, ecs or fargate", n.value)).with_help("choose another name"));
-                }
-                if !n
-                    .value
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                    || n.value.is_empty()
-                    || n.value.len() > 255
-                {
-                    out.push(Diagnostic::error(codes::INVALID_NAME, n.span, format!("capacity provider name `{}` may contain only letters, digits, `-` and `_`", n.value)).with_help("rename it"));
-                }
-                if names.contains(&n.value.as_str()) {
-                    out.push(
-                        Diagnostic::error(
-                            codes::INVALID_NAME,
-                            n.span,
-                            format!("two EC2 capacity providers are named `{}`", n.value),
-                        )
-                        .with_help("names must be unique"),
-                    );
-                }
-                names.push(n.value.as_str());
-            }
-            None => {}
-        }
-        match &p.instance_types {
-            None => out.push(
-                Diagnostic::error(
-                    codes::MISSING_KEY,
-                    p.span,
-                    "an EC2 capacity provider needs `instance_types`",
-                )
-                .with_help("for example `instance_types: [t3.medium]`"),
-            ),
-            Some(t) if t.value.items().is_empty() => out.push(
-                Diagnostic::error(codes::CAPACITY, t.span, "`instance_types` is empty")
-                    .with_help("list at least one type"),
-            ),
-            _ => {}
-        }
-        if let Some(a) = &p.architecture
-            && !["x86_64", "arm64"].contains(&a.value.as_str())
-        {
-            out.push(
-                Diagnostic::error(
-                    codes::INVALID_VALUE,
-                    a.span,
-                    format!("architecture `{}` must be x86_64 or arm64", a.value),
-                )
-                .with_help("the ECS-optimized AMI comes in these two"),
-            );
-        }
-        if let (Some(min), Some(max)) = (&p.min, &p.max)
-            && min.value > max.value
-        {
-            out.push(
-                Diagnostic::error(
-                    codes::CAPACITY,
-                    min.span,
-                    format!("`min` {} is above `max` {}", min.value, max.value),
-                )
-                .with_help("swap them"),
-            );
-        }
-        if p.max.is_none() {
-            out.push(
-                Diagnostic::error(
-                    codes::MISSING_KEY,
-                    p.span,
-                    "an EC2 capacity provider needs `max` instances",
-                )
-                .with_help("the Auto Scaling group's maximum size"),
-            );
-        }
-        let ranged = [
-            (&p.target_capacity, "target_capacity", 1, 100),
-            (
-                &p.minimum_scaling_step_size,
-                "minimum_scaling_step_size",
-                1,
-                10_000,
-            ),
-            (
-                &p.maximum_scaling_step_size,
-                "maximum_scaling_step_size",
-                1,
-                10_000,
-            ),
-            (
-                &p.instance_warmup_period,
-                "instance_warmup_period",
-                0,
-                10_000,
-            ),
-        ];
-        for (v, what, lo, hi) in ranged {
-            if let Some(v) = v
-                && !(lo..=hi).contains(&v.value)
+        check_provider_name(p, providers.len(), &mut names, out);
+        check_instances(p, out);
+        check_group_size(p, out);
+        check_managed_scaling(p, out);
+    }
+}
+
+/// A provider's name: required when there are several, unique, and in the characters and
+/// prefixes ECS allows for capacity provider names.
+fn check_provider_name<'a>(
+    p: &'a Located<Ec2Capacity>,
+    providers: usize,
+    names: &mut Vec<&'a str>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let name = p.name.as_ref();
+    match name {
+        None if providers > 1 => out.push(
+            Diagnostic::error(
+                codes::MISSING_KEY,
+                p.span,
+                "with several EC2 capacity providers each needs a `name`",
+            )
+            .with_help("name them, e.g. `general` and `gpu`"),
+        ),
+        Some(n) => {
+            let lower = n.value.to_ascii_lowercase();
+            if lower.starts_with("aws") || lower.starts_with("ecs") || lower.starts_with("fargate")
             {
                 out.push(
                     Diagnostic::error(
-                        codes::CAPACITY,
-                        v.span,
-                        format!("`{what}` {} is outside {lo}-{hi}", v.value),
+                        codes::INVALID_NAME,
+                        n.span,
+                        format!(
+                            "capacity provider name `{}` may not start with aws, ecs or fargate",
+                            n.value
+                        ),
                     )
-                    .with_help("ECS managed scaling limits"),
+                    .with_help("choose another name"),
                 );
             }
+            if !n
+                .value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                || n.value.is_empty()
+                || n.value.len() > 255
+            {
+                out.push(Diagnostic::error(codes::INVALID_NAME, n.span, format!("capacity provider name `{}` may contain only letters, digits, `-` and `_`", n.value)).with_help("rename it"));
+            }
+            if names.contains(&n.value.as_str()) {
+                out.push(
+                    Diagnostic::error(
+                        codes::INVALID_NAME,
+                        n.span,
+                        format!("two EC2 capacity providers are named `{}`", n.value),
+                    )
+                    .with_help("names must be unique"),
+                );
+            }
+            names.push(n.value.as_str());
         }
-        if let Some(pl) = &p.placement
-            && !["public", "private"].contains(&pl.value.to_ascii_lowercase().as_str())
-        {
-            out.push(
-                Diagnostic::error(
-                    codes::INVALID_VALUE,
-                    pl.span,
-                    format!("placement `{}` must be `public` or `private`", pl.value),
-                )
-                .with_help(
-                    "public subnets with public IPs, or private subnets behind NAT (the default when the environment has NAT)",
-                ),
-            );
-        }
-        if let Some(d) = &p.desired
-            && (p.min.as_ref().is_some_and(|min| d.value < min.value)
-                || p.max.as_ref().is_some_and(|max| d.value > max.value))
+        None => {}
+    }
+}
+
+/// What the instances are: their types, architecture and subnets.
+fn check_instances(p: &Located<Ec2Capacity>, out: &mut Vec<Diagnostic>) {
+    match &p.instance_types {
+        None => out.push(
+            Diagnostic::error(
+                codes::MISSING_KEY,
+                p.span,
+                "an EC2 capacity provider needs `instance_types`",
+            )
+            .with_help("for example `instance_types: [t3.medium]`"),
+        ),
+        Some(t) if t.value.items().is_empty() => out.push(
+            Diagnostic::error(codes::CAPACITY, t.span, "`instance_types` is empty")
+                .with_help("list at least one type"),
+        ),
+        _ => {}
+    }
+    if let Some(a) = &p.architecture
+        && !["x86_64", "arm64"].contains(&a.value.as_str())
+    {
+        out.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                a.span,
+                format!("architecture `{}` must be x86_64 or arm64", a.value),
+            )
+            .with_help("the ECS-optimized AMI comes in these two"),
+        );
+    }
+    if let Some(pl) = &p.placement
+        && !["public", "private"].contains(&pl.value.to_ascii_lowercase().as_str())
+    {
+        out.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                pl.span,
+                format!("placement `{}` must be `public` or `private`", pl.value),
+            )
+            .with_help(
+                "public subnets with public IPs, or private subnets behind NAT (the default when the environment has NAT)",
+            ),
+        );
+    }
+}
+
+/// The Auto Scaling group's sizes: `max` given, `min` ≤ `desired` ≤ `max`.
+fn check_group_size(p: &Located<Ec2Capacity>, out: &mut Vec<Diagnostic>) {
+    if let (Some(min), Some(max)) = (&p.min, &p.max)
+        && min.value > max.value
+    {
+        out.push(
+            Diagnostic::error(
+                codes::CAPACITY,
+                min.span,
+                format!("`min` {} is above `max` {}", min.value, max.value),
+            )
+            .with_help("swap them"),
+        );
+    }
+    if p.max.is_none() {
+        out.push(
+            Diagnostic::error(
+                codes::MISSING_KEY,
+                p.span,
+                "an EC2 capacity provider needs `max` instances",
+            )
+            .with_help("the Auto Scaling group's maximum size"),
+        );
+    }
+    if let Some(d) = &p.desired
+        && (p.min.as_ref().is_some_and(|min| d.value < min.value)
+            || p.max.as_ref().is_some_and(|max| d.value > max.value))
+    {
+        out.push(
+            Diagnostic::error(
+                codes::CAPACITY,
+                d.span,
+                format!("`desired` {} is outside `min`-`max`", d.value),
+            )
+            .with_help(
+                "the Auto Scaling group's desired size lies between its minimum and maximum",
+            ),
+        );
+    }
+}
+
+/// ECS managed scaling's settings: within its limits, the step sizes in order.
+fn check_managed_scaling(p: &Located<Ec2Capacity>, out: &mut Vec<Diagnostic>) {
+    let ranged = [
+        (&p.target_capacity, "target_capacity", 1, 100),
+        (
+            &p.minimum_scaling_step_size,
+            "minimum_scaling_step_size",
+            1,
+            10_000,
+        ),
+        (
+            &p.maximum_scaling_step_size,
+            "maximum_scaling_step_size",
+            1,
+            10_000,
+        ),
+        (
+            &p.instance_warmup_period,
+            "instance_warmup_period",
+            0,
+            10_000,
+        ),
+    ];
+    for (v, what, lo, hi) in ranged {
+        if let Some(v) = v
+            && !(lo..=hi).contains(&v.value)
         {
             out.push(
                 Diagnostic::error(
                     codes::CAPACITY,
-                    d.span,
-                    format!("`desired` {} is outside `min`-`max`", d.value),
+                    v.span,
+                    format!("`{what}` {} is outside {lo}-{hi}", v.value),
                 )
-                .with_help(
-                    "the Auto Scaling group's desired size lies between its minimum and maximum",
-                ),
+                .with_help("ECS managed scaling limits"),
             );
         }
-        if let (Some(a), Some(b)) = (&p.minimum_scaling_step_size, &p.maximum_scaling_step_size)
-            && a.value > b.value
-        {
-            out.push(
-                Diagnostic::error(
-                    codes::CAPACITY,
-                    a.span,
-                    "`minimum_scaling_step_size` is above `maximum_scaling_step_size`",
-                )
-                .with_help("swap them"),
-            );
-        }
+    }
+    if let (Some(a), Some(b)) = (&p.minimum_scaling_step_size, &p.maximum_scaling_step_size)
+        && a.value > b.value
+    {
+        out.push(
+            Diagnostic::error(
+                codes::CAPACITY,
+                a.span,
+                "`minimum_scaling_step_size` is above `maximum_scaling_step_size`",
+            )
+            .with_help("swap them"),
+        );
     }
 }
