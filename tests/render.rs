@@ -402,10 +402,9 @@ fn patched_templates_match_golden_templates() {
 
 /// Renders every stack of `project` twice (the same bytes both times), checks what every
 /// template must meet, and compares the result with the files under `golden`; returns the
-/// files that differ. With `UPDATE_EXPECTED` set, rewrites `golden` instead.
+/// files that differ. With `UPDATE_EXPECTED` set, rewrites `golden` instead (see
+/// [`support::check_expected_dir`]).
 fn compare_with_golden(project: &Path, golden: &Path) -> Vec<String> {
-    let update = std::env::var_os("UPDATE_EXPECTED").is_some();
-    let mut mismatches = Vec::new();
     let ws = open(project);
     let loaded = load_all(&ws, HashMap::new());
     let (stacks, skipped) = render_all(&ws, &loaded);
@@ -432,43 +431,7 @@ fn compare_with_golden(project: &Path, golden: &Path) -> Vec<String> {
             s.parameters_file(),
         );
     }
-    if update {
-        let _ = fs::remove_dir_all(golden);
-        for (path, text) in &expected_files {
-            fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-            fs::write(path, text).expect("write golden");
-        }
-        return mismatches;
-    }
-    for (path, text) in &expected_files {
-        let current = fs::read_to_string(path).unwrap_or_default();
-        if &current != text {
-            mismatches.push(path.display().to_string());
-        }
-    }
-    // Golden files of stacks that no longer render are stale.
-    for entry in walk(golden) {
-        if !expected_files.contains_key(&entry) {
-            mismatches.push(format!("{} (stale)", entry.display()));
-        }
-    }
-    mismatches
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(entries) = fs::read_dir(dir) else {
-        return out;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
+    support::check_expected_dir(golden, &expected_files)
 }
 
 /// cfn-lint from the test command's virtualenv, or from PATH.
@@ -638,7 +601,7 @@ fn copilot_corpus_renders_and_passes_cfn_lint() {
 /// checked in `examples_match_golden_templates`; this covers what a reviewer reads).
 #[test]
 fn golden_templates_meet_api_constraints() {
-    let files: Vec<PathBuf> = walk(&root().join("tests/golden"))
+    let files: Vec<PathBuf> = support::walk(&root().join("tests/golden"))
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "yml"))
         .collect();

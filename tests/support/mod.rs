@@ -164,6 +164,55 @@ pub fn check_expected(relative: &str, actual: &str) {
     );
 }
 
+/// Compares a folder of golden files with `expected` (path → content, every path under `dir`);
+/// returns the files that differ, and those under `dir` that nothing produces any more
+/// (stale). With `UPDATE_EXPECTED=1` in the environment, rewrites `dir` to hold exactly
+/// `expected` instead and returns nothing (review the diff).
+pub fn check_expected_dir(
+    dir: &Path,
+    expected: &std::collections::BTreeMap<PathBuf, String>,
+) -> Vec<String> {
+    if std::env::var_os("UPDATE_EXPECTED").is_some() {
+        let _ = std::fs::remove_dir_all(dir);
+        for (path, text) in expected {
+            std::fs::create_dir_all(path.parent().expect("a golden file's folder"))
+                .expect("create the golden file's folder");
+            std::fs::write(path, text).expect("write the golden file");
+        }
+        return Vec::new();
+    }
+    let mut mismatches = Vec::new();
+    for (path, text) in expected {
+        let current = std::fs::read_to_string(path).unwrap_or_default();
+        if &current != text {
+            mismatches.push(path.display().to_string());
+        }
+    }
+    for entry in walk(dir) {
+        if !expected.contains_key(&entry) {
+            mismatches.push(format!("{} (stale)", entry.display()));
+        }
+    }
+    mismatches
+}
+
+/// Every file under `dir`, at any depth (none when `dir` does not exist).
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
 /// Runs tug against `endpoint` in `dir`.
 pub fn tug(dir: &Path, endpoint: &str, args: &[&str]) -> std::process::Output {
     tug_command(dir, endpoint)
