@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Deploy containers to Amazon ECS from declarative, Copilot-compatible manifests.
 #[derive(Debug, Parser)]
 #[command(name = "tug", version, about, long_about = None, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
     #[command(subcommand)]
@@ -70,7 +70,7 @@ pub enum ColorChoice {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Create a workspace, an environment and a first workload (wizard or flags).
     Init(InitArgs),
     /// The application: ECR repositories and shared resources.
@@ -108,7 +108,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// Application name.
     #[arg(long, value_name = "NAME")]
     pub app: Option<String>,
@@ -137,7 +137,7 @@ pub struct InitArgs {
 
 /// The answers every workload wizard asks for.
 #[derive(Debug, Args, Clone)]
-pub struct WorkloadInitFlags {
+pub(crate) struct WorkloadInitFlags {
     /// Workload name.
     #[arg(short, long, value_name = "NAME")]
     pub name: Option<String>,
@@ -150,7 +150,7 @@ pub struct WorkloadInitFlags {
 }
 
 #[derive(Debug, Args)]
-pub struct EnvInitArgs {
+pub(crate) struct EnvInitArgs {
     /// Environment name.
     #[arg(short, long, value_name = "ENV")]
     pub name: Option<String>,
@@ -160,7 +160,7 @@ pub struct EnvInitArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct SvcInitArgs {
+pub(crate) struct SvcInitArgs {
     #[command(flatten)]
     pub workload: WorkloadInitFlags,
     /// Service type: "Load Balanced Web Service", "Backend Service" or "Worker Service".
@@ -175,7 +175,7 @@ pub struct SvcInitArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct JobInitArgs {
+pub(crate) struct JobInitArgs {
     #[command(flatten)]
     pub workload: WorkloadInitFlags,
     /// When the job runs: @daily, "rate(6 hours)", "cron(0 3 * * ? *)"...
@@ -187,7 +187,7 @@ pub struct JobInitArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum AppCommand {
+pub(crate) enum AppCommand {
     /// Create the application's shared resources: an ECR repository per workload that builds
     /// an image, and the artifacts bucket (env files, addon and large templates).
     Init,
@@ -199,14 +199,14 @@ pub enum AppCommand {
 
 /// `-n NAME` for an environment.
 #[derive(Debug, Args)]
-pub struct EnvName {
+pub(crate) struct EnvName {
     /// Environment name.
     #[arg(short, long)]
     pub name: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum EnvCommand {
+pub(crate) enum EnvCommand {
     /// Write a new environment manifest (wizard or flags).
     Init(EnvInitArgs),
     /// List environments.
@@ -222,7 +222,7 @@ pub enum EnvCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct PackageEnvArgs {
+pub(crate) struct PackageEnvArgs {
     /// Environment name.
     #[arg(short, long)]
     pub name: Option<String>,
@@ -233,7 +233,7 @@ pub struct PackageEnvArgs {
 
 /// `-n NAME -e ENV` for a workload.
 #[derive(Debug, Args)]
-pub struct EnvAndName {
+pub(crate) struct EnvAndName {
     /// Workload name.
     #[arg(short, long)]
     pub name: Option<String>,
@@ -244,7 +244,7 @@ pub struct EnvAndName {
 
 /// `tug svc deploy`: a deploy, or an answer to a deployment paused by a PAUSE hook.
 #[derive(Debug, Args)]
-pub struct ServiceDeployArgs {
+pub(crate) struct ServiceDeployArgs {
     #[command(flatten)]
     pub deploy: WorkloadDeployArgs,
     /// Let a deployment paused by a PAUSE lifecycle hook go on, and follow it.
@@ -257,7 +257,7 @@ pub struct ServiceDeployArgs {
 
 /// `tug svc rollback`.
 #[derive(Debug, Args)]
-pub struct RollbackArgs {
+pub(crate) struct RollbackArgs {
     /// Service name.
     #[arg(short, long)]
     pub name: Option<String>,
@@ -275,7 +275,7 @@ pub struct RollbackArgs {
 
 /// `tug history`.
 #[derive(Debug, Args)]
-pub struct HistoryArgs {
+pub(crate) struct HistoryArgs {
     /// Service name.
     #[arg(short, long)]
     pub name: Option<String>,
@@ -289,7 +289,7 @@ pub struct HistoryArgs {
 
 /// `-e ENV [-n NAME ...]`.
 #[derive(Debug, Args)]
-pub struct EnvAndNames {
+pub(crate) struct EnvAndNames {
     /// Environment name.
     #[arg(short, long)]
     pub env: Option<String>,
@@ -299,7 +299,7 @@ pub struct EnvAndNames {
 }
 
 #[derive(Debug, Args)]
-pub struct PackageArgs {
+pub(crate) struct PackageArgs {
     /// Workload name.
     #[arg(short, long)]
     pub name: Option<String>,
@@ -312,7 +312,7 @@ pub struct PackageArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum SvcCommand {
+pub(crate) enum SvcCommand {
     /// Write a new service manifest (wizard or flags).
     Init(SvcInitArgs),
     /// List services.
@@ -335,7 +335,7 @@ pub enum SvcCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum JobCommand {
+pub(crate) enum JobCommand {
     /// Write a new job manifest (wizard or flags).
     Init(JobInitArgs),
     /// List jobs.
@@ -353,14 +353,14 @@ pub enum JobCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct ValidateArgs {
+pub(crate) struct ValidateArgs {
     /// Check only this environment.
     #[arg(short, long)]
     pub env: Option<String>,
 }
 
 #[derive(Debug, Args)]
-pub struct RenderArgs {
+pub(crate) struct RenderArgs {
     /// Environment to render for.
     #[arg(short, long)]
     pub env: Option<String>,
@@ -373,7 +373,7 @@ pub struct RenderArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct PromoteArgs {
+pub(crate) struct PromoteArgs {
     /// Environment to take the images from.
     #[arg(long)]
     pub from: Option<String>,
@@ -390,7 +390,7 @@ pub struct PromoteArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct SchemaArgs {
+pub(crate) struct SchemaArgs {
     /// Manifest type, as in `type:` or as a slug: load-balanced-web-service, backend-service,
     /// worker-service, scheduled-job, environment, workspace. Default: one schema for any
     /// manifest, choosing by `type`.
@@ -403,14 +403,14 @@ pub struct SchemaArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
-pub struct ManArgs {
+pub(crate) struct ManArgs {
     /// Write `tug.1` and one page per subcommand (`tug-svc-deploy.1`...) into this folder
     /// instead of printing `tug.1`.
     #[arg(long, value_name = "DIR")]
@@ -419,7 +419,7 @@ pub struct ManArgs {
 
 /// How a deploy runs.
 #[derive(Debug, Args, Clone)]
-pub struct DeployFlags {
+pub(crate) struct DeployFlags {
     /// Give up waiting after this long (e.g. 30m, 1h); the deploy goes on in AWS.
     #[arg(long, default_value = "60m", value_name = "DURATION")]
     pub timeout: String,
@@ -442,7 +442,7 @@ pub struct DeployFlags {
 }
 
 #[derive(Debug, Args)]
-pub struct DeployArgs {
+pub(crate) struct DeployArgs {
     /// Environment name.
     #[arg(short, long)]
     pub env: Option<String>,
@@ -457,7 +457,7 @@ pub struct DeployArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct AdoptArgs {
+pub(crate) struct AdoptArgs {
     /// Environment to adopt, with its workloads (every environment Copilot deployed and the
     /// workspace has a manifest for, when omitted).
     #[arg(short, long)]
@@ -471,7 +471,7 @@ pub struct AdoptArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct EnvDeployArgs {
+pub(crate) struct EnvDeployArgs {
     /// Environment name.
     #[arg(short, long)]
     pub name: Option<String>,
@@ -480,7 +480,7 @@ pub struct EnvDeployArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct WorkloadDeployArgs {
+pub(crate) struct WorkloadDeployArgs {
     /// Workload name.
     #[arg(short, long)]
     pub name: Option<String>,
@@ -493,7 +493,7 @@ pub struct WorkloadDeployArgs {
 
 /// `svc logs` / `job logs`.
 #[derive(Debug, Args)]
-pub struct LogsArgs {
+pub(crate) struct LogsArgs {
     /// Workload name.
     #[arg(short, long)]
     pub name: Option<String>,
@@ -519,7 +519,7 @@ pub struct LogsArgs {
 
 /// `app show`.
 #[derive(Debug, Args)]
-pub struct AppShowArgs {
+pub(crate) struct AppShowArgs {
     /// Only what the workspace describes: do not read what is deployed from AWS.
     #[arg(long)]
     pub offline: bool,
@@ -527,7 +527,7 @@ pub struct AppShowArgs {
 
 /// `env delete`.
 #[derive(Debug, Args)]
-pub struct EnvDeleteArgs {
+pub(crate) struct EnvDeleteArgs {
     /// Environment name.
     #[arg(short, long)]
     pub name: Option<String>,

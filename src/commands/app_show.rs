@@ -17,7 +17,7 @@ use crate::manifest::union::ScalarOr;
 use crate::ui::Style;
 use crate::validate::{has_errors, validate};
 
-pub fn run(ctx: &Context, args: &AppShowArgs) -> Result<()> {
+pub(crate) fn run(ctx: &Context, args: &AppShowArgs) -> Result<()> {
     let ws = ctx.workspace()?;
     let opts = LoadOptions {
         lenient: true,

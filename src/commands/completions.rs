@@ -10,7 +10,7 @@ use crate::cli::{Cli, CompletionsArgs, ManArgs};
 use crate::commands::Context;
 use crate::error::{Error, Result};
 
-pub fn completions(ctx: &Context, args: &CompletionsArgs) -> Result<()> {
+pub(crate) fn completions(ctx: &Context, args: &CompletionsArgs) -> Result<()> {
     let mut cmd = Cli::command();
     // Generated into memory first: clap_complete panics on a write error, and a closed pipe
     // (`tug completions bash | head`) is not worth a panic.
@@ -20,7 +20,7 @@ pub fn completions(ctx: &Context, args: &CompletionsArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn man(ctx: &Context, args: &ManArgs) -> Result<()> {
+pub(crate) fn man(ctx: &Context, args: &ManArgs) -> Result<()> {
     let cmd = Cli::command();
     match &args.output_dir {
         None => {

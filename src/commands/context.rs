@@ -12,7 +12,7 @@ use crate::manifest::workspace::{Workspace, WorkspaceError, discover};
 use crate::ui::Ui;
 use crate::validate::{has_errors, report, validate};
 
-pub struct Context {
+pub(crate) struct Context {
     pub global: GlobalArgs,
     pub ui: Ui,
     /// The process's one async runtime, started by the first command that talks to AWS.
@@ -20,7 +20,7 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(global: GlobalArgs, ui: Ui) -> Context {
+    pub(crate) fn new(global: GlobalArgs, ui: Ui) -> Context {
         Context {
             global,
             ui,
@@ -30,7 +30,7 @@ impl Context {
 
     /// Runs `work` to completion on the process's async runtime (started on first use;
     /// commands that never talk to AWS never start it). Failing to start it is exit code 1.
-    pub fn block_on<F: Future>(&self, work: F) -> Result<F::Output> {
+    pub(crate) fn block_on<F: Future>(&self, work: F) -> Result<F::Output> {
         if self.runtime.get().is_none() {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -45,7 +45,7 @@ impl Context {
     }
 
     /// Finds and reads the workspace (from `-w` or the current directory).
-    pub fn open_workspace(&self) -> Result<Workspace, WorkspaceError> {
+    pub(crate) fn open_workspace(&self) -> Result<Workspace, WorkspaceError> {
         let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
         let dir = discover(&cwd, self.global.workspace.as_deref())?;
         Ok(Workspace::open(&dir))
@@ -54,30 +54,30 @@ impl Context {
     /// Whether manifests are read leniently: `--lenient`, or `lenient: true` in the
     /// workspace's `.workspace`. Every command that loads manifests asks this, so a key
     /// Copilot ignored is a warning (once per key) everywhere, not only in `tug validate`.
-    pub fn lenient(&self, ws: &Workspace) -> bool {
+    pub(crate) fn lenient(&self, ws: &Workspace) -> bool {
         self.global.lenient || ws.lenient
     }
 
     /// The process environment, for `${VAR}` interpolation.
-    pub fn variables(&self) -> HashMap<String, String> {
+    pub(crate) fn variables(&self) -> HashMap<String, String> {
         std::env::vars().collect()
     }
 
     /// Opens the workspace (see [`Context::open_workspace`]); not finding one is a usage
     /// error.
-    pub fn workspace(&self) -> Result<Workspace> {
+    pub(crate) fn workspace(&self) -> Result<Workspace> {
         self.open_workspace().map_err(|e| Error::from(&e))
     }
 
     /// Loads the manifests of `ws` with `opts`; a file that cannot be read or parsed is a
     /// usage error.
-    pub fn load(&self, ws: &Workspace, opts: &LoadOptions) -> Result<Loaded> {
+    pub(crate) fn load(&self, ws: &Workspace, opts: &LoadOptions) -> Result<Loaded> {
         load(ws, opts).map_err(|e| Error::from(&e))
     }
 
     /// Opens the workspace and loads it for `env` (all when `None`), refusing invalid
     /// manifests: their diagnostics are printed, then the refusal is the error (exit 3).
-    pub fn load_valid(&self, env: Option<String>) -> Result<(Workspace, Loaded)> {
+    pub(crate) fn load_valid(&self, env: Option<String>) -> Result<(Workspace, Loaded)> {
         let ws = self.workspace()?;
         let opts = LoadOptions {
             lenient: self.lenient(&ws),

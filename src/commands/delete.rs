@@ -46,7 +46,7 @@ struct Plan {
     conventional: Vec<String>,
 }
 
-pub fn workload(ctx: &Context, args: &EnvAndName, jobs: bool) -> Result<()> {
+pub(crate) fn workload(ctx: &Context, args: &EnvAndName, jobs: bool) -> Result<()> {
     let what = if jobs { "job" } else { "service" };
     let name = remote::required(args.name.as_deref(), what, "-n NAME")?.to_string();
     let (_, loaded) = remote::workspace(ctx)?;
@@ -94,7 +94,7 @@ pub fn workload(ctx: &Context, args: &EnvAndName, jobs: bool) -> Result<()> {
     })
 }
 
-pub fn environment(ctx: &Context, args: &EnvDeleteArgs) -> Result<()> {
+pub(crate) fn environment(ctx: &Context, args: &EnvDeleteArgs) -> Result<()> {
     let name = remote::required(args.name.as_deref(), "environment", "-n ENV")?.to_string();
     let (_, loaded) = remote::workspace(ctx)?;
     let with_workloads = args.with_workloads;
@@ -152,7 +152,7 @@ pub fn environment(ctx: &Context, args: &EnvDeleteArgs) -> Result<()> {
     })
 }
 
-pub fn application(ctx: &Context) -> Result<()> {
+pub(crate) fn application(ctx: &Context) -> Result<()> {
     let (_, loaded) = remote::workspace(ctx)?;
     let app = loaded.app.clone();
     let conventional: Vec<String> = loaded

@@ -20,7 +20,7 @@ use crate::ui::progress::{JsonReporter, PlainReporter, TerminalReporter};
 use crate::ui::{Style, Ui};
 
 /// What to deploy, from the command line.
-pub struct DeployRequest<'a> {
+pub(crate) struct DeployRequest<'a> {
     pub env: Option<&'a str>,
     pub env_flag: &'a str,
     pub plan: Plan,
@@ -30,7 +30,7 @@ pub struct DeployRequest<'a> {
     pub concurrency: usize,
 }
 
-pub fn run(ctx: &Context, req: &DeployRequest) -> Result<()> {
+pub(crate) fn run(ctx: &Context, req: &DeployRequest) -> Result<()> {
     let env_name = req
         .env
         .ok_or_else(|| Error::usage(format!("which environment? pass {} ENV", req.env_flag)))?;

@@ -42,7 +42,7 @@ struct StackDiff {
     detail: Option<String>,
 }
 
-pub fn run(ctx: &Context, args: &EnvAndNames) -> Result<()> {
+pub(crate) fn run(ctx: &Context, args: &EnvAndNames) -> Result<()> {
     let Some(env_name) = args.env.as_deref() else {
         return Err(Error::usage("which environment? pass -e ENV"));
     };

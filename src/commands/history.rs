@@ -20,7 +20,7 @@ pub(crate) struct Subject {
 
 impl Subject {
     /// From `-e` and `-n`: both required, and the workload must be a service of the workspace.
-    pub fn service(ctx: &Context, env: Option<&str>, name: Option<&str>) -> Result<Subject> {
+    pub(crate) fn service(ctx: &Context, env: Option<&str>, name: Option<&str>) -> Result<Subject> {
         let (Some(env), Some(name)) = (env, name) else {
             return Err(Error::usage(
                 "which service, in which environment? pass -e ENV -n NAME",
@@ -44,12 +44,12 @@ impl Subject {
         }
     }
 
-    pub fn stack(&self) -> String {
+    pub(crate) fn stack(&self) -> String {
         names::workload_stack(&self.app, &self.env, &self.name)
     }
 }
 
-pub fn run(ctx: &Context, args: &HistoryArgs) -> Result<()> {
+pub(crate) fn run(ctx: &Context, args: &HistoryArgs) -> Result<()> {
     let subject = Subject::service(ctx, args.env.as_deref(), args.name.as_deref())?;
     let (stack_name, service) = (subject.stack(), subject.name.clone());
     let limit = args.limit;

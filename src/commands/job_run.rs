@@ -20,7 +20,7 @@ enum Ending {
     Interrupted(String),
 }
 
-pub fn run(ctx: &Context, args: &EnvAndName) -> Result<()> {
+pub(crate) fn run(ctx: &Context, args: &EnvAndName) -> Result<()> {
     let (name, env, loaded) =
         remote::workload_and_env(ctx, args.name.as_deref(), args.env.as_deref(), "job")?;
     let stack = names::workload_stack(&loaded.app, env, name);

@@ -21,7 +21,7 @@ use crate::ui::Style;
 const POLL: Duration = Duration::from_secs(2);
 
 /// `--since`: a duration such as `30m` or `2h`, or whole days such as `3d`.
-pub fn parse_since(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_since(text: &str) -> Result<u64, String> {
     let bad = || format!("--since `{text}` is not a duration; write for example 10m, 2h or 1d");
     if let Some(days) = text.strip_suffix('d') {
         let n: u64 = days.parse().map_err(|_| bad())?;
@@ -32,7 +32,7 @@ pub fn parse_since(text: &str) -> Result<u64, String> {
         .map_err(|_| bad())
 }
 
-pub fn run(ctx: &Context, args: &LogsArgs, kind: &str) -> Result<()> {
+pub(crate) fn run(ctx: &Context, args: &LogsArgs, kind: &str) -> Result<()> {
     let name = remote::required(args.name.as_deref(), kind, "-n NAME")?;
     let env = remote::required(args.env.as_deref(), "environment", "-e ENV")?;
     let since = parse_since(&args.since).map_err(Error::usage)?;

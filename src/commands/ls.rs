@@ -33,7 +33,7 @@ pub(crate) fn environment_names(loaded: &Loaded, inventory: &Inventory) -> Vec<S
     names.into_iter().collect()
 }
 
-pub fn environments(ctx: &Context) -> Result<()> {
+pub(crate) fn environments(ctx: &Context) -> Result<()> {
     let (loaded, inventory) = read(ctx)?;
     let entries: Vec<serde_json::Value> = environment_names(&loaded, &inventory)
         .iter()
@@ -93,7 +93,7 @@ pub(crate) fn kind_of(loaded: &Loaded, inventory: &Inventory, name: &str) -> Opt
 }
 
 /// `svc ls` (`jobs` false) or `job ls` (`jobs` true).
-pub fn workloads(ctx: &Context, jobs: bool) -> Result<()> {
+pub(crate) fn workloads(ctx: &Context, jobs: bool) -> Result<()> {
     let (loaded, inventory) = read(ctx)?;
     let mut names: BTreeSet<String> = loaded.workloads.iter().map(|w| w.name.clone()).collect();
     names.extend(inventory.stacks.iter().filter_map(|s| s.workload.clone()));

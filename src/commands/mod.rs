@@ -2,7 +2,10 @@
 //! ended it (the one place errors are printed) and map the outcome to an exit code. One file
 //! per command.
 
+// Being changed on other branches: their `pub` items become `pub(crate)` once those land.
+#[allow(unreachable_pub)]
 mod adopt;
+#[allow(unreachable_pub)]
 mod app_init;
 mod app_show;
 mod completions;
@@ -38,7 +41,7 @@ use crate::exit;
 use crate::manifest::model::WorkloadKind;
 use crate::ui::Ui;
 
-pub use context::Context;
+pub(crate) use context::Context;
 
 /// Runs tug with `args` (including the program name) and returns the exit code.
 pub fn run<I, T>(args: I) -> ExitCode
@@ -71,7 +74,7 @@ where
 
 /// A command's exit code as a result: 0 is success, any other code an outcome the command
 /// has already reported.
-pub fn status(code: u8) -> Result<()> {
+pub(crate) fn status(code: u8) -> Result<()> {
     if code == exit::SUCCESS {
         Ok(())
     } else {

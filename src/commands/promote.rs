@@ -43,7 +43,7 @@ struct Refusal {
     reason: String,
 }
 
-pub fn run(ctx: &Context, args: &PromoteArgs) -> Result<()> {
+pub(crate) fn run(ctx: &Context, args: &PromoteArgs) -> Result<()> {
     let (Some(from), Some(to)) = (args.from.as_deref(), args.to.as_deref()) else {
         return Err(Error::usage(
             "promote needs both environments: pass --from ENV --to ENV",

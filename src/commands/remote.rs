@@ -11,7 +11,7 @@ use crate::manifest::workspace::Workspace;
 
 /// The workspace, read leniently: commands that look at or remove what is deployed need the
 /// application's name and workloads, not manifests valid enough to deploy.
-pub fn workspace(ctx: &Context) -> Result<(Workspace, Loaded)> {
+pub(crate) fn workspace(ctx: &Context) -> Result<(Workspace, Loaded)> {
     let ws = ctx.workspace()?;
     let opts = LoadOptions {
         lenient: true,
@@ -23,12 +23,12 @@ pub fn workspace(ctx: &Context) -> Result<(Workspace, Loaded)> {
 }
 
 /// The value of a required flag, or a usage error naming it.
-pub fn required<'a>(value: Option<&'a str>, what: &str, flag: &str) -> Result<&'a str> {
+pub(crate) fn required<'a>(value: Option<&'a str>, what: &str, flag: &str) -> Result<&'a str> {
     value.ok_or_else(|| Error::usage(format!("which {what}? pass {flag}")))
 }
 
 /// `-n NAME -e ENV` of a command about one workload (both required), with the workspace.
-pub fn workload_and_env<'a>(
+pub(crate) fn workload_and_env<'a>(
     ctx: &Context,
     name: Option<&'a str>,
     env: Option<&'a str>,
@@ -41,7 +41,7 @@ pub fn workload_and_env<'a>(
 }
 
 /// The AWS settings of this run.
-pub fn settings(ctx: &Context) -> AwsSettings {
+pub(crate) fn settings(ctx: &Context) -> AwsSettings {
     AwsSettings {
         profile: ctx.global.profile.clone(),
         region: ctx.global.region.clone(),
@@ -51,7 +51,7 @@ pub fn settings(ctx: &Context) -> AwsSettings {
 
 /// Runs `work` with connected AWS clients on the process's runtime. Failing to connect is
 /// an operation failure (exit code 1).
-pub fn with_aws<T, F, Fut>(ctx: &Context, work: F) -> Result<T>
+pub(crate) fn with_aws<T, F, Fut>(ctx: &Context, work: F) -> Result<T>
 where
     F: FnOnce(Aws) -> Fut,
     Fut: Future<Output = T>,
@@ -66,7 +66,7 @@ where
 
 /// Asks `question` on a terminal; `--yes` answers yes. Without a terminal and without
 /// `--yes` this is a usage error that names the flag.
-pub fn confirm(ctx: &Context, question: &str) -> Result<bool> {
+pub(crate) fn confirm(ctx: &Context, question: &str) -> Result<bool> {
     if ctx.global.yes {
         return Ok(true);
     }
@@ -82,7 +82,7 @@ pub fn confirm(ctx: &Context, question: &str) -> Result<bool> {
 }
 
 /// Lines of a table: every column as wide as its widest cell, trailing blanks trimmed.
-pub fn table(rows: &[Vec<String>]) -> Vec<String> {
+pub(crate) fn table(rows: &[Vec<String>]) -> Vec<String> {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
         .map(|i| {
@@ -105,7 +105,7 @@ pub fn table(rows: &[Vec<String>]) -> Vec<String> {
 }
 
 /// `-` for a missing value.
-pub fn or_dash(value: Option<&str>) -> String {
+pub(crate) fn or_dash(value: Option<&str>) -> String {
     value.unwrap_or("-").to_string()
 }
 

@@ -16,7 +16,7 @@ use crate::render::{self, RenderError, RenderedStack};
 use crate::validate::report;
 
 /// What to render.
-pub struct RenderRequest<'a> {
+pub(crate) struct RenderRequest<'a> {
     pub env: Option<&'a str>,
     pub name: Option<&'a str>,
     pub output_dir: Option<&'a Path>,
@@ -26,7 +26,7 @@ pub struct RenderRequest<'a> {
     pub env_flag: &'a str,
 }
 
-pub fn run(ctx: &Context, req: &RenderRequest) -> Result<()> {
+pub(crate) fn run(ctx: &Context, req: &RenderRequest) -> Result<()> {
     let env_name = req
         .env
         .ok_or_else(|| Error::usage(format!("which environment? pass {} ENV", req.env_flag)))?;

@@ -53,7 +53,7 @@ fn prelude(
     })
 }
 
-pub fn run(ctx: &Context, args: &RollbackArgs) -> Result<()> {
+pub(crate) fn run(ctx: &Context, args: &RollbackArgs) -> Result<()> {
     let Prelude {
         subject,
         limit,
@@ -431,7 +431,7 @@ async fn follow_deployment(
 }
 
 /// `tug svc deploy --continue | --rollback`.
-pub fn answer_pause(ctx: &Context, args: &ServiceDeployArgs) -> Result<()> {
+pub(crate) fn answer_pause(ctx: &Context, args: &ServiceDeployArgs) -> Result<()> {
     let d = &args.deploy;
     let Prelude {
         subject,

@@ -9,9 +9,9 @@ use crate::error::{Error, Result};
 use crate::manifest::schema::{ManifestType, any_manifest_schema, schema_for};
 
 /// The file that holds the schema of any manifest (it picks the type's by `type:`).
-pub const ANY_MANIFEST_FILE: &str = "manifest.json";
+pub(crate) const ANY_MANIFEST_FILE: &str = "manifest.json";
 
-pub fn run(ctx: &Context, args: &SchemaArgs) -> Result<()> {
+pub(crate) fn run(ctx: &Context, args: &SchemaArgs) -> Result<()> {
     if let Some(dir) = &args.output_dir {
         let files = write_all(dir)?;
         if ctx.ui.json {
@@ -40,7 +40,7 @@ pub fn run(ctx: &Context, args: &SchemaArgs) -> Result<()> {
 
 /// Writes `<slug>.json` for every type and [`ANY_MANIFEST_FILE`] into `dir`; returns the
 /// paths written. Files whose content is unchanged are left alone.
-pub fn write_all(dir: &Path) -> Result<Vec<String>> {
+pub(crate) fn write_all(dir: &Path) -> Result<Vec<String>> {
     fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let mut docs: Vec<(String, serde_json::Value)> = ManifestType::ALL
         .iter()

@@ -24,7 +24,7 @@ fn print_outputs(ctx: &Context, s: &DeployedStack) {
     }
 }
 
-pub fn environment(ctx: &Context, args: &EnvName) -> Result<()> {
+pub(crate) fn environment(ctx: &Context, args: &EnvName) -> Result<()> {
     let name = remote::required(args.name.as_deref(), "environment", "-n ENV")?;
     let (loaded, inventory) = read(ctx)?;
     let manifest = loaded.environments.iter().any(|e| e.name == name);
@@ -118,7 +118,7 @@ pub fn environment(ctx: &Context, args: &EnvName) -> Result<()> {
     Ok(())
 }
 
-pub fn service(ctx: &Context, args: &EnvAndName) -> Result<()> {
+pub(crate) fn service(ctx: &Context, args: &EnvAndName) -> Result<()> {
     let name = remote::required(args.name.as_deref(), "service", "-n NAME")?;
     let (loaded, inventory) = read(ctx)?;
     let kind = kind_of(&loaded, &inventory, name);

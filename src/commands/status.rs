@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::manifest::names;
 use crate::ui::Style;
 
-pub fn run(ctx: &Context, args: &EnvAndName) -> Result<()> {
+pub(crate) fn run(ctx: &Context, args: &EnvAndName) -> Result<()> {
     let (name, env, loaded) =
         remote::workload_and_env(ctx, args.name.as_deref(), args.env.as_deref(), "service")?;
     let stack = names::workload_stack(&loaded.app, env, name);

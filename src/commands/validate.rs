@@ -11,7 +11,7 @@ use crate::manifest::load::LoadOptions;
 use crate::ui::Style;
 use crate::validate::{has_errors, report, validate};
 
-pub fn run(ctx: &Context, args: &ValidateArgs) -> Result<()> {
+pub(crate) fn run(ctx: &Context, args: &ValidateArgs) -> Result<()> {
     let ws = ctx.workspace()?;
     let opts = LoadOptions {
         lenient: ctx.lenient(&ws),

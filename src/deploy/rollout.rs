@@ -7,6 +7,8 @@
 
 use serde::Serialize;
 
+use crate::error::{Error, Result};
+
 /// One ECS deployment of a service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeploymentView {
@@ -485,4 +487,3 @@ mod tests {
         assert_eq!(duration_words(std::time::Duration::from_secs(120)), "2m");
     }
 }
-use crate::error::{Error, Result};

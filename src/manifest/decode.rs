@@ -612,6 +612,9 @@ impl Merge for serde_json::Value {}
 
 #[cfg(test)]
 mod tests {
+    // Test models from `manifest_struct!`, which makes them `pub` as the real models are.
+    #![allow(unreachable_pub)]
+
     use super::*;
     use crate::manifest::source::SourceId;
     use crate::manifest::yaml;

@@ -731,6 +731,9 @@ fn walk_paths(
 
 #[cfg(test)]
 mod tests {
+    // Test models from `manifest_struct!`, which makes them `pub` as the real models are.
+    #![allow(unreachable_pub)]
+
     use super::*;
 
     #[test]
@@ -766,7 +769,7 @@ mod tests {
 
     /// A field type someone adds without a schema still compiles, and is reported.
     #[derive(Debug, Clone, PartialEq, Default)]
-    pub struct Opaque;
+    pub(crate) struct Opaque;
 
     impl crate::manifest::decode::Decode for Opaque {
         fn decode(

@@ -12,7 +12,7 @@ use indicatif::MultiProgress;
 
 use crate::cli::{ColorChoice, GlobalArgs, OutputFormat};
 
-pub mod progress;
+pub(crate) mod progress;
 
 /// How output should look for this run, and the handle every line is written through.
 ///

@@ -14,7 +14,7 @@ use crate::deploy::events::{Event, Reporter, timestamp};
 use crate::deploy::stack_events::{ResourcePhase, resource_phase};
 
 /// Plain lines on stderr: `<time> <stack> <what>`.
-pub struct PlainReporter {
+pub(crate) struct PlainReporter {
     pub quiet: bool,
 }
 
@@ -142,7 +142,7 @@ impl Reporter for PlainReporter {
 }
 
 /// NDJSON on stdout: one object per event, with its time.
-pub struct JsonReporter;
+pub(crate) struct JsonReporter;
 
 impl Reporter for JsonReporter {
     fn emit(&self, event: Event) {
@@ -155,7 +155,7 @@ impl Reporter for JsonReporter {
 }
 
 /// Progress bars on a terminal.
-pub struct TerminalReporter {
+pub(crate) struct TerminalReporter {
     multi: MultiProgress,
     bars: Mutex<HashMap<String, ProgressBar>>,
     color: bool,
@@ -163,7 +163,7 @@ pub struct TerminalReporter {
 
 impl TerminalReporter {
     /// Bars drawn in the UI's one set, coloured as stderr takes colours.
-    pub fn new(ui: &Ui) -> TerminalReporter {
+    pub(crate) fn new(ui: &Ui) -> TerminalReporter {
         TerminalReporter {
             multi: ui.bars.clone(),
             bars: Mutex::new(HashMap::new()),

@@ -5,11 +5,11 @@ use crate::manifest::model::WorkloadKind;
 use crate::manifest::schema::ManifestType;
 
 /// The folder, inside the workspace folder, that holds the JSON Schemas.
-pub const SCHEMA_DIR: &str = ".schema";
+pub(crate) const SCHEMA_DIR: &str = ".schema";
 
 /// Where the main container's image comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ImageSource {
+pub(crate) enum ImageSource {
     /// An image to pull, as given.
     Location(String),
     /// A Dockerfile to build, relative to the folder holding the workspace.
@@ -18,7 +18,7 @@ pub enum ImageSource {
 
 /// Everything a workload manifest is made from.
 #[derive(Debug, Clone)]
-pub struct WorkloadAnswers {
+pub(crate) struct WorkloadAnswers {
     pub name: String,
     pub kind: WorkloadKind,
     pub image: ImageSource,
@@ -27,7 +27,7 @@ pub struct WorkloadAnswers {
 }
 
 /// `value` as a YAML scalar: plain when that reads back as the same text, else quoted.
-pub fn yaml_str(value: &str) -> String {
+pub(crate) fn yaml_str(value: &str) -> String {
     let plain = !value.is_empty()
         && value
             .chars()
@@ -55,7 +55,7 @@ fn modeline(ty: ManifestType, depth: usize) -> String {
 }
 
 /// `copilot/.workspace`.
-pub fn workspace_file(app: &str) -> String {
+pub(crate) fn workspace_file(app: &str) -> String {
     format!(
         "# The application every manifest in this folder belongs to. Stack names start with it.\n\
          application: {}\n",
@@ -64,7 +64,7 @@ pub fn workspace_file(app: &str) -> String {
 }
 
 /// `environments/<name>/manifest.yml`.
-pub fn environment(name: &str) -> String {
+pub(crate) fn environment(name: &str) -> String {
     format!(
         "{}\
 # The {name} environment: a VPC that tug creates (10.0.0.0/16, two public and two private
@@ -133,7 +133,7 @@ const VARIABLES_EXAMPLE: &str = "
 ";
 
 /// `<name>/manifest.yml`.
-pub fn workload(a: &WorkloadAnswers) -> String {
+pub(crate) fn workload(a: &WorkloadAnswers) -> String {
     let kind = a.kind;
     let mut out = modeline(ManifestType::Workload(kind), 1);
     let what = match kind {

@@ -18,7 +18,7 @@ use crate::manifest::schedule::schedule_expression;
 use crate::manifest::workspace::{WORKSPACE_DIRS, Workspace, discover};
 use crate::ui::Stream;
 
-pub use manifests::SCHEMA_DIR;
+pub(crate) use manifests::SCHEMA_DIR;
 use manifests::{ImageSource, WorkloadAnswers};
 use prompt::{AskError, Prompter};
 
@@ -106,7 +106,7 @@ fn check_name(kind: &str) -> impl Fn(&str) -> Result<(), String> + '_ {
 }
 
 /// `tug init`.
-pub fn init(ctx: &Context, args: &InitArgs) -> Result<()> {
+pub(crate) fn init(ctx: &Context, args: &InitArgs) -> Result<()> {
     let p = prompter(ctx);
     let target = locate(ctx);
     let answers = ask_init(ctx, &p, &target, args).map_err(unanswered)?;
@@ -531,7 +531,7 @@ fn shown(target: &Target, path: &Path) -> String {
 }
 
 /// `tug env init`.
-pub fn env_init(ctx: &Context, args: &EnvInitArgs) -> Result<()> {
+pub(crate) fn env_init(ctx: &Context, args: &EnvInitArgs) -> Result<()> {
     let p = prompter(ctx);
     let target = existing(ctx)?;
     let force = args.force;
@@ -566,7 +566,7 @@ pub fn env_init(ctx: &Context, args: &EnvInitArgs) -> Result<()> {
 }
 
 /// `tug svc init`.
-pub fn svc_init(ctx: &Context, args: &SvcInitArgs) -> Result<()> {
+pub(crate) fn svc_init(ctx: &Context, args: &SvcInitArgs) -> Result<()> {
     let q = WorkloadQuestions {
         flags: &args.workload,
         kind: args.kind.as_deref(),
@@ -579,7 +579,7 @@ pub fn svc_init(ctx: &Context, args: &SvcInitArgs) -> Result<()> {
 }
 
 /// `tug job init`.
-pub fn job_init(ctx: &Context, args: &JobInitArgs) -> Result<()> {
+pub(crate) fn job_init(ctx: &Context, args: &JobInitArgs) -> Result<()> {
     let q = WorkloadQuestions {
         flags: &args.workload,
         kind: None,

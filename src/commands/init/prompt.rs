@@ -7,7 +7,7 @@ use dialoguer::{Confirm, Input, Select};
 
 /// Why an answer could not be had; the command exits with a usage error.
 #[derive(Debug)]
-pub struct AskError(pub String);
+pub(crate) struct AskError(pub String);
 
 impl std::fmt::Display for AskError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -16,16 +16,16 @@ impl std::fmt::Display for AskError {
 }
 
 /// Validates an answer: `Err` says what is wrong, in words that fit after "the name ...".
-pub type Check<'a> = &'a dyn Fn(&str) -> Result<(), String>;
+pub(crate) type Check<'a> = &'a dyn Fn(&str) -> Result<(), String>;
 
 /// Asks questions on the terminal, or refuses when there is none.
-pub struct Prompter {
+pub(crate) struct Prompter {
     interactive: bool,
     theme: Box<dyn Theme>,
 }
 
 impl Prompter {
-    pub fn new(interactive: bool, color: bool) -> Prompter {
+    pub(crate) fn new(interactive: bool, color: bool) -> Prompter {
         let theme: Box<dyn Theme> = if color {
             Box::new(ColorfulTheme::default())
         } else {
@@ -34,7 +34,7 @@ impl Prompter {
         Prompter { interactive, theme }
     }
 
-    pub fn interactive(&self) -> bool {
+    pub(crate) fn interactive(&self) -> bool {
         self.interactive
     }
 
@@ -45,7 +45,7 @@ impl Prompter {
     }
 
     /// A text answer: `given` (from `flag`) when present, else asked.
-    pub fn text(
+    pub(crate) fn text(
         &self,
         given: Option<&str>,
         flag: &str,
@@ -74,7 +74,7 @@ impl Prompter {
     }
 
     /// One of `items`: `given` when present, else chosen from a list.
-    pub fn select(
+    pub(crate) fn select(
         &self,
         given: Option<usize>,
         flag: &str,
@@ -97,7 +97,7 @@ impl Prompter {
     }
 
     /// A yes/no question; without a terminal the answer is `default`.
-    pub fn confirm(&self, question: &str, default: bool) -> Result<bool, AskError> {
+    pub(crate) fn confirm(&self, question: &str, default: bool) -> Result<bool, AskError> {
         if !self.interactive {
             return Ok(default);
         }

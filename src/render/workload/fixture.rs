@@ -16,7 +16,7 @@ pub(crate) struct Fixture {
 
 impl Fixture {
     /// `env` is the environment manifest; `workloads` are (name, manifest) pairs.
-    pub fn new(env: &str, workloads: &[(&str, &str)]) -> Fixture {
+    pub(crate) fn new(env: &str, workloads: &[(&str, &str)]) -> Fixture {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("copilot");
         fs::create_dir_all(dir.join("environments/test")).expect("mkdir");
@@ -46,7 +46,7 @@ impl Fixture {
     }
 
     /// The scope of workload `name` in environment `test`.
-    pub fn scope(&self, name: &str) -> Scope<'_> {
+    pub(crate) fn scope(&self, name: &str) -> Scope<'_> {
         let wl = self
             .loaded
             .workloads
@@ -62,7 +62,7 @@ impl Fixture {
     }
 
     /// The rendered stack of `name`, parsed back, when it renders.
-    pub fn stack(&self, name: &str) -> Option<serde_yaml::Value> {
+    pub(crate) fn stack(&self, name: &str) -> Option<serde_yaml::Value> {
         let wl = self.loaded.workloads.iter().find(|w| w.name == name)?;
         let s = crate::render::workload::render(&self.loaded, &self.ws, wl).ok()?;
         serde_yaml::from_str(&s.template).ok()

@@ -47,21 +47,21 @@ pub(crate) struct Scope<'a> {
 
 impl Scope<'_> {
     /// `Fn::ImportValue` of an environment export.
-    pub fn import(&self, name: &str) -> Value {
+    pub(crate) fn import(&self, name: &str) -> Value {
         json!({ "Fn::ImportValue": names::export(&self.loaded.app, self.env, name) })
     }
 
     /// A list export (comma-joined subnets) as a list.
-    pub fn import_list(&self, name: &str) -> Value {
+    pub(crate) fn import_list(&self, name: &str) -> Value {
         json!({ "Fn::Split": [",", self.import(name)] })
     }
 
     /// `<app>-<env>-<workload>`, for resource names.
-    pub fn full_name(&self) -> String {
+    pub(crate) fn full_name(&self) -> String {
         format!("{}-{}-{}", self.loaded.app, self.env, self.wl.name)
     }
 
-    pub fn tags(&self) -> Value {
+    pub(crate) fn tags(&self) -> Value {
         json!([
             { "Key": "tug:app", "Value": self.loaded.app },
             { "Key": "tug:env", "Value": self.env },

@@ -38,7 +38,7 @@ pub(crate) enum Strategy {
 
 impl Strategy {
     /// The strategy a manifest asks for (validation has rejected unknown names).
-    pub fn of(d: Option<&Deployment>) -> Strategy {
+    pub(crate) fn of(d: Option<&Deployment>) -> Strategy {
         let name = d
             .and_then(|d| d.strategy.as_ref())
             .map(|s| s.value.to_ascii_lowercase().replace('-', "_"));
@@ -51,12 +51,12 @@ impl Strategy {
     }
 
     /// Whether ECS moves traffic between two target groups (everything but rolling).
-    pub fn shifts_traffic(self) -> bool {
+    pub(crate) fn shifts_traffic(self) -> bool {
         self != Strategy::Rolling
     }
 
     /// The value of `DeploymentConfiguration.Strategy`.
-    pub fn ecs_name(self) -> &'static str {
+    pub(crate) fn ecs_name(self) -> &'static str {
         match self {
             Strategy::Rolling => "ROLLING",
             Strategy::BlueGreen => "BLUE_GREEN",

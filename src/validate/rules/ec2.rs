@@ -13,7 +13,11 @@ use crate::manifest::model::service::Count;
 /// Host ports the ECS agent and Docker reserve on every container instance.
 const RESERVED_HOST_PORTS: &[u16] = &[22, 2375, 2376, 51678, 51679];
 
-pub fn check(wl: &ResolvedWorkload, env: Option<&ResolvedEnvironment>, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check(
+    wl: &ResolvedWorkload,
+    env: Option<&ResolvedEnvironment>,
+    out: &mut Vec<Diagnostic>,
+) {
     if !wl.kind.is_service() && wl.kind != WorkloadKind::ScheduledJob {
         return;
     }
@@ -348,7 +352,7 @@ fn check_network_mode(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
 
 /// The ECS names of the environments' EC2 providers (`<app>-<env>-<name>`) must follow the
 /// capacity provider naming rules, which the application name takes part in.
-pub fn check_workspace(loaded: &Loaded, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check_workspace(loaded: &Loaded, out: &mut Vec<Diagnostic>) {
     for env in &loaded.environments {
         for p in capacity::providers(env) {
             let name = capacity::provider_name(&loaded.app, &env.name, capacity::manifest_name(p));

@@ -14,7 +14,7 @@ use crate::manifest::union::{BoolOr, OneOrMany, ScalarOr};
 use crate::validate::rules::names::name_problem;
 use crate::validate::rules::network::Cidr;
 
-pub fn check(env: &ResolvedEnvironment, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check(env: &ResolvedEnvironment, out: &mut Vec<Diagnostic>) {
     let m = &env.manifest;
     let whole = m
         .name

@@ -19,7 +19,7 @@ use crate::validate::rules::task::container_names;
 /// Elastic Load Balancing allows 5 condition values per listener rule.
 const MAX_CONDITION_VALUES: usize = 5;
 
-pub fn check(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
     let m = &wl.manifest;
     let whole = m.name.as_ref().map_or(Span::default(), |n| n.span);
     let mut grace_periods: Vec<Span> = Vec::new();

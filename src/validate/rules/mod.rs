@@ -11,8 +11,6 @@ mod scaling;
 mod strategy;
 pub mod task;
 
-pub use names::{name_problem, suggest_name};
-
 use crate::manifest::diagnostic::Diagnostic;
 use crate::manifest::load::{Loaded, ResolvedEnvironment, ResolvedWorkload};
 

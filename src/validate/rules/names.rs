@@ -13,11 +13,11 @@ use crate::manifest::union::BoolOr;
 
 // The rules for names themselves are the model's (the workspace reader checks the
 // application's name too); the checks below apply them to manifests.
-pub use crate::manifest::names::{
+pub(crate) use crate::manifest::names::{
     MAX_STACK_NAME, container_name_problem, name_problem, suggest_name,
 };
 
-pub fn check(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
     let span = wl
         .manifest
         .name
@@ -47,7 +47,7 @@ pub fn check(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
 }
 
 /// Checks across all workloads of one environment.
-pub fn check_workspace(loaded: &Loaded, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check_workspace(loaded: &Loaded, out: &mut Vec<Diagnostic>) {
     for env in &loaded.environment_names {
         let stack = format!("{}-{}", loaded.app, env);
         for wl in loaded

@@ -12,13 +12,13 @@ const MAX_SECURITY_GROUPS: usize = 5;
 
 /// An IPv4 CIDR block: network address and prefix length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cidr {
+pub(crate) struct Cidr {
     pub addr: u32,
     pub prefix: u8,
 }
 
 impl Cidr {
-    pub fn parse(text: &str) -> Result<Cidr, String> {
+    pub(crate) fn parse(text: &str) -> Result<Cidr, String> {
         let (ip, prefix) = text
             .trim()
             .split_once('/')
@@ -50,7 +50,7 @@ impl Cidr {
         Ok(cidr)
     }
 
-    pub fn mask(self) -> u32 {
+    pub(crate) fn mask(self) -> u32 {
         if self.prefix == 0 {
             0
         } else {
@@ -71,16 +71,20 @@ impl Cidr {
     }
 
     /// Whether `other` lies entirely inside this block.
-    pub fn contains(self, other: Cidr) -> bool {
+    pub(crate) fn contains(self, other: Cidr) -> bool {
         other.prefix >= self.prefix && (other.addr & self.mask()) == (self.addr & self.mask())
     }
 
-    pub fn overlaps(self, other: Cidr) -> bool {
+    pub(crate) fn overlaps(self, other: Cidr) -> bool {
         self.contains(other) || other.contains(self)
     }
 }
 
-pub fn check(wl: &ResolvedWorkload, env: Option<&ResolvedEnvironment>, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check(
+    wl: &ResolvedWorkload,
+    env: Option<&ResolvedEnvironment>,
+    out: &mut Vec<Diagnostic>,
+) {
     check_public_subnets_exist(wl, env, out);
     let Some(network) = &wl.manifest.network else {
         return;

@@ -17,7 +17,7 @@ const MAX_POLICIES: usize = 50;
 const MAX_SCHEDULED_ACTIONS: usize = 200;
 const MAX_STEPS: usize = 20;
 
-pub fn check(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
     check_capacity(wl, out);
     let m = &wl.manifest;
     let daemon = m
@@ -319,7 +319,7 @@ fn check_spot_platform(wl: &ResolvedWorkload, span: Span, out: &mut Vec<Diagnost
 }
 
 // The schedule syntax is the model's (job schedules use the rate form too).
-pub use crate::manifest::schedule::schedule_problem;
+pub(crate) use crate::manifest::schedule::schedule_problem;
 
 fn check_schedule(c: &AdvancedCount, out: &mut Vec<Diagnostic>) {
     let Some(actions) = &c.schedule else { return };

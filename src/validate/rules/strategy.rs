@@ -35,7 +35,7 @@ enum Strategy {
     Linear,
 }
 
-pub fn check(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
     let Some(d) = &wl.manifest.deployment else {
         return;
     };
@@ -511,7 +511,7 @@ fn check_hooks(d: &Located<Deployment>, out: &mut Vec<Diagnostic>) {
 
 /// Test listener ports across the services of each environment: each port opens one listener
 /// on the load balancer, so two services on the same load balancer cannot share one.
-pub fn check_workspace(loaded: &crate::manifest::load::Loaded, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check_workspace(loaded: &crate::manifest::load::Loaded, out: &mut Vec<Diagnostic>) {
     for env in &loaded.environment_names {
         let mut seen: std::collections::BTreeMap<(bool, u16), &str> = Default::default();
         for wl in loaded
