@@ -678,8 +678,16 @@ fn timezone_problem(tz: &str) -> Option<String> {
 }
 
 fn check_capacity(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
+    check_launch_type(wl, out);
+    check_capacity_providers(wl, out);
+    check_network_mode_value(wl, out);
+    check_scheduling(wl, out);
+    check_placement(wl, out);
+}
+
+/// `launch_type`: fargate or ec2, and not with `capacity_providers`.
+fn check_launch_type(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
     let m = &wl.manifest;
-    let ec2 = m.runs_on_ec2();
     if let Some(lt) = &m.launch_type {
         let v = lt.value.to_ascii_lowercase();
         if v != "fargate" && v != "ec2" {
@@ -699,6 +707,12 @@ fn check_capacity(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
             );
         }
     }
+}
+
+/// `capacity_providers`: named, within ECS's limits, one kind of capacity, one base, some
+/// weight.
+fn check_capacity_providers(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
+    let m = &wl.manifest;
     if let Some(cps) = &m.capacity_providers {
         let mut fargate = false;
         let mut other = false;
@@ -779,6 +793,11 @@ fn check_capacity(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
             );
         }
     }
+}
+
+/// `network_mode`: one ECS knows.
+fn check_network_mode_value(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
+    let m = &wl.manifest;
     if let Some(mode) = &m.network_mode {
         let v = mode.value.to_ascii_lowercase();
         if !["awsvpc", "bridge", "host"].contains(&v.as_str()) {
@@ -795,6 +814,13 @@ fn check_capacity(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
             );
         }
     }
+}
+
+/// `scheduling`: replica, or daemon on EC2 without placement strategies or another deployment
+/// strategy.
+fn check_scheduling(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
+    let m = &wl.manifest;
+    let ec2 = m.runs_on_ec2();
     if let Some(s) = &m.scheduling {
         let v = s.value.to_ascii_lowercase();
         if v != "replica" && v != "daemon" {
@@ -841,6 +867,12 @@ fn check_capacity(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// `placement`: EC2 only, strategies with valid fields, constraints of known types.
+fn check_placement(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
+    let m = &wl.manifest;
+    let ec2 = m.runs_on_ec2();
     if let Some(p) = &m.placement {
         if !ec2 {
             out.push(
