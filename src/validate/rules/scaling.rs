@@ -81,7 +81,6 @@ fn percent(out: &mut Vec<Diagnostic>, metric: Option<&Located<ScalingMetric>>, w
 }
 
 fn check_advanced(wl: &ResolvedWorkload, c: &AdvancedCount, span: Span, out: &mut Vec<Diagnostic>) {
-    let m = &wl.manifest;
     if let Some(spot) = &c.spot {
         if c.has_autoscaling() {
             out.push(
@@ -91,6 +90,30 @@ fn check_advanced(wl: &ResolvedWorkload, c: &AdvancedCount, span: Span, out: &mu
         }
         check_spot_platform(wl, spot.span, out);
     }
+    check_range(wl, c, span, out);
+    if c.cooldown.is_some() && !c.has_metric() {
+        let cd = c.cooldown.as_ref().map_or(span, |c| c.span);
+        out.push(
+            Diagnostic::error(
+                codes::SCALING_CONFLICT,
+                cd,
+                "`cooldown` needs a scaling metric",
+            )
+            .with_help("add a metric or remove the cooldown"),
+        );
+    }
+    percent(out, c.cpu_percentage.as_ref(), "cpu_percentage");
+    percent(out, c.memory_percentage.as_ref(), "memory_percentage");
+    check_target_metrics(wl, c, out);
+    check_queue_delay(wl, c, out);
+    check_schedule(c, out);
+    check_step(c, out);
+    check_policy_count(c, span, out);
+}
+
+/// `range`: min ≤ max and both given, `spot_from` inside it, and a metric to scale on; the
+/// scaling keys need a range.
+fn check_range(wl: &ResolvedWorkload, c: &AdvancedCount, span: Span, out: &mut Vec<Diagnostic>) {
     if let Some(range) = &c.range {
         let (min, max) = range.value.bounds();
         match (min, max) {
@@ -150,19 +173,12 @@ fn check_advanced(wl: &ResolvedWorkload, c: &AdvancedCount, span: Span, out: &mu
             .with_help("add for example `range: 1-10`"),
         );
     }
-    if c.cooldown.is_some() && !c.has_metric() {
-        let cd = c.cooldown.as_ref().map_or(span, |c| c.span);
-        out.push(
-            Diagnostic::error(
-                codes::SCALING_CONFLICT,
-                cd,
-                "`cooldown` needs a scaling metric",
-            )
-            .with_help("add a metric or remove the cooldown"),
-        );
-    }
-    percent(out, c.cpu_percentage.as_ref(), "cpu_percentage");
-    percent(out, c.memory_percentage.as_ref(), "memory_percentage");
+}
+
+/// `requests` and `response_time`: a target above 0, and an Application Load Balancer to
+/// measure them.
+fn check_target_metrics(wl: &ResolvedWorkload, c: &AdvancedCount, out: &mut Vec<Diagnostic>) {
+    let m = &wl.manifest;
     if let Some(r) = &c.requests {
         let v = match &r.value {
             ScalarOr::Scalar(v) => Some(*v),
@@ -219,6 +235,10 @@ fn check_advanced(wl: &ResolvedWorkload, c: &AdvancedCount, span: Span, out: &mu
             );
         }
     }
+}
+
+/// `queue_delay`: Worker Services only, both durations above 0 and in order.
+fn check_queue_delay(wl: &ResolvedWorkload, c: &AdvancedCount, out: &mut Vec<Diagnostic>) {
     if let Some(q) = &c.queue_delay {
         if wl.kind != WorkloadKind::WorkerService {
             out.push(
@@ -264,8 +284,10 @@ fn check_advanced(wl: &ResolvedWorkload, c: &AdvancedCount, span: Span, out: &mu
             ),
         }
     }
-    check_schedule(c, out);
-    check_step(c, out);
+}
+
+/// No more scaling policies than Application Auto Scaling allows on one target.
+fn check_policy_count(c: &AdvancedCount, span: Span, out: &mut Vec<Diagnostic>) {
     let policies = [
         c.cpu_percentage.is_some(),
         c.memory_percentage.is_some(),
