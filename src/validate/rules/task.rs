@@ -10,8 +10,8 @@ use crate::manifest::diagnostic::{Diagnostic, secret_shape};
 use crate::manifest::load::ResolvedWorkload;
 use crate::manifest::model::WorkloadKind;
 use crate::manifest::model::common::{
-    ContainerHealthCheck, DEPENDS_ON_CONDITIONS, ResolvedPlatform, Secret, Sidecar,
-    resolve_platform,
+    ContainerHealthCheck, DEPENDS_ON_CONDITIONS, EfsConfig, ResolvedPlatform, Secret, Sidecar,
+    Volume, resolve_platform,
 };
 use crate::manifest::source::Span;
 use crate::manifest::union::{BoolOr, Command, ScalarOr};
@@ -766,36 +766,7 @@ fn check_storage(wl: &ResolvedWorkload, platform: &ResolvedPlatform, out: &mut V
     let mut names: Vec<String> = Vec::new();
     for (name, vol) in storage.volumes.iter().flat_map(|v| v.iter()) {
         names.push(name.value.clone());
-        match &vol.path {
-            None => out.push(
-                Diagnostic::error(
-                    codes::VOLUME,
-                    name.span,
-                    format!("volume `{}` needs a `path` to mount at", name.value),
-                )
-                .with_help("add `path: /data` (the mount path inside the container)"),
-            ),
-            Some(p)
-                if !p
-                    .value
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c))
-                    || p.value.is_empty() =>
-            {
-                out.push(
-                    Diagnostic::error(
-                        codes::VOLUME,
-                        p.span,
-                        format!(
-                            "volume path `{}` has characters outside a-z A-Z 0-9 . _ - /",
-                            p.value
-                        ),
-                    )
-                    .with_help("use a plain absolute path such as /var/data"),
-                );
-            }
-            _ => {}
-        }
+        check_volume_path(name, vol, out);
         let Some(efs) = &vol.efs else { continue };
         if platform.windows && efs.value.enabled() {
             out.push(
@@ -811,64 +782,8 @@ fn check_storage(wl: &ResolvedWorkload, platform: &ResolvedPlatform, out: &mut V
             BoolOr::Bool(true) => managed += 1,
             BoolOr::Bool(false) => {}
             BoolOr::Config(c) => {
-                let uses_managed = c.uid.is_some() || c.gid.is_some();
-                let uses_existing = c.id.is_some() || c.root_dir.is_some() || c.auth.is_some();
-                if uses_managed {
+                if check_efs_config(&name.value, efs.span, c, out) {
                     managed += 1;
-                }
-                if uses_managed && uses_existing {
-                    out.push(
-                        Diagnostic::error(codes::MUTUALLY_EXCLUSIVE, efs.span, format!("volume `{}`: `uid`/`gid` (managed EFS) cannot be combined with `id`, `root_dir` or `auth`", name.value))
-                            .with_help("use uid/gid for the environment's managed file system, or id for an existing one"),
-                    );
-                }
-                if c.uid.is_some() != c.gid.is_some() {
-                    out.push(
-                        Diagnostic::error(
-                            codes::VOLUME,
-                            efs.span,
-                            format!(
-                                "volume `{}`: `uid` and `gid` must be set together",
-                                name.value
-                            ),
-                        )
-                        .with_help("add the missing one"),
-                    );
-                }
-                if let Some(uid) = &c.uid
-                    && uid.value == 0
-                {
-                    out.push(
-                        Diagnostic::error(
-                            codes::VOLUME,
-                            uid.span,
-                            "`uid` 0 (root) is not allowed for an EFS access point",
-                        )
-                        .with_help("choose a non-root user id"),
-                    );
-                }
-                if !uses_managed && c.id.is_none() {
-                    out.push(
-                        Diagnostic::error(codes::MISSING_KEY, efs.span, format!("volume `{}`: EFS needs `id` (an existing file system) or `uid`/`gid` (managed)", name.value))
-                            .with_help("add `id: fs-...` or `uid`/`gid`"),
-                    );
-                }
-                if let Some(ap) = c.auth.as_ref().and_then(|a| a.access_point_id.as_ref()) {
-                    let root_ok = c
-                        .root_dir
-                        .as_ref()
-                        .is_none_or(|r| r.value.is_empty() || r.value == "/");
-                    let iam = c
-                        .auth
-                        .as_ref()
-                        .and_then(|a| a.iam.as_ref())
-                        .is_none_or(|i| i.value);
-                    if !root_ok || !iam {
-                        out.push(
-                            Diagnostic::error(codes::VOLUME, ap.span, "an EFS access point needs `root_dir` empty or `/`, and `auth.iam` true")
-                                .with_help("the access point sets the root directory itself"),
-                        );
-                    }
                 }
             }
         }
@@ -880,6 +795,104 @@ fn check_storage(wl: &ResolvedWorkload, platform: &ResolvedPlatform, out: &mut V
         );
     }
     check_mount_points(wl, &names, out);
+}
+
+/// Where a volume is mounted: given, and a plain path.
+fn check_volume_path(name: &Located<String>, vol: &Volume, out: &mut Vec<Diagnostic>) {
+    match &vol.path {
+        None => out.push(
+            Diagnostic::error(
+                codes::VOLUME,
+                name.span,
+                format!("volume `{}` needs a `path` to mount at", name.value),
+            )
+            .with_help("add `path: /data` (the mount path inside the container)"),
+        ),
+        Some(p)
+            if !p
+                .value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c))
+                || p.value.is_empty() =>
+        {
+            out.push(
+                Diagnostic::error(
+                    codes::VOLUME,
+                    p.span,
+                    format!(
+                        "volume path `{}` has characters outside a-z A-Z 0-9 . _ - /",
+                        p.value
+                    ),
+                )
+                .with_help("use a plain absolute path such as /var/data"),
+            );
+        }
+        _ => {}
+    }
+}
+
+/// The long form of a volume's `efs`: managed (`uid`/`gid`, together, not root) or an existing
+/// file system (`id`), not both, and an access point only with the root directory it sets.
+/// Returns whether the volume uses the environment's managed file system.
+fn check_efs_config(name: &str, span: Span, c: &EfsConfig, out: &mut Vec<Diagnostic>) -> bool {
+    let uses_managed = c.uid.is_some() || c.gid.is_some();
+    let uses_existing = c.id.is_some() || c.root_dir.is_some() || c.auth.is_some();
+    if uses_managed && uses_existing {
+        out.push(
+            Diagnostic::error(codes::MUTUALLY_EXCLUSIVE, span, format!("volume `{}`: `uid`/`gid` (managed EFS) cannot be combined with `id`, `root_dir` or `auth`", name))
+                .with_help("use uid/gid for the environment's managed file system, or id for an existing one"),
+        );
+    }
+    if c.uid.is_some() != c.gid.is_some() {
+        out.push(
+            Diagnostic::error(
+                codes::VOLUME,
+                span,
+                format!("volume `{}`: `uid` and `gid` must be set together", name),
+            )
+            .with_help("add the missing one"),
+        );
+    }
+    if let Some(uid) = &c.uid
+        && uid.value == 0
+    {
+        out.push(
+            Diagnostic::error(
+                codes::VOLUME,
+                uid.span,
+                "`uid` 0 (root) is not allowed for an EFS access point",
+            )
+            .with_help("choose a non-root user id"),
+        );
+    }
+    if !uses_managed && c.id.is_none() {
+        out.push(
+            Diagnostic::error(codes::MISSING_KEY, span, format!("volume `{}`: EFS needs `id` (an existing file system) or `uid`/`gid` (managed)", name))
+                .with_help("add `id: fs-...` or `uid`/`gid`"),
+        );
+    }
+    if let Some(ap) = c.auth.as_ref().and_then(|a| a.access_point_id.as_ref()) {
+        let root_ok = c
+            .root_dir
+            .as_ref()
+            .is_none_or(|r| r.value.is_empty() || r.value == "/");
+        let iam = c
+            .auth
+            .as_ref()
+            .and_then(|a| a.iam.as_ref())
+            .is_none_or(|i| i.value);
+        if !root_ok || !iam {
+            out.push(
+                Diagnostic::error(
+                    codes::VOLUME,
+                    ap.span,
+                    "an EFS access point needs `root_dir` empty or `/`, and `auth.iam` true",
+                )
+                .with_help("the access point sets the root directory itself"),
+            );
+        }
+    }
+    uses_managed
 }
 
 fn check_mount_points(wl: &ResolvedWorkload, volumes: &[String], out: &mut Vec<Diagnostic>) {
