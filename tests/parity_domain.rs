@@ -378,8 +378,9 @@ fn app_init_with_a_domain_then_deploy_on_moto() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let zones = boto3(
         &moto,
-        "zs = {z['Name']: z['Id'].split('/')[-1] for z in r53.list_hosted_zones()['HostedZones']}\n\
-def names(zone):\n    return sorted(r['Name'] + ' ' + r['Type'] for r in r53.list_resource_record_sets(HostedZoneId=zs[zone])['ResourceRecordSets'])\n\
+        // Names without their trailing dot: moto keeps a zone made by CloudFormation as given.
+        "zs = {z['Name'].rstrip('.'): z['Id'].split('/')[-1] for z in r53.list_hosted_zones()['HostedZones']}\n\
+def names(zone):\n    return sorted(r['Name'].rstrip('.') + ' ' + r['Type'] for r in r53.list_resource_record_sets(HostedZoneId=zs[zone])['ResourceRecordSets'])\n\
 print(json.dumps({z: names(z) for z in zs}))",
     );
     let zones: serde_json::Value = serde_json::from_str(&zones).expect("JSON");
@@ -388,13 +389,20 @@ print(json.dumps({z: names(z) for z in zs}))",
             .as_array()
             .is_some_and(|rs| rs.iter().any(|r| r == record))
     };
-    assert!(has("example.com.", "shop.example.com. NS"), "{zones}");
+    assert!(has("example.com", "shop.example.com NS"), "{zones}");
     assert!(
-        has("shop.example.com.", "test.shop.example.com. NS"),
+        has("shop.example.com", "test.shop.example.com NS"),
         "{zones}"
     );
     assert!(
-        has("test.shop.example.com.", "web.test.shop.example.com. A"),
+        has("test.shop.example.com", "web.test.shop.example.com A"),
         "{zones}"
     );
+    // The HTTPS listener uses the certificate CloudFormation requested for the subdomain.
+    let certs = boto3(
+        &moto,
+        "acm = boto3.client('acm', **kw)\n\
+print(json.dumps(sorted(c['DomainName'] for c in acm.list_certificates()['CertificateSummaryList'])))",
+    );
+    assert!(certs.contains("test.shop.example.com"), "{certs}");
 }
