@@ -253,6 +253,30 @@ fn nlb_aliases_and_default_name_in_the_domain() {
     assert!(env["Resources"]["EnvironmentCertificate"].is_null());
 }
 
+/// An environment that imports certificates gets no zone or certificate of the domain, as with
+/// Copilot (its domain resources were conditioned on no imported certificates): the HTTPS
+/// listener uses the imported certificate and no default name is made.
+#[test]
+fn imported_certificates_leave_the_domain_out() {
+    let ws = workspace(DOMAIN, &[("web", WEB)]);
+    fs::write(
+        ws.path().join("copilot/environments/test/manifest.yml"),
+        "name: test\ntype: Environment\nhttp:\n  public:\n    certificates: [arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555]\n",
+    )
+    .expect("write");
+    let stacks = render_all(ws.path());
+    let env = template(&stacks, "shop-test");
+    assert!(env["Resources"]["EnvironmentHostedZone"].is_null());
+    assert!(env["Resources"]["EnvironmentCertificate"].is_null());
+    assert!(
+        resource(env, "HTTPSListener")["Properties"]["Certificates"][0]["CertificateArn"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("arn:aws:acm:"))
+    );
+    let web = template(&stacks, "shop-test-web");
+    assert!(web["Resources"]["LoadBalancerDNSAlias"].is_null());
+}
+
 /// An alias outside the domain without its own zone is an error at its position, naming the
 /// names that would work; without a domain, a plain NLB alias names both ways out.
 #[test]
@@ -405,4 +429,14 @@ print(json.dumps({z: names(z) for z in zs}))",
 print(json.dumps(sorted(c['DomainName'] for c in acm.list_certificates()['CertificateSummaryList'])))",
     );
     assert!(certs.contains("test.shop.example.com"), "{certs}");
+    let listener = boto3(
+        &moto,
+        "acm = boto3.client('acm', **kw)\n\
+elb = boto3.client('elbv2', **kw)\n\
+lb = [b['LoadBalancerArn'] for b in elb.describe_load_balancers()['LoadBalancers'] if b['Type'] == 'application'][0]\n\
+ls = elb.describe_listeners(LoadBalancerArn=lb)['Listeners']\n\
+cert = [c['CertificateArn'] for c in acm.list_certificates()['CertificateSummaryList'] if c['DomainName'] == 'test.shop.example.com'][0]\n\
+print(json.dumps([l['Certificates'][0]['CertificateArn'] == cert for l in ls if l['Port'] == 443]))",
+    );
+    assert_eq!(listener, "[true]");
 }
