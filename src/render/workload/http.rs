@@ -1,6 +1,8 @@
 //! Application Load Balancer routing for a workload: one target group per routing rule
 //! (`http` and each of `http.additional_rules`), listener rules on the environment's public or
-//! internal load balancer (or an imported one), host aliases with optional Route 53 records.
+//! internal load balancer (or an imported one), host aliases with optional Route 53 records
+//! (in their `hosted_zone`, or on the public load balancer in the application domain's zone
+//! they belong in), and with a domain Copilot's default name `<svc>.<env>.<app>.<domain>`.
 //!
 //! Rule priorities are derived from the manifests alone, so that adding a service does not
 //! move the others: specific paths get lower numbers (evaluated first) than shorter ones, the

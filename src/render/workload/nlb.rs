@@ -5,9 +5,9 @@
 //! - Listeners are TCP, UDP or TLS. TLS terminates at the load balancer with the environment's
 //!   first `http.public.certificates` ARN, so TLS listeners forward to TCP target groups. An
 //!   environment without certificates gets, as with Copilot, a certificate for the NLB's
-//!   aliases (`NLBCertificate`): Copilot requested it in its application domain's zone by a
-//!   Lambda; tug has no application domain, so it requests it for the aliases that name a
-//!   `hosted_zone`, validated by DNS in those zones by CloudFormation itself.
+//!   aliases (`NLBCertificate`) and, with the application's domain, for
+//!   `<svc>-nlb.<env>.<app>.<domain>`: Copilot requested it by a Lambda; tug's is validated by
+//!   DNS in the zone of each name by CloudFormation itself.
 //! - The NLB's security group admits the listener ports from anywhere; the environment's
 //!   security group (the one every task joins) admits the NLB's group on the target and
 //!   health check ports. With `security_groups.deny_default` the tasks are not in that group,
@@ -15,8 +15,10 @@
 //! - Health checks are TCP (also for UDP target groups, which cannot be checked over UDP),
 //!   with Copilot's NLB defaults: 3 healthy, 3 unhealthy, every 30 s, 10 s timeout.
 //!
-//! - `alias` names with a `hosted_zone` get Route 53 alias records to the NLB; a name without
-//!   one is an error (Copilot used the zone of the application's domain, which tug has not).
+//! - `alias` names get Route 53 alias records to the NLB in their `hosted_zone`, or else in the
+//!   zone of the application's domain they belong in (as Copilot's Lambda wrote them); a plain
+//!   name outside the domain, or without a domain, is an error. Without aliases, a domain gives
+//!   the NLB Copilot's default name `<svc>-nlb.<env>.<app>.<domain>` (`NLBDNSAlias`).
 //! - A UDP listener without `target_port` reaches the main container on the listener's port,
 //!   which the task definition maps over UDP (as Copilot did).
 //!
