@@ -1,6 +1,7 @@
 //! The environment stack's view model: network (managed or imported VPC), security groups,
 //! the ECS cluster and its capacity providers, the load balancers the workloads need, the
-//! Cloud Map namespace, optional flow logs and CDN, and the exports workload stacks import.
+//! Cloud Map namespace, optional flow logs and CDN, the application domain's hosted zone,
+//! delegation and certificate, and the exports workload stacks import.
 
 use std::collections::BTreeMap;
 
