@@ -69,6 +69,14 @@ a correct deploy fail, this launcher patches it before serving, and says so here
 16. Executing an UPDATE change set ignores the tags it was created with; CloudFormation applies
    them to the stack (`tug adopt` adds tug's tags to a Copilot stack this way): see
    `patch_update_change_set_tags`.
+17. `Fn::GetAtt [Zone, NameServers]` of an AWS::Route53::HostedZone is not an attribute in moto
+   (the request fails); CloudFormation returns the zone's name servers, which an environment
+   stack delegates its subdomain to: see `patch_hosted_zone_name_servers`.
+18. AWS::CertificateManager::Certificate has no CloudFormation model in moto, so nothing is
+   requested and its `Ref` (the ARN an HTTPS listener uses) resolves to nothing. The certificate
+   is now requested through moto's ACM backend and `Ref` is its ARN, as in CloudFormation; the
+   DNS validation records CloudFormation writes, and the wait for ACM to issue, are not
+   modelled: see `patch_certificates`.
 
 Everything else is moto as published. Environment variables such as MOTO_ECS_SERVICE_RUNNING are
 read by moto itself.
@@ -557,6 +565,8 @@ def main() -> int:
     patch_resources_kept_on_update()
     patch_cluster_and_group_updates()
     patch_update_change_set_tags()
+    patch_hosted_zone_name_servers()
+    patch_certificates()
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
@@ -796,6 +806,88 @@ def patch_update_change_set_tags() -> None:
             self.stack.tags = dict(self.tags)
 
     models.ChangeSet.apply = apply_with_tags
+
+
+def patch_hosted_zone_name_servers() -> None:
+    """`Fn::GetAtt [Zone, NameServers]` is the hosted zone's name servers, as in CloudFormation."""
+    from moto.route53.models import FakeZone
+
+    def has_cfn_attr(cls, attr):  # type: ignore[no-untyped-def]
+        return attr in ("Id", "NameServers")
+
+    def get_cfn_attribute(self, attribute_name):  # type: ignore[no-untyped-def]
+        if attribute_name == "Id":
+            return self.resource_id
+        if attribute_name == "NameServers":
+            return list(self.delegation_set.name_servers) if self.delegation_set else []
+        raise NotImplementedError('"Fn::GetAtt" : [ "{0}" , "%s" ]"' % attribute_name)
+
+    FakeZone.has_cfn_attr = classmethod(has_cfn_attr)
+    FakeZone.get_cfn_attribute = get_cfn_attribute
+
+
+def patch_certificates() -> None:
+    """AWS::CertificateManager::Certificate is requested from ACM and its `Ref` is the ARN, as
+    in CloudFormation (validation and issuance are not modelled)."""
+    from moto.acm.models import acm_backends
+    from moto.core.common_models import CloudFormationModel
+
+    class Certificate(CloudFormationModel):
+        __module__ = "moto.acm.tug_patches"  # moto's model registry keys models by service
+
+        def __init__(self, arn, account_id, region_name):  # type: ignore[no-untyped-def]
+            self.arn = arn
+            self.account_id = account_id
+            self.region_name = region_name
+
+        @property
+        def physical_resource_id(self):  # type: ignore[no-untyped-def]
+            return self.arn
+
+        @staticmethod
+        def cloudformation_name_type():  # type: ignore[no-untyped-def]
+            return ""
+
+        @staticmethod
+        def cloudformation_type():  # type: ignore[no-untyped-def]
+            return "AWS::CertificateManager::Certificate"
+
+        @classmethod
+        def create_from_cloudformation_json(  # type: ignore[no-untyped-def]
+            cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+        ):
+            props = cloudformation_json["Properties"]
+            arn = acm_backends[account_id][region_name].request_certificate(
+                domain_name=props["DomainName"],
+                idempotency_token=None,
+                subject_alt_names=props.get("SubjectAlternativeNames") or [],
+                tags=props.get("Tags") or [],
+            )
+            return cls(arn, account_id, region_name)
+
+        @classmethod
+        def update_from_cloudformation_json(  # type: ignore[no-untyped-def]
+            cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+        ):
+            # Every property of a certificate is create-only: CloudFormation replaces it.
+            cls.delete_from_cloudformation_json(
+                original_resource.arn, {}, account_id, region_name
+            )
+            return cls.create_from_cloudformation_json(
+                new_resource_name, cloudformation_json, account_id, region_name
+            )
+
+        @classmethod
+        def delete_from_cloudformation_json(  # type: ignore[no-untyped-def]
+            cls, resource_name, cloudformation_json, account_id, region_name
+        ):
+            try:
+                acm_backends[account_id][region_name].delete_certificate(resource_name)
+            except Exception:  # already gone
+                pass
+
+    # moto lists the subclasses of CloudFormationModel as its resource types.
+    assert Certificate in CloudFormationModel.__subclasses__()
 
 
 if __name__ == "__main__":

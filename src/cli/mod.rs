@@ -189,12 +189,23 @@ pub(crate) struct JobInitArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum AppCommand {
     /// Create the application's shared resources: an ECR repository per workload that builds
-    /// an image, and the artifacts bucket (env files, addon and large templates).
-    Init,
+    /// an image, and the artifacts bucket (env files, addon and large templates); with
+    /// `--domain`, the application's hosted zone `<app>.<domain>`, recorded in `.workspace`.
+    Init(AppInitArgs),
     /// Show the application: its environments and workloads, and what is deployed where.
     Show(AppShowArgs),
     /// Delete the application and everything it deployed.
     Delete,
+}
+
+/// `tug app init` options.
+#[derive(Debug, Args, Default)]
+pub struct AppInitArgs {
+    /// The domain whose public Route 53 hosted zone this account holds (as Copilot's `app init
+    /// --domain`): services get `<svc>.<env>.<app>.<domain>` and HTTPS, and aliases in the
+    /// domain get their records.
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Option<String>,
 }
 
 /// `-n NAME` for an environment.

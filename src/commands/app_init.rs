@@ -7,15 +7,25 @@
 //! count-based lifecycle policy earlier versions of tug set (which could expire a deployed
 //! image) is replaced; the bucket's settings are (re)applied. `tug deploy` makes any that are
 //! missing too.
+//!
+//! With `--domain example.com` (Copilot's `app init --domain`), it also finds the domain's
+//! public hosted zone, makes the application's zone `<app>.example.com` with its delegation
+//! ([`app_domain`]), and records the domain and both zone ids under `domain:` in `.workspace`,
+//! where rendering reads them offline. A workspace that already has another domain is refused:
+//! Copilot could not change an application's domain either, and every name and certificate
+//! of the deployed environments hangs on it.
 
 use serde::Serialize;
 use serde_json::json;
 
+use crate::cli::AppInitArgs;
 use crate::commands::Context;
 use crate::deploy::aws::{Aws, describe_error};
-use crate::deploy::{artifacts, images};
+use crate::deploy::{app_domain, artifacts, images};
+use crate::error::Error;
 use crate::error::Result;
 use crate::exit;
+use crate::manifest::domain::{self, AppDomain};
 
 #[derive(Debug, Serialize)]
 struct Repository {
@@ -29,8 +39,25 @@ struct Repository {
     detail: Option<String>,
 }
 
-pub fn run(ctx: &Context) -> Result<()> {
-    let (_, loaded) = ctx.load_valid(None)?;
+pub fn run(ctx: &Context, args: &AppInitArgs) -> Result<()> {
+    let (ws, loaded) = ctx.load_valid(None)?;
+    let wanted = args
+        .domain
+        .as_deref()
+        .map(|d| d.trim_end_matches('.').to_ascii_lowercase());
+    if let Some(d) = &wanted {
+        if let Some(problem) = domain::domain_problem(d) {
+            return Err(Error::usage(format!("--domain {d}: the domain {problem}"))
+                .help("give the domain whose public Route 53 hosted zone this account holds, such as example.com"));
+        }
+        if let Some(have) = loaded.domain.as_ref().filter(|have| have.name != *d) {
+            return Err(Error::usage(format!(
+                "application {} already has the domain {}; it cannot move to {d}",
+                loaded.app, have.name
+            ))
+            .help("the environments' hosted zones, certificates and service names hang on the domain (Copilot could not change it either); use another application for the new domain"));
+        }
+    }
     let mut building: Vec<String> = loaded
         .workloads
         .iter()
@@ -41,7 +68,7 @@ pub fn run(ctx: &Context) -> Result<()> {
     building.dedup();
     let settings = crate::commands::remote::settings(ctx);
     let app = loaded.app.clone();
-    let (repos, bucket, made) = ctx.block_on(async {
+    let (repos, bucket, made, domain) = ctx.block_on(async {
         let aws = Aws::connect(&settings).await?;
         let mut out = Vec::new();
         for workload in &building {
@@ -49,8 +76,21 @@ pub fn run(ctx: &Context) -> Result<()> {
         }
         let bucket = artifacts::Bucket::of(&aws, &app).await?;
         let made = artifacts::ensure(&aws, &bucket, &app).await;
-        Ok::<_, String>((out, bucket.name, made))
+        let domain = match &wanted {
+            Some(d) => Some(app_domain::ensure(&aws, &app, d).await),
+            None => None,
+        };
+        Ok::<_, String>((out, bucket.name, made, domain))
     })??;
+    let (repos, bucket, made) = (repos, bucket, made);
+    let domain = match domain {
+        Some(Ok((d, zone_made))) => {
+            record_domain(&ws.dir, &d)?;
+            Some((d, zone_made))
+        }
+        Some(Err(e)) => return Err(Error::failure(e)),
+        None => None,
+    };
     let bucket_result = match &made {
         Ok(artifacts::Ensured::Created) => "created",
         Ok(artifacts::Ensured::Exists) => "exists",
@@ -65,6 +105,12 @@ pub fn run(ctx: &Context) -> Result<()> {
                 "app": app,
                 "repositories": repos,
                 "artifacts_bucket": { "name": bucket, "result": bucket_result, "detail": made.as_ref().err() },
+                "domain": domain.as_ref().map(|(d, zone_made)| json!({
+                    "name": d.name,
+                    "hosted_zone": d.hosted_zone,
+                    "app_hosted_zone": d.app_hosted_zone,
+                    "app_zone_result": zone_result(*zone_made),
+                })),
             })
             .to_string(),
         );
@@ -75,6 +121,16 @@ pub fn run(ctx: &Context) -> Result<()> {
             .ui
             .out(&format!("S3 bucket {bucket} (artifacts): {bucket_result}")),
         Err(e) => ctx.ui.error(e),
+    }
+    if let Some((d, zone_made)) = &domain {
+        ctx.ui.out(&format!(
+            "Route 53 hosted zone {app}.{} ({}): {}; delegated from {} ({}); recorded in .workspace",
+            d.name,
+            d.app_hosted_zone,
+            zone_result(*zone_made),
+            d.name,
+            d.hosted_zone
+        ));
     }
     if repos.is_empty() {
         ctx.ui.info(&format!(
@@ -95,6 +151,23 @@ pub fn run(ctx: &Context) -> Result<()> {
         }
     }
     status
+}
+
+fn zone_result(made: app_domain::Made) -> &'static str {
+    match made {
+        app_domain::Made::Created => "created",
+        app_domain::Made::Exists => "exists",
+    }
+}
+
+/// Writes the domain into `.workspace`, keeping its other lines.
+fn record_domain(dir: &std::path::Path, d: &AppDomain) -> Result<()> {
+    let path = dir.join(".workspace");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Error::failure(format!("cannot read {}: {e}", path.display())))?;
+    std::fs::write(&path, domain::with_domain(&text, d))
+        .map_err(|e| Error::failure(format!("cannot write {}: {e}", path.display())))?;
+    Ok(())
 }
 
 async fn repository(aws: &Aws, app: &str, workload: &str) -> Repository {

@@ -87,7 +87,7 @@ fn dispatch(ctx: &Context, command: Command) -> Result<()> {
         Command::Validate(args) => validate::run(ctx, &args),
         Command::App(AppCommand::Show(args)) => app_show::run(ctx, &args),
         Command::Init(args) => init::init(ctx, &args),
-        Command::App(AppCommand::Init) => app_init::run(ctx),
+        Command::App(AppCommand::Init(args)) => app_init::run(ctx, &args),
         Command::App(AppCommand::Delete) => delete::application(ctx),
         Command::Env(cmd) => match cmd {
             EnvCommand::Init(args) => init::env_init(ctx, &args),

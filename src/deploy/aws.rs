@@ -29,6 +29,8 @@ pub struct Aws {
     pub sts: aws_sdk_sts::Client,
     /// Parameter Store: where AWS Copilot recorded its applications (`tug adopt` reads it).
     pub ssm: aws_sdk_ssm::Client,
+    /// The application domain's hosted zones (`tug app init --domain`).
+    pub route53: aws_sdk_route53::Client,
     pub region: String,
     /// The account and partition of the credentials, read once (STS GetCallerIdentity) by the
     /// first deploy step that needs them and shared by every clone.
@@ -78,6 +80,7 @@ impl Aws {
             ),
             sts: aws_sdk_sts::Client::new(&config),
             ssm: aws_sdk_ssm::Client::new(&config),
+            route53: aws_sdk_route53::Client::new(&config),
             region,
             identity: std::sync::Arc::default(),
         })

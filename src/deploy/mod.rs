@@ -2,6 +2,7 @@
 //! the engine that puts them together. Everything that talks to AWS lives here.
 
 pub mod adopt;
+pub mod app_domain;
 pub mod artifacts;
 pub mod aws;
 pub mod changeset;

@@ -57,6 +57,8 @@ pub struct ResolvedWorkload {
 #[derive(Debug, Clone, Default)]
 pub struct Loaded {
     pub app: String,
+    /// The application's domain from `.workspace` (`tug app init --domain`).
+    pub domain: Option<crate::manifest::domain::AppDomain>,
     /// The environments checked, in order.
     pub environment_names: Vec<String>,
     pub environments: Vec<ResolvedEnvironment>,
@@ -108,6 +110,7 @@ pub fn load(ws: &Workspace, opts: &LoadOptions) -> Result<Loaded, LoadError> {
     let app = ws.app.clone().unwrap_or_default();
     let mut out = Loaded {
         app: app.clone(),
+        domain: ws.domain.clone(),
         diags: ws.diags.clone(),
         environment_addons: ws.environment_addons.clone(),
         ..Default::default()

@@ -10,6 +10,7 @@ pub mod codes;
 pub mod copilot_yaml;
 pub mod decode;
 pub mod diagnostic;
+pub mod domain;
 pub mod duration;
 pub mod interpolate;
 pub mod load;

@@ -120,6 +120,8 @@ manifest_struct! {
         application: String = "application",
         /// tug: read this workspace's manifests as `--lenient` does (Copilot ignores the key).
         lenient: bool = "lenient",
+        /// tug: the application's domain, written by `tug app init --domain`.
+        domain: crate::manifest::domain::DomainFile = "domain",
     }
 }
 
@@ -145,6 +147,8 @@ pub struct Workspace {
     pub app: Option<String>,
     /// `lenient: true` in `.workspace`: every command reads the manifests as `--lenient`.
     pub lenient: bool,
+    /// `domain:` in `.workspace`: the application's domain and its hosted zones.
+    pub domain: Option<crate::manifest::domain::AppDomain>,
     pub sources: SourceMap,
     pub environments: Vec<ManifestFile>,
     pub workloads: Vec<ManifestFile>,
@@ -171,6 +175,7 @@ impl Workspace {
             dir: dir.to_path_buf(),
             app: None,
             lenient: false,
+            domain: None,
             sources: SourceMap::default(),
             environments: Vec::new(),
             workloads: Vec::new(),
@@ -346,6 +351,9 @@ impl Workspace {
             .as_ref()
             .and_then(|f| f.lenient.as_ref())
             .is_some_and(|l| l.value);
+        self.domain = file.as_ref().and_then(|f| f.domain.as_ref()).and_then(|d| {
+            crate::manifest::domain::AppDomain::from_file(&d.value, d.span, &mut cx.diags)
+        });
         let app = file.and_then(|f| f.application);
         self.diags.append(&mut cx.diags);
         if let Some(problem) = app.as_ref().and_then(|a| name_problem(&a.value)) {

@@ -1,12 +1,14 @@
 //! The environment stack's view model: network (managed or imported VPC), security groups,
 //! the ECS cluster and its capacity providers, the load balancers the workloads need, the
-//! Cloud Map namespace, optional flow logs and CDN, and the exports workload stacks import.
+//! Cloud Map namespace, optional flow logs and CDN, the application domain's hosted zone,
+//! delegation and certificate, and the exports workload stacks import.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
 use crate::manifest::decode::Located;
+use crate::manifest::domain::Zone;
 use crate::manifest::load::{Loaded, ResolvedEnvironment};
 use crate::manifest::model::environment::{EnvVpc, SecurityGroupRule, defaults};
 use crate::manifest::union::{BoolOr, ScalarOr};
@@ -316,8 +318,12 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
         .and_then(|i| i.source_ips.as_ref())
         .map(|ips| ips.iter().map(|i| i.value.clone()).collect())
         .unwrap_or_default();
+    let domain = domain_context(loaded, env, features.public_alb);
+    // With the application's domain and no imported certificate, the HTTPS listener uses the
+    // environment's certificate, as Copilot's did (its `HTTPSCert`).
+    let public_https = !public_certs.is_empty() || !domain.is_null();
     let public_alb = features.public_alb.then(|| {
-        let ports: Vec<u16> = if public_certs.is_empty() { vec![80] } else { vec![80, 443] };
+        let ports: Vec<u16> = if public_https { vec![80, 443] } else { vec![80] };
         let mut rules = Vec::new();
         for port in &ports {
             if cdn_ingress_only {
@@ -345,9 +351,13 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
             attributes.push(json!({ "Key": "access_logs.s3.bucket", "Value": bucket }));
             attributes.push(json!({ "Key": "access_logs.s3.prefix", "Value": logs["prefix"] }));
         }
+        let certificate = match public_certs.first() {
+            Some(arn) => json!(arn),
+            None => json!({ "Ref": ENVIRONMENT_CERTIFICATE }),
+        };
         json!({
-            "https": !public_certs.is_empty(),
-            "certificate": public_certs.first(),
+            "https": public_https,
+            "certificate": certificate,
             "extra_certificates": public_certs.iter().skip(1).map(|c| json!({ "CertificateArn": c })).collect::<Vec<_>>(),
             "ssl_policy": ssl_policy(public.and_then(|p| p.ssl_policy.as_ref())),
             "ingress": rules,
@@ -389,7 +399,7 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
             Vec::new()
         };
         json!({
-            "origin_protocol": if public_certs.is_empty() { "http-only" } else { "https-only" },
+            "origin_protocol": if public_https { "https-only" } else { "http-only" },
             "certificate": certificate,
             "aliases": aliases,
         })
@@ -420,6 +430,7 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
             internal_alb: internal_alb.as_ref(),
             managed_efs: features.managed_efs,
             cdn: cdn_context.is_some(),
+            subdomain: domain["subdomain"].as_str(),
         },
     );
     json!({
@@ -451,6 +462,7 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
         "public_alb": public_alb,
         "internal_alb": internal_alb,
         "cdn": cdn_context,
+        "domain": domain,
         "cdn_ingress_only": cdn_ingress_only && features.public_alb,
         "managed_efs": features.managed_efs,
         "outputs": outputs,
@@ -472,6 +484,8 @@ struct OutputFacts<'a> {
     internal_alb: Option<&'a Value>,
     managed_efs: bool,
     cdn: bool,
+    /// `<env>.<app>.<domain>` when the environment has its hosted zone.
+    subdomain: Option<&'a str>,
 }
 
 /// The environment stack's outputs, each exported as `<prefix>-<id>` for workload stacks to
@@ -610,6 +624,16 @@ fn outputs(prefix: &str, facts: &OutputFacts) -> Vec<Value> {
             json!({ "Ref": "FileSystem" }),
         );
     }
+    if let Some(subdomain) = facts.subdomain {
+        // Copilot's export names (`<app>-<env>-HostedZone`, `-SubDomain`), which its workload
+        // stacks imported.
+        output(
+            "HostedZone",
+            "The hosted zone of the environment's subdomain",
+            json!({ "Ref": "EnvironmentHostedZone" }),
+        );
+        output("SubDomain", "The environment's subdomain", json!(subdomain));
+    }
     if facts.cdn {
         output(
             "CloudFrontDomainName",
@@ -618,6 +642,115 @@ fn outputs(prefix: &str, facts: &OutputFacts) -> Vec<Value> {
         );
     }
     outputs
+}
+
+/// The logical id of the environment's certificate for its subdomain and aliases.
+pub const ENVIRONMENT_CERTIFICATE: &str = "EnvironmentCertificate";
+
+/// Whether environment `env` has the hosted zone and certificate of the application's domain:
+/// the application has a domain and the environment imports no public certificate (Copilot
+/// made neither when certificates were imported).
+pub(crate) fn has_domain(loaded: &Loaded, env: &str) -> bool {
+    loaded.domain.is_some()
+        && loaded
+            .environments
+            .iter()
+            .find(|e| e.name == env)
+            .and_then(|e| e.manifest.http.as_ref())
+            .and_then(|h| h.public.as_ref())
+            .and_then(|p| p.certificates.as_ref())
+            .is_none_or(|c| c.is_empty())
+}
+
+/// The application domain's resources of the environment stack, as Copilot made them without
+/// its Lambdas: the hosted zone `<env>.<app>.<domain>` (`EnvironmentHostedZone`, Copilot's id),
+/// the NS record delegating it from the application's zone `<app>.<domain>` (Copilot's
+/// `DelegateDNSAction` Lambda upserted it; tug's `EnvironmentHostedZoneDelegation` assumes the
+/// application's zone is in the same account), and, when there is a public load balancer, a
+/// certificate DNS-validated by CloudFormation for the subdomain, its wildcard and every public
+/// alias of the environment's services (Copilot's `HTTPSCert` Lambda requested the same
+/// names). Null without a domain.
+fn domain_context(loaded: &Loaded, env: &ResolvedEnvironment, public_alb: bool) -> Value {
+    let Some(domain) = loaded
+        .domain
+        .as_ref()
+        .filter(|_| has_domain(loaded, &env.name))
+    else {
+        return Value::Null;
+    };
+    let subdomain = domain.environment(&loaded.app, &env.name);
+    let certificate = public_alb.then(|| {
+        let mut names = vec![subdomain.clone(), format!("*.{subdomain}")];
+        let mut validation = Vec::new();
+        let env_zone = json!({ "Ref": "EnvironmentHostedZone" });
+        for name in &names {
+            validation.push(json!({ "DomainName": name, "HostedZoneId": env_zone }));
+        }
+        for (alias, zone) in public_alias_zones(loaded, &env.name) {
+            let zone = match (zone, domain.zone_of(&loaded.app, &env.name, &alias)) {
+                (Some(z), _) => json!(z),
+                (None, Some(Zone::Environment)) => env_zone.clone(),
+                (None, Some(Zone::Application(z) | Zone::Domain(z))) => json!(z),
+                // Refused when the workload renders: the alias has no zone to go in.
+                (None, None) => continue,
+            };
+            if names.contains(&alias) {
+                continue;
+            }
+            validation.push(json!({ "DomainName": alias, "HostedZoneId": zone }));
+            names.push(alias);
+        }
+        json!({
+            "domain": subdomain,
+            "alternative_names": names[1..],
+            "validation": validation,
+        })
+    });
+    json!({
+        "subdomain": subdomain,
+        "comment": format!("The subdomain of environment {} of application {}: {subdomain}", env.name, loaded.app),
+        "delegation_name": format!("{subdomain}."),
+        "app_zone": domain.app_hosted_zone,
+        "certificate": certificate,
+    })
+}
+
+/// Every alias of the environment's public load-balanced web services with the hosted zone it
+/// names, if any, in order of the workloads and first come.
+fn public_alias_zones(loaded: &Loaded, env: &str) -> Vec<(String, Option<String>)> {
+    let mut out: Vec<(String, Option<String>)> = Vec::new();
+    for rule in workloads_in(loaded, env)
+        .filter(|w| uses_public_alb(w))
+        .filter_map(|w| w.manifest.http_rule())
+    {
+        let mut rules = vec![rule.clone()];
+        rules.extend(
+            rule.additional_rules
+                .iter()
+                .flat_map(|r| r.iter())
+                .map(|r| r.value.clone()),
+        );
+        for r in &rules {
+            let zone = r.hosted_zone.as_ref().map(|z| z.value.clone());
+            for item in r.alias.iter().flat_map(|a| a.value.items()) {
+                let (name, zone) = match item {
+                    ScalarOr::Scalar(s) => (s.clone(), zone.clone()),
+                    ScalarOr::Config(c) => (
+                        c.name.as_ref().map(|n| n.value.clone()).unwrap_or_default(),
+                        c.hosted_zone
+                            .as_ref()
+                            .map(|z| z.value.clone())
+                            .or(zone.clone()),
+                    ),
+                };
+                let name = name.trim_end_matches('.').to_ascii_lowercase();
+                if !name.is_empty() && !out.iter().any(|(n, _)| *n == name) {
+                    out.push((name, zone));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Every host name the environment's load-balanced web services answer to, sorted.

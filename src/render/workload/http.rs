@@ -1,6 +1,8 @@
 //! Application Load Balancer routing for a workload: one target group per routing rule
 //! (`http` and each of `http.additional_rules`), listener rules on the environment's public or
-//! internal load balancer (or an imported one), host aliases with optional Route 53 records.
+//! internal load balancer (or an imported one), host aliases with optional Route 53 records
+//! (in their `hosted_zone`, or on the public load balancer in the application domain's zone
+//! they belong in), and with a domain Copilot's default name `<svc>.<env>.<app>.<domain>`.
 //!
 //! Rule priorities are derived from the manifests alone, so that adding a service does not
 //! move the others: specific paths get lower numbers (evaluated first) than shorter ones, the
@@ -12,8 +14,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use crate::manifest::domain::Zone;
 use crate::manifest::load::ResolvedWorkload;
 use crate::manifest::model::service::{HeaderMatch, HttpHealthCheck, RoutingRule};
+use crate::manifest::source::Span;
 use crate::manifest::union::ScalarOr;
 use crate::render::features::{uses_internal_alb, uses_public_alb, workloads_in};
 use crate::render::workload::Scope;
@@ -76,27 +80,32 @@ fn path_of(rule: &RoutingRule) -> String {
         .map_or("/".to_string(), |p| p.value.clone())
 }
 
-fn aliases(rule: &RoutingRule) -> Vec<(String, Option<String>)> {
+/// The rule's host aliases: name, the hosted zone it names (its own or the rule's), and where
+/// it is written.
+fn aliases(rule: &RoutingRule) -> Vec<(String, Option<String>, Span)> {
     let zone = rule.hosted_zone.as_ref().map(|z| z.value.clone());
-    rule.alias
-        .as_ref()
-        .map(|a| {
-            a.value
-                .items()
-                .into_iter()
-                .filter_map(|item| match item {
-                    ScalarOr::Scalar(s) => Some((s.clone(), zone.clone())),
-                    ScalarOr::Config(c) => Some((
-                        c.name.as_ref()?.value.clone(),
-                        c.hosted_zone
-                            .as_ref()
-                            .map(|z| z.value.clone())
-                            .or(zone.clone()),
-                    )),
-                })
-                .collect()
+    let Some(alias) = rule.alias.as_ref() else {
+        return Vec::new();
+    };
+    alias
+        .value
+        .items()
+        .into_iter()
+        .filter_map(|item| match item {
+            ScalarOr::Scalar(s) => Some((s.clone(), zone.clone(), alias.span)),
+            ScalarOr::Config(c) => {
+                let name = c.name.as_ref()?;
+                Some((
+                    name.value.clone(),
+                    c.hosted_zone
+                        .as_ref()
+                        .map(|z| z.value.clone())
+                        .or(zone.clone()),
+                    name.span,
+                ))
+            }
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 fn is_root(path: &str) -> bool {
@@ -303,7 +312,13 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
             )
         })
         .unwrap_or((false, false));
+    // The application's domain gives the public load balancer an HTTPS listener too.
+    let domain = crate::render::environment::has_domain(scope.loaded, scope.env)
+        .then_some(scope.loaded.domain.as_ref())
+        .flatten();
+    let env_https = (env_https.0 || domain.is_some(), env_https.1);
     let mut parameters = Vec::new();
+    let mut diags = Vec::new();
     let (http_listener, https_listener) = match &target {
         Balancer::Public => (
             scope.import("HTTPListenerArn"),
@@ -418,7 +433,7 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
             vec![json!({ "Field": "path-pattern", "PathPatternConfig": { "Values": patterns } })];
         let hosts = aliases(rule);
         if !hosts.is_empty() {
-            conditions.push(json!({ "Field": "host-header", "HostHeaderConfig": { "Values": hosts.iter().map(|(h, _)| h.clone()).collect::<Vec<_>>() } }));
+            conditions.push(json!({ "Field": "host-header", "HostHeaderConfig": { "Values": hosts.iter().map(|(h, _, _)| h.clone()).collect::<Vec<_>>() } }));
         }
         if let Some(ips) = rule
             .allowed_source_ips
@@ -569,8 +584,25 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
                 json!({ "Ref": IMPORTED_ZONE }),
             ),
         };
-        for (host, zone) in hosts {
-            let Some(zone) = zone else { continue };
+        for (host, zone, span) in hosts {
+            // Copilot's names in the application's domain went in the environment's, the
+            // application's or the domain's zone (its `CustomDomainAction` Lambda wrote them).
+            let zone = match (zone, domain.filter(|_| target == Balancer::Public)) {
+                (Some(zone), _) => json!(zone),
+                (None, Some(d)) => match d.zone_of(&scope.loaded.app, scope.env, &host) {
+                    Some(Zone::Environment) => scope.import("HostedZone"),
+                    Some(Zone::Application(z) | Zone::Domain(z)) => json!(z),
+                    None => {
+                        diags.push(input_error(
+                            span,
+                            format!("alias `{host}` is not in the application's domain `{}`, so there is no hosted zone to create its record in", d.name),
+                            format!("use {}, or give the alias its own `hosted_zone`", d.allowed(&scope.loaded.app, scope.env)),
+                        ));
+                        continue;
+                    }
+                },
+                (None, None) => continue,
+            };
             let id = format!("AliasRecord{}", names::logical_id(&host));
             // The same name in two rules is one record.
             if records.iter().any(|r: &Value| r["id"] == json!(id)) {
@@ -585,6 +617,22 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
             }));
         }
     }
+    if !diags.is_empty() {
+        return Err(RenderError::Input(diags));
+    }
+    // Copilot's default name of a public service without aliases in the application's domain,
+    // `<svc>.<env>.<app>.<domain>`, in the environment's zone, with its logical id and type.
+    let default_record =
+        (domain.is_some() && target == Balancer::Public && all.iter().all(|r| r.alias.is_none()))
+            .then(|| {
+                let d = domain.map(|d| d.environment(&scope.loaded.app, scope.env));
+                json!({
+                    "zone": scope.import("HostedZone"),
+                    "name": format!("{}.{}.", wl.name, d.unwrap_or_default()),
+                    "dns": scope.import("PublicLoadBalancerDNS"),
+                    "dns_zone": scope.import("PublicLoadBalancerCanonicalHostedZoneID"),
+                })
+            });
     if let Balancer::Imported(alb) = &target
         && !records.is_empty()
     {
@@ -619,6 +667,7 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
         "rule_ids": listener_rules_ids(&listener_rules),
         "conditions": conditions,
         "records": records,
+        "default_record": default_record,
         "grace_period": all.first().map_or(60, grace_period),
         "vpc": scope.import("VpcId"),
         "lb_full_name": lb_full_name,

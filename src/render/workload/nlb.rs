@@ -5,9 +5,9 @@
 //! - Listeners are TCP, UDP or TLS. TLS terminates at the load balancer with the environment's
 //!   first `http.public.certificates` ARN, so TLS listeners forward to TCP target groups. An
 //!   environment without certificates gets, as with Copilot, a certificate for the NLB's
-//!   aliases (`NLBCertificate`): Copilot requested it in its application domain's zone by a
-//!   Lambda; tug has no application domain, so it requests it for the aliases that name a
-//!   `hosted_zone`, validated by DNS in those zones by CloudFormation itself.
+//!   aliases (`NLBCertificate`) and, with the application's domain, for
+//!   `<svc>-nlb.<env>.<app>.<domain>`: Copilot requested it by a Lambda; tug's is validated by
+//!   DNS in the zone of each name by CloudFormation itself.
 //! - The NLB's security group admits the listener ports from anywhere; the environment's
 //!   security group (the one every task joins) admits the NLB's group on the target and
 //!   health check ports. With `security_groups.deny_default` the tasks are not in that group,
@@ -15,8 +15,10 @@
 //! - Health checks are TCP (also for UDP target groups, which cannot be checked over UDP),
 //!   with Copilot's NLB defaults: 3 healthy, 3 unhealthy, every 30 s, 10 s timeout.
 //!
-//! - `alias` names with a `hosted_zone` get Route 53 alias records to the NLB; a name without
-//!   one is an error (Copilot used the zone of the application's domain, which tug has not).
+//! - `alias` names get Route 53 alias records to the NLB in their `hosted_zone`, or else in the
+//!   zone of the application's domain they belong in (as Copilot's Lambda wrote them); a plain
+//!   name outside the domain, or without a domain, is an error. Without aliases, a domain gives
+//!   the NLB Copilot's default name `<svc>-nlb.<env>.<app>.<domain>` (`NLBDNSAlias`).
 //! - A UDP listener without `target_port` reaches the main container on the listener's port,
 //!   which the task definition maps over UDP (as Copilot did).
 //!
@@ -28,6 +30,7 @@ use serde_json::{Value, json};
 
 use crate::manifest::decode::Located;
 use crate::manifest::diagnostic::Diagnostic;
+use crate::manifest::domain::Zone;
 use crate::manifest::model::service::parse_container_port;
 use crate::manifest::model::service::{NlbListener, parse_port_protocol};
 use crate::manifest::union::{ListOr, ScalarOr};
@@ -83,37 +86,96 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
     let mut all: Vec<&Located<NlbListener>> = vec![nlb];
     all.extend(nlb.additional_listeners.iter().flat_map(|l| l.iter()));
 
-    // Without an environment certificate, TLS listeners use one requested for the aliases.
-    let alias_zones: Vec<(String, String)> = all
-        .iter()
-        .filter_map(|l| l.alias.as_ref())
-        .flat_map(|a| a.value.items())
-        .filter_map(|item| match item {
-            ScalarOr::Config(c) => Some((
-                c.name.as_ref()?.value.clone(),
-                c.hosted_zone.as_ref()?.value.clone(),
-            )),
-            ScalarOr::Scalar(_) => None,
-        })
-        .fold(Vec::new(), |mut acc, (name, zone)| {
-            if !acc.iter().any(|(n, _)| *n == name) {
-                acc.push((name, zone));
+    // Every alias of every listener, once, with the zone its record goes in: the one it
+    // names, else (with the application's domain) the environment's, the application's or
+    // the domain's zone, as Copilot's `NLBCustomDomainAction` Lambda chose it.
+    let domain = crate::render::environment::has_domain(scope.loaded, scope.env)
+        .then_some(scope.loaded.domain.as_ref())
+        .flatten();
+    let app = &scope.loaded.app;
+    let mut alias_zones: Vec<(String, Value)> = Vec::new();
+    for alias in all.iter().filter_map(|l| l.alias.as_ref()) {
+        for item in alias.value.items() {
+            let (name, zone, span) = match item {
+                ScalarOr::Scalar(s) => (s.clone(), None, alias.span),
+                ScalarOr::Config(c) => (
+                    c.name.as_ref().map(|n| n.value.clone()).unwrap_or_default(),
+                    c.hosted_zone.as_ref().map(|z| z.value.clone()),
+                    c.name.as_ref().map_or(alias.span, |n| n.span),
+                ),
+            };
+            let zone = match (zone, domain) {
+                (Some(zone), _) => json!(zone),
+                (None, Some(d)) => match d.zone_of(app, scope.env, &name) {
+                    Some(Zone::Environment) => scope.import("HostedZone"),
+                    Some(Zone::Application(z) | Zone::Domain(z)) => json!(z),
+                    None => {
+                        diags.push(input_error(
+                            span,
+                            format!("NLB alias `{name}` is not in the application's domain `{}`, so there is no hosted zone to create its record in", d.name),
+                            format!("use {}, or give the alias its own `hosted_zone`", d.allowed(app, scope.env)),
+                        ));
+                        continue;
+                    }
+                },
+                (None, None) => {
+                    diags.push(input_error(
+                        span,
+                        format!("NLB alias `{name}` names no hosted zone to create its record in, and the application has no domain"),
+                        format!("write it as `alias: [{{name: {name}, hosted_zone: Z0123456789ABC}}]` with the Route 53 hosted zone of the name, or give the application a domain with `tug app init --domain <domain>` (as Copilot's `app init --domain`)"),
+                    ));
+                    continue;
+                }
+            };
+            if !alias_zones.iter().any(|(n, _)| *n == name) {
+                alias_zones.push((name, zone));
             }
-            acc
-        });
+        }
+    }
+    // Copilot's default name of an NLB without aliases, `<svc>-nlb.<env>.<app>.<domain>`.
+    let default_name = domain
+        .filter(|_| alias_zones.is_empty())
+        .map(|d| format!("{}-nlb.{}", scope.wl.name, d.environment(app, scope.env)));
     let has_tls = all.iter().any(|l| {
         l.port
             .as_ref()
             .and_then(|p| parse_port_protocol(&p.value).ok())
             .is_some_and(|(_, proto)| proto == "tls")
     });
-    let alias_certificate = (certificate.is_none() && has_tls && !alias_zones.is_empty()).then(|| {
+    // Without an environment certificate, TLS listeners use one requested for the NLB's names
+    // (with a domain, Copilot's: `<svc>-nlb.<env>.<app>.<domain>` and the aliases).
+    let mut cert_names: Vec<(String, Value)> = Vec::new();
+    if let Some(d) = domain {
+        cert_names.push((
+            format!("{}-nlb.{}", scope.wl.name, d.environment(app, scope.env)),
+            scope.import("HostedZone"),
+        ));
+    }
+    cert_names.extend(alias_zones.iter().cloned());
+    let alias_certificate = (certificate.is_none() && has_tls && !cert_names.is_empty()).then(|| {
         json!({
-            "domain": alias_zones[0].0,
-            "alternative_names": alias_zones[1..].iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
-            "validation": alias_zones.iter().map(|(n, z)| json!({ "DomainName": n, "HostedZoneId": z })).collect::<Vec<_>>(),
+            "domain": cert_names[0].0,
+            "alternative_names": cert_names[1..].iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+            "validation": cert_names.iter().map(|(n, z)| json!({ "DomainName": n, "HostedZoneId": z })).collect::<Vec<_>>(),
         })
     });
+    let records: Vec<Value> = alias_zones
+        .iter()
+        .map(|(name, zone)| {
+            json!({
+                "id": format!("NLBAliasRecord{}", crate::render::names::logical_id(name)),
+                "zone": zone,
+                "name": name,
+            })
+        })
+        .fold(Vec::new(), |mut acc, r| {
+            if !acc.iter().any(|a: &Value| a["id"] == r["id"]) {
+                acc.push(r);
+            }
+            acc
+        });
+    let default_record = default_name
+        .map(|name| json!({ "zone": scope.import("HostedZone"), "name": format!("{name}.") }));
     let certificate = match (&certificate, &alias_certificate) {
         (Some(arn), _) => Some(json!(arn)),
         (None, Some(_)) => Some(json!({ "Ref": "NLBCertificate" })),
@@ -125,39 +187,8 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
     let mut listener_ingress = BTreeSet::new();
     let mut task_ingress = BTreeSet::new();
     let mut used_ports: Vec<u16> = Vec::new();
-    let mut records: Vec<Value> = Vec::new();
     for (i, l) in all.iter().enumerate() {
         let suffix = if i == 0 { String::new() } else { i.to_string() };
-        if let Some(alias) = &l.alias {
-            for item in alias.value.items() {
-                let (name, zone) = match item {
-                    ScalarOr::Scalar(s) => (s.clone(), None),
-                    ScalarOr::Config(c) => (
-                        c.name.as_ref().map(|n| n.value.clone()).unwrap_or_default(),
-                        c.hosted_zone.as_ref().map(|z| z.value.clone()),
-                    ),
-                };
-                let Some(zone) = zone else {
-                    // Copilot wrote these records into the hosted zone of the application's
-                    // domain (`copilot app init --domain`); tug has no application domain.
-                    diags.push(input_error(
-                        alias.span,
-                        format!("NLB alias `{name}` names no hosted zone to create its record in"),
-                        format!("write it as `alias: [{{name: {name}, hosted_zone: Z0123456789ABC}}]` with the Route 53 hosted zone of the name"),
-                    ));
-                    continue;
-                };
-                let id = format!("NLBAliasRecord{}", crate::render::names::logical_id(&name));
-                if records.iter().any(|r: &Value| r["id"] == json!(id)) {
-                    continue;
-                }
-                records.push(json!({
-                    "id": id,
-                    "zone": zone,
-                    "name": name,
-                }));
-            }
-        }
         let Some(port_text) = &l.port else {
             return Err(RenderError::internal(format!(
                 "{}: an NLB listener without a port passed validation",
@@ -194,10 +225,10 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
                 diags.push(input_error(
                     port_text.span,
                     format!(
-                        "a TLS listener needs a certificate: environment `{}` lists none in `http.public.certificates`, and no NLB alias names a `hosted_zone` to request one for",
+                        "a TLS listener needs a certificate: environment `{}` lists none in `http.public.certificates`, the application has no domain, and no NLB alias names a `hosted_zone` to request one for",
                         scope.env
                     ),
-                    "add the certificate's ARN to `http.public.certificates` in the environment manifest, or give the NLB an alias with its zone (`alias: [{name: api.example.com, hosted_zone: Z0123456789ABC}]`) and tug requests a certificate for it, as Copilot did for its application domain; or use a TCP listener",
+                    "add the certificate's ARN to `http.public.certificates` in the environment manifest, give the application a domain (`tug app init --domain <domain>`), or give the NLB an alias with its zone (`alias: [{name: api.example.com, hosted_zone: Z0123456789ABC}]`) and tug requests a certificate for it, as Copilot did for its application domain; or use a TCP listener",
                 ));
             }
             certificate.clone()
@@ -357,6 +388,7 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
         "listener_ids": listener_ids,
         "target_groups": target_groups,
         "records": records,
+        "default_record": default_record,
         "certificate_request": alias_certificate,
         "grace_period": grace_period,
         // Not wired into the stack's outputs yet (that list is assembled in mod.rs).
