@@ -200,7 +200,7 @@ pub(crate) enum AppCommand {
 
 /// `tug app init` options.
 #[derive(Debug, Args, Default)]
-pub struct AppInitArgs {
+pub(crate) struct AppInitArgs {
     /// The domain whose public Route 53 hosted zone this account holds (as Copilot's `app init
     /// --domain`): services get `<svc>.<env>.<app>.<domain>` and HTTPS, and aliases in the
     /// domain get their records.

@@ -39,7 +39,7 @@ struct Repository {
     detail: Option<String>,
 }
 
-pub fn run(ctx: &Context, args: &AppInitArgs) -> Result<()> {
+pub(crate) fn run(ctx: &Context, args: &AppInitArgs) -> Result<()> {
     let (ws, loaded) = ctx.load_valid(None)?;
     let wanted = args
         .domain

@@ -2,10 +2,9 @@
 //! ended it (the one place errors are printed) and map the outcome to an exit code. One file
 //! per command.
 
-// Being changed on other branches: their `pub` items become `pub(crate)` once those land.
+// Being changed on another branch: its `pub` items become `pub(crate)` once it lands.
 #[allow(unreachable_pub)]
 mod adopt;
-#[allow(unreachable_pub)]
 mod app_init;
 mod app_show;
 mod completions;

@@ -28,10 +28,10 @@ use crate::render::{RenderError, input_error, names};
 /// (src/deploy/imported_alb.rs): the listener its rules forward on (HTTPS when there is one),
 /// the HTTP listener next to an HTTPS one (or `none`), and the DNS name and canonical hosted
 /// zone of the load balancer for alias records.
-pub const IMPORTED_LISTENER: &str = "ImportedALBListenerArn";
-pub const IMPORTED_HTTP_LISTENER: &str = "ImportedALBHTTPListenerArn";
-pub const IMPORTED_DNS: &str = "ImportedALBDNSName";
-pub const IMPORTED_ZONE: &str = "ImportedALBCanonicalHostedZoneID";
+pub(crate) const IMPORTED_LISTENER: &str = "ImportedALBListenerArn";
+pub(crate) const IMPORTED_HTTP_LISTENER: &str = "ImportedALBHTTPListenerArn";
+pub(crate) const IMPORTED_DNS: &str = "ImportedALBDNSName";
+pub(crate) const IMPORTED_ZONE: &str = "ImportedALBCanonicalHostedZoneID";
 /// The condition of the rules on the imported load balancer's second (HTTP) listener.
 const IMPORTED_HAS_HTTP_LISTENER: &str = "ImportedALBHasHTTPListener";
 

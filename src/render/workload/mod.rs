@@ -7,8 +7,6 @@ pub use containers::{EnvFile, env_files};
 mod ec2;
 #[cfg(test)]
 pub(crate) mod fixture;
-// Being changed on another branch: its `pub` items become `pub(crate)` once that lands.
-#[allow(unreachable_pub)]
 pub(crate) mod http;
 mod iam;
 mod job;
