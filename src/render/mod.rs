@@ -15,6 +15,7 @@ pub mod environment;
 pub mod features;
 pub mod names;
 pub mod patch;
+pub mod prebuilt;
 pub mod registry;
 pub mod workload;
 
