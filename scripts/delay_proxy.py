@@ -19,8 +19,8 @@ on the first connection that came free instead.
 
 With --log, every call appends one line to FILE: the client's connection (its port), the
 action and stack, and four times in milliseconds since the proxy started: request read,
-upstream call started, upstream answered, answer sent. It shows which calls
-overlap and where one waited (benchmark investigation, issue 17).
+upstream call started, upstream answered, answer sent (taken just before sending). It shows
+which calls overlap and where one waited (benchmark investigation, issue 17).
 
 The counts (one `action count` line each, then `total N`) are written to FILE whenever the
 proxy gets SIGTERM or SIGINT, and on `GET /__counts` (which also resets them). Benchmarks only:
@@ -130,6 +130,8 @@ def main():
                     self.send_header(k, v)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
+            # Taken before the answer goes out: a call the client makes on receiving it starts later.
+            sent = now_ms()
             self.wfile.write(data)
             conn.close()
             if log:
@@ -137,7 +139,7 @@ def main():
                 with lock:
                     log.write(
                         f"conn {self.client_address[1]} {action} {stack} "
-                        f"{received:.1f} {upstream_start:.1f} {upstream_end:.1f} {now_ms():.1f}\n"
+                        f"{received:.1f} {upstream_start:.1f} {upstream_end:.1f} {sent:.1f}\n"
                     )
 
     class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
