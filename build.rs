@@ -13,10 +13,12 @@ use std::fmt::Write as _;
 use std::path::Path as FsPath;
 
 use handlebars::template::{
-    BlockParam, DecoratorTemplate, ExpressionSpecBuilder, HelperTemplate, Parameter, Template,
-    TemplateElement,
+    BlockParam, ExpressionSpecBuilder, HelperTemplate, Parameter, Template, TemplateElement,
 };
 use handlebars::{Path, PathSeg};
+
+#[path = "src/render/inline.rs"]
+mod inline;
 
 /// The templates and partials, by the name they are registered under (the same list as
 /// `src/render/registry.rs`'s sets).
@@ -57,11 +59,25 @@ fn main() {
          pub(crate) fn by_name(name: &str) -> Option<Template> {\n    match name {\n",
     );
     let mut functions = String::new();
-    for (index, (name, path)) in TEMPLATES.iter().enumerate() {
+    let mut compiled = Vec::new();
+    for (name, path) in TEMPLATES {
         println!("cargo::rerun-if-changed={path}");
         let source = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
         let template = Template::compile(&source)
             .unwrap_or_else(|e| panic!("template {name} ({path}) does not compile: {e}"));
+        compiled.push((*name, *path, template));
+    }
+    let partials: HashMap<String, Template> = compiled
+        .iter()
+        .filter(|(name, _, _)| name.starts_with("partials/"))
+        .map(|(name, _, t)| (name.to_string(), t.clone()))
+        .collect();
+    // Only the two templates a render starts from are written out, their partials inlined.
+    let roots = compiled
+        .into_iter()
+        .filter(|(name, _, _)| !name.starts_with("partials/"));
+    for (index, (name, path, mut template)) in roots.enumerate() {
+        inline::inline_partials(&mut template, &partials);
         let _ = writeln!(code, "        {name:?} => Some(t{index}()),");
         let _ = writeln!(
             functions,
@@ -74,6 +90,7 @@ fn main() {
     std::fs::write(FsPath::new(&out_dir).join("prebuilt_templates.rs"), code)
         .expect("write the prebuilt templates");
     println!("cargo::rerun-if-changed=build.rs");
+    println!("cargo::rerun-if-changed=src/render/inline.rs");
 }
 
 /// Rust code that builds `t` (its name is set by the caller).
@@ -97,10 +114,9 @@ fn element_code(e: &TemplateElement) -> String {
         TemplateElement::Comment(s) => format!("comment({s:?})"),
         TemplateElement::Expression(h) => format!("expression({})", helper_code(h)),
         TemplateElement::HelperBlock(h) => format!("helper_block({})", helper_code(h)),
-        TemplateElement::PartialExpression(d) => {
-            format!("partial_expression({})", decorator_code(d))
-        }
-        // Raw `{{{...}}}`, partial blocks and decorators: tug's templates use none of them.
+        // A partial that inline.rs could not write into its caller (one with parameters, a
+        // hash or an indentation), raw `{{{...}}}`, partial blocks and decorators: tug's
+        // templates use none of them.
         other => panic!("{UNSUPPORTED}: {other:?}"),
     }
 }
@@ -156,26 +172,6 @@ fn helper_indent(h: &HelperTemplate) -> bool {
         .unwrap_or_else(|| panic!("build.rs cannot rebuild this helper: {h:?}"))
 }
 
-fn decorator_indent(d: &DecoratorTemplate) -> bool {
-    [false, true]
-        .into_iter()
-        .find(|indent| {
-            let spec = ExpressionSpecBuilder::default()
-                .name(d.name.clone())
-                .params(d.params.clone())
-                .hash(d.hash.clone())
-                .omit_pre_ws(false)
-                .omit_pro_ws(false)
-                .build()
-                .expect("every field is set");
-            let mut rebuilt = DecoratorTemplate::new(spec, *indent);
-            rebuilt.template = d.template.clone();
-            rebuilt.indent = d.indent.clone();
-            rebuilt == *d
-        })
-        .unwrap_or_else(|| panic!("build.rs cannot rebuild this decorator: {d:?}"))
-}
-
 fn helper_code(h: &HelperTemplate) -> String {
     format!(
         "Helper {{ name: {}, params: {}, hash: {}, block_param: {}, block: {}, chain: {}, indent_before_write: {}, template: {}, inverse: {} }}",
@@ -198,18 +194,6 @@ fn helper_code(h: &HelperTemplate) -> String {
         helper_indent(h),
         option_template_code(&h.template),
         option_template_code(&h.inverse),
-    )
-}
-
-fn decorator_code(d: &DecoratorTemplate) -> String {
-    format!(
-        "Decorator {{ name: {}, params: {}, hash: {}, indent_before_write: {}, template: {}, indent: {:?} }}",
-        parameter_code(&d.name),
-        params_code(&d.params),
-        hash_code(&d.hash),
-        decorator_indent(d),
-        option_template_code(&d.template),
-        d.indent.as_deref(),
     )
 }
 

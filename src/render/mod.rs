@@ -13,6 +13,8 @@ pub mod capacity;
 pub mod emit;
 pub mod environment;
 pub mod features;
+#[cfg(test)]
+mod inline;
 pub mod names;
 pub mod patch;
 pub mod prebuilt;

@@ -1,14 +1,15 @@
 //! The templates of `templates/`, parsed at build time (build.rs) and built here as
 //! handlebars `Template` values without parsing their source: parsing was three quarters of
-//! what a render cost (issue 17). This module owns the small constructors the generated code
+//! what a render cost (issue 17). Only `environment` and `workload` are built, each with its
+//! partials written into it (`inline`). This module owns the small constructors the generated code
 //! calls; which templates exist and how they render is `registry`'s.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use handlebars::template::{
-    BlockParam, DecoratorTemplate, ExpressionSpec, ExpressionSpecBuilder, HelperTemplate,
-    Parameter, Template, TemplateElement, TemplateMapping,
+    BlockParam, ExpressionSpec, ExpressionSpecBuilder, HelperTemplate, Parameter, Template,
+    TemplateElement, TemplateMapping,
 };
 use handlebars::{Path, PathSeg};
 
@@ -26,16 +27,6 @@ struct Helper {
     indent_before_write: bool,
     template: Option<Template>,
     inverse: Option<Template>,
-}
-
-/// A partial or decorator call as the generated code writes it.
-struct Decorator {
-    name: Parameter,
-    params: Vec<Parameter>,
-    hash: Vec<(&'static str, Parameter)>,
-    indent_before_write: bool,
-    template: Option<Template>,
-    indent: Option<&'static str>,
 }
 
 fn template(elements: Vec<TemplateElement>, mapping: &[(usize, usize)]) -> Template {
@@ -111,24 +102,12 @@ fn helper(h: Helper) -> Box<HelperTemplate> {
     Box::new(built)
 }
 
-fn decorator(d: Decorator) -> Box<DecoratorTemplate> {
-    let spec = spec(d.name, d.params, d.hash, None);
-    let mut built = DecoratorTemplate::new(spec, d.indent_before_write);
-    built.template = d.template;
-    built.indent = d.indent.map(str::to_string);
-    Box::new(built)
-}
-
 fn expression(h: Helper) -> TemplateElement {
     TemplateElement::Expression(helper(h))
 }
 
 fn helper_block(h: Helper) -> TemplateElement {
     TemplateElement::HelperBlock(helper(h))
-}
-
-fn partial_expression(d: Decorator) -> TemplateElement {
-    TemplateElement::PartialExpression(decorator(d))
 }
 
 /// A path of plain names (`a.b.c`).
@@ -153,16 +132,31 @@ fn parsed(raw: &str) -> Parameter {
 mod tests {
     use super::*;
 
-    /// Every prebuilt template is exactly what handlebars compiles from its source now (the
-    /// check that build.rs and the constructors above miss nothing).
+    /// Every prebuilt template is exactly what handlebars compiles from its source now, with
+    /// its partials inlined (the check that build.rs and the constructors above miss
+    /// nothing).
     #[test]
     fn prebuilt_templates_equal_their_compiled_sources() {
-        for (name, source) in crate::render::registry::sources() {
-            let compiled = Template::compile_with_name(source, name.to_string())
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let compile = |name: &str, source: &str| {
+            Template::compile_with_name(source, name.to_string())
+                .unwrap_or_else(|e| panic!("{name}: {e}"))
+        };
+        let partials: HashMap<String, Template> = crate::render::registry::sources()
+            .filter(|(name, _)| name.starts_with("partials/"))
+            .map(|(name, source)| (name.to_string(), compile(name, source)))
+            .collect();
+        let roots = crate::render::registry::sources().filter(|(n, _)| !n.starts_with("partials/"));
+        for (name, source) in roots {
+            let mut compiled = compile(name, source);
+            crate::render::inline::inline_partials(&mut compiled, &partials);
+            assert!(
+                !format!("{compiled:?}").contains("PartialExpression"),
+                "{name} still includes a partial"
+            );
             let prebuilt = by_name(name).unwrap_or_else(|| panic!("{name} is not prebuilt"));
             assert_eq!(prebuilt, compiled, "{name}");
         }
+        assert!(by_name("partials/task").is_none(), "partials are inlined");
         assert!(by_name("no-such-template").is_none());
     }
 }
