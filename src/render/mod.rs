@@ -13,8 +13,11 @@ pub mod capacity;
 pub mod emit;
 pub mod environment;
 pub mod features;
+#[cfg(test)]
+mod inline;
 pub mod names;
 pub mod patch;
+pub mod prebuilt;
 pub mod registry;
 pub mod workload;
 

@@ -6,20 +6,17 @@
 //! number, list or object is also valid YAML, so no manifest value (quotes, colons, `#`, `{{`,
 //! newlines) can change the shape of the rendered document.
 //!
-//! Compiling is most of what a render costs, so it is kept to what a render uses:
-//! - a template or partial is compiled only when a render reaches it (a Backend Service never
-//!   compiles the load balancer partials);
-//! - each template is compiled in pieces of a few lines, cut where no block is open: handlebars
-//!   works out the line and column of every element by counting from the start of its source,
-//!   which costs the square of the source's length. A piece compiles to exactly what the same
-//!   lines compile to inside the whole template (standalone lines are decided line by line), so
-//!   the pieces' elements, put one after the other, are the template.
+//! Templates are parsed at build time (build.rs, `prebuilt`), their partials written into
+//! them: a render builds the parsed template of its set (the environment template or the
+//! workload template) once per process, parses no handlebars source and includes no partial.
 
-use std::sync::{OnceLock, RwLock};
+use std::sync::OnceLock;
 
 use handlebars::{
-    Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderErrorReason, Template,
+    Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderErrorReason,
 };
+
+use crate::render::prebuilt;
 
 /// The environment template and its partials, embedded in the binary: (name, source).
 const ENVIRONMENT: &[(&str, &str)] = &[
@@ -78,10 +75,21 @@ const WORKLOAD: &[(&str, &str)] = &[
     ),
 ];
 
-/// Compiled templates, shared by every render of the process (and every thread).
-fn shared() -> &'static RwLock<Handlebars<'static>> {
-    static REGISTRY: OnceLock<RwLock<Handlebars<'static>>> = OnceLock::new();
-    REGISTRY.get_or_init(|| RwLock::new(empty()))
+/// The registry of one set of templates, built on first use and shared by every render of
+/// the process (and every thread).
+fn registry(
+    cell: &'static OnceLock<Handlebars<'static>>,
+    set: &[(&str, &str)],
+) -> &'static Handlebars<'static> {
+    cell.get_or_init(|| {
+        let mut hb = empty();
+        for (name, _) in set {
+            if let Some(template) = prebuilt::by_name(name) {
+                hb.register_template(name, template);
+            }
+        }
+        hb
+    })
 }
 
 /// A registry with tug's settings and helpers and no templates.
@@ -93,142 +101,25 @@ fn empty() -> Handlebars<'static> {
     hb
 }
 
-/// The embedded source of a template or partial.
-fn source(name: &str) -> Option<&'static str> {
-    ENVIRONMENT
-        .iter()
-        .chain(WORKLOAD)
-        .find(|(n, _)| *n == name)
-        .map(|(_, s)| *s)
+/// Every embedded template and partial: (name, source).
+#[cfg(test)]
+pub(crate) fn sources() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    ENVIRONMENT.iter().chain(WORKLOAD)
 }
 
-/// Renders `template` with `context`, compiling the templates and partials it reaches that no
-/// render of this process compiled before. A partial that is missing stops the render, is
-/// compiled, and the render starts again: rendering is cheap next to compiling, and each
-/// partial is compiled once per process.
+/// Renders `template` (`environment` or `workload`) with `context`.
 pub fn render(template: &str, context: &Context) -> Result<String, String> {
-    let mut missing: Option<String> = None;
-    // Each round compiles one more template; there are only so many.
-    for _ in 0..=ENVIRONMENT.len() + WORKLOAD.len() {
-        if let Some(name) = missing.take() {
-            compile(&name)?;
-        }
-        let hb = shared().read().unwrap_or_else(|e| e.into_inner());
-        if !hb.has_template(template) {
-            missing = Some(template.to_string());
-            continue;
-        }
-        match hb.render_with_context(template, context) {
-            Ok(text) => return Ok(text),
-            Err(e) => match e.reason() {
-                RenderErrorReason::PartialNotFound(name) if source(name).is_some() => {
-                    missing = Some(name.clone());
-                }
-                _ => return Err(e.to_string()),
-            },
-        }
-    }
-    Err(format!(
-        "template `{template}`: its partials could not be compiled"
-    ))
-}
-
-/// Compiles `name` into the shared registry unless a render did already.
-fn compile(name: &str) -> Result<(), String> {
-    let mut hb = shared().write().unwrap_or_else(|e| e.into_inner());
-    if hb.has_template(name) {
-        return Ok(());
-    }
-    let source = source(name).ok_or_else(|| format!("template `{name}` does not exist"))?;
-    register(&mut hb, name, source).map_err(|e| e.to_string())
-}
-
-/// Registers `name`, compiled piece by piece and put back together into one template: it
-/// renders exactly as the whole source compiled at once would (pieces end where no block is
-/// open), without the cost of counting lines from the start of the whole source.
-fn register(
-    hb: &mut Handlebars<'static>,
-    name: &str,
-    source: &'static str,
-) -> Result<(), handlebars::TemplateError> {
-    let mut whole: Option<Template> = None;
-    let mut lines_before = 0;
-    for piece in pieces(source) {
-        let mut compiled = Template::compile(piece)?;
-        // Error messages keep naming lines of the whole template.
-        for mapping in &mut compiled.mapping {
-            mapping.0 += lines_before;
-        }
-        lines_before += piece.matches('\n').count();
-        match &mut whole {
-            None => whole = Some(compiled),
-            Some(t) => {
-                t.elements.append(&mut compiled.elements);
-                t.mapping.append(&mut compiled.mapping);
-            }
-        }
-    }
-    let mut template = whole.unwrap_or_default();
-    template.name = Some(name.to_string());
-    hb.register_template(name, template);
-    Ok(())
-}
-
-/// Pieces of at least this many bytes (when the template allows): small enough that counting
-/// lines stays cheap, large enough that the pieces do not add up to much work of their own.
-const PIECE_BYTES: usize = 256;
-
-/// `source` cut into pieces of whole lines, each ending where no block (`{{#...}}`) and no
-/// comment is open; concatenated, they are `source`.
-fn pieces(source: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut depth = 0usize;
-    let mut in_comment = false;
-    let mut offset = 0;
-    for line in source.split_inclusive('\n') {
-        offset += line.len();
-        let mut rest = line;
-        loop {
-            if in_comment {
-                match rest.find("--}}") {
-                    Some(i) => {
-                        in_comment = false;
-                        rest = &rest[i + 4..];
-                    }
-                    None => break,
-                }
-                continue;
-            }
-            let Some(i) = rest.find("{{") else { break };
-            rest = &rest[i + 2..];
-            if let Some(after) = rest.strip_prefix("!--") {
-                in_comment = true;
-                rest = after;
-            } else if rest.starts_with('#') {
-                depth += 1;
-            } else if rest.starts_with('/') {
-                depth = depth.saturating_sub(1);
-            }
-        }
-        if depth == 0 && !in_comment && offset - start >= PIECE_BYTES {
-            out.push(&source[start..offset]);
-            start = offset;
-        }
-    }
-    if start < source.len() {
-        out.push(&source[start..]);
-    }
-    out
-}
-
-/// Every embedded template compiles (a test; renders compile only what they use).
-pub fn build_all() -> Result<(), handlebars::TemplateError> {
-    let mut hb = empty();
-    for (name, source) in ENVIRONMENT.iter().chain(WORKLOAD) {
-        register(&mut hb, name, source)?;
-    }
-    Ok(())
+    static ENVIRONMENT_SET: OnceLock<Handlebars<'static>> = OnceLock::new();
+    static WORKLOAD_SET: OnceLock<Handlebars<'static>> = OnceLock::new();
+    let hb = if ENVIRONMENT.iter().any(|(n, _)| *n == template) {
+        registry(&ENVIRONMENT_SET, ENVIRONMENT)
+    } else if WORKLOAD.iter().any(|(n, _)| *n == template) {
+        registry(&WORKLOAD_SET, WORKLOAD)
+    } else {
+        return Err(format!("template `{template}` does not exist"));
+    };
+    hb.render_with_context(template, context)
+        .map_err(|e| e.to_string())
 }
 
 /// `{{json value}}`: the value as compact JSON.
@@ -267,43 +158,24 @@ mod tests {
         assert_eq!(parsed["Value"].as_str(), Some(hostile));
     }
 
-    /// Every partial a template names is embedded: a missing one would fail only when
-    /// rendered.
+    /// Every partial a template names is embedded in the same set (build.rs inlines it), and
+    /// every template a render starts from is prebuilt.
     #[test]
-    fn every_template_compiles_and_every_partial_exists() {
-        build_all().expect("every embedded template compiles");
-        for (name, text) in ENVIRONMENT.iter().chain(WORKLOAD) {
-            for used in text.split("{{> ").skip(1) {
-                let partial = used.split("}}").next().unwrap_or_default().trim();
-                assert!(
-                    super::source(partial).is_some(),
-                    "{name} uses {partial}, not embedded"
-                );
+    fn every_partial_exists_in_its_set() {
+        for set in [ENVIRONMENT, WORKLOAD] {
+            for (name, text) in set {
+                if !name.starts_with("partials/") {
+                    assert!(prebuilt::by_name(name).is_some(), "{name} is not prebuilt");
+                }
+                for used in text.split("{{> ").skip(1) {
+                    let partial = used.split("}}").next().unwrap_or_default().trim();
+                    assert!(
+                        set.iter().any(|(n, _)| *n == partial),
+                        "{name} uses {partial}, not in its set"
+                    );
+                }
             }
         }
-    }
-
-    /// The pieces of every template are whole lines that put back together give the template,
-    /// and each ends where no block is open (the golden files check that they render the same).
-    #[test]
-    fn pieces_are_whole_lines_outside_blocks() {
-        for (name, source) in ENVIRONMENT.iter().chain(WORKLOAD) {
-            let pieces = pieces(source);
-            assert_eq!(pieces.concat(), *source, "{name}");
-            for piece in &pieces {
-                assert!(piece.ends_with('\n') || std::ptr::eq(piece, pieces.last().unwrap()));
-                assert_eq!(
-                    piece.matches("{{#").count(),
-                    piece.matches("{{/").count(),
-                    "{name}: {piece}"
-                );
-            }
-        }
-        assert_eq!(
-            pieces("{{#if a}}\nx\n{{/if}}\ny\n"),
-            vec!["{{#if a}}\nx\n{{/if}}\ny\n"],
-            "small templates stay whole"
-        );
     }
 
     #[test]
