@@ -12,7 +12,7 @@ use handlebars::template::{Parameter, Template, TemplateElement};
 /// `template` with every plain `{{> name}}` of `partials` replaced by that partial's
 /// elements (themselves inlined). Partials with parameters, a hash, an indentation or a
 /// block are left to handlebars.
-pub fn inline_partials(template: &mut Template, partials: &HashMap<String, Template>) {
+pub(crate) fn inline_partials(template: &mut Template, partials: &HashMap<String, Template>) {
     let elements = std::mem::take(&mut template.elements);
     let mapping = std::mem::take(&mut template.mapping);
     let aligned = mapping.len() == elements.len();
