@@ -1090,6 +1090,9 @@ fn ctrl_c_after_phase_one_leaves_the_environment_features_pinned() {
 
     let env = template::parse(&template_of(&rt, &aws, "demo-test")).expect("a template");
     assert!(env.pointer("/Parameters/ALBWorkloads").is_some());
+    // Phase 1 added a resource, without which CloudFormation would not run an update that
+    // only changes conditions and policies.
+    assert!(env.pointer("/Resources/TugAdoptionPhaseOne").is_some());
     let emptied: BTreeMap<String, String> = env_parameters(app)
         .into_iter()
         .map(|(k, v)| {
@@ -1125,4 +1128,6 @@ fn ctrl_c_after_phase_one_leaves_the_environment_features_pinned() {
     let text = stdout(&again);
     assert!(text.contains("demo-test  adopted"), "{text}");
     assert!(text.contains("demo-test-web  adopted"), "{text}");
+    let env = template::parse(&template_of(&rt, &aws, "demo-test")).expect("a template");
+    assert!(env.pointer("/Resources/TugAdoptionPhaseOne").is_none());
 }

@@ -218,9 +218,11 @@ async fn retain(
     let unexpected: Vec<&ResourceChange> = changes
         .iter()
         .filter(|c| {
-            !sp.retained.contains(&c.logical_id)
-                || c.action != "Modify"
-                || c.replacement.as_deref() == Some("True")
+            let marker = c.logical_id == PHASE_ONE_RESOURCE && c.action == "Add";
+            !marker
+                && (!sp.retained.contains(&c.logical_id)
+                    || c.action != "Modify"
+                    || c.replacement.as_deref() == Some("True"))
         })
         .collect();
     if !unexpected.is_empty() {
@@ -246,10 +248,14 @@ async fn retain(
 /// The template marker of a stack whose phase 1 is done.
 pub const PHASE_ONE_MARKER: &str = "tug:adoption-phase";
 
+/// The resource phase 1 adds (a wait condition handle: nothing runs, nothing is billed).
+pub const PHASE_ONE_RESOURCE: &str = "TugAdoptionPhaseOne";
+
 /// Phase 1's template: the deployed one with `DeletionPolicy` and `UpdateReplacePolicy:
 /// Retain` on the custom resources, functions and roles of `retained`, and the environment's
 /// feature parameters written into its conditions (see `computed::pin_features`), marked as
-/// half adopted. Also returns the conditions pinned.
+/// half adopted (template metadata and [`PHASE_ONE_RESOURCE`]). Also returns the conditions
+/// pinned.
 pub fn phase_one(
     deployed: &Value,
     retained: &[String],
@@ -267,6 +273,18 @@ pub fn phase_one(
         }
     }
     let pinned = computed::pin_features(&mut t, parameters, stack_name);
+    // CloudFormation does not run an update that only changes policies, conditions or
+    // metadata ("No updates are to be performed"): a resource that does nothing is added,
+    // and goes again with the switch.
+    if let Some(resources) = t.get_mut("Resources").and_then(Value::as_object_mut) {
+        resources.insert(
+            PHASE_ONE_RESOURCE.into(),
+            json!({
+                "Type": "AWS::CloudFormation::WaitConditionHandle",
+                "Metadata": {"tug:adoption": "marks phase 1 of tug adopt; removed by phase 2"},
+            }),
+        );
+    }
     if let Some(top) = t.as_object_mut() {
         let meta = top.entry("Metadata").or_insert_with(|| json!({}));
         if let Some(m) = meta.as_object_mut() {
