@@ -775,6 +775,59 @@ mod tests {
         assert_eq!(fate("LogGroup"), Fate::Added);
     }
 
+    /// A listener rule keeps the priority it holds, now and in every later render; a service
+    /// keeps its desired count in the adoption only.
+    #[test]
+    fn computed_priorities_and_counts_are_kept() {
+        let rule = |p: Value| json!({"Type": "AWS::ElasticLoadBalancingV2::ListenerRule", "Properties": {"Priority": p}});
+        let service =
+            |n: Value| json!({"Type": "AWS::ECS::Service", "Properties": {"DesiredCount": n}});
+        let deployed = json!({"Resources": {
+            "HTTPListenerRule": rule(json!({"Fn::GetAtt": ["HTTPRulePriorityAction", "Priority"]})),
+            "Service": service(json!({"Fn::GetAtt": ["DynamicDesiredCountAction", "DesiredCount"]})),
+        }});
+        let tug = json!({"Resources": {"HTTPListenerRule": rule(json!(49612)), "Service": service(json!(1))}});
+        let existing: BTreeSet<String> = resources(&deployed).keys().cloned().collect();
+        let computed = Computed {
+            priorities: BTreeMap::from([("HTTPListenerRule".to_string(), 50000)]),
+            desired_counts: BTreeMap::from([("Service".to_string(), 3)]),
+        };
+        let a = adopt(
+            &Deployed {
+                stack_name: "demo-test-web",
+                template: &deployed,
+                parameters: &BTreeMap::new(),
+                existing: &existing,
+                exports: &BTreeSet::new(),
+                computed: &computed,
+            },
+            &tug,
+            &BTreeMap::new(),
+        );
+        assert!(a.hazards.is_empty(), "{:?}", a.hazards);
+        let at = |t: &Value, p: &str| t.pointer(p).cloned();
+        assert_eq!(
+            at(
+                &a.template,
+                "/Resources/HTTPListenerRule/Properties/Priority"
+            ),
+            Some(json!(50000))
+        );
+        assert_eq!(
+            at(&a.template, "/Resources/Service/Properties/DesiredCount"),
+            Some(json!(3))
+        );
+        let later = keep(&a.template, &tug).expect("an adopted template");
+        assert_eq!(
+            at(&later, "/Resources/HTTPListenerRule/Properties/Priority"),
+            Some(json!(50000))
+        );
+        assert_eq!(
+            at(&later, "/Resources/Service/Properties/DesiredCount"),
+            Some(json!(1))
+        );
+    }
+
     /// Create-only values are kept, recorded, and kept again by a later render.
     #[test]
     fn create_only_values_are_kept_now_and_later() {
