@@ -77,6 +77,11 @@ a correct deploy fail, this launcher patches it before serving, and says so here
    is now requested through moto's ACM backend and `Ref` is its ARN, as in CloudFormation; the
    DNS validation records CloudFormation writes, and the wait for ACM to issue, are not
    modelled: see `patch_certificates`.
+19. A stack update that changes a listener rule's `Priority` leaves the rule at its old
+   priority (moto applies only conditions and actions). CloudFormation updates the priority in
+   place (no interruption) and fails the update with PriorityInUse when another rule of the
+   listener holds it; `tug adopt` keeps the priorities Copilot chose, and its tests need a
+   change of priority to show: see `patch_listener_rule_priority_updates`.
 
 Everything else is moto as published. Environment variables such as MOTO_ECS_SERVICE_RUNNING are
 read by moto itself.
@@ -567,6 +572,7 @@ def main() -> int:
     patch_update_change_set_tags()
     patch_hosted_zone_name_servers()
     patch_certificates()
+    patch_listener_rule_priority_updates()
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
@@ -888,6 +894,34 @@ def patch_certificates() -> None:
 
     # moto lists the subclasses of CloudFormationModel as its resource types.
     assert Certificate in CloudFormationModel.__subclasses__()
+
+# --- Appended for `tug adopt` (issue 14, second session) ----------------------------------------
+
+
+def patch_listener_rule_priority_updates() -> None:
+    """A listener rule's `Priority` changed by a stack update is applied, and refused with
+    PriorityInUse when another rule of the listener holds it, as in CloudFormation."""
+    from moto.elbv2.exceptions import PriorityInUseError
+    from moto.elbv2.models import FakeListenerRule, elbv2_backends
+
+    original_update = FakeListenerRule.update_from_cloudformation_json.__func__
+
+    def update_with_priority(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+        wanted = (cloudformation_json.get("Properties") or {}).get("Priority")
+        if wanted is not None and str(wanted) != str(original_resource.priority):
+            backend = elbv2_backends[account_id][region_name]
+            listener = backend.describe_listeners(None, [original_resource.listener_arn])[0]
+            for rule in listener.rules.values():
+                if rule.arn != original_resource.arn and str(rule.priority) == str(wanted):
+                    raise PriorityInUseError()
+        rule = original_update(
+            cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+        )
+        if wanted is not None:
+            rule.priority = int(wanted)
+        return rule
+
+    FakeListenerRule.update_from_cloudformation_json = classmethod(update_with_priority)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,10 @@
 mod support;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
-use support::{Moto, aws_client as client, demo_copy, stderr, tug};
+use support::{Fault, Moto, aws_client as client, demo_copy, stderr, tug};
 use tug::deploy::aws::Aws;
 
 const FIXTURES: &str = "tests/fixtures/copilot";
@@ -137,33 +139,68 @@ fn copilot_records(rt: &tokio::runtime::Runtime, aws: &Aws, app: &str, workloads
     }
 }
 
-/// The Copilot application `app` with environment test and the web service.
-fn copilot_app(rt: &tokio::runtime::Runtime, aws: &Aws, app: &str) {
-    copilot_records(rt, aws, app, &[("web", "Load Balanced Web Service")]);
-    let env = fixture("demo-test.yml");
+/// Copilot's environment stack `<app>-test`, from the fixture.
+fn copilot_env(rt: &tokio::runtime::Runtime, aws: &Aws, app: &str) {
     copilot_stack(
         rt,
         aws,
         &format!("{app}-test"),
-        &env,
+        &fixture("demo-test.yml"),
         &env_parameters(app),
         &[
             ("copilot-application", app),
             ("copilot-environment", "test"),
         ],
     );
-    let web = fixture("demo-test-web.yml").replace("demo-test-", &format!("{app}-test-"));
+}
+
+/// Copilot's stack `<app>-test-<name>` of a workload, with Copilot's tags.
+fn copilot_workload(
+    rt: &tokio::runtime::Runtime,
+    aws: &Aws,
+    app: &str,
+    name: &str,
+    template: &str,
+    parameters: &[(&str, String)],
+) {
     copilot_stack(
         rt,
         aws,
-        &format!("{app}-test-web"),
-        &web,
-        &web_parameters(app),
+        &format!("{app}-test-{name}"),
+        template,
+        parameters,
         &[
             ("copilot-application", app),
             ("copilot-environment", "test"),
-            ("copilot-service", "web"),
+            ("copilot-service", name),
         ],
+    );
+}
+
+/// The Copilot application `app` with environment test and the web service.
+fn copilot_app(rt: &tokio::runtime::Runtime, aws: &Aws, app: &str) {
+    copilot_records(rt, aws, app, &[("web", "Load Balanced Web Service")]);
+    copilot_env(rt, aws, app);
+    let web = fixture("demo-test-web.yml").replace("demo-test-", &format!("{app}-test-"));
+    copilot_workload(rt, aws, app, "web", &web, &web_parameters(app));
+}
+
+/// `tug adopt -e test` with `args`, in the workspace `ws`, against `endpoint`.
+fn adopt(ws: &tempfile::TempDir, endpoint: &str, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["adopt", "-e", "test"];
+    all.extend_from_slice(args);
+    tug(ws.path(), endpoint, &all)
+}
+
+/// Fails the test with tug's output unless it exited 0.
+#[track_caller]
+fn assert_success(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "exit {:?}\n{}\n{}",
+        out.status.code(),
+        stdout(out),
+        stderr(out)
     );
 }
 
@@ -197,7 +234,8 @@ fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// `--plan` shows each stack's resources and changes nothing.
+/// `--plan` shows each stack's resources and changes nothing, as text and as JSON
+/// (`--output json`). Fidelity: moto only.
 #[test]
 fn the_plan_shows_every_resource_and_changes_nothing() {
     let moto = Moto::start(1);
@@ -209,7 +247,7 @@ fn the_plan_shows_every_resource_and_changes_nothing() {
         template_of(&rt, &aws, "demo-test"),
         template_of(&rt, &aws, "demo-test-web"),
     );
-    let out = tug(ws.path(), &moto.url(), &["adopt", "-e", "test", "--plan"]);
+    let out = adopt(&ws, &moto.url(), &["--plan"]);
     let text = stdout(&out);
     assert!(out.status.success(), "{text}\n{}", stderr(&out));
     for expected in [
@@ -255,6 +293,72 @@ fn the_plan_shows_every_resource_and_changes_nothing() {
         )
     );
     assert!(!tags_of(&rt, &aws, "demo-test").contains_key("tug:app"));
+
+    // The same plan for scripts: one JSON object.
+    let out = tug(
+        ws.path(),
+        &moto.url(),
+        &["--output", "json", "adopt", "-e", "test", "--plan"],
+    );
+    assert_success(&out);
+    let evs = support::events(&out);
+    assert_eq!(evs.len(), 1, "{evs:?}");
+    let plan = &evs[0];
+    assert_eq!(plan["event"], "plan");
+    assert_eq!(plan["stops"], false);
+    assert_eq!(plan["copilot"]["app"], "demo");
+    let environment = &plan["environments"][0];
+    assert_eq!(environment["environment"], "test");
+    assert!(
+        environment["not_deployed"]
+            .as_array()
+            .expect("not_deployed")
+            .contains(&serde_json::json!("api")),
+        "{environment}"
+    );
+    let stack = |name: &str| {
+        environment["stacks"]
+            .as_array()
+            .expect("stacks")
+            .iter()
+            .find(|s| s["stack"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {environment}"))
+            .clone()
+    };
+    let env = stack("demo-test");
+    assert_eq!(env["state"], "copilot");
+    assert_eq!(env["workload"], serde_json::Value::Null);
+    assert_eq!(
+        env["pinned"],
+        serde_json::json!(["CreateALB", "CreateInternalALB"])
+    );
+    let web = stack("demo-test-web");
+    assert_eq!(web["workload"], "web");
+    let resource = |id: &str| {
+        web["resources"]
+            .as_array()
+            .expect("resources")
+            .iter()
+            .find(|r| r["logical_id"] == id)
+            .unwrap_or_else(|| panic!("no {id} in {web}"))
+            .clone()
+    };
+    assert_eq!(resource("EnvControllerAction")["fate"], "custom_resource");
+    assert!(
+        resource("LogGroup")["note"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("keeps Copilot's LogGroupName"),
+        "{web}"
+    );
+    assert!(
+        resource("HTTPListenerRule")["note"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("keeps its priority 50000"),
+        "{web}"
+    );
+    assert_eq!(web["stops"], serde_json::json!([]));
 }
 
 /// Adoption keeps every stateful resource (same physical ids), records itself on the stacks,
@@ -270,7 +374,7 @@ fn adoption_keeps_every_stateful_resource_and_later_deploys_update_it() {
     let env_before = physical_ids(&rt, &aws, "demo-test");
     let web_before = physical_ids(&rt, &aws, "demo-test-web");
 
-    let out = tug(ws.path(), &moto.url(), &["adopt", "-e", "test", "--yes"]);
+    let out = adopt(&ws, &moto.url(), &["--yes"]);
     let text = stdout(&out);
     assert!(out.status.success(), "{text}\n{}", stderr(&out));
     assert!(text.contains("demo-test  adopted"), "{text}");
@@ -335,7 +439,7 @@ fn adoption_keeps_every_stateful_resource_and_later_deploys_update_it() {
     }
 
     // Running it again: everything is adopted already.
-    let again = tug(ws.path(), &moto.url(), &["adopt", "-e", "test", "--yes"]);
+    let again = adopt(&ws, &moto.url(), &["--yes"]);
     let text = stdout(&again);
     assert!(again.status.success(), "{text}\n{}", stderr(&again));
     assert!(text.contains("adopted already; skipped"), "{text}");
@@ -354,7 +458,7 @@ fn adoption_keeps_every_stateful_resource_and_later_deploys_update_it() {
         &moto.url(),
         &["svc", "deploy", "-e", "test", "-n", "web", "--yes"],
     );
-    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert_success(&out);
     let web_later = physical_ids(&rt, &aws, "demo-test-web");
     assert_eq!(web_later["Service"], web_before["Service"]);
     assert_eq!(web_later["LogGroup"], "/copilot/demo-test-web");
@@ -382,7 +486,7 @@ fn adoption_keeps_every_stateful_resource_and_later_deploys_update_it() {
         &moto.url(),
         &["env", "deploy", "-n", "test", "--yes"],
     );
-    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert_success(&out);
     let env_later = physical_ids(&rt, &aws, "demo-test");
     assert_eq!(
         env_later["PublicLoadBalancer"],
@@ -404,17 +508,7 @@ fn a_plan_that_replaces_a_stateful_resource_stops() {
     let (rt, aws) = client(&moto.url());
     let app = "demo";
     copilot_records(&rt, &aws, app, &[("web", "Load Balanced Web Service")]);
-    copilot_stack(
-        &rt,
-        &aws,
-        "demo-test",
-        &fixture("demo-test.yml"),
-        &env_parameters(app),
-        &[
-            ("copilot-application", app),
-            ("copilot-environment", "test"),
-        ],
-    );
+    copilot_env(&rt, &aws, app);
     let web = fixture("demo-test-web.yml").replace(
         "  LogGroup:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      LogGroupName: !Join ['', [/copilot/, !Ref AppName, '-', !Ref EnvName, '-', !Ref WorkloadName]]\n      RetentionInDays: !Ref LogRetention\n",
         "  LogGroup:\n    Type: AWS::SQS::Queue\n",
@@ -424,20 +518,9 @@ fn a_plan_that_replaces_a_stateful_resource_stops() {
         "awslogs-group: !Ref LogGroup",
         "awslogs-group: /copilot/demo-test-web",
     );
-    copilot_stack(
-        &rt,
-        &aws,
-        "demo-test-web",
-        &web,
-        &web_parameters(app),
-        &[
-            ("copilot-application", app),
-            ("copilot-environment", "test"),
-            ("copilot-service", "web"),
-        ],
-    );
+    copilot_workload(&rt, &aws, app, "web", &web, &web_parameters(app));
     let ws = demo_copy(app);
-    let plan = tug(ws.path(), &moto.url(), &["adopt", "-e", "test", "--plan"]);
+    let plan = adopt(&ws, &moto.url(), &["--plan"]);
     let text = stdout(&plan);
     assert_eq!(plan.status.code(), Some(1), "{text}\n{}", stderr(&plan));
     assert!(
@@ -445,7 +528,7 @@ fn a_plan_that_replaces_a_stateful_resource_stops() {
         "{text}"
     );
     let web_before = template_of(&rt, &aws, "demo-test-web");
-    let out = tug(ws.path(), &moto.url(), &["adopt", "-e", "test", "--yes"]);
+    let out = adopt(&ws, &moto.url(), &["--yes"]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -469,17 +552,7 @@ fn a_half_adopted_stack_is_finished_on_the_next_run() {
     let (rt, aws) = client(&moto.url());
     let app = "demo";
     copilot_records(&rt, &aws, app, &[("web", "Load Balanced Web Service")]);
-    copilot_stack(
-        &rt,
-        &aws,
-        "demo-test",
-        &fixture("demo-test.yml"),
-        &env_parameters(app),
-        &[
-            ("copilot-application", app),
-            ("copilot-environment", "test"),
-        ],
-    );
+    copilot_env(&rt, &aws, app);
     // What phase 1 leaves: Copilot's template with its custom resources, Lambda functions and
     // their roles retained.
     let mut web = fixture("demo-test-web.yml");
@@ -501,29 +574,18 @@ fn a_half_adopted_stack_is_finished_on_the_next_run() {
             &format!("\n  {id}:\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n"),
         );
     }
-    copilot_stack(
-        &rt,
-        &aws,
-        "demo-test-web",
-        &web,
-        &web_parameters(app),
-        &[
-            ("copilot-application", app),
-            ("copilot-environment", "test"),
-            ("copilot-service", "web"),
-        ],
-    );
+    copilot_workload(&rt, &aws, app, "web", &web, &web_parameters(app));
     let service = physical_ids(&rt, &aws, "demo-test-web")["Service"].clone();
     let ws = demo_copy(app);
-    let plan = tug(ws.path(), &moto.url(), &["adopt", "-e", "test", "--plan"]);
+    let plan = adopt(&ws, &moto.url(), &["--plan"]);
     let text = stdout(&plan);
-    assert!(plan.status.success(), "{text}\n{}", stderr(&plan));
+    assert_success(&plan);
     assert!(
         text.contains("demo-test-web (workload web): half adopted (custom resources retained); continues with the switch"),
         "{text}"
     );
-    let out = tug(ws.path(), &moto.url(), &["adopt", "-e", "test", "--yes"]);
-    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let out = adopt(&ws, &moto.url(), &["--yes"]);
+    assert_success(&out);
     assert_eq!(physical_ids(&rt, &aws, "demo-test-web")["Service"], service);
     assert!(tags_of(&rt, &aws, "demo-test-web").contains_key("tug:app"));
 }
@@ -553,10 +615,10 @@ fn service_parameters(app: &str, name: &str, port: Option<&str>) -> Vec<(&'stati
 
 /// A Backend Service (with an SNS topic, under Copilot's logical id `ordersSNSTopic`) and a
 /// Worker Service (events and dead-letter queues) are adopted with their services, topic and
-/// queues unchanged.
+/// queues unchanged, and with the desired count each runs with. Fidelity: moto only.
 #[test]
 fn backend_and_worker_services_keep_their_topic_and_queues() {
-    let moto = Moto::start(1);
+    let moto = Moto::start(2);
     let (rt, aws) = client(&moto.url());
     let app = "demo";
     copilot_app(&rt, &aws, app);
@@ -567,33 +629,32 @@ fn backend_and_worker_services_keep_their_topic_and_queues() {
         &[("api", "Backend Service"), ("worker", "Worker Service")],
     );
     for (name, port) in [("api", Some("8080")), ("worker", None)] {
-        copilot_stack(
+        copilot_workload(
             &rt,
             &aws,
-            &format!("{app}-test-{name}"),
+            app,
+            name,
             &fixture(&format!("demo-test-{name}.yml")),
             &service_parameters(app, name, port),
-            &[
-                ("copilot-application", app),
-                ("copilot-environment", "test"),
-                ("copilot-service", name),
-            ],
         );
     }
+    // Someone scaled api to two tasks by hand; its manifest says `count: 1`. Adoption must
+    // not scale it back (the next `tug deploy` follows the manifest).
+    scale(&rt, &aws, "demo-test-api", 2);
     let api_before = physical_ids(&rt, &aws, "demo-test-api");
     let worker_before = physical_ids(&rt, &aws, "demo-test-worker");
     let ws = demo_copy(app);
-    let plan = tug(ws.path(), &moto.url(), &["adopt", "-e", "test", "--plan"]);
+    let plan = adopt(&ws, &moto.url(), &["--plan"]);
     let text = stdout(&plan);
-    assert!(plan.status.success(), "{text}\n{}", stderr(&plan));
+    assert_success(&plan);
     assert!(
         text.contains(
             "ordersSNSTopic (AWS::SNS::Topic): tug's OrdersTopic, under Copilot's logical id"
         ),
         "{text}"
     );
-    let out = tug(ws.path(), &moto.url(), &["adopt", "-e", "test", "--yes"]);
-    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let out = adopt(&ws, &moto.url(), &["--yes"]);
+    assert_success(&out);
     let api_after = physical_ids(&rt, &aws, "demo-test-api");
     let worker_after = physical_ids(&rt, &aws, "demo-test-worker");
     for id in ["Service", "LogGroup", "ordersSNSTopic"] {
@@ -604,6 +665,8 @@ fn backend_and_worker_services_keep_their_topic_and_queues() {
         assert_eq!(worker_before.get(id), worker_after.get(id), "worker {id}");
         assert!(worker_after.contains_key(id), "worker {id} is gone");
     }
+    assert_eq!(desired_count(&rt, &aws, "demo-test-api"), 2);
+    assert_eq!(desired_count(&rt, &aws, "demo-test-worker"), 1);
     for stack in ["demo-test-api", "demo-test-worker"] {
         assert_eq!(
             tags_of(&rt, &aws, stack).get("tug:app").map(String::as_str),
@@ -629,22 +692,18 @@ fn a_scheduled_job_keeps_its_log_group_and_state_machine() {
         "ContainerImage",
         "public.ecr.aws/docker/library/busybox:1.36".into(),
     ));
-    copilot_stack(
+    copilot_workload(
         &rt,
         &aws,
-        "demo-test-report",
+        app,
+        "report",
         &fixture("demo-test-report.yml"),
         &params,
-        &[
-            ("copilot-application", app),
-            ("copilot-environment", "test"),
-            ("copilot-service", "report"),
-        ],
     );
     let before = physical_ids(&rt, &aws, "demo-test-report");
     let ws = demo_copy(app);
-    let out = tug(ws.path(), &moto.url(), &["adopt", "-e", "test", "--yes"]);
-    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let out = adopt(&ws, &moto.url(), &["--yes"]);
+    assert_success(&out);
     assert!(
         stdout(&out).contains("demo-test-report  adopted"),
         "{}",
@@ -656,4 +715,419 @@ fn a_scheduled_job_keeps_its_log_group_and_state_machine() {
         assert!(after.contains_key(id), "{id} is gone");
     }
     assert_eq!(after["LogGroup"], "/copilot/demo-test-report");
+}
+
+/// The priority listener rule `id` of `stack` holds, read from ELBv2 (not from a template).
+fn rule_priority(rt: &tokio::runtime::Runtime, aws: &Aws, stack: &str, id: &str) -> String {
+    let arn = physical_ids(rt, aws, stack)[id].clone();
+    let rules = rt
+        .block_on(aws.elb.describe_rules().rule_arns(arn).send())
+        .expect("describes the rule");
+    rules.rules()[0].priority().expect("a priority").to_string()
+}
+
+/// The ECS service of `stack`: (cluster, service).
+fn service_of(rt: &tokio::runtime::Runtime, aws: &Aws, stack: &str) -> (String, String) {
+    let arn = physical_ids(rt, aws, stack)["Service"].clone();
+    tug::deploy::watch::split_service_arn(&arn).expect("a service ARN")
+}
+
+fn desired_count(rt: &tokio::runtime::Runtime, aws: &Aws, stack: &str) -> i32 {
+    let (cluster, service) = service_of(rt, aws, stack);
+    let out = rt
+        .block_on(
+            aws.ecs
+                .describe_services()
+                .cluster(cluster)
+                .services(service)
+                .send(),
+        )
+        .expect("describes the service");
+    out.services()[0].desired_count()
+}
+
+/// Scales the service of `stack` outside CloudFormation, as autoscaling (or someone in the
+/// console) does.
+fn scale(rt: &tokio::runtime::Runtime, aws: &Aws, stack: &str, count: i32) {
+    let (cluster, service) = service_of(rt, aws, stack);
+    rt.block_on(
+        aws.ecs
+            .update_service()
+            .cluster(cluster)
+            .service(service)
+            .desired_count(count)
+            .send(),
+    )
+    .expect("scales the service");
+    assert_eq!(desired_count(rt, aws, stack), count);
+}
+
+/// The listener rule priority Copilot's custom resource chose stays, in the adoption and on
+/// every later deploy, so tug's own choice never takes the number of a rule that a Copilot
+/// service not adopted holds on the same listener; the service keeps the desired count it
+/// runs with. Fidelity: moto, with moto fix 17 (a rule's `Priority` is updated in place, and
+/// an update to a number another rule holds fails with PriorityInUse, as CloudFormation does);
+/// the priorities Copilot's Lambda chose are stood in by literals (fixtures README), and are
+/// read back from ELBv2, not from templates.
+#[test]
+fn listener_rule_priorities_and_desired_counts_are_kept() {
+    let moto = Moto::start(4);
+    let (rt, aws) = client(&moto.url());
+    let app = "demo";
+    copilot_app(&rt, &aws, app);
+    let ws = demo_copy(app);
+    // The worst case: a Copilot service the workspace has no manifest for holds the number
+    // tug itself would give web's rule.
+    let render = support::tug_offline(ws.path(), &["render", "-e", "test", "-n", "web"]);
+    assert_success(&render);
+    let rendered: serde_json::Value =
+        serde_yaml::from_slice(&render.stdout).expect("a rendered template");
+    let tugs_choice = rendered["Resources"]["HTTPListenerRule"]["Properties"]["Priority"]
+        .as_u64()
+        .expect("tug renders a priority");
+    assert_ne!(tugs_choice, 50000);
+    copilot_records(&rt, &aws, app, &[("legacy", "Load Balanced Web Service")]);
+    let legacy = fixture("demo-test-legacy.yml")
+        .replace("Priority: 49999", &format!("Priority: {tugs_choice}"));
+    copilot_workload(
+        &rt,
+        &aws,
+        app,
+        "legacy",
+        &legacy,
+        &[
+            ("AppName", app.into()),
+            ("EnvName", "test".into()),
+            ("WorkloadName", "legacy".into()),
+        ],
+    );
+    let legacy_rule = physical_ids(&rt, &aws, "demo-test-legacy")["HTTPListenerRule"].clone();
+    // Autoscaling runs web with three tasks (Copilot's DynamicDesiredCountAction would give 3).
+    scale(&rt, &aws, "demo-test-web", 3);
+
+    let plan = adopt(&ws, &moto.url(), &["--plan"]);
+    assert_success(&plan);
+    let text = stdout(&plan);
+    for expected in [
+        "HTTPListenerRule (AWS::ElasticLoadBalancingV2::ListenerRule): keeps its priority 50000",
+        "keeps its desired count 3",
+        "demo-test-legacy: deployed by Copilot, no manifest in this workspace; left alone",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+    }
+    let out = adopt(&ws, &moto.url(), &["--yes"]);
+    assert_success(&out);
+    let kept = |what: &str| {
+        assert_eq!(
+            rule_priority(&rt, &aws, "demo-test-web", "HTTPListenerRule"),
+            "50000",
+            "{what}"
+        );
+        assert_eq!(
+            rule_priority(&rt, &aws, "demo-test-legacy", "HTTPListenerRule"),
+            tugs_choice.to_string(),
+            "{what}"
+        );
+        assert_eq!(
+            physical_ids(&rt, &aws, "demo-test-legacy")["HTTPListenerRule"],
+            legacy_rule,
+            "{what}"
+        );
+        assert_eq!(desired_count(&rt, &aws, "demo-test-web"), 3, "{what}");
+    };
+    kept("after adoption");
+
+    // A later deploy (a new image) keeps the priority adoption recorded; autoscaling keeps
+    // the count (tug renders none for an autoscaled service).
+    let manifest = ws.path().join("copilot/web/manifest.yml");
+    let m = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, m.replace("nginx:1.27", "nginx:1.28")).unwrap();
+    let out = tug(
+        ws.path(),
+        &moto.url(),
+        &["svc", "deploy", "-e", "test", "-n", "web", "--yes"],
+    );
+    assert_success(&out);
+    kept("after a later deploy");
+}
+
+/// Every stack has finished changing (no update in progress, none rolled back).
+#[track_caller]
+fn assert_settled(rt: &tokio::runtime::Runtime, aws: &Aws, stacks: &[&str]) {
+    for stack in stacks {
+        let info = rt
+            .block_on(tug::deploy::stack::describe(aws, stack))
+            .expect("reads")
+            .expect("exists");
+        assert!(
+            ["CREATE_COMPLETE", "UPDATE_COMPLETE"].contains(&info.status.as_str()),
+            "{stack}: {} {:?}",
+            info.status,
+            info.reason
+        );
+    }
+}
+
+/// Starts `tug adopt -e test --yes` (with `global` options first) through `proxy`, waits
+/// until `count` has reached `calls` CreateChangeSet requests (the proxy holds each such
+/// request back 1.5 s from then on), then sends Ctrl-C.
+fn adopt_interrupted(
+    ws: &tempfile::TempDir,
+    proxy: &support::FaultProxy,
+    global: &[&str],
+    count: &AtomicUsize,
+    calls: usize,
+) -> std::process::Output {
+    let mut args: Vec<&str> = global.to_vec();
+    args.extend(["adopt", "-e", "test", "--yes"]);
+    let child = support::tug_command(ws.path(), &proxy.url())
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("tug starts");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while count.load(Ordering::SeqCst) < calls {
+        assert!(Instant::now() < deadline, "change set {calls} never came");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The signal lands while the held-back change set is being created.
+    std::thread::sleep(Duration::from_millis(300));
+    support::interrupt(&child);
+    child.wait_with_output().expect("tug ends")
+}
+
+static CHANGE_SETS_BETWEEN_STACKS: AtomicUsize = AtomicUsize::new(0);
+
+/// The environment takes two change sets (phase 1, phase 2); the third is the first
+/// workload's phase 1, held back so that Ctrl-C lands while it is being created.
+fn hold_back_the_third_change_set(_n: usize, action: &str) -> Fault {
+    if action == "CreateChangeSet" && CHANGE_SETS_BETWEEN_STACKS.fetch_add(1, Ordering::SeqCst) >= 2
+    {
+        return Fault::Slow;
+    }
+    Fault::Pass
+}
+
+/// Ctrl-C after the environment was adopted, while the first of two workloads is being
+/// started: the environment stays adopted, the interrupted workload unchanged (its change set
+/// discarded, never executed), the other not started; exit 130 and each stack's result says
+/// where it stopped; every stack is settled, and `tug adopt` again finishes the rest.
+/// Fidelity: moto, with the loopback FaultProxy holding CreateChangeSet back (a real signal
+/// to the real binary).
+#[test]
+fn ctrl_c_between_stacks_leaves_each_consistent_and_a_rerun_finishes() {
+    let moto = Moto::start(1);
+    let (rt, aws) = client(&moto.url());
+    let app = "demo";
+    copilot_app(&rt, &aws, app);
+    copilot_records(&rt, &aws, app, &[("api", "Backend Service")]);
+    copilot_workload(
+        &rt,
+        &aws,
+        app,
+        "api",
+        &fixture("demo-test-api.yml"),
+        &service_parameters(app, "api", Some("8080")),
+    );
+    let workloads = ["demo-test-api", "demo-test-web"];
+    let before: Vec<String> = workloads
+        .iter()
+        .map(|s| template_of(&rt, &aws, s))
+        .collect();
+    let ws = demo_copy(app);
+    let proxy = support::FaultProxy::start(moto.port, hold_back_the_third_change_set);
+    let out = adopt_interrupted(
+        &ws,
+        &proxy,
+        &["--output", "json"],
+        &CHANGE_SETS_BETWEEN_STACKS,
+        3,
+    );
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let evs = support::events(&out);
+    let result = evs
+        .iter()
+        .find(|e| e["event"] == "result")
+        .expect("a result");
+    let stacks = result["stacks"].as_array().expect("stacks");
+    let row = |i: usize| {
+        (
+            stacks[i]["stack"].as_str().unwrap_or_default().to_string(),
+            stacks[i]["outcome"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            stacks[i]["detail"].as_str().unwrap_or_default().to_string(),
+        )
+    };
+    assert_eq!(stacks.len(), 3, "{result}");
+    assert_eq!(
+        (row(0).0.as_str(), row(0).1.as_str()),
+        ("demo-test", "adopted")
+    );
+    let (first, outcome, detail) = row(1);
+    assert_eq!(outcome, "interrupted", "{result}");
+    assert!(
+        detail.contains(&format!(
+            "interrupted before phase 1: {first} is still Copilot's, unchanged"
+        )),
+        "{result}"
+    );
+    let (second, outcome, detail) = row(2);
+    assert_eq!(outcome, "interrupted", "{result}");
+    assert!(
+        detail.starts_with(&format!(
+            "not started: interrupted before {second} was touched"
+        )),
+        "{result}"
+    );
+    // Consistent: settled, the environment adopted, the workloads exactly Copilot's.
+    assert_settled(&rt, &aws, &["demo-test", "demo-test-api", "demo-test-web"]);
+    assert!(tags_of(&rt, &aws, "demo-test").contains_key("tug:adopted-from"));
+    for (stack, template) in workloads.iter().zip(&before) {
+        assert_eq!(&template_of(&rt, &aws, stack), template, "{stack} changed");
+        assert!(
+            !tags_of(&rt, &aws, stack).contains_key("tug:app"),
+            "{stack}"
+        );
+    }
+
+    // Again, to the end: the environment is skipped, both workloads adopted.
+    let again = tug(
+        ws.path(),
+        &moto.url(),
+        &["--output", "json", "adopt", "-e", "test", "--yes"],
+    );
+    assert_success(&again);
+    let evs = support::events(&again);
+    let result = evs
+        .iter()
+        .find(|e| e["event"] == "result")
+        .expect("a result");
+    let outcomes: Vec<(&str, &str)> = result["stacks"]
+        .as_array()
+        .expect("stacks")
+        .iter()
+        .map(|s| {
+            (
+                s["stack"].as_str().unwrap_or_default(),
+                s["outcome"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("demo-test", "already_adopted"),
+            ("demo-test-api", "adopted"),
+            ("demo-test-web", "adopted"),
+        ]
+    );
+    // The JSON result says it too: Copilot must no longer be used on these stacks.
+    let note = result["copilot"].as_str().unwrap_or_default();
+    assert!(
+        note.contains("Do not use Copilot on them any more")
+            && note.contains("demo-test-api")
+            && note.contains("demo-test-web"),
+        "{result}"
+    );
+    assert_settled(&rt, &aws, &["demo-test", "demo-test-api", "demo-test-web"]);
+}
+
+static CHANGE_SETS_IN_THE_ENVIRONMENT: AtomicUsize = AtomicUsize::new(0);
+
+/// The second change set is the environment's phase 2, held back so that Ctrl-C lands while
+/// it is being created.
+fn hold_back_the_second_change_set(_n: usize, action: &str) -> Fault {
+    if action == "CreateChangeSet"
+        && CHANGE_SETS_IN_THE_ENVIRONMENT.fetch_add(1, Ordering::SeqCst) >= 1
+    {
+        return Fault::Slow;
+    }
+    Fault::Pass
+}
+
+/// Ctrl-C between the environment's two updates leaves it half adopted: Copilot's template
+/// with its feature parameters (`ALBWorkloads`...) written into its conditions, so that a
+/// Copilot command taking a workload out of the environment (its EnvControllerAction sets
+/// `ALBWorkloads` to "") can no longer delete the load balancer; the run says where it
+/// stopped, exits 130, and the next run finishes. Fidelity: moto with the FaultProxy; moto
+/// does not delete a resource whose condition turns false on update, so what CloudFormation
+/// would do with the emptied parameter is read from the stored template through tug's
+/// condition evaluator.
+#[test]
+fn ctrl_c_after_phase_one_leaves_the_environment_features_pinned() {
+    use tug::deploy::adopt::template;
+    let moto = Moto::start(1);
+    let (rt, aws) = client(&moto.url());
+    let app = "demo";
+    copilot_app(&rt, &aws, app);
+    let web_before = template_of(&rt, &aws, "demo-test-web");
+    let ws = demo_copy(app);
+    let plan = adopt(&ws, &moto.url(), &["--plan"]);
+    assert_success(&plan);
+    assert!(
+        stdout(&plan).contains("pinned  conditions CreateALB, CreateInternalALB"),
+        "{}",
+        stdout(&plan)
+    );
+    let proxy = support::FaultProxy::start(moto.port, hold_back_the_second_change_set);
+    let out = adopt_interrupted(&ws, &proxy, &[], &CHANGE_SETS_IN_THE_ENVIRONMENT, 2);
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("demo-test: interrupted before the switch: demo-test is still Copilot's, half adopted (phase 1 done"),
+        "{err}"
+    );
+    assert!(
+        err.contains("demo-test-web: not started: the environment stack demo-test was not adopted"),
+        "{err}"
+    );
+    assert!(err.contains("adoption interrupted"), "{err}");
+    assert_settled(&rt, &aws, &["demo-test", "demo-test-web"]);
+    assert_eq!(template_of(&rt, &aws, "demo-test-web"), web_before);
+
+    let env = template::parse(&template_of(&rt, &aws, "demo-test")).expect("a template");
+    assert!(env.pointer("/Parameters/ALBWorkloads").is_some());
+    // Phase 1 added a resource, without which CloudFormation would not run an update that
+    // only changes conditions and policies.
+    assert!(env.pointer("/Resources/TugAdoptionPhaseOne").is_some());
+    let emptied: BTreeMap<String, String> = env_parameters(app)
+        .into_iter()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                if k == "ALBWorkloads" {
+                    String::new()
+                } else {
+                    v
+                },
+            )
+        })
+        .collect();
+    let known = template::Known {
+        parameters: &emptied,
+        stack_name: "demo-test",
+    };
+    assert_eq!(
+        template::condition(&env, "CreateALB", &known),
+        Some(true),
+        "{}",
+        env["Conditions"]
+    );
+    // The load balancer is still there, and the next run finishes.
+    let plan = adopt(&ws, &moto.url(), &["--plan"]);
+    assert!(
+        stdout(&plan).contains("demo-test (environment): half adopted"),
+        "{}",
+        stdout(&plan)
+    );
+    let again = adopt(&ws, &moto.url(), &["--yes"]);
+    assert_success(&again);
+    let text = stdout(&again);
+    assert!(text.contains("demo-test  adopted"), "{text}");
+    assert!(text.contains("demo-test-web  adopted"), "{text}");
+    let env = template::parse(&template_of(&rt, &aws, "demo-test")).expect("a template");
+    assert!(env.pointer("/Resources/TugAdoptionPhaseOne").is_none());
 }

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::exit;
 use crate::ui::Style;
 
-pub fn run(ctx: &Context, args: &AdoptArgs) -> Result<()> {
+pub(crate) fn run(ctx: &Context, args: &AdoptArgs) -> Result<()> {
     let limit = timeout(&args.timeout)?;
     let (ws, loaded) = ctx.load_valid(args.env.clone())?;
     if let Some(env) = &args.env
@@ -201,6 +201,13 @@ fn show_plan(ctx: &Context, p: &Plan) {
                 r.logical_id, r.resource_type
             ));
         }
+        if !s.pinned.is_empty() && s.state == State::Copilot {
+            ui.out(&format!(
+                "  pinned  condition{} {}: the feature parameters' values are written in first, so that no Copilot workload can switch them off",
+                if s.pinned.len() == 1 { "" } else { "s" },
+                s.pinned.join(", ")
+            ));
+        }
         for h in &s.stops {
             ui.out(&format!(
                 "  {}  {}",
@@ -225,15 +232,27 @@ fn report(ctx: &Context, results: &[StackResult]) -> u8 {
             _ => 1,
         })
         .unwrap_or(exit::SUCCESS);
+    let adopted: Vec<&str> = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Adopted | Outcome::AlreadyAdopted))
+        .map(|r| r.stack.as_str())
+        .collect();
+    // Said after every adoption, in text and in JSON: Copilot's next deploy of one of these
+    // stacks would put its own template (and its custom resources) back.
+    let hand_over = (!adopted.is_empty()).then(|| format!(
+        "tug now owns {}: deploy, status, logs, rollback and delete them with tug. Do not use Copilot on them any more (a `copilot deploy` would put its own template back).",
+        adopted.join(", ")
+    ));
     if ctx.ui.json {
-        ctx.ui.out(
-            &json!({
-                "event": "result",
-                "exit_code": code,
-                "stacks": results,
-            })
-            .to_string(),
-        );
+        let mut result = json!({
+            "event": "result",
+            "exit_code": code,
+            "stacks": results,
+        });
+        if let Some(text) = &hand_over {
+            result["copilot"] = json!(text);
+        }
+        ctx.ui.out(&result.to_string());
         return code;
     }
     ctx.ui.out("");
@@ -267,17 +286,9 @@ fn report(ctx: &Context, results: &[StackResult]) -> u8 {
             ctx.ui.out(&format!("  {what} {id}: {command}"));
         }
     }
-    let adopted: Vec<&str> = results
-        .iter()
-        .filter(|r| matches!(r.outcome, Outcome::Adopted | Outcome::AlreadyAdopted))
-        .map(|r| r.stack.as_str())
-        .collect();
-    if !adopted.is_empty() {
+    if let Some(text) = &hand_over {
         ctx.ui.out("");
-        ctx.ui.out(&format!(
-            "tug now owns {}: deploy, status, logs, rollback and delete them with tug. Do not use Copilot on them any more (a `copilot deploy` would put its own template back).",
-            adopted.join(", ")
-        ));
+        ctx.ui.out(text);
     }
     let summary = match code {
         exit::SUCCESS => ctx.ui.paint_err(Style::Success, "adoption finished"),

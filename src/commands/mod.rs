@@ -2,8 +2,6 @@
 //! ended it (the one place errors are printed) and map the outcome to an exit code. One file
 //! per command.
 
-// Being changed on another branch: its `pub` items become `pub(crate)` once it lands.
-#[allow(unreachable_pub)]
 mod adopt;
 mod app_init;
 mod app_show;

@@ -909,16 +909,12 @@ fn consent_to_destruction(
     confirm: &Confirm,
     reporter: &dyn Reporter,
 ) -> Result<(), Outcome> {
-    let mut listing = format!(
-        "DESTRUCTIVE: this update of {name} replaces or removes {} resource{} that hold{} data or that other resources point at:",
-        hazards.len(),
-        if hazards.len() == 1 { "" } else { "s" },
-        if hazards.len() == 1 { "s" } else { "" },
+    let listing = replacement::listing(
+        &format!("DESTRUCTIVE: this update of {name} replaces or removes"),
+        "data or that other resources point at",
+        ":",
+        hazards,
     );
-    for h in hazards {
-        listing.push_str("\n  ");
-        listing.push_str(&h.line());
-    }
     if opts.allow_replacements {
         reporter.emit(Event::Message {
             stack: name.into(),

@@ -118,6 +118,24 @@ impl Hazard {
     }
 }
 
+/// A listing of hazards under one heading: `{lead} N resource(s) that hold(s) {what}:` (the
+/// count and the verbs agreeing with it), then one [`Hazard::line`] per hazard. Deploys and
+/// `tug adopt` list what they refuse or ask consent for through it.
+pub fn listing(lead: &str, what: &str, tail: &str, hazards: &[Hazard]) -> String {
+    let one = hazards.len() == 1;
+    let mut text = format!(
+        "{lead} {} resource{} that hold{} {what}{tail}",
+        hazards.len(),
+        if one { "" } else { "s" },
+        if one { "s" } else { "" },
+    );
+    for h in hazards {
+        text.push_str("\n  ");
+        text.push_str(&h.line());
+    }
+    text
+}
+
 /// The deployed and the new side of a stack update.
 pub struct Sides<'a> {
     pub before: &'a Value,

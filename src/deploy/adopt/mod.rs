@@ -11,10 +11,13 @@
 //! Choices (docs/migrating-from-copilot.md says them to users): the environment stack goes
 //! first, then its workloads one at a time; a stack is adopted through two change sets, each
 //! reviewed before it runs; the running image is kept (Copilot's `ContainerImage` value);
-//! the values Copilot's custom resources computed are not pinned in the first update (it only
-//! adds `DeletionPolicy`/`UpdateReplacePolicy: Retain`, which does not update the resources),
-//! and anything tug keeps that still needs one of them stops the adoption instead.
+//! what Copilot's custom resources computed is pinned ([`computed`]): listener rule
+//! priorities (in the adoption and, recorded in the template, on every later deploy), the
+//! services' desired counts (in the adoption), and the environment's feature parameters
+//! (written into its conditions by the first update); anything else tug keeps that still
+//! needs a custom resource's value stops the adoption instead.
 
+pub mod computed;
 pub mod copilot;
 pub mod discover;
 pub mod phases;

@@ -20,6 +20,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
+use crate::deploy::adopt::computed;
 use crate::deploy::adopt::plan::{Plan, StackPlan, State, Work};
 use crate::deploy::adopt::template::{self, Known};
 use crate::deploy::aws::Aws;
@@ -151,7 +152,7 @@ async fn adopt_stack(
             .collect(),
         Err(e) => return (Outcome::Failed(e), Vec::new()),
     };
-    if sp.state == State::Copilot && !sp.retained.is_empty() {
+    if sp.state == State::Copilot && (!sp.retained.is_empty() || !sp.pinned.is_empty()) {
         reporter.emit(Event::Started {
             stack: name.into(),
             action: "retain Copilot's custom resources (adoption phase 1)".into(),
@@ -162,7 +163,7 @@ async fn adopt_stack(
         if *interrupts.borrow() >= 1 {
             return (
                 Outcome::Interrupted(format!(
-                    "interrupted after phase 1: {name} is still Copilot's, with its custom resources retained; run `tug adopt` again to finish"
+                    "interrupted after phase 1: {name} is still Copilot's, half adopted (custom resources retained, feature parameters pinned); run `tug adopt` again to finish"
                 )),
                 Vec::new(),
             );
@@ -188,23 +189,12 @@ async fn retain(
     interrupts: watch::Receiver<u32>,
 ) -> Result<(), Outcome> {
     let name = sp.stack.as_str();
-    let mut t = work.deployed.clone();
-    for id in &sp.retained {
-        if let Some(r) = t
-            .pointer_mut(&format!("/Resources/{id}"))
-            .and_then(Value::as_object_mut)
-        {
-            r.insert("DeletionPolicy".into(), json!("Retain"));
-            r.insert("UpdateReplacePolicy".into(), json!("Retain"));
-            let meta = r.entry("Metadata").or_insert_with(|| json!({}));
-            if let Some(m) = meta.as_object_mut() {
-                m.insert(
-                    "tug:adopt".into(),
-                    json!("retained so that dropping it runs no Delete handler"),
-                );
-            }
-        }
-    }
+    let (t, _) = phase_one(
+        &work.deployed,
+        &sp.retained,
+        &work.deployed_parameters,
+        name,
+    );
     let stack = RenderedStack {
         stack_name: name.to_string(),
         workload: sp.workload.clone(),
@@ -228,9 +218,11 @@ async fn retain(
     let unexpected: Vec<&ResourceChange> = changes
         .iter()
         .filter(|c| {
-            !sp.retained.contains(&c.logical_id)
-                || c.action != "Modify"
-                || c.replacement.as_deref() == Some("True")
+            let marker = c.logical_id == PHASE_ONE_RESOURCE && c.action == "Add";
+            !marker
+                && (!sp.retained.contains(&c.logical_id)
+                    || c.action != "Modify"
+                    || c.replacement.as_deref() == Some("True"))
         })
         .collect();
     if !unexpected.is_empty() {
@@ -244,7 +236,65 @@ async fn retain(
                 .join(", ")
         )));
     }
+    if *interrupts.borrow() >= 1 {
+        changeset::discard(aws, name, &id).await;
+        return Err(Outcome::Interrupted(format!(
+            "interrupted before phase 1: {name} is still Copilot's, unchanged; run `tug adopt` again to adopt it"
+        )));
+    }
     execute_and_follow(aws, name, &id, false, deadline, reporter, interrupts).await
+}
+
+/// The template marker of a stack whose phase 1 is done.
+pub const PHASE_ONE_MARKER: &str = "tug:adoption-phase";
+
+/// The resource phase 1 adds (a wait condition handle: nothing runs, nothing is billed).
+pub const PHASE_ONE_RESOURCE: &str = "TugAdoptionPhaseOne";
+
+/// Phase 1's template: the deployed one with `DeletionPolicy` and `UpdateReplacePolicy:
+/// Retain` on the custom resources, functions and roles of `retained`, and the environment's
+/// feature parameters written into its conditions (see `computed::pin_features`), marked as
+/// half adopted (template metadata and [`PHASE_ONE_RESOURCE`]). Also returns the conditions
+/// pinned.
+pub fn phase_one(
+    deployed: &Value,
+    retained: &[String],
+    parameters: &BTreeMap<String, String>,
+    stack_name: &str,
+) -> (Value, Vec<String>) {
+    let mut t = deployed.clone();
+    for id in retained {
+        if let Some(r) = t
+            .pointer_mut(&format!("/Resources/{id}"))
+            .and_then(Value::as_object_mut)
+        {
+            r.insert("DeletionPolicy".into(), json!("Retain"));
+            r.insert("UpdateReplacePolicy".into(), json!("Retain"));
+        }
+    }
+    let pinned = computed::pin_features(&mut t, parameters, stack_name);
+    // CloudFormation does not run an update that only changes policies, conditions or
+    // metadata ("No updates are to be performed"): a resource that does nothing is added,
+    // and goes again with the switch.
+    if let Some(resources) = t.get_mut("Resources").and_then(Value::as_object_mut) {
+        resources.insert(
+            PHASE_ONE_RESOURCE.into(),
+            json!({
+                "Type": "AWS::CloudFormation::WaitConditionHandle",
+                "Metadata": {"tug:adoption": "marks phase 1 of tug adopt; removed by phase 2"},
+            }),
+        );
+    }
+    if let Some(top) = t.as_object_mut() {
+        let meta = top.entry("Metadata").or_insert_with(|| json!({}));
+        if let Some(m) = meta.as_object_mut() {
+            m.insert(
+                PHASE_ONE_MARKER.into(),
+                json!("half adopted by tug: custom resources retained, feature parameters pinned; `tug adopt` finishes it"),
+            );
+        }
+    }
+    (t, pinned)
 }
 
 /// Phase 2: tug's adoption render.
@@ -277,12 +327,13 @@ async fn switch(
     }
     if *interrupts.borrow() >= 1 {
         changeset::discard(aws, name, &id).await;
+        let half = sp.state == State::Retained || !sp.retained.is_empty() || !sp.pinned.is_empty();
         return Err(Outcome::Interrupted(format!(
             "interrupted before the switch: {name} is still Copilot's{}; run `tug adopt` again to finish",
-            if sp.retained.is_empty() {
-                ""
+            if half {
+                ", half adopted (phase 1 done: custom resources retained, feature parameters pinned)"
             } else {
-                ", with its custom resources retained"
+                ", unchanged"
             }
         )));
     }
@@ -382,17 +433,12 @@ async fn execute_and_follow(
 }
 
 fn stop_text(name: &str, hazards: &[Hazard]) -> String {
-    let mut text = format!(
-        "adoption of {name} stopped: it would replace or remove {} resource{} that hold{} state; nothing was changed",
-        hazards.len(),
-        if hazards.len() == 1 { "" } else { "s" },
-        if hazards.len() == 1 { "s" } else { "" },
-    );
-    for h in hazards {
-        text.push_str("\n  ");
-        text.push_str(&h.line());
-    }
-    text
+    replacement::listing(
+        &format!("adoption of {name} stopped: it would replace or remove"),
+        "state",
+        "; nothing was changed",
+        hazards,
+    )
 }
 
 /// The retained Lambda functions and roles (and the functions' log groups), by physical id.

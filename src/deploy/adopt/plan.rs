@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::deploy::adopt::computed;
 use crate::deploy::adopt::copilot;
+use crate::deploy::adopt::phases;
 use crate::deploy::adopt::template;
 use crate::deploy::adopt::transform::{self, Adoption, Deployed, Row};
 use crate::deploy::aws::{Aws, describe_error};
@@ -42,6 +44,8 @@ pub struct StackPlan {
     pub stops: Vec<Hazard>,
     /// The custom resources, Lambda functions and roles retained before the switch.
     pub retained: Vec<String>,
+    /// The conditions phase 1 pins (the environment's feature parameters written in).
+    pub pinned: Vec<String>,
     #[serde(skip)]
     pub work: Option<Work>,
 }
@@ -191,6 +195,7 @@ async fn stack_plan(
             resources: Vec::new(),
             stops: Vec::new(),
             retained: Vec::new(),
+            pinned: Vec::new(),
             work: None,
         });
     }
@@ -200,8 +205,9 @@ async fn stack_plan(
     // A resource exists when the stack lists it, or when the template creates it without a
     // condition (a stack's resource list can lag behind, and an emulator leaves out types it
     // does not implement).
-    let mut existing: BTreeSet<String> = stack::resources(aws, &name)
-        .await?
+    let listed = stack::resources(aws, &name).await?;
+    let computed = computed::read(aws, &name, &listed).await?;
+    let mut existing: BTreeSet<String> = listed
         .into_iter()
         .filter(|r| !r.logical_id.is_empty())
         .map(|r| r.logical_id)
@@ -247,17 +253,23 @@ async fn stack_plan(
             parameters: &deployed_parameters,
             existing: &existing,
             exports: &exports,
+            computed: &computed,
         },
         &tug_template,
         &tug_parameters,
     );
-    let state = if !retained.is_empty()
-        && retained.iter().all(|id| {
-            deployed
-                .pointer(&format!("/Resources/{id}/DeletionPolicy"))
-                .and_then(Value::as_str)
-                == Some("Retain")
-        }) {
+    let (_, pinned) = phases::phase_one(&deployed, &retained, &deployed_parameters, &name);
+    let marked = deployed
+        .pointer(&format!("/Metadata/{}", phases::PHASE_ONE_MARKER))
+        .is_some();
+    let state = if marked
+        || (!retained.is_empty()
+            && retained.iter().all(|id| {
+                deployed
+                    .pointer(&format!("/Resources/{id}/DeletionPolicy"))
+                    .and_then(Value::as_str)
+                    == Some("Retain")
+            })) {
         State::Retained
     } else {
         State::Copilot
@@ -279,6 +291,7 @@ async fn stack_plan(
         resources: rows,
         stops: hazards,
         retained,
+        pinned,
         work: Some(Work {
             info,
             deployed,

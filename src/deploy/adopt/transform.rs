@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use crate::deploy::adopt::computed::Computed;
 use crate::deploy::adopt::copilot;
 use crate::deploy::adopt::template::{self, Known};
 use crate::deploy::replacement::{self, Harm, Hazard, Sides};
@@ -84,6 +85,8 @@ pub struct Deployed<'a> {
     pub existing: &'a BTreeSet<String>,
     /// Export names the stack has.
     pub exports: &'a BTreeSet<String>,
+    /// What Copilot's custom resources computed: kept as it is now.
+    pub computed: &'a Computed,
 }
 
 /// The adoption render of one stack.
@@ -207,6 +210,22 @@ pub fn adopt(
                     .or_default()
                     .push(path.to_string());
             }
+        }
+    }
+
+    // What Copilot's custom resources computed, as it is now: a listener rule keeps its
+    // priority (tug's own choice could be one a Copilot service not yet adopted holds on the
+    // same listener), a service its desired count (adoption scales nothing).
+    for (id, priority) in &deployed.computed.priorities {
+        if both_are(&out, &old, id, LISTENER_RULE) {
+            set_property(&mut out, id, "Priority", json!(priority));
+            record.priorities.insert(id.clone(), *priority);
+        }
+    }
+    for (id, count) in &deployed.computed.desired_counts {
+        if both_are(&out, &old, id, SERVICE) {
+            set_property(&mut out, id, "DesiredCount", json!(count));
+            record.desired_counts.insert(id.clone(), *count);
         }
     }
 
@@ -353,6 +372,11 @@ pub fn keep(deployed: &Value, rendered: &Value) -> Option<Value> {
             );
         }
     }
+    for (id, priority) in &record.priorities {
+        if both_are(&out, &old, id, LISTENER_RULE) {
+            set_property(&mut out, id, "Priority", json!(priority));
+        }
+    }
     for id in &record.carried {
         if let Some(r) = old.get(id)
             && !resources(&out).contains_key(id)
@@ -390,6 +414,13 @@ struct Record {
     outputs: Vec<String>,
     #[serde(default)]
     conditions: Vec<String>,
+    /// Listener rules: the priority each held when adopted, kept on every later deploy.
+    #[serde(default)]
+    priorities: BTreeMap<String, i32>,
+    /// Services: the desired count each ran with when adopted (the adoption only; later
+    /// deploys follow the manifest, or leave the count to autoscaling).
+    #[serde(skip)]
+    desired_counts: BTreeMap<String, i32>,
 }
 
 fn write_metadata(out: &mut Value, record: &Record) {
@@ -546,6 +577,12 @@ fn rows(
         if let Some(paths) = record.pinned.get(id) {
             notes.push(format!("keeps Copilot's {}", paths.join(", ")));
         }
+        if let Some(p) = record.priorities.get(id) {
+            notes.push(format!("keeps its priority {p}"));
+        }
+        if let Some(n) = record.desired_counts.get(id) {
+            notes.push(format!("keeps its desired count {n}"));
+        }
         let fate = if hazards
             .iter()
             .any(|h| &h.logical_id == id && h.harm == Harm::Replace)
@@ -606,6 +643,26 @@ fn same(a: Option<&Value>, b: Option<&Value>) -> bool {
         v
     };
     strip(a) == strip(b)
+}
+
+const LISTENER_RULE: &str = "AWS::ElasticLoadBalancingV2::ListenerRule";
+const SERVICE: &str = "AWS::ECS::Service";
+
+/// Whether `id` is a resource of type `t` both in `out` and in the deployed resources.
+fn both_are(out: &Value, old: &Map<String, Value>, id: &str, t: &str) -> bool {
+    type_of(resources(out).get(id)) == t && type_of(old.get(id)) == t
+}
+
+/// Sets one top-level property of resource `id` of `out`.
+fn set_property(out: &mut Value, id: &str, key: &str, value: Value) {
+    if let Some(props) = resources_mut(out)
+        .get_mut(id)
+        .and_then(|r| r.as_object_mut())
+        .map(|r| r.entry("Properties").or_insert_with(|| json!({})))
+        && let Some(props) = props.as_object_mut()
+    {
+        props.insert(key.to_string(), value);
+    }
 }
 
 fn rename_resource(out: &mut Value, from: &str, to: &str) {
@@ -677,6 +734,7 @@ mod tests {
                 parameters: &params,
                 existing: &existing,
                 exports: &BTreeSet::new(),
+                computed: &Computed::default(),
             },
             &tug,
             &BTreeMap::new(),
@@ -715,6 +773,59 @@ mod tests {
         assert_eq!(fate("Fn"), Fate::Function);
         assert_eq!(fate("Old"), Fate::Carried);
         assert_eq!(fate("LogGroup"), Fate::Added);
+    }
+
+    /// A listener rule keeps the priority it holds, now and in every later render; a service
+    /// keeps its desired count in the adoption only.
+    #[test]
+    fn computed_priorities_and_counts_are_kept() {
+        let rule = |p: Value| json!({"Type": "AWS::ElasticLoadBalancingV2::ListenerRule", "Properties": {"Priority": p}});
+        let service =
+            |n: Value| json!({"Type": "AWS::ECS::Service", "Properties": {"DesiredCount": n}});
+        let deployed = json!({"Resources": {
+            "HTTPListenerRule": rule(json!({"Fn::GetAtt": ["HTTPRulePriorityAction", "Priority"]})),
+            "Service": service(json!({"Fn::GetAtt": ["DynamicDesiredCountAction", "DesiredCount"]})),
+        }});
+        let tug = json!({"Resources": {"HTTPListenerRule": rule(json!(49612)), "Service": service(json!(1))}});
+        let existing: BTreeSet<String> = resources(&deployed).keys().cloned().collect();
+        let computed = Computed {
+            priorities: BTreeMap::from([("HTTPListenerRule".to_string(), 50000)]),
+            desired_counts: BTreeMap::from([("Service".to_string(), 3)]),
+        };
+        let a = adopt(
+            &Deployed {
+                stack_name: "demo-test-web",
+                template: &deployed,
+                parameters: &BTreeMap::new(),
+                existing: &existing,
+                exports: &BTreeSet::new(),
+                computed: &computed,
+            },
+            &tug,
+            &BTreeMap::new(),
+        );
+        assert!(a.hazards.is_empty(), "{:?}", a.hazards);
+        let at = |t: &Value, p: &str| t.pointer(p).cloned();
+        assert_eq!(
+            at(
+                &a.template,
+                "/Resources/HTTPListenerRule/Properties/Priority"
+            ),
+            Some(json!(50000))
+        );
+        assert_eq!(
+            at(&a.template, "/Resources/Service/Properties/DesiredCount"),
+            Some(json!(3))
+        );
+        let later = keep(&a.template, &tug).expect("an adopted template");
+        assert_eq!(
+            at(&later, "/Resources/HTTPListenerRule/Properties/Priority"),
+            Some(json!(50000))
+        );
+        assert_eq!(
+            at(&later, "/Resources/Service/Properties/DesiredCount"),
+            Some(json!(1))
+        );
     }
 
     /// Create-only values are kept, recorded, and kept again by a later render.
