@@ -23,3 +23,4 @@ pub mod source;
 pub mod union;
 pub mod workspace;
 pub mod yaml;
+pub(crate) mod zip;
