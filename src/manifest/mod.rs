@@ -4,6 +4,7 @@
 //! `validate`, `render`, `deploy`, `ui` or `commands` (tests/layering.rs checks).
 //! serde_yaml-free by design: positions come from the located YAML tree in [`yaml`].
 
+pub mod addon_assets;
 pub mod addons;
 pub mod capacity;
 pub mod codes;

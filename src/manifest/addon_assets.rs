@@ -1,0 +1,463 @@
+//! Addon assets: resource properties of an addon template that name a local file or folder
+//! (a Lambda function's `Code: ./hello`), which Copilot packaged like `aws cloudformation
+//! package` did. This module owns which properties those are and in which form each takes its
+//! S3 location (Copilot's `internal/pkg/addon/package.go` is the fact source), the offline
+//! checks of the path, and turning an asset into the bytes to upload under a content-addressed
+//! key. Paths are relative to the workspace root, the folder holding `copilot/` (Copilot's
+//! `WorkspacePath`), as `env_file` paths are.
+
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::manifest::source::Span;
+use crate::manifest::yaml::Node;
+use crate::manifest::zip;
+
+/// What a property does with a local path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Takes {
+    /// A zip archive: a folder is zipped, and so is a single file (Lambda code).
+    Zip,
+    /// A folder is zipped, a file is uploaded as it is (an Elastic Beanstalk source bundle).
+    FileOrFolder,
+    /// One file, uploaded as it is (a template, a schema, a script): a folder is an error.
+    File,
+}
+
+/// Where the S3 location goes: an object with the bucket and key under these names, or one
+/// string (`s3://bucket/key`, or the object's HTTPS URL for a nested stack's `TemplateURL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Form {
+    Object(&'static str, &'static str),
+    S3Uri,
+    HttpsUrl,
+}
+
+pub(crate) struct Packaged {
+    kind: &'static str,
+    path: &'static [&'static str],
+    form: Form,
+    takes: Takes,
+}
+
+const fn p(
+    kind: &'static str,
+    path: &'static [&'static str],
+    form: Form,
+    takes: Takes,
+) -> Packaged {
+    Packaged {
+        kind,
+        path,
+        form,
+        takes,
+    }
+}
+
+/// The properties Copilot packaged (the resource types and properties of its package.go).
+const PACKAGED: &[Packaged] = &[
+    p(
+        "AWS::ApiGateway::RestApi",
+        &["BodyS3Location"],
+        Form::Object("Bucket", "Key"),
+        Takes::File,
+    ),
+    p(
+        "AWS::Lambda::Function",
+        &["Code"],
+        Form::Object("S3Bucket", "S3Key"),
+        Takes::Zip,
+    ),
+    p(
+        "AWS::Lambda::LayerVersion",
+        &["Content"],
+        Form::Object("S3Bucket", "S3Key"),
+        Takes::Zip,
+    ),
+    p(
+        "AWS::Serverless::Function",
+        &["CodeUri"],
+        Form::S3Uri,
+        Takes::Zip,
+    ),
+    p(
+        "AWS::Serverless::LayerVersion",
+        &["ContentUri"],
+        Form::S3Uri,
+        Takes::Zip,
+    ),
+    p(
+        "AWS::Serverless::Application",
+        &["Location"],
+        Form::S3Uri,
+        Takes::File,
+    ),
+    p(
+        "AWS::AppSync::GraphQLSchema",
+        &["DefinitionS3Location"],
+        Form::S3Uri,
+        Takes::File,
+    ),
+    p(
+        "AWS::AppSync::Resolver",
+        &["RequestMappingTemplateS3Location"],
+        Form::S3Uri,
+        Takes::File,
+    ),
+    p(
+        "AWS::AppSync::Resolver",
+        &["ResponseMappingTemplateS3Location"],
+        Form::S3Uri,
+        Takes::File,
+    ),
+    p(
+        "AWS::AppSync::FunctionConfiguration",
+        &["RequestMappingTemplateS3Location"],
+        Form::S3Uri,
+        Takes::File,
+    ),
+    p(
+        "AWS::AppSync::FunctionConfiguration",
+        &["ResponseMappingTemplateS3Location"],
+        Form::S3Uri,
+        Takes::File,
+    ),
+    p(
+        "AWS::Serverless::Api",
+        &["DefinitionUri"],
+        Form::S3Uri,
+        Takes::File,
+    ),
+    p(
+        "AWS::ElasticBeanstalk::ApplicationVersion",
+        &["SourceBundle"],
+        Form::Object("S3Bucket", "S3Key"),
+        Takes::FileOrFolder,
+    ),
+    // CloudFormation takes only an HTTPS URL here (`aws cloudformation package` writes one).
+    p(
+        "AWS::CloudFormation::Stack",
+        &["TemplateURL"],
+        Form::HttpsUrl,
+        Takes::File,
+    ),
+    p(
+        "AWS::Glue::Job",
+        &["Command", "ScriptLocation"],
+        Form::S3Uri,
+        Takes::File,
+    ),
+    p(
+        "AWS::StepFunctions::StateMachine",
+        &["DefinitionS3Location"],
+        Form::Object("Bucket", "Key"),
+        Takes::File,
+    ),
+    p(
+        "AWS::Serverless::StateMachine",
+        &["DefinitionUri"],
+        Form::Object("Bucket", "Key"),
+        Takes::File,
+    ),
+    p(
+        "AWS::CodeCommit::Repository",
+        &["Code", "S3"],
+        Form::Object("Bucket", "Key"),
+        Takes::Zip,
+    ),
+];
+
+/// A local path named by a property of an addon resource, as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssetRef {
+    /// The resource's logical id.
+    pub resource: String,
+    /// The property path under `Properties`.
+    pub property: Vec<String>,
+    /// The path as written in the template.
+    pub local: String,
+    pub span: Span,
+    pub(crate) form: Form,
+    pub(crate) takes: Takes,
+    /// The file or folder, once [`check`] has resolved it.
+    pub file: Option<PathBuf>,
+}
+
+/// The properties of `resource` (logical id `id`) that name a local path (anything but an
+/// `s3://` or `http(s)://` location, as Copilot decided).
+pub(crate) fn local_paths(id: &str, resource: &Node) -> Vec<AssetRef> {
+    let Some(kind) = resource.get("Type").and_then(Node::as_str) else {
+        return Vec::new();
+    };
+    let Some(properties) = resource.get("Properties") else {
+        return Vec::new();
+    };
+    PACKAGED
+        .iter()
+        .filter(|p| p.kind == kind)
+        .filter_map(|p| {
+            let value = p
+                .path
+                .iter()
+                .try_fold(properties, |node, key| node.get(key))?;
+            let text = value.as_str()?;
+            let remote = text.is_empty()
+                || ["s3://", "https://", "http://"]
+                    .iter()
+                    .any(|r| text.starts_with(r));
+            (!remote).then(|| AssetRef {
+                resource: id.to_string(),
+                property: p.path.iter().map(|s| s.to_string()).collect(),
+                local: text.to_string(),
+                span: value.span,
+                form: p.form,
+                takes: p.takes,
+                file: None,
+            })
+        })
+        .collect()
+}
+
+/// Resolves `asset` against the workspace root `root`: the path must exist, stay inside the
+/// workspace, and be a file when the property takes one file. Returns (message, help).
+pub(crate) fn check(asset: &mut AssetRef, root: &Path) -> Result<(), (String, String)> {
+    let property = asset.property.join(".");
+    let joined = root.join(&asset.local);
+    let what = format!(
+        "`{property}` of resource `{}` names {}",
+        asset.resource, asset.local
+    );
+    let lexically_inside = Path::new(&asset.local)
+        .components()
+        .try_fold(0i32, |depth, c| match c {
+            Component::ParentDir if depth == 0 => None,
+            Component::ParentDir => Some(depth - 1),
+            Component::Normal(_) => Some(depth + 1),
+            Component::CurDir => Some(depth),
+            Component::RootDir | Component::Prefix(_) => None,
+        })
+        .is_some();
+    let help_inside = "addon assets are packaged from the workspace: give a path relative to the folder that holds `copilot/`, inside it";
+    if !lexically_inside {
+        return Err((
+            format!("{what}, which is outside the workspace"),
+            help_inside.to_string(),
+        ));
+    }
+    let real = match fs::canonicalize(&joined) {
+        Ok(p) => p,
+        Err(e) => {
+            return Err((
+                format!("{what}, which cannot be read ({}): {e}", joined.display()),
+                "paths of addon assets are relative to the workspace root, the folder that holds `copilot/` (as Copilot read them)".to_string(),
+            ));
+        }
+    };
+    // A symbolic link may lead out of the workspace even when the path does not.
+    let root_real = fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    if !real.starts_with(&root_real) {
+        return Err((
+            format!(
+                "{what}, which leads outside the workspace (to {})",
+                real.display()
+            ),
+            help_inside.to_string(),
+        ));
+    }
+    if asset.takes == Takes::File && real.is_dir() {
+        return Err((
+            format!("{what}, a folder, and `{property}` of {} takes one file", asset.resource),
+            "name the file itself (a template, schema or script); only code properties such as Lambda's `Code` take a folder, which is zipped".to_string(),
+        ));
+    }
+    asset.file = Some(real);
+    Ok(())
+}
+
+/// The bytes of one packaged asset and its content-addressed key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Built {
+    pub key: String,
+    pub body: Vec<u8>,
+    pub content_type: &'static str,
+}
+
+/// Reads and (where the property takes a zip, or the path is a folder) zips the asset.
+pub(crate) fn build(asset: &AssetRef) -> Result<Built, String> {
+    let file = asset
+        .file
+        .as_deref()
+        .ok_or_else(|| format!("{} was not checked", asset.local))?;
+    let zipped = asset.takes == Takes::Zip || file.is_dir();
+    let body = if file.is_dir() {
+        let mut entries = Vec::new();
+        collect(file, "", &mut entries)?;
+        zip::write(entries).map_err(|e| format!("cannot zip {}: {e}", file.display()))?
+    } else if zipped {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        zip::write(vec![read_entry(file, name)?])
+            .map_err(|e| format!("cannot zip {}: {e}", file.display()))?
+    } else {
+        fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?
+    };
+    let hash: String = Sha256::digest(&body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(Built {
+        key: format!("addons/assets/{hash}{}", if zipped { ".zip" } else { "" }),
+        body,
+        content_type: if zipped {
+            "application/zip"
+        } else {
+            "application/octet-stream"
+        },
+    })
+}
+
+fn read_entry(file: &Path, name: String) -> Result<zip::Entry, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = fs::metadata(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let data = fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    Ok(zip::Entry {
+        name,
+        mode: meta.permissions().mode() & 0o7777,
+        data,
+    })
+}
+
+/// Every file under `dir`, named by its path below the zipped folder. A link to a folder is
+/// refused (it may loop); a link to a file is zipped as the file.
+fn collect(dir: &Path, prefix: &str, out: &mut Vec<zip::Entry>) -> Result<(), String> {
+    let entries = fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+        let path = entry.path();
+        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        let link = fs::symlink_metadata(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+            .file_type()
+            .is_symlink();
+        if path.is_dir() {
+            if link {
+                return Err(format!(
+                    "{} is a link to a folder, which tug does not zip",
+                    path.display()
+                ));
+            }
+            collect(&path, &format!("{name}/"), out)?;
+        } else {
+            out.push(read_entry(&path, name)?);
+        }
+    }
+    Ok(())
+}
+
+/// The S3 location of `key` in the form `asset`'s property takes.
+pub(crate) fn location(
+    asset: &AssetRef,
+    bucket: &str,
+    url: &dyn Fn(&str) -> String,
+    key: &str,
+) -> Value {
+    match asset.form {
+        Form::Object(b, k) => json!({ b: bucket, k: key }),
+        Form::S3Uri => json!(format!("s3://{bucket}/{key}")),
+        Form::HttpsUrl => json!(url(key)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asset(local: &str, takes: Takes) -> AssetRef {
+        AssetRef {
+            resource: "Fn".into(),
+            property: vec!["Code".into()],
+            local: local.into(),
+            span: Span::new(crate::manifest::source::SourceId::default(), 1, 1),
+            form: Form::Object("S3Bucket", "S3Key"),
+            takes,
+            file: None,
+        }
+    }
+
+    #[test]
+    fn paths_outside_the_workspace_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("ws")).unwrap();
+        fs::write(dir.path().join("secret.txt"), "x").unwrap();
+        let root = dir.path().join("ws");
+        for local in ["../secret.txt", "/etc/passwd", "a/../../secret.txt"] {
+            let err = check(&mut asset(local, Takes::Zip), &root).unwrap_err();
+            assert!(
+                err.0.contains("outside the workspace"),
+                "{local}: {}",
+                err.0
+            );
+        }
+        std::os::unix::fs::symlink(dir.path().join("secret.txt"), root.join("link")).unwrap();
+        let err = check(&mut asset("link", Takes::Zip), &root).unwrap_err();
+        assert!(err.0.contains("leads outside the workspace"), "{}", err.0);
+    }
+
+    #[test]
+    fn missing_paths_and_folders_for_one_file_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("code")).unwrap();
+        let err = check(&mut asset("./nope", Takes::Zip), dir.path()).unwrap_err();
+        assert!(err.0.contains("cannot be read"), "{}", err.0);
+        let err = check(&mut asset("./code", Takes::File), dir.path()).unwrap_err();
+        assert!(err.0.contains("takes one file"), "{}", err.0);
+        assert!(check(&mut asset("./code", Takes::Zip), dir.path()).is_ok());
+    }
+
+    #[test]
+    fn keys_follow_the_zipped_content_only() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("hello")).unwrap();
+        fs::write(dir.path().join("hello/index.py"), "print(1)\n").unwrap();
+        let mut a = asset("./hello", Takes::Zip);
+        check(&mut a, dir.path()).unwrap();
+        let first = build(&a).unwrap();
+        assert!(first.key.starts_with("addons/assets/") && first.key.ends_with(".zip"));
+        // Touching the file (a new mtime) keeps the key: the zip's dates are fixed.
+        fs::write(dir.path().join("hello/index.py"), "print(1)\n").unwrap();
+        assert_eq!(build(&a).unwrap(), first);
+        fs::write(dir.path().join("hello/index.py"), "print(2)\n").unwrap();
+        assert_ne!(build(&a).unwrap().key, first.key);
+        // A single file for a property that takes a zip is zipped; for one that takes a file, not.
+        let mut file = asset("./hello/index.py", Takes::File);
+        check(&mut file, dir.path()).unwrap();
+        let raw = build(&file).unwrap();
+        assert_eq!(raw.body, b"print(2)\n");
+        assert!(!raw.key.ends_with(".zip"));
+        let mut zipped = asset("./hello/index.py", Takes::Zip);
+        check(&mut zipped, dir.path()).unwrap();
+        assert_eq!(&build(&zipped).unwrap().body[..4], b"PK\x03\x04");
+    }
+
+    #[test]
+    fn locations_take_the_form_of_the_property() {
+        let url = |k: &str| format!("https://b.s3.us-east-1.amazonaws.com/{k}");
+        let mut a = asset("x", Takes::Zip);
+        assert_eq!(
+            location(&a, "b", &url, "k"),
+            json!({"S3Bucket": "b", "S3Key": "k"})
+        );
+        a.form = Form::S3Uri;
+        assert_eq!(location(&a, "b", &url, "k"), json!("s3://b/k"));
+        a.form = Form::HttpsUrl;
+        assert_eq!(
+            location(&a, "b", &url, "k"),
+            json!("https://b.s3.us-east-1.amazonaws.com/k")
+        );
+    }
+}
