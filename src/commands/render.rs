@@ -155,7 +155,7 @@ pub(crate) fn run(ctx: &Context, req: &RenderRequest) -> Result<()> {
 /// The bucket `tug render` writes into the S3 locations of packaged addon assets: the
 /// artifacts bucket's name needs the account, which rendering does not look up. The keys are
 /// the ones `tug deploy` uploads to (docs/addons.md).
-const RENDERED_ASSET_BUCKET: &str = "ARTIFACTS_BUCKET";
+const RENDERED_ASSET_BUCKET: &str = "placeholder-artifacts-bucket";
 
 fn write_all(
     dir: &Path,

@@ -269,7 +269,7 @@ pub(crate) fn check(asset: &mut AssetRef, root: &Path) -> Result<(), (String, St
     }
     if asset.takes == Takes::File && real.is_dir() {
         return Err((
-            format!("{what}, a folder, and `{property}` of {} takes one file", asset.resource),
+            format!("{what}, a folder, where one file is needed"),
             "name the file itself (a template, schema or script); only code properties such as Lambda's `Code` take a folder, which is zipped".to_string(),
         ));
     }
