@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::manifest::source::Span;
-use crate::manifest::yaml::Node;
+use crate::manifest::yaml::{Node, NodeKind};
 use crate::manifest::zip;
 
 /// What a property does with a local path.
@@ -170,13 +170,14 @@ const PACKAGED: &[Packaged] = &[
     ),
 ];
 
-/// A local path named by a property of an addon resource, as written.
+/// A local path named by a property of an addon resource (or by the `Location` of an
+/// `AWS::Include` transform), as written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AssetRef {
-    /// The resource's logical id.
-    pub resource: String,
-    /// The property path under `Properties`.
-    pub property: Vec<String>,
+    /// What names the path, for messages: "`Code` of resource `Handler`".
+    pub subject: String,
+    /// Where the path is in the merged template: keys from its root, array indices as numbers.
+    pub pointer: Vec<String>,
     /// The path as written in the template.
     pub local: String,
     pub span: Span,
@@ -186,8 +187,15 @@ pub struct AssetRef {
     pub file: Option<PathBuf>,
 }
 
-/// The properties of `resource` (logical id `id`) that name a local path (anything but an
-/// `s3://` or `http(s)://` location, as Copilot decided).
+/// A path Copilot packaged: anything but an `s3://` or `http(s)://` location.
+fn is_local(text: &str) -> bool {
+    !(text.is_empty()
+        || ["s3://", "https://", "http://"]
+            .iter()
+            .any(|r| text.starts_with(r)))
+}
+
+/// The properties of `resource` (logical id `id`) that name a local path.
 pub(crate) fn local_paths(id: &str, resource: &Node) -> Vec<AssetRef> {
     let Some(kind) = resource.get("Type").and_then(Node::as_str) else {
         return Vec::new();
@@ -204,13 +212,13 @@ pub(crate) fn local_paths(id: &str, resource: &Node) -> Vec<AssetRef> {
                 .iter()
                 .try_fold(properties, |node, key| node.get(key))?;
             let text = value.as_str()?;
-            let remote = text.is_empty()
-                || ["s3://", "https://", "http://"]
+            is_local(text).then(|| AssetRef {
+                subject: format!("`{}` of resource `{id}`", p.path.join(".")),
+                pointer: ["Resources", id, "Properties"]
                     .iter()
-                    .any(|r| text.starts_with(r));
-            (!remote).then(|| AssetRef {
-                resource: id.to_string(),
-                property: p.path.iter().map(|s| s.to_string()).collect(),
+                    .chain(p.path)
+                    .map(|s| s.to_string())
+                    .collect(),
                 local: text.to_string(),
                 span: value.span,
                 form: p.form,
@@ -221,15 +229,62 @@ pub(crate) fn local_paths(id: &str, resource: &Node) -> Vec<AssetRef> {
         .collect()
 }
 
+/// The local `Location` of `transform` when it is an `AWS::Include` (Copilot packaged those
+/// too, uploading the file as it is); `pointer` is where `transform` is.
+pub(crate) fn include(transform: &Node, pointer: &[String], at: &str) -> Option<AssetRef> {
+    if transform.get("Name")?.as_str()? != "AWS::Include" {
+        return None;
+    }
+    let location = transform.get("Parameters")?.get("Location")?;
+    let text = location.as_str()?;
+    is_local(text).then(|| AssetRef {
+        subject: format!("the `AWS::Include` location in {at}"),
+        pointer: pointer
+            .iter()
+            .cloned()
+            .chain(["Parameters".to_string(), "Location".to_string()])
+            .collect(),
+        local: text.to_string(),
+        span: location.span,
+        form: Form::S3Uri,
+        takes: Takes::File,
+        file: None,
+    })
+}
+
+/// Every `Fn::Transform` of `AWS::Include` with a local location under `node`, which is at
+/// `pointer` (`at` names it in messages).
+pub(crate) fn includes(node: &Node, pointer: &mut Vec<String>, at: &str, out: &mut Vec<AssetRef>) {
+    match &node.kind {
+        NodeKind::Map(items) => {
+            for (key, value) in items {
+                let key = key.as_str().unwrap_or("").to_string();
+                pointer.push(key.clone());
+                if key == "Fn::Transform"
+                    && let Some(asset) = include(value, pointer, at)
+                {
+                    out.push(asset);
+                }
+                includes(value, pointer, at, out);
+                pointer.pop();
+            }
+        }
+        NodeKind::Seq(items) => {
+            for (i, value) in items.iter().enumerate() {
+                pointer.push(i.to_string());
+                includes(value, pointer, at, out);
+                pointer.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Resolves `asset` against the workspace root `root`: the path must exist, stay inside the
 /// workspace, and be a file when the property takes one file. Returns (message, help).
 pub(crate) fn check(asset: &mut AssetRef, root: &Path) -> Result<(), (String, String)> {
-    let property = asset.property.join(".");
     let joined = root.join(&asset.local);
-    let what = format!(
-        "`{property}` of resource `{}` names {}",
-        asset.resource, asset.local
-    );
+    let what = format!("{} names {}", asset.subject, asset.local);
     let lexically_inside = Path::new(&asset.local)
         .components()
         .try_fold(0i32, |depth, c| match c {
@@ -379,8 +434,13 @@ mod tests {
 
     fn asset(local: &str, takes: Takes) -> AssetRef {
         AssetRef {
-            resource: "Fn".into(),
-            property: vec!["Code".into()],
+            subject: "`Code` of resource `Fn`".into(),
+            pointer: vec![
+                "Resources".into(),
+                "Fn".into(),
+                "Properties".into(),
+                "Code".into(),
+            ],
             local: local.into(),
             span: Span::new(crate::manifest::source::SourceId::default(), 1, 1),
             form: Form::Object("S3Bucket", "S3Key"),
@@ -415,7 +475,7 @@ mod tests {
         let err = check(&mut asset("./nope", Takes::Zip), dir.path()).unwrap_err();
         assert!(err.0.contains("cannot be read"), "{}", err.0);
         let err = check(&mut asset("./code", Takes::File), dir.path()).unwrap_err();
-        assert!(err.0.contains("takes one file"), "{}", err.0);
+        assert!(err.0.contains("where one file is needed"), "{}", err.0);
         assert!(check(&mut asset("./code", Takes::Zip), dir.path()).is_ok());
     }
 

@@ -117,20 +117,15 @@ impl Addons {
         let mut built = Vec::new();
         for asset in &self.assets {
             let object = addon_assets::build(asset)?;
-            let mut target = template
-                .get_mut("Resources")
-                .and_then(|r| r.get_mut(&asset.resource))
-                .and_then(|r| r.get_mut("Properties"));
-            for key in &asset.property {
-                target = target.and_then(|t| t.get_mut(key));
+            let mut target = Some(&mut template);
+            for key in &asset.pointer {
+                target = target.and_then(|t| match t {
+                    Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get_mut(i)),
+                    other => other.get_mut(key),
+                });
             }
-            let target = target.ok_or_else(|| {
-                format!(
-                    "`{}` of resource `{}` is not in the merged template",
-                    asset.property.join("."),
-                    asset.resource
-                )
-            })?;
+            let target =
+                target.ok_or_else(|| format!("{} is not in the merged template", asset.subject))?;
             *target = addon_assets::location(asset, bucket, url, &object.key);
             if !built.iter().any(|b: &Built| b.key == object.key) {
                 built.push(object);
@@ -294,8 +289,14 @@ pub fn assemble(
                     NodeKind::Seq(items) => items.iter().map(to_json).collect(),
                     _ => vec![to_json(value)],
                 };
-                for t in items {
+                let nodes: Vec<&Node> = match &value.kind {
+                    NodeKind::Seq(nodes) => nodes.iter().collect(),
+                    _ => vec![value],
+                };
+                for (t, node) in items.into_iter().zip(nodes) {
                     if !transforms.contains(&t) {
+                        let pointer = ["Transform".to_string(), transforms.len().to_string()];
+                        assets.extend(addon_assets::include(node, &pointer, "`Transform`"));
                         transforms.push(t);
                     }
                 }
@@ -326,6 +327,12 @@ pub fn assemble(
                 if section == "Resources" {
                     assets.extend(addon_assets::local_paths(&id_text, body));
                 }
+                addon_assets::includes(
+                    body,
+                    &mut vec![section.to_string(), id_text.clone()],
+                    &format!("`{section}.{id_text}`"),
+                    &mut assets,
+                );
                 if section == "Resources" && body.get("Type").and_then(Node::as_str).is_none() {
                     diags.push(error(
                         id.span,
@@ -476,8 +483,8 @@ pub fn assemble(
         serde_json::to_string_pretty(&Value::Object(template)).unwrap_or_else(|_| "{}".into());
     text.push('\n');
     // A resource defined identically in two files names its asset once.
-    assets.sort_by(|a, b| (&a.resource, &a.property).cmp(&(&b.resource, &b.property)));
-    assets.dedup_by(|a, b| a.resource == b.resource && a.property == b.property);
+    assets.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+    assets.dedup_by(|a, b| a.pointer == b.pointer);
     Ok(Addons {
         template: text,
         parameters,
@@ -717,6 +724,50 @@ mod tests {
     }
 
     #[test]
+    fn packaging_writes_each_location_in_its_form() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("code")).unwrap();
+        std::fs::write(dir.path().join("code/index.py"), "x = 1\n").unwrap();
+        std::fs::write(dir.path().join("snippet.yml"), "Type: String\n").unwrap();
+        let text = "Transform:\n  Name: AWS::Include\n  Parameters:\n    Location: ./snippet.yml\nParameters:\n  App: {Type: String}\n  Env: {Type: String}\n  Name: {Type: String}\nResources:\n  Handler:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ./code\n      Environment:\n        Fn::Transform:\n          Name: AWS::Include\n          Parameters:\n            Location: ./snippet.yml\n  Nested:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n      TemplateURL: ./snippet.yml\n";
+        let mut addons = assemble(
+            &[file("a.yml", text)],
+            None,
+            WORKLOAD_RESERVED,
+            Span::default(),
+        )
+        .unwrap();
+        assert_eq!(addons.assets.len(), 4, "{:?}", addons.assets);
+        for asset in &mut addons.assets {
+            addon_assets::check(asset, dir.path()).unwrap();
+        }
+        let (template, built) = addons
+            .packaged("b", &|k| {
+                format!("https://b.s3.eu-west-1.amazonaws.com/{k}")
+            })
+            .unwrap();
+        // The zipped folder and the file as it is (three references, one object).
+        assert_eq!(built.len(), 2, "{built:?}");
+        let template: Value = serde_json::from_str(&template).unwrap();
+        let zip = &built.iter().find(|b| b.key.ends_with(".zip")).unwrap().key;
+        let raw = &built.iter().find(|b| !b.key.ends_with(".zip")).unwrap().key;
+        let handler = &template["Resources"]["Handler"]["Properties"];
+        assert_eq!(handler["CodeUri"], format!("s3://b/{zip}"));
+        assert_eq!(
+            handler["Environment"]["Fn::Transform"]["Parameters"]["Location"],
+            format!("s3://b/{raw}")
+        );
+        assert_eq!(
+            template["Resources"]["Nested"]["Properties"]["TemplateURL"],
+            format!("https://b.s3.eu-west-1.amazonaws.com/{raw}")
+        );
+        assert_eq!(
+            template["Transform"][0]["Parameters"]["Location"],
+            format!("s3://b/{raw}")
+        );
+    }
+
+    #[test]
     fn local_paths_copilot_packaged_become_assets() {
         let lambda = format!(
             "{TABLE}  Handler:\n    Type: AWS::Lambda::Function\n    Properties:\n      Code: ./lambda\n      Runtime: python3.12\n"
@@ -733,14 +784,12 @@ mod tests {
         // Defined identically in two files: one asset.
         assert_eq!(addons.assets.len(), 1, "{:?}", addons.assets);
         let asset = &addons.assets[0];
+        assert_eq!(asset.subject, "`Code` of resource `Handler`");
         assert_eq!(
-            (
-                asset.resource.as_str(),
-                asset.property.as_slice(),
-                asset.local.as_str()
-            ),
-            ("Handler", &["Code".to_string()][..], "./lambda")
+            asset.pointer,
+            ["Resources", "Handler", "Properties", "Code"]
         );
+        assert_eq!(asset.local, "./lambda");
         assert!(asset.span.line > 1);
         let s3 = lambda.replace("Code: ./lambda", "Code: {S3Bucket: b, S3Key: k}");
         let remote = assemble(
