@@ -285,16 +285,18 @@ pub(crate) fn includes(node: &Node, pointer: &mut Vec<String>, at: &str, out: &m
 pub(crate) fn check(asset: &mut AssetRef, root: &Path) -> Result<(), (String, String)> {
     let joined = root.join(&asset.local);
     let what = format!("{} names {}", asset.subject, asset.local);
-    let lexically_inside = Path::new(&asset.local)
-        .components()
-        .try_fold(0i32, |depth, c| match c {
-            Component::ParentDir if depth == 0 => None,
-            Component::ParentDir => Some(depth - 1),
-            Component::Normal(_) => Some(depth + 1),
-            Component::CurDir => Some(depth),
-            Component::RootDir | Component::Prefix(_) => None,
-        })
-        .is_some();
+    // An absolute path (Copilot took those too) is checked by where it leads, below.
+    let lexically_inside = Path::new(&asset.local).is_absolute()
+        || Path::new(&asset.local)
+            .components()
+            .try_fold(0i32, |depth, c| match c {
+                Component::ParentDir if depth == 0 => None,
+                Component::ParentDir => Some(depth - 1),
+                Component::Normal(_) => Some(depth + 1),
+                Component::CurDir => Some(depth),
+                Component::RootDir | Component::Prefix(_) => Some(depth),
+            })
+            .is_some();
     let help_inside = "addon assets are packaged from the workspace: give a path relative to the folder that holds `copilot/`, inside it";
     if !lexically_inside {
         return Err((
@@ -449,6 +451,7 @@ mod tests {
         }
     }
 
+    /// Source: the brief's rule (nothing outside the workspace is uploaded), on a real file system.
     #[test]
     fn paths_outside_the_workspace_are_refused() {
         let dir = tempfile::tempdir().unwrap();
@@ -468,6 +471,7 @@ mod tests {
         assert!(err.0.contains("leads outside the workspace"), "{}", err.0);
     }
 
+    /// Source: CloudFormation's property types (a template, schema or script is one file).
     #[test]
     fn missing_paths_and_folders_for_one_file_are_refused() {
         let dir = tempfile::tempdir().unwrap();
@@ -477,8 +481,12 @@ mod tests {
         let err = check(&mut asset("./code", Takes::File), dir.path()).unwrap_err();
         assert!(err.0.contains("where one file is needed"), "{}", err.0);
         assert!(check(&mut asset("./code", Takes::Zip), dir.path()).is_ok());
+        // An absolute path inside the workspace is taken, as Copilot took it.
+        let absolute = dir.path().join("code").display().to_string();
+        assert!(check(&mut asset(&absolute, Takes::Zip), dir.path()).is_ok());
     }
 
+    /// Source: Copilot's package.go (which properties force a zip), on a real file system.
     #[test]
     fn keys_follow_the_zipped_content_only() {
         let dir = tempfile::tempdir().unwrap();
@@ -504,6 +512,8 @@ mod tests {
         assert_eq!(&build(&zipped).unwrap().body[..4], b"PK\x03\x04");
     }
 
+    /// Source: Copilot's package.go (bucket/key names and string forms), CloudFormation's
+    /// `TemplateURL` (HTTPS only).
     #[test]
     fn locations_take_the_form_of_the_property() {
         let url = |k: &str| format!("https://b.s3.us-east-1.amazonaws.com/{k}");

@@ -723,6 +723,7 @@ mod tests {
         );
     }
 
+    /// Source: Copilot's package.go (properties, forms, `AWS::Include` anywhere).
     #[test]
     fn packaging_writes_each_location_in_its_form() {
         let dir = tempfile::tempdir().unwrap();
@@ -767,6 +768,7 @@ mod tests {
         );
     }
 
+    /// Source: Copilot's package.go (`s3://`/`http(s)://` are not local paths).
     #[test]
     fn local_paths_copilot_packaged_become_assets() {
         let lambda = format!(

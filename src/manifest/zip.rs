@@ -157,6 +157,7 @@ mod tests {
         assert_eq!(crc32(b""), 0);
     }
 
+    /// Source: determinism is tug's own requirement (content-addressed keys).
     #[test]
     fn the_same_files_in_any_order_give_the_same_bytes() {
         let a = write(vec![
@@ -178,12 +179,14 @@ mod tests {
         assert_ne!(a, c);
     }
 
+    /// Source: APPNOTE.TXT (a name is one entry); readers differ on duplicates.
     #[test]
     fn duplicate_names_are_refused() {
         let err = write(vec![entry("a", 0o644, b""), entry("a", 0o644, b"")]).unwrap_err();
         assert!(err.contains("`a` is in the archive twice"), "{err}");
     }
 
+    /// Source: APPNOTE.TXT, section 4.3.16 (the 22-byte end of central directory record).
     #[test]
     fn an_empty_archive_is_just_the_end_record() {
         let zip = write(Vec::new()).unwrap();
