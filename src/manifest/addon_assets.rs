@@ -183,7 +183,7 @@ pub struct AssetRef {
     pub span: Span,
     pub(crate) form: Form,
     pub(crate) takes: Takes,
-    /// The file or folder, once [`check`] has resolved it.
+    /// The file or folder, once the workspace reader has resolved and checked it.
     pub file: Option<PathBuf>,
 }
 

@@ -12,6 +12,8 @@
 //! container, of an `AWS::EC2::SecurityGroup` a security group of the service (and also a
 //! variable, as with Copilot); every other output is an environment variable named by
 //! [`env_var_name`].
+//! Properties naming local files or folders are collected as assets ([`addon_assets`] owns
+//! them); [`Addons::packaged`] writes their S3 locations into the template.
 
 use std::collections::BTreeMap;
 
