@@ -152,6 +152,11 @@ pub(crate) fn run(ctx: &Context, req: &RenderRequest) -> Result<()> {
     }
 }
 
+/// The bucket `tug render` writes into the S3 locations of packaged addon assets: the
+/// artifacts bucket's name needs the account, which rendering does not look up. The keys are
+/// the ones `tug deploy` uploads to (docs/addons.md).
+const RENDERED_ASSET_BUCKET: &str = "placeholder-artifacts-bucket";
+
 fn write_all(
     dir: &Path,
     stacks: &[RenderedStack],
@@ -172,9 +177,16 @@ fn write_all(
             None => ws.environment_addons.as_ref(),
         };
         if let Some(addons) = addons {
+            // Rendering stays offline: the assets are zipped to give their real keys, and the
+            // bucket, which needs the account, is written as a placeholder.
+            let (template, _) = addons
+                .packaged(RENDERED_ASSET_BUCKET, &|key| {
+                    format!("https://{RENDERED_ASSET_BUCKET}.s3.amazonaws.com/{key}")
+                })
+                .map_err(std::io::Error::other)?;
             fs::write(
                 dir.join(format!("{}.addons.json", stack.stack_name)),
-                &addons.template,
+                template,
             )?;
         }
     }

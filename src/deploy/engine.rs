@@ -1152,9 +1152,9 @@ pub async fn workload_parameters(
     Ok((params, image))
 }
 
-/// Uploads a stack's merged addons template to the artifacts bucket (keyed by its content, so
-/// an unchanged template is an unchanged parameter) and returns its URL, the nested stack's
-/// `TemplateURL`.
+/// Uploads a stack's merged addons template, and the assets it names, to the artifacts bucket
+/// (keyed by their content, so an unchanged template is an unchanged parameter) and returns
+/// its URL, the nested stack's `TemplateURL`.
 async fn upload_addons(
     aws: &Aws,
     app: &str,
@@ -1162,13 +1162,27 @@ async fn upload_addons(
     addons: &crate::manifest::addons::Addons,
 ) -> Result<String, String> {
     let bucket = artifacts::Bucket::of(aws, app).await?;
-    let key = artifacts::template_key(&format!("{stack_name}-addons"), &addons.template);
+    // Local files and folders the template names are uploaded first (content-addressed, so an
+    // unchanged folder gives the same key and the same template).
+    let (template, assets) = addons.packaged(&bucket.name, &|key| bucket.object_url(key))?;
+    for asset in assets {
+        artifacts::put_once(
+            aws,
+            &bucket,
+            app,
+            &asset.key,
+            asset.body,
+            asset.content_type,
+        )
+        .await?;
+    }
+    let key = artifacts::template_key(&format!("{stack_name}-addons"), &template);
     artifacts::put_once(
         aws,
         &bucket,
         app,
         &key,
-        addons.template.clone().into_bytes(),
+        template.into_bytes(),
         "application/json",
     )
     .await?;

@@ -12,11 +12,14 @@
 //! container, of an `AWS::EC2::SecurityGroup` a security group of the service (and also a
 //! variable, as with Copilot); every other output is an environment variable named by
 //! [`env_var_name`].
+//! Properties naming local files or folders are collected as assets ([`addon_assets`] owns
+//! them); [`Addons::packaged`] writes their S3 locations into the template.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map as JsonMap, Value, json};
 
+use crate::manifest::addon_assets::{self, AssetRef, Built};
 use crate::manifest::codes;
 use crate::manifest::diagnostic::Diagnostic;
 use crate::manifest::source::Span;
@@ -42,66 +45,6 @@ const SECTIONS: &[&str] = &[
     "Resources",
     "Outputs",
 ];
-
-/// Properties that Copilot packaged when they named a local path (it uploaded the file or
-/// folder and put its S3 location there): (resource type, property path).
-const PACKAGED_PROPERTIES: &[(&str, &[&str])] = &[
-    ("AWS::ApiGateway::RestApi", &["BodyS3Location"]),
-    ("AWS::Lambda::Function", &["Code"]),
-    ("AWS::Lambda::LayerVersion", &["Content"]),
-    ("AWS::Serverless::Function", &["CodeUri"]),
-    ("AWS::Serverless::LayerVersion", &["ContentUri"]),
-    ("AWS::Serverless::Application", &["Location"]),
-    ("AWS::AppSync::GraphQLSchema", &["DefinitionS3Location"]),
-    (
-        "AWS::AppSync::Resolver",
-        &["RequestMappingTemplateS3Location"],
-    ),
-    (
-        "AWS::AppSync::Resolver",
-        &["ResponseMappingTemplateS3Location"],
-    ),
-    (
-        "AWS::AppSync::FunctionConfiguration",
-        &["RequestMappingTemplateS3Location"],
-    ),
-    (
-        "AWS::AppSync::FunctionConfiguration",
-        &["ResponseMappingTemplateS3Location"],
-    ),
-    ("AWS::Serverless::Api", &["DefinitionUri"]),
-    (
-        "AWS::ElasticBeanstalk::ApplicationVersion",
-        &["SourceBundle"],
-    ),
-    ("AWS::CloudFormation::Stack", &["TemplateURL"]),
-    ("AWS::Glue::Job", &["Command", "ScriptLocation"]),
-    (
-        "AWS::StepFunctions::StateMachine",
-        &["DefinitionS3Location"],
-    ),
-    ("AWS::Serverless::StateMachine", &["DefinitionUri"]),
-    ("AWS::CodeCommit::Repository", &["Code", "S3"]),
-];
-
-/// A property of `resource` that names a local path Copilot would have packaged.
-fn local_path(resource: &Node) -> Option<(&'static str, &Node)> {
-    let kind = resource.get("Type")?.as_str()?;
-    let properties = resource.get("Properties")?;
-    PACKAGED_PROPERTIES
-        .iter()
-        .filter(|(t, _)| *t == kind)
-        .find_map(|(_, path)| {
-            let value = path
-                .iter()
-                .try_fold(properties, |node, key| node.get(key))?;
-            let text = value.as_str()?;
-            let remote = ["s3://", "https://", "http://"]
-                .iter()
-                .any(|p| text.starts_with(p));
-            (!remote).then(|| (path[path.len() - 1], value))
-        })
-}
 
 /// What Copilot did with one output of the addons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +74,9 @@ pub struct Addons {
     /// order; values may be intrinsic functions of the parent template.
     pub parameters: Vec<(String, Value, Span)>,
     pub outputs: Vec<AddonOutput>,
+    /// Properties naming a local file or folder, packaged when the template is uploaded
+    /// (resolved against the workspace root by the workspace reader).
+    pub assets: Vec<AssetRef>,
 }
 
 impl Addons {
@@ -154,6 +100,42 @@ impl Addons {
             out.insert(k.clone(), with_parent_values(v, &parent));
         }
         Value::Object(out)
+    }
+
+    /// The template with every asset's property replaced by its S3 location in `bucket`
+    /// (`url` gives an object's HTTPS URL), and the assets to upload there. Without assets it
+    /// is [`Addons::template`] unchanged. Reads (and zips) the assets' files: the same files
+    /// give the same keys, so an unchanged folder gives an unchanged template.
+    pub fn packaged(
+        &self,
+        bucket: &str,
+        url: &dyn Fn(&str) -> String,
+    ) -> Result<(String, Vec<Built>), String> {
+        if self.assets.is_empty() {
+            return Ok((self.template.clone(), Vec::new()));
+        }
+        let mut template: Value = serde_json::from_str(&self.template)
+            .map_err(|e| format!("the merged addons template is not JSON: {e}"))?;
+        let mut built = Vec::new();
+        for asset in &self.assets {
+            let object = addon_assets::build(asset)?;
+            let mut target = Some(&mut template);
+            for key in &asset.pointer {
+                target = target.and_then(|t| match t {
+                    Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get_mut(i)),
+                    other => other.get_mut(key),
+                });
+            }
+            let target =
+                target.ok_or_else(|| format!("{} is not in the merged template", asset.subject))?;
+            *target = addon_assets::location(asset, bucket, url, &object.key);
+            if !built.iter().any(|b: &Built| b.key == object.key) {
+                built.push(object);
+            }
+        }
+        let text = serde_json::to_string_pretty(&template)
+            .map_err(|e| format!("cannot write the addons template: {e}"))?;
+        Ok((text, built))
     }
 
     /// `Fn::GetAtt` of an output of the nested stack.
@@ -281,6 +263,7 @@ pub fn assemble(
     // Section -> key -> (file, value).
     let mut merged: BTreeMap<&str, Vec<(String, &Node, &str)>> = BTreeMap::new();
     let mut transforms: Vec<Value> = Vec::new();
+    let mut assets = Vec::new();
     for file in templates {
         let NodeKind::Map(entries) = &file.node.kind else {
             diags.push(error(
@@ -308,8 +291,14 @@ pub fn assemble(
                     NodeKind::Seq(items) => items.iter().map(to_json).collect(),
                     _ => vec![to_json(value)],
                 };
-                for t in items {
+                let nodes: Vec<&Node> = match &value.kind {
+                    NodeKind::Seq(nodes) => nodes.iter().collect(),
+                    _ => vec![value],
+                };
+                for (t, node) in items.into_iter().zip(nodes) {
                     if !transforms.contains(&t) {
+                        let pointer = ["Transform".to_string(), transforms.len().to_string()];
+                        assets.extend(addon_assets::include(node, &pointer, "`Transform`"));
                         transforms.push(t);
                     }
                 }
@@ -337,17 +326,15 @@ pub fn assemble(
             let list = merged.entry(section).or_default();
             for (id, body) in items {
                 let id_text = id.as_str().unwrap_or("").to_string();
-                if section == "Resources"
-                    && let Some((property, value)) = local_path(body)
-                {
-                    diags.push(error(
-                        value.span,
-                        format!(
-                            "`{property}` of resource `{id_text}` names a local path, which Copilot uploaded and tug does not"
-                        ),
-                        "upload it to S3 yourself (for example with `aws cloudformation package`) and give its S3 location here",
-                    ));
+                if section == "Resources" {
+                    assets.extend(addon_assets::local_paths(&id_text, body));
                 }
+                addon_assets::includes(
+                    body,
+                    &mut vec![section.to_string(), id_text.clone()],
+                    &format!("`{section}.{id_text}`"),
+                    &mut assets,
+                );
                 if section == "Resources" && body.get("Type").and_then(Node::as_str).is_none() {
                     diags.push(error(
                         id.span,
@@ -497,10 +484,14 @@ pub fn assemble(
     let mut text =
         serde_json::to_string_pretty(&Value::Object(template)).unwrap_or_else(|_| "{}".into());
     text.push('\n');
+    // A resource defined identically in two files names its asset once.
+    assets.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+    assets.dedup_by(|a, b| a.pointer == b.pointer);
     Ok(Addons {
         template: text,
         parameters,
         outputs,
+        assets,
     })
 }
 
@@ -593,6 +584,7 @@ mod tests {
                 ("Group".into(), json!({"Ref": "LogGroup"}), Span::default()),
             ],
             outputs: Vec::new(),
+            assets: Vec::new(),
         };
         let got = addons.stack_parameters(&[
             ("App", json!("shop")),
@@ -733,36 +725,94 @@ mod tests {
         );
     }
 
+    /// Source: Copilot's package.go (properties, forms, `AWS::Include` anywhere).
     #[test]
-    fn local_paths_copilot_packaged_are_refused() {
+    fn packaging_writes_each_location_in_its_form() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("code")).unwrap();
+        std::fs::write(dir.path().join("code/index.py"), "x = 1\n").unwrap();
+        std::fs::write(dir.path().join("snippet.yml"), "Type: String\n").unwrap();
+        let text = "Transform:\n  Name: AWS::Include\n  Parameters:\n    Location: ./snippet.yml\nParameters:\n  App: {Type: String}\n  Env: {Type: String}\n  Name: {Type: String}\nResources:\n  Handler:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: ./code\n      Environment:\n        Fn::Transform:\n          Name: AWS::Include\n          Parameters:\n            Location: ./snippet.yml\n  Nested:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n      TemplateURL: ./snippet.yml\n";
+        let mut addons = assemble(
+            &[file("a.yml", text)],
+            None,
+            WORKLOAD_RESERVED,
+            Span::default(),
+        )
+        .unwrap();
+        assert_eq!(addons.assets.len(), 4, "{:?}", addons.assets);
+        for asset in &mut addons.assets {
+            addon_assets::check(asset, dir.path()).unwrap();
+        }
+        let (template, built) = addons
+            .packaged("b", &|k| {
+                format!("https://b.s3.eu-west-1.amazonaws.com/{k}")
+            })
+            .unwrap();
+        // The zipped folder and the file as it is (three references, one object).
+        assert_eq!(built.len(), 2, "{built:?}");
+        let template: Value = serde_json::from_str(&template).unwrap();
+        let zip = &built.iter().find(|b| b.key.ends_with(".zip")).unwrap().key;
+        let raw = &built.iter().find(|b| !b.key.ends_with(".zip")).unwrap().key;
+        let handler = &template["Resources"]["Handler"]["Properties"];
+        assert_eq!(handler["CodeUri"], format!("s3://b/{zip}"));
+        assert_eq!(
+            handler["Environment"]["Fn::Transform"]["Parameters"]["Location"],
+            format!("s3://b/{raw}")
+        );
+        assert_eq!(
+            template["Resources"]["Nested"]["Properties"]["TemplateURL"],
+            format!("https://b.s3.eu-west-1.amazonaws.com/{raw}")
+        );
+        assert_eq!(
+            template["Transform"][0]["Parameters"]["Location"],
+            format!("s3://b/{raw}")
+        );
+    }
+
+    /// Source: Copilot's package.go (`s3://`/`http(s)://` are not local paths).
+    #[test]
+    fn local_paths_copilot_packaged_become_assets() {
         let lambda = format!(
             "{TABLE}  Handler:\n    Type: AWS::Lambda::Function\n    Properties:\n      Code: ./lambda\n      Runtime: python3.12\n"
         )
         .replace("Outputs:\n", "")
         .replace("  MyTableName:\n    Value: !Ref Table\n  AccessPolicy:\n    Value: !Ref Access\n  DBSecret:\n    Value: !Ref Password\n", "");
-        let errs = assemble(
-            &[file("a.yml", &lambda)],
+        let addons = assemble(
+            &[file("a.yml", &lambda), file("b.yml", &lambda)],
             None,
             WORKLOAD_RESERVED,
             Span::default(),
         )
-        .unwrap_err();
-        assert_eq!(errs.len(), 1, "{errs:?}");
-        assert!(
-            errs[0]
-                .message
-                .contains("`Code` of resource `Handler` names a local path")
+        .unwrap();
+        // Defined identically in two files: one asset.
+        assert_eq!(addons.assets.len(), 1, "{:?}", addons.assets);
+        let asset = &addons.assets[0];
+        assert_eq!(asset.subject, "`Code` of resource `Handler`");
+        assert_eq!(
+            asset.pointer,
+            ["Resources", "Handler", "Properties", "Code"]
         );
+        assert_eq!(asset.local, "./lambda");
+        assert!(asset.span.line > 1);
         let s3 = lambda.replace("Code: ./lambda", "Code: {S3Bucket: b, S3Key: k}");
-        assert!(
-            assemble(
-                &[file("a.yml", &s3)],
-                None,
-                WORKLOAD_RESERVED,
-                Span::default()
-            )
-            .is_ok()
-        );
+        let remote = assemble(
+            &[file("a.yml", &s3)],
+            None,
+            WORKLOAD_RESERVED,
+            Span::default(),
+        )
+        .unwrap();
+        assert!(remote.assets.is_empty());
+        let uri = lambda.replace("Code: ./lambda", "Code: s3://b/k.zip");
+        let remote = assemble(
+            &[file("a.yml", &uri)],
+            None,
+            WORKLOAD_RESERVED,
+            Span::default(),
+        )
+        .unwrap();
+        assert!(remote.assets.is_empty());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! `validate`, `render`, `deploy`, `ui` or `commands` (tests/layering.rs checks).
 //! serde_yaml-free by design: positions come from the located YAML tree in [`yaml`].
 
+pub mod addon_assets;
 pub mod addons;
 pub mod capacity;
 pub mod codes;
@@ -23,3 +24,4 @@ pub mod source;
 pub mod union;
 pub mod workspace;
 pub mod yaml;
+pub(crate) mod zip;

@@ -8,6 +8,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
+use crate::manifest::addon_assets;
 use crate::manifest::addons::{
     self, AddonFile, Addons, ENVIRONMENT_RESERVED, PARAMETER_FILES, WORKLOAD_RESERVED,
 };
@@ -268,7 +269,20 @@ impl Workspace {
         }
         let at = templates[0].node.span;
         match addons::assemble(&templates, parameters.first(), reserved, at) {
-            Ok(a) => Some(a),
+            Ok(mut a) => {
+                // Assets are resolved against the workspace root, as Copilot resolved them.
+                let root = self.project_root().to_path_buf();
+                let mut bad = false;
+                for asset in &mut a.assets {
+                    if let Err((message, help)) = addon_assets::check(asset, &root) {
+                        self.diags.push(
+                            Diagnostic::error(codes::ADDONS, asset.span, message).with_help(help),
+                        );
+                        bad = true;
+                    }
+                }
+                (!bad).then_some(a)
+            }
             Err(mut d) => {
                 self.diags.append(&mut d);
                 None
