@@ -577,7 +577,10 @@ def main() -> int:
 
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
     server.start()
-    print(f"moto listening on http://{args.host}:{args.port}", flush=True)
+    # `--port 0` lets the system pick a free port, named here: tests read it from this line,
+    # which no other process can take between choosing and binding the port.
+    host, port = server.get_host_and_port()
+    print(f"moto listening on http://{host}:{port}", flush=True)
     try:
         server._thread.join()  # serve until killed
     except KeyboardInterrupt:

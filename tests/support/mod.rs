@@ -54,17 +54,12 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 /// A moto server on a loopback port, stopped when dropped (and when the test process exits).
 pub struct Moto {
     child: Child,
     pub port: u16,
+    // Kept open so moto never writes into a closed pipe.
+    _stdout: BufReader<std::process::ChildStdout>,
 }
 
 impl Moto {
@@ -82,16 +77,27 @@ impl Moto {
             "{} is missing: run the tests with scripts/test.sh, which installs moto",
             python.display()
         );
-        let port = free_port();
-        let child = Command::new(&python)
+        // moto binds port 0 and names the port it got: a port chosen here and handed over
+        // could be taken by another process first (moto would then hang on its bind while
+        // this test talked to that process).
+        let mut child = Command::new(&python)
             .arg(root().join("scripts/moto_server.py"))
-            .args(["--port", &port.to_string(), "--exit-with-parent"])
+            .args(["--port", "0", "--exit-with-parent"])
             .env("MOTO_ECS_SERVICE_RUNNING", running.to_string())
             .env("MOTO_ECS_SERVICE_FAILED_TASKS", failed.to_string())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("moto starts");
+        let mut line = String::new();
+        let mut stdout = BufReader::new(child.stdout.take().expect("moto's stdout"));
+        stdout.read_line(&mut line).expect("moto names its port");
+        let port: u16 = line
+            .trim()
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("moto did not start: {line:?}"));
         let deadline = Instant::now() + Duration::from_secs(60);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
@@ -100,7 +106,11 @@ impl Moto {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        Moto { child, port }
+        Moto {
+            child,
+            port,
+            _stdout: stdout,
+        }
     }
 
     pub fn url(&self) -> String {
