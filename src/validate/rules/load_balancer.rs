@@ -453,8 +453,8 @@ fn check_listener(
         0,
         3600,
     );
-    // NLB aliases may name their `hosted_zone` (a tug extension): Copilot wrote their records
-    // into the zone of the application's domain, which tug has not; rendering asks for one.
+    // NLB aliases may name their `hosted_zone` (a tug extension); a plain name goes into the
+    // zone of the application's domain (`.workspace` `domain:`), which rendering checks.
     if !main && l.additional_listeners.is_some() {
         out.push(
             Diagnostic::error(
