@@ -168,9 +168,20 @@ print(json.dumps({
 }))
 "#;
 
+/// The bodies of the CreateChangeSet requests tug sent (moto keeps no capabilities, so the
+/// proxy is where they can be seen).
+static CHANGE_SET_REQUESTS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
 /// Answers PutBucketPolicy in place of moto: moto applies the bucket's TLS-only policy to
 /// every request of the plain-HTTP test endpoint (tests/artifacts.rs checks the policy).
-fn accept_policy(action: &str, _body: &str) -> Option<String> {
+/// Records CreateChangeSet requests and passes them on.
+fn accept_policy(action: &str, body: &str) -> Option<String> {
+    if action == "CreateChangeSet" {
+        CHANGE_SET_REQUESTS
+            .lock()
+            .expect("lock")
+            .push(body.to_string());
+    }
     (action == "PutBucketPolicy").then(String::new)
 }
 
@@ -202,6 +213,15 @@ fn a_lambda_addon_with_local_code_deploys_and_redeploys_as_a_no_op() {
         rows.contains(&("assets-test-hello".to_string(), "deployed".to_string())),
         "{rows:?}"
     );
+    // An addon template may use a Transform (SAM, AWS::Include): CloudFormation expands it in a
+    // nested stack only when the parent's change set grants CAPABILITY_AUTO_EXPAND (AWS's
+    // CreateChangeSet documentation; moto does not check capabilities, so the requests are
+    // read at the proxy).
+    let requests = CHANGE_SET_REQUESTS.lock().expect("lock").clone();
+    assert!(!requests.is_empty(), "no CreateChangeSet request seen");
+    for body in &requests {
+        assert!(body.contains("CAPABILITY_AUTO_EXPAND"), "{body}");
+    }
     let state = Command::new(root().join(".venv/bin/python"))
         .args(["-c", INSPECT, &moto.url()])
         .output()

@@ -68,6 +68,9 @@ pub async fn prepare(
         })
         .capabilities(Capability::CapabilityIam)
         .capabilities(Capability::CapabilityNamedIam)
+        // As Copilot did: an addons nested stack may use `Transform` (SAM, `AWS::Include`),
+        // which CloudFormation expands only with this capability.
+        .capabilities(Capability::CapabilityAutoExpand)
         .description(format!("tug {}", crate::render::VERSION));
     req = if stack.template.len() > MAX_TEMPLATE_BODY {
         req.template_url(upload_template(aws, stack).await?)
