@@ -1226,6 +1226,10 @@ fn an_application_with_a_domain_keeps_its_environment_zone() {
         text.contains("updated in place         EnvironmentHostedZone (AWS::Route53::HostedZone)"),
         "{text}"
     );
+    assert!(
+        text.contains("kept                     EnvironmentHostedZoneDelegation (AWS::Route53::RecordSet): made by Copilot's DelegateDNSAction outside the stack"),
+        "{text}"
+    );
     for id in ["DelegateDNSAction", "HTTPSCert"] {
         assert!(
             text.contains(&format!("custom resource dropped  {id} ")),
@@ -1250,6 +1254,16 @@ fn an_application_with_a_domain_keeps_its_environment_zone() {
     );
     let env_after = physical_ids(&rt, &aws, "demo-test");
     assert_eq!(env_after["EnvironmentHostedZone"], zone_before);
+    // Copilot's Lambda wrote the NS delegation outside the stack; on AWS, CloudFormation
+    // could not create tug's record over it, so adoption leaves tug's out.
+    assert!(!env_after.contains_key("EnvironmentHostedZoneDelegation"));
+    let adopted: serde_json::Value =
+        serde_json::from_str(&template_of(&rt, &aws, "demo-test")).expect("JSON template");
+    assert!(adopted["Resources"]["EnvironmentHostedZoneDelegation"].is_null());
+    assert_eq!(
+        adopted["Metadata"]["tug:adoption"]["left_out"],
+        serde_json::json!(["EnvironmentHostedZoneDelegation"])
+    );
     assert!(!env_after.contains_key("DelegateDNSAction"));
     assert!(!env_after.contains_key("HTTPSCert"));
 
@@ -1259,10 +1273,15 @@ fn an_application_with_a_domain_keeps_its_environment_zone() {
         &["svc", "deploy", "-e", "test", "-n", "web", "--yes"],
     );
     assert_success(&out);
-    assert_eq!(
-        physical_ids(&rt, &aws, "demo-test")["EnvironmentHostedZone"],
-        zone_before
+    let out = tug(
+        ws.path(),
+        &moto.url(),
+        &["env", "deploy", "-n", "test", "--yes"],
     );
+    assert_success(&out);
+    let env_later = physical_ids(&rt, &aws, "demo-test");
+    assert_eq!(env_later["EnvironmentHostedZone"], zone_before);
+    assert!(!env_later.contains_key("EnvironmentHostedZoneDelegation"));
 }
 
 /// A `.workspace` domain other than Copilot's is refused, naming both. Fidelity: moto only.

@@ -57,6 +57,14 @@ const CUSTOM_RESOURCE_IDS: &[&str] = &[
     "TriggerStateMachineAction",
 ];
 
+/// Copilot's custom resources that made, outside the stack, what tug renders in it: (custom
+/// resource, tug's logical id). `DelegateDNSAction` upserted the NS record of
+/// `<env>.<app>.<domain>` in the application's zone; tug's `EnvironmentHostedZoneDelegation` is
+/// the same record, which CloudFormation could not create over it. Adoption leaves tug's
+/// resource out and the record as it is.
+pub const MADE_BY_CUSTOM_RESOURCES: &[(&str, &str)] =
+    &[("DelegateDNSAction", "EnvironmentHostedZoneDelegation")];
+
 /// Whether a resource of a deployed Copilot template is one of its custom resources.
 pub fn is_custom_resource(logical_id: &str, resource: &Value) -> bool {
     let t = resource.get("Type").and_then(Value::as_str).unwrap_or("");
