@@ -1267,6 +1267,13 @@ fn an_application_with_a_domain_keeps_its_environment_zone() {
     assert!(!env_after.contains_key("DelegateDNSAction"));
     assert!(!env_after.contains_key("HTTPSCert"));
 
+    // A workspace without the domain, its stacks adopted already: the domain is written again.
+    std::fs::write(&workspace, format!("application: {app}\n")).unwrap();
+    let out = adopt(&ws, &moto.url(), &["--yes"]);
+    assert_success(&out);
+    assert!(stderr(&out).contains("nothing to do"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&workspace).unwrap(), written);
+
     let out = tug(
         ws.path(),
         &moto.url(),

@@ -1,6 +1,7 @@
 //! `tug adopt`: take over, in place, the stacks AWS Copilot deployed for the workspace's
 //! application. Shows the plan of each environment; with `--plan` stops there, otherwise asks
-//! (or takes `--yes`) and carries it out (see `deploy::adopt`).
+//! (or takes `--yes`) and carries it out (see `deploy::adopt`). An application Copilot made with
+//! a domain is planned with that domain, which is written into `.workspace` when it has none.
 
 use serde_json::json;
 use tokio::sync::watch;
@@ -112,6 +113,12 @@ pub(crate) fn run(ctx: &Context, args: &AdoptArgs) -> Result<()> {
         .flat_map(|p| &p.stacks)
         .any(|s| s.state != State::Adopted);
     if !todo {
+        // The stacks are tug's already: the workspace still needs the domain they render.
+        if let Some(d) = &write_domain {
+            crate::commands::app_init::record_domain(&ws.dir, d)?;
+            ctx.ui
+                .info(&format!("wrote the domain {} into .workspace", d.name));
+        }
         ctx.ui.info("every stack is adopted already; nothing to do");
         return Ok(());
     }
