@@ -1131,3 +1131,185 @@ fn ctrl_c_after_phase_one_leaves_the_environment_features_pinned() {
     let env = template::parse(&template_of(&rt, &aws, "demo-test")).expect("a template");
     assert!(env.pointer("/Resources/TugAdoptionPhaseOne").is_none());
 }
+
+/// A public hosted zone named `name` in moto; its id without `/hostedzone/`.
+fn hosted_zone(rt: &tokio::runtime::Runtime, aws: &Aws, name: &str) -> String {
+    let out = rt
+        .block_on(
+            aws.route53
+                .create_hosted_zone()
+                .name(name)
+                .caller_reference(format!("test-{name}"))
+                .send(),
+        )
+        .expect("creates the hosted zone");
+    out.hosted_zone()
+        .expect("zone")
+        .id()
+        .trim_start_matches("/hostedzone/")
+        .to_string()
+}
+
+/// A Copilot application made with `copilot app init --domain example.com`: the domain's and
+/// the application's zones, the application record with `domain` and `domainHostedZoneID`
+/// (Copilot's field names, internal/pkg/config/app.go), and the environment stack with its
+/// hosted zone `test.<app>.example.com` (demo-test-domain.yml). Returns the two zone ids.
+fn copilot_app_with_domain(rt: &tokio::runtime::Runtime, aws: &Aws, app: &str) -> (String, String) {
+    let root = hosted_zone(rt, aws, "example.com");
+    let app_zone = hosted_zone(rt, aws, &format!("{app}.example.com"));
+    copilot_records(rt, aws, app, &[("web", "Load Balanced Web Service")]);
+    rt.block_on(
+        aws.ssm
+            .put_parameter()
+            .name(format!("/copilot/applications/{app}"))
+            .value(format!(
+                r#"{{"name":"{app}","account":"123456789012","domain":"example.com","domainHostedZoneID":"{root}","version":"v1.0.2"}}"#
+            ))
+            .r#type(aws_sdk_ssm::types::ParameterType::String)
+            .overwrite(true)
+            .send(),
+    )
+    .expect("puts the application record");
+    let mut params = env_parameters(app);
+    for (k, v) in params.iter_mut() {
+        match *k {
+            "AppDNSName" => *v = "example.com".into(),
+            "AppDNSDelegationRole" => {
+                *v = format!("arn:aws:iam::123456789012:role/{app}-DNSDelegationRole")
+            }
+            _ => {}
+        }
+    }
+    copilot_stack(
+        rt,
+        aws,
+        &format!("{app}-test"),
+        &fixture("demo-test-domain.yml"),
+        &params,
+        &[
+            ("copilot-application", app),
+            ("copilot-environment", "test"),
+        ],
+    );
+    let web = fixture("demo-test-web.yml").replace("demo-test-", &format!("{app}-test-"));
+    copilot_workload(rt, aws, app, "web", &web, &web_parameters(app));
+    (root, app_zone)
+}
+
+/// An application Copilot made with a domain: `--plan` says which domain it would write into
+/// `.workspace` and writes nothing; adoption writes it, keeps the environment's hosted zone
+/// (same id), retains the DNS custom resources, and a later `svc deploy` works. Fidelity: moto
+/// only (the DNS custom resources are stood in, README.md of the fixtures; Route 53 zones are
+/// moto's).
+#[test]
+fn an_application_with_a_domain_keeps_its_environment_zone() {
+    let moto = Moto::start(1);
+    let (rt, aws) = client(&moto.url());
+    let app = "demo";
+    let (root, app_zone) = copilot_app_with_domain(&rt, &aws, app);
+    let ws = demo_copy(app);
+    let workspace = ws.path().join("copilot/.workspace");
+    let zone_before = physical_ids(&rt, &aws, "demo-test")["EnvironmentHostedZone"].clone();
+
+    let out = adopt(&ws, &moto.url(), &["--plan"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    assert!(
+        text.contains(&format!(
+            ".workspace: would get `domain:` (name example.com, hosted_zone {root}, app_hosted_zone {app_zone})"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("STOP"), "{text}");
+    // Same name, so the zone is not replaced; the DNS custom resources are retained first.
+    assert!(
+        text.contains("updated in place         EnvironmentHostedZone (AWS::Route53::HostedZone)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("kept                     EnvironmentHostedZoneDelegation (AWS::Route53::RecordSet): made by Copilot's DelegateDNSAction outside the stack"),
+        "{text}"
+    );
+    for id in ["DelegateDNSAction", "HTTPSCert"] {
+        assert!(
+            text.contains(&format!("custom resource dropped  {id} ")),
+            "{id}: {text}"
+        );
+    }
+    assert!(
+        !std::fs::read_to_string(&workspace)
+            .unwrap()
+            .contains("domain:"),
+        "--plan wrote the workspace"
+    );
+
+    let out = adopt(&ws, &moto.url(), &["--yes"]);
+    assert_success(&out);
+    let written = std::fs::read_to_string(&workspace).unwrap();
+    assert!(
+        written.contains(&format!(
+            "domain:\n  name: example.com\n  hosted_zone: {root}\n  app_hosted_zone: {app_zone}\n"
+        )),
+        "{written}"
+    );
+    let env_after = physical_ids(&rt, &aws, "demo-test");
+    assert_eq!(env_after["EnvironmentHostedZone"], zone_before);
+    // Copilot's Lambda wrote the NS delegation outside the stack; on AWS, CloudFormation
+    // could not create tug's record over it, so adoption leaves tug's out.
+    assert!(!env_after.contains_key("EnvironmentHostedZoneDelegation"));
+    let adopted: serde_json::Value =
+        serde_json::from_str(&template_of(&rt, &aws, "demo-test")).expect("JSON template");
+    assert!(adopted["Resources"]["EnvironmentHostedZoneDelegation"].is_null());
+    assert_eq!(
+        adopted["Metadata"]["tug:adoption"]["left_out"],
+        serde_json::json!(["EnvironmentHostedZoneDelegation"])
+    );
+    assert!(!env_after.contains_key("DelegateDNSAction"));
+    assert!(!env_after.contains_key("HTTPSCert"));
+
+    // A workspace without the domain, its stacks adopted already: the domain is written again.
+    std::fs::write(&workspace, format!("application: {app}\n")).unwrap();
+    let out = adopt(&ws, &moto.url(), &["--yes"]);
+    assert_success(&out);
+    assert!(stderr(&out).contains("nothing to do"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&workspace).unwrap(), written);
+
+    let out = tug(
+        ws.path(),
+        &moto.url(),
+        &["svc", "deploy", "-e", "test", "-n", "web", "--yes"],
+    );
+    assert_success(&out);
+    let out = tug(
+        ws.path(),
+        &moto.url(),
+        &["env", "deploy", "-n", "test", "--yes"],
+    );
+    assert_success(&out);
+    let env_later = physical_ids(&rt, &aws, "demo-test");
+    assert_eq!(env_later["EnvironmentHostedZone"], zone_before);
+    assert!(!env_later.contains_key("EnvironmentHostedZoneDelegation"));
+}
+
+/// A `.workspace` domain other than Copilot's is refused, naming both. Fidelity: moto only.
+#[test]
+fn a_workspace_domain_other_than_copilots_is_refused() {
+    let moto = Moto::start(1);
+    let (rt, aws) = client(&moto.url());
+    let app = "demo";
+    copilot_app_with_domain(&rt, &aws, app);
+    let ws = demo_copy(app);
+    let workspace = ws.path().join("copilot/.workspace");
+    std::fs::write(
+        &workspace,
+        format!("application: {app}\ndomain:\n  name: other.org\n  hosted_zone: Z0OTHER\n  app_hosted_zone: Z0OTHERAPP\n"),
+    )
+    .unwrap();
+    let out = adopt(&ws, &moto.url(), &["--plan"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("other.org") && err.contains("example.com"),
+        "{err}"
+    );
+}

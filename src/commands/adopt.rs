@@ -1,6 +1,7 @@
 //! `tug adopt`: take over, in place, the stacks AWS Copilot deployed for the workspace's
 //! application. Shows the plan of each environment; with `--plan` stops there, otherwise asks
-//! (or takes `--yes`) and carries it out (see `deploy::adopt`).
+//! (or takes `--yes`) and carries it out (see `deploy::adopt`). An application Copilot made with
+//! a domain is planned with that domain, which is written into `.workspace` when it has none.
 
 use serde_json::json;
 use tokio::sync::watch;
@@ -15,6 +16,8 @@ use crate::deploy::adopt::transform::Fate;
 use crate::deploy::aws::Aws;
 use crate::error::{Error, Result};
 use crate::exit;
+use crate::manifest::domain::AppDomain;
+use crate::manifest::workspace::Workspace;
 use crate::ui::Style;
 
 pub(crate) fn run(ctx: &Context, args: &AdoptArgs) -> Result<()> {
@@ -30,9 +33,19 @@ pub(crate) fn run(ctx: &Context, args: &AdoptArgs) -> Result<()> {
         );
     }
     let settings = crate::commands::remote::settings(ctx);
-    let (aws, found, plans) = ctx.block_on(async {
+    let (aws, found) = ctx.block_on(async {
         let aws = Aws::connect(&settings).await?;
         let found = discover::discover(&aws, &loaded.app).await?;
+        Ok::<_, String>((aws, found))
+    })??;
+    // Rendered with Copilot's domain, so that the environment keeps its hosted zone.
+    let (mut ws, mut loaded) = (ws, loaded);
+    let write_domain = domain_to_write(&ws, &found)?;
+    if let Some(d) = &write_domain {
+        ws.domain = Some(d.clone());
+        loaded.domain = Some(d.clone());
+    }
+    let plans = ctx.block_on(async {
         let envs: Vec<String> = match &args.env {
             Some(e) => vec![e.clone()],
             None => loaded
@@ -53,7 +66,7 @@ pub(crate) fn run(ctx: &Context, args: &AdoptArgs) -> Result<()> {
         for env in envs {
             plans.push(plan::plan(&aws, &loaded, &ws, &env, &names).await?);
         }
-        Ok::<_, String>((aws, found, plans))
+        Ok::<_, String>(plans)
     })??;
     let stopped = plans
         .iter()
@@ -61,11 +74,26 @@ pub(crate) fn run(ctx: &Context, args: &AdoptArgs) -> Result<()> {
         .any(|s| !s.stops.is_empty());
     if ctx.ui.json && args.plan {
         ctx.ui.out(
-            &json!({"event": "plan", "copilot": found, "environments": plans, "stops": stopped})
-                .to_string(),
+            &json!({
+                "event": "plan",
+                "copilot": found,
+                "environments": plans,
+                "stops": stopped,
+                "writes_workspace_domain": write_domain.is_some(),
+            })
+            .to_string(),
         );
     } else if !ctx.ui.json {
         show_discovery(ctx, &found);
+        if let Some(d) = &write_domain {
+            ctx.ui.out(&format!(
+                "  .workspace: {} `domain:` (name {}, hosted_zone {}, app_hosted_zone {}), Copilot's domain, so that tug renders the environments' hosted zones",
+                if args.plan { "would get" } else { "gets" },
+                d.name,
+                d.hosted_zone,
+                d.app_hosted_zone
+            ));
+        }
         for p in &plans {
             show_plan(ctx, p);
         }
@@ -85,6 +113,12 @@ pub(crate) fn run(ctx: &Context, args: &AdoptArgs) -> Result<()> {
         .flat_map(|p| &p.stacks)
         .any(|s| s.state != State::Adopted);
     if !todo {
+        // The stacks are tug's already: the workspace still needs the domain they render.
+        if let Some(d) = &write_domain {
+            crate::commands::app_init::record_domain(&ws.dir, d)?;
+            ctx.ui
+                .info(&format!("wrote the domain {} into .workspace", d.name));
+        }
         ctx.ui.info("every stack is adopted already; nothing to do");
         return Ok(());
     }
@@ -102,6 +136,11 @@ pub(crate) fn run(ctx: &Context, args: &AdoptArgs) -> Result<()> {
             }
         }
     }
+    if let Some(d) = &write_domain {
+        crate::commands::app_init::record_domain(&ws.dir, d)?;
+        ctx.ui
+            .info(&format!("wrote the domain {} into .workspace", d.name));
+    }
     let reporter = reporter(ctx);
     let results: Vec<StackResult> = ctx.block_on(async {
         let (tx, rx) = watch::channel(0u32);
@@ -113,6 +152,28 @@ pub(crate) fn run(ctx: &Context, args: &AdoptArgs) -> Result<()> {
         all
     })?;
     crate::commands::status(report(ctx, &results))
+}
+
+/// The domain adoption writes into `.workspace`: Copilot's, when the workspace has none. A
+/// workspace domain other than Copilot's is refused: the environments' hosted zones,
+/// certificates and service names hang on it. A workspace domain where Copilot had none is
+/// kept (tug adds the environments' zones).
+fn domain_to_write(ws: &Workspace, found: &Discovery) -> Result<Option<AppDomain>> {
+    match (&ws.domain, &found.domain) {
+        (None, Some(copilot)) => Ok(Some(copilot.clone())),
+        (Some(have), Some(copilot)) if have != copilot => Err(Error::usage(format!(
+            ".workspace has the domain {} (hosted_zone {}, app_hosted_zone {}), but Copilot's application {} has the domain {} (hosted_zone {}, app_hosted_zone {})",
+            have.name,
+            have.hosted_zone,
+            have.app_hosted_zone,
+            found.app,
+            copilot.name,
+            copilot.hosted_zone,
+            copilot.app_hosted_zone
+        ))
+        .help("remove `domain:` from .workspace (adoption writes Copilot's), or correct it to Copilot's values")),
+        _ => Ok(None),
+    }
 }
 
 fn show_discovery(ctx: &Context, d: &Discovery) {

@@ -161,7 +161,7 @@ fn zone_result(made: app_domain::Made) -> &'static str {
 }
 
 /// Writes the domain into `.workspace`, keeping its other lines.
-fn record_domain(dir: &std::path::Path, d: &AppDomain) -> Result<()> {
+pub(crate) fn record_domain(dir: &std::path::Path, d: &AppDomain) -> Result<()> {
     let path = dir.join(".workspace");
     let text = std::fs::read_to_string(&path)
         .map_err(|e| Error::failure(format!("cannot read {}: {e}", path.display())))?;

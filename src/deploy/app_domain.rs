@@ -78,7 +78,7 @@ pub async fn ensure(aws: &Aws, app: &str, domain: &str) -> Result<(AppDomain, Ma
 }
 
 /// The id (without `/hostedzone/`) of the public zone named `name`, if there is one.
-async fn public_zone(aws: &Aws, name: &str) -> Result<Option<String>, String> {
+pub(crate) async fn public_zone(aws: &Aws, name: &str) -> Result<Option<String>, String> {
     let dotted = format!("{name}.");
     let out = aws
         .route53

@@ -9,6 +9,23 @@ pub fn application_parameter(app: &str) -> String {
     format!("/copilot/applications/{app}")
 }
 
+/// The domain of `copilot app init --domain`, as Copilot's application record (the JSON value
+/// of [`application_parameter`]) holds it: the domain name and the id of its public hosted
+/// zone (`domain`, `domainHostedZoneID`). `None` for an application without a domain.
+pub fn application_domain(record: &str) -> Option<(String, String)> {
+    let v: Value = serde_json::from_str(record).ok()?;
+    let name = v.get("domain")?.as_str()?.trim().trim_end_matches('.');
+    if name.is_empty() {
+        return None;
+    }
+    let zone = v
+        .get("domainHostedZoneID")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .trim_start_matches("/hostedzone/");
+    Some((name.to_ascii_lowercase(), zone.to_string()))
+}
+
 /// Copilot's stack of IAM roles for an application (left alone by adoption).
 pub fn roles_stack(app: &str) -> String {
     format!("{app}-infrastructure-roles")
@@ -30,6 +47,8 @@ const CUSTOM_RESOURCE_IDS: &[&str] = &[
     "HTTPRuleWithDomainPriorityAction",
     "HTTPRedirectRulePriorityAction",
     "CustomDomainAction",
+    "DelegateDNSAction",
+    "HTTPSCert",
     "NLBCustomDomainAction",
     "NLBCertValidatorAction",
     "CertificateValidatorAction",
@@ -37,6 +56,14 @@ const CUSTOM_RESOURCE_IDS: &[&str] = &[
     "ELBAccessLogsBucketCleanerAction",
     "TriggerStateMachineAction",
 ];
+
+/// Copilot's custom resources that made, outside the stack, what tug renders in it: (custom
+/// resource, tug's logical id). `DelegateDNSAction` upserted the NS record of
+/// `<env>.<app>.<domain>` in the application's zone; tug's `EnvironmentHostedZoneDelegation` is
+/// the same record, which CloudFormation could not create over it. Adoption leaves tug's
+/// resource out and the record as it is.
+pub const MADE_BY_CUSTOM_RESOURCES: &[(&str, &str)] =
+    &[("DelegateDNSAction", "EnvironmentHostedZoneDelegation")];
 
 /// Whether a resource of a deployed Copilot template is one of its custom resources.
 pub fn is_custom_resource(logical_id: &str, resource: &Value) -> bool {
@@ -89,3 +116,31 @@ pub const TAGS: [&str; 3] = [
 /// The stack tag that records an adoption, and its value.
 pub const ADOPTED_TAG: &str = "tug:adopted-from";
 pub const ADOPTED_FROM: &str = "copilot";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_domain_is_read_from_the_application_record() {
+        let record = r#"{"name":"demo","account":"1","domain":"Example.com","domainHostedZoneID":"Z123","version":"v1.0.2"}"#;
+        assert_eq!(
+            application_domain(record),
+            Some(("example.com".into(), "Z123".into()))
+        );
+        assert_eq!(
+            application_domain(r#"{"name":"demo","domain":"","domainHostedZoneID":""}"#),
+            None
+        );
+        assert_eq!(application_domain(r#"{"name":"demo"}"#), None);
+    }
+
+    #[test]
+    fn the_dns_custom_resources_are_recognised_by_their_ids() {
+        let stand_in = serde_json::json!({"Type": "AWS::CloudFormation::WaitConditionHandle"});
+        for id in ["DelegateDNSAction", "HTTPSCert", "CustomDomainAction"] {
+            assert!(is_custom_resource(id, &stand_in), "{id}");
+        }
+        assert!(!is_custom_resource("EnvironmentHostedZone", &stand_in));
+    }
+}

@@ -1,13 +1,17 @@
 //! What AWS Copilot recorded and deployed for an application: its Parameter Store entries
 //! (`/copilot/applications/<app>`, `.../environments/<env>`, `.../components/<name>`) and its
-//! application-level stacks, which adoption lists and leaves alone.
+//! application-level stacks, which adoption lists and leaves alone; and the application's
+//! domain (`copilot app init --domain`): the record's domain and zone, and the application's
+//! zone `<app>.<domain>`, found in Route 53 by name as Copilot's application stack named it.
 
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 use serde::Serialize;
 
 use crate::deploy::adopt::copilot;
+use crate::deploy::app_domain;
 use crate::deploy::aws::{Aws, describe_error};
 use crate::deploy::stack;
+use crate::manifest::domain::AppDomain;
 
 /// What Copilot knows about an application.
 #[derive(Debug, Clone, Serialize)]
@@ -21,14 +25,35 @@ pub struct Discovery {
     pub workloads: Vec<(String, String)>,
     /// Application-level stacks and StackSets, left as they are.
     pub left_alone: Vec<String>,
+    /// The application's domain, when Copilot's record has one.
+    #[serde(serialize_with = "domain_json")]
+    pub domain: Option<AppDomain>,
+}
+
+fn domain_json<S: serde::Serializer>(d: &Option<AppDomain>, s: S) -> Result<S::Ok, S::Error> {
+    d.as_ref()
+        .map(|d| {
+            serde_json::json!({
+                "name": d.name,
+                "hosted_zone": d.hosted_zone,
+                "app_hosted_zone": d.app_hosted_zone,
+            })
+        })
+        .serialize(s)
 }
 
 /// Reads Copilot's records of `app`.
 pub async fn discover(aws: &Aws, app: &str) -> Result<Discovery, String> {
     let root = copilot::application_parameter(app);
-    let registered = match aws.ssm.get_parameter().name(&root).send().await {
-        Ok(_) => true,
-        Err(e) if e.code() == Some("ParameterNotFound") => false,
+    let (registered, record) = match aws.ssm.get_parameter().name(&root).send().await {
+        Ok(out) => (
+            true,
+            out.parameter()
+                .and_then(|p| p.value())
+                .unwrap_or_default()
+                .to_string(),
+        ),
+        Err(e) if e.code() == Some("ParameterNotFound") => (false, String::new()),
         Err(e) => {
             return Err(format!(
                 "cannot read Copilot's record of application {app} ({root}): {}",
@@ -61,12 +86,41 @@ pub async fn discover(aws: &Aws, app: &str) -> Result<Discovery, String> {
         "StackSet {} (its ECR repositories and artifacts bucket are used as they are)",
         copilot::stack_set(app)
     ));
+    let domain = match copilot::application_domain(&record) {
+        Some((name, zone)) => Some(domain(aws, app, name, zone).await?),
+        None => None,
+    };
     Ok(Discovery {
         app: app.to_string(),
         registered,
         environments,
         workloads,
         left_alone,
+        domain,
+    })
+}
+
+/// The application's domain with its two zones: the domain's from Copilot's record (looked up
+/// by name when the record has no id) and the application's `<app>.<domain>`, which Copilot's
+/// application stack created and delegated.
+async fn domain(aws: &Aws, app: &str, name: String, zone: String) -> Result<AppDomain, String> {
+    let hosted_zone = if zone.is_empty() {
+        app_domain::public_zone(aws, &name).await?.ok_or_else(|| {
+            format!("Copilot's application {app} has the domain {name}, but this account has no public Route 53 hosted zone named {name}")
+        })?
+    } else {
+        zone
+    };
+    let app_name = format!("{app}.{name}");
+    let app_hosted_zone = app_domain::public_zone(aws, &app_name).await?.ok_or_else(|| {
+        format!(
+            "Copilot's application {app} has the domain {name}, but this account has no public Route 53 hosted zone named {app_name} (Copilot's application stack makes it)\n  help: run `tug app init --domain {name}` to create and delegate it, then `tug adopt` again"
+        )
+    })?;
+    Ok(AppDomain {
+        name,
+        hosted_zone,
+        app_hosted_zone,
     })
 }
 

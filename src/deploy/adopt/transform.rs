@@ -167,6 +167,22 @@ pub fn adopt(
     }
     retained.retain(|id| old.contains_key(id));
 
+    // Records a custom resource already made outside the stack: CloudFormation creates a
+    // record set with CREATE, which Route 53 refuses for a name and type that exist.
+    let mut left_out_rows = Vec::new();
+    for (custom, tug_id) in copilot::MADE_BY_CUSTOM_RESOURCES {
+        if retained.contains(*custom)
+            && let Some(r) = resources_mut(&mut out).remove(*tug_id)
+        {
+            record.left_out.push((*tug_id).to_string());
+            left_out_rows.push((
+                (*tug_id).to_string(),
+                type_of(Some(&r)).to_string(),
+                *custom,
+            ));
+        }
+    }
+
     // Create-only values of stateful resources in both.
     let new_ids: Vec<String> = resources(&out).keys().cloned().collect();
     for id in &new_ids {
@@ -319,7 +335,17 @@ pub fn adopt(
         }
     }
 
-    let rows = rows(&before, &after, deployed, &retained, &record, &hazards);
+    let mut rows = rows(&before, &after, deployed, &retained, &record, &hazards);
+    for (id, resource_type, custom) in left_out_rows {
+        rows.push(Row {
+            logical_id: id,
+            resource_type,
+            fate: Fate::Kept,
+            note: format!(
+                "made by Copilot's {custom} outside the stack; left as it is, not added to the stack"
+            ),
+        });
+    }
     for row in &rows {
         if row.fate == Fate::Removed
             && replacement::is_stateful(&row.resource_type)
@@ -396,6 +422,9 @@ pub fn keep(deployed: &Value, rendered: &Value) -> Option<Value> {
             section_mut(&mut out, "Conditions").insert(name.clone(), c.clone());
         }
     }
+    for id in &record.left_out {
+        resources_mut(&mut out).remove(id);
+    }
     prune_depends_on(&mut out);
     write_metadata(&mut out, &record);
     Some(out)
@@ -414,6 +443,11 @@ struct Record {
     outputs: Vec<String>,
     #[serde(default)]
     conditions: Vec<String>,
+    /// Resources tug renders that adoption leaves out, on every later deploy too, because a
+    /// custom resource of Copilot's made them outside the stack (see
+    /// `copilot::MADE_BY_CUSTOM_RESOURCES`).
+    #[serde(default)]
+    left_out: Vec<String>,
     /// Listener rules: the priority each held when adopted, kept on every later deploy.
     #[serde(default)]
     priorities: BTreeMap<String, i32>,
