@@ -188,13 +188,7 @@ fn accept_policy(action: &str, body: &str) -> Option<String> {
 #[test]
 fn a_lambda_addon_with_local_code_deploys_and_redeploys_as_a_no_op() {
     let moto = Moto::start(10);
-    let port = moto
-        .url()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("moto port");
-    let proxy = FaultProxy::with_answers(port, accept_policy);
+    let proxy = FaultProxy::with_answers(moto.port, accept_policy);
     let ws = fixture();
     let out = tug(
         ws.path(),

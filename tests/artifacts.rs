@@ -46,13 +46,7 @@ fn keep_policy(action: &str, body: &str) -> Option<String> {
 /// moto directly.
 fn moto_and_proxy() -> (Moto, FaultProxy) {
     let moto = Moto::start(10);
-    let port = moto
-        .url()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("moto port");
-    let proxy = FaultProxy::with_answers(port, keep_policy);
+    let proxy = FaultProxy::with_answers(moto.port, keep_policy);
     (moto, proxy)
 }
 

@@ -382,13 +382,7 @@ fn accept_policy(action: &str, _body: &str) -> Option<String> {
 #[test]
 fn addons_deploy_as_a_nested_stack_from_the_artifacts_bucket() {
     let moto = Moto::start(10);
-    let port = moto
-        .url()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("moto port");
-    let proxy = FaultProxy::with_answers(port, accept_policy);
+    let proxy = FaultProxy::with_answers(moto.port, accept_policy);
     let ws = fixture();
     let out = tug(
         ws.path(),
