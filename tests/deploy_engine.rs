@@ -335,3 +335,96 @@ fn ctrl_c_during_a_creation_says_it_goes_on_and_how_to_undo_it() {
         "a creation is not cancelled"
     );
 }
+
+/// When each DescribeServices request reached the proxy.
+static DESCRIBE_SERVICES: Mutex<Vec<Instant>> = Mutex::new(Vec::new());
+
+fn slow_describe_services(_n: usize, action: &str) -> Fault {
+    if action == "DescribeServices" {
+        DESCRIBE_SERVICES
+            .lock()
+            .expect("calls")
+            .push(Instant::now());
+        Fault::Slow
+    } else {
+        Fault::Pass
+    }
+}
+
+/// In an unchanged deploy, a subscriber (demo's worker, subscribed to the api's topic) waits
+/// for its publisher only until the publisher's stack is known to be unchanged, not for the
+/// publisher's ECS rollout check (DescribeServices): the topics exist. So the three rollout
+/// checks (api, web, worker) run at once, and a no-op is two rounds of calls. The loopback
+/// proxy holds every DescribeServices request 1.5 s before passing it on (on AWS each is one
+/// round trip): a check started only after another one's answer would arrive 1.5 s later.
+#[test]
+fn an_unchanged_subscriber_does_not_wait_for_its_publishers_rollout_check() {
+    let moto = Moto::start(10);
+    let ws = demo_copy("rounds");
+    let first = tug(ws.path(), &moto.url(), &["deploy", "-e", "test"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let proxy = FaultProxy::start(moto.port, slow_describe_services);
+    let again = tug(
+        ws.path(),
+        &proxy.url(),
+        &["--output", "json", "deploy", "-e", "test"],
+    );
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert!(
+        outcomes(&events(&again))
+            .iter()
+            .all(|(_, o)| o == "no changes"),
+        "{}",
+        stderr(&again)
+    );
+    let calls = DESCRIBE_SERVICES.lock().expect("calls").clone();
+    assert_eq!(calls.len(), 3, "one rollout check per service");
+    let spread = calls[calls.len() - 1].duration_since(calls[0]);
+    assert!(
+        spread < Duration::from_millis(1000),
+        "the rollout checks ran one after another ({spread:?} apart)"
+    );
+}
+
+/// A subscriber is not deployed when its publisher's deploy does not succeed: here the api's
+/// rollout never finishes (moto reports no task running) and times out, so the worker, which
+/// subscribes to the api's topic, is not touched and says why.
+#[test]
+fn a_subscriber_waits_for_a_publisher_that_fails() {
+    let moto = Moto::start(0);
+    let ws = demo_copy("blocked");
+    let env = tug(ws.path(), &moto.url(), &["env", "deploy", "-n", "test"]);
+    assert_eq!(env.status.code(), Some(0), "{}", stderr(&env));
+    let out = tug(
+        ws.path(),
+        &moto.url(),
+        &[
+            "--output",
+            "json",
+            "deploy",
+            "-e",
+            "test",
+            "--timeout",
+            "3s",
+        ],
+    );
+    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+    let evs = events(&out);
+    let result = evs
+        .iter()
+        .find(|e| e["event"] == "result")
+        .expect("a final result object");
+    let worker = result["stacks"]
+        .as_array()
+        .expect("stacks")
+        .iter()
+        .find(|s| s["stack"] == "blocked-test-worker")
+        .expect("a row for the worker");
+    assert_eq!(worker["outcome"], "failed", "{worker}");
+    assert!(
+        worker["detail"].as_str().is_some_and(
+            |d| d.contains("it subscribes to topics of api, whose deploy did not succeed")
+        ),
+        "{worker}"
+    );
+}

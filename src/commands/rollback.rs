@@ -365,6 +365,7 @@ async fn redeploy_earlier_revision(ctx: &Context, aws: &Aws, request: Redeploy<'
         engine::StackContext {
             cluster: Some(service.cluster.clone()),
             known: None,
+            topics_ready: Default::default(),
         },
     )
     .await

@@ -149,7 +149,11 @@ pub async fn deploy_stack(
         interrupts,
     } = session;
     let (reporter, interrupts) = (reporter.as_ref(), interrupts.clone());
-    let StackContext { cluster, known } = context;
+    let StackContext {
+        cluster,
+        known,
+        topics_ready,
+    } = context;
     let name = rendered.stack_name.as_str();
     let deadline = Instant::now() + opts.timeout;
     if interrupted(&interrupts) {
@@ -180,6 +184,7 @@ pub async fn deploy_stack(
         && let Some(info) = &existing
         && already_deployed(aws, rendered, parameters, info, template.as_deref()).await
     {
+        topics_ready.send(true);
         return unchanged(
             aws, rendered, cluster, resources, deadline, reporter, interrupts,
         )
@@ -195,6 +200,7 @@ pub async fn deploy_stack(
     };
     let (id, changes) = match prepared {
         Prepared::Empty => {
+            topics_ready.send(true);
             return unchanged(
                 aws, rendered, cluster, resources, deadline, reporter, interrupts,
             )
@@ -645,6 +651,44 @@ const FRESH: Duration = Duration::from_secs(30);
 pub struct StackContext {
     pub cluster: Option<String>,
     pub known: Option<Deployed>,
+    /// Told when the stack's topics are in place, for the workloads subscribed to them.
+    pub topics_ready: TopicsReady,
+}
+
+/// Tells the workloads that subscribe to a workload's topics when they may go on: `true` once
+/// its stack is in place, `false` when its deploy did not succeed. An unchanged stack says so
+/// before its ECS rollout check, which its subscribers need not wait for (its topics exist),
+/// so that an unchanged deploy is two rounds of calls instead of one more per subscriber level.
+#[derive(Debug, Clone, Default)]
+pub struct TopicsReady(Option<Arc<watch::Sender<Option<bool>>>>);
+
+impl TopicsReady {
+    /// A signal, and what the subscribers wait on.
+    fn channel() -> (TopicsReady, watch::Receiver<Option<bool>>) {
+        let (tx, rx) = watch::channel(None);
+        (TopicsReady(Some(Arc::new(tx))), rx)
+    }
+
+    /// Says whether the topics are ready; only the first word counts.
+    fn send(&self, ready: bool) {
+        if let Some(tx) = &self.0 {
+            tx.send_if_modified(|v| {
+                let first = v.is_none();
+                if first {
+                    *v = Some(ready);
+                }
+                first
+            });
+        }
+    }
+}
+
+/// Waits for a publisher's word; a publisher that ended without one did not succeed.
+async fn topics_ready(mut rx: watch::Receiver<Option<bool>>) -> bool {
+    match rx.wait_for(Option::is_some).await {
+        Ok(ready) => ready.unwrap_or(false),
+        Err(_) => false,
+    }
 }
 
 /// Reads every named stack (description and template) at once: an unchanged deploy of an
@@ -1244,7 +1288,6 @@ pub async fn deploy_with_overrides(
         aws,
         opts,
         reporter,
-        interrupts,
         ..
     } = session;
     let mut rows = Vec::new();
@@ -1298,8 +1341,8 @@ pub async fn deploy_with_overrides(
                         &rendered,
                         &params,
                         StackContext {
-                            cluster: None,
                             known: known.get(&env_stack).cloned(),
+                            ..StackContext::default()
                         },
                     )
                     .await
@@ -1364,64 +1407,55 @@ pub async fn deploy_with_overrides(
         .filter(|w| w.environment.as_deref() == Some(env_name))
         .filter(|w| names.is_empty() || names.contains(&w.name))
         .collect();
-    // Subscribers wait for the publishers of their topics: a subscription to a topic that
-    // does not exist yet fails.
-    let waves = waves(&selected);
+    // Subscribers wait for the publishers of their topics (a subscription to a topic that
+    // does not exist yet fails), but only until the publisher's stack is in place: every
+    // workload starts at once and waits for its word, not for its whole deploy.
+    let wave_of = wave_numbers(&selected);
+    let (signals, receivers): (Vec<TopicsReady>, Vec<_>) =
+        selected.iter().map(|_| TopicsReady::channel()).unzip();
     let pool = Arc::new(Semaphore::new(opts.concurrency.max(1)));
-    let mut done: Vec<(usize, SummaryRow)> = Vec::new();
-    for wave in waves {
-        let mut tasks = tokio::task::JoinSet::new();
-        for index in wave {
-            let wl = selected[index];
-            let blocked: Vec<&str> = publishers_of(wl, &selected)
-                .into_iter()
-                .filter(|p| {
-                    done.iter().any(|(_, r)| {
-                        r.workload.as_deref() == Some(p) && r.result.exit_code() != exit::SUCCESS
-                    })
-                })
-                .collect();
-            if !blocked.is_empty() {
-                let stack = render::names::workload_stack(&loaded.app, env_name, &wl.name);
-                let mut row = if interrupted(interrupts) {
-                    interrupted_row(stack)
-                } else {
-                    failed_row(
-                        stack,
-                        format!(
-                            "not deployed: it subscribes to topics of {}, whose deploy did not succeed",
-                            blocked.join(", ")
-                        ),
-                    )
-                };
-                row.workload = Some(wl.name.clone());
-                done.push((index, row));
-                continue;
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, wl) in selected.iter().enumerate() {
+        // Publishers in the same wave are in a subscription cycle with it: not waited for.
+        let publishers: Vec<(String, watch::Receiver<Option<bool>>)> = publishers_of(wl, &selected)
+            .into_iter()
+            .filter_map(|p| selected.iter().position(|w| w.name == p))
+            .filter(|&k| wave_of[k] < wave_of[index])
+            .map(|k| (selected[k].name.clone(), receivers[k].clone()))
+            .collect();
+        let (session, loaded, ws, wl) =
+            (session.clone(), loaded.clone(), ws.clone(), (*wl).clone());
+        let (pool, signal) = (pool.clone(), signals[index].clone());
+        let fixed = overrides.get(&wl.name).cloned();
+        let stack = render::names::workload_stack(&loaded.app, env_name, &wl.name);
+        let context = StackContext {
+            cluster: cluster.clone(),
+            known: known.remove(&stack),
+            topics_ready: signal.clone(),
+        };
+        tasks.spawn(async move {
+            let mut blocked = Vec::new();
+            for (name, rx) in publishers {
+                if !topics_ready(rx).await {
+                    blocked.push(name);
+                }
             }
-            let (session, loaded, ws, wl) =
-                (session.clone(), loaded.clone(), ws.clone(), wl.clone());
-            let (pool, cluster) = (pool.clone(), cluster.clone());
-            let fixed = overrides.get(&wl.name).cloned();
-            let context = StackContext {
-                cluster,
-                known: known.remove(&render::names::workload_stack(
-                    &loaded.app,
-                    env_name,
-                    &wl.name,
-                )),
-            };
-            tasks.spawn(async move {
+            let row = if blocked.is_empty() {
+                // Waiting for publishers holds no place in the pool: they need one.
                 let _permit = pool.acquire_owned().await;
-                let row =
-                    deploy_workload(&session, &loaded, &ws, &wl, fixed.as_ref(), context).await;
-                (index, row)
-            });
-        }
-        while let Some(joined) = tasks.join_next().await {
-            match joined {
-                Ok(row) => done.push(row),
-                Err(e) => rows.push(failed_row("?".into(), format!("internal error: {e}"))),
-            }
+                deploy_workload(&session, &loaded, &ws, &wl, fixed.as_ref(), context).await
+            } else {
+                blocked_row(stack, &wl.name, &blocked, &session.interrupts)
+            };
+            signal.send(row.result.exit_code() == exit::SUCCESS);
+            (index, row)
+        });
+    }
+    let mut done: Vec<(usize, SummaryRow)> = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(row) => done.push(row),
+            Err(e) => rows.push(failed_row("?".into(), format!("internal error: {e}"))),
         }
     }
     done.sort_by_key(|(i, _)| *i);
@@ -1452,34 +1486,31 @@ fn publishers_of<'a>(wl: &ResolvedWorkload, selected: &[&'a ResolvedWorkload]) -
     out
 }
 
-/// Orders the selected workloads in waves: each wave only after the publishers it subscribes
-/// to. Workloads caught in a subscription cycle go together in the last wave.
-fn waves(selected: &[&ResolvedWorkload]) -> Vec<Vec<usize>> {
-    let mut placed = vec![false; selected.len()];
-    let mut out: Vec<Vec<usize>> = Vec::new();
+/// The wave of each selected workload: 0 for those that subscribe to no selected publisher,
+/// then each one wave after the publishers it subscribes to. Workloads caught in a
+/// subscription cycle share the last wave (and do not wait for each other).
+fn wave_numbers(selected: &[&ResolvedWorkload]) -> Vec<usize> {
+    let mut wave_of: Vec<Option<usize>> = vec![None; selected.len()];
+    let mut wave = 0;
     loop {
-        let wave: Vec<usize> = (0..selected.len())
-            .filter(|&i| !placed[i])
+        let next: Vec<usize> = (0..selected.len())
+            .filter(|&i| wave_of[i].is_none())
             .filter(|&i| {
                 publishers_of(selected[i], selected).iter().all(|p| {
                     selected
                         .iter()
                         .position(|w| w.name == *p)
-                        .is_some_and(|k| placed[k])
+                        .is_some_and(|k| wave_of[k].is_some_and(|w| w < wave))
                 })
             })
             .collect();
-        if wave.is_empty() {
-            let rest: Vec<usize> = (0..selected.len()).filter(|&i| !placed[i]).collect();
-            if !rest.is_empty() {
-                out.push(rest);
-            }
-            return out;
+        if next.is_empty() {
+            return wave_of.into_iter().map(|w| w.unwrap_or(wave)).collect();
         }
-        for &i in &wave {
-            placed[i] = true;
+        for i in next {
+            wave_of[i] = Some(wave);
         }
-        out.push(wave);
+        wave += 1;
     }
 }
 
@@ -1533,6 +1564,28 @@ async fn deploy_workload(
         detail: outcome.detail().map(str::to_string),
         result: outcome,
     }
+}
+
+/// A workload not deployed because a publisher it subscribes to did not succeed.
+fn blocked_row(
+    stack: String,
+    workload: &str,
+    blocked: &[String],
+    interrupts: &watch::Receiver<u32>,
+) -> SummaryRow {
+    let mut row = if interrupted(interrupts) {
+        interrupted_row(stack)
+    } else {
+        failed_row(
+            stack,
+            format!(
+                "not deployed: it subscribes to topics of {}, whose deploy did not succeed",
+                blocked.join(", ")
+            ),
+        )
+    };
+    row.workload = Some(workload.to_string());
+    row
 }
 
 /// A stack not started because of Ctrl-C.
