@@ -6,6 +6,8 @@
 //! Run with `UPDATE_EXPECTED=1` to rewrite the `expected` files after a deliberate change,
 //! then review the diff.
 
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -82,19 +84,15 @@ fn diagnose(case: &Path) -> String {
 
 #[test]
 fn invalid_manifests_report_expected_diagnostics() {
-    let update = std::env::var_os("UPDATE_EXPECTED").is_some();
     let mut failures = Vec::new();
     let all = cases();
-    assert!(update || all.len() >= 10, "the invalid corpus is missing");
+    assert!(
+        support::updating_expected() || all.len() >= 10,
+        "the invalid corpus is missing"
+    );
     for case in all {
         let actual = diagnose(&case);
-        let expected_path = case.join("expected");
-        if update {
-            fs::write(&expected_path, &actual).expect("write expected");
-            continue;
-        }
-        let expected = fs::read_to_string(&expected_path).unwrap_or_default();
-        if actual != expected {
+        if let Some(expected) = support::differs_from_expected(&case.join("expected"), &actual) {
             failures.push(format!(
                 "{}:\n--- expected\n{expected}--- actual\n{actual}",
                 case.display()

@@ -75,7 +75,9 @@ pub(crate) fn run(ctx: &Context, args: &AppInitArgs) -> Result<()> {
             out.push(repository(&aws, &app, workload).await);
         }
         let bucket = artifacts::Bucket::of(&aws, &app).await?;
-        let made = artifacts::ensure(&aws, &bucket, &app).await;
+        let made = artifacts::ensure(&aws, &bucket, &app)
+            .await
+            .map_err(|e| e.to_string());
         let domain = match &wanted {
             Some(d) => Some(app_domain::ensure(&aws, &app, d).await),
             None => None,
@@ -221,7 +223,7 @@ async fn repository(aws: &Aws, app: &str, workload: &str) -> Repository {
             repository: name,
             result: "failed",
             uri: None,
-            detail: Some(e),
+            detail: Some(e.to_string()),
         },
     }
 }

@@ -453,7 +453,13 @@ async fn foreign_stacks(aws: &Aws, app: &str, plan: &Plan) -> Option<String> {
     if refusals.is_empty() {
         None
     } else {
-        Some(refusals.join("\n"))
+        Some(
+            refusals
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
     }
 }
 

@@ -73,7 +73,7 @@ pub(crate) fn run(ctx: &Context, req: &DeployRequest) -> Result<()> {
         let aws = Aws::connect(&settings).await?;
         let (tx, rx) = watch::channel(0u32);
         tokio::spawn(watch_interrupts(tx, ctx.ui.clone()));
-        Ok::<_, String>(
+        Ok::<_, Error>(
             engine::deploy_environment_and_workloads(
                 &Session {
                     aws,

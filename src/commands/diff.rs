@@ -55,7 +55,7 @@ pub(crate) fn run(ctx: &Context, args: &EnvAndNames) -> Result<()> {
         for rendered in &stacks {
             out.push(diff_stack(&aws, &loaded, rendered).await);
         }
-        Ok::<_, String>(out)
+        Ok::<_, Error>(out)
     })??;
     // A foreign stack is shown, but a deploy would refuse it: the diff does not pass.
     let failed = diffs
@@ -138,7 +138,7 @@ async fn diff_stack(aws: &Aws, loaded: &Loaded, rendered: &RenderedStack) -> Sta
                 stack::Phase::Missing | stack::Phase::FailedCreate | stack::Phase::Review
             )
         }),
-        Err(e) => return error(e),
+        Err(e) => return error(e.to_string()),
     };
     let Some(existing) = existing else {
         return StackDiff {
@@ -168,7 +168,7 @@ async fn diff_stack(aws: &Aws, loaded: &Loaded, rendered: &RenderedStack) -> Sta
             destructive: Vec::new(),
             changes: Vec::new(),
             template,
-            detail: Some(why),
+            detail: Some(why.to_string()),
         };
     }
     match changeset::prepare(aws, rendered, &parameters, false, deadline).await {
@@ -198,7 +198,7 @@ async fn diff_stack(aws: &Aws, loaded: &Loaded, rendered: &RenderedStack) -> Sta
                 detail: None,
             }
         }
-        Err(e) => error(e),
+        Err(e) => error(e.to_string()),
     }
 }
 

@@ -14,13 +14,15 @@ use crate::commands::Context;
 use crate::commands::context::{known_environment, known_workload};
 use crate::commands::deploy::{report, reporter, watch_interrupts};
 use crate::commands::remote::{self, or_dash};
+use crate::deploy::aws::Aws;
 use crate::deploy::engine::{self, Confirm, DeployOptions, Overrides, Plan, Session, SummaryRow};
 use crate::deploy::images::ImageOptions;
 use crate::deploy::inventory::Inventory;
 use crate::deploy::promotion;
 use crate::error::{Error, Result};
 use crate::exit;
-use crate::manifest::load::ResolvedWorkload;
+use crate::manifest::load::{Loaded, ResolvedWorkload};
+use crate::manifest::workspace::Workspace;
 use crate::render;
 
 /// One workload of the plan.
@@ -62,97 +64,25 @@ pub(crate) fn run(ctx: &Context, args: &PromoteArgs) -> Result<()> {
     let names = &args.names;
     let result = remote::with_aws(ctx, |aws| async move {
         let inventory = Inventory::read(&aws, &loaded.app).await?;
-        // A stack of the target environment's name that tug does not own (Copilot's) is
-        // refused for what it is rather than reported as "not deployed".
-        let target_stack = crate::manifest::names::env_stack(&loaded.app, to);
-        if inventory.environment(to).is_none()
-            && let Ok(Some(info)) = crate::deploy::stack::describe(&aws, &target_stack).await
-            && let Some(why) = crate::deploy::ownership::check(
-                &info,
-                &target_stack,
-                &loaded.app,
-                "deploy workloads into the environment of",
-            )
-        {
-            return Err(Error::failure(why).about(target_stack));
-        }
-        let Some(target) = inventory.environment(to) else {
-            return Err(Error::failure(format!(
-                "environment `{to}` is not deployed (no stack {target_stack})"
-            ))
-            .help(format!("run `tug env deploy -n {to}` first"))
-            .about(target_stack));
-        };
-        let Some((account, region)) = target.account_and_region() else {
-            return Err(Error::failure(format!(
-                "cannot tell the account and Region of stack {} from its id `{}`",
-                target.stack, target.id
-            )));
-        };
+        let (account, region) = target_account_and_region(&aws, &loaded, &inventory, to).await?;
         let mut steps = Vec::new();
         let mut refused = Vec::new();
-        let selected: Vec<&ResolvedWorkload> = loaded
+        let selected = loaded
             .workloads
             .iter()
             .filter(|w| w.environment.as_deref() == Some(to))
-            .filter(|w| names.is_empty() || names.contains(&w.name))
-            .collect();
+            .filter(|w| names.is_empty() || names.contains(&w.name));
+        let route = Route {
+            from,
+            to,
+            account: &account,
+            region: &region,
+        };
         for wl in selected {
-            let refuse = |reason: String| Refusal {
-                workload: wl.name.clone(),
-                reason,
-            };
-            let Some(source) = inventory.workload(from, &wl.name) else {
-                refused.push(refuse(format!(
-                    "not deployed in `{from}`: there is no image to promote"
-                )));
-                continue;
-            };
-            let rendered = match render::workload::render(&loaded, &ws, wl) {
-                Ok(r) => r,
-                Err(e) => {
-                    refused.push(refuse(format!(
-                        "cannot render it for `{to}`: {}",
-                        render_error(e)
-                    )));
-                    continue;
-                }
-            };
-            // Only the images `--to`'s stack takes as parameters; the others come from
-            // `--to`'s manifest.
-            let images: BTreeMap<String, String> = source
-                .images()
-                .into_iter()
-                .filter(|(k, _)| rendered.parameters.contains_key(k))
-                .collect();
-            let Some(image) = images.get("ContainerImage").cloned() else {
-                refused.push(refuse(format!(
-                    "stack {} records no ContainerImage parameter",
-                    source.stack
-                )));
-                continue;
-            };
-            let mut problem = None;
-            for value in images.values() {
-                if let Err(e) = promotion::check_pull(&aws, value, &account, &region).await {
-                    problem = Some(e);
-                    break;
-                }
+            match plan_step(&aws, &loaded, &ws, &inventory, &route, wl).await {
+                Ok(step) => steps.push(step),
+                Err(refusal) => refused.push(refusal),
             }
-            if let Some(e) = problem {
-                refused.push(refuse(e.to_string()));
-                continue;
-            }
-            steps.push(Step {
-                workload: wl.name.clone(),
-                pinned: image.contains("@sha256:"),
-                image,
-                current: inventory
-                    .workload(to, &wl.name)
-                    .and_then(|s| s.image())
-                    .map(str::to_string),
-                images,
-            });
         }
         print_plan(ctx, from, to, &steps, &refused);
         let refusal_code = if refused.is_empty() {
@@ -170,42 +100,8 @@ pub(crate) fn run(ctx: &Context, args: &PromoteArgs) -> Result<()> {
             ctx.ui.info("promotion cancelled; nothing was deployed");
             return Ok(());
         }
-        let opts = DeployOptions {
-            timeout: std::time::Duration::from_secs(3600),
-            detach: false,
-            diff: false,
-            yes: true,
-            allow_replacements: args.allow_replacements,
-            interactive: false,
-            images: ImageOptions {
-                no_build: true,
-                tag: None,
-            },
-            concurrency: 4,
-        };
-        let plan = Plan {
-            environment: false,
-            workloads: Some(steps.iter().map(|s| s.workload.clone()).collect()),
-        };
-        let confirm: Confirm = std::sync::Arc::new(|_| None);
-        let (tx, rx) = watch::channel(0u32);
-        tokio::spawn(watch_interrupts(tx, ctx.ui.clone()));
-        let overrides: Overrides = steps
-            .iter()
-            .map(|s| (s.workload.clone(), s.images.clone()))
-            .collect();
-        let session = Session {
-            aws: aws.clone(),
-            opts,
-            confirm,
-            reporter: reporter(ctx),
-            interrupts: rx,
-        };
-        let rows: Vec<SummaryRow> =
-            engine::deploy_with_overrides(&session, &loaded, &ws, to, &plan, &overrides).await;
-        let code = engine::worst_exit_code(rows.iter().map(|r| &r.result));
-        report(ctx, &rows, code);
-        // The summary above reports each stack; refused workloads fail a successful deploy.
+        let code = deploy_steps(ctx, &aws, &loaded, &ws, to, &steps, args).await;
+        // The summary reports each stack; refused workloads fail a successful deploy.
         crate::commands::status(if code == exit::SUCCESS {
             refusal_code
         } else {
@@ -213,6 +109,155 @@ pub(crate) fn run(ctx: &Context, args: &PromoteArgs) -> Result<()> {
         })
     });
     result?
+}
+
+/// Where a promotion goes: the environments, and the account and Region of `--to`.
+struct Route<'a> {
+    from: &'a str,
+    to: &'a str,
+    account: &'a str,
+    region: &'a str,
+}
+
+/// The account and Region of the target environment, which must be deployed and tug's.
+async fn target_account_and_region(
+    aws: &Aws,
+    loaded: &Loaded,
+    inventory: &Inventory,
+    to: &str,
+) -> Result<(String, String)> {
+    // A stack of the target environment's name that tug does not own (Copilot's) is
+    // refused for what it is rather than reported as "not deployed".
+    let target_stack = crate::manifest::names::env_stack(&loaded.app, to);
+    if inventory.environment(to).is_none()
+        && let Ok(Some(info)) = crate::deploy::stack::describe(aws, &target_stack).await
+        && let Some(why) = crate::deploy::ownership::check(
+            &info,
+            &target_stack,
+            &loaded.app,
+            "deploy workloads into the environment of",
+        )
+    {
+        return Err(why.about(target_stack));
+    }
+    let Some(target) = inventory.environment(to) else {
+        return Err(Error::failure(format!(
+            "environment `{to}` is not deployed (no stack {target_stack})"
+        ))
+        .help(format!("run `tug env deploy -n {to}` first"))
+        .about(target_stack));
+    };
+    target.account_and_region().ok_or_else(|| {
+        Error::failure(format!(
+            "cannot tell the account and Region of stack {} from its id `{}`",
+            target.stack, target.id
+        ))
+    })
+}
+
+/// What promoting one workload deploys, or why it cannot be promoted.
+async fn plan_step(
+    aws: &Aws,
+    loaded: &Loaded,
+    ws: &Workspace,
+    inventory: &Inventory,
+    route: &Route<'_>,
+    wl: &ResolvedWorkload,
+) -> std::result::Result<Step, Refusal> {
+    let refuse = |reason: String| Refusal {
+        workload: wl.name.clone(),
+        reason,
+    };
+    let Route {
+        from,
+        to,
+        account,
+        region,
+    } = route;
+    let Some(source) = inventory.workload(from, &wl.name) else {
+        return Err(refuse(format!(
+            "not deployed in `{from}`: there is no image to promote"
+        )));
+    };
+    let rendered = render::workload::render(loaded, ws, wl)
+        .map_err(|e| refuse(format!("cannot render it for `{to}`: {}", render_error(e))))?;
+    // Only the images `--to`'s stack takes as parameters; the others come from `--to`'s
+    // manifest.
+    let images: BTreeMap<String, String> = source
+        .images()
+        .into_iter()
+        .filter(|(k, _)| rendered.parameters.contains_key(k))
+        .collect();
+    let Some(image) = images.get("ContainerImage").cloned() else {
+        return Err(refuse(format!(
+            "stack {} records no ContainerImage parameter",
+            source.stack
+        )));
+    };
+    for value in images.values() {
+        promotion::check_pull(aws, value, account, region)
+            .await
+            .map_err(|e| refuse(e.to_string()))?;
+    }
+    Ok(Step {
+        workload: wl.name.clone(),
+        pinned: image.contains("@sha256:"),
+        image,
+        current: inventory
+            .workload(to, &wl.name)
+            .and_then(|s| s.image())
+            .map(str::to_string),
+        images,
+    })
+}
+
+/// Deploys the planned workloads to `to` with the promoted images, reports the summary, and
+/// returns the worst exit code.
+async fn deploy_steps(
+    ctx: &Context,
+    aws: &Aws,
+    loaded: &Loaded,
+    ws: &Workspace,
+    to: &str,
+    steps: &[Step],
+    args: &PromoteArgs,
+) -> u8 {
+    let opts = DeployOptions {
+        timeout: std::time::Duration::from_secs(3600),
+        detach: false,
+        diff: false,
+        yes: true,
+        allow_replacements: args.allow_replacements,
+        interactive: false,
+        images: ImageOptions {
+            no_build: true,
+            tag: None,
+        },
+        concurrency: 4,
+    };
+    let plan = Plan {
+        environment: false,
+        workloads: Some(steps.iter().map(|s| s.workload.clone()).collect()),
+    };
+    let confirm: Confirm = std::sync::Arc::new(|_| None);
+    let (tx, rx) = watch::channel(0u32);
+    tokio::spawn(watch_interrupts(tx, ctx.ui.clone()));
+    let overrides: Overrides = steps
+        .iter()
+        .map(|s| (s.workload.clone(), s.images.clone()))
+        .collect();
+    let session = Session {
+        aws: aws.clone(),
+        opts,
+        confirm,
+        reporter: reporter(ctx),
+        interrupts: rx,
+    };
+    let rows: Vec<SummaryRow> =
+        engine::deploy_with_overrides(&session, loaded, ws, to, &plan, &overrides).await;
+    let code = engine::worst_exit_code(rows.iter().map(|r| &r.result));
+    report(ctx, &rows, code);
+    code
 }
 
 fn print_plan(ctx: &Context, from: &str, to: &str, steps: &[Step], refused: &[Refusal]) {

@@ -76,9 +76,7 @@ pub(crate) fn confirm(ctx: &Context, question: &str) -> Result<bool> {
         ))
         .help("pass --yes to go ahead"));
     }
-    ctx.ui
-        .confirm(question, false)
-        .map_err(|e| Error::failure(format!("cannot ask: {e}")))
+    ctx.ui.confirm(question, false)
 }
 
 /// Lines of a table: every column as wide as its widest cell, trailing blanks trimmed.

@@ -28,7 +28,7 @@ use crate::deploy::lifecycle::{self, Progress};
 use crate::deploy::ownership;
 use crate::deploy::revisions::{self, ServiceStack};
 use crate::deploy::stack;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::render::RenderedStack;
 use crate::render::workload::ROLLBACK_PARAMETER;
 
@@ -70,7 +70,7 @@ pub(crate) fn run(ctx: &Context, args: &RollbackArgs) -> Result<()> {
     let outcome = ctx.block_on(async {
         let aws = match Aws::connect(&settings).await {
             Ok(a) => a,
-            Err(e) => return Outcome::Failed(e),
+            Err(e) => return Outcome::failed(e),
         };
         let service = match owned_service(&aws, &stack_name, &subject, "roll back").await {
             Ok(s) => s,
@@ -120,7 +120,7 @@ async fn owned_service(
     if let Some(info) = stack::describe(aws, stack_name).await?
         && let Some(why) = ownership::check(&info, stack_name, &subject.app, doing)
     {
-        return Err(crate::error::Error::failure(why));
+        return Err(why);
     }
     revisions::service_stack(aws, stack_name, &subject.name).await
 }
@@ -223,7 +223,7 @@ async fn stop_running_deployment(
                 service.stack, info.status
             )),
             Ok(None) => Outcome::Failed(format!("{} disappeared", service.stack)),
-            Err(e) => Outcome::Failed(e),
+            Err(e) => Outcome::failed(e),
         },
     )
 }
@@ -375,16 +375,16 @@ async fn redeploy_earlier_revision(ctx: &Context, aws: &Aws, request: Redeploy<'
 /// visible to whoever reads the stack, and a template change even for CloudFormation
 /// implementations that ignore parameter-only changes when computing a change set. The next
 /// normal deploy renders the template without it.
-fn mark_rollback(template: &str, revision: &str) -> Result<String, String> {
+fn mark_rollback(template: &str, revision: &str) -> Result<String> {
     let mut doc = crate::deploy::replacement::parse_template(template);
     if doc.is_null() {
-        return Err("cannot read the deployed template".into());
+        return Err(Error::failure("cannot read the deployed template"));
     }
     let service = doc
         .get_mut("Resources")
         .and_then(|r| r.get_mut("Service"))
         .and_then(|s| s.as_object_mut())
-        .ok_or("the deployed template has no ECS service")?;
+        .ok_or_else(|| Error::failure("the deployed template has no ECS service"))?;
     service.insert(
         "Metadata".into(),
         serde_json::json!({ "tug:rollback": revision }),
@@ -447,7 +447,7 @@ pub(crate) fn answer_pause(ctx: &Context, args: &ServiceDeployArgs) -> Result<()
     let outcome = ctx.block_on(async {
         let aws = match Aws::connect(&settings).await {
             Ok(a) => a,
-            Err(e) => return Outcome::Failed(e),
+            Err(e) => return Outcome::failed(e),
         };
         let service = match owned_service(
             &aws,

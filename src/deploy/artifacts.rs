@@ -18,6 +18,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::deploy::aws::{Aws, Identity, describe_error};
+use crate::error::{Error, Result};
 
 /// The longest bucket name S3 accepts.
 const MAX_BUCKET_NAME: usize = 63;
@@ -32,7 +33,7 @@ pub struct Bucket {
 
 impl Bucket {
     /// The bucket of `app` for the credentials and Region in use.
-    pub async fn of(aws: &Aws, app: &str) -> Result<Bucket, String> {
+    pub async fn of(aws: &Aws, app: &str) -> Result<Bucket> {
         let Identity { account, partition } = aws.identity().await?;
         Ok(Bucket {
             name: bucket_name(app, &account, &aws.region),
@@ -102,7 +103,7 @@ pub enum Ensured {
 
 /// Makes the bucket if it does not exist, then (re)applies its settings, which are idempotent:
 /// a bucket left half-configured by an interrupted run is completed by the next.
-pub async fn ensure(aws: &Aws, bucket: &Bucket, app: &str) -> Result<Ensured, String> {
+pub async fn ensure(aws: &Aws, bucket: &Bucket, app: &str) -> Result<Ensured> {
     let name = bucket.name.as_str();
     let found = match aws.s3.head_bucket().bucket(name).send().await {
         Ok(_) => Ensured::Exists,
@@ -113,11 +114,12 @@ pub async fn ensure(aws: &Aws, bucket: &Bucket, app: &str) -> Result<Ensured, St
             let text = describe_error(&e);
             return Err(
                 if e.raw_response().map(|r| r.status().as_u16()) == Some(403) {
-                    format!(
-                        "cannot use S3 bucket {name}: it belongs to another account, or these credentials may not read it ({text})\n  help: tug keeps env files and large templates in this bucket; allow s3:ListBucket on it, or delete a foreign bucket of that name"
-                    )
+                    Error::failure(format!(
+                        "cannot use S3 bucket {name}: it belongs to another account, or these credentials may not read it ({text})"
+                    ))
+                    .help("tug keeps env files and large templates in this bucket; allow s3:ListBucket on it, or delete a foreign bucket of that name")
                 } else {
-                    format!("cannot read S3 bucket {name}: {text}")
+                    Error::failure(format!("cannot read S3 bucket {name}: {text}"))
                 },
             );
         }
@@ -126,7 +128,7 @@ pub async fn ensure(aws: &Aws, bucket: &Bucket, app: &str) -> Result<Ensured, St
     Ok(found)
 }
 
-async fn create(aws: &Aws, bucket: &Bucket) -> Result<Ensured, String> {
+async fn create(aws: &Aws, bucket: &Bucket) -> Result<Ensured> {
     use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
     let mut req = aws.s3.create_bucket().bucket(&bucket.name);
     // us-east-1 is the one Region that takes no location constraint (and refuses its name).
@@ -146,11 +148,12 @@ async fn create(aws: &Aws, bucket: &Bucket) -> Result<Ensured, String> {
             {
                 return Ok(Ensured::Exists);
             }
-            Err(format!(
-                "cannot create S3 bucket {}: {}\n  help: tug keeps env files and large templates in it; the credentials need s3:CreateBucket, s3:PutBucketPolicy, s3:PutEncryptionConfiguration, s3:PutBucketPublicAccessBlock, s3:PutBucketOwnershipControls and s3:PutBucketTagging on it",
+            Err(Error::failure(format!(
+                "cannot create S3 bucket {}: {}",
                 bucket.name,
                 describe_error(&e)
             ))
+            .help("tug keeps env files and large templates in it; the credentials need s3:CreateBucket, s3:PutBucketPolicy, s3:PutEncryptionConfiguration, s3:PutBucketPublicAccessBlock, s3:PutBucketOwnershipControls and s3:PutBucketTagging on it"))
         }
     }
 }
@@ -171,14 +174,16 @@ pub fn bucket_policy(bucket: &Bucket) -> serde_json::Value {
     })
 }
 
-async fn configure(aws: &Aws, bucket: &Bucket, app: &str) -> Result<(), String> {
+async fn configure(aws: &Aws, bucket: &Bucket, app: &str) -> Result<()> {
     use aws_sdk_s3::types::{
         ObjectOwnership, OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration,
         ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
         ServerSideEncryptionRule, Tag, Tagging,
     };
     let name = bucket.name.as_str();
-    let failed = |what: &str, text: String| format!("cannot {what} of S3 bucket {name}: {text}");
+    let failed = |what: &str, text: String| {
+        Error::failure(format!("cannot {what} of S3 bucket {name}: {text}"))
+    };
     aws.s3
         .put_public_access_block()
         .bucket(name)
@@ -260,15 +265,15 @@ async fn configure(aws: &Aws, bucket: &Bucket, app: &str) -> Result<(), String> 
 }
 
 /// Whether the bucket exists (for `tug app delete`, which lists it as kept).
-pub async fn exists(aws: &Aws, bucket: &Bucket) -> Result<bool, String> {
+pub async fn exists(aws: &Aws, bucket: &Bucket) -> Result<bool> {
     match aws.s3.head_bucket().bucket(&bucket.name).send().await {
         Ok(_) => Ok(true),
         Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(false),
-        Err(e) => Err(format!(
+        Err(e) => Err(Error::failure(format!(
             "cannot read S3 bucket {}: {}",
             bucket.name,
             describe_error(&e)
-        )),
+        ))),
     }
 }
 
@@ -281,7 +286,7 @@ pub async fn put_once(
     key: &str,
     body: Vec<u8>,
     content_type: &str,
-) -> Result<(), String> {
+) -> Result<()> {
     match aws
         .s3
         .head_object()
@@ -294,11 +299,11 @@ pub async fn put_once(
         // Not found: no such object, or no bucket yet.
         Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => {}
         Err(e) => {
-            return Err(format!(
+            return Err(Error::failure(format!(
                 "cannot read s3://{}/{key}: {}",
                 bucket.name,
                 describe_error(&e)
-            ));
+            )));
         }
     }
     ensure(aws, bucket, app).await?;
@@ -312,11 +317,11 @@ pub async fn put_once(
         .send()
         .await
         .map_err(|e| {
-            format!(
+            Error::failure(format!(
                 "cannot upload s3://{}/{key}: {}",
                 bucket.name,
                 describe_error(&e)
-            )
+            ))
         })?;
     Ok(())
 }

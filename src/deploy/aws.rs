@@ -7,6 +7,8 @@ use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_sdk_cloudformation::config::http::HttpResponse;
 
+use crate::error::{Error, Result};
+
 /// What the user chose on the command line.
 #[derive(Debug, Clone, Default)]
 pub struct AwsSettings {
@@ -46,7 +48,7 @@ pub struct Identity {
 }
 
 impl Aws {
-    pub async fn connect(settings: &AwsSettings) -> Result<Aws, String> {
+    pub async fn connect(settings: &AwsSettings) -> Result<Aws> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(RetryConfig::standard().with_max_attempts(5));
         if let Some(profile) = &settings.profile {
@@ -59,10 +61,10 @@ impl Aws {
             loader = loader.endpoint_url(url);
         }
         let config = loader.load().await;
-        let region = config
-            .region()
-            .map(|r| r.to_string())
-            .ok_or("no AWS Region is configured\n  help: pass --region, set AWS_REGION, or set a region in your AWS profile")?;
+        let region = config.region().map(|r| r.to_string()).ok_or_else(|| {
+            Error::failure("no AWS Region is configured")
+                .help("pass --region, set AWS_REGION, or set a region in your AWS profile")
+        })?;
         Ok(Aws {
             cfn: aws_sdk_cloudformation::Client::new(&config),
             ecs: aws_sdk_ecs::Client::new(&config),
@@ -87,7 +89,7 @@ impl Aws {
     }
 
     /// The account and partition of the credentials in use.
-    pub async fn identity(&self) -> Result<Identity, String> {
+    pub async fn identity(&self) -> Result<Identity> {
         self.identity
             .get_or_try_init(|| async {
                 let out = self
@@ -96,10 +98,10 @@ impl Aws {
                     .send()
                     .await
                     .map_err(|e| {
-                        format!(
+                        Error::failure(format!(
                             "cannot read which AWS account the credentials belong to (STS GetCallerIdentity): {}",
                             describe_error(&e)
-                        )
+                        ))
                     })?;
                 let account = out.account().unwrap_or_default().to_string();
                 let partition = out
@@ -109,7 +111,9 @@ impl Aws {
                     .unwrap_or("aws")
                     .to_string();
                 if account.is_empty() {
-                    return Err("STS GetCallerIdentity answered without an account".to_string());
+                    return Err(Error::failure(
+                        "STS GetCallerIdentity answered without an account",
+                    ));
                 }
                 Ok(Identity { account, partition })
             })

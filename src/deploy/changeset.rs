@@ -11,6 +11,7 @@ use aws_sdk_cloudformation::types::{
 use crate::deploy::artifacts;
 use crate::deploy::aws::{Aws, describe_error, request_token};
 use crate::deploy::ownership::APP_TAG;
+use crate::error::{Error, Result};
 use crate::render::RenderedStack;
 
 /// CloudFormation accepts a template body of at most this many bytes; larger ones are sent by
@@ -51,7 +52,21 @@ pub async fn prepare(
     parameters: &[(String, String)],
     creating: bool,
     deadline: Instant,
-) -> Result<Prepared, String> {
+) -> Result<Prepared> {
+    match create(aws, stack, parameters, creating).await? {
+        Some(id) => wait_for(aws, stack, id, creating, deadline).await,
+        None => Ok(Prepared::Empty),
+    }
+}
+
+/// Sends CreateChangeSet; the change set's id, or `None` when the endpoint refused an empty
+/// change set outright.
+async fn create(
+    aws: &Aws,
+    stack: &RenderedStack,
+    parameters: &[(String, String)],
+    creating: bool,
+) -> Result<Option<String>> {
     let name = request_token();
     let mut req = aws
         .cfn
@@ -102,24 +117,35 @@ pub async fn prepare(
                 .build(),
         );
     }
-    let id = match req.send().await {
-        Ok(c) => c.id().unwrap_or(&name).to_string(),
+    match req.send().await {
+        Ok(c) => Ok(Some(c.id().unwrap_or(&name).to_string())),
         // Some endpoints refuse an empty change set outright instead of failing it.
-        Err(e) if is_empty_reason(&describe_error(&e)) => return Ok(Prepared::Empty),
+        Err(e) if is_empty_reason(&describe_error(&e)) => Ok(None),
         Err(e) => {
             let text = describe_error(&e);
             // A retry whose first attempt went through but whose answer was lost: the change
             // set of this very name is ours, and the deploy goes on with it.
             if text.contains("AlreadyExists") || text.contains("already exists") {
-                name.clone()
+                Ok(Some(name))
             } else {
-                return Err(format!(
+                Err(Error::failure(format!(
                     "cannot create a change set for {}: {text}",
                     stack.stack_name
-                ));
+                )))
             }
         }
-    };
+    }
+}
+
+/// Waits until CloudFormation has computed change set `id`, and reads its changes; an empty
+/// change set is deleted.
+async fn wait_for(
+    aws: &Aws,
+    stack: &RenderedStack,
+    id: String,
+    creating: bool,
+    deadline: Instant,
+) -> Result<Prepared> {
     let mut delay = Duration::from_millis(200);
     loop {
         let d = aws
@@ -129,27 +155,15 @@ pub async fn prepare(
             .stack_name(&stack.stack_name)
             .send()
             .await
-            .map_err(|e| format!("cannot read change set {id}: {}", describe_error(&e)))?;
+            .map_err(|e| {
+                Error::failure(format!(
+                    "cannot read change set {id}: {}",
+                    describe_error(&e)
+                ))
+            })?;
         match d.status() {
             Some(ChangeSetStatus::CreateComplete) => {
-                // A large change set comes in pages.
-                let mut changes = resource_changes(&d);
-                let mut token = d.next_token().map(str::to_string);
-                while let Some(t) = token {
-                    let page = aws
-                        .cfn
-                        .describe_change_set()
-                        .change_set_name(&id)
-                        .stack_name(&stack.stack_name)
-                        .next_token(t)
-                        .send()
-                        .await
-                        .map_err(|e| {
-                            format!("cannot read change set {id}: {}", describe_error(&e))
-                        })?;
-                    changes.extend(resource_changes(&page));
-                    token = page.next_token().map(str::to_string);
-                }
+                let changes = all_changes(aws, stack, &id, d).await?;
                 return Ok(Prepared::Ready {
                     id,
                     changes,
@@ -159,26 +173,20 @@ pub async fn prepare(
             Some(ChangeSetStatus::Failed) => {
                 let reason = d.status_reason().unwrap_or("no reason given").to_string();
                 if is_empty_reason(&reason) {
-                    let _ = aws
-                        .cfn
-                        .delete_change_set()
-                        .change_set_name(&id)
-                        .stack_name(&stack.stack_name)
-                        .send()
-                        .await;
+                    discard(aws, &stack.stack_name, &id).await;
                     return Ok(Prepared::Empty);
                 }
-                return Err(format!(
+                return Err(Error::failure(format!(
                     "CloudFormation rejected the change set for {}: {reason}",
                     stack.stack_name
-                ));
+                )));
             }
             _ => {
                 if Instant::now() + delay > deadline {
-                    return Err(format!(
+                    return Err(Error::failure(format!(
                         "the change set for {} was not ready before the deadline",
                         stack.stack_name
-                    ));
+                    )));
                 }
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(5));
@@ -187,15 +195,46 @@ pub async fn prepare(
     }
 }
 
+/// The resource changes of a computed change set, from every page (a large change set comes
+/// in pages); `first` is the first page.
+async fn all_changes(
+    aws: &Aws,
+    stack: &RenderedStack,
+    id: &str,
+    first: aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput,
+) -> Result<Vec<ResourceChange>> {
+    let mut changes = resource_changes(&first);
+    let mut token = first.next_token().map(str::to_string);
+    while let Some(t) = token {
+        let page = aws
+            .cfn
+            .describe_change_set()
+            .change_set_name(id)
+            .stack_name(&stack.stack_name)
+            .next_token(t)
+            .send()
+            .await
+            .map_err(|e| {
+                Error::failure(format!(
+                    "cannot read change set {id}: {}",
+                    describe_error(&e)
+                ))
+            })?;
+        changes.extend(resource_changes(&page));
+        token = page.next_token().map(str::to_string);
+    }
+    Ok(changes)
+}
+
 /// Puts a template too large to send inline into the application's artifacts bucket, and
 /// returns its URL for `TemplateURL`.
-async fn upload_template(aws: &Aws, stack: &RenderedStack) -> Result<String, String> {
+async fn upload_template(aws: &Aws, stack: &RenderedStack) -> Result<String> {
     let app = stack.tags.get(APP_TAG).ok_or_else(|| {
-        format!(
+        Error::failure(format!(
             "the template of {} is {} bytes, more than the {MAX_TEMPLATE_BODY} bytes CloudFormation accepts inline, and the stack names no application to upload it for",
             stack.stack_name,
             stack.template.len()
-        )
+        ))
     })?;
     let bucket = artifacts::Bucket::of(aws, app).await?;
     let key = artifacts::template_key(&stack.stack_name, &stack.template);
@@ -209,11 +248,11 @@ async fn upload_template(aws: &Aws, stack: &RenderedStack) -> Result<String, Str
     )
     .await
     .map_err(|e| {
-        format!(
+        Error::failure(format!(
             "the template of {} is {} bytes, more than the {MAX_TEMPLATE_BODY} bytes CloudFormation accepts inline, and uploading it failed: {e}",
             stack.stack_name,
             stack.template.len()
-        )
+        ))
     })?;
     Ok(bucket.object_url(&key))
 }
@@ -264,7 +303,7 @@ pub fn is_empty_reason(reason: &str) -> bool {
 /// Executes a change set. A retry whose first attempt went through (its answer lost) meets
 /// a change set already executing or executed: that is this deploy's own execution, and
 /// success.
-pub async fn execute(aws: &Aws, stack_name: &str, id: &str) -> Result<(), String> {
+pub async fn execute(aws: &Aws, stack_name: &str, id: &str) -> Result<()> {
     let token = request_token();
     let err = match aws
         .cfn
@@ -297,9 +336,9 @@ pub async fn execute(aws: &Aws, stack_name: &str, id: &str) -> Result<(), String
             return Ok(());
         }
     }
-    Err(format!(
+    Err(Error::failure(format!(
         "cannot execute the change set for {stack_name}: {err}"
-    ))
+    )))
 }
 
 pub async fn discard(aws: &Aws, stack_name: &str, id: &str) {

@@ -57,6 +57,11 @@ impl Outcome {
         }
     }
 
+    /// A failure as its whole text (message and help line), as every outcome's detail is.
+    pub(crate) fn failed(e: Error) -> Outcome {
+        Outcome::Failed(e.to_string())
+    }
+
     pub fn detail(&self) -> Option<&str> {
         match self {
             Outcome::Failed(d)
@@ -196,7 +201,7 @@ pub async fn deploy_stack(
     }
     let prepared = match changeset::prepare(aws, rendered, parameters, creating, deadline).await {
         Ok(p) => p,
-        Err(e) => return Outcome::Failed(e),
+        Err(e) => return Outcome::failed(e),
     };
     let (id, changes) = match prepared {
         Prepared::Empty => {
@@ -231,7 +236,7 @@ pub async fn deploy_stack(
     });
     let _in_flight = InFlight::register(rendered, creating);
     if let Err(e) = changeset::execute(aws, name, &id).await {
-        return Outcome::Failed(e);
+        return Outcome::failed(e);
     }
     if opts.detach {
         return Outcome::Detached;
@@ -336,7 +341,7 @@ async fn ready(
             })
         })
         .await
-        .map_err(Outcome::Failed)?,
+        .map_err(Outcome::failed)?,
     };
     // Before anything else touches the stack (even deleting a failed create): a stack of this
     // name that tug does not own is never changed.
@@ -347,7 +352,7 @@ async fn ready(
     if let Some(info) = &existing
         && let Some(why) = ownership::check(info, name, app, "deploy to")
     {
-        return Err(Outcome::Failed(why));
+        return Err(Outcome::failed(why));
     }
     let status = existing.as_ref().map_or("", |s| s.status.as_str());
     let creating = match existing.as_ref().map(|s| stack::phase(&s.status)) {
@@ -357,7 +362,7 @@ async fn ready(
             // over rather than stack a second change set on it.
             stack::delete_and_wait(aws, name, deadline)
                 .await
-                .map_err(Outcome::Failed)?;
+                .map_err(Outcome::failed)?;
             true
         }
         Some(Phase::FailedCreate) => {
@@ -369,7 +374,7 @@ async fn ready(
             });
             stack::delete_and_wait(aws, name, deadline)
                 .await
-                .map_err(Outcome::Failed)?;
+                .map_err(Outcome::failed)?;
             true
         }
         Some(Phase::Stuck) => {
@@ -444,8 +449,8 @@ async fn approve(
             Some(true) => {}
             Some(false) => return Err(Outcome::Declined),
             None => {
-                return Err(Outcome::Failed(format!(
-                    "{warning}\n  help: deploy when no deployment is in progress and pass --yes to go ahead"
+                return Err(Outcome::failed(Error::failure(warning).help(
+                    "deploy when no deployment is in progress and pass --yes to go ahead",
                 )));
             }
         }
@@ -843,7 +848,7 @@ async fn unfinished_rollout(
         None => match stack::resources(aws, stack).await {
             Ok(r) => r,
             // Unreadable, the service cannot be called settled; following it says why.
-            Err(e) => return Some(e),
+            Err(e) => return Some(e.to_string()),
         },
     };
     let physical = |logical: &str| {
@@ -976,11 +981,16 @@ fn consent_to_destruction(
         stack: name.into(),
         text: listing,
     });
-    Err(Outcome::Failed(format!(
-        "refusing to replace or remove {} resource{} of {name} without consent (listed above); nothing was changed\n  help: review them with `tug diff -e {env}`; to go ahead, deploy again with --allow-replacements (--yes alone never consents to this)",
-        hazards.len(),
-        if hazards.len() == 1 { "" } else { "s" },
-    )))
+    Err(Outcome::failed(
+        Error::failure(format!(
+            "refusing to replace or remove {} resource{} of {name} without consent (listed above); nothing was changed",
+            hazards.len(),
+            if hazards.len() == 1 { "" } else { "s" },
+        ))
+        .help(format!(
+            "review them with `tug diff -e {env}`; to go ahead, deploy again with --allow-replacements (--yes alone never consents to this)"
+        )),
+    ))
 }
 
 /// Drops a change set that will not run; for a stack that only existed for it, the stack too.
@@ -1378,14 +1388,18 @@ pub async fn deploy_with_overrides(
     let env_info = match read_now {
         Ok(info) => info.filter(|i| stack::phase(&i.status) != Phase::FailedCreate),
         Err(e) => {
-            rows.push(failed_row(env_stack, e));
+            rows.push(failed_row(env_stack, e.to_string()));
             return rows;
         }
     };
     let Some(env_info) = env_info else {
-        let detail = format!(
-            "environment {env_name} is not deployed (no stack {env_stack})\n  help: run `tug env deploy -n {env_name}` first, or `tug deploy -e {env_name}`"
-        );
+        let detail = Error::failure(format!(
+            "environment {env_name} is not deployed (no stack {env_stack})"
+        ))
+        .help(format!(
+            "run `tug env deploy -n {env_name}` first, or `tug deploy -e {env_name}`"
+        ))
+        .to_string();
         rows.push(failed_row(env_stack, detail));
         return rows;
     };
@@ -1397,7 +1411,7 @@ pub async fn deploy_with_overrides(
         &loaded.app,
         "deploy workloads into the environment of",
     ) {
-        rows.push(failed_row(env_stack, why));
+        rows.push(failed_row(env_stack, why.to_string()));
         return rows;
     }
     let cluster = env_info.output("ClusterId").map(str::to_string);

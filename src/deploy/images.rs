@@ -81,7 +81,7 @@ pub fn builds(wl: &ResolvedWorkload) -> bool {
 
 /// Creates the repository if it does not exist (scan on push, [`lifecycle_policy`]); on an
 /// existing one, replaces the lifecycle policy earlier versions of tug set.
-pub async fn ensure_repository(aws: &Aws, name: &str) -> Result<String, String> {
+pub async fn ensure_repository(aws: &Aws, name: &str) -> Result<String> {
     match aws
         .ecr
         .describe_repositories()
@@ -98,7 +98,9 @@ pub async fn ensure_repository(aws: &Aws, name: &str) -> Result<String, String> 
         Err(e) => {
             let text = describe_error(&e);
             if !text.contains("RepositoryNotFound") && !text.contains("does not exist") {
-                return Err(format!("cannot read ECR repository {name}: {text}"));
+                return Err(Error::failure(format!(
+                    "cannot read ECR repository {name}: {text}"
+                )));
             }
         }
     }
@@ -122,7 +124,9 @@ pub async fn ensure_repository(aws: &Aws, name: &str) -> Result<String, String> 
         Err(e) => {
             let text = describe_error(&e);
             if !text.contains("AlreadyExists") {
-                return Err(format!("cannot create ECR repository {name}: {text}"));
+                return Err(Error::failure(format!(
+                    "cannot create ECR repository {name}: {text}"
+                )));
             }
             // Another deploy created it meanwhile.
             let out = aws
@@ -131,7 +135,7 @@ pub async fn ensure_repository(aws: &Aws, name: &str) -> Result<String, String> 
                 .repository_names(name)
                 .send()
                 .await
-                .map_err(|e| describe_error(&e))?;
+                .map_err(|e| Error::failure(describe_error(&e)))?;
             out.repositories()
                 .first()
                 .and_then(|r| r.repository_uri())
@@ -143,7 +147,7 @@ pub async fn ensure_repository(aws: &Aws, name: &str) -> Result<String, String> 
     Ok(uri)
 }
 
-async fn put_policy(aws: &Aws, name: &str) -> Result<(), String> {
+async fn put_policy(aws: &Aws, name: &str) -> Result<()> {
     aws.ecr
         .put_lifecycle_policy()
         .repository_name(name)
@@ -152,17 +156,17 @@ async fn put_policy(aws: &Aws, name: &str) -> Result<(), String> {
         .await
         .map(|_| ())
         .map_err(|e| {
-            format!(
+            Error::failure(format!(
                 "cannot set the lifecycle policy of {name}: {}",
                 describe_error(&e)
-            )
+            ))
         })
 }
 
 /// Replaces the count-based policy earlier versions of tug set on an existing repository (it
 /// could expire images still deployed). A repository without a policy, or with another one,
 /// is left as it is.
-pub async fn replace_earlier_policy(aws: &Aws, name: &str) -> Result<(), String> {
+pub async fn replace_earlier_policy(aws: &Aws, name: &str) -> Result<()> {
     match aws
         .ecr
         .get_lifecycle_policy()
@@ -183,9 +187,9 @@ pub async fn replace_earlier_policy(aws: &Aws, name: &str) -> Result<(), String>
             if text.contains("LifecyclePolicyNotFound") {
                 Ok(())
             } else {
-                Err(format!(
+                Err(Error::failure(format!(
                     "cannot read the lifecycle policy of {name}: {text}"
-                ))
+                )))
             }
         }
     }

@@ -5,6 +5,7 @@
 //! operation (`tug adopt`), not a deploy; an adopted stack carries `tug:app` and is tug's.
 
 use crate::deploy::stack::StackInfo;
+use crate::error::Error;
 
 /// The tag that marks a stack as tug's, with the application as its value.
 pub const APP_TAG: &str = "tug:app";
@@ -65,7 +66,7 @@ pub fn owner(tags: &[(String, String)], app: &str) -> Owner {
 
 /// Why tug refuses to touch a stack it does not own, and what to do instead; `None` when tug
 /// owns it. `doing` says what was about to happen ("deploy to", "delete", "roll back").
-pub fn refusal(stack: &str, tags: &[(String, String)], app: &str, doing: &str) -> Option<String> {
+pub fn refusal(stack: &str, tags: &[(String, String)], app: &str, doing: &str) -> Option<Error> {
     match owner(tags, app) {
         Owner::Tug => None,
         Owner::Copilot(tags) => {
@@ -73,24 +74,26 @@ pub fn refusal(stack: &str, tags: &[(String, String)], app: &str, doing: &str) -
                 .iter()
                 .find(|(k, _)| k == "copilot-application")
                 .map_or("?", |(_, v)| v.as_str());
-            Some(format!(
-                "refusing to {doing} stack {stack}: it belongs to the AWS Copilot application {copilot_app} ({}), and tug never changes a stack it does not own\n  help: deploy side by side under another environment or application name and move traffic, or take the Copilot application over in place with `tug adopt --plan`, then `tug adopt`; both are described in {MIGRATION_DOC}",
+            Some(Error::failure(format!(
+                "refusing to {doing} stack {stack}: it belongs to the AWS Copilot application {copilot_app} ({}), and tug never changes a stack it does not own",
                 list(&tags)
-            ))
+            )).help(format!(
+                "deploy side by side under another environment or application name and move traffic, or take the Copilot application over in place with `tug adopt --plan`, then `tug adopt`; both are described in {MIGRATION_DOC}"
+            )))
         }
-        Owner::Other(tags) => Some(format!(
-            "refusing to {doing} stack {stack}: it was not deployed by tug for application {app} ({}), and tug never changes a stack it does not own\n  help: choose another application or environment name (the stack name is `<app>-<env>[-<workload>]`), or remove the stack with the tool that created it",
+        Owner::Other(tags) => Some(Error::failure(format!(
+            "refusing to {doing} stack {stack}: it was not deployed by tug for application {app} ({}), and tug never changes a stack it does not own",
             if tags.is_empty() {
                 "it has no owner tags".to_string()
             } else {
                 format!("its owner tags: {}", list(&tags))
             }
-        )),
+        )).help("choose another application or environment name (the stack name is `<app>-<env>[-<workload>]`), or remove the stack with the tool that created it")),
     }
 }
 
 /// The refusal for a stack as read from CloudFormation; `None` when tug owns it.
-pub fn check(info: &StackInfo, stack: &str, app: &str, doing: &str) -> Option<String> {
+pub fn check(info: &StackInfo, stack: &str, app: &str, doing: &str) -> Option<Error> {
     refusal(stack, &info.tags, app, doing)
 }
 
@@ -119,7 +122,9 @@ mod tests {
         assert!(refusal("demo-test", &ours, "demo", "deploy to").is_none());
         // Another tug application whose stack happens to have this name.
         let theirs = tags(&[("tug:app", "demo-test"), ("tug:env", "api")]);
-        let why = refusal("demo-test-api", &theirs, "demo", "deploy to").unwrap();
+        let why = refusal("demo-test-api", &theirs, "demo", "deploy to")
+            .unwrap()
+            .to_string();
         assert!(why.contains("tug:app=demo-test"), "{why}");
     }
 
@@ -130,7 +135,9 @@ mod tests {
             ("copilot-environment", "test"),
             ("team", "web"),
         ]);
-        let why = refusal("demo-test", &copilot, "demo", "deploy to").unwrap();
+        let why = refusal("demo-test", &copilot, "demo", "deploy to")
+            .unwrap()
+            .to_string();
         assert!(
             why.starts_with("refusing to deploy to stack demo-test"),
             "{why}"
@@ -144,11 +151,15 @@ mod tests {
 
     #[test]
     fn untagged_stacks_are_foreign() {
-        let why = refusal("demo-test", &[], "demo", "delete").unwrap();
+        let why = refusal("demo-test", &[], "demo", "delete")
+            .unwrap()
+            .to_string();
         assert!(why.contains("refusing to delete stack demo-test"), "{why}");
         assert!(why.contains("no owner tags"), "{why}");
         let cost = tags(&[("cost-center", "42")]);
-        let why = refusal("demo-test", &cost, "demo", "delete").unwrap();
+        let why = refusal("demo-test", &cost, "demo", "delete")
+            .unwrap()
+            .to_string();
         assert!(why.contains("no owner tags"), "{why}");
     }
 }

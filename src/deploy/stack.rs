@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_cloudformation::types::StackStatus;
 
 use crate::deploy::aws::{Aws, describe_error};
+use crate::error::{Error, Result};
 
 /// What a stack's status means for a deploy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +78,7 @@ pub struct Resource {
 
 /// The resources of a stack. DescribeStackResources rather than DescribeStackResource: one
 /// call serves any resource, and it tolerates entries an emulator leaves incomplete.
-pub async fn resources(aws: &Aws, name: &str) -> Result<Vec<Resource>, String> {
+pub async fn resources(aws: &Aws, name: &str) -> Result<Vec<Resource>> {
     let out = aws
         .cfn
         .describe_stack_resources()
@@ -85,10 +86,10 @@ pub async fn resources(aws: &Aws, name: &str) -> Result<Vec<Resource>, String> {
         .send()
         .await
         .map_err(|e| {
-            format!(
+            Error::failure(format!(
                 "cannot read the resources of {name}: {}",
-                crate::deploy::aws::describe_error(&e)
-            )
+                describe_error(&e)
+            ))
         })?;
     Ok(out
         .stack_resources()
@@ -102,7 +103,7 @@ pub async fn resources(aws: &Aws, name: &str) -> Result<Vec<Resource>, String> {
 }
 
 /// Reads a stack; `Ok(None)` when it does not exist.
-pub async fn describe(aws: &Aws, name: &str) -> Result<Option<StackInfo>, String> {
+pub async fn describe(aws: &Aws, name: &str) -> Result<Option<StackInfo>> {
     match aws.cfn.describe_stacks().stack_name(name).send().await {
         Ok(out) => {
             let Some(s) = out.stacks().first() else {
@@ -149,7 +150,7 @@ pub async fn describe(aws: &Aws, name: &str) -> Result<Option<StackInfo>, String
             if text.contains("does not exist") {
                 Ok(None)
             } else {
-                Err(format!("cannot read stack {name}: {text}"))
+                Err(Error::failure(format!("cannot read stack {name}: {text}")))
             }
         }
     }
@@ -162,7 +163,7 @@ pub async fn wait_until_idle(
     name: &str,
     deadline: Instant,
     mut on_wait: impl FnMut(&str),
-) -> Result<Option<StackInfo>, String> {
+) -> Result<Option<StackInfo>> {
     let mut told = false;
     let mut delay = Duration::from_millis(500);
     loop {
@@ -174,10 +175,11 @@ pub async fn wait_until_idle(
                     told = true;
                 }
                 if Instant::now() + delay > deadline {
-                    return Err(format!(
-                        "stack {name} is still {} after waiting; another deploy may be running\n  help: try again when it finishes, or raise --timeout",
+                    return Err(Error::failure(format!(
+                        "stack {name} is still {} after waiting; another deploy may be running",
                         s.status
-                    ));
+                    ))
+                    .help("try again when it finishes, or raise --timeout"));
                 }
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(10));
@@ -188,28 +190,33 @@ pub async fn wait_until_idle(
 }
 
 /// Deletes a stack and waits until it is gone.
-pub async fn delete_and_wait(aws: &Aws, name: &str, deadline: Instant) -> Result<(), String> {
+pub async fn delete_and_wait(aws: &Aws, name: &str, deadline: Instant) -> Result<()> {
     aws.cfn
         .delete_stack()
         .stack_name(name)
         .client_request_token(crate::deploy::aws::request_token())
         .send()
         .await
-        .map_err(|e| format!("cannot delete stack {name}: {}", describe_error(&e)))?;
+        .map_err(|e| {
+            Error::failure(format!(
+                "cannot delete stack {name}: {}",
+                describe_error(&e)
+            ))
+        })?;
     let mut delay = Duration::from_millis(500);
     loop {
         match describe(aws, name).await? {
             None => return Ok(()),
             Some(s) if s.status == "DELETE_FAILED" => {
-                return Err(format!(
+                return Err(Error::failure(format!(
                     "stack {name} could not be deleted: {}",
                     s.reason.unwrap_or_else(|| "no reason given".into())
-                ));
+                )));
             }
             Some(_) if Instant::now() + delay > deadline => {
-                return Err(format!(
+                return Err(Error::failure(format!(
                     "stack {name} is still being deleted; run the deploy again once it is gone"
-                ));
+                )));
             }
             Some(_) => {
                 tokio::time::sleep(delay).await;

@@ -195,13 +195,13 @@ const MAX_PAGES: usize = 1000;
 ///
 /// `seen` is updated only when every page was read, so a failed read loses nothing: the next
 /// poll reads the same events again.
-pub async fn read_new<F, Fut>(
+pub async fn read_new<F, Fut, E>(
     mut fetch: F,
     seen: &mut HashSet<String>,
-) -> Result<Vec<StackEvent>, String>
+) -> Result<Vec<StackEvent>, E>
 where
     F: FnMut(Option<String>) -> Fut,
-    Fut: Future<Output = Result<Page, String>>,
+    Fut: Future<Output = Result<Page, E>>,
 {
     let mut fresh: Vec<StackEvent> = Vec::new();
     // Events that arrive while the pages are read shift older ones onto the next page, so a
@@ -445,7 +445,7 @@ mod tests {
             |token| {
                 calls += 1;
                 let page = paged(&events, 100, token);
-                async move { Ok(page) }
+                async move { Ok::<_, String>(page) }
             },
             &mut seen,
         ))
@@ -467,7 +467,7 @@ mod tests {
             |token| {
                 calls += 1;
                 let page = paged(&events, 60, token);
-                async move { Ok(page) }
+                async move { Ok::<_, String>(page) }
             },
             &mut seen,
         ))
@@ -508,7 +508,7 @@ mod tests {
                     stack_events: vec![event(calls, "A", "CREATE_COMPLETE")],
                     next_token: Some("same".into()),
                 };
-                async move { Ok(page) }
+                async move { Ok::<_, String>(page) }
             },
             &mut seen,
         ))

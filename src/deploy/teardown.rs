@@ -53,7 +53,7 @@ async fn delete_stack_inner(aws: &Aws, name: &str, app: &str, deadline: Instant)
         return Ok(false);
     };
     if let Some(why) = ownership::check(&info, name, app, "delete") {
-        return Err(why.into());
+        return Err(why);
     }
     stack::delete_and_wait(aws, name, deadline).await?;
     Ok(true)

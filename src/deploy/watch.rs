@@ -3,6 +3,7 @@
 //! passed). Polling is adaptive: quick while things change, slower while nothing does.
 
 use std::collections::HashSet;
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
@@ -13,6 +14,7 @@ use crate::deploy::lifecycle;
 use crate::deploy::rollout::{self, Rollout, RolloutSource};
 use crate::deploy::stack;
 use crate::deploy::stack_events::{self, Digest, Page, StackEvent, StackVerdict};
+use crate::error::{Error, Result};
 
 /// Consecutive failed reads of the stack after which the watcher gives up.
 const MAX_READ_FAILURES: u32 = 3;
@@ -60,7 +62,7 @@ pub async fn current_event_ids(aws: &Aws, stack: &str) -> HashSet<String> {
 }
 
 /// One page of DescribeStackEvents.
-async fn events_page(aws: &Aws, stack: &str, token: Option<String>) -> Result<Page, String> {
+async fn events_page(aws: &Aws, stack: &str, token: Option<String>) -> Result<Page> {
     let out = aws
         .cfn
         .describe_stack_events()
@@ -68,7 +70,12 @@ async fn events_page(aws: &Aws, stack: &str, token: Option<String>) -> Result<Pa
         .set_next_token(token)
         .send()
         .await
-        .map_err(|e| format!("cannot read the events of {stack}: {}", describe_error(&e)))?;
+        .map_err(|e| {
+            Error::failure(format!(
+                "cannot read the events of {stack}: {}",
+                describe_error(&e)
+            ))
+        })?;
     Ok(Page {
         stack_events: out
             .stack_events()
@@ -80,11 +87,7 @@ async fn events_page(aws: &Aws, stack: &str, token: Option<String>) -> Result<Pa
 }
 
 /// The events of `stack` not in `seen` yet, oldest first, from every page they span.
-async fn new_events(
-    aws: &Aws,
-    stack: &str,
-    seen: &mut HashSet<String>,
-) -> Result<Vec<StackEvent>, String> {
+async fn new_events(aws: &Aws, stack: &str, seen: &mut HashSet<String>) -> Result<Vec<StackEvent>> {
     stack_events::read_new(|token| events_page(aws, stack, token), seen).await
 }
 
@@ -116,243 +119,16 @@ pub async fn follow(
     mut interrupts: watch::Receiver<u32>,
     rolled_out: &mut Option<String>,
 ) -> Ending {
-    let Target {
-        stack,
-        mut seen,
-        cluster,
-        has_service,
-        deadline,
-        pinned_task_definition,
-        workload_args,
-        creating,
-    } = target;
-    let started = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64());
-    let mut stages = StageTracker::new(stack, workload_args.clone());
-    let mut digest = Digest {
-        rolled_out: rolled_out.clone(),
-        ..Digest::default()
-    };
+    let mut follower = Follower::new(aws, target, reporter, rolled_out);
     let mut delay = Duration::from_millis(300);
-    let mut stack_done = false;
-    let mut service: Option<(String, String)> = None;
-    let mut expected_td: Option<String> = None;
-    let mut last_rollout: Option<(String, i32, i32, i32, i32)> = None;
-    // The service as last read, for the time-out's account of the rollout.
-    let mut last_view: Option<rollout::ServiceView> = None;
-    let mut stall = rollout::Stall::new(Instant::now());
-    let mut cancelled = false;
-    // The SDK already retries each call; several failed polls in a row mean AWS cannot tell
-    // us how the deploy goes, and waiting for the deadline would only hide that.
-    let mut read_failures = 0u32;
     loop {
-        let mut changed = false;
-        if !stack_done {
-            match new_events(aws, stack, &mut seen).await {
-                Ok(events) => {
-                    for e in events {
-                        changed = true;
-                        reporter.emit(digest.apply(stack, e));
-                    }
-                    if rolled_out.is_none() {
-                        rolled_out.clone_from(&digest.rolled_out);
-                    }
-                }
-                Err(msg) => {
-                    if let Some(ending) = failed_read(&mut read_failures, msg, stack, reporter) {
-                        return ending;
-                    }
-                }
-            }
-            match stack::describe(aws, stack).await {
-                Ok(Some(info)) => {
-                    read_failures = 0;
-                    let failures = &digest.failures;
-                    match stack_events::stack_verdict(&info.status) {
-                        StackVerdict::Succeeded => stack_done = true,
-                        StackVerdict::RolledBack => {
-                            let cause = root_cause(failures, info.reason.as_deref());
-                            if cancelled {
-                                return Ending::Interrupted(format!(
-                                    "the update was cancelled and {stack} rolled back"
-                                ));
-                            }
-                            return Ending::RolledBack(cause);
-                        }
-                        StackVerdict::Failed => {
-                            return Ending::Failed(format!(
-                                "{stack} is {}: {}",
-                                info.status,
-                                root_cause(failures, info.reason.as_deref())
-                            ));
-                        }
-                        StackVerdict::Deleted => {
-                            return Ending::Failed(format!(
-                                "{stack} was deleted while deploying: {}",
-                                root_cause(failures, info.reason.as_deref())
-                            ));
-                        }
-                        StackVerdict::Running => {}
-                    }
-                }
-                Ok(None) => {
-                    return Ending::Failed(format!(
-                        "{stack} disappeared while deploying: {}",
-                        root_cause(&digest.failures, None)
-                    ));
-                }
-                Err(msg) => {
-                    if let Some(ending) = failed_read(&mut read_failures, msg, stack, reporter) {
-                        return ending;
-                    }
-                }
-            }
-        }
-        if stack_done && !has_service {
-            return Ending::Succeeded;
-        }
-        // Blue/green, canary and linear deployments run while the stack is still updating
-        // (CloudFormation waits for them), so the service is looked up early.
-        if has_service && service.is_none() {
-            if let Some(arn) = physical_id(aws, stack, "Service").await {
-                service =
-                    split_service_arn(&arn).or_else(|| cluster.clone().map(|c| (c, arn.clone())));
-            }
-            if stack_done && service.is_none() {
-                return Ending::Failed(format!(
-                    "{stack} completed but its ECS service could not be found"
-                ));
-            }
-        }
-        if stack_done && expected_td.is_none() {
-            expected_td = match &pinned_task_definition {
-                Some(td) => Some(td.clone()),
-                None => physical_id(aws, stack, "TaskDefinition").await,
-            };
-        }
-        let mut tracked = false;
-        if let Some((cluster, name)) = &service {
-            match stages.poll(aws, cluster, name, started, reporter).await {
-                Some(lifecycle::Progress::Succeeded) if stack_done => return Ending::Succeeded,
-                Some(lifecycle::Progress::RolledBack(why)) => {
-                    return Ending::RolledBack(ecs_cause_for(aws, cluster, name, &why).await);
-                }
-                Some(lifecycle::Progress::Failed(why)) => {
-                    return Ending::Failed(ecs_cause_for(aws, cluster, name, &why).await);
-                }
-                Some(_) => {
-                    tracked = true;
-                    changed |= stages.changed;
-                }
-                None => {}
-            }
-        }
-        // The revision this deploy rolls out, as soon as it is known: while CloudFormation
-        // waits for the service to stabilize (a rolling update keeps the stack updating until
-        // ECS is done), the rollout is followed and reported too, though only a complete stack
-        // can end the deploy.
-        let ours = expected_td
-            .clone()
-            .or_else(|| pinned_task_definition.clone())
-            .or_else(|| digest.rolled_out.clone());
-        if let Some((cluster, name)) = service.as_ref().filter(|_| stack_done || ours.is_some()) {
-            match aws.ecs.service(cluster, name).await {
-                Ok(view) => {
-                    let primary = view.primary().filter(|p| {
-                        stack_done
-                            || ours.as_deref().is_some_and(|td| {
-                                rollout::same_task_definition(&p.task_definition, td)
-                            })
-                    });
-                    if let Some(p) = primary {
-                        let state = p
-                            .rollout_state
-                            .clone()
-                            .unwrap_or_else(|| "IN_PROGRESS".into());
-                        let now = (state.clone(), p.desired, p.running, p.pending, p.failed);
-                        if last_rollout.as_ref() != Some(&now) {
-                            changed = true;
-                            stall.progressed(Instant::now());
-                            reporter.emit(Event::Rollout {
-                                stack: stack.to_string(),
-                                service: view.name.clone(),
-                                state,
-                                desired: p.desired,
-                                running: p.running,
-                                pending: p.pending,
-                                failed: p.failed,
-                            });
-                            last_rollout = Some(now);
-                        } else if let Some(stalled) = stall.due(Instant::now()) {
-                            let latest = if p.failed > 0 {
-                                aws.ecs
-                                    .stopped_reasons(cluster, name)
-                                    .await
-                                    .into_iter()
-                                    .next()
-                                    .map(|r| format!("; a stopped task: {r}"))
-                                    .unwrap_or_default()
-                            } else {
-                                String::new()
-                            };
-                            reporter.emit(Event::Message {
-                                stack: stack.to_string(),
-                                text: format!(
-                                    "ECS service {}: no progress for {}: {} so far{latest}",
-                                    view.name,
-                                    rollout::duration_words(stalled),
-                                    rollout::progress_words(&view)
-                                ),
-                            });
-                        }
-                    }
-                    let assessed =
-                        stack_done.then(|| rollout::assess(&view, expected_td.as_deref()));
-                    last_view = Some(view.clone());
-                    match assessed {
-                        // ECS's own deployment record decides when there is one.
-                        _ if tracked => {}
-                        None | Some(Rollout::InProgress) => {}
-                        Some(Rollout::Completed) => return Ending::Succeeded,
-                        Some(Rollout::Failed(reason)) => {
-                            return Ending::Failed(
-                                ecs_cause(aws, cluster, name, &view, &reason).await,
-                            );
-                        }
-                        Some(Rollout::RolledBack(reason)) => {
-                            return Ending::RolledBack(
-                                ecs_cause(aws, cluster, name, &view, &reason).await,
-                            );
-                        }
-                    }
-                }
-                Err(msg) => reporter.emit(Event::Message {
-                    stack: stack.to_string(),
-                    text: msg.to_string(),
-                }),
-            }
-        }
+        let changed = match follower.poll().await {
+            ControlFlow::Continue(changed) => changed,
+            ControlFlow::Break(ending) => return ending,
+        };
+        let deadline = follower.deadline;
         if Instant::now() >= deadline {
-            // A rollout under way is followed with tug's own commands (stack events cannot
-            // show it); a stack that never got to its service, with its events.
-            let rolling = last_view
-                .as_ref()
-                .filter(|_| stack_done || last_rollout.is_some());
-            return Ending::TimedOut(match (rolling, &service, &workload_args) {
-                (Some(view), Some((cluster, name)), Some(args)) => {
-                    let what = if stack_done {
-                        "the ECS service had not finished rolling out when the deadline passed"
-                    } else {
-                        "the ECS service had not finished rolling out (and the stack waits for it) when the deadline passed"
-                    };
-                    let stopped = aws.ecs.stopped_reasons(cluster, name).await;
-                    rollout::timeout_report(what, Some(view), &stopped, args)
-                }
-                _ => format!(
-                    "the stack had not finished when the deadline passed; it goes on in AWS: follow it with `aws cloudformation describe-stack-events --stack-name {stack}`"
-                ),
-            });
+            return follower.timed_out().await;
         }
         if changed {
             delay = Duration::from_millis(500);
@@ -364,28 +140,424 @@ pub async fn follow(
         tokio::select! {
             _ = tokio::time::sleep(sleep) => {}
             changed_signal = interrupts.changed() => {
-                if changed_signal.is_ok() && *interrupts.borrow() >= 1 && creating && !stack_done {
-                    return Ending::Interrupted(format!(
-                        "interrupted while {stack} was being created; CloudFormation goes on creating it (a creation cannot be cancelled): follow it with `aws cloudformation describe-stack-events --stack-name {stack}`"
-                    ));
-                } else if changed_signal.is_ok() && *interrupts.borrow() >= 1 && !cancelled && !stack_done {
-                    cancelled = true;
-                    match aws
-                        .cfn
-                        .cancel_update_stack()
-                        .stack_name(stack)
-                        .client_request_token(crate::deploy::aws::request_token())
-                        .send()
-                        .await
-                    {
-                        Ok(_) => reporter.emit(Event::Message { stack: stack.to_string(), text: "interrupted: cancelling the update; following the rollback (Ctrl-C again to stop watching)".into() }),
-                        Err(e) => reporter.emit(Event::Message { stack: stack.to_string(), text: format!("interrupted, but the update could not be cancelled ({}); it goes on in AWS (Ctrl-C again to stop watching)", describe_error(&e)) }),
-                    }
-                } else if changed_signal.is_ok() && *interrupts.borrow() >= 1 && stack_done {
-                    return Ending::Interrupted(format!("stopped watching; the ECS rollout of {stack} goes on in AWS"));
+                let pressed = changed_signal.is_ok() && *interrupts.borrow() >= 1;
+                if pressed && let Some(ending) = follower.interrupted().await {
+                    return ending;
                 }
             }
         }
+    }
+}
+
+/// One step of following: `Break` with how the deploy ended, or `Continue` (with whether
+/// anything new was seen, for the polling rate).
+type Step<T = ()> = ControlFlow<Ending, T>;
+
+/// What following a deploy has learnt so far: the stack's events and state, the service once
+/// it is known, and its rollout as last seen.
+struct Follower<'a> {
+    aws: &'a Aws,
+    reporter: &'a dyn Reporter,
+    stack: &'a str,
+    /// Event ids already reported (or there before the deploy).
+    seen: HashSet<String>,
+    cluster: Option<String>,
+    has_service: bool,
+    deadline: Instant,
+    pinned_task_definition: Option<String>,
+    workload_args: Option<String>,
+    creating: bool,
+    /// The caller's record of the task definition the deploy rolled out, kept current.
+    rolled_out: &'a mut Option<String>,
+    /// When following began (seconds since the epoch): ECS deployments started since belong
+    /// to this deploy.
+    started: f64,
+    stages: StageTracker,
+    digest: Digest,
+    stack_done: bool,
+    /// (cluster, service name), once the stack has created or named it.
+    service: Option<(String, String)>,
+    /// The task definition the service must end on, once the stack is complete.
+    expected_td: Option<String>,
+    last_rollout: Option<(String, i32, i32, i32, i32)>,
+    /// The service as last read, for the time-out's account of the rollout.
+    last_view: Option<rollout::ServiceView>,
+    stall: rollout::Stall,
+    cancelled: bool,
+    /// The SDK already retries each call; several failed polls in a row mean AWS cannot tell
+    /// us how the deploy goes, and waiting for the deadline would only hide that.
+    read_failures: u32,
+}
+
+impl<'a> Follower<'a> {
+    fn new(
+        aws: &'a Aws,
+        target: Target<'a>,
+        reporter: &'a dyn Reporter,
+        rolled_out: &'a mut Option<String>,
+    ) -> Follower<'a> {
+        let Target {
+            stack,
+            seen,
+            cluster,
+            has_service,
+            deadline,
+            pinned_task_definition,
+            workload_args,
+            creating,
+        } = target;
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        let digest = Digest {
+            rolled_out: rolled_out.clone(),
+            ..Digest::default()
+        };
+        Follower {
+            aws,
+            reporter,
+            stack,
+            seen,
+            cluster,
+            has_service,
+            deadline,
+            stages: StageTracker::new(stack, workload_args.clone()),
+            pinned_task_definition,
+            workload_args,
+            creating,
+            rolled_out,
+            started,
+            digest,
+            stack_done: false,
+            service: None,
+            expected_td: None,
+            last_rollout: None,
+            last_view: None,
+            stall: rollout::Stall::new(Instant::now()),
+            cancelled: false,
+            read_failures: 0,
+        }
+    }
+
+    /// One round of reads: the stack's new events and state, then the service's deployment
+    /// and rollout.
+    async fn poll(&mut self) -> Step<bool> {
+        let mut changed = false;
+        if !self.stack_done {
+            changed |= self.read_events().await?;
+            self.read_stack().await?;
+        }
+        if self.stack_done && !self.has_service {
+            return ControlFlow::Break(Ending::Succeeded);
+        }
+        self.locate_service().await?;
+        let tracked = self.poll_stages().await?;
+        if tracked {
+            changed |= self.stages.changed;
+        }
+        changed |= self.poll_rollout(tracked).await?;
+        ControlFlow::Continue(changed)
+    }
+
+    /// Reports the stack's new events; whether there were any.
+    async fn read_events(&mut self) -> Step<bool> {
+        match new_events(self.aws, self.stack, &mut self.seen).await {
+            Ok(events) => {
+                let changed = !events.is_empty();
+                for e in events {
+                    self.reporter.emit(self.digest.apply(self.stack, e));
+                }
+                if self.rolled_out.is_none() {
+                    self.rolled_out.clone_from(&self.digest.rolled_out);
+                }
+                ControlFlow::Continue(changed)
+            }
+            Err(e) => {
+                self.failed_read(e)?;
+                ControlFlow::Continue(false)
+            }
+        }
+    }
+
+    /// Reads the stack's status: complete, still running, or how it ended.
+    async fn read_stack(&mut self) -> Step {
+        let stack = self.stack;
+        match stack::describe(self.aws, stack).await {
+            Ok(Some(info)) => {
+                self.read_failures = 0;
+                self.judge_stack(&info)
+            }
+            Ok(None) => ControlFlow::Break(Ending::Failed(format!(
+                "{stack} disappeared while deploying: {}",
+                root_cause(&self.digest.failures, None)
+            ))),
+            Err(e) => self.failed_read(e),
+        }
+    }
+
+    fn judge_stack(&mut self, info: &stack::StackInfo) -> Step {
+        let stack = self.stack;
+        let cause = || root_cause(&self.digest.failures, info.reason.as_deref());
+        match stack_events::stack_verdict(&info.status) {
+            StackVerdict::Succeeded => {
+                self.stack_done = true;
+                ControlFlow::Continue(())
+            }
+            StackVerdict::RolledBack if self.cancelled => ControlFlow::Break(Ending::Interrupted(
+                format!("the update was cancelled and {stack} rolled back"),
+            )),
+            StackVerdict::RolledBack => ControlFlow::Break(Ending::RolledBack(cause())),
+            StackVerdict::Failed => ControlFlow::Break(Ending::Failed(format!(
+                "{stack} is {}: {}",
+                info.status,
+                cause()
+            ))),
+            StackVerdict::Deleted => ControlFlow::Break(Ending::Failed(format!(
+                "{stack} was deleted while deploying: {}",
+                cause()
+            ))),
+            StackVerdict::Running => ControlFlow::Continue(()),
+        }
+    }
+
+    /// Counts a failed read of the stack: reports it, or gives up after too many in a row.
+    fn failed_read(&mut self, e: Error) -> Step {
+        match failed_read(
+            &mut self.read_failures,
+            e.to_string(),
+            self.stack,
+            self.reporter,
+        ) {
+            Some(ending) => ControlFlow::Break(ending),
+            None => ControlFlow::Continue(()),
+        }
+    }
+
+    /// Finds the service and, once the stack is complete, the task definition it must end
+    /// on. Blue/green, canary and linear deployments run while the stack is still updating
+    /// (CloudFormation waits for them), so the service is looked up early.
+    async fn locate_service(&mut self) -> Step {
+        let stack = self.stack;
+        if self.has_service && self.service.is_none() {
+            if let Some(arn) = physical_id(self.aws, stack, "Service").await {
+                self.service = split_service_arn(&arn)
+                    .or_else(|| self.cluster.clone().map(|c| (c, arn.clone())));
+            }
+            if self.stack_done && self.service.is_none() {
+                return ControlFlow::Break(Ending::Failed(format!(
+                    "{stack} completed but its ECS service could not be found"
+                )));
+            }
+        }
+        if self.stack_done && self.expected_td.is_none() {
+            self.expected_td = match &self.pinned_task_definition {
+                Some(td) => Some(td.clone()),
+                None => physical_id(self.aws, stack, "TaskDefinition").await,
+            };
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Follows ECS's own record of the deployment; whether there is one (it then decides
+    /// how the rollout ends).
+    async fn poll_stages(&mut self) -> Step<bool> {
+        let Some((cluster, name)) = &self.service else {
+            return ControlFlow::Continue(false);
+        };
+        let progress = self
+            .stages
+            .poll(self.aws, cluster, name, self.started, self.reporter)
+            .await;
+        match progress {
+            Some(lifecycle::Progress::Succeeded) if self.stack_done => {
+                ControlFlow::Break(Ending::Succeeded)
+            }
+            Some(lifecycle::Progress::RolledBack(why)) => ControlFlow::Break(Ending::RolledBack(
+                ecs_cause_for(self.aws, cluster, name, &why).await,
+            )),
+            Some(lifecycle::Progress::Failed(why)) => ControlFlow::Break(Ending::Failed(
+                ecs_cause_for(self.aws, cluster, name, &why).await,
+            )),
+            Some(_) => ControlFlow::Continue(true),
+            None => ControlFlow::Continue(false),
+        }
+    }
+
+    /// Reads the service and reports its rollout of the revision this deploy rolls out, as
+    /// soon as that is known: while CloudFormation waits for the service to stabilize (a
+    /// rolling update keeps the stack updating until ECS is done), the rollout is followed and
+    /// reported too, though only a complete stack can end the deploy. Whether it changed.
+    async fn poll_rollout(&mut self, tracked: bool) -> Step<bool> {
+        let ours = self
+            .expected_td
+            .clone()
+            .or_else(|| self.pinned_task_definition.clone())
+            .or_else(|| self.digest.rolled_out.clone());
+        let Some((cluster, name)) = self
+            .service
+            .clone()
+            .filter(|_| self.stack_done || ours.is_some())
+        else {
+            return ControlFlow::Continue(false);
+        };
+        let view = match self.aws.ecs.service(&cluster, &name).await {
+            Ok(view) => view,
+            Err(msg) => {
+                self.reporter.emit(Event::Message {
+                    stack: self.stack.to_string(),
+                    text: msg.to_string(),
+                });
+                return ControlFlow::Continue(false);
+            }
+        };
+        let changed = self
+            .report_rollout(&cluster, &name, &view, ours.as_deref())
+            .await;
+        let assessed = self
+            .stack_done
+            .then(|| rollout::assess(&view, self.expected_td.as_deref()));
+        self.last_view = Some(view.clone());
+        let ending = match assessed {
+            // ECS's own deployment record decides when there is one.
+            _ if tracked => None,
+            None | Some(Rollout::InProgress) => None,
+            Some(Rollout::Completed) => Some(Ending::Succeeded),
+            Some(Rollout::Failed(reason)) => Some(Ending::Failed(
+                ecs_cause(self.aws, &cluster, &name, &view, &reason).await,
+            )),
+            Some(Rollout::RolledBack(reason)) => Some(Ending::RolledBack(
+                ecs_cause(self.aws, &cluster, &name, &view, &reason).await,
+            )),
+        };
+        match ending {
+            Some(ending) => ControlFlow::Break(ending),
+            None => ControlFlow::Continue(changed),
+        }
+    }
+
+    /// Reports the primary deployment's counts when they changed, or that they have not
+    /// changed for a while; whether they changed.
+    async fn report_rollout(
+        &mut self,
+        cluster: &str,
+        name: &str,
+        view: &rollout::ServiceView,
+        ours: Option<&str>,
+    ) -> bool {
+        let stack_done = self.stack_done;
+        let primary = view.primary().filter(|p| {
+            stack_done
+                || ours.is_some_and(|td| rollout::same_task_definition(&p.task_definition, td))
+        });
+        let Some(p) = primary else {
+            return false;
+        };
+        let state = p
+            .rollout_state
+            .clone()
+            .unwrap_or_else(|| "IN_PROGRESS".into());
+        let now = (state.clone(), p.desired, p.running, p.pending, p.failed);
+        if self.last_rollout.as_ref() != Some(&now) {
+            self.stall.progressed(Instant::now());
+            self.reporter.emit(Event::Rollout {
+                stack: self.stack.to_string(),
+                service: view.name.clone(),
+                state,
+                desired: p.desired,
+                running: p.running,
+                pending: p.pending,
+                failed: p.failed,
+            });
+            self.last_rollout = Some(now);
+            return true;
+        }
+        if let Some(stalled) = self.stall.due(Instant::now()) {
+            let latest = if p.failed > 0 {
+                self.aws
+                    .ecs
+                    .stopped_reasons(cluster, name)
+                    .await
+                    .into_iter()
+                    .next()
+                    .map(|r| format!("; a stopped task: {r}"))
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            };
+            self.reporter.emit(Event::Message {
+                stack: self.stack.to_string(),
+                text: format!(
+                    "ECS service {}: no progress for {}: {} so far{latest}",
+                    view.name,
+                    rollout::duration_words(stalled),
+                    rollout::progress_words(view)
+                ),
+            });
+        }
+        false
+    }
+
+    /// The deadline passed. A rollout under way is followed with tug's own commands (stack
+    /// events cannot show it); a stack that never got to its service, with its events.
+    async fn timed_out(&self) -> Ending {
+        let stack = self.stack;
+        let rolling = self
+            .last_view
+            .as_ref()
+            .filter(|_| self.stack_done || self.last_rollout.is_some());
+        Ending::TimedOut(match (rolling, &self.service, &self.workload_args) {
+            (Some(view), Some((cluster, name)), Some(args)) => {
+                let what = if self.stack_done {
+                    "the ECS service had not finished rolling out when the deadline passed"
+                } else {
+                    "the ECS service had not finished rolling out (and the stack waits for it) when the deadline passed"
+                };
+                let stopped = self.aws.ecs.stopped_reasons(cluster, name).await;
+                rollout::timeout_report(what, Some(view), &stopped, args)
+            }
+            _ => format!(
+                "the stack had not finished when the deadline passed; it goes on in AWS: follow it with `aws cloudformation describe-stack-events --stack-name {stack}`"
+            ),
+        })
+    }
+
+    /// Ctrl-C: a creation is left to go on (it cannot be cancelled); an update is cancelled
+    /// once, and its rollback followed; a complete stack's rollout is left to go on.
+    async fn interrupted(&mut self) -> Option<Ending> {
+        let stack = self.stack;
+        if self.creating && !self.stack_done {
+            return Some(Ending::Interrupted(format!(
+                "interrupted while {stack} was being created; CloudFormation goes on creating it (a creation cannot be cancelled): follow it with `aws cloudformation describe-stack-events --stack-name {stack}`"
+            )));
+        }
+        if self.stack_done {
+            return Some(Ending::Interrupted(format!(
+                "stopped watching; the ECS rollout of {stack} goes on in AWS"
+            )));
+        }
+        if !self.cancelled {
+            self.cancelled = true;
+            let text = match self
+                .aws
+                .cfn
+                .cancel_update_stack()
+                .stack_name(stack)
+                .client_request_token(crate::deploy::aws::request_token())
+                .send()
+                .await
+            {
+                Ok(_) => "interrupted: cancelling the update; following the rollback (Ctrl-C again to stop watching)".to_string(),
+                Err(e) => format!(
+                    "interrupted, but the update could not be cancelled ({}); it goes on in AWS (Ctrl-C again to stop watching)",
+                    describe_error(&e)
+                ),
+            };
+            self.reporter.emit(Event::Message {
+                stack: stack.to_string(),
+                text,
+            });
+        }
+        None
     }
 }
 

@@ -12,6 +12,7 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::error::{Error, Result};
 use crate::manifest::source::Span;
 use crate::manifest::yaml::{Node, NodeKind};
 use crate::manifest::zip;
@@ -343,25 +344,26 @@ pub struct Built {
 }
 
 /// Reads and (where the property takes a zip, or the path is a folder) zips the asset.
-pub(crate) fn build(asset: &AssetRef) -> Result<Built, String> {
+pub(crate) fn build(asset: &AssetRef) -> Result<Built> {
     let file = asset
         .file
         .as_deref()
-        .ok_or_else(|| format!("{} was not checked", asset.local))?;
+        .ok_or_else(|| Error::failure(format!("{} was not checked", asset.local)))?;
     let zipped = asset.takes == Takes::Zip || file.is_dir();
     let body = if file.is_dir() {
         let mut entries = Vec::new();
         collect(file, "", &mut entries)?;
-        zip::write(entries).map_err(|e| format!("cannot zip {}: {e}", file.display()))?
+        zip::write(entries)
+            .map_err(|e| Error::failure(format!("cannot zip {}: {e}", file.display())))?
     } else if zipped {
         let name = file
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         zip::write(vec![read_entry(file, name)?])
-            .map_err(|e| format!("cannot zip {}: {e}", file.display()))?
+            .map_err(|e| Error::failure(format!("cannot zip {}: {e}", file.display())))?
     } else {
-        fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?
+        fs::read(file).map_err(|e| cannot("read", file, &e))?
     };
     let hash: String = Sha256::digest(&body)
         .iter()
@@ -378,10 +380,15 @@ pub(crate) fn build(asset: &AssetRef) -> Result<Built, String> {
     })
 }
 
-fn read_entry(file: &Path, name: String) -> Result<zip::Entry, String> {
+/// `cannot <doing> <path>: <error>`.
+fn cannot(doing: &str, path: &Path, e: &std::io::Error) -> Error {
+    Error::failure(format!("cannot {doing} {}: {e}", path.display()))
+}
+
+fn read_entry(file: &Path, name: String) -> Result<zip::Entry> {
     use std::os::unix::fs::PermissionsExt;
-    let meta = fs::metadata(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    let data = fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let meta = fs::metadata(file).map_err(|e| cannot("read", file, &e))?;
+    let data = fs::read(file).map_err(|e| cannot("read", file, &e))?;
     Ok(zip::Entry {
         name,
         mode: meta.permissions().mode() & 0o7777,
@@ -391,22 +398,22 @@ fn read_entry(file: &Path, name: String) -> Result<zip::Entry, String> {
 
 /// Every file under `dir`, named by its path below the zipped folder. A link to a folder is
 /// refused (it may loop); a link to a file is zipped as the file.
-fn collect(dir: &Path, prefix: &str, out: &mut Vec<zip::Entry>) -> Result<(), String> {
-    let entries = fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+fn collect(dir: &Path, prefix: &str, out: &mut Vec<zip::Entry>) -> Result<()> {
+    let entries = fs::read_dir(dir).map_err(|e| cannot("list", dir, &e))?;
     for entry in entries {
-        let entry = entry.map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+        let entry = entry.map_err(|e| cannot("list", dir, &e))?;
         let path = entry.path();
         let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
         let link = fs::symlink_metadata(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+            .map_err(|e| cannot("read", &path, &e))?
             .file_type()
             .is_symlink();
         if path.is_dir() {
             if link {
-                return Err(format!(
+                return Err(Error::failure(format!(
                     "{} is a link to a folder, which tug does not zip",
                     path.display()
-                ));
+                )));
             }
             collect(&path, &format!("{name}/"), out)?;
         } else {

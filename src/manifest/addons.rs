@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map as JsonMap, Value, json};
 
+use crate::error::{Error, Result};
 use crate::manifest::addon_assets::{self, AssetRef, Built};
 use crate::manifest::codes;
 use crate::manifest::diagnostic::Diagnostic;
@@ -110,12 +111,12 @@ impl Addons {
         &self,
         bucket: &str,
         url: &dyn Fn(&str) -> String,
-    ) -> Result<(String, Vec<Built>), String> {
+    ) -> Result<(String, Vec<Built>)> {
         if self.assets.is_empty() {
             return Ok((self.template.clone(), Vec::new()));
         }
         let mut template: Value = serde_json::from_str(&self.template)
-            .map_err(|e| format!("the merged addons template is not JSON: {e}"))?;
+            .map_err(|e| Error::failure(format!("the merged addons template is not JSON: {e}")))?;
         let mut built = Vec::new();
         for asset in &self.assets {
             let object = addon_assets::build(asset)?;
@@ -126,15 +127,16 @@ impl Addons {
                     other => other.get_mut(key),
                 });
             }
-            let target =
-                target.ok_or_else(|| format!("{} is not in the merged template", asset.subject))?;
+            let target = target.ok_or_else(|| {
+                Error::failure(format!("{} is not in the merged template", asset.subject))
+            })?;
             *target = addon_assets::location(asset, bucket, url, &object.key);
             if !built.iter().any(|b: &Built| b.key == object.key) {
                 built.push(object);
             }
         }
         let text = serde_json::to_string_pretty(&template)
-            .map_err(|e| format!("cannot write the addons template: {e}"))?;
+            .map_err(|e| Error::failure(format!("cannot write the addons template: {e}")))?;
         Ok((text, built))
     }
 
@@ -260,11 +262,62 @@ pub fn assemble(
     at: Span,
 ) -> Result<Addons, Vec<Diagnostic>> {
     let mut diags = Vec::new();
-    // Section -> key -> (file, value).
-    let mut merged: BTreeMap<&str, Vec<(String, &Node, &str)>> = BTreeMap::new();
-    let mut transforms: Vec<Value> = Vec::new();
-    let mut assets = Vec::new();
+    let mut merged = Merged::default();
     for file in templates {
+        merged.add(file, &mut diags);
+    }
+    let declared: Vec<&Entry> = merged
+        .sections
+        .get("Parameters")
+        .map(|l| l.iter().collect())
+        .unwrap_or_default();
+    let first_template = templates.first().map_or(at, |f| f.node.span);
+    check_reserved_declared(&declared, reserved, first_template, &mut diags);
+    let parameters = match parameters_file {
+        Some(file) => read_parameters(file, reserved, &declared, &mut diags),
+        None => Vec::new(),
+    };
+    check_parameter_values(
+        &declared,
+        &parameters,
+        parameters_file,
+        reserved,
+        &mut diags,
+    );
+    let outputs = classify_outputs(&merged.sections, &mut diags);
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let template = merged_template(templates, merged.transforms, &merged.sections);
+    let mut assets = merged.assets;
+    // A resource defined identically in two files names its asset once.
+    assets.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+    assets.dedup_by(|a, b| a.pointer == b.pointer);
+    Ok(Addons {
+        template,
+        parameters,
+        outputs,
+        assets,
+    })
+}
+
+/// One entry of a merged section: its logical id, its body, and the file that defined it first.
+type Entry<'a> = (String, &'a Node, &'a str);
+
+/// The templates merged section by section.
+#[derive(Default)]
+struct Merged<'a> {
+    /// Section -> its entries, in the order the files define them.
+    sections: BTreeMap<&'a str, Vec<Entry<'a>>>,
+    /// The `Transform` values of every file, each once.
+    transforms: Vec<Value>,
+    /// Properties naming local files or folders.
+    assets: Vec<AssetRef>,
+}
+
+impl<'a> Merged<'a> {
+    /// Adds one template's sections; what cannot be merged is reported.
+    fn add(&mut self, file: &'a AddonFile, diags: &mut Vec<Diagnostic>) {
         let NodeKind::Map(entries) = &file.node.kind else {
             diags.push(error(
                 file.node.span,
@@ -275,7 +328,7 @@ pub fn assemble(
                 ),
                 "an addon is a CloudFormation template with at least a `Resources` section",
             ));
-            continue;
+            return;
         };
         if file.node.get("Resources").is_none() {
             diags.push(error(
@@ -287,21 +340,7 @@ pub fn assemble(
         for (key, value) in entries {
             let section = key.as_str().unwrap_or("");
             if section == "Transform" {
-                let items = match &value.kind {
-                    NodeKind::Seq(items) => items.iter().map(to_json).collect(),
-                    _ => vec![to_json(value)],
-                };
-                let nodes: Vec<&Node> = match &value.kind {
-                    NodeKind::Seq(nodes) => nodes.iter().collect(),
-                    _ => vec![value],
-                };
-                for (t, node) in items.into_iter().zip(nodes) {
-                    if !transforms.contains(&t) {
-                        let pointer = ["Transform".to_string(), transforms.len().to_string()];
-                        assets.extend(addon_assets::include(node, &pointer, "`Transform`"));
-                        transforms.push(t);
-                    }
-                }
+                self.add_transforms(value);
                 continue;
             }
             if matches!(section, "AWSTemplateFormatVersion" | "Description") {
@@ -323,49 +362,85 @@ pub fn assemble(
                 ));
                 continue;
             };
-            let list = merged.entry(section).or_default();
-            for (id, body) in items {
-                let id_text = id.as_str().unwrap_or("").to_string();
-                if section == "Resources" {
-                    assets.extend(addon_assets::local_paths(&id_text, body));
-                }
-                addon_assets::includes(
-                    body,
-                    &mut vec![section.to_string(), id_text.clone()],
-                    &format!("`{section}.{id_text}`"),
-                    &mut assets,
-                );
-                if section == "Resources" && body.get("Type").and_then(Node::as_str).is_none() {
-                    diags.push(error(
-                        id.span,
-                        format!("resource `{id_text}` has no `Type`"),
-                        "give every resource its CloudFormation type, e.g. `Type: AWS::DynamoDB::Table`",
-                    ));
-                }
-                match list.iter().find(|(k, _, _)| *k == id_text) {
-                    Some((_, earlier, earlier_file)) => {
-                        if to_json(earlier) != to_json(body) {
-                            diags.push(error(
-                                id.span,
-                                format!(
-                                    "`{section}.{id_text}` is defined differently in {earlier_file} and {}",
-                                    file.name
-                                ),
-                                "the addon files are merged into one template: rename one of them, or make both definitions the same",
-                            ));
-                        }
-                    }
-                    None => list.push((id_text, body, file.name.as_str())),
-                }
+            self.add_section(file, section, items, diags);
+        }
+    }
+
+    /// A template's `Transform` (one or a list), merged as a set.
+    fn add_transforms(&mut self, value: &Node) {
+        let items = match &value.kind {
+            NodeKind::Seq(items) => items.iter().map(to_json).collect(),
+            _ => vec![to_json(value)],
+        };
+        let nodes: Vec<&Node> = match &value.kind {
+            NodeKind::Seq(nodes) => nodes.iter().collect(),
+            _ => vec![value],
+        };
+        for (t, node) in items.into_iter().zip(nodes) {
+            if !self.transforms.contains(&t) {
+                let pointer = ["Transform".to_string(), self.transforms.len().to_string()];
+                self.assets
+                    .extend(addon_assets::include(node, &pointer, "`Transform`"));
+                self.transforms.push(t);
             }
         }
     }
 
-    let declared: Vec<&(String, &Node, &str)> = merged
-        .get("Parameters")
-        .map(|l| l.iter().collect())
-        .unwrap_or_default();
-    let first_template = templates.first().map_or(at, |f| f.node.span);
+    /// The entries of one section of a template: a logical id defined in two files must be
+    /// defined identically.
+    fn add_section(
+        &mut self,
+        file: &'a AddonFile,
+        section: &'a str,
+        items: &'a [(Node, Node)],
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        let list = self.sections.entry(section).or_default();
+        for (id, body) in items {
+            let id_text = id.as_str().unwrap_or("").to_string();
+            if section == "Resources" {
+                self.assets
+                    .extend(addon_assets::local_paths(&id_text, body));
+            }
+            addon_assets::includes(
+                body,
+                &mut vec![section.to_string(), id_text.clone()],
+                &format!("`{section}.{id_text}`"),
+                &mut self.assets,
+            );
+            if section == "Resources" && body.get("Type").and_then(Node::as_str).is_none() {
+                diags.push(error(
+                    id.span,
+                    format!("resource `{id_text}` has no `Type`"),
+                    "give every resource its CloudFormation type, e.g. `Type: AWS::DynamoDB::Table`",
+                ));
+            }
+            match list.iter().find(|(k, _, _)| *k == id_text) {
+                Some((_, earlier, earlier_file)) => {
+                    if to_json(earlier) != to_json(body) {
+                        diags.push(error(
+                            id.span,
+                            format!(
+                                "`{section}.{id_text}` is defined differently in {earlier_file} and {}",
+                                file.name
+                            ),
+                            "the addon files are merged into one template: rename one of them, or make both definitions the same",
+                        ));
+                    }
+                }
+                None => list.push((id_text, body, file.name.as_str())),
+            }
+        }
+    }
+}
+
+/// Every parameter tug passes must be declared by the addons.
+fn check_reserved_declared(
+    declared: &[&Entry],
+    reserved: &[&str],
+    first_template: Span,
+    diags: &mut Vec<Diagnostic>,
+) {
     for name in reserved {
         if !declared.iter().any(|(k, _, _)| k == name) {
             diags.push(error(
@@ -378,43 +453,63 @@ pub fn assemble(
             ));
         }
     }
+}
 
+/// The values of the parameters file: declared parameters other than the reserved ones.
+fn read_parameters(
+    file: &AddonFile,
+    reserved: &[&str],
+    declared: &[&Entry],
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(String, Value, Span)> {
     let mut parameters = Vec::new();
-    if let Some(file) = parameters_file {
-        match file.node.get("Parameters").map(|n| (n, &n.kind)) {
-            Some((_, NodeKind::Map(items))) => {
-                for (key, value) in items {
-                    let name = key.as_str().unwrap_or("").to_string();
-                    if reserved.contains(&name.as_str()) {
-                        diags.push(error(
-                            key.span,
-                            format!("`{name}` is passed by tug and cannot be set in {}", file.name),
-                            format!("remove it; tug sets {} itself", reserved.join(", ")),
-                        ));
-                    } else if !declared.iter().any(|(k, _, _)| *k == name) {
-                        diags.push(error(
-                            key.span,
-                            format!("the addons declare no parameter `{name}`"),
-                            "declare it under `Parameters:` in an addon template, or remove it from the parameters file",
-                        ));
-                    } else {
-                        parameters.push((name, to_json(value), value.span));
-                    }
+    match file.node.get("Parameters").map(|n| (n, &n.kind)) {
+        Some((_, NodeKind::Map(items))) => {
+            for (key, value) in items {
+                let name = key.as_str().unwrap_or("").to_string();
+                if reserved.contains(&name.as_str()) {
+                    diags.push(error(
+                        key.span,
+                        format!(
+                            "`{name}` is passed by tug and cannot be set in {}",
+                            file.name
+                        ),
+                        format!("remove it; tug sets {} itself", reserved.join(", ")),
+                    ));
+                } else if !declared.iter().any(|(k, _, _)| *k == name) {
+                    diags.push(error(
+                        key.span,
+                        format!("the addons declare no parameter `{name}`"),
+                        "declare it under `Parameters:` in an addon template, or remove it from the parameters file",
+                    ));
+                } else {
+                    parameters.push((name, to_json(value), value.span));
                 }
             }
-            Some((n, _)) => diags.push(error(
-                n.span,
-                format!("`Parameters` must be a mapping, found {}", n.describe()),
-                "write `Parameters:` followed by `Name: value` lines",
-            )),
-            None => diags.push(error(
-                file.node.span,
-                format!("{} has no `Parameters` section", file.name),
-                "write `Parameters:` followed by `Name: value` lines, one per parameter of the addons",
-            )),
         }
+        Some((n, _)) => diags.push(error(
+            n.span,
+            format!("`Parameters` must be a mapping, found {}", n.describe()),
+            "write `Parameters:` followed by `Name: value` lines",
+        )),
+        None => diags.push(error(
+            file.node.span,
+            format!("{} has no `Parameters` section", file.name),
+            "write `Parameters:` followed by `Name: value` lines, one per parameter of the addons",
+        )),
     }
-    for (name, body, _) in &declared {
+    parameters
+}
+
+/// Every declared parameter gets a value: from tug, the parameters file, or its `Default`.
+fn check_parameter_values(
+    declared: &[&Entry],
+    parameters: &[(String, Value, Span)],
+    parameters_file: Option<&AddonFile>,
+    reserved: &[&str],
+    diags: &mut Vec<Diagnostic>,
+) {
+    for (name, body, _) in declared {
         let set = reserved.contains(&name.as_str())
             || parameters.iter().any(|(k, _, _)| k == name)
             || parameters_file
@@ -429,15 +524,22 @@ pub fn assemble(
             ));
         }
     }
+}
 
-    let types: BTreeMap<&str, &str> = merged
+/// What each output is for, by the type of the resource its `Value` refers to (Copilot's
+/// rule, see the module header).
+fn classify_outputs(
+    sections: &BTreeMap<&str, Vec<Entry>>,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<AddonOutput> {
+    let types: BTreeMap<&str, &str> = sections
         .get("Resources")
         .into_iter()
         .flatten()
         .filter_map(|(id, body, _)| Some((id.as_str(), body.get("Type")?.as_str()?)))
         .collect();
     let mut outputs = Vec::new();
-    for (name, body, _) in merged.get("Outputs").into_iter().flatten() {
+    for (name, body, _) in sections.get("Outputs").into_iter().flatten() {
         let Some(value) = body.get("Value") else {
             diags.push(error(
                 body.span,
@@ -458,10 +560,15 @@ pub fn assemble(
             kind,
         });
     }
+    outputs
+}
 
-    if !diags.is_empty() {
-        return Err(diags);
-    }
+/// The merged template as JSON text.
+fn merged_template(
+    templates: &[AddonFile],
+    transforms: Vec<Value>,
+    sections: &BTreeMap<&str, Vec<Entry>>,
+) -> String {
     let mut template = JsonMap::new();
     template.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
     let names: Vec<&str> = templates.iter().map(|f| f.name.as_str()).collect();
@@ -473,7 +580,7 @@ pub fn assemble(
         template.insert("Transform".into(), Value::Array(transforms));
     }
     for section in SECTIONS {
-        if let Some(list) = merged.get(section) {
+        if let Some(list) = sections.get(section) {
             let body: JsonMap<String, Value> = list
                 .iter()
                 .map(|(k, v, _)| (k.clone(), to_json(v)))
@@ -484,15 +591,7 @@ pub fn assemble(
     let mut text =
         serde_json::to_string_pretty(&Value::Object(template)).unwrap_or_else(|_| "{}".into());
     text.push('\n');
-    // A resource defined identically in two files names its asset once.
-    assets.sort_by(|a, b| a.pointer.cmp(&b.pointer));
-    assets.dedup_by(|a, b| a.pointer == b.pointer);
-    Ok(Addons {
-        template: text,
-        parameters,
-        outputs,
-        assets,
-    })
+    text
 }
 
 /// A located YAML value as JSON: plain `true`/`false` and numbers as such, quoted values as

@@ -5,6 +5,8 @@
 //! deploy with nothing changed stays a no-op. No Zip64: an archive over 4 GiB or 65,535 entries
 //! is refused (Lambda takes 250 MB unzipped at most).
 
+use crate::error::{Error, Result};
+
 /// One file of an archive: its path inside the archive (`/`-separated), its Unix mode (the
 /// permission bits) and its bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,16 +29,19 @@ const S_IFREG: u32 = 0o100000;
 
 /// The archive of `entries`, sorted by name. Fails on a duplicate name or on sizes that need
 /// Zip64.
-pub(crate) fn write(mut entries: Vec<Entry>) -> Result<Vec<u8>, String> {
+pub(crate) fn write(mut entries: Vec<Entry>) -> Result<Vec<u8>> {
     entries.sort_by(|a, b| a.name.cmp(&b.name));
     if let Some(w) = entries.windows(2).find(|w| w[0].name == w[1].name) {
-        return Err(format!("`{}` is in the archive twice", w[0].name));
+        return Err(Error::failure(format!(
+            "`{}` is in the archive twice",
+            w[0].name
+        )));
     }
     if entries.len() > usize::from(u16::MAX) {
-        return Err(format!(
+        return Err(Error::failure(format!(
             "{} files are more than a zip without Zip64 holds (65,535)",
             entries.len()
-        ));
+        )));
     }
     let mut out = Vec::new();
     let mut central = Vec::new();
@@ -44,7 +49,7 @@ pub(crate) fn write(mut entries: Vec<Entry>) -> Result<Vec<u8>, String> {
         let offset = fits_u32(out.len())?;
         let size = fits_u32(entry.data.len())?;
         let name_len = u16::try_from(entry.name.len())
-            .map_err(|_| format!("the file name `{}` is too long", entry.name))?;
+            .map_err(|_| Error::failure(format!("the file name `{}` is too long", entry.name)))?;
         let crc = crc32(&entry.data);
         // Local file header.
         put32(&mut out, 0x0403_4b50);
@@ -97,9 +102,10 @@ pub(crate) fn write(mut entries: Vec<Entry>) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-fn fits_u32(n: usize) -> Result<u32, String> {
-    u32::try_from(n)
-        .map_err(|_| "the archive is over 4 GiB, more than a zip without Zip64 holds".to_string())
+fn fits_u32(n: usize) -> Result<u32> {
+    u32::try_from(n).map_err(|_| {
+        Error::failure("the archive is over 4 GiB, more than a zip without Zip64 holds")
+    })
 }
 
 fn put16(out: &mut Vec<u8>, v: u16) {
@@ -183,7 +189,10 @@ mod tests {
     #[test]
     fn duplicate_names_are_refused() {
         let err = write(vec![entry("a", 0o644, b""), entry("a", 0o644, b"")]).unwrap_err();
-        assert!(err.contains("`a` is in the archive twice"), "{err}");
+        assert!(
+            err.message().contains("`a` is in the archive twice"),
+            "{err}"
+        );
     }
 
     /// Source: APPNOTE.TXT, section 4.3.16 (the 22-byte end of central directory record).

@@ -151,12 +151,12 @@ impl Ui {
 
     /// Asks a yes/no `question` on the terminal (stderr); `Err` says why it could not ask.
     /// Callers check `interactive` first.
-    pub fn confirm(&self, question: &str, default: bool) -> Result<bool, String> {
+    pub fn confirm(&self, question: &str, default: bool) -> crate::error::Result<bool> {
         dialoguer::Confirm::new()
             .with_prompt(question)
             .default(default)
             .interact()
-            .map_err(|e| e.to_string())
+            .map_err(|e| crate::error::Error::failure(format!("cannot ask: {e}")))
     }
 
     /// Prints a JSON document to stdout.

@@ -174,6 +174,23 @@ pub fn check_expected(relative: &str, actual: &str) {
     );
 }
 
+/// Compares `actual` with the golden file at `path` and returns the file's text when it differs
+/// (for tests that gather every mismatch before failing); with `UPDATE_EXPECTED=1` in the
+/// environment, rewrites the file instead and returns `None` (review the diff).
+pub fn differs_from_expected(path: &Path, actual: &str) -> Option<String> {
+    if std::env::var_os("UPDATE_EXPECTED").is_some() {
+        std::fs::write(path, actual).expect("write the golden file");
+        return None;
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_default();
+    (expected != actual).then_some(expected)
+}
+
+/// Whether golden files are being rewritten (`UPDATE_EXPECTED=1`) rather than compared.
+pub fn updating_expected() -> bool {
+    std::env::var_os("UPDATE_EXPECTED").is_some()
+}
+
 /// Compares a folder of golden files with `expected` (path → content, every path under `dir`);
 /// returns the files that differ, and those under `dir` that nothing produces any more
 /// (stale). With `UPDATE_EXPECTED=1` in the environment, rewrites `dir` to hold exactly

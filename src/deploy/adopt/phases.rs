@@ -150,7 +150,7 @@ async fn adopt_stack(
             .into_iter()
             .filter_map(|r| r.physical_id.map(|p| (r.logical_id, p)))
             .collect(),
-        Err(e) => return (Outcome::Failed(e), Vec::new()),
+        Err(e) => return (Outcome::Failed(e.to_string()), Vec::new()),
     };
     if sp.state == State::Copilot && (!sp.retained.is_empty() || !sp.pinned.is_empty()) {
         reporter.emit(Event::Started {
@@ -211,7 +211,7 @@ async fn retain(
                 "CloudFormation saw no change in retaining the custom resources of {name}; nothing was changed"
             )));
         }
-        Err(e) => return Err(Outcome::Failed(e)),
+        Err(e) => return Err(Outcome::Failed(e.to_string())),
     };
     // Reviewed against the plan: only the retained resources may change, and none of them
     // may be replaced.
@@ -311,7 +311,7 @@ async fn switch(
         match changeset::prepare(aws, &work.adopted, &work.parameters, false, deadline).await {
             Ok(Prepared::Ready { id, changes, .. }) => (id, changes),
             Ok(Prepared::Empty) => return Ok(()),
-            Err(e) => return Err(Outcome::Failed(e)),
+            Err(e) => return Err(Outcome::Failed(e.to_string())),
         };
     reporter.emit(Event::ChangeSet {
         stack: name.into(),
@@ -390,7 +390,7 @@ async fn execute_and_follow(
     let seen = current_event_ids(aws, name).await;
     changeset::execute(aws, name, id)
         .await
-        .map_err(Outcome::Failed)?;
+        .map_err(|e| Outcome::Failed(e.to_string()))?;
     let ending = follow(
         aws,
         Target {

@@ -183,8 +183,10 @@ async fn stack_plan(
         }
         Owner::Copilot(_) => State::Copilot,
         Owner::Other(_) => {
-            return Err(ownership::check(&info, &name, app, "adopt")
-                .unwrap_or_else(|| format!("stack {name} is not Copilot's")));
+            return Err(ownership::check(&info, &name, app, "adopt").map_or_else(
+                || format!("stack {name} is not Copilot's"),
+                |e| e.to_string(),
+            ));
         }
     };
     if state == State::Adopted {

@@ -39,25 +39,8 @@ pub(crate) fn check(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
     let Some(d) = &wl.manifest.deployment else {
         return;
     };
-    let strategy = match &d.strategy {
-        None => Strategy::Rolling,
-        Some(s) => match s.value.to_ascii_lowercase().replace('-', "_").as_str() {
-            "rolling" => Strategy::Rolling,
-            "blue_green" | "bluegreen" => Strategy::BlueGreen,
-            "canary" => Strategy::Canary,
-            "linear" => Strategy::Linear,
-            _ => {
-                out.push(
-                    Diagnostic::error(
-                        codes::INVALID_VALUE,
-                        s.span,
-                        format!("deployment strategy `{}` is not known", s.value),
-                    )
-                    .with_help("strategies: rolling (default), blue_green, canary, linear"),
-                );
-                return;
-            }
-        },
+    let Some(strategy) = strategy_of(d, out) else {
+        return;
     };
     if let Some(r) = &d.rolling
         && !["default", "recreate"].contains(&r.value.to_ascii_lowercase().as_str())
@@ -73,136 +56,186 @@ pub(crate) fn check(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
     }
     if strategy != Strategy::Rolling {
         check_needs_load_balancer(wl, d, out);
-        for (set, key) in [
-            (d.rolling.as_ref().map(|v| v.span), "rolling"),
-            (
-                d.circuit_breaker.as_ref().map(|v| v.span),
-                "circuit_breaker",
-            ),
-            (
-                d.min_healthy_percent.as_ref().map(|v| v.span),
-                "min_healthy_percent",
-            ),
-            (d.max_percent.as_ref().map(|v| v.span), "max_percent"),
-        ] {
-            if let Some(span) = set {
-                out.push(
-                    Diagnostic::error(codes::DEPLOYMENT, span, format!("`{key}` applies to the rolling strategy only"))
-                        .with_help("blue/green, canary and linear roll back with deployment alarms; remove this key"),
-                );
-            }
-        }
+        check_no_rolling_keys(d, out);
     } else {
-        for (set, key) in [
-            (d.bake_time.as_ref().map(|v| v.span), "bake_time"),
-            (d.test_listener.as_ref().map(|v| v.span), "test_listener"),
-            (d.hooks.as_ref().map(|v| v.span), "hooks"),
-        ] {
-            if let Some(span) = set {
-                out.push(
-                    Diagnostic::error(
-                        codes::DEPLOYMENT,
-                        span,
-                        format!("`{key}` needs `strategy: blue_green`, `canary` or `linear`"),
-                    )
-                    .with_help("set the strategy, or remove this key"),
-                );
-            }
-        }
+        check_no_traffic_shift_keys(d, out);
         check_rolling_percents(d, out);
     }
-    if let Some(c) = &d.canary {
-        if strategy != Strategy::Canary {
-            out.push(
-                Diagnostic::error(
-                    codes::DEPLOYMENT,
-                    c.span,
-                    "`canary` settings need `strategy: canary`",
-                )
-                .with_help("set the strategy, or remove `canary`"),
-            );
-        }
-        if let Some(p) = &c.percent
-            && !(0.1..=100.0).contains(&p.value)
-        {
-            out.push(
-                Diagnostic::error(
-                    codes::DEPLOYMENT,
-                    p.span,
-                    format!("canary percent {} is outside 0.1-100", p.value),
-                )
-                .with_help("the share of traffic sent to the new revision first"),
-            );
-        }
-        minutes(out, c.bake_time.as_ref(), "the canary bake time");
-    }
-    if let Some(l) = &d.linear {
-        if strategy != Strategy::Linear {
-            out.push(
-                Diagnostic::error(
-                    codes::DEPLOYMENT,
-                    l.span,
-                    "`linear` settings need `strategy: linear`",
-                )
-                .with_help("set the strategy, or remove `linear`"),
-            );
-        }
-        if let Some(p) = &l.step_percent
-            && !(3.0..=100.0).contains(&p.value)
-        {
-            out.push(
-                Diagnostic::error(
-                    codes::DEPLOYMENT,
-                    p.span,
-                    format!("linear step percent {} is outside 3-100", p.value),
-                )
-                .with_help("the share of traffic moved at each step"),
-            );
-        }
-        minutes(out, l.step_bake_time.as_ref(), "the linear step bake time");
-    }
+    check_canary(d, strategy, out);
+    check_linear(d, strategy, out);
     minutes(out, d.bake_time.as_ref(), "the bake time");
     check_duration(d, strategy, out);
     check_alarms(wl, d, out);
     check_hooks(d, out);
-    if let Some(t) = &d.test_listener {
-        if t.port.is_none() && t.header.is_none() {
+    check_test_listener(d, out);
+}
+
+/// The strategy the manifest names (rolling when it names none); `None` when it is not one.
+fn strategy_of(d: &Located<Deployment>, out: &mut Vec<Diagnostic>) -> Option<Strategy> {
+    let Some(s) = &d.strategy else {
+        return Some(Strategy::Rolling);
+    };
+    match s.value.to_ascii_lowercase().replace('-', "_").as_str() {
+        "rolling" => Some(Strategy::Rolling),
+        "blue_green" | "bluegreen" => Some(Strategy::BlueGreen),
+        "canary" => Some(Strategy::Canary),
+        "linear" => Some(Strategy::Linear),
+        _ => {
             out.push(
                 Diagnostic::error(
-                    codes::MISSING_KEY,
-                    t.span,
-                    "`test_listener` needs `port` or `header`",
+                    codes::INVALID_VALUE,
+                    s.span,
+                    format!("deployment strategy `{}` is not known", s.value),
                 )
-                .with_help("for example {port: 8443}"),
+                .with_help("strategies: rolling (default), blue_green, canary, linear"),
+            );
+            None
+        }
+    }
+}
+
+/// Blue/green, canary and linear deployments take none of the rolling strategy's keys.
+fn check_no_rolling_keys(d: &Located<Deployment>, out: &mut Vec<Diagnostic>) {
+    for (set, key) in [
+        (d.rolling.as_ref().map(|v| v.span), "rolling"),
+        (
+            d.circuit_breaker.as_ref().map(|v| v.span),
+            "circuit_breaker",
+        ),
+        (
+            d.min_healthy_percent.as_ref().map(|v| v.span),
+            "min_healthy_percent",
+        ),
+        (d.max_percent.as_ref().map(|v| v.span), "max_percent"),
+    ] {
+        if let Some(span) = set {
+            out.push(
+                Diagnostic::error(codes::DEPLOYMENT, span, format!("`{key}` applies to the rolling strategy only"))
+                    .with_help("blue/green, canary and linear roll back with deployment alarms; remove this key"),
             );
         }
-        if let Some(p) = &t.port
-            && (p.value == 0 || p.value == 80 || p.value == 443)
-        {
+    }
+}
+
+/// A rolling deployment takes none of the keys of the strategies that shift traffic.
+fn check_no_traffic_shift_keys(d: &Located<Deployment>, out: &mut Vec<Diagnostic>) {
+    for (set, key) in [
+        (d.bake_time.as_ref().map(|v| v.span), "bake_time"),
+        (d.test_listener.as_ref().map(|v| v.span), "test_listener"),
+        (d.hooks.as_ref().map(|v| v.span), "hooks"),
+    ] {
+        if let Some(span) = set {
             out.push(
                 Diagnostic::error(
                     codes::DEPLOYMENT,
-                    p.span,
-                    format!(
-                        "test listener port {} is invalid or taken by the production listeners",
-                        p.value
-                    ),
+                    span,
+                    format!("`{key}` needs `strategy: blue_green`, `canary` or `linear`"),
                 )
-                .with_help("use a separate port such as 8080 or 8443"),
+                .with_help("set the strategy, or remove this key"),
             );
         }
-        if let Some(h) = &t.header
-            && (h.name.is_none() || h.values.as_ref().is_none_or(|v| v.is_empty()))
-        {
-            out.push(
-                Diagnostic::error(
-                    codes::MISSING_KEY,
-                    h.span,
-                    "a test header needs `name` and `values`",
-                )
-                .with_help("for example {name: x-test, values: [\"true\"]}"),
-            );
-        }
+    }
+}
+
+fn check_canary(d: &Located<Deployment>, strategy: Strategy, out: &mut Vec<Diagnostic>) {
+    let Some(c) = &d.canary else {
+        return;
+    };
+    if strategy != Strategy::Canary {
+        out.push(
+            Diagnostic::error(
+                codes::DEPLOYMENT,
+                c.span,
+                "`canary` settings need `strategy: canary`",
+            )
+            .with_help("set the strategy, or remove `canary`"),
+        );
+    }
+    if let Some(p) = &c.percent
+        && !(0.1..=100.0).contains(&p.value)
+    {
+        out.push(
+            Diagnostic::error(
+                codes::DEPLOYMENT,
+                p.span,
+                format!("canary percent {} is outside 0.1-100", p.value),
+            )
+            .with_help("the share of traffic sent to the new revision first"),
+        );
+    }
+    minutes(out, c.bake_time.as_ref(), "the canary bake time");
+}
+
+fn check_linear(d: &Located<Deployment>, strategy: Strategy, out: &mut Vec<Diagnostic>) {
+    let Some(l) = &d.linear else {
+        return;
+    };
+    if strategy != Strategy::Linear {
+        out.push(
+            Diagnostic::error(
+                codes::DEPLOYMENT,
+                l.span,
+                "`linear` settings need `strategy: linear`",
+            )
+            .with_help("set the strategy, or remove `linear`"),
+        );
+    }
+    if let Some(p) = &l.step_percent
+        && !(3.0..=100.0).contains(&p.value)
+    {
+        out.push(
+            Diagnostic::error(
+                codes::DEPLOYMENT,
+                p.span,
+                format!("linear step percent {} is outside 3-100", p.value),
+            )
+            .with_help("the share of traffic moved at each step"),
+        );
+    }
+    minutes(out, l.step_bake_time.as_ref(), "the linear step bake time");
+}
+
+/// The test listener: a port of its own or a header, complete.
+fn check_test_listener(d: &Located<Deployment>, out: &mut Vec<Diagnostic>) {
+    let Some(t) = &d.test_listener else {
+        return;
+    };
+    if t.port.is_none() && t.header.is_none() {
+        out.push(
+            Diagnostic::error(
+                codes::MISSING_KEY,
+                t.span,
+                "`test_listener` needs `port` or `header`",
+            )
+            .with_help("for example {port: 8443}"),
+        );
+    }
+    if let Some(p) = &t.port
+        && (p.value == 0 || p.value == 80 || p.value == 443)
+    {
+        out.push(
+            Diagnostic::error(
+                codes::DEPLOYMENT,
+                p.span,
+                format!(
+                    "test listener port {} is invalid or taken by the production listeners",
+                    p.value
+                ),
+            )
+            .with_help("use a separate port such as 8080 or 8443"),
+        );
+    }
+    if let Some(h) = &t.header
+        && (h.name.is_none() || h.values.as_ref().is_none_or(|v| v.is_empty()))
+    {
+        out.push(
+            Diagnostic::error(
+                codes::MISSING_KEY,
+                h.span,
+                "a test header needs `name` and `values`",
+            )
+            .with_help("for example {name: x-test, values: [\"true\"]}"),
+        );
     }
 }
 
