@@ -206,16 +206,16 @@ async fn stack_plan(
     // condition (a stack's resource list can lag behind, and an emulator leaves out types it
     // does not implement).
     let listed = stack::resources(aws, &name).await?;
-    let computed = computed::read(aws, &name, &listed).await?;
+    let known = template::Known {
+        parameters: &deployed_parameters,
+        stack_name: &name,
+    };
+    let computed = computed::read(aws, &name, &listed, &deployed, &known).await?;
     let mut existing: BTreeSet<String> = listed
         .into_iter()
         .filter(|r| !r.logical_id.is_empty())
         .map(|r| r.logical_id)
         .collect();
-    let known = template::Known {
-        parameters: &deployed_parameters,
-        stack_name: &name,
-    };
     if let Some(res) = deployed.get("Resources").and_then(Value::as_object) {
         existing.extend(
             res.iter()
@@ -275,8 +275,8 @@ async fn stack_plan(
         State::Copilot
     };
     let mut adopted = rendered.clone();
-    adopted.template = serde_json::to_string_pretty(&adopted_template)
-        .map_err(|e| format!("internal error: {e}"))?;
+    adopted.template =
+        serde_json::to_string(&adopted_template).map_err(|e| format!("internal error: {e}"))?;
     // tug's tags added, Copilot's kept.
     for (k, v) in &info.tags {
         adopted.tags.entry(k.clone()).or_insert_with(|| v.clone());
