@@ -1519,3 +1519,66 @@ fn a_service_with_an_old_format_arn_keeps_its_desired_count() {
         .expect("describes the service");
     assert_eq!(out.services()[0].desired_count(), 3);
 }
+
+/// A workload tug deploys for the first time into an adopted environment, whose listener
+/// still holds the rule of a Copilot service not adopted at the very priority tug would give
+/// it: tug reads the listener's rules first and takes the nearest free number, and a later
+/// deploy keeps it. Fidelity: moto, with moto fix 19 (a rule cannot take a priority another
+/// rule holds: PriorityInUse, as ELBv2 answers); priorities read back from ELBv2.
+#[test]
+fn a_first_deploy_into_an_adopted_environment_takes_a_free_priority() {
+    let moto = Moto::start(1);
+    let (rt, aws) = client(&moto.url());
+    let app = "demo";
+    let ws = demo_copy(app);
+    let render = support::tug_offline(ws.path(), &["render", "-e", "test", "-n", "web"]);
+    assert_success(&render);
+    let rendered: serde_json::Value =
+        serde_yaml::from_slice(&render.stdout).expect("a rendered template");
+    let tugs_choice = rendered["Resources"]["HTTPListenerRule"]["Properties"]["Priority"]
+        .as_u64()
+        .expect("tug renders a priority");
+    // Copilot's environment and a Copilot service holding that priority; no Copilot web.
+    copilot_records(&rt, &aws, app, &[("legacy", "Load Balanced Web Service")]);
+    copilot_env(&rt, &aws, app);
+    let legacy = fixture("demo-test-legacy.yml")
+        .replace("Priority: 49999", &format!("Priority: {tugs_choice}"));
+    copilot_workload(
+        &rt,
+        &aws,
+        app,
+        "legacy",
+        &legacy,
+        &[
+            ("AppName", app.into()),
+            ("EnvName", "test".into()),
+            ("WorkloadName", "legacy".into()),
+        ],
+    );
+    assert_success(&adopt(&ws, &moto.url(), &["--yes"]));
+
+    let deploy = || {
+        let out = tug(
+            ws.path(),
+            &moto.url(),
+            &["svc", "deploy", "-e", "test", "-n", "web", "--yes"],
+        );
+        assert_success(&out);
+    };
+    deploy();
+    let chosen = rule_priority(&rt, &aws, "demo-test-web", "HTTPListenerRule");
+    assert_eq!(chosen, (tugs_choice + 1).to_string());
+    assert_eq!(
+        rule_priority(&rt, &aws, "demo-test-legacy", "HTTPListenerRule"),
+        tugs_choice.to_string()
+    );
+    // A later deploy (a new image) keeps it.
+    let manifest = ws.path().join("copilot/web/manifest.yml");
+    let m = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, m.replace("nginx:1.27", "nginx:1.28")).unwrap();
+    deploy();
+    assert_eq!(
+        rule_priority(&rt, &aws, "demo-test-web", "HTTPListenerRule"),
+        chosen
+    );
+}
