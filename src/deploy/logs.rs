@@ -176,6 +176,7 @@ mod tests {
             start: 0,
             containers: vec!["web".into()],
             tasks: vec!["arn:aws:ecs:us-east-1:1:task/c/0123abcd".into()],
+            copilot_streams: false,
         };
         assert!(f.keeps("tug/web/0123abcd"));
         assert!(!f.keeps("tug/otel/0123abcd"));
