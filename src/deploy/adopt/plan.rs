@@ -16,6 +16,7 @@ use crate::deploy::aws::{Aws, describe_error};
 use crate::deploy::ownership::{self, Owner};
 use crate::deploy::replacement::Hazard;
 use crate::deploy::stack::{self, StackInfo};
+use crate::error::Error;
 use crate::manifest::load::Loaded;
 use crate::manifest::workspace::Workspace;
 use crate::render::{self, RenderedStack};
@@ -84,7 +85,7 @@ pub async fn plan(
     ws: &Workspace,
     env: &str,
     copilot_workloads: &[String],
-) -> Result<Plan, String> {
+) -> Result<Plan, Error> {
     let app = loaded.app.as_str();
     let environment = loaded
         .environments
@@ -95,9 +96,12 @@ pub async fn plan(
     let mut stacks = Vec::new();
     let rendered = render::environment::render(loaded, environment).map_err(render_error)?;
     let info = stack::describe(aws, &env_stack).await?.ok_or_else(|| {
-        format!(
-            "Copilot has no stack {env_stack} for environment {env}\n  help: `tug adopt` takes over what Copilot deployed; deploy a new environment with `tug deploy -e {env}`"
-        )
+        Error::failure(format!(
+            "Copilot has no stack {env_stack} for environment {env}"
+        ))
+        .help(format!(
+            "`tug adopt` takes over what Copilot deployed; deploy a new environment with `tug deploy -e {env}`"
+        ))
     })?;
     let params: Vec<(String, String)> = rendered
         .parameters
@@ -148,7 +152,7 @@ pub async fn plan(
 fn workload_parameters(
     rendered: &RenderedStack,
     deployed: &BTreeMap<String, String>,
-) -> Result<Vec<(String, String)>, String> {
+) -> Result<Vec<(String, String)>, Error> {
     let mut out = Vec::new();
     for (k, v) in &rendered.parameters {
         let value = match deployed.get(k) {
@@ -156,10 +160,11 @@ fn workload_parameters(
             _ => v.clone(),
         };
         if value.starts_with('<') {
-            return Err(format!(
-                "{}: parameter {k} needs a deploy-time value ({value}) that Copilot's stack does not have\n  help: adopt without it first, or deploy the workload with `tug deploy` after adopting the environment",
+            return Err(Error::failure(format!(
+                "{}: parameter {k} needs a deploy-time value ({value}) that Copilot's stack does not have",
                 rendered.stack_name
-            ));
+            ))
+            .help("adopt without it first, or deploy the workload with `tug deploy` after adopting the environment"));
         }
         out.push((k.clone(), value));
     }
