@@ -82,6 +82,10 @@ a correct deploy fail, this launcher patches it before serving, and says so here
    place (no interruption) and fails the update with PriorityInUse when another rule of the
    listener holds it; `tug adopt` keeps the priorities Copilot chose, and its tests need a
    change of priority to show: see `patch_listener_rule_priority_updates`.
+20. FilterLogEvents ignores `logStreamNamePrefix` and returns the events of every stream of the
+   group; CloudWatch Logs returns only those of the streams whose names start with it (`tug svc
+   logs --container web` narrows to `tug/web/` on the server, and the streams Copilot's tasks
+   wrote, `copilot/web/...`, must then still be found): see `patch_log_stream_prefix`.
 
 Everything else is moto as published. Environment variables such as MOTO_ECS_SERVICE_RUNNING are
 read by moto itself.
@@ -573,6 +577,7 @@ def main() -> int:
     patch_hosted_zone_name_servers()
     patch_certificates()
     patch_listener_rule_priority_updates()
+    patch_log_stream_prefix()
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
@@ -925,6 +930,36 @@ def patch_listener_rule_priority_updates() -> None:
         return rule
 
     FakeListenerRule.update_from_cloudformation_json = classmethod(update_with_priority)
+
+
+# --- Appended for `tug adopt` (issue 14, fourth session) ----------------------------------------
+
+
+def patch_log_stream_prefix() -> None:
+    """FilterLogEvents with `logStreamNamePrefix` reads only the streams whose names start with
+    it, as CloudWatch Logs does (fix 20)."""
+    import json
+
+    from moto.logs.responses import LogsResponse
+
+    original = LogsResponse.filter_log_events
+
+    def filter_with_prefix(self):  # type: ignore[no-untyped-def]
+        prefix = self._get_param("logStreamNamePrefix")
+        if prefix and not self._get_param("logStreamNames"):
+            group = self.logs_backend.groups.get(self._get_param("logGroupName"))
+            names = [n for n in (group.streams if group else {}) if n.startswith(prefix)]
+            if not names:
+                return json.dumps({"events": [], "searchedLogStreams": []})
+            plain = self._get_param
+
+            def with_names(name, if_none=None):  # type: ignore[no-untyped-def]
+                return names if name == "logStreamNames" else plain(name, if_none)
+
+            self._get_param = with_names
+        return original(self)
+
+    LogsResponse.filter_log_events = filter_with_prefix
 
 
 if __name__ == "__main__":

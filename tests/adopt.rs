@@ -1313,3 +1313,272 @@ fn a_workspace_domain_other_than_copilots_is_refused() {
         "{err}"
     );
 }
+
+/// Writes `lines` into log stream `stream` of `group`, as the awslogs driver would (moto's
+/// tasks write nothing), a minute ago.
+fn write_logs(rt: &tokio::runtime::Runtime, aws: &Aws, group: &str, stream: &str, lines: &[&str]) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    rt.block_on(async {
+        aws.logs
+            .create_log_stream()
+            .log_group_name(group)
+            .log_stream_name(stream)
+            .send()
+            .await
+            .expect("creates the stream");
+        let mut req = aws
+            .logs
+            .put_log_events()
+            .log_group_name(group)
+            .log_stream_name(stream);
+        for (i, line) in lines.iter().enumerate() {
+            req = req.log_events(
+                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                    .timestamp(now - 60_000 + i as i64 * 1000)
+                    .message(*line)
+                    .build()
+                    .expect("an event"),
+            );
+        }
+        req.send().await.expect("puts the events");
+    });
+}
+
+/// Whether stack `name` exists (a deleted stack is gone).
+fn exists(rt: &tokio::runtime::Runtime, aws: &Aws, name: &str) -> bool {
+    rt.block_on(tug::deploy::stack::describe(aws, name))
+        .expect("reads")
+        .is_some()
+}
+
+/// The task definition revision the ECS service of `stack` runs.
+fn running_revision(rt: &tokio::runtime::Runtime, aws: &Aws, stack: &str) -> String {
+    let (cluster, service) = service_of(rt, aws, stack);
+    let out = rt
+        .block_on(
+            aws.ecs
+                .describe_services()
+                .cluster(cluster)
+                .services(service)
+                .send(),
+        )
+        .expect("describes the service");
+    out.services()[0]
+        .task_definition()
+        .expect("a task definition")
+        .to_string()
+}
+
+/// After adoption, tug's day-to-day commands work on the adopted stacks like on its own:
+/// `svc status` shows Copilot's service; `svc logs` reads Copilot's log group, with the lines
+/// Copilot's tasks wrote (stream prefix `copilot/`) as well as tug's (`tug/`), also when
+/// filtered by container; `svc rollback` after a deploy runs the revision adoption rolled
+/// out again; `svc delete`, then `env delete`, remove the adopted stacks. Fidelity: moto only
+/// (the log lines are written by the test, as the awslogs driver would; moto runs no task).
+#[test]
+fn status_logs_rollback_and_delete_work_on_adopted_stacks() {
+    let moto = Moto::start(1);
+    let (rt, aws) = client(&moto.url());
+    let app = "demo";
+    copilot_app(&rt, &aws, app);
+    let ws = demo_copy(app);
+    let service = physical_ids(&rt, &aws, "demo-test-web")["Service"].clone();
+    assert_success(&adopt(&ws, &moto.url(), &["--yes"]));
+    let run = |args: &[&str]| {
+        let out = tug(ws.path(), &moto.url(), args);
+        assert_success(&out);
+        stdout(&out)
+    };
+
+    // status: Copilot's service, now tug's.
+    let status = run(&[
+        "--output", "json", "svc", "status", "-e", "test", "-n", "web",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(status.trim()).expect("one JSON object");
+    let (_, name) = tug::deploy::watch::split_service_arn(&service).expect("a service ARN");
+    assert_eq!(doc["service"], name.as_str(), "{doc}");
+    assert_eq!(doc["deployments"][0]["status"], "PRIMARY", "{doc}");
+
+    // logs: what Copilot's tasks wrote before adoption, and tug's tasks after.
+    let group = "/copilot/demo-test-web";
+    write_logs(
+        &rt,
+        &aws,
+        group,
+        "copilot/web/aaaa1111",
+        &["GET / 200 (copilot)"],
+    );
+    write_logs(&rt, &aws, group, "tug/web/bbbb2222", &["GET / 200 (tug)"]);
+    for filter in [&[][..], &["--container", "web"][..]] {
+        let mut args = vec!["svc", "logs", "-e", "test", "-n", "web"];
+        args.extend_from_slice(filter);
+        let logs = run(&args);
+        assert!(
+            logs.contains("web/aaaa1111 GET / 200 (copilot)")
+                && logs.contains("web/bbbb2222 GET / 200 (tug)"),
+            "{filter:?}: {logs}"
+        );
+    }
+
+    // rollback: a deploy with a new image, then back to the revision adoption rolled out.
+    let adopted_revision = running_revision(&rt, &aws, "demo-test-web");
+    let manifest = ws.path().join("copilot/web/manifest.yml");
+    let m = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, m.replace("nginx:1.27", "nginx:1.28")).unwrap();
+    run(&["svc", "deploy", "-e", "test", "-n", "web", "--yes"]);
+    assert_ne!(
+        running_revision(&rt, &aws, "demo-test-web"),
+        adopted_revision
+    );
+    let back = tug(
+        ws.path(),
+        &moto.url(),
+        &["svc", "rollback", "-e", "test", "-n", "web", "--yes"],
+    );
+    assert_success(&back);
+    assert_eq!(
+        running_revision(&rt, &aws, "demo-test-web"),
+        adopted_revision
+    );
+    assert_eq!(physical_ids(&rt, &aws, "demo-test-web")["Service"], service);
+
+    // delete: the workload, then the environment.
+    run(&["svc", "delete", "-e", "test", "-n", "web", "--yes"]);
+    assert!(!exists(&rt, &aws, "demo-test-web"));
+    run(&["env", "delete", "-n", "test", "--yes"]);
+    assert!(!exists(&rt, &aws, "demo-test"));
+}
+
+/// A service whose ARN is in ECS's old format (`service/<name>`, no cluster: services created
+/// before the account opted in to the long format keep it) keeps the desired count it runs
+/// with: tug finds its cluster through the service's `Cluster` property (Copilot's import of
+/// the environment's `ClusterId`). Fidelity: moto, whose ECS writes old-format ARNs while the
+/// account setting `serviceLongArnFormat` is `disabled`, as ECS did.
+#[test]
+fn a_service_with_an_old_format_arn_keeps_its_desired_count() {
+    use aws_sdk_ecs::types::SettingName;
+    // Three tasks run, so the service scaled to three has rolled out.
+    let moto = Moto::start(3);
+    let (rt, aws) = client(&moto.url());
+    let app = "demo";
+    copilot_records(&rt, &aws, app, &[("web", "Load Balanced Web Service")]);
+    copilot_env(&rt, &aws, app);
+    rt.block_on(
+        aws.ecs
+            .put_account_setting()
+            .name(SettingName::ServiceLongArnFormat)
+            .value("disabled")
+            .send(),
+    )
+    .expect("opts out of the long ARN format");
+    copilot_workload(
+        &rt,
+        &aws,
+        app,
+        "web",
+        &fixture("demo-test-web.yml"),
+        &web_parameters(app),
+    );
+    let arn = physical_ids(&rt, &aws, "demo-test-web")["Service"].clone();
+    assert!(
+        tug::deploy::watch::split_service_arn(&arn).is_none(),
+        "not the old format: {arn}"
+    );
+    let cluster = physical_ids(&rt, &aws, "demo-test")["Cluster"].clone();
+    let service = arn.rsplit('/').next().expect("a name").to_string();
+    rt.block_on(
+        aws.ecs
+            .update_service()
+            .cluster(&cluster)
+            .service(&service)
+            .desired_count(3)
+            .send(),
+    )
+    .expect("scales the service");
+    let ws = demo_copy(app);
+    let plan = adopt(&ws, &moto.url(), &["--plan"]);
+    assert_success(&plan);
+    assert!(
+        stdout(&plan).contains("Service (AWS::ECS::Service)")
+            && stdout(&plan).contains("keeps its desired count 3"),
+        "{}",
+        stdout(&plan)
+    );
+    assert_success(&adopt(&ws, &moto.url(), &["--yes"]));
+    let out = rt
+        .block_on(
+            aws.ecs
+                .describe_services()
+                .cluster(&cluster)
+                .services(&service)
+                .send(),
+        )
+        .expect("describes the service");
+    assert_eq!(out.services()[0].desired_count(), 3);
+}
+
+/// A workload tug deploys for the first time into an adopted environment, whose listener
+/// still holds the rule of a Copilot service not adopted at the very priority tug would give
+/// it: tug reads the listener's rules first and takes the nearest free number, and a later
+/// deploy keeps it. Fidelity: moto, with moto fix 19 (a rule cannot take a priority another
+/// rule holds: PriorityInUse, as ELBv2 answers); priorities read back from ELBv2.
+#[test]
+fn a_first_deploy_into_an_adopted_environment_takes_a_free_priority() {
+    let moto = Moto::start(1);
+    let (rt, aws) = client(&moto.url());
+    let app = "demo";
+    let ws = demo_copy(app);
+    let render = support::tug_offline(ws.path(), &["render", "-e", "test", "-n", "web"]);
+    assert_success(&render);
+    let rendered: serde_json::Value =
+        serde_yaml::from_slice(&render.stdout).expect("a rendered template");
+    let tugs_choice = rendered["Resources"]["HTTPListenerRule"]["Properties"]["Priority"]
+        .as_u64()
+        .expect("tug renders a priority");
+    // Copilot's environment and a Copilot service holding that priority; no Copilot web.
+    copilot_records(&rt, &aws, app, &[("legacy", "Load Balanced Web Service")]);
+    copilot_env(&rt, &aws, app);
+    let legacy = fixture("demo-test-legacy.yml")
+        .replace("Priority: 49999", &format!("Priority: {tugs_choice}"));
+    copilot_workload(
+        &rt,
+        &aws,
+        app,
+        "legacy",
+        &legacy,
+        &[
+            ("AppName", app.into()),
+            ("EnvName", "test".into()),
+            ("WorkloadName", "legacy".into()),
+        ],
+    );
+    assert_success(&adopt(&ws, &moto.url(), &["--yes"]));
+
+    let deploy = || {
+        let out = tug(
+            ws.path(),
+            &moto.url(),
+            &["svc", "deploy", "-e", "test", "-n", "web", "--yes"],
+        );
+        assert_success(&out);
+    };
+    deploy();
+    let chosen = rule_priority(&rt, &aws, "demo-test-web", "HTTPListenerRule");
+    assert_eq!(chosen, (tugs_choice + 1).to_string());
+    assert_eq!(
+        rule_priority(&rt, &aws, "demo-test-legacy", "HTTPListenerRule"),
+        tugs_choice.to_string()
+    );
+    // A later deploy (a new image) keeps it.
+    let manifest = ws.path().join("copilot/web/manifest.yml");
+    let m = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, m.replace("nginx:1.27", "nginx:1.28")).unwrap();
+    deploy();
+    assert_eq!(
+        rule_priority(&rt, &aws, "demo-test-web", "HTTPListenerRule"),
+        chosen
+    );
+}

@@ -36,7 +36,7 @@ pub(crate) fn run(ctx: &Context, args: &AdoptArgs) -> Result<()> {
     let (aws, found) = ctx.block_on(async {
         let aws = Aws::connect(&settings).await?;
         let found = discover::discover(&aws, &loaded.app).await?;
-        Ok::<_, String>((aws, found))
+        Ok::<_, Error>((aws, found))
     })??;
     // Rendered with Copilot's domain, so that the environment keeps its hosted zone.
     let (mut ws, mut loaded) = (ws, loaded);
@@ -56,17 +56,18 @@ pub(crate) fn run(ctx: &Context, args: &AdoptArgs) -> Result<()> {
                 .collect(),
         };
         if envs.is_empty() {
-            return Err(format!(
-                "Copilot recorded no environment of application {} that this workspace has a manifest for\n  help: pass -e ENV",
+            return Err(Error::failure(format!(
+                "Copilot recorded no environment of application {} that this workspace has a manifest for",
                 loaded.app
-            ));
+            ))
+            .help("pass -e ENV"));
         }
         let names: Vec<String> = found.workloads.iter().map(|(n, _)| n.clone()).collect();
         let mut plans = Vec::new();
         for env in envs {
             plans.push(plan::plan(&aws, &loaded, &ws, &env, &names).await?);
         }
-        Ok::<_, String>(plans)
+        Ok::<_, Error>(plans)
     })??;
     let stopped = plans
         .iter()

@@ -47,6 +47,7 @@ pub(crate) fn run(ctx: &Context, args: &LogsArgs, kind: &str) -> Result<()> {
             .max(0),
         containers: args.containers.clone(),
         tasks: args.tasks.clone(),
+        copilot_streams: false,
     };
     let result = remote::with_aws(ctx, |aws| async move {
         match inventory::stack(&aws, &stack).await {
@@ -58,6 +59,13 @@ pub(crate) fn run(ctx: &Context, args: &LogsArgs, kind: &str) -> Result<()> {
             }
             Err(e) => return Err(e),
         }
+        // An adopted workload's group also holds what its Copilot tasks wrote.
+        filter.copilot_streams = crate::deploy::stack::describe(&aws, &stack)
+            .await?
+            .is_some_and(|info| {
+                info.tag(crate::deploy::adopt::copilot::ADOPTED_TAG)
+                    .is_some()
+            });
         let group = logs::group_of(&aws, &stack).await?;
         let mut seen = HashSet::new();
         let mut lines = logs::read(&aws, &group, &filter, &mut seen).await?;

@@ -175,12 +175,17 @@ pub async fn deploy_stack(
         Ok(r) => r,
         Err(outcome) => return outcome,
     };
-    // A stack taken over from Copilot keeps, on every deploy, what its adoption kept.
+    // A stack taken over from Copilot keeps, on every deploy, what its adoption kept; a new
+    // one in an adopted environment gets listener rule priorities no Copilot rule holds.
     let adopted = match &existing {
-        Some(info) if !creating => {
+        _ if creating => match crate::deploy::adopt::priorities::free(aws, rendered).await {
+            Ok(r) => r,
+            Err(e) => return Outcome::Failed(e.to_string()),
+        },
+        Some(info) => {
             crate::deploy::adopt::keep_adopted(aws, rendered, info, template.as_deref()).await
         }
-        _ => None,
+        None => None,
     };
     let rendered = adopted.as_ref().unwrap_or(rendered);
     // What is deployed already is what would be deployed: no change set (which takes
@@ -881,7 +886,7 @@ async fn unfinished_rollout(
 }
 
 /// The ECS deployment strategy a rendered workload template asks for.
-fn deployment_strategy(template: &str) -> &'static str {
+pub(crate) fn deployment_strategy(template: &str) -> &'static str {
     for s in ["BLUE_GREEN", "CANARY", "LINEAR"] {
         if template.contains(&format!("\"Strategy\":\"{s}\""))
             || template.contains(&format!("Strategy: {s}"))

@@ -1,7 +1,8 @@
 //! A workload's logs from CloudWatch Logs. Every container of a tug task logs with the
 //! `awslogs` driver to the workload's log group (the stack's `LogGroup`) under the stream
 //! prefix `tug`, so a stream is named `tug/<container>/<task id>`: containers and tasks are
-//! filtered by stream name.
+//! filtered by stream name. A workload adopted from AWS Copilot also has the streams its
+//! Copilot tasks wrote, `copilot/<container>/<task id>`.
 
 use std::collections::HashSet;
 
@@ -33,6 +34,10 @@ pub struct LogFilter {
     pub containers: Vec<String>,
     /// Only these task ids (all when empty); a full task ARN works too.
     pub tasks: Vec<String>,
+    /// The workload was adopted from AWS Copilot, whose tasks logged to the same group under
+    /// the stream prefix `copilot/`: the streams are then not narrowed to `tug/` on the
+    /// server (the container and task filters still apply).
+    pub copilot_streams: bool,
 }
 
 /// `tug/<container>/<task>` → (container, task).
@@ -57,6 +62,9 @@ impl LogFilter {
 
     /// A stream-name prefix that narrows the query on the server, when there is one.
     fn prefix(&self) -> Option<String> {
+        if self.copilot_streams {
+            return None;
+        }
         match (self.containers.as_slice(), self.tasks.as_slice()) {
             ([c], [t]) => Some(format!("tug/{c}/{}", t.rsplit('/').next().unwrap_or(t))),
             ([c], []) => Some(format!("tug/{c}/")),
@@ -168,12 +176,20 @@ mod tests {
             start: 0,
             containers: vec!["web".into()],
             tasks: vec!["arn:aws:ecs:us-east-1:1:task/c/0123abcd".into()],
+            copilot_streams: false,
         };
         assert!(f.keeps("tug/web/0123abcd"));
         assert!(!f.keeps("tug/otel/0123abcd"));
         assert!(!f.keeps("tug/web/ffff"));
         assert_eq!(f.prefix().as_deref(), Some("tug/web/0123abcd"));
         assert!(LogFilter::default().keeps("anything"));
+        // An adopted workload: Copilot's tasks wrote `copilot/<container>/<task>`.
+        let adopted = LogFilter {
+            copilot_streams: true,
+            ..f
+        };
+        assert!(adopted.keeps("copilot/web/0123abcd"));
+        assert_eq!(adopted.prefix(), None);
     }
 
     #[test]

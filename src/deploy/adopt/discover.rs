@@ -11,6 +11,7 @@ use crate::deploy::adopt::copilot;
 use crate::deploy::app_domain;
 use crate::deploy::aws::{Aws, describe_error};
 use crate::deploy::stack;
+use crate::error::Error;
 use crate::manifest::domain::AppDomain;
 
 /// What Copilot knows about an application.
@@ -43,7 +44,7 @@ fn domain_json<S: serde::Serializer>(d: &Option<AppDomain>, s: S) -> Result<S::O
 }
 
 /// Reads Copilot's records of `app`.
-pub async fn discover(aws: &Aws, app: &str) -> Result<Discovery, String> {
+pub async fn discover(aws: &Aws, app: &str) -> Result<Discovery, Error> {
     let root = copilot::application_parameter(app);
     let (registered, record) = match aws.ssm.get_parameter().name(&root).send().await {
         Ok(out) => (
@@ -55,10 +56,10 @@ pub async fn discover(aws: &Aws, app: &str) -> Result<Discovery, String> {
         ),
         Err(e) if e.code() == Some("ParameterNotFound") => (false, String::new()),
         Err(e) => {
-            return Err(format!(
+            return Err(Error::failure(format!(
                 "cannot read Copilot's record of application {app} ({root}): {}",
                 describe_error(&e)
-            ));
+            )));
         }
     };
     let environments = names_under(aws, &format!("{root}/environments/"))
@@ -103,7 +104,7 @@ pub async fn discover(aws: &Aws, app: &str) -> Result<Discovery, String> {
 /// The application's domain with its two zones: the domain's from Copilot's record (looked up
 /// by name when the record has no id) and the application's `<app>.<domain>`, which Copilot's
 /// application stack created and delegated.
-async fn domain(aws: &Aws, app: &str, name: String, zone: String) -> Result<AppDomain, String> {
+async fn domain(aws: &Aws, app: &str, name: String, zone: String) -> Result<AppDomain, Error> {
     let hosted_zone = if zone.is_empty() {
         app_domain::public_zone(aws, &name).await?.ok_or_else(|| {
             format!("Copilot's application {app} has the domain {name}, but this account has no public Route 53 hosted zone named {name}")
@@ -113,9 +114,12 @@ async fn domain(aws: &Aws, app: &str, name: String, zone: String) -> Result<AppD
     };
     let app_name = format!("{app}.{name}");
     let app_hosted_zone = app_domain::public_zone(aws, &app_name).await?.ok_or_else(|| {
-        format!(
-            "Copilot's application {app} has the domain {name}, but this account has no public Route 53 hosted zone named {app_name} (Copilot's application stack makes it)\n  help: run `tug app init --domain {name}` to create and delegate it, then `tug adopt` again"
-        )
+        Error::failure(format!(
+            "Copilot's application {app} has the domain {name}, but this account has no public Route 53 hosted zone named {app_name} (Copilot's application stack makes it)"
+        ))
+        .help(format!(
+            "run `tug app init --domain {name}` to create and delegate it, then `tug adopt` again"
+        ))
     })?;
     Ok(AppDomain {
         name,

@@ -6,7 +6,9 @@
 //!   each resource, and stops a stack whose adoption would replace or remove a stateful one;
 //! - [`phases`] carries the plan out: retain Copilot's custom resources, switch to tug's
 //!   template, list the Lambda functions left behind;
-//! - [`keep_adopted`] makes every later deploy of an adopted stack keep what adoption kept.
+//! - [`keep_adopted`] makes every later deploy of an adopted stack keep what adoption kept;
+//! - [`priorities`] gives a workload tug deploys for the first time into an adopted
+//!   environment listener rule priorities no Copilot service holds, and keeps them.
 //!
 //! Choices (docs/migrating-from-copilot.md says them to users): the environment stack goes
 //! first, then its workloads one at a time; a stack is adopted through two change sets, each
@@ -22,6 +24,7 @@ pub mod copilot;
 pub mod discover;
 pub mod phases;
 pub mod plan;
+pub mod priorities;
 pub mod template;
 pub mod transform;
 
@@ -34,14 +37,19 @@ use crate::render::RenderedStack;
 /// A later render of an adopted stack: the rendered template with what adoption kept
 /// (Copilot's logical ids, create-only values, carried resources and exports), and the
 /// stack's Copilot and adoption tags, so that no later deploy replaces what adoption kept.
-/// `None` for a stack that was not adopted (or whose template cannot be read).
+/// For a stack whose first deploy chose free listener rule priorities ([`priorities::free`]),
+/// the render with those priorities. `None` for any other stack (or one whose template
+/// cannot be read).
 pub async fn keep_adopted(
     aws: &Aws,
     rendered: &RenderedStack,
     info: &StackInfo,
     deployed_template: Option<&str>,
 ) -> Option<RenderedStack> {
-    info.tag(copilot::ADOPTED_TAG)?;
+    let adopted = info.tag(copilot::ADOPTED_TAG).is_some();
+    if !adopted && info.tag(priorities::TAG).is_none() {
+        return None;
+    }
     let read;
     let text = match deployed_template {
         Some(t) => t,
@@ -53,10 +61,14 @@ pub async fn keep_adopted(
         }
     };
     let deployed = template::parse(text).ok()?;
+    if !adopted {
+        return priorities::keep(rendered, info, &deployed);
+    }
     let new: Value = template::parse(&rendered.template).ok()?;
     let kept = transform::keep(&deployed, &new)?;
     let mut out = rendered.clone();
-    out.template = serde_json::to_string_pretty(&kept).ok()?;
+    // Compact, as tug renders: smaller, and read by `deployment_strategy` as rendered.
+    out.template = serde_json::to_string(&kept).ok()?;
     for (k, v) in &info.tags {
         if copilot::TAGS.contains(&k.as_str()) || k == copilot::ADOPTED_TAG {
             out.tags.insert(k.clone(), v.clone());

@@ -68,6 +68,7 @@ pub async fn run(
     interrupts: watch::Receiver<u32>,
 ) -> Vec<StackResult> {
     let mut results: Vec<StackResult> = Vec::new();
+    let mut cluster: Option<String> = None;
     for sp in &plan.stacks {
         let blocked = results
             .first()
@@ -89,7 +90,17 @@ pub async fn run(
                 Vec::new(),
             )
         } else {
-            adopt_stack(aws, sp, timeout, reporter, interrupts.clone()).await
+            if sp.workload.is_some() && cluster.is_none() {
+                cluster = environment_cluster(aws, plan).await;
+            }
+            let stage = Stage {
+                aws,
+                deadline: Instant::now() + timeout,
+                reporter,
+                interrupts: interrupts.clone(),
+                cluster: cluster.clone(),
+            };
+            adopt_stack(&stage, sp).await
         };
         reporter.emit(Event::Finished {
             stack: sp.stack.clone(),
@@ -104,6 +115,30 @@ pub async fn run(
         });
     }
     results
+}
+
+/// The environment's cluster (its `ClusterId` output, Copilot's and tug's): where a workload's
+/// service is looked for when its ARN is in ECS's old format, which names no cluster.
+async fn environment_cluster(aws: &Aws, plan: &Plan) -> Option<String> {
+    let env = plan.stacks.iter().find(|s| s.workload.is_none())?;
+    let info = stack::describe(aws, &env.stack).await.ok()??;
+    info.output("ClusterId").map(str::to_string)
+}
+
+/// What every step of one stack's adoption works with.
+struct Stage<'a> {
+    aws: &'a Aws,
+    deadline: Instant,
+    reporter: &'a dyn Reporter,
+    interrupts: watch::Receiver<u32>,
+    /// The environment's cluster, for a workload stack.
+    cluster: Option<String>,
+}
+
+impl Stage<'_> {
+    fn interrupted(&self) -> bool {
+        *self.interrupts.borrow() >= 1
+    }
 }
 
 pub fn label(o: &Outcome) -> &'static str {
@@ -129,13 +164,8 @@ fn detail(o: &Outcome) -> Option<String> {
 
 type Left = Vec<(String, String)>;
 
-async fn adopt_stack(
-    aws: &Aws,
-    sp: &StackPlan,
-    timeout: Duration,
-    reporter: &dyn Reporter,
-    interrupts: watch::Receiver<u32>,
-) -> (Outcome, Left) {
+async fn adopt_stack(stage: &Stage<'_>, sp: &StackPlan) -> (Outcome, Left) {
+    let Stage { aws, reporter, .. } = *stage;
     let name = sp.stack.as_str();
     let Some(work) = sp.work.as_ref().filter(|_| sp.state != State::Adopted) else {
         return (Outcome::AlreadyAdopted, Vec::new());
@@ -143,7 +173,6 @@ async fn adopt_stack(
     if !sp.stops.is_empty() {
         return (Outcome::Stopped(stop_text(name, &sp.stops)), Vec::new());
     }
-    let deadline = Instant::now() + timeout;
     // The physical ids of what is left behind, read while the stack still names them.
     let physical: BTreeMap<String, String> = match stack::resources(aws, name).await {
         Ok(r) => r
@@ -157,10 +186,10 @@ async fn adopt_stack(
             stack: name.into(),
             action: "retain Copilot's custom resources (adoption phase 1)".into(),
         });
-        if let Err(o) = retain(aws, sp, work, deadline, reporter, interrupts.clone()).await {
+        if let Err(o) = retain(stage, sp, work).await {
             return (o, Vec::new());
         }
-        if *interrupts.borrow() >= 1 {
+        if stage.interrupted() {
             return (
                 Outcome::Interrupted(format!(
                     "interrupted after phase 1: {name} is still Copilot's, half adopted (custom resources retained, feature parameters pinned); run `tug adopt` again to finish"
@@ -173,21 +202,15 @@ async fn adopt_stack(
         stack: name.into(),
         action: "switch to tug's template (adoption phase 2)".into(),
     });
-    if let Err(o) = switch(aws, sp, work, deadline, reporter, interrupts).await {
+    if let Err(o) = switch(stage, sp, work).await {
         return (o, Vec::new());
     }
     (Outcome::Adopted, left_behind(sp, work, &physical))
 }
 
 /// Phase 1: the deployed template with the custom resources retained.
-async fn retain(
-    aws: &Aws,
-    sp: &StackPlan,
-    work: &Work,
-    deadline: Instant,
-    reporter: &dyn Reporter,
-    interrupts: watch::Receiver<u32>,
-) -> Result<(), Outcome> {
+async fn retain(stage: &Stage<'_>, sp: &StackPlan, work: &Work) -> Result<(), Outcome> {
+    let Stage { aws, deadline, .. } = *stage;
     let name = sp.stack.as_str();
     let (t, _) = phase_one(
         &work.deployed,
@@ -236,13 +259,13 @@ async fn retain(
                 .join(", ")
         )));
     }
-    if *interrupts.borrow() >= 1 {
+    if stage.interrupted() {
         changeset::discard(aws, name, &id).await;
         return Err(Outcome::Interrupted(format!(
             "interrupted before phase 1: {name} is still Copilot's, unchanged; run `tug adopt` again to adopt it"
         )));
     }
-    execute_and_follow(aws, name, &id, false, deadline, reporter, interrupts).await
+    execute_and_follow(stage, name, &id, false).await
 }
 
 /// The template marker of a stack whose phase 1 is done.
@@ -298,14 +321,13 @@ pub fn phase_one(
 }
 
 /// Phase 2: tug's adoption render.
-async fn switch(
-    aws: &Aws,
-    sp: &StackPlan,
-    work: &Work,
-    deadline: Instant,
-    reporter: &dyn Reporter,
-    interrupts: watch::Receiver<u32>,
-) -> Result<(), Outcome> {
+async fn switch(stage: &Stage<'_>, sp: &StackPlan, work: &Work) -> Result<(), Outcome> {
+    let Stage {
+        aws,
+        deadline,
+        reporter,
+        ..
+    } = *stage;
     let name = sp.stack.as_str();
     let (id, changes) =
         match changeset::prepare(aws, &work.adopted, &work.parameters, false, deadline).await {
@@ -325,7 +347,7 @@ async fn switch(
         changeset::discard(aws, name, &id).await;
         return Err(Outcome::Stopped(stop_text(name, &hazards)));
     }
-    if *interrupts.borrow() >= 1 {
+    if stage.interrupted() {
         changeset::discard(aws, name, &id).await;
         let half = sp.state == State::Retained || !sp.retained.is_empty() || !sp.pinned.is_empty();
         return Err(Outcome::Interrupted(format!(
@@ -338,7 +360,34 @@ async fn switch(
         )));
     }
     let has_service = work.adopted.template.contains("AWS::ECS::Service");
-    execute_and_follow(aws, name, &id, has_service, deadline, reporter, interrupts).await
+    execute_and_follow(stage, name, &id, has_service).await?;
+    if has_service {
+        record_revision(aws, name, &work.adopted.template, reporter).await;
+    }
+    Ok(())
+}
+
+/// Tags the task definition revision the switch rolled out as deployed, as every deploy does,
+/// so that `tug svc rollback` after the next deploy goes back to it (rollback picks the newest
+/// earlier revision recorded as deployed).
+async fn record_revision(aws: &Aws, name: &str, template: &str, reporter: &dyn Reporter) {
+    let Some(td) = crate::deploy::watch::physical_id(aws, name, "TaskDefinition").await else {
+        return;
+    };
+    let strategy = crate::deploy::engine::deployment_strategy(template);
+    if let Err(e) = crate::deploy::revisions::record(
+        aws,
+        &td,
+        crate::deploy::engine::Outcome::Deployed.label(),
+        strategy,
+    )
+    .await
+    {
+        reporter.emit(Event::Message {
+            stack: name.into(),
+            text: format!("warning: {e}"),
+        });
+    }
 }
 
 /// The destructive changes of the switch's change set.
@@ -379,14 +428,17 @@ fn review(work: &Work, name: &str, changes: &[ResourceChange]) -> Vec<Hazard> {
 }
 
 async fn execute_and_follow(
-    aws: &Aws,
+    stage: &Stage<'_>,
     name: &str,
     id: &str,
     has_service: bool,
-    deadline: Instant,
-    reporter: &dyn Reporter,
-    interrupts: watch::Receiver<u32>,
 ) -> Result<(), Outcome> {
+    let Stage {
+        aws,
+        deadline,
+        reporter,
+        ..
+    } = *stage;
     let seen = current_event_ids(aws, name).await;
     changeset::execute(aws, name, id)
         .await
@@ -396,7 +448,7 @@ async fn execute_and_follow(
         Target {
             stack: name,
             seen,
-            cluster: None,
+            cluster: stage.cluster.clone(),
             has_service,
             deadline,
             pinned_task_definition: None,
@@ -404,7 +456,7 @@ async fn execute_and_follow(
             creating: false,
         },
         reporter,
-        interrupts,
+        stage.interrupts.clone(),
         &mut None,
     )
     .await;

@@ -16,6 +16,7 @@ use crate::deploy::aws::{Aws, describe_error};
 use crate::deploy::ownership::{self, Owner};
 use crate::deploy::replacement::Hazard;
 use crate::deploy::stack::{self, StackInfo};
+use crate::error::Error;
 use crate::manifest::load::Loaded;
 use crate::manifest::workspace::Workspace;
 use crate::render::{self, RenderedStack};
@@ -84,7 +85,7 @@ pub async fn plan(
     ws: &Workspace,
     env: &str,
     copilot_workloads: &[String],
-) -> Result<Plan, String> {
+) -> Result<Plan, Error> {
     let app = loaded.app.as_str();
     let environment = loaded
         .environments
@@ -95,9 +96,12 @@ pub async fn plan(
     let mut stacks = Vec::new();
     let rendered = render::environment::render(loaded, environment).map_err(render_error)?;
     let info = stack::describe(aws, &env_stack).await?.ok_or_else(|| {
-        format!(
-            "Copilot has no stack {env_stack} for environment {env}\n  help: `tug adopt` takes over what Copilot deployed; deploy a new environment with `tug deploy -e {env}`"
-        )
+        Error::failure(format!(
+            "Copilot has no stack {env_stack} for environment {env}"
+        ))
+        .help(format!(
+            "`tug adopt` takes over what Copilot deployed; deploy a new environment with `tug deploy -e {env}`"
+        ))
     })?;
     let params: Vec<(String, String)> = rendered
         .parameters
@@ -148,7 +152,7 @@ pub async fn plan(
 fn workload_parameters(
     rendered: &RenderedStack,
     deployed: &BTreeMap<String, String>,
-) -> Result<Vec<(String, String)>, String> {
+) -> Result<Vec<(String, String)>, Error> {
     let mut out = Vec::new();
     for (k, v) in &rendered.parameters {
         let value = match deployed.get(k) {
@@ -156,10 +160,11 @@ fn workload_parameters(
             _ => v.clone(),
         };
         if value.starts_with('<') {
-            return Err(format!(
-                "{}: parameter {k} needs a deploy-time value ({value}) that Copilot's stack does not have\n  help: adopt without it first, or deploy the workload with `tug deploy` after adopting the environment",
+            return Err(Error::failure(format!(
+                "{}: parameter {k} needs a deploy-time value ({value}) that Copilot's stack does not have",
                 rendered.stack_name
-            ));
+            ))
+            .help("adopt without it first, or deploy the workload with `tug deploy` after adopting the environment"));
         }
         out.push((k.clone(), value));
     }
@@ -208,16 +213,16 @@ async fn stack_plan(
     // condition (a stack's resource list can lag behind, and an emulator leaves out types it
     // does not implement).
     let listed = stack::resources(aws, &name).await?;
-    let computed = computed::read(aws, &name, &listed).await?;
+    let known = template::Known {
+        parameters: &deployed_parameters,
+        stack_name: &name,
+    };
+    let computed = computed::read(aws, &name, &listed, &deployed, &known).await?;
     let mut existing: BTreeSet<String> = listed
         .into_iter()
         .filter(|r| !r.logical_id.is_empty())
         .map(|r| r.logical_id)
         .collect();
-    let known = template::Known {
-        parameters: &deployed_parameters,
-        stack_name: &name,
-    };
     if let Some(res) = deployed.get("Resources").and_then(Value::as_object) {
         existing.extend(
             res.iter()
@@ -277,8 +282,8 @@ async fn stack_plan(
         State::Copilot
     };
     let mut adopted = rendered.clone();
-    adopted.template = serde_json::to_string_pretty(&adopted_template)
-        .map_err(|e| format!("internal error: {e}"))?;
+    adopted.template =
+        serde_json::to_string(&adopted_template).map_err(|e| format!("internal error: {e}"))?;
     // tug's tags added, Copilot's kept.
     for (k, v) in &info.tags {
         adopted.tags.entry(k.clone()).or_insert_with(|| v.clone());
