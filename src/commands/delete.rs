@@ -3,7 +3,8 @@
 //! parallel, workloads before their environment; a workload's ECR repository (and its images)
 //! goes only once no environment runs the workload any more. Running a delete again after an
 //! interruption finishes the job: what is already gone is reported as such. Manifests in the
-//! workspace are left alone.
+//! workspace are left alone. `tug app delete` of an application with a domain also removes the
+//! application's hosted zone and its delegation when tug made them ([`app_domain::remove`]).
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -13,6 +14,7 @@ use serde_json::json;
 use crate::cli::{EnvAndName, EnvDeleteArgs};
 use crate::commands::Context;
 use crate::commands::remote;
+use crate::deploy::app_domain::{self, ZoneFate};
 use crate::deploy::artifacts;
 use crate::deploy::aws::Aws;
 use crate::deploy::images;
@@ -22,6 +24,7 @@ use crate::deploy::stack;
 use crate::deploy::teardown::{self, Holding, Removal, Survey};
 use crate::error::{Error, Result};
 use crate::exit;
+use crate::manifest::domain::AppDomain;
 use crate::manifest::model::WorkloadKind;
 use crate::manifest::names;
 
@@ -39,6 +42,8 @@ struct Plan {
     workloads: BTreeSet<String>,
     /// Delete every repository of the application.
     all_repositories: bool,
+    /// The application's domain (`tug app delete`): its zone goes too, if tug made it.
+    domain: Option<AppDomain>,
     /// Stack names the delete would cover by tug's naming (`<app>-<env>[-<workload>]`) for
     /// the workspace's environments and workloads: a stack of one of these names that tug
     /// does not own (a Copilot application's) makes the delete refuse instead of passing it
@@ -89,6 +94,7 @@ pub(crate) fn workload(ctx: &Context, args: &EnvAndName, jobs: bool) -> Result<(
             environment_stacks: Vec::new(),
             workloads: BTreeSet::from([name.clone()]),
             all_repositories: false,
+            domain: None,
             conventional,
         })
     })
@@ -147,6 +153,7 @@ pub(crate) fn environment(ctx: &Context, args: &EnvDeleteArgs) -> Result<()> {
                 .filter_map(|s| s.workload.clone())
                 .collect(),
             all_repositories: false,
+            domain: None,
             conventional,
         })
     })
@@ -155,6 +162,7 @@ pub(crate) fn environment(ctx: &Context, args: &EnvDeleteArgs) -> Result<()> {
 pub(crate) fn application(ctx: &Context) -> Result<()> {
     let (_, loaded) = remote::workspace(ctx)?;
     let app = loaded.app.clone();
+    let domain = loaded.domain.clone();
     let conventional: Vec<String> = loaded
         .environments
         .iter()
@@ -183,6 +191,7 @@ pub(crate) fn application(ctx: &Context) -> Result<()> {
                 .collect(),
             workloads: BTreeSet::new(),
             all_repositories: true,
+            domain,
             conventional,
         })
     })
@@ -231,10 +240,19 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
             .filter(|w| remaining(w) && existing.contains(&images::repository_name(&app, w)))
             .map(|w| images::repository_name(&app, w))
             .collect();
+        let zone = match &plan.domain {
+            Some(d) => app_domain::zone_fate(&aws, &app, d).await,
+            None => ZoneFate::Gone,
+        };
+        let zone_line = plan.domain.as_ref().and_then(|d| zone.plan_line(&app, d));
         if plan.workload_stacks.is_empty()
             && plan.environment_stacks.is_empty()
             && repositories.is_empty()
+            && zone != ZoneFate::Delete
         {
+            if let Some(l) = &zone_line {
+                ctx.ui.info(l);
+            }
             report(
                 ctx,
                 &[],
@@ -250,6 +268,9 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
         for r in &repositories {
             ctx.ui
                 .info(&format!("  ECR repository {r}, with every image in it"));
+        }
+        if let Some(l) = &zone_line {
+            ctx.ui.info(l);
         }
         for r in &kept {
             ctx.ui.info(&format!(
@@ -300,7 +321,18 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
             ctx.ui.info("nothing was deleted");
             return Ok(());
         }
-        let removals = run_plan(ctx, &aws, &app, &plan, &repositories).await;
+        let mut removals = run_plan(ctx, &aws, &app, &plan, &repositories).await;
+        if let Some(d) = plan.domain.as_ref().filter(|_| zone == ZoneFate::Delete)
+            && !removals.iter().any(Removal::failed)
+        {
+            progress(
+                ctx,
+                &format!("deleting Route 53 hosted zone {app}.{}", d.name),
+            );
+            let done = app_domain::remove(&aws, &app, d).await;
+            progress(ctx, &line(&done));
+            removals.push(done);
+        }
         let failed = removals.iter().any(Removal::failed);
         let end = if failed {
             format!(

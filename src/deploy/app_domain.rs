@@ -3,6 +3,14 @@
 //! (found by name, as `copilot app init --domain` found it); the application's zone
 //! `<app>.<domain>` is created if missing, and the domain's zone delegates to it with an NS
 //! record (`<app>.<domain>.`, TTL 900, Copilot's `AppDomainDelegationRecordSet`). Idempotent.
+//!
+//! `tug app delete` removes both again, as deleting Copilot's application stack did, but only
+//! a zone tug made (its comment names a tug application) and only once it holds nothing but
+//! its own SOA and NS records: otherwise it says which records hold it and leaves zone and
+//! delegation as they are (CloudFormation would have failed on such a zone; tug destroys
+//! nothing it was not asked to). The delegation goes first, then the zone: an NS record left
+//! pointing at a deleted zone would let anyone who gets those name servers answer for the
+//! name.
 
 use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, HostedZone, HostedZoneConfig, ResourceRecord,
@@ -10,7 +18,12 @@ use aws_sdk_route53::types::{
 };
 
 use crate::deploy::aws::{Aws, describe_error};
+use crate::deploy::teardown::Removal;
+use crate::error::{Error, Result as TugResult};
 use crate::manifest::domain::AppDomain;
+
+/// How the comment of a zone tug made starts (`create_zone`).
+const TUG_ZONE_COMMENT: &str = "The hosted zone of tug application ";
 
 /// What `ensure` did to the application's zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,7 +129,7 @@ async fn create_zone(aws: &Aws, app: &str, name: &str) -> Result<String, String>
         .caller_reference(format!("tug-{app}-{now}"))
         .hosted_zone_config(
             HostedZoneConfig::builder()
-                .comment(format!("The hosted zone of tug application {app}: {name}"))
+                .comment(format!("{TUG_ZONE_COMMENT}{app}: {name}"))
                 .private_zone(false)
                 .build(),
         )
@@ -149,4 +162,188 @@ async fn name_servers(aws: &Aws, zone: &str) -> Result<Vec<String>, String> {
         return Err(format!("the hosted zone {zone} has no name servers"));
     }
     Ok(servers)
+}
+
+/// What `tug app delete` does with the application's zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ZoneFate {
+    /// The zone does not exist (any more).
+    Gone,
+    /// tug made it: it goes with its delegation once only its SOA and NS records are left.
+    Delete,
+    /// It stays, for this reason.
+    Kept(String),
+}
+
+impl ZoneFate {
+    /// Its line in the delete plan.
+    pub(crate) fn plan_line(&self, app: &str, domain: &AppDomain) -> Option<String> {
+        let name = format!("{app}.{}", domain.name);
+        match self {
+            ZoneFate::Gone => None,
+            ZoneFate::Delete => Some(format!(
+                "  Route 53 hosted zone {name} ({}) and its NS record in {}, once the environments' records are gone from it",
+                domain.app_hosted_zone, domain.name
+            )),
+            ZoneFate::Kept(why) => Some(format!("  (Route 53 hosted zone {name} is kept: {why})")),
+        }
+    }
+}
+
+/// Whether `tug app delete` may remove the application's zone: it exists and tug made it.
+pub(crate) async fn zone_fate(aws: &Aws, app: &str, domain: &AppDomain) -> ZoneFate {
+    let zone = &domain.app_hosted_zone;
+    let out = match aws.route53.get_hosted_zone().id(zone).send().await {
+        Ok(out) => out,
+        Err(e) if describe_error(&e).contains("NoSuchHostedZone") => return ZoneFate::Gone,
+        Err(e) => {
+            return ZoneFate::Kept(format!("it cannot be read: {}", describe_error(&e)));
+        }
+    };
+    let comment = out
+        .hosted_zone()
+        .and_then(|z| z.config())
+        .and_then(|c| c.comment())
+        .unwrap_or_default();
+    if comment.starts_with(&format!("{TUG_ZONE_COMMENT}{app}:")) {
+        ZoneFate::Delete
+    } else {
+        ZoneFate::Kept(format!(
+            "tug did not create it (its comment: {comment:?}); delete it yourself when no longer needed"
+        ))
+    }
+}
+
+/// Removes the application's zone and its delegation in the domain's zone, when the zone holds
+/// nothing but its SOA and NS records; else reports it as kept, with what holds it.
+pub(crate) async fn remove(aws: &Aws, app: &str, domain: &AppDomain) -> Removal {
+    let started = std::time::Instant::now();
+    let name = format!("{app}.{}", domain.name);
+    let (result, detail) = match remove_when_empty(aws, &name, domain).await {
+        Ok(Some(holding)) => (
+            "kept",
+            Some(format!(
+                "it still holds {holding}; delete those records, then run `tug app delete` again"
+            )),
+        ),
+        Ok(None) => ("deleted", None),
+        Err(e) => ("failed", Some(e.to_string())),
+    };
+    Removal {
+        kind: "hosted zone",
+        name,
+        result,
+        seconds: (started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
+        detail,
+    }
+}
+
+/// `Some(records)` that keep the zone, or `None` once delegation and zone are deleted.
+async fn remove_when_empty(aws: &Aws, name: &str, domain: &AppDomain) -> TugResult<Option<String>> {
+    let zone = &domain.app_hosted_zone;
+    let records = aws
+        .route53
+        .list_resource_record_sets()
+        .hosted_zone_id(zone)
+        .send()
+        .await
+        .map_err(|e| {
+            Error::failure(format!(
+                "cannot list the records of the hosted zone {name} ({zone}): {}",
+                describe_error(&e)
+            ))
+        })?;
+    let apex = format!("{name}.");
+    let foreign: Vec<String> = records
+        .resource_record_sets()
+        .iter()
+        .filter(|r| {
+            !(r.name().eq_ignore_ascii_case(&apex)
+                && matches!(r.r#type(), RrType::Soa | RrType::Ns))
+        })
+        .map(|r| format!("{} {}", r.name().trim_end_matches('.'), r.r#type().as_str()))
+        .collect();
+    if !foreign.is_empty() || records.is_truncated() {
+        return Ok(Some(foreign.join(", ")));
+    }
+    delete_delegation(aws, name, domain).await?;
+    aws.route53
+        .delete_hosted_zone()
+        .id(zone)
+        .send()
+        .await
+        .map_err(|e| {
+            Error::failure(format!(
+                "cannot delete the hosted zone {name} ({zone}): {}",
+                describe_error(&e)
+            ))
+        })?;
+    Ok(None)
+}
+
+/// Deletes the NS record of `name` in the domain's zone, if it is there.
+async fn delete_delegation(aws: &Aws, name: &str, domain: &AppDomain) -> TugResult<()> {
+    let root = &domain.hosted_zone;
+    let dotted = format!("{name}.");
+    let out = aws
+        .route53
+        .list_resource_record_sets()
+        .hosted_zone_id(root)
+        .start_record_name(&dotted)
+        .start_record_type(RrType::Ns)
+        .max_items(1)
+        .send()
+        .await
+        .map_err(|e| {
+            Error::failure(format!(
+                "cannot read the NS record of {name} in the hosted zone of {} ({root}): {}",
+                domain.name,
+                describe_error(&e)
+            ))
+        })?;
+    let Some(set) = out
+        .resource_record_sets()
+        .iter()
+        .find(|r| r.name().eq_ignore_ascii_case(&dotted) && *r.r#type() == RrType::Ns)
+    else {
+        return Ok(());
+    };
+    // A delegation to other name servers is not the one tug wrote: it stays.
+    let ours = name_servers(aws, &domain.app_hosted_zone).await?;
+    let normal = |s: &str| s.trim_end_matches('.').to_ascii_lowercase();
+    let mut servers: Vec<String> = ours.iter().map(|s| normal(s)).collect();
+    let mut values: Vec<String> = set
+        .resource_records()
+        .iter()
+        .map(|r| normal(r.value()))
+        .collect();
+    servers.sort();
+    values.sort();
+    if servers != values {
+        return Ok(());
+    }
+    let change = Change::builder()
+        .action(ChangeAction::Delete)
+        .resource_record_set(set.clone())
+        .build()
+        .map_err(|e| Error::failure(e.to_string()))?;
+    let batch = ChangeBatch::builder()
+        .comment(format!("tug: {name} is deleted with its application"))
+        .changes(change)
+        .build()
+        .map_err(|e| Error::failure(e.to_string()))?;
+    aws.route53
+        .change_resource_record_sets()
+        .hosted_zone_id(root)
+        .change_batch(batch)
+        .send()
+        .await
+        .map_err(|e| {
+            Error::failure(format!(
+                "cannot delete the NS record of {name} in the hosted zone of {} ({root}): {}",
+                domain.name,
+                describe_error(&e)
+            ))
+        })?;
+    Ok(())
 }
