@@ -242,13 +242,6 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
     let net = Network::of(env, features, &mut zones);
     let vpc_manifest = net.manifest;
     let (ingress, egress) = security_group_rules(vpc_manifest);
-    let flow_logs = vpc_manifest
-        .and_then(|v| v.flow_logs.as_ref())
-        .and_then(|f| match &f.value {
-            BoolOr::Bool(false) => None,
-            BoolOr::Bool(true) => Some(14),
-            BoolOr::Config(c) => Some(c.retention.as_ref().map_or(14, |r| r.value)),
-        });
     let public = m.http.as_ref().and_then(|h| h.public.as_ref());
     let private = m.http.as_ref().and_then(|h| h.private.as_ref());
     let public_certs = certificate_arns(public.and_then(|p| p.certificates.as_ref()));
@@ -316,7 +309,7 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
         "sg_description": format!("{app}-{} environment security group", env.name),
         "sg_ingress": ingress,
         "sg_egress": egress,
-        "flow_logs": flow_logs.map(|retention| json!({ "retention": retention, "actions": FLOW_LOG_ACTIONS })),
+        "flow_logs": flow_logs(vpc_manifest),
         "container_insights": container_insights(env),
         "ec2": capacity["ec2"],
         "capacity": capacity,
@@ -335,6 +328,19 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
         })),
         "zones": zones.iter().enumerate().map(|(i, z)| json!({ "id": format!("AvailabilityZone{}", i + 1), "default": z })).collect::<Vec<_>>(),
     })
+}
+
+/// VPC flow logs (`network.vpc.flow_logs`): their retention and the actions of their role, or
+/// null when off.
+fn flow_logs(vpc: Option<&EnvVpc>) -> Option<Value> {
+    let retention = vpc
+        .and_then(|v| v.flow_logs.as_ref())
+        .and_then(|f| match &f.value {
+            BoolOr::Bool(false) => None,
+            BoolOr::Bool(true) => Some(14),
+            BoolOr::Config(c) => Some(c.retention.as_ref().map_or(14, |r| r.value)),
+        })?;
+    Some(json!({ "retention": retention, "actions": FLOW_LOG_ACTIONS }))
 }
 
 /// The environment's network: the VPC (managed or imported) and the subnets workloads and
