@@ -83,106 +83,144 @@ pub fn context(
     nat: bool,
 ) -> Value {
     let list = providers(env);
-    let has = |v: &Value| v.as_array().is_some_and(|a| !a.is_empty());
     let mut amis: Vec<Value> = Vec::new();
     let mut rendered = Vec::new();
     let mut associated = vec![json!("FARGATE")];
     if fargate_spot {
         associated.push(json!("FARGATE_SPOT"));
     }
+    let subnets = Subnets {
+        public: public_subnets,
+        private: private_subnets,
+        nat,
+    };
     for p in &list {
-        let name = manifest_name(p);
-        let id = format!("Ec2{}", names::logical_id(name));
-        let arm = p
-            .architecture
-            .as_ref()
-            .is_some_and(|a| a.value.eq_ignore_ascii_case("arm64"));
-        let (ami_id, ami_path, ami_arch) = if arm {
-            ("EcsAmiArm64", AMI_ARM64, "arm64")
-        } else {
-            ("EcsAmiX8664", AMI_X86_64, "x86_64")
-        };
-        if !amis.iter().any(|a| a["id"] == ami_id) {
-            amis.push(json!({
-                "id": ami_id,
-                "default": ami_path,
-                "description": format!("The ECS-optimized Amazon Linux 2023 AMI ({ami_arch}), read from its public SSM parameter on every deploy"),
-            }));
-        }
-        let types: Vec<String> = p
-            .instance_types
-            .as_ref()
-            .map(|t| t.value.items().into_iter().cloned().collect())
-            .unwrap_or_default();
-        let private = placed_private(p, nat) && has(private_subnets) || !has(public_subnets);
-        let subnets = if private {
-            private_subnets.clone()
-        } else {
-            public_subnets.clone()
-        };
-        let protection = p
-            .managed_termination_protection
-            .as_ref()
-            .is_none_or(|v| v.value);
-        let min = p.min.as_ref().map_or(MIN_INSTANCES, |v| v.value);
-        let max = p.max.as_ref().map_or(min.max(1), |v| v.value);
-        let min_step = p
-            .minimum_scaling_step_size
-            .as_ref()
-            .map_or(MIN_STEP, |v| v.value);
-        let max_step = p
-            .maximum_scaling_step_size
-            .as_ref()
-            .map_or(MAX_STEP.max(min_step), |v| v.value);
-        let ecs_name = provider_name(app, &env.name, name);
-        // Several instance types: a mixed-instances policy overrides the type per choice.
-        let mixed = (types.len() > 1).then(|| {
-            json!({
-                "LaunchTemplate": {
-                    "LaunchTemplateSpecification": {
-                        "LaunchTemplateId": { "Ref": format!("{id}LaunchTemplate") },
-                        "Version": { "Fn::GetAtt": [format!("{id}LaunchTemplate"), "LatestVersionNumber"] },
-                    },
-                    "Overrides": types.iter().map(|t| json!({ "InstanceType": t })).collect::<Vec<_>>(),
-                },
-            })
-        });
+        let id = format!("Ec2{}", names::logical_id(manifest_name(p)));
+        let ami_id = ami(p, &mut amis);
         associated.push(json!({ "Ref": format!("{id}CapacityProvider") }));
-        rendered.push(json!({
-            "id": id,
-            "name": ecs_name,
-            "ami": ami_id,
-            "instance_type": (types.len() == 1).then(|| types[0].clone()),
-            "mixed": mixed,
-            "public_ip": !private,
-            "subnets": subnets,
-            "min": min.to_string(),
-            "max": max.to_string(),
-            "desired": p.desired.as_ref().map(|d| d.value.to_string()),
-            "protect": protection,
-            "managed_scaling": {
-                "Status": "ENABLED",
-                "TargetCapacity": p.target_capacity.as_ref().map_or(TARGET_CAPACITY, |v| v.value),
-                "MinimumScalingStepSize": min_step,
-                "MaximumScalingStepSize": max_step,
-                "InstanceWarmupPeriod": p.instance_warmup_period.as_ref().map_or(WARMUP, |v| v.value),
-            },
-            "termination_protection": if protection { "ENABLED" } else { "DISABLED" },
-            "draining": on(p.managed_draining.as_ref()),
-            "instance_tags": [
-                { "Key": "Name", "Value": ecs_name },
-                { "Key": "tug:app", "Value": app },
-                { "Key": "tug:env", "Value": env.name },
-            ],
-            "group_tags": [
-                { "Key": "Name", "Value": ecs_name, "PropagateAtLaunch": true },
-                { "Key": "tug:app", "Value": app, "PropagateAtLaunch": true },
-                { "Key": "tug:env", "Value": env.name, "PropagateAtLaunch": true },
-            ],
+        rendered.push(provider(app, env, p, &id, ami_id, &subnets));
+    }
+    json!({
+        "ec2": if rendered.is_empty() { Value::Null } else { json!({ "amis": amis, "providers": rendered }) },
+        "associated": associated,
+        "default_strategy": default_strategy(&list),
+    })
+}
+
+/// The environment's subnet lists as rendered, and whether the private ones have NAT.
+struct Subnets<'a> {
+    public: &'a Value,
+    private: &'a Value,
+    nat: bool,
+}
+
+/// The AMI parameter a provider's instances boot (x86_64 or arm64), added to `amis` once.
+fn ami(p: &Ec2Capacity, amis: &mut Vec<Value>) -> &'static str {
+    let arm = p
+        .architecture
+        .as_ref()
+        .is_some_and(|a| a.value.eq_ignore_ascii_case("arm64"));
+    let (ami_id, ami_path, ami_arch) = if arm {
+        ("EcsAmiArm64", AMI_ARM64, "arm64")
+    } else {
+        ("EcsAmiX8664", AMI_X86_64, "x86_64")
+    };
+    if !amis.iter().any(|a| a["id"] == ami_id) {
+        amis.push(json!({
+            "id": ami_id,
+            "default": ami_path,
+            "description": format!("The ECS-optimized Amazon Linux 2023 AMI ({ami_arch}), read from its public SSM parameter on every deploy"),
         }));
     }
-    // The cluster's default strategy: an EC2 provider marked `default`, else Fargate.
-    let default_strategy = match list
+    ami_id
+}
+
+/// One EC2 capacity provider: its launch template, Auto Scaling group and managed scaling.
+fn provider(
+    app: &str,
+    env: &ResolvedEnvironment,
+    p: &Ec2Capacity,
+    id: &str,
+    ami_id: &str,
+    subnets: &Subnets,
+) -> Value {
+    let has = |v: &Value| v.as_array().is_some_and(|a| !a.is_empty());
+    let name = manifest_name(p);
+    let types: Vec<String> = p
+        .instance_types
+        .as_ref()
+        .map(|t| t.value.items().into_iter().cloned().collect())
+        .unwrap_or_default();
+    let private = placed_private(p, subnets.nat) && has(subnets.private) || !has(subnets.public);
+    let subnet_list = if private {
+        subnets.private.clone()
+    } else {
+        subnets.public.clone()
+    };
+    let protection = p
+        .managed_termination_protection
+        .as_ref()
+        .is_none_or(|v| v.value);
+    let min = p.min.as_ref().map_or(MIN_INSTANCES, |v| v.value);
+    let max = p.max.as_ref().map_or(min.max(1), |v| v.value);
+    let min_step = p
+        .minimum_scaling_step_size
+        .as_ref()
+        .map_or(MIN_STEP, |v| v.value);
+    let max_step = p
+        .maximum_scaling_step_size
+        .as_ref()
+        .map_or(MAX_STEP.max(min_step), |v| v.value);
+    let ecs_name = provider_name(app, &env.name, name);
+    // Several instance types: a mixed-instances policy overrides the type per choice.
+    let mixed = (types.len() > 1).then(|| {
+        json!({
+            "LaunchTemplate": {
+                "LaunchTemplateSpecification": {
+                    "LaunchTemplateId": { "Ref": format!("{id}LaunchTemplate") },
+                    "Version": { "Fn::GetAtt": [format!("{id}LaunchTemplate"), "LatestVersionNumber"] },
+                },
+                "Overrides": types.iter().map(|t| json!({ "InstanceType": t })).collect::<Vec<_>>(),
+            },
+        })
+    });
+    json!({
+        "id": id,
+        "name": ecs_name,
+        "ami": ami_id,
+        "instance_type": (types.len() == 1).then(|| types[0].clone()),
+        "mixed": mixed,
+        "public_ip": !private,
+        "subnets": subnet_list,
+        "min": min.to_string(),
+        "max": max.to_string(),
+        "desired": p.desired.as_ref().map(|d| d.value.to_string()),
+        "protect": protection,
+        "managed_scaling": {
+            "Status": "ENABLED",
+            "TargetCapacity": p.target_capacity.as_ref().map_or(TARGET_CAPACITY, |v| v.value),
+            "MinimumScalingStepSize": min_step,
+            "MaximumScalingStepSize": max_step,
+            "InstanceWarmupPeriod": p.instance_warmup_period.as_ref().map_or(WARMUP, |v| v.value),
+        },
+        "termination_protection": if protection { "ENABLED" } else { "DISABLED" },
+        "draining": on(p.managed_draining.as_ref()),
+        "instance_tags": [
+            { "Key": "Name", "Value": ecs_name },
+            { "Key": "tug:app", "Value": app },
+            { "Key": "tug:env", "Value": env.name },
+        ],
+        "group_tags": [
+            { "Key": "Name", "Value": ecs_name, "PropagateAtLaunch": true },
+            { "Key": "tug:app", "Value": app, "PropagateAtLaunch": true },
+            { "Key": "tug:env", "Value": env.name, "PropagateAtLaunch": true },
+        ],
+    })
+}
+
+/// The cluster's default strategy: an EC2 provider marked `default`, else Fargate.
+fn default_strategy(list: &[&Located<Ec2Capacity>]) -> Value {
+    match list
         .iter()
         .find(|p| p.default.as_ref().is_some_and(|d| d.value))
     {
@@ -197,12 +235,7 @@ pub fn context(
             json!([item])
         }
         None => json!([{ "CapacityProvider": "FARGATE", "Weight": 1 }]),
-    };
-    json!({
-        "ec2": if rendered.is_empty() { Value::Null } else { json!({ "amis": amis, "providers": rendered }) },
-        "associated": associated,
-        "default_strategy": default_strategy,
-    })
+    }
 }
 
 #[cfg(test)]

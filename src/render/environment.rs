@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 use crate::manifest::decode::Located;
 use crate::manifest::domain::Zone;
 use crate::manifest::load::{Loaded, ResolvedEnvironment};
-use crate::manifest::model::environment::{EnvVpc, SecurityGroupRule, defaults};
+use crate::manifest::model::environment::{
+    EnvVpc, PrivateHttp, PublicHttp, SecurityGroupRule, defaults,
+};
 use crate::manifest::union::{BoolOr, ScalarOr};
 use crate::render::features::{EnvFeatures, env_features, uses_public_alb, workloads_in};
 use crate::render::{RenderError, RenderedStack, VERSION, finish, names};
@@ -236,174 +238,26 @@ pub(crate) fn container_insights(env: &ResolvedEnvironment) -> &'static str {
 pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures) -> Value {
     let app = &loaded.app;
     let m = &env.manifest;
-    let vpc_manifest = m
-        .network
-        .as_ref()
-        .and_then(|n| n.vpc.as_ref())
-        .map(|v| &v.value);
     let mut zones = Vec::new();
-    // EC2 instances placed in private subnets reach ECS through NAT.
-    let ec2_private = crate::render::capacity::providers(env)
-        .iter()
-        .any(|p| crate::render::capacity::private(p));
-    let vpc = vpc_context(vpc_manifest, features.nat || ec2_private, &mut zones);
-    let managed = vpc["managed"].as_bool() == Some(true);
-    let vpc_id = if managed {
-        json!({ "Ref": "VPC" })
-    } else {
-        vpc["id"].clone()
-    };
-    let subnet_refs = |key: &str, ids: &str| -> Value {
-        if managed {
-            Value::Array(
-                vpc[key]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|s| json!({ "Ref": s["id"] }))
-                    .collect(),
-            )
-        } else {
-            vpc[ids].clone()
-        }
-    };
-    let public_subnets = subnet_refs("public", "public_ids");
-    let private_subnets = subnet_refs("private", "private_ids");
-    let private_or_public = if private_subnets.as_array().is_some_and(|a| !a.is_empty()) {
-        private_subnets.clone()
-    } else {
-        public_subnets.clone()
-    };
-
-    let sg = vpc_manifest.and_then(|v| v.security_group.as_ref());
-    let ingress: Vec<Value> = sg
-        .and_then(|s| s.ingress.as_ref())
-        .into_iter()
-        .flat_map(|r| r.iter())
-        .map(|r| sg_rule(r))
-        .collect();
-    let egress: Vec<Value> = sg
-        .and_then(|s| s.egress.as_ref())
-        .into_iter()
-        .flat_map(|r| r.iter())
-        .map(|r| sg_rule(r))
-        .collect();
-    let flow_logs = vpc_manifest
-        .and_then(|v| v.flow_logs.as_ref())
-        .and_then(|f| match &f.value {
-            BoolOr::Bool(false) => None,
-            BoolOr::Bool(true) => Some(14),
-            BoolOr::Config(c) => Some(c.retention.as_ref().map_or(14, |r| r.value)),
-        });
-
-    let http = m.http.as_ref();
-    let public = http.and_then(|h| h.public.as_ref());
-    let public_certs: Vec<String> = public
-        .and_then(|p| p.certificates.as_ref())
-        .map(|c| c.iter().map(|c| c.value.clone()).collect())
-        .unwrap_or_default();
-    let cdn = m.cdn.as_ref().is_some_and(|c| c.value.enabled());
-    let cdn_ingress_only = public
-        .and_then(|p| p.ingress.as_ref())
-        .and_then(|i| i.cdn.as_ref())
-        .is_some_and(|c| c.value)
-        || public
-            .and_then(|p| p.security_groups.as_ref())
-            .and_then(|s| s.ingress.as_ref())
-            .and_then(|i| i.restrict_to.as_ref())
-            .and_then(|r| r.cdn.as_ref())
-            .is_some_and(|c| c.value);
-    let source_ips: Vec<String> = public
-        .and_then(|p| p.ingress.as_ref())
-        .and_then(|i| i.source_ips.as_ref())
-        .map(|ips| ips.iter().map(|i| i.value.clone()).collect())
-        .unwrap_or_default();
+    let net = Network::of(env, features, &mut zones);
+    let vpc_manifest = net.manifest;
+    let (ingress, egress) = security_group_rules(vpc_manifest);
+    let public = m.http.as_ref().and_then(|h| h.public.as_ref());
+    let private = m.http.as_ref().and_then(|h| h.private.as_ref());
+    let public_certs = certificate_arns(public.and_then(|p| p.certificates.as_ref()));
+    let cdn_ingress_only = cdn_ingress_only(public);
     let domain = domain_context(loaded, env, features.public_alb);
     // With the application's domain and no imported certificate, the HTTPS listener uses the
     // environment's certificate, as Copilot's did (its `HTTPSCert`).
     let public_https = !public_certs.is_empty() || !domain.is_null();
-    let public_alb = features.public_alb.then(|| {
-        let ports: Vec<u16> = if public_https { vec![80, 443] } else { vec![80] };
-        let mut rules = Vec::new();
-        for port in &ports {
-            if cdn_ingress_only {
-                rules.push(json!({ "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "SourcePrefixListId": { "Ref": "CloudFrontOriginFacingPrefixListId" }, "Description": "CloudFront origin-facing servers" }));
-            } else if source_ips.is_empty() {
-                rules.push(json!({ "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "CidrIp": "0.0.0.0/0", "Description": "The internet" }));
-            } else {
-                for ip in &source_ips {
-                    rules.push(json!({ "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "CidrIp": ip, "Description": "Allowed source" }));
-                }
-            }
-        }
-        let access_logs = public.and_then(|p| p.access_logs.as_ref()).and_then(|a| match &a.value {
-            BoolOr::Bool(false) => None,
-            BoolOr::Bool(true) => Some(access_log_context(None, "")),
-            BoolOr::Config(c) => Some(access_log_context(
-                c.bucket_name.as_ref().map(|b| b.value.as_str()),
-                c.prefix.as_ref().map_or("", |p| p.value.as_str()),
-            )),
-        });
-        let mut attributes = vec![drop_invalid_headers(public.and_then(|p| p.drop_invalid_header_fields.as_ref()))];
-        if let Some(logs) = &access_logs {
-            attributes.push(json!({ "Key": "access_logs.s3.enabled", "Value": "true" }));
-            let bucket = if logs["bucket"].is_null() { json!({ "Ref": "ELBAccessLogsBucket" }) } else { logs["bucket"].clone() };
-            attributes.push(json!({ "Key": "access_logs.s3.bucket", "Value": bucket }));
-            attributes.push(json!({ "Key": "access_logs.s3.prefix", "Value": logs["prefix"] }));
-        }
-        let certificate = match public_certs.first() {
-            Some(arn) => json!(arn),
-            None => json!({ "Ref": ENVIRONMENT_CERTIFICATE }),
-        };
-        json!({
-            "https": public_https,
-            "certificate": certificate,
-            "extra_certificates": public_certs.iter().skip(1).map(|c| json!({ "CertificateArn": c })).collect::<Vec<_>>(),
-            "ssl_policy": ssl_policy(public.and_then(|p| p.ssl_policy.as_ref())),
-            "ingress": rules,
-            "access_logs": access_logs,
-            "attributes": attributes,
-        })
-    });
-    let private = http.and_then(|h| h.private.as_ref());
-    let private_certs: Vec<String> = private
-        .and_then(|p| p.certificates.as_ref())
-        .map(|c| c.iter().map(|c| c.value.clone()).collect())
-        .unwrap_or_default();
-    let internal_subnets = match private.and_then(|p| p.subnets.as_ref()) {
-        Some(ids) if !managed => json!(ids.iter().map(|i| i.value.clone()).collect::<Vec<_>>()),
-        _ => private_or_public.clone(),
-    };
-    let internal_alb = features.internal_alb.then(|| {
-        let from_vpc = private.and_then(|p| p.ingress.as_ref()).and_then(|i| i.vpc.as_ref()).is_some_and(|v| v.value);
-        json!({
-            "https": !private_certs.is_empty(),
-            "certificate": private_certs.first(),
-            "extra_certificates": private_certs.iter().skip(1).map(|c| json!({ "CertificateArn": c })).collect::<Vec<_>>(),
-            "ssl_policy": ssl_policy(private.and_then(|p| p.ssl_policy.as_ref())),
-            "attributes": [drop_invalid_headers(private.and_then(|p| p.drop_invalid_header_fields.as_ref()))],
-            "from_vpc": from_vpc && managed,
-            "vpc_cidr": vpc["cidr"],
-            "subnets": internal_subnets,
-            "ports": if private_certs.is_empty() { vec![80] } else { vec![80, 443] },
-        })
-    });
-    let cdn_context = (cdn && features.public_alb).then(|| {
-        let config = m.cdn.as_ref().and_then(|c| c.value.config());
-        let certificate = config
-            .and_then(|c| c.certificate.as_ref())
-            .map(|c| c.value.clone());
-        let aliases: Vec<String> = if certificate.is_some() {
-            public_aliases(loaded, &env.name)
-        } else {
-            Vec::new()
-        };
-        json!({
-            "origin_protocol": if public_https { "https-only" } else { "http-only" },
-            "certificate": certificate,
-            "aliases": aliases,
-        })
-    });
+    let public_alb = features
+        .public_alb
+        .then(|| public_alb_context(public, &public_certs, public_https, cdn_ingress_only));
+    let internal_alb = features
+        .internal_alb
+        .then(|| internal_alb_context(private, &net));
+    let cdn = (features.public_alb && m.cdn.as_ref().is_some_and(|c| c.value.enabled()))
+        .then(|| cdn_context(loaded, env, public_https));
     let fargate_spot = m
         .cluster
         .as_ref()
@@ -412,10 +266,10 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
     let capacity = crate::render::capacity::context(
         app,
         env,
-        &public_subnets,
-        &private_subnets,
+        &net.public_subnets,
+        &net.private_subnets,
         fargate_spot,
-        features.nat || ec2_private,
+        net.nat,
     );
     let has_ec2 = !capacity["ec2"].is_null();
     let manifest_hash = names::sha256(&env.interpolated.to_string());
@@ -423,16 +277,17 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
     let outputs = outputs(
         &prefix,
         &OutputFacts {
-            vpc_id: &vpc_id,
-            public_subnets: &public_subnets,
-            private_subnets: &private_subnets,
+            vpc_id: &net.vpc_id,
+            public_subnets: &net.public_subnets,
+            private_subnets: &net.private_subnets,
             public_alb: public_alb.as_ref(),
             internal_alb: internal_alb.as_ref(),
             managed_efs: features.managed_efs,
-            cdn: cdn_context.is_some(),
+            cdn: cdn.is_some(),
             subdomain: domain["subdomain"].as_str(),
         },
     );
+    let cdn_ingress_only = cdn_ingress_only && features.public_alb;
     json!({
         "app": app,
         "env": env.name,
@@ -446,32 +301,263 @@ pub fn context(loaded: &Loaded, env: &ResolvedEnvironment, features: EnvFeatures
             "managed_efs": features.managed_efs,
         },
         "tags": tags(app, &env.name),
-        "vpc": vpc,
-        "vpc_id": vpc_id,
-        "public_subnets": public_subnets,
-        "private_subnets": private_subnets,
-        "workload_subnets": private_or_public,
+        "vpc": net.vpc,
+        "vpc_id": net.vpc_id,
+        "public_subnets": net.public_subnets,
+        "private_subnets": net.private_subnets,
+        "workload_subnets": net.private_or_public,
         "sg_description": format!("{app}-{} environment security group", env.name),
         "sg_ingress": ingress,
         "sg_egress": egress,
-        "flow_logs": flow_logs.map(|retention| json!({ "retention": retention, "actions": FLOW_LOG_ACTIONS })),
+        "flow_logs": flow_logs(vpc_manifest),
         "container_insights": container_insights(env),
         "ec2": capacity["ec2"],
         "capacity": capacity,
         "namespace": format!("{}.{}.local", env.name, app),
         "public_alb": public_alb,
         "internal_alb": internal_alb,
-        "cdn": cdn_context,
+        "cdn": cdn,
         "domain": domain,
-        "cdn_ingress_only": cdn_ingress_only && features.public_alb,
+        "cdn_ingress_only": cdn_ingress_only,
         "managed_efs": features.managed_efs,
         "outputs": outputs,
-        "has_parameters": !zones.is_empty() || (cdn_ingress_only && features.public_alb) || has_ec2 || loaded.environment_addons.is_some(),
+        "has_parameters": !zones.is_empty() || cdn_ingress_only || has_ec2 || loaded.environment_addons.is_some(),
         "addons": loaded.environment_addons.as_ref().map(|a| json!({
             "parameters": a.stack_parameters(&[("App", json!(app)), ("Env", json!(env.name))]),
             "tags": tags(app, &env.name),
         })),
         "zones": zones.iter().enumerate().map(|(i, z)| json!({ "id": format!("AvailabilityZone{}", i + 1), "default": z })).collect::<Vec<_>>(),
+    })
+}
+
+/// VPC flow logs (`network.vpc.flow_logs`): their retention and the actions of their role, or
+/// null when off.
+fn flow_logs(vpc: Option<&EnvVpc>) -> Option<Value> {
+    let retention = vpc
+        .and_then(|v| v.flow_logs.as_ref())
+        .and_then(|f| match &f.value {
+            BoolOr::Bool(false) => None,
+            BoolOr::Bool(true) => Some(14),
+            BoolOr::Config(c) => Some(c.retention.as_ref().map_or(14, |r| r.value)),
+        })?;
+    Some(json!({ "retention": retention, "actions": FLOW_LOG_ACTIONS }))
+}
+
+/// The environment's network: the VPC (managed or imported) and the subnets workloads and
+/// load balancers go in.
+struct Network<'a> {
+    manifest: Option<&'a EnvVpc>,
+    vpc: Value,
+    /// Whether tug creates the VPC.
+    managed: bool,
+    vpc_id: Value,
+    public_subnets: Value,
+    private_subnets: Value,
+    /// The private subnets, or the public ones in a VPC without private subnets.
+    private_or_public: Value,
+    /// Whether private subnets reach out through NAT gateways.
+    nat: bool,
+}
+
+impl<'a> Network<'a> {
+    fn of(
+        env: &'a ResolvedEnvironment,
+        features: EnvFeatures,
+        zones: &mut Vec<String>,
+    ) -> Network<'a> {
+        let manifest = env
+            .manifest
+            .network
+            .as_ref()
+            .and_then(|n| n.vpc.as_ref())
+            .map(|v| &v.value);
+        // EC2 instances placed in private subnets reach ECS through NAT.
+        let ec2_private = crate::render::capacity::providers(env)
+            .iter()
+            .any(|p| crate::render::capacity::private(p));
+        let nat = features.nat || ec2_private;
+        let vpc = vpc_context(manifest, nat, zones);
+        let managed = vpc["managed"].as_bool() == Some(true);
+        let vpc_id = if managed {
+            json!({ "Ref": "VPC" })
+        } else {
+            vpc["id"].clone()
+        };
+        let subnet_refs = |key: &str, ids: &str| -> Value {
+            if managed {
+                Value::Array(
+                    vpc[key]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|s| json!({ "Ref": s["id"] }))
+                        .collect(),
+                )
+            } else {
+                vpc[ids].clone()
+            }
+        };
+        let public_subnets = subnet_refs("public", "public_ids");
+        let private_subnets = subnet_refs("private", "private_ids");
+        let private_or_public = if private_subnets.as_array().is_some_and(|a| !a.is_empty()) {
+            private_subnets.clone()
+        } else {
+            public_subnets.clone()
+        };
+        Network {
+            manifest,
+            vpc,
+            managed,
+            vpc_id,
+            public_subnets,
+            private_subnets,
+            private_or_public,
+            nat,
+        }
+    }
+}
+
+/// The environment security group's own ingress and egress rules.
+fn security_group_rules(vpc: Option<&EnvVpc>) -> (Vec<Value>, Vec<Value>) {
+    let sg = vpc.and_then(|v| v.security_group.as_ref());
+    let rules = |list: Option<&Located<Vec<Located<SecurityGroupRule>>>>| -> Vec<Value> {
+        list.into_iter()
+            .flat_map(|r| r.iter())
+            .map(|r| sg_rule(r))
+            .collect()
+    };
+    (
+        rules(sg.and_then(|s| s.ingress.as_ref())),
+        rules(sg.and_then(|s| s.egress.as_ref())),
+    )
+}
+
+/// The ARNs of a load balancer's certificates.
+fn certificate_arns(certs: Option<&Located<Vec<Located<String>>>>) -> Vec<String> {
+    certs
+        .map(|c| c.iter().map(|c| c.value.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// Whether the public load balancer admits CloudFront's origin-facing servers only.
+fn cdn_ingress_only(public: Option<&Located<PublicHttp>>) -> bool {
+    public
+        .and_then(|p| p.ingress.as_ref())
+        .and_then(|i| i.cdn.as_ref())
+        .is_some_and(|c| c.value)
+        || public
+            .and_then(|p| p.security_groups.as_ref())
+            .and_then(|s| s.ingress.as_ref())
+            .and_then(|i| i.restrict_to.as_ref())
+            .and_then(|r| r.cdn.as_ref())
+            .is_some_and(|c| c.value)
+}
+
+/// The public load balancer: its listeners' certificates and TLS policy, the ingress of its
+/// security group, access logs and attributes.
+fn public_alb_context(
+    public: Option<&Located<PublicHttp>>,
+    certs: &[String],
+    https: bool,
+    cdn_ingress_only: bool,
+) -> Value {
+    let ports: Vec<u16> = if https { vec![80, 443] } else { vec![80] };
+    let source_ips: Vec<String> = public
+        .and_then(|p| p.ingress.as_ref())
+        .and_then(|i| i.source_ips.as_ref())
+        .map(|ips| ips.iter().map(|i| i.value.clone()).collect())
+        .unwrap_or_default();
+    let mut rules = Vec::new();
+    for port in &ports {
+        if cdn_ingress_only {
+            rules.push(json!({ "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "SourcePrefixListId": { "Ref": "CloudFrontOriginFacingPrefixListId" }, "Description": "CloudFront origin-facing servers" }));
+        } else if source_ips.is_empty() {
+            rules.push(json!({ "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "CidrIp": "0.0.0.0/0", "Description": "The internet" }));
+        } else {
+            for ip in &source_ips {
+                rules.push(json!({ "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "CidrIp": ip, "Description": "Allowed source" }));
+            }
+        }
+    }
+    let access_logs = public
+        .and_then(|p| p.access_logs.as_ref())
+        .and_then(|a| match &a.value {
+            BoolOr::Bool(false) => None,
+            BoolOr::Bool(true) => Some(access_log_context(None, "")),
+            BoolOr::Config(c) => Some(access_log_context(
+                c.bucket_name.as_ref().map(|b| b.value.as_str()),
+                c.prefix.as_ref().map_or("", |p| p.value.as_str()),
+            )),
+        });
+    let mut attributes = vec![drop_invalid_headers(
+        public.and_then(|p| p.drop_invalid_header_fields.as_ref()),
+    )];
+    if let Some(logs) = &access_logs {
+        attributes.push(json!({ "Key": "access_logs.s3.enabled", "Value": "true" }));
+        let bucket = if logs["bucket"].is_null() {
+            json!({ "Ref": "ELBAccessLogsBucket" })
+        } else {
+            logs["bucket"].clone()
+        };
+        attributes.push(json!({ "Key": "access_logs.s3.bucket", "Value": bucket }));
+        attributes.push(json!({ "Key": "access_logs.s3.prefix", "Value": logs["prefix"] }));
+    }
+    let certificate = match certs.first() {
+        Some(arn) => json!(arn),
+        None => json!({ "Ref": ENVIRONMENT_CERTIFICATE }),
+    };
+    json!({
+        "https": https,
+        "certificate": certificate,
+        "extra_certificates": certs.iter().skip(1).map(|c| json!({ "CertificateArn": c })).collect::<Vec<_>>(),
+        "ssl_policy": ssl_policy(public.and_then(|p| p.ssl_policy.as_ref())),
+        "ingress": rules,
+        "access_logs": access_logs,
+        "attributes": attributes,
+    })
+}
+
+/// The internal load balancer: its certificates, TLS policy, subnets and who may reach it.
+fn internal_alb_context(private: Option<&Located<PrivateHttp>>, net: &Network) -> Value {
+    let certs = certificate_arns(private.and_then(|p| p.certificates.as_ref()));
+    let subnets = match private.and_then(|p| p.subnets.as_ref()) {
+        Some(ids) if !net.managed => {
+            json!(ids.iter().map(|i| i.value.clone()).collect::<Vec<_>>())
+        }
+        _ => net.private_or_public.clone(),
+    };
+    let from_vpc = private
+        .and_then(|p| p.ingress.as_ref())
+        .and_then(|i| i.vpc.as_ref())
+        .is_some_and(|v| v.value);
+    json!({
+        "https": !certs.is_empty(),
+        "certificate": certs.first(),
+        "extra_certificates": certs.iter().skip(1).map(|c| json!({ "CertificateArn": c })).collect::<Vec<_>>(),
+        "ssl_policy": ssl_policy(private.and_then(|p| p.ssl_policy.as_ref())),
+        "attributes": [drop_invalid_headers(private.and_then(|p| p.drop_invalid_header_fields.as_ref()))],
+        "from_vpc": from_vpc && net.managed,
+        "vpc_cidr": net.vpc["cidr"],
+        "subnets": subnets,
+        "ports": if certs.is_empty() { vec![80] } else { vec![80, 443] },
+    })
+}
+
+/// The CloudFront distribution in front of the public load balancer.
+fn cdn_context(loaded: &Loaded, env: &ResolvedEnvironment, public_https: bool) -> Value {
+    let config = env.manifest.cdn.as_ref().and_then(|c| c.value.config());
+    let certificate = config
+        .and_then(|c| c.certificate.as_ref())
+        .map(|c| c.value.clone());
+    let aliases: Vec<String> = if certificate.is_some() {
+        public_aliases(loaded, &env.name)
+    } else {
+        Vec::new()
+    };
+    json!({
+        "origin_protocol": if public_https { "https-only" } else { "http-only" },
+        "certificate": certificate,
+        "aliases": aliases,
     })
 }
 
@@ -491,17 +577,68 @@ struct OutputFacts<'a> {
 /// The environment stack's outputs, each exported as `<prefix>-<id>` for workload stacks to
 /// import.
 fn outputs(prefix: &str, facts: &OutputFacts) -> Vec<Value> {
-    let mut outputs = Vec::new();
-    let mut output = |id: &str, description: &str, value: Value| {
-        outputs.push(json!({ "id": id, "description": description, "value": value, "export": format!("{prefix}-{id}") }));
+    let mut out = Exports {
+        prefix,
+        list: Vec::new(),
     };
-    output("VpcId", "The VPC", facts.vpc_id.clone());
+    network_outputs(&mut out, facts);
+    if let Some(alb) = facts.public_alb {
+        public_alb_outputs(&mut out, alb);
+    }
+    if let Some(alb) = facts.internal_alb {
+        internal_alb_outputs(&mut out, alb);
+    }
+    if facts.managed_efs {
+        out.add(
+            "FilesystemID",
+            "The managed EFS file system",
+            json!({ "Ref": "FileSystem" }),
+        );
+    }
+    if let Some(subdomain) = facts.subdomain {
+        // Copilot's export names (`<app>-<env>-HostedZone`, `-SubDomain`), which its workload
+        // stacks imported.
+        out.add(
+            "HostedZone",
+            "The hosted zone of the environment's subdomain",
+            json!({ "Ref": "EnvironmentHostedZone" }),
+        );
+        out.add("SubDomain", "The environment's subdomain", json!(subdomain));
+    }
+    if facts.cdn {
+        out.add(
+            "CloudFrontDomainName",
+            "The CloudFront distribution's domain",
+            json!({ "Fn::GetAtt": ["CloudFrontDistribution", "DomainName"] }),
+        );
+    }
+    out.list
+}
+
+/// The outputs of a stack, exported as `<prefix>-<id>`.
+struct Exports<'a> {
+    prefix: &'a str,
+    list: Vec<Value>,
+}
+
+impl Exports<'_> {
+    fn add(&mut self, id: &str, description: &str, value: Value) {
+        let export = format!("{}-{id}", self.prefix);
+        self.list.push(
+            json!({ "id": id, "description": description, "value": value, "export": export }),
+        );
+    }
+}
+
+/// The VPC, subnets, security group, cluster and namespace.
+fn network_outputs(out: &mut Exports, facts: &OutputFacts) {
+    out.add("VpcId", "The VPC", facts.vpc_id.clone());
     if facts
         .public_subnets
         .as_array()
         .is_some_and(|a| !a.is_empty())
     {
-        output(
+        out.add(
             "PublicSubnets",
             "Public subnets, comma-separated",
             json!({ "Fn::Join": [",", facts.public_subnets] }),
@@ -512,136 +649,115 @@ fn outputs(prefix: &str, facts: &OutputFacts) -> Vec<Value> {
         .as_array()
         .is_some_and(|a| !a.is_empty())
     {
-        output(
+        out.add(
             "PrivateSubnets",
             "Private subnets, comma-separated",
             json!({ "Fn::Join": [",", facts.private_subnets] }),
         );
     }
-    output(
+    out.add(
         "EnvironmentSecurityGroup",
         "The security group every task joins",
         json!({ "Ref": "EnvironmentSecurityGroup" }),
     );
-    output("ClusterId", "The ECS cluster", json!({ "Ref": "Cluster" }));
-    output(
+    out.add("ClusterId", "The ECS cluster", json!({ "Ref": "Cluster" }));
+    out.add(
         "ClusterArn",
         "The ECS cluster's ARN",
         json!({ "Fn::GetAtt": ["Cluster", "Arn"] }),
     );
-    output(
+    out.add(
         "ServiceDiscoveryNamespaceID",
         "The Cloud Map namespace",
         json!({ "Fn::GetAtt": ["ServiceDiscoveryNamespace", "Id"] }),
     );
-    output(
+    out.add(
         "ServiceDiscoveryNamespaceArn",
         "The Cloud Map namespace's ARN, for Service Connect",
         json!({ "Fn::GetAtt": ["ServiceDiscoveryNamespace", "Arn"] }),
     );
-    if let Some(alb) = facts.public_alb {
-        output(
-            "PublicLoadBalancerDNS",
-            "The public load balancer's DNS name",
-            json!({ "Fn::GetAtt": ["PublicLoadBalancer", "DNSName"] }),
-        );
-        output(
-            "PublicLoadBalancerFullName",
-            "The public load balancer's full name, for metrics",
-            json!({ "Fn::GetAtt": ["PublicLoadBalancer", "LoadBalancerFullName"] }),
-        );
-        output(
-            "PublicLoadBalancerCanonicalHostedZoneID",
-            "The public load balancer's hosted zone",
-            json!({ "Fn::GetAtt": ["PublicLoadBalancer", "CanonicalHostedZoneID"] }),
-        );
-        output(
-            "PublicLoadBalancerArn",
-            "The public load balancer, for test listeners of blue/green services",
-            json!({ "Ref": "PublicLoadBalancer" }),
-        );
-        output(
-            "PublicLoadBalancerSecurityGroup",
-            "The public load balancer's security group",
-            json!({ "Ref": "PublicLoadBalancerSecurityGroup" }),
-        );
-        output(
-            "HTTPListenerArn",
-            "The public HTTP listener",
-            json!({ "Ref": "HTTPListener" }),
-        );
-        if alb["https"].as_bool() == Some(true) {
-            output(
-                "HTTPSListenerArn",
-                "The public HTTPS listener",
-                json!({ "Ref": "HTTPSListener" }),
-            );
-        }
-    }
-    if let Some(alb) = facts.internal_alb {
-        output(
-            "InternalLoadBalancerDNS",
-            "The internal load balancer's DNS name",
-            json!({ "Fn::GetAtt": ["InternalLoadBalancer", "DNSName"] }),
-        );
-        output(
-            "InternalLoadBalancerCanonicalHostedZoneID",
-            "The internal load balancer's hosted zone, for alias records",
-            json!({ "Fn::GetAtt": ["InternalLoadBalancer", "CanonicalHostedZoneID"] }),
-        );
-        output(
-            "InternalLoadBalancerArn",
-            "The internal load balancer, for test listeners of blue/green services",
-            json!({ "Ref": "InternalLoadBalancer" }),
-        );
-        output(
-            "InternalLoadBalancerSecurityGroup",
-            "The internal load balancer's security group",
-            json!({ "Ref": "InternalLoadBalancerSecurityGroup" }),
-        );
-        output(
-            "InternalLoadBalancerFullName",
-            "The internal load balancer's full name, for metrics",
-            json!({ "Fn::GetAtt": ["InternalLoadBalancer", "LoadBalancerFullName"] }),
-        );
-        output(
-            "InternalHTTPListenerArn",
-            "The internal HTTP listener",
-            json!({ "Ref": "InternalHTTPListener" }),
-        );
-        if alb["https"].as_bool() == Some(true) {
-            output(
-                "InternalHTTPSListenerArn",
-                "The internal HTTPS listener",
-                json!({ "Ref": "InternalHTTPSListener" }),
-            );
-        }
-    }
-    if facts.managed_efs {
-        output(
-            "FilesystemID",
-            "The managed EFS file system",
-            json!({ "Ref": "FileSystem" }),
+}
+
+/// The public load balancer and its listeners.
+fn public_alb_outputs(out: &mut Exports, alb: &Value) {
+    out.add(
+        "PublicLoadBalancerDNS",
+        "The public load balancer's DNS name",
+        json!({ "Fn::GetAtt": ["PublicLoadBalancer", "DNSName"] }),
+    );
+    out.add(
+        "PublicLoadBalancerFullName",
+        "The public load balancer's full name, for metrics",
+        json!({ "Fn::GetAtt": ["PublicLoadBalancer", "LoadBalancerFullName"] }),
+    );
+    out.add(
+        "PublicLoadBalancerCanonicalHostedZoneID",
+        "The public load balancer's hosted zone",
+        json!({ "Fn::GetAtt": ["PublicLoadBalancer", "CanonicalHostedZoneID"] }),
+    );
+    out.add(
+        "PublicLoadBalancerArn",
+        "The public load balancer, for test listeners of blue/green services",
+        json!({ "Ref": "PublicLoadBalancer" }),
+    );
+    out.add(
+        "PublicLoadBalancerSecurityGroup",
+        "The public load balancer's security group",
+        json!({ "Ref": "PublicLoadBalancerSecurityGroup" }),
+    );
+    out.add(
+        "HTTPListenerArn",
+        "The public HTTP listener",
+        json!({ "Ref": "HTTPListener" }),
+    );
+    if alb["https"].as_bool() == Some(true) {
+        out.add(
+            "HTTPSListenerArn",
+            "The public HTTPS listener",
+            json!({ "Ref": "HTTPSListener" }),
         );
     }
-    if let Some(subdomain) = facts.subdomain {
-        // Copilot's export names (`<app>-<env>-HostedZone`, `-SubDomain`), which its workload
-        // stacks imported.
-        output(
-            "HostedZone",
-            "The hosted zone of the environment's subdomain",
-            json!({ "Ref": "EnvironmentHostedZone" }),
+}
+
+/// The internal load balancer and its listeners.
+fn internal_alb_outputs(out: &mut Exports, alb: &Value) {
+    out.add(
+        "InternalLoadBalancerDNS",
+        "The internal load balancer's DNS name",
+        json!({ "Fn::GetAtt": ["InternalLoadBalancer", "DNSName"] }),
+    );
+    out.add(
+        "InternalLoadBalancerCanonicalHostedZoneID",
+        "The internal load balancer's hosted zone, for alias records",
+        json!({ "Fn::GetAtt": ["InternalLoadBalancer", "CanonicalHostedZoneID"] }),
+    );
+    out.add(
+        "InternalLoadBalancerArn",
+        "The internal load balancer, for test listeners of blue/green services",
+        json!({ "Ref": "InternalLoadBalancer" }),
+    );
+    out.add(
+        "InternalLoadBalancerSecurityGroup",
+        "The internal load balancer's security group",
+        json!({ "Ref": "InternalLoadBalancerSecurityGroup" }),
+    );
+    out.add(
+        "InternalLoadBalancerFullName",
+        "The internal load balancer's full name, for metrics",
+        json!({ "Fn::GetAtt": ["InternalLoadBalancer", "LoadBalancerFullName"] }),
+    );
+    out.add(
+        "InternalHTTPListenerArn",
+        "The internal HTTP listener",
+        json!({ "Ref": "InternalHTTPListener" }),
+    );
+    if alb["https"].as_bool() == Some(true) {
+        out.add(
+            "InternalHTTPSListenerArn",
+            "The internal HTTPS listener",
+            json!({ "Ref": "InternalHTTPSListener" }),
         );
-        output("SubDomain", "The environment's subdomain", json!(subdomain));
     }
-    if facts.cdn {
-        output(
-            "CloudFrontDomainName",
-            "The CloudFront distribution's domain",
-            json!({ "Fn::GetAtt": ["CloudFrontDistribution", "DomainName"] }),
-        );
-    }
-    outputs
 }
 
 /// The logical id of the environment's certificate for its subdomain and aliases.

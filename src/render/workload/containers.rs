@@ -7,7 +7,8 @@ use serde_json::{Map as JsonMap, Value, json};
 use crate::manifest::addons::{Addons, OutputKind, env_var_name};
 use crate::manifest::decode::{Located, Map};
 use crate::manifest::model::common::{
-    ContainerHealthCheck, EfsConfig, Logging, Secret, Sidecar, Variable, Volume, resolve_platform,
+    ContainerHealthCheck, EfsConfig, Image, Logging, Secret, Sidecar, Variable, Volume,
+    resolve_platform,
 };
 use crate::manifest::model::service::parse_container_port;
 use crate::manifest::names::{LOG_ROUTER, TRACING_SIDECAR};
@@ -653,13 +654,7 @@ fn main_container(
     main.insert("Name".into(), json!(wl.name));
     main.insert("Image".into(), json!({ "Ref": "ContainerImage" }));
     main.insert("Essential".into(), json!(true));
-    let mut mappings: Vec<Value> = Vec::new();
-    if let Some(port) = image.and_then(|i| i.port.as_ref()) {
-        mappings.push(json!({ "ContainerPort": port.value, "Protocol": "tcp", "Name": format!("{}-{}", wl.name, port.value) }));
-    }
-    for (port, proto) in main_target_ports(wl) {
-        mappings.push(json!({ "ContainerPort": port, "Protocol": proto, "Name": format!("{}-{port}-{proto}", wl.name) }));
-    }
+    let mappings = main_port_mappings(wl);
     if !mappings.is_empty() {
         main.insert("PortMappings".into(), Value::Array(mappings));
     }
@@ -668,20 +663,7 @@ fn main_container(
         environment(m.variables.as_ref(), &shared.injected),
     );
     insert_opt(&mut main, "Secrets", secrets(m.secrets.as_ref()));
-    // The addons' secrets reach the main container only, as with Copilot.
-    for output in scope
-        .addons
-        .iter()
-        .flat_map(|a| a.outputs_of(OutputKind::Secret))
-    {
-        let list = main.entry("Secrets").or_insert_with(|| json!([]));
-        if let Some(list) = list.as_array_mut() {
-            list.push(json!({
-                "Name": env_var_name(&output.name),
-                "ValueFrom": Addons::output_value(&output.name),
-            }));
-        }
-    }
+    add_addon_secrets(scope, &mut main);
     attach_env_file(&mut main, &shared.env_files, &wl.name, parameters);
     main.insert("LogConfiguration".into(), shared.log.clone());
     insert_opt(
@@ -734,26 +716,62 @@ fn main_container(
             json!({ "CredentialsParameter": c.value }),
         );
     }
+    insert_size(&mut main, image.map(|i| &i.value));
+    Ok(Value::Object(main))
+}
+
+/// The main container's port mappings: `image.port` over TCP, and the ports its NLB
+/// listeners target.
+fn main_port_mappings(wl: &crate::manifest::load::ResolvedWorkload) -> Vec<Value> {
+    let mut mappings: Vec<Value> = Vec::new();
+    let image = wl.manifest.image.as_ref();
+    if let Some(port) = image.and_then(|i| i.port.as_ref()) {
+        mappings.push(json!({ "ContainerPort": port.value, "Protocol": "tcp", "Name": format!("{}-{}", wl.name, port.value) }));
+    }
+    for (port, proto) in main_target_ports(wl) {
+        mappings.push(json!({ "ContainerPort": port, "Protocol": proto, "Name": format!("{}-{port}-{proto}", wl.name) }));
+    }
+    mappings
+}
+
+/// The addons' secrets reach the main container only, as with Copilot.
+fn add_addon_secrets(scope: &Scope, main: &mut JsonMap<String, Value>) {
+    for output in scope
+        .addons
+        .iter()
+        .flat_map(|a| a.outputs_of(OutputKind::Secret))
+    {
+        let list = main.entry("Secrets").or_insert_with(|| json!([]));
+        if let Some(list) = list.as_array_mut() {
+            list.push(json!({
+                "Name": env_var_name(&output.name),
+                "ValueFrom": Addons::output_value(&output.name),
+            }));
+        }
+    }
+}
+
+/// The main container's own CPU and memory (hard and soft limits), when `image` sets them.
+fn insert_size(main: &mut JsonMap<String, Value>, image: Option<&Image>) {
     insert_opt(
-        &mut main,
+        main,
         "Cpu",
         image.and_then(|i| i.cpu.as_ref()).map(|v| json!(v.value)),
     );
     insert_opt(
-        &mut main,
+        main,
         "Memory",
         image
             .and_then(|i| i.memory.as_ref())
             .map(|v| json!(v.value)),
     );
     insert_opt(
-        &mut main,
+        main,
         "MemoryReservation",
         image
             .and_then(|i| i.memory_reservation.as_ref())
             .map(|v| json!(v.value)),
     );
-    Ok(Value::Object(main))
 }
 
 /// One sidecar: its image (a parameter when tug builds it), ports, environment, logging,

@@ -14,9 +14,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::manifest::domain::Zone;
+use crate::manifest::decode::Located;
+use crate::manifest::diagnostic::Diagnostic;
+use crate::manifest::domain::{AppDomain, Zone};
 use crate::manifest::load::ResolvedWorkload;
-use crate::manifest::model::service::{HeaderMatch, HttpHealthCheck, RoutingRule};
+use crate::manifest::model::service::{HeaderMatch, HttpHealthCheck, RoutingRule, TestListener};
 use crate::manifest::source::Span;
 use crate::manifest::union::ScalarOr;
 use crate::render::features::{uses_internal_alb, uses_public_alb, workloads_in};
@@ -292,86 +294,137 @@ fn grace_period(rule: &RoutingRule) -> u64 {
 
 /// The view model of the workload's ALB routing, or null when it has none.
 pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
-    let wl = scope.wl;
-    let Some(target) = balancer(wl) else {
+    let Some(target) = balancer(scope.wl) else {
         return Ok(Value::Null);
     };
-    let env_https = scope
-        .loaded
-        .environments
-        .iter()
-        .find(|e| e.name == scope.env)
-        .and_then(|e| e.manifest.http.as_ref())
-        .map(|h| {
-            let certs = |c: Option<
-                &crate::manifest::decode::Located<Vec<crate::manifest::decode::Located<String>>>,
-            >| c.is_some_and(|c| !c.is_empty());
-            (
-                certs(h.public.as_ref().and_then(|p| p.certificates.as_ref())),
-                certs(h.private.as_ref().and_then(|p| p.certificates.as_ref())),
-            )
-        })
-        .unwrap_or((false, false));
-    // The application's domain gives the public load balancer an HTTPS listener too.
-    let domain = crate::render::environment::has_domain(scope.loaded, scope.env)
-        .then_some(scope.loaded.domain.as_ref())
-        .flatten();
-    let env_https = (env_https.0 || domain.is_some(), env_https.1);
     let mut parameters = Vec::new();
-    let mut diags = Vec::new();
-    let (http_listener, https_listener) = match &target {
-        Balancer::Public => (
-            scope.import("HTTPListenerArn"),
-            env_https.0.then(|| scope.import("HTTPSListenerArn")),
-        ),
-        Balancer::Internal => (
-            scope.import("InternalHTTPListenerArn"),
-            env_https
-                .1
-                .then(|| scope.import("InternalHTTPSListenerArn")),
-        ),
-        Balancer::Imported(alb) => {
-            parameters.push(json!({
-                "name": IMPORTED_LISTENER,
-                "description": format!("The listener of the imported load balancer {alb} that routes to this service; tug looks it up when it deploys (HTTPS when the load balancer has one, else HTTP)"),
-                "default": null,
-                "file_value": format!("<resolved at deploy time: a listener of {alb}>"),
-            }));
-            parameters.push(json!({
-                "name": IMPORTED_HTTP_LISTENER,
-                "description": format!("The HTTP listener of the imported load balancer {alb} when it also has an HTTPS one (its rules redirect to HTTPS), else `none`; tug looks it up when it deploys"),
-                "default": null,
-                "file_value": format!("<resolved at deploy time: the HTTP listener of {alb} next to its HTTPS one, or none>"),
-            }));
-            (json!({ "Ref": IMPORTED_LISTENER }), None)
-        }
-    };
-    let main_port = wl
-        .manifest
-        .image
-        .as_ref()
-        .and_then(|i| i.port.as_ref())
-        .map(|p| p.value);
-    let prios = priorities(scope, &target);
-    let deployment = wl.manifest.deployment.as_ref();
-    let shifting = Strategy::of(deployment.map(|d| &d.value)).shifts_traffic();
-    let strategy_span = deployment.and_then(|d| d.strategy.as_ref()).map_or_else(
-        || deployment.map(|d| d.span).unwrap_or_default(),
-        |s| s.span,
-    );
-    let test_listener = deployment
-        .and_then(|d| d.test_listener.as_ref())
-        .map(|t| &t.value);
-    let test_port = if shifting {
-        test_listener_port(scope, &target, test_listener)?
-    } else {
-        Value::Null
-    };
-    let mut target_groups = Vec::new();
-    let mut listener_rules = Vec::new();
-    let mut records = Vec::new();
-    let all = rules(wl);
+    let routing = Routing::new(scope, target, &mut parameters)?;
+    let all = rules(scope.wl);
+    let mut routed = Routed::default();
     for (i, rule) in all.iter().enumerate() {
+        routing.rule(i, rule, &mut routed)?;
+    }
+    if !routed.diags.is_empty() {
+        return Err(RenderError::Input(routed.diags));
+    }
+    let default_record = routing.default_record(&all);
+    if !routed.records.is_empty() {
+        routing.imported_record_parameters(&mut parameters);
+    }
+    let target = &routing.target;
+    let lb_full_name = match target {
+        Balancer::Public => scope.import("PublicLoadBalancerFullName"),
+        Balancer::Internal => scope.import("InternalLoadBalancerFullName"),
+        Balancer::Imported(_) => Value::Null,
+    };
+    let conditions = match target {
+        Balancer::Imported(_) => json!([{
+            "id": IMPORTED_HAS_HTTP_LISTENER,
+            "value": { "Fn::Not": [{ "Fn::Equals": [{ "Ref": IMPORTED_HTTP_LISTENER }, "none"] }] },
+        }]),
+        _ => json!([]),
+    };
+    let rule_ids = listener_rules_ids(&routed.listener_rules);
+    Ok(json!({
+        "target_groups": routed.target_groups,
+        "rules": routed.listener_rules,
+        "rule_ids": rule_ids,
+        "conditions": conditions,
+        "records": routed.records,
+        "default_record": default_record,
+        "grace_period": all.first().map_or(60, grace_period),
+        "vpc": scope.import("VpcId"),
+        "lb_full_name": lb_full_name,
+        "parameters": parameters,
+        "test_listener": routing.test_port,
+    }))
+}
+
+/// What every routing rule of a workload shares: the load balancer and its listeners, the
+/// priorities of the environment's rules, and how a deployment shifts traffic.
+struct Routing<'a> {
+    scope: &'a Scope<'a>,
+    target: Balancer,
+    /// The application's domain, when the environment uses it.
+    domain: Option<&'a AppDomain>,
+    http_listener: Value,
+    https_listener: Option<Value>,
+    main_port: Option<u16>,
+    priorities: BTreeMap<(String, usize, Slot), u32>,
+    /// A traffic-shifting strategy (blue/green, canary, linear): every target group has an
+    /// alternate.
+    shifting: bool,
+    strategy_span: Span,
+    test_listener: Option<&'a TestListener>,
+    /// The listener a test port adds, or null.
+    test_port: Value,
+}
+
+/// What the routing rules add up to.
+#[derive(Default)]
+struct Routed {
+    target_groups: Vec<Value>,
+    listener_rules: Vec<Value>,
+    records: Vec<Value>,
+    diags: Vec<Diagnostic>,
+}
+
+/// One routing rule's match: its conditions and host aliases.
+struct Match {
+    conditions: Vec<Value>,
+    hosts: Vec<(String, Option<String>, Span)>,
+}
+
+impl<'a> Routing<'a> {
+    fn new(
+        scope: &'a Scope<'a>,
+        target: Balancer,
+        parameters: &mut Vec<Value>,
+    ) -> Result<Routing<'a>, RenderError> {
+        // The application's domain gives the public load balancer an HTTPS listener too.
+        let domain = crate::render::environment::has_domain(scope.loaded, scope.env)
+            .then_some(scope.loaded.domain.as_ref())
+            .flatten();
+        let (http_listener, https_listener) = listeners(scope, &target, domain, parameters);
+        let wl = scope.wl;
+        let main_port = wl
+            .manifest
+            .image
+            .as_ref()
+            .and_then(|i| i.port.as_ref())
+            .map(|p| p.value);
+        let deployment = wl.manifest.deployment.as_ref();
+        let shifting = Strategy::of(deployment.map(|d| &d.value)).shifts_traffic();
+        let strategy_span = deployment.and_then(|d| d.strategy.as_ref()).map_or_else(
+            || deployment.map(|d| d.span).unwrap_or_default(),
+            |s| s.span,
+        );
+        let test_listener = deployment
+            .and_then(|d| d.test_listener.as_ref())
+            .map(|t| &t.value);
+        let test_port = if shifting {
+            test_listener_port(scope, &target, test_listener)?
+        } else {
+            Value::Null
+        };
+        Ok(Routing {
+            priorities: priorities(scope, &target),
+            scope,
+            target,
+            domain,
+            http_listener,
+            https_listener,
+            main_port,
+            shifting,
+            strategy_span,
+            test_listener,
+            test_port,
+        })
+    }
+
+    /// The target group(s), listener rules and alias records of routing rule `i`.
+    fn rule(&self, i: usize, rule: &RoutingRule, out: &mut Routed) -> Result<(), RenderError> {
+        let wl = self.scope.wl;
         let suffix = if i == 0 { String::new() } else { i.to_string() };
         let tg_id = format!("TargetGroup{suffix}");
         let version = rule
@@ -379,167 +432,50 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
             .as_ref()
             .map(|v| v.value.to_ascii_uppercase())
             .unwrap_or_else(|| {
-                if main_port == Some(50051) {
+                if self.main_port == Some(50051) {
                     "GRPC".into()
                 } else {
                     "HTTP1".into()
                 }
             });
-        let grpc = version == "GRPC";
-        let container = rule
-            .target_container
-            .as_ref()
-            .or(rule.target_container_camel.as_ref())
-            .map_or(wl.name.clone(), |c| c.value.clone());
-        let container_port = rule.target_port.as_ref().map(|p| p.value).or_else(|| {
-            if container == wl.name {
-                main_port
-            } else {
-                wl.manifest
-                    .sidecars
-                    .as_ref()
-                    .and_then(|s| s.value.get(container.as_str()))
-                    .and_then(|s| s.port.as_ref())
-                    .and_then(|p| {
-                        crate::manifest::model::service::parse_container_port(&p.value).ok()
-                    })
-                    .map(|(p, _)| p)
-            }
-        });
-        let Some(container_port) = container_port else {
-            return Err(RenderError::internal(format!(
-                "{}: a routing rule without a container port passed validation",
-                wl.name
-            )));
-        };
-        let mut attributes = vec![json!({
-            "Key": "deregistration_delay.timeout_seconds",
-            "Value": rule.deregistration_delay.as_ref().map_or(60, |d| d.value.millis / 1000).to_string(),
-        })];
-        if rule.stickiness.as_ref().is_some_and(|s| s.value) {
-            attributes.push(json!({ "Key": "stickiness.enabled", "Value": "true" }));
-            attributes.push(json!({ "Key": "stickiness.type", "Value": "lb_cookie" }));
-        }
-        let alternate = shifting.then(|| format!("AlternateTargetGroup{suffix}"));
-        let health = health_check(rule.healthcheck.as_ref().map(|h| &h.value), grpc);
-        let path = path_of(rule);
-        let patterns = if is_root(&path) {
-            json!(["/*"])
-        } else {
-            let p = format!("/{}", path.trim_matches('/'));
-            json!([p.clone(), format!("{p}/*")])
-        };
-        let mut conditions =
-            vec![json!({ "Field": "path-pattern", "PathPatternConfig": { "Values": patterns } })];
-        let hosts = aliases(rule);
-        if !hosts.is_empty() {
-            conditions.push(json!({ "Field": "host-header", "HostHeaderConfig": { "Values": hosts.iter().map(|(h, _, _)| h.clone()).collect::<Vec<_>>() } }));
-        }
-        if let Some(ips) = rule
-            .allowed_source_ips
-            .as_ref()
-            .filter(|ips| !ips.is_empty())
-        {
-            conditions.push(json!({ "Field": "source-ip", "SourceIpConfig": { "Values": ips.iter().map(|i| i.value.clone()).collect::<Vec<_>>() } }));
-        }
-        let priority = prios
+        let (container, container_port) = self.container_target(rule)?;
+        let alternate = self
+            .shifting
+            .then(|| format!("AlternateTargetGroup{suffix}"));
+        let matched = match_of(rule);
+        let priority = self
+            .priorities
             .get(&(wl.name.clone(), i, Slot::Production))
             .copied()
             .unwrap_or(50000);
         let redirect = rule.redirect_to_https.as_ref().is_none_or(|r| r.value);
-        let mut listeners: Vec<(&str, Value)> = Vec::new();
-        match &https_listener {
-            Some(https) => {
-                listeners.push(("HTTPS", https.clone()));
-                if !redirect {
-                    listeners.push(("HTTP", http_listener.clone()));
-                }
-            }
-            None => listeners.push(("HTTP", http_listener.clone())),
-        }
-        // An imported load balancer with HTTP and HTTPS listeners forwards on the second one
-        // too when the rule does not redirect; whether it has both is known at deploy time.
-        let imported_forwards_twice = matches!(target, Balancer::Imported(_)) && !redirect;
-        if shifting && (listeners.len() > 1 || imported_forwards_twice) {
-            let span = rule
-                .redirect_to_https
-                .as_ref()
-                .map_or(strategy_span, |r| r.span);
-            return Err(RenderError::Input(vec![input_error(
-                span,
-                "with `redirect_to_https: false` the service has two production listener rules (HTTP and HTTPS), and ECS shifts traffic on one",
-                "keep the default redirect to HTTPS, or use `strategy: rolling`",
-            )]));
-        }
+        let listeners = self.production_listeners(rule, redirect)?;
         let actions = forward(&tg_id, alternate.as_deref());
         let mut production_rule = String::new();
         for (proto, listener) in &listeners {
             production_rule = format!("{proto}ListenerRule{suffix}");
-            listener_rules.push(json!({
+            out.listener_rules.push(json!({
                 "id": production_rule,
                 "listener": listener,
                 "priority": priority,
-                "conditions": conditions,
+                "conditions": matched.conditions,
                 "actions": actions,
             }));
         }
-        // Copilot's HTTP rule of the same conditions next to an HTTPS rule: a redirect to
-        // HTTPS (`redirect_to_https`, the default), so that `http://<alias>/<path>` reaches
-        // the service also where the listener's own default does not redirect (the internal
-        // load balancer, an imported one). The forwarding variant above shares its id, so
-        // turning the redirect off or on updates the rule in place.
-        if https_listener.is_some() && redirect {
-            listener_rules.push(json!({
-                "id": format!("HTTPListenerRule{suffix}"),
-                "listener": http_listener,
-                "priority": priority,
-                "conditions": conditions,
-                "actions": redirect_action(),
-            }));
-        }
-        if let Balancer::Imported(_) = &target {
-            listener_rules.push(json!({
-                "id": format!("ImportedHTTPListenerRule{suffix}"),
-                "condition": IMPORTED_HAS_HTTP_LISTENER,
-                "listener": { "Ref": IMPORTED_HTTP_LISTENER },
-                "priority": priority,
-                "conditions": conditions,
-                "actions": if redirect { redirect_action() } else { actions.clone() },
-            }));
-        }
-        let mut test_rule = Value::Null;
-        if shifting && let Some(t) = test_listener {
-            let id = format!("TestListenerRule{suffix}");
-            let mut test_conditions = conditions.clone();
-            let (listener, priority) = match (&t.port, &t.header) {
-                (Some(_), _) => (json!({ "Ref": "TestListener" }), priority),
-                (None, Some(h)) => {
-                    test_conditions.push(json!({
-                        "Field": "http-header",
-                        "HttpHeaderConfig": {
-                            "HttpHeaderName": h.name.as_ref().map(|n| n.value.clone()).unwrap_or_default(),
-                            "Values": h.values.as_ref().map(|v| v.value.clone()).unwrap_or_default(),
-                        },
-                    }));
-                    let test_priority = prios
-                        .get(&(wl.name.clone(), i, Slot::Test))
-                        .copied()
-                        .unwrap_or(priority.saturating_sub(1));
-                    (listeners[0].1.clone(), test_priority)
-                }
-                (None, None) => (Value::Null, priority),
-            };
-            if !listener.is_null() {
-                listener_rules.push(json!({
-                    "id": id,
-                    "listener": listener,
-                    "priority": priority,
-                    "conditions": test_conditions,
-                    "actions": actions,
-                }));
-                test_rule = json!(id);
-            }
-        }
+        self.redirect_rules(&suffix, priority, &matched, redirect, &actions, out);
+        let test_rule = self.test_rule(
+            i,
+            &suffix,
+            priority,
+            &matched,
+            &listeners[0].1,
+            &actions,
+            out,
+        );
+        let health = health_check(
+            rule.healthcheck.as_ref().map(|h| &h.value),
+            version == "GRPC",
+        );
         // Copilot's target groups speak HTTPS to a container on port 443, and check its
         // health over HTTPS unless the health check goes to another port.
         let (protocol, health_protocol) = target_protocols(container_port, &health);
@@ -550,7 +486,7 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
             "port": container_port,
             "protocol_version": version,
             "health": health,
-            "attributes": attributes,
+            "attributes": target_group_attributes(rule),
             "container": container,
             "container_port": container_port,
             "target_type": crate::render::workload::ec2::target_type(&wl.manifest),
@@ -564,13 +500,172 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
             main["alternate"] = json!(alt);
             main["production_rule"] = json!(production_rule);
             main["test_rule"] = test_rule;
-            target_groups.push(main);
-            target_groups.push(twin);
+            out.target_groups.push(main);
+            out.target_groups.push(twin);
         } else {
-            target_groups.push(group);
+            out.target_groups.push(group);
         }
-        // Alias records to the load balancer the rule is on, for names with a hosted zone.
-        let (dns, dns_zone) = match &target {
+        self.alias_records(matched.hosts, out);
+        Ok(())
+    }
+
+    /// The container a rule routes to and its port: `target_container` (the main container
+    /// by default) on `target_port`, else on the port that container exposes.
+    fn container_target(&self, rule: &RoutingRule) -> Result<(String, u16), RenderError> {
+        let wl = self.scope.wl;
+        let container = rule
+            .target_container
+            .as_ref()
+            .or(rule.target_container_camel.as_ref())
+            .map_or(wl.name.clone(), |c| c.value.clone());
+        let container_port = rule.target_port.as_ref().map(|p| p.value).or_else(|| {
+            if container == wl.name {
+                self.main_port
+            } else {
+                wl.manifest
+                    .sidecars
+                    .as_ref()
+                    .and_then(|s| s.value.get(container.as_str()))
+                    .and_then(|s| s.port.as_ref())
+                    .and_then(|p| {
+                        crate::manifest::model::service::parse_container_port(&p.value).ok()
+                    })
+                    .map(|(p, _)| p)
+            }
+        });
+        match container_port {
+            Some(port) => Ok((container, port)),
+            None => Err(RenderError::internal(format!(
+                "{}: a routing rule without a container port passed validation",
+                wl.name
+            ))),
+        }
+    }
+
+    /// The listeners the rule forwards production traffic on: HTTPS when the load balancer
+    /// has it (and HTTP too with `redirect_to_https: false`), else HTTP.
+    fn production_listeners(
+        &self,
+        rule: &RoutingRule,
+        redirect: bool,
+    ) -> Result<Vec<(&'static str, Value)>, RenderError> {
+        let mut listeners: Vec<(&str, Value)> = Vec::new();
+        match &self.https_listener {
+            Some(https) => {
+                listeners.push(("HTTPS", https.clone()));
+                if !redirect {
+                    listeners.push(("HTTP", self.http_listener.clone()));
+                }
+            }
+            None => listeners.push(("HTTP", self.http_listener.clone())),
+        }
+        // An imported load balancer with HTTP and HTTPS listeners forwards on the second one
+        // too when the rule does not redirect; whether it has both is known at deploy time.
+        let imported_forwards_twice = matches!(self.target, Balancer::Imported(_)) && !redirect;
+        if self.shifting && (listeners.len() > 1 || imported_forwards_twice) {
+            let span = rule
+                .redirect_to_https
+                .as_ref()
+                .map_or(self.strategy_span, |r| r.span);
+            return Err(RenderError::Input(vec![input_error(
+                span,
+                "with `redirect_to_https: false` the service has two production listener rules (HTTP and HTTPS), and ECS shifts traffic on one",
+                "keep the default redirect to HTTPS, or use `strategy: rolling`",
+            )]));
+        }
+        Ok(listeners)
+    }
+
+    /// The rules on the HTTP listener next to the production rule on HTTPS.
+    ///
+    /// Copilot's HTTP rule of the same conditions next to an HTTPS rule: a redirect to
+    /// HTTPS (`redirect_to_https`, the default), so that `http://<alias>/<path>` reaches the
+    /// service also where the listener's own default does not redirect (the internal load
+    /// balancer, an imported one). The forwarding variant shares its id, so turning the
+    /// redirect off or on updates the rule in place.
+    fn redirect_rules(
+        &self,
+        suffix: &str,
+        priority: u32,
+        matched: &Match,
+        redirect: bool,
+        actions: &Value,
+        out: &mut Routed,
+    ) {
+        if self.https_listener.is_some() && redirect {
+            out.listener_rules.push(json!({
+                "id": format!("HTTPListenerRule{suffix}"),
+                "listener": self.http_listener,
+                "priority": priority,
+                "conditions": matched.conditions,
+                "actions": redirect_action(),
+            }));
+        }
+        if let Balancer::Imported(_) = &self.target {
+            out.listener_rules.push(json!({
+                "id": format!("ImportedHTTPListenerRule{suffix}"),
+                "condition": IMPORTED_HAS_HTTP_LISTENER,
+                "listener": { "Ref": IMPORTED_HTTP_LISTENER },
+                "priority": priority,
+                "conditions": matched.conditions,
+                "actions": if redirect { redirect_action() } else { actions.clone() },
+            }));
+        }
+    }
+
+    /// The listener rule that sends test traffic to the alternate target group during a
+    /// traffic-shifting deployment (on the test port, or on the production listener for the
+    /// test header): its id, or null without one.
+    #[allow(clippy::too_many_arguments)]
+    fn test_rule(
+        &self,
+        i: usize,
+        suffix: &str,
+        priority: u32,
+        matched: &Match,
+        production_listener: &Value,
+        actions: &Value,
+        out: &mut Routed,
+    ) -> Value {
+        let Some(t) = self.test_listener.filter(|_| self.shifting) else {
+            return Value::Null;
+        };
+        let id = format!("TestListenerRule{suffix}");
+        let mut test_conditions = matched.conditions.clone();
+        let (listener, priority) = match (&t.port, &t.header) {
+            (Some(_), _) => (json!({ "Ref": "TestListener" }), priority),
+            (None, Some(h)) => {
+                test_conditions.push(json!({
+                    "Field": "http-header",
+                    "HttpHeaderConfig": {
+                        "HttpHeaderName": h.name.as_ref().map(|n| n.value.clone()).unwrap_or_default(),
+                        "Values": h.values.as_ref().map(|v| v.value.clone()).unwrap_or_default(),
+                    },
+                }));
+                let test_priority = self
+                    .priorities
+                    .get(&(self.scope.wl.name.clone(), i, Slot::Test))
+                    .copied()
+                    .unwrap_or(priority.saturating_sub(1));
+                (production_listener.clone(), test_priority)
+            }
+            (None, None) => return Value::Null,
+        };
+        out.listener_rules.push(json!({
+            "id": id,
+            "listener": listener,
+            "priority": priority,
+            "conditions": test_conditions,
+            "actions": actions,
+        }));
+        json!(id)
+    }
+
+    /// Alias records to the load balancer the rule is on, for names with a hosted zone (their
+    /// own, or the application domain's zone they belong in on the public load balancer).
+    fn alias_records(&self, hosts: Vec<(String, Option<String>, Span)>, out: &mut Routed) {
+        let scope = self.scope;
+        let (dns, dns_zone) = match &self.target {
             Balancer::Public => (
                 scope.import("PublicLoadBalancerDNS"),
                 scope.import("PublicLoadBalancerCanonicalHostedZoneID"),
@@ -587,13 +682,14 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
         for (host, zone, span) in hosts {
             // Copilot's names in the application's domain went in the environment's, the
             // application's or the domain's zone (its `CustomDomainAction` Lambda wrote them).
-            let zone = match (zone, domain.filter(|_| target == Balancer::Public)) {
+            let domain = self.domain.filter(|_| self.target == Balancer::Public);
+            let zone = match (zone, domain) {
                 (Some(zone), _) => json!(zone),
                 (None, Some(d)) => match d.zone_of(&scope.loaded.app, scope.env, &host) {
                     Some(Zone::Environment) => scope.import("HostedZone"),
                     Some(Zone::Application(z) | Zone::Domain(z)) => json!(z),
                     None => {
-                        diags.push(input_error(
+                        out.diags.push(input_error(
                             span,
                             format!("alias `{host}` is not in the application's domain `{}`, so there is no hosted zone to create its record in", d.name),
                             format!("use {}, or give the alias its own `hosted_zone`", d.allowed(&scope.loaded.app, scope.env)),
@@ -605,10 +701,10 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
             };
             let id = format!("AliasRecord{}", names::logical_id(&host));
             // The same name in two rules is one record.
-            if records.iter().any(|r: &Value| r["id"] == json!(id)) {
+            if out.records.iter().any(|r: &Value| r["id"] == json!(id)) {
                 continue;
             }
-            records.push(json!({
+            out.records.push(json!({
                 "id": id,
                 "zone": zone,
                 "name": host,
@@ -617,25 +713,31 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
             }));
         }
     }
-    if !diags.is_empty() {
-        return Err(RenderError::Input(diags));
+
+    /// Copilot's default name of a public service without aliases in the application's
+    /// domain, `<svc>.<env>.<app>.<domain>`, in the environment's zone, with its logical id and
+    /// type.
+    fn default_record(&self, all: &[RoutingRule]) -> Option<Value> {
+        let scope = self.scope;
+        let domain = self.domain?;
+        if self.target != Balancer::Public || all.iter().any(|r| r.alias.is_some()) {
+            return None;
+        }
+        let d = domain.environment(&scope.loaded.app, scope.env);
+        Some(json!({
+            "zone": scope.import("HostedZone"),
+            "name": format!("{}.{}.", scope.wl.name, d),
+            "dns": scope.import("PublicLoadBalancerDNS"),
+            "dns_zone": scope.import("PublicLoadBalancerCanonicalHostedZoneID"),
+        }))
     }
-    // Copilot's default name of a public service without aliases in the application's domain,
-    // `<svc>.<env>.<app>.<domain>`, in the environment's zone, with its logical id and type.
-    let default_record =
-        (domain.is_some() && target == Balancer::Public && all.iter().all(|r| r.alias.is_none()))
-            .then(|| {
-                let d = domain.map(|d| d.environment(&scope.loaded.app, scope.env));
-                json!({
-                    "zone": scope.import("HostedZone"),
-                    "name": format!("{}.{}.", wl.name, d.unwrap_or_default()),
-                    "dns": scope.import("PublicLoadBalancerDNS"),
-                    "dns_zone": scope.import("PublicLoadBalancerCanonicalHostedZoneID"),
-                })
-            });
-    if let Balancer::Imported(alb) = &target
-        && !records.is_empty()
-    {
+
+    /// The parameters the alias records on an imported load balancer need, looked up by
+    /// `tug deploy`.
+    fn imported_record_parameters(&self, parameters: &mut Vec<Value>) {
+        let Balancer::Imported(alb) = &self.target else {
+            return;
+        };
         parameters.push(json!({
             "name": IMPORTED_DNS,
             "description": format!("The DNS name of the imported load balancer {alb}, for the alias records; tug looks it up when it deploys"),
@@ -649,31 +751,100 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
             "file_value": format!("<resolved at deploy time: the canonical hosted zone of {alb}>"),
         }));
     }
-    let lb_full_name = match &target {
-        Balancer::Public => scope.import("PublicLoadBalancerFullName"),
-        Balancer::Internal => scope.import("InternalLoadBalancerFullName"),
-        Balancer::Imported(_) => Value::Null,
+}
+
+/// The HTTP listener the workload's rules go on and, when the load balancer has one, the
+/// HTTPS listener. An imported load balancer's are parameters `tug deploy` fills in.
+fn listeners(
+    scope: &Scope,
+    target: &Balancer,
+    domain: Option<&AppDomain>,
+    parameters: &mut Vec<Value>,
+) -> (Value, Option<Value>) {
+    let (public_https, internal_https) = environment_https(scope);
+    match target {
+        Balancer::Public => (
+            scope.import("HTTPListenerArn"),
+            (public_https || domain.is_some()).then(|| scope.import("HTTPSListenerArn")),
+        ),
+        Balancer::Internal => (
+            scope.import("InternalHTTPListenerArn"),
+            internal_https.then(|| scope.import("InternalHTTPSListenerArn")),
+        ),
+        Balancer::Imported(alb) => {
+            parameters.push(json!({
+                "name": IMPORTED_LISTENER,
+                "description": format!("The listener of the imported load balancer {alb} that routes to this service; tug looks it up when it deploys (HTTPS when the load balancer has one, else HTTP)"),
+                "default": null,
+                "file_value": format!("<resolved at deploy time: a listener of {alb}>"),
+            }));
+            parameters.push(json!({
+                "name": IMPORTED_HTTP_LISTENER,
+                "description": format!("The HTTP listener of the imported load balancer {alb} when it also has an HTTPS one (its rules redirect to HTTPS), else `none`; tug looks it up when it deploys"),
+                "default": null,
+                "file_value": format!("<resolved at deploy time: the HTTP listener of {alb} next to its HTTPS one, or none>"),
+            }));
+            (json!({ "Ref": IMPORTED_LISTENER }), None)
+        }
+    }
+}
+
+/// Whether the environment's public and internal load balancers have certificates (and so
+/// HTTPS listeners).
+fn environment_https(scope: &Scope) -> (bool, bool) {
+    scope
+        .loaded
+        .environments
+        .iter()
+        .find(|e| e.name == scope.env)
+        .and_then(|e| e.manifest.http.as_ref())
+        .map(|h| {
+            let certs =
+                |c: Option<&Located<Vec<Located<String>>>>| c.is_some_and(|c| !c.is_empty());
+            (
+                certs(h.public.as_ref().and_then(|p| p.certificates.as_ref())),
+                certs(h.private.as_ref().and_then(|p| p.certificates.as_ref())),
+            )
+        })
+        .unwrap_or((false, false))
+}
+
+/// A rule's listener rule conditions (path, host aliases, source addresses) and its aliases.
+fn match_of(rule: &RoutingRule) -> Match {
+    let path = path_of(rule);
+    let patterns = if is_root(&path) {
+        json!(["/*"])
+    } else {
+        let p = format!("/{}", path.trim_matches('/'));
+        json!([p.clone(), format!("{p}/*")])
     };
-    let conditions = match &target {
-        Balancer::Imported(_) => json!([{
-            "id": IMPORTED_HAS_HTTP_LISTENER,
-            "value": { "Fn::Not": [{ "Fn::Equals": [{ "Ref": IMPORTED_HTTP_LISTENER }, "none"] }] },
-        }]),
-        _ => json!([]),
-    };
-    Ok(json!({
-        "target_groups": target_groups,
-        "rules": listener_rules,
-        "rule_ids": listener_rules_ids(&listener_rules),
-        "conditions": conditions,
-        "records": records,
-        "default_record": default_record,
-        "grace_period": all.first().map_or(60, grace_period),
-        "vpc": scope.import("VpcId"),
-        "lb_full_name": lb_full_name,
-        "parameters": parameters,
-        "test_listener": test_port,
-    }))
+    let mut conditions =
+        vec![json!({ "Field": "path-pattern", "PathPatternConfig": { "Values": patterns } })];
+    let hosts = aliases(rule);
+    if !hosts.is_empty() {
+        conditions.push(json!({ "Field": "host-header", "HostHeaderConfig": { "Values": hosts.iter().map(|(h, _, _)| h.clone()).collect::<Vec<_>>() } }));
+    }
+    if let Some(ips) = rule
+        .allowed_source_ips
+        .as_ref()
+        .filter(|ips| !ips.is_empty())
+    {
+        conditions.push(json!({ "Field": "source-ip", "SourceIpConfig": { "Values": ips.iter().map(|i| i.value.clone()).collect::<Vec<_>>() } }));
+    }
+    Match { conditions, hosts }
+}
+
+/// The target group attributes of a rule: deregistration delay and stickiness.
+fn target_group_attributes(rule: &RoutingRule) -> Vec<Value> {
+    let mut attributes = vec![json!({
+        "Key": "deregistration_delay.timeout_seconds",
+        "Value": rule.deregistration_delay.as_ref().map_or(60, |d| d.value.millis / 1000).to_string(),
+    })];
+    if rule.stickiness.as_ref().is_some_and(|s| s.value) {
+        attributes.push(json!({ "Key": "stickiness.enabled", "Value": "true" }));
+        attributes.push(json!({ "Key": "stickiness.type", "Value": "lb_cookie" }));
+    }
+    attributes
 }
 
 /// The listener a `deployment.test_listener.port` adds to the environment's load balancer:
@@ -683,7 +854,7 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
 fn test_listener_port(
     scope: &Scope,
     target: &Balancer,
-    test: Option<&crate::manifest::model::service::TestListener>,
+    test: Option<&TestListener>,
 ) -> Result<Value, RenderError> {
     let Some(port) = test.and_then(|t| t.port.as_ref()) else {
         return Ok(Value::Null);

@@ -26,6 +26,20 @@ fn all_secrets<'a>(scope: &'a Scope) -> Vec<&'a Located<Map<Secret>>> {
 
 /// The IAM view model: policy statements of the execution and task roles.
 pub(crate) fn context(scope: &Scope, topics: &Value, worker: &Value) -> Value {
+    json!({
+        "execution_statements": execution_statements(scope),
+        "task_statements": task_statements(scope, topics, worker),
+        "task_managed_policies": scope.addons.map(|a| {
+            a.outputs_of(OutputKind::ManagedPolicy)
+                .map(|o| Addons::output_value(&o.name))
+                .collect::<Vec<_>>()
+        }).filter(|l| !l.is_empty()),
+    })
+}
+
+/// The execution role's statements: the secrets (SSM parameters, Secrets Manager secrets and
+/// registry credentials) the containers are given, and the env files they read.
+fn execution_statements(scope: &Scope) -> Vec<Value> {
     let m = &scope.wl.manifest;
     let mut ssm: Vec<Value> = Vec::new();
     let mut sm: Vec<Value> = Vec::new();
@@ -77,23 +91,33 @@ pub(crate) fn context(scope: &Scope, topics: &Value, worker: &Value) -> Value {
         }
         execution.push(json!({ "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": resources }));
     }
-    // Every env file is an object of the one artifacts bucket: read each object, and locate the
-    // bucket (named from the first object's ARN).
-    let env_files = env_files(scope.wl);
-    if let Some(first) = env_files.first() {
-        let objects: Vec<Value> = env_files
-            .iter()
-            .map(|f| json!({ "Ref": f.parameter }))
-            .collect();
-        execution
-            .push(json!({ "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": objects }));
-        execution.push(json!({
-            "Effect": "Allow",
-            "Action": ["s3:GetBucketLocation"],
-            "Resource": [{ "Fn::Join": ["", ["arn:", { "Ref": "AWS::Partition" }, ":s3:::", { "Fn::Select": [0, { "Fn::Split": ["/", { "Fn::Select": [5, { "Fn::Split": [":", { "Ref": first.parameter }] }] }] }] }]] }],
-        }));
-    }
+    env_file_statements(scope, &mut execution);
+    execution
+}
 
+/// Every env file is an object of the one artifacts bucket: read each object, and locate the
+/// bucket (named from the first object's ARN).
+fn env_file_statements(scope: &Scope, execution: &mut Vec<Value>) {
+    let env_files = env_files(scope.wl);
+    let Some(first) = env_files.first() else {
+        return;
+    };
+    let objects: Vec<Value> = env_files
+        .iter()
+        .map(|f| json!({ "Ref": f.parameter }))
+        .collect();
+    execution.push(json!({ "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": objects }));
+    execution.push(json!({
+        "Effect": "Allow",
+        "Action": ["s3:GetBucketLocation"],
+        "Resource": [{ "Fn::Join": ["", ["arn:", { "Ref": "AWS::Partition" }, ":s3:::", { "Fn::Select": [0, { "Fn::Split": ["/", { "Fn::Select": [5, { "Fn::Split": [":", { "Ref": first.parameter }] }] }] }] }]] }],
+    }));
+}
+
+/// The task role's statements: ECS Exec, publishing to the workload's topics, the worker's
+/// queues, and X-Ray tracing.
+fn task_statements(scope: &Scope, topics: &Value, worker: &Value) -> Vec<Value> {
+    let m = &scope.wl.manifest;
     let mut task = Vec::new();
     let exec = m.exec.as_ref().is_some_and(|e| match &e.value {
         crate::manifest::union::BoolOr::Bool(b) => *b,
@@ -130,13 +154,5 @@ pub(crate) fn context(scope: &Scope, topics: &Value, worker: &Value) -> Value {
             "Resource": "*",
         }));
     }
-    json!({
-        "execution_statements": execution,
-        "task_statements": task,
-        "task_managed_policies": scope.addons.map(|a| {
-            a.outputs_of(OutputKind::ManagedPolicy)
-                .map(|o| Addons::output_value(&o.name))
-                .collect::<Vec<_>>()
-        }).filter(|l| !l.is_empty()),
-    })
+    task
 }

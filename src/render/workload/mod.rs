@@ -102,7 +102,7 @@ pub fn render(
         env,
         addons,
     };
-    let context = context(&scope, ws)?;
+    let context = context(&scope)?;
     let mut patches = Vec::new();
     let mut diags = Vec::new();
     for ov in wl.manifest.taskdef_overrides.iter().flat_map(|o| o.iter()) {
@@ -164,7 +164,7 @@ fn manifest_hash(wl: &ResolvedWorkload) -> String {
     names::sha256(&wl.interpolated.to_string())
 }
 
-fn context(scope: &Scope, ws: &Workspace) -> Result<Value, RenderError> {
+fn context(scope: &Scope) -> Result<Value, RenderError> {
     let wl = scope.wl;
     let m = &wl.manifest;
     let (image, from_location) = image_reference(scope.loaded, wl);
@@ -207,48 +207,8 @@ fn context(scope: &Scope, ws: &Workspace) -> Result<Value, RenderError> {
         .as_ref()
         .and_then(|l| l.retention.as_ref())
         .map_or(30, |r| r.value);
-    let _ = ws;
-    let addons_stack = scope.addons.map(|a| {
-        parameters.push(json!({
-            "name": addons::TEMPLATE_URL_PARAMETER,
-            "description": "The URL of the addons template, uploaded by tug deploy",
-            "default": null,
-            "file_value": "<uploaded by tug deploy>",
-        }));
-        json!({
-            "parameters": a.stack_parameters(&[
-                ("App", json!(scope.loaded.app)),
-                ("Env", json!(scope.env)),
-                ("Name", json!(wl.name)),
-            ]),
-            "tags": scope.tags(),
-        })
-    });
-    let mut outputs = Vec::new();
-    if service.is_object() {
-        outputs.push(json!({ "id": "ServiceName", "description": "The ECS service", "value": { "Fn::GetAtt": ["Service", "Name"] } }));
-    }
-    let deployed_revision = if service.is_object() {
-        json!({ "Fn::If": ["RollingBack", { "Ref": ROLLBACK_PARAMETER }, { "Ref": "TaskDefinition" }] })
-    } else {
-        json!({ "Ref": "TaskDefinition" })
-    };
-    outputs.push(json!({ "id": "TaskDefinitionArn", "description": "The task definition revision this stack deploys", "value": deployed_revision }));
-    outputs.push(json!({ "id": "ContainerImage", "description": "The image of the main container", "value": { "Ref": "ContainerImage" } }));
-    for part in [&worker, &job, &nlb] {
-        outputs.extend(part["outputs"].as_array().cloned().unwrap_or_default());
-    }
-    for t in topics.as_array().into_iter().flatten() {
-        outputs.push(json!({
-            "id": format!("{}TopicArn", t["id"].as_str().unwrap_or("")),
-            "description": format!(
-                "The SNS {}topic {}",
-                if t["fifo"] == json!(true) { "FIFO " } else { "" },
-                t["name"].as_str().unwrap_or("")
-            ),
-            "value": { "Ref": format!("{}Topic", t["id"].as_str().unwrap_or("")) },
-        }));
-    }
+    let addons_stack = addons_stack(scope, &mut parameters);
+    let outputs = outputs(service.is_object(), [&worker, &job, &nlb], &topics);
     Ok(json!({
         "app": scope.loaded.app,
         "env": scope.env,
@@ -276,6 +236,56 @@ fn context(scope: &Scope, ws: &Workspace) -> Result<Value, RenderError> {
         "addons": addons_stack,
         "outputs": outputs,
     }))
+}
+
+/// The nested stack of the workload's addons, and its template URL parameter.
+fn addons_stack(scope: &Scope, parameters: &mut Vec<Value>) -> Option<Value> {
+    let a = scope.addons?;
+    parameters.push(json!({
+        "name": addons::TEMPLATE_URL_PARAMETER,
+        "description": "The URL of the addons template, uploaded by tug deploy",
+        "default": null,
+        "file_value": "<uploaded by tug deploy>",
+    }));
+    Some(json!({
+        "parameters": a.stack_parameters(&[
+            ("App", json!(scope.loaded.app)),
+            ("Env", json!(scope.env)),
+            ("Name", json!(scope.wl.name)),
+        ]),
+        "tags": scope.tags(),
+    }))
+}
+
+/// The stack's outputs: the service, the task definition revision it deploys, the image, what
+/// the worker, job and NLB output, and each topic's ARN.
+fn outputs(has_service: bool, parts: [&Value; 3], topics: &Value) -> Vec<Value> {
+    let mut outputs = Vec::new();
+    if has_service {
+        outputs.push(json!({ "id": "ServiceName", "description": "The ECS service", "value": { "Fn::GetAtt": ["Service", "Name"] } }));
+    }
+    let deployed_revision = if has_service {
+        json!({ "Fn::If": ["RollingBack", { "Ref": ROLLBACK_PARAMETER }, { "Ref": "TaskDefinition" }] })
+    } else {
+        json!({ "Ref": "TaskDefinition" })
+    };
+    outputs.push(json!({ "id": "TaskDefinitionArn", "description": "The task definition revision this stack deploys", "value": deployed_revision }));
+    outputs.push(json!({ "id": "ContainerImage", "description": "The image of the main container", "value": { "Ref": "ContainerImage" } }));
+    for part in parts {
+        outputs.extend(part["outputs"].as_array().cloned().unwrap_or_default());
+    }
+    for t in topics.as_array().into_iter().flatten() {
+        outputs.push(json!({
+            "id": format!("{}TopicArn", t["id"].as_str().unwrap_or("")),
+            "description": format!(
+                "The SNS {}topic {}",
+                if t["fifo"] == json!(true) { "FIFO " } else { "" },
+                t["name"].as_str().unwrap_or("")
+            ),
+            "value": { "Ref": format!("{}Topic", t["id"].as_str().unwrap_or("")) },
+        }));
+    }
+    outputs
 }
 
 /// The values of `addons.parameters.yml` may refer to the parent's resources and parameters:

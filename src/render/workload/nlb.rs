@@ -30,7 +30,8 @@ use serde_json::{Value, json};
 
 use crate::manifest::decode::Located;
 use crate::manifest::diagnostic::Diagnostic;
-use crate::manifest::domain::Zone;
+use crate::manifest::domain::{AppDomain, Zone};
+use crate::manifest::load::ResolvedEnvironment;
 use crate::manifest::model::service::parse_container_port;
 use crate::manifest::model::service::{NlbListener, parse_port_protocol};
 use crate::manifest::union::{ListOr, ScalarOr};
@@ -57,41 +58,97 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
         .environments
         .iter()
         .find(|e| e.name == scope.env);
-    let vpc = env
-        .and_then(|e| e.manifest.network.as_ref())
-        .and_then(|n| n.vpc.as_ref());
-    if vpc.is_some_and(|v| v.id.is_some()) {
-        let public = vpc
-            .and_then(|v| v.subnets.as_ref())
-            .and_then(|s| s.public.as_ref())
-            .is_some_and(|p| p.iter().any(|s| s.id.is_some()));
-        if !public {
-            diags.push(input_error(
-                nlb.span,
-                format!(
-                    "the Network Load Balancer is internet-facing, but environment `{}` has no public subnets",
-                    scope.env
-                ),
-                "list public subnets under `network.vpc.subnets.public` in the environment manifest",
-            ));
-        }
-    }
-    let certificate = env
-        .and_then(|e| e.manifest.http.as_ref())
-        .and_then(|h| h.public.as_ref())
-        .and_then(|p| p.certificates.as_ref())
-        .and_then(|c| c.first())
-        .map(|c| c.value.clone());
-
+    check_public_subnets(scope, env, nlb, &mut diags);
     let mut all: Vec<&Located<NlbListener>> = vec![nlb];
     all.extend(nlb.additional_listeners.iter().flat_map(|l| l.iter()));
-
-    // Every alias of every listener, once, with the zone its record goes in: the one it
-    // names, else (with the application's domain) the environment's, the application's or
-    // the domain's zone, as Copilot's `NLBCustomDomainAction` Lambda chose it.
     let domain = crate::render::environment::has_domain(scope.loaded, scope.env)
         .then_some(scope.loaded.domain.as_ref())
         .flatten();
+    let alias_zones = alias_zones(scope, &all, domain, &mut diags);
+    let names = Names::of(scope, env, &all, domain, &alias_zones);
+    let mut built = Listeners::default();
+    for (i, l) in all.iter().enumerate() {
+        listener(
+            scope,
+            i,
+            l,
+            names.certificate.as_ref(),
+            &mut built,
+            &mut diags,
+        )?;
+    }
+    check_target_group_count(scope, nlb, all.len(), &mut diags);
+    if !diags.is_empty() {
+        return Err(RenderError::Input(diags));
+    }
+    let grace_period = nlb
+        .healthcheck
+        .as_ref()
+        .and_then(|h| h.grace_period.as_ref())
+        .map(|g| g.value.millis / 1000);
+    let listener_ids: Vec<Value> = built.listeners.iter().map(|l| l["id"].clone()).collect();
+    Ok(json!({
+        "subnets": scope.import_list("PublicSubnets"),
+        "vpc": scope.import("VpcId"),
+        "environment_security_group": scope.import("EnvironmentSecurityGroup"),
+        "security_group_description": format!("The Network Load Balancer of {}", scope.full_name()),
+        "security_group_ingress": security_group_ingress(&built.listener_ingress),
+        "task_ingress": task_ingress(scope, &built.task_ingress),
+        "listeners": built.listeners,
+        "listener_ids": listener_ids,
+        "target_groups": built.target_groups,
+        "records": records(&alias_zones),
+        "default_record": names.default_record,
+        "certificate_request": names.certificate_request,
+        "grace_period": grace_period,
+        // Not wired into the stack's outputs yet (that list is assembled in mod.rs).
+        "outputs": [{
+            "id": "PublicNetworkLoadBalancerDNSName",
+            "description": "The DNS name of the service's Network Load Balancer",
+            "value": { "Fn::GetAtt": ["PublicNetworkLoadBalancer", "DNSName"] },
+        }],
+        "parameters": [],
+    }))
+}
+
+/// The NLB is internet-facing: an environment in an existing VPC must list public subnets.
+fn check_public_subnets(
+    scope: &Scope,
+    env: Option<&ResolvedEnvironment>,
+    nlb: &Located<NlbListener>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let vpc = env
+        .and_then(|e| e.manifest.network.as_ref())
+        .and_then(|n| n.vpc.as_ref());
+    if vpc.is_none_or(|v| v.id.is_none()) {
+        return;
+    }
+    let public = vpc
+        .and_then(|v| v.subnets.as_ref())
+        .and_then(|s| s.public.as_ref())
+        .is_some_and(|p| p.iter().any(|s| s.id.is_some()));
+    if !public {
+        diags.push(input_error(
+            nlb.span,
+            format!(
+                "the Network Load Balancer is internet-facing, but environment `{}` has no public subnets",
+                scope.env
+            ),
+            "list public subnets under `network.vpc.subnets.public` in the environment manifest",
+        ));
+    }
+}
+
+/// Every alias of every listener, once, with the zone its record goes in: the one it names,
+/// else (with the application's domain) the environment's, the application's or the
+/// domain's zone, as Copilot's `NLBCustomDomainAction` Lambda chose it.
+fn alias_zones(
+    scope: &Scope,
+    all: &[&Located<NlbListener>],
+    domain: Option<&AppDomain>,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(String, Value)> {
     let app = &scope.loaded.app;
     let mut alias_zones: Vec<(String, Value)> = Vec::new();
     for alias in all.iter().filter_map(|l| l.alias.as_ref()) {
@@ -132,219 +189,297 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
             }
         }
     }
-    // Copilot's default name of an NLB without aliases, `<svc>-nlb.<env>.<app>.<domain>`.
-    let default_name = domain
-        .filter(|_| alias_zones.is_empty())
-        .map(|d| format!("{}-nlb.{}", scope.wl.name, d.environment(app, scope.env)));
-    let has_tls = all.iter().any(|l| {
-        l.port
-            .as_ref()
-            .and_then(|p| parse_port_protocol(&p.value).ok())
-            .is_some_and(|(_, proto)| proto == "tls")
-    });
-    // Without an environment certificate, TLS listeners use one requested for the NLB's names
-    // (with a domain, Copilot's: `<svc>-nlb.<env>.<app>.<domain>` and the aliases).
-    let mut cert_names: Vec<(String, Value)> = Vec::new();
-    if let Some(d) = domain {
-        cert_names.push((
-            format!("{}-nlb.{}", scope.wl.name, d.environment(app, scope.env)),
-            scope.import("HostedZone"),
-        ));
-    }
-    cert_names.extend(alias_zones.iter().cloned());
-    let alias_certificate = (certificate.is_none() && has_tls && !cert_names.is_empty()).then(|| {
-        json!({
-            "domain": cert_names[0].0,
-            "alternative_names": cert_names[1..].iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
-            "validation": cert_names.iter().map(|(n, z)| json!({ "DomainName": n, "HostedZoneId": z })).collect::<Vec<_>>(),
-        })
-    });
-    let records: Vec<Value> = alias_zones
-        .iter()
-        .map(|(name, zone)| {
-            json!({
-                "id": format!("NLBAliasRecord{}", crate::render::names::logical_id(name)),
-                "zone": zone,
-                "name": name,
-            })
-        })
-        .fold(Vec::new(), |mut acc, r| {
-            if !acc.iter().any(|a: &Value| a["id"] == r["id"]) {
-                acc.push(r);
-            }
-            acc
-        });
-    let default_record = default_name
-        .map(|name| json!({ "zone": scope.import("HostedZone"), "name": format!("{name}.") }));
-    let certificate = match (&certificate, &alias_certificate) {
-        (Some(arn), _) => Some(json!(arn)),
-        (None, Some(_)) => Some(json!({ "Ref": "NLBCertificate" })),
-        (None, None) => None,
-    };
+    alias_zones
+}
 
-    let mut listeners = Vec::new();
-    let mut target_groups = Vec::new();
-    let mut listener_ingress = BTreeSet::new();
-    let mut task_ingress = BTreeSet::new();
-    let mut used_ports: Vec<u16> = Vec::new();
-    for (i, l) in all.iter().enumerate() {
-        let suffix = if i == 0 { String::new() } else { i.to_string() };
-        let Some(port_text) = &l.port else {
+/// The NLB's DNS names and the certificate of its TLS listeners.
+struct Names {
+    /// The certificate TLS listeners use: the environment's first public certificate, else
+    /// the one requested for the NLB's names.
+    certificate: Option<Value>,
+    /// The certificate tug requests for the NLB's names, when it needs one.
+    certificate_request: Option<Value>,
+    /// Copilot's default name `<svc>-nlb.<env>.<app>.<domain>`, without aliases.
+    default_record: Option<Value>,
+}
+
+impl Names {
+    fn of(
+        scope: &Scope,
+        env: Option<&ResolvedEnvironment>,
+        all: &[&Located<NlbListener>],
+        domain: Option<&AppDomain>,
+        alias_zones: &[(String, Value)],
+    ) -> Names {
+        let app = &scope.loaded.app;
+        let environment_certificate = env
+            .and_then(|e| e.manifest.http.as_ref())
+            .and_then(|h| h.public.as_ref())
+            .and_then(|p| p.certificates.as_ref())
+            .and_then(|c| c.first())
+            .map(|c| c.value.clone());
+        // Copilot's default name of an NLB without aliases, `<svc>-nlb.<env>.<app>.<domain>`.
+        let default_name = domain
+            .filter(|_| alias_zones.is_empty())
+            .map(|d| format!("{}-nlb.{}", scope.wl.name, d.environment(app, scope.env)));
+        let has_tls = all.iter().any(|l| {
+            l.port
+                .as_ref()
+                .and_then(|p| parse_port_protocol(&p.value).ok())
+                .is_some_and(|(_, proto)| proto == "tls")
+        });
+        // Without an environment certificate, TLS listeners use one requested for the NLB's
+        // names (with a domain, Copilot's: `<svc>-nlb.<env>.<app>.<domain>` and the aliases).
+        let mut cert_names: Vec<(String, Value)> = Vec::new();
+        if let Some(d) = domain {
+            cert_names.push((
+                format!("{}-nlb.{}", scope.wl.name, d.environment(app, scope.env)),
+                scope.import("HostedZone"),
+            ));
+        }
+        cert_names.extend(alias_zones.iter().cloned());
+        let certificate_request = (environment_certificate.is_none()
+            && has_tls
+            && !cert_names.is_empty())
+        .then(|| {
+            json!({
+                "domain": cert_names[0].0,
+                "alternative_names": cert_names[1..].iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+                "validation": cert_names.iter().map(|(n, z)| json!({ "DomainName": n, "HostedZoneId": z })).collect::<Vec<_>>(),
+            })
+        });
+        let certificate = match (&environment_certificate, &certificate_request) {
+            (Some(arn), _) => Some(json!(arn)),
+            (None, Some(_)) => Some(json!({ "Ref": "NLBCertificate" })),
+            (None, None) => None,
+        };
+        Names {
+            certificate,
+            certificate_request,
+            default_record: default_name.map(
+                |name| json!({ "zone": scope.import("HostedZone"), "name": format!("{name}.") }),
+            ),
+        }
+    }
+}
+
+/// The alias records, one per logical id.
+fn records(alias_zones: &[(String, Value)]) -> Vec<Value> {
+    let mut records: Vec<Value> = Vec::new();
+    for (name, zone) in alias_zones {
+        let record = json!({
+            "id": format!("NLBAliasRecord{}", crate::render::names::logical_id(name)),
+            "zone": zone,
+            "name": name,
+        });
+        if !records.iter().any(|a| a["id"] == record["id"]) {
+            records.push(record);
+        }
+    }
+    records
+}
+
+/// The listeners, their target groups, and the ports the NLB and the tasks admit.
+#[derive(Default)]
+struct Listeners {
+    listeners: Vec<Value>,
+    target_groups: Vec<Value>,
+    listener_ingress: BTreeSet<(&'static str, u16)>,
+    task_ingress: BTreeSet<(&'static str, u16)>,
+    used_ports: Vec<u16>,
+}
+
+/// Listener `i` (`nlb`, then each of `nlb.additional_listeners`) and its target group.
+fn listener(
+    scope: &Scope,
+    i: usize,
+    l: &Located<NlbListener>,
+    certificate: Option<&Value>,
+    out: &mut Listeners,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<(), RenderError> {
+    let suffix = if i == 0 { String::new() } else { i.to_string() };
+    let Some(port_text) = &l.port else {
+        return Err(RenderError::internal(format!(
+            "{}: an NLB listener without a port passed validation",
+            scope.wl.name
+        )));
+    };
+    let (port, proto) = parse_port_protocol(&port_text.value).map_err(|e| {
+        RenderError::internal(format!(
+            "{}: an invalid NLB port passed validation: {e}",
+            scope.wl.name
+        ))
+    })?;
+    let (listener_protocol, target_protocol) = match proto.as_str() {
+        "tcp" => ("TCP", "TCP"),
+        "udp" => ("UDP", "UDP"),
+        "tls" => ("TLS", "TCP"),
+        other => {
             return Err(RenderError::internal(format!(
-                "{}: an NLB listener without a port passed validation",
+                "{}: NLB protocol `{other}` passed validation",
                 scope.wl.name
             )));
-        };
-        let (port, proto) = parse_port_protocol(&port_text.value).map_err(|e| {
-            RenderError::internal(format!(
-                "{}: an invalid NLB port passed validation: {e}",
-                scope.wl.name
-            ))
-        })?;
-        let (listener_protocol, target_protocol) = match proto.as_str() {
-            "tcp" => ("TCP", "TCP"),
-            "udp" => ("UDP", "UDP"),
-            "tls" => ("TLS", "TCP"),
-            other => {
-                return Err(RenderError::internal(format!(
-                    "{}: NLB protocol `{other}` passed validation",
-                    scope.wl.name
-                )));
-            }
-        };
-        if used_ports.contains(&port) {
+        }
+    };
+    if out.used_ports.contains(&port) {
+        diags.push(input_error(
+            port_text.span,
+            format!("the Network Load Balancer already has a listener on port {port}"),
+            "give each NLB listener its own port",
+        ));
+    }
+    out.used_ports.push(port);
+    let listener_certificate = if listener_protocol == "TLS" {
+        if certificate.is_none() {
             diags.push(input_error(
                 port_text.span,
-                format!("the Network Load Balancer already has a listener on port {port}"),
-                "give each NLB listener its own port",
-            ));
-        }
-        used_ports.push(port);
-        let listener_certificate = if listener_protocol == "TLS" {
-            if certificate.is_none() {
-                diags.push(input_error(
-                    port_text.span,
-                    format!(
-                        "a TLS listener needs a certificate: environment `{}` lists none in `http.public.certificates`, the application has no domain, and no NLB alias names a `hosted_zone` to request one for",
-                        scope.env
-                    ),
-                    "add the certificate's ARN to `http.public.certificates` in the environment manifest, give the application a domain (`tug app init --domain <domain>`), or give the NLB an alias with its zone (`alias: [{name: api.example.com, hosted_zone: Z0123456789ABC}]`) and tug requests a certificate for it, as Copilot did for its application domain; or use a TCP listener",
-                ));
-            }
-            certificate.clone()
-        } else {
-            None
-        };
-
-        let (container, container_port) = match target(scope, l, target_protocol) {
-            Ok(t) => t,
-            Err(d) => {
-                diags.push(d);
-                continue;
-            }
-        };
-        let hc = l.healthcheck.as_ref();
-        let health_port = hc.and_then(|h| h.port.as_ref()).map(|p| p.value);
-        let interval = hc
-            .and_then(|h| h.interval.as_ref())
-            .map_or(INTERVAL_SECONDS, |v| v.value.millis / 1000);
-        let timeout = hc
-            .and_then(|h| h.timeout.as_ref())
-            .map_or(TIMEOUT_SECONDS, |v| v.value.millis / 1000);
-        if timeout > interval {
-            let span = hc
-                .and_then(|h| h.timeout.as_ref().or(h.interval.as_ref()).map(|t| t.span))
-                .unwrap_or(l.span);
-            diags.push(input_error(
-                span,
                 format!(
-                    "the NLB health check timeout ({timeout}s) is longer than its interval ({interval}s)"
+                    "a TLS listener needs a certificate: environment `{}` lists none in `http.public.certificates`, the application has no domain, and no NLB alias names a `hosted_zone` to request one for",
+                    scope.env
                 ),
-                "Elastic Load Balancing needs the timeout to be at most the interval; lower `healthcheck.timeout` or use `interval: 30s`",
+                "add the certificate's ARN to `http.public.certificates` in the environment manifest, give the application a domain (`tug app init --domain <domain>`), or give the NLB an alias with its zone (`alias: [{name: api.example.com, hosted_zone: Z0123456789ABC}]`) and tug requests a certificate for it, as Copilot did for its application domain; or use a TCP listener",
             ));
         }
-        let tg_id = format!("NLBTargetGroup{suffix}");
-        let mut attributes = vec![
-            json!({
-                "Key": "deregistration_delay.timeout_seconds",
-                "Value": l.deregistration_delay.as_ref().map_or(DEREGISTRATION_DELAY_SECONDS, |d| d.value.millis / 1000).to_string(),
-            }),
-            json!({
-                "Key": "stickiness.enabled",
-                "Value": l.stickiness.as_ref().is_some_and(|s| s.value).to_string(),
-            }),
-        ];
-        if l.stickiness.as_ref().is_some_and(|s| s.value) {
-            attributes.push(json!({ "Key": "stickiness.type", "Value": "source_ip" }));
+        certificate.cloned()
+    } else {
+        None
+    };
+    let (container, container_port) = match target(scope, l, target_protocol) {
+        Ok(t) => t,
+        Err(d) => {
+            diags.push(d);
+            return Ok(());
         }
-        target_groups.push(json!({
-            "id": tg_id,
-            "protocol": target_protocol,
-            "port": container_port,
-            "health": {
-                "protocol": "TCP",
-                "port": health_port.map_or("traffic-port".to_string(), |p| p.to_string()),
-                "healthy": hc.and_then(|h| h.healthy_threshold.as_ref()).map_or(HEALTHY_THRESHOLD, |v| v.value),
-                "unhealthy": hc.and_then(|h| h.unhealthy_threshold.as_ref()).map_or(UNHEALTHY_THRESHOLD, |v| v.value),
-                "interval": interval,
-                "timeout": timeout,
-            },
-            "attributes": attributes,
-            "container": container,
-            "container_port": container_port,
-            "target_type": crate::render::workload::ec2::target_type(&scope.wl.manifest),
-        }));
-        listeners.push(json!({
-            "id": format!("NLBListener{suffix}"),
-            "port": port,
-            "protocol": listener_protocol,
-            "certificate": listener_certificate,
-            "ssl_policy": (listener_protocol == "TLS").then(|| l.ssl_policy.as_ref().map_or(crate::render::DEFAULT_SSL_POLICY.to_string(), |p| p.value.clone())),
-            "target_group": tg_id,
-        }));
-        let ip_protocol = if target_protocol == "UDP" {
-            "udp"
-        } else {
-            "tcp"
-        };
-        listener_ingress.insert((ip_protocol, port));
-        task_ingress.insert((ip_protocol, container_port));
-        // Health checks are TCP, on the traffic port unless `healthcheck.port` says otherwise.
-        task_ingress.insert(("tcp", health_port.unwrap_or(container_port)));
+    };
+    let tg_id = format!("NLBTargetGroup{suffix}");
+    let (group, health_port) = target_group(
+        scope,
+        l,
+        &tg_id,
+        target_protocol,
+        &container,
+        container_port,
+        diags,
+    );
+    out.target_groups.push(group);
+    out.listeners.push(json!({
+        "id": format!("NLBListener{suffix}"),
+        "port": port,
+        "protocol": listener_protocol,
+        "certificate": listener_certificate,
+        "ssl_policy": (listener_protocol == "TLS").then(|| l.ssl_policy.as_ref().map_or(crate::render::DEFAULT_SSL_POLICY.to_string(), |p| p.value.clone())),
+        "target_group": tg_id,
+    }));
+    let ip_protocol = if target_protocol == "UDP" {
+        "udp"
+    } else {
+        "tcp"
+    };
+    out.listener_ingress.insert((ip_protocol, port));
+    out.task_ingress.insert((ip_protocol, container_port));
+    // Health checks are TCP, on the traffic port unless `healthcheck.port` says otherwise.
+    out.task_ingress
+        .insert(("tcp", health_port.unwrap_or(container_port)));
+    Ok(())
+}
+
+/// A listener's target group, with Copilot's NLB health check defaults, and the health
+/// check port when it is not the traffic port.
+fn target_group(
+    scope: &Scope,
+    l: &Located<NlbListener>,
+    tg_id: &str,
+    protocol: &str,
+    container: &str,
+    container_port: u16,
+    diags: &mut Vec<Diagnostic>,
+) -> (Value, Option<u16>) {
+    let hc = l.healthcheck.as_ref();
+    let health_port = hc.and_then(|h| h.port.as_ref()).map(|p| p.value);
+    let interval = hc
+        .and_then(|h| h.interval.as_ref())
+        .map_or(INTERVAL_SECONDS, |v| v.value.millis / 1000);
+    let timeout = hc
+        .and_then(|h| h.timeout.as_ref())
+        .map_or(TIMEOUT_SECONDS, |v| v.value.millis / 1000);
+    if timeout > interval {
+        let span = hc
+            .and_then(|h| h.timeout.as_ref().or(h.interval.as_ref()).map(|t| t.span))
+            .unwrap_or(l.span);
+        diags.push(input_error(
+            span,
+            format!(
+                "the NLB health check timeout ({timeout}s) is longer than its interval ({interval}s)"
+            ),
+            "Elastic Load Balancing needs the timeout to be at most the interval; lower `healthcheck.timeout` or use `interval: 30s`",
+        ));
     }
-    // ECS attaches at most 5 target groups to a service, counting the ALB's.
-    let http_groups = if scope
-        .wl
-        .manifest
-        .http
-        .as_ref()
-        .is_none_or(|h| h.value.enabled())
-    {
-        1 + scope
-            .wl
-            .manifest
+    let sticky = l.stickiness.as_ref().is_some_and(|s| s.value);
+    let mut attributes = vec![
+        json!({
+            "Key": "deregistration_delay.timeout_seconds",
+            "Value": l.deregistration_delay.as_ref().map_or(DEREGISTRATION_DELAY_SECONDS, |d| d.value.millis / 1000).to_string(),
+        }),
+        json!({
+            "Key": "stickiness.enabled",
+            "Value": sticky.to_string(),
+        }),
+    ];
+    if sticky {
+        attributes.push(json!({ "Key": "stickiness.type", "Value": "source_ip" }));
+    }
+    let group = json!({
+        "id": tg_id,
+        "protocol": protocol,
+        "port": container_port,
+        "health": {
+            "protocol": "TCP",
+            "port": health_port.map_or("traffic-port".to_string(), |p| p.to_string()),
+            "healthy": hc.and_then(|h| h.healthy_threshold.as_ref()).map_or(HEALTHY_THRESHOLD, |v| v.value),
+            "unhealthy": hc.and_then(|h| h.unhealthy_threshold.as_ref()).map_or(UNHEALTHY_THRESHOLD, |v| v.value),
+            "interval": interval,
+            "timeout": timeout,
+        },
+        "attributes": attributes,
+        "container": container,
+        "container_port": container_port,
+        "target_type": crate::render::workload::ec2::target_type(&scope.wl.manifest),
+    });
+    (group, health_port)
+}
+
+/// ECS attaches at most 5 target groups to a service, counting the ALB's.
+fn check_target_group_count(
+    scope: &Scope,
+    nlb: &Located<NlbListener>,
+    listeners: usize,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let manifest = &scope.wl.manifest;
+    let http_groups = if manifest.http.as_ref().is_none_or(|h| h.value.enabled()) {
+        1 + manifest
             .http_rule()
             .and_then(|r| r.additional_rules.as_ref())
             .map_or(0, |r| r.len())
     } else {
         0
     };
-    if http_groups + all.len() > MAX_TARGET_GROUPS {
+    if http_groups + listeners > MAX_TARGET_GROUPS {
         diags.push(input_error(
             nlb.span,
             format!(
-                "the service would have {} target groups ({http_groups} for `http`, {} for `nlb`), and ECS allows {MAX_TARGET_GROUPS}",
-                http_groups + all.len(),
-                all.len()
+                "the service would have {} target groups ({http_groups} for `http`, {listeners} for `nlb`), and ECS allows {MAX_TARGET_GROUPS}",
+                http_groups + listeners,
             ),
             "use fewer NLB listeners or `http.additional_rules`",
         ));
     }
-    if !diags.is_empty() {
-        return Err(RenderError::Input(diags));
-    }
+}
 
-    let security_group_ingress: Vec<Value> = listener_ingress
+/// The NLB security group's ingress: each listener port from anywhere.
+fn security_group_ingress(listener_ingress: &BTreeSet<(&str, u16)>) -> Vec<Value> {
+    listener_ingress
         .iter()
         .map(|(proto, port)| {
             json!({
@@ -355,50 +490,26 @@ pub(crate) fn context(scope: &Scope) -> Result<Value, RenderError> {
                 "Description": format!("Clients of the {} listener on port {port}", proto.to_ascii_uppercase()),
             })
         })
-        .collect();
-    let task_ingress: Vec<Value> = if joins_environment_group(scope) {
-        task_ingress
-            .iter()
-            .map(|(proto, port)| {
-                json!({
-                    "id": format!("EnvironmentSecurityGroupIngressFromNLB{}{port}", if *proto == "udp" { "Udp" } else { "Tcp" }),
-                    "protocol": proto,
-                    "port": port,
-                    "description": format!("The Network Load Balancer of {} to its tasks ({} {port})", scope.wl.name, proto.to_ascii_uppercase()),
-                })
+        .collect()
+}
+
+/// The environment security group's ingress from the NLB on the target and health check
+/// ports, when the tasks join that group.
+fn task_ingress(scope: &Scope, task_ingress: &BTreeSet<(&str, u16)>) -> Vec<Value> {
+    if !joins_environment_group(scope) {
+        return Vec::new();
+    }
+    task_ingress
+        .iter()
+        .map(|(proto, port)| {
+            json!({
+                "id": format!("EnvironmentSecurityGroupIngressFromNLB{}{port}", if *proto == "udp" { "Udp" } else { "Tcp" }),
+                "protocol": proto,
+                "port": port,
+                "description": format!("The Network Load Balancer of {} to its tasks ({} {port})", scope.wl.name, proto.to_ascii_uppercase()),
             })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let grace_period = nlb
-        .healthcheck
-        .as_ref()
-        .and_then(|h| h.grace_period.as_ref())
-        .map(|g| g.value.millis / 1000);
-    let listener_ids: Vec<Value> = listeners.iter().map(|l| l["id"].clone()).collect();
-    Ok(json!({
-        "subnets": scope.import_list("PublicSubnets"),
-        "vpc": scope.import("VpcId"),
-        "environment_security_group": scope.import("EnvironmentSecurityGroup"),
-        "security_group_description": format!("The Network Load Balancer of {}", scope.full_name()),
-        "security_group_ingress": security_group_ingress,
-        "task_ingress": task_ingress,
-        "listeners": listeners,
-        "listener_ids": listener_ids,
-        "target_groups": target_groups,
-        "records": records,
-        "default_record": default_record,
-        "certificate_request": alias_certificate,
-        "grace_period": grace_period,
-        // Not wired into the stack's outputs yet (that list is assembled in mod.rs).
-        "outputs": [{
-            "id": "PublicNetworkLoadBalancerDNSName",
-            "description": "The DNS name of the service's Network Load Balancer",
-            "value": { "Fn::GetAtt": ["PublicNetworkLoadBalancer", "DNSName"] },
-        }],
-        "parameters": [],
-    }))
+        })
+        .collect()
 }
 
 /// The container a listener routes to and its port. The target group's port must be a port

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::manifest::model::WorkloadKind;
 use crate::manifest::model::service::{Count, Deployment};
+use crate::manifest::model::workload::WorkloadManifest;
 use crate::manifest::union::{BoolOr, ListOr, ScalarOr};
 use crate::render::workload::strategy::{self, Strategy};
 use crate::render::workload::{Scope, ec2};
@@ -161,125 +162,10 @@ pub(crate) fn context(scope: &Scope, http: &Value, nlb: &Value) -> Result<Value,
     } else {
         Value::Null
     };
-    let (mut deployment, alarms) = deployment(scope, m.deployment.as_ref().map(|d| &d.value));
-    // A daemon replaces its one task per instance: stop the old one first unless the manifest
-    // says otherwise (ECS does not run two daemon tasks on an instance).
-    if daemon {
-        let d = m.deployment.as_ref();
-        if d.and_then(|d| d.min_healthy_percent.as_ref()).is_none() {
-            deployment["MinimumHealthyPercent"] = json!(0);
-        }
-        if d.and_then(|d| d.max_percent.as_ref()).is_none() {
-            deployment["MaximumPercent"] = json!(100);
-        }
-    }
-    strategy::configure(
-        m.deployment.as_ref().map(|d| &d.value),
-        strategy,
-        &mut deployment,
-    );
-    let autoscaling =
-        matches!(m.count.as_ref().map(|c| &c.value), Some(Count::Config(c)) if c.range.is_some());
-    let (desired, strategy) = match m.count.as_ref().map(|c| &c.value) {
-        None => (Some(1), None),
-        Some(Count::Scalar(n)) => (Some(*n), None),
-        Some(Count::Config(c)) => {
-            if let Some(spot) = &c.spot {
-                (
-                    Some(spot.value),
-                    Some(json!([{ "CapacityProvider": "FARGATE_SPOT", "Weight": 1 }])),
-                )
-            } else {
-                let spot_from = c
-                    .range
-                    .as_ref()
-                    .and_then(|r| r.value.config())
-                    .and_then(|r| r.spot_from.as_ref())
-                    .map(|s| s.value);
-                let strategy = spot_from.map(|from| {
-                    json!([
-                        { "CapacityProvider": "FARGATE", "Base": from.saturating_sub(1), "Weight": 0 },
-                        { "CapacityProvider": "FARGATE_SPOT", "Weight": 1 },
-                    ])
-                });
-                // Autoscaling owns the count: leaving DesiredCount out keeps a deploy from
-                // resetting it (a new service starts with one task, then autoscaling brings
-                // it into the range).
-                let desired = if autoscaling { None } else { Some(1) };
-                (desired, strategy)
-            }
-        }
-    };
-    // An explicit strategy (`capacity_providers`) wins over the spot shorthands.
-    let strategy = match &m.capacity_providers {
-        Some(items) => Some(Value::Array(
-            items
-                .iter()
-                .map(|cp| {
-                    let mut item = json!({ "CapacityProvider": cp.name.as_ref().map(|n| n.value.clone()).unwrap_or_default() });
-                    if let Some(b) = &cp.base {
-                        item["Base"] = json!(b.value);
-                    }
-                    item["Weight"] = json!(cp.weight.as_ref().map_or(if items.len() == 1 { 1 } else { 0 }, |w| w.value));
-                    item
-                })
-                .collect(),
-        )),
-        None => strategy,
-    };
-    let (launch_type, strategy, desired) = if on_ec2 {
-        let (launch_type, strategy) = ec2::launch(scope)?;
-        (launch_type, strategy, if daemon { None } else { desired })
-    } else {
-        (
-            if strategy.is_none() {
-                Some("FARGATE")
-            } else {
-                None
-            },
-            strategy,
-            desired,
-        )
-    };
+    let (deployment, alarms) = deployment_configuration(scope, strategy, daemon);
+    let placement = Placement::of(scope, on_ec2, daemon)?;
     let (placement_strategies, placement_constraints) = ec2::placement(m);
-    let mut load_balancers = Vec::new();
-    // Alternate target groups are not attached: ECS swaps them in during deployments.
-    for tg in http["target_groups"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|tg| tg.get("alternate_of").is_none())
-    {
-        load_balancers.push(json!({ "ContainerName": tg["container"], "ContainerPort": tg["container_port"], "TargetGroupArn": { "Ref": tg["id"] } }));
-    }
-    for tg in nlb["target_groups"].as_array().into_iter().flatten() {
-        load_balancers.push(json!({ "ContainerName": tg["container"], "ContainerPort": tg["container_port"], "TargetGroupArn": { "Ref": tg["id"] } }));
-    }
-    strategy::attach(http, &mut load_balancers);
-    let mut depends_on: Vec<Value> = http["rule_ids"].as_array().cloned().unwrap_or_default();
-    depends_on.extend(nlb["listener_ids"].as_array().cloned().unwrap_or_default());
-    // Rules the service names in `AdvancedConfiguration` are dependencies already.
-    let referenced: Vec<&Value> = load_balancers
-        .iter()
-        .flat_map(|lb| {
-            let a = &lb["AdvancedConfiguration"];
-            [
-                &a["ProductionListenerRule"]["Ref"],
-                &a["TestListenerRule"]["Ref"],
-            ]
-        })
-        .collect();
-    depends_on.retain(|id| !referenced.contains(&id));
-    let grace = if !load_balancers.is_empty() {
-        Some(
-            nlb["grace_period"]
-                .as_u64()
-                .or(http["grace_period"].as_u64())
-                .unwrap_or(60),
-        )
-    } else {
-        None
-    };
+    let attached = Attachments::of(http, nlb);
     let exec = m.exec.as_ref().is_some_and(|e| match &e.value {
         BoolOr::Bool(b) => *b,
         BoolOr::Config(c) => c.enable.as_ref().is_none_or(|e| e.value),
@@ -289,20 +175,6 @@ pub(crate) fn context(scope: &Scope, http: &Value, nlb: &Value) -> Result<Value,
         .as_ref()
         .and_then(|i| i.port.as_ref())
         .map(|p| p.value);
-    let connect = m.network.as_ref().and_then(|n| n.connect.as_ref()).filter(|c| c.value.enabled()).map(|c| {
-        let alias = c.value.config().and_then(|c| c.alias.as_ref()).map_or(wl.name.clone(), |a| a.value.clone());
-        let mut cfg = json!({ "Enabled": true, "Namespace": scope.import("ServiceDiscoveryNamespaceArn") });
-        if let Some(port) = port {
-            cfg["Services"] = json!([{
-                "PortName": format!("{}-{port}", wl.name),
-                // Cloud Map service names are unique in a namespace, and `<name>` is the DNS
-                // service below (`<name>.<env>.<app>.local`): Copilot's `-sc` keeps both.
-                "DiscoveryName": format!("{}-sc", wl.name),
-                "ClientAliases": [{ "Port": port, "DnsName": alias }],
-            }]);
-        }
-        cfg
-    });
     let discovery_srv = (!ec2::awsvpc(m))
         .then(|| port.map(|p| json!({ "ContainerName": wl.name, "ContainerPort": p })));
     // A worker takes no requests; a bridge or host task without a port cannot be found.
@@ -312,9 +184,9 @@ pub(crate) fn context(scope: &Scope, http: &Value, nlb: &Value) -> Result<Value,
         && discovery_srv.as_ref().is_none_or(|p| p.is_some());
     let discovery_srv = discovery_srv.flatten();
     Ok(json!({
-        "desired_count": desired,
-        "launch_type": launch_type,
-        "capacity_provider_strategy": strategy,
+        "desired_count": placement.desired,
+        "launch_type": placement.launch_type,
+        "capacity_provider_strategy": placement.strategy,
         // Platform versions are a Fargate setting.
         "fargate": !on_ec2,
         "daemon": daemon,
@@ -327,12 +199,196 @@ pub(crate) fn context(scope: &Scope, http: &Value, nlb: &Value) -> Result<Value,
         "exec": exec,
         "deployment": deployment,
         "alarms": alarms,
-        "grace_period": grace,
-        "load_balancers": load_balancers,
-        "depends_on": depends_on,
+        "grace_period": attached.grace_period,
+        "load_balancers": attached.load_balancers,
+        "depends_on": attached.depends_on,
         // Cloud Map names for services others call.
         "discovery": discovery,
-        "service_connect": connect,
+        "service_connect": service_connect(scope, port),
         "parameters": parameters,
     }))
+}
+
+/// The deployment configuration and its rollback alarms, with the defaults of a daemon and
+/// the settings of the deployment strategy.
+fn deployment_configuration(
+    scope: &Scope,
+    strategy: Strategy,
+    daemon: bool,
+) -> (Value, Vec<Value>) {
+    let d = scope.wl.manifest.deployment.as_ref();
+    let (mut deployment, alarms) = deployment(scope, d.map(|d| &d.value));
+    // A daemon replaces its one task per instance: stop the old one first unless the manifest
+    // says otherwise (ECS does not run two daemon tasks on an instance).
+    if daemon {
+        if d.and_then(|d| d.min_healthy_percent.as_ref()).is_none() {
+            deployment["MinimumHealthyPercent"] = json!(0);
+        }
+        if d.and_then(|d| d.max_percent.as_ref()).is_none() {
+            deployment["MaximumPercent"] = json!(100);
+        }
+    }
+    strategy::configure(d.map(|d| &d.value), strategy, &mut deployment);
+    (deployment, alarms)
+}
+
+/// How many tasks run and where: the desired count, and a launch type or a capacity provider
+/// strategy.
+struct Placement {
+    desired: Option<u32>,
+    launch_type: Option<&'static str>,
+    strategy: Option<Value>,
+}
+
+impl Placement {
+    fn of(scope: &Scope, on_ec2: bool, daemon: bool) -> Result<Placement, RenderError> {
+        let m = &scope.wl.manifest;
+        let (desired, spot) = count(m);
+        // An explicit strategy (`capacity_providers`) wins over the spot shorthands.
+        let strategy = match &m.capacity_providers {
+            Some(items) => Some(Value::Array(
+                items
+                    .iter()
+                    .map(|cp| {
+                        let mut item = json!({ "CapacityProvider": cp.name.as_ref().map(|n| n.value.clone()).unwrap_or_default() });
+                        if let Some(b) = &cp.base {
+                            item["Base"] = json!(b.value);
+                        }
+                        item["Weight"] = json!(cp.weight.as_ref().map_or(if items.len() == 1 { 1 } else { 0 }, |w| w.value));
+                        item
+                    })
+                    .collect(),
+            )),
+            None => spot,
+        };
+        if on_ec2 {
+            let (launch_type, strategy) = ec2::launch(scope)?;
+            return Ok(Placement {
+                desired: if daemon { None } else { desired },
+                launch_type,
+                strategy,
+            });
+        }
+        Ok(Placement {
+            desired,
+            launch_type: strategy.is_none().then_some("FARGATE"),
+            strategy,
+        })
+    }
+}
+
+/// The desired count of `count`, and the Fargate Spot strategy its `spot` or
+/// `range.spot_from` asks for.
+fn count(m: &WorkloadManifest) -> (Option<u32>, Option<Value>) {
+    let autoscaling =
+        matches!(m.count.as_ref().map(|c| &c.value), Some(Count::Config(c)) if c.range.is_some());
+    match m.count.as_ref().map(|c| &c.value) {
+        None => (Some(1), None),
+        Some(Count::Scalar(n)) => (Some(*n), None),
+        Some(Count::Config(c)) => {
+            if let Some(spot) = &c.spot {
+                return (
+                    Some(spot.value),
+                    Some(json!([{ "CapacityProvider": "FARGATE_SPOT", "Weight": 1 }])),
+                );
+            }
+            let spot_from = c
+                .range
+                .as_ref()
+                .and_then(|r| r.value.config())
+                .and_then(|r| r.spot_from.as_ref())
+                .map(|s| s.value);
+            let strategy = spot_from.map(|from| {
+                json!([
+                    { "CapacityProvider": "FARGATE", "Base": from.saturating_sub(1), "Weight": 0 },
+                    { "CapacityProvider": "FARGATE_SPOT", "Weight": 1 },
+                ])
+            });
+            // Autoscaling owns the count: leaving DesiredCount out keeps a deploy from
+            // resetting it (a new service starts with one task, then autoscaling brings it
+            // into the range).
+            let desired = if autoscaling { None } else { Some(1) };
+            (desired, strategy)
+        }
+    }
+}
+
+/// The service's target groups (ALB and NLB), the listener rules and listeners it waits for,
+/// and its health check grace period.
+struct Attachments {
+    load_balancers: Vec<Value>,
+    depends_on: Vec<Value>,
+    grace_period: Option<u64>,
+}
+
+impl Attachments {
+    fn of(http: &Value, nlb: &Value) -> Attachments {
+        let mut load_balancers = Vec::new();
+        // Alternate target groups are not attached: ECS swaps them in during deployments.
+        for tg in http["target_groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|tg| tg.get("alternate_of").is_none())
+        {
+            load_balancers.push(json!({ "ContainerName": tg["container"], "ContainerPort": tg["container_port"], "TargetGroupArn": { "Ref": tg["id"] } }));
+        }
+        for tg in nlb["target_groups"].as_array().into_iter().flatten() {
+            load_balancers.push(json!({ "ContainerName": tg["container"], "ContainerPort": tg["container_port"], "TargetGroupArn": { "Ref": tg["id"] } }));
+        }
+        strategy::attach(http, &mut load_balancers);
+        let mut depends_on: Vec<Value> = http["rule_ids"].as_array().cloned().unwrap_or_default();
+        depends_on.extend(nlb["listener_ids"].as_array().cloned().unwrap_or_default());
+        // Rules the service names in `AdvancedConfiguration` are dependencies already.
+        let referenced: Vec<&Value> = load_balancers
+            .iter()
+            .flat_map(|lb| {
+                let a = &lb["AdvancedConfiguration"];
+                [
+                    &a["ProductionListenerRule"]["Ref"],
+                    &a["TestListenerRule"]["Ref"],
+                ]
+            })
+            .collect();
+        depends_on.retain(|id| !referenced.contains(&id));
+        let grace_period = (!load_balancers.is_empty()).then(|| {
+            nlb["grace_period"]
+                .as_u64()
+                .or(http["grace_period"].as_u64())
+                .unwrap_or(60)
+        });
+        Attachments {
+            load_balancers,
+            depends_on,
+            grace_period,
+        }
+    }
+}
+
+/// The Service Connect configuration (`network.connect`), or null.
+fn service_connect(scope: &Scope, port: Option<u16>) -> Option<Value> {
+    let wl = scope.wl;
+    let connect = wl
+        .manifest
+        .network
+        .as_ref()
+        .and_then(|n| n.connect.as_ref())
+        .filter(|c| c.value.enabled())?;
+    let alias = connect
+        .value
+        .config()
+        .and_then(|c| c.alias.as_ref())
+        .map_or(wl.name.clone(), |a| a.value.clone());
+    let mut cfg =
+        json!({ "Enabled": true, "Namespace": scope.import("ServiceDiscoveryNamespaceArn") });
+    if let Some(port) = port {
+        cfg["Services"] = json!([{
+            "PortName": format!("{}-{port}", wl.name),
+            // Cloud Map service names are unique in a namespace, and `<name>` is the DNS
+            // service below (`<name>.<env>.<app>.local`): Copilot's `-sc` keeps both.
+            "DiscoveryName": format!("{}-sc", wl.name),
+            "ClientAliases": [{ "Port": port, "DnsName": alias }],
+        }]);
+    }
+    Some(cfg)
 }
