@@ -1,7 +1,8 @@
 //! AWS access: one SDK configuration from aws-config's default chain (environment, profiles,
 //! SSO, web identity, IMDS), with `--profile`, `--region` and `--endpoint-url` /
 //! `AWS_ENDPOINT_URL` applied to every client. Retries are the SDK's standard policy, which
-//! retries throttling and transient errors only.
+//! retries throttling and transient errors only. EC2 is called by tug's own small Query client
+//! (`deploy::ec2_query`), made from the same configuration.
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
@@ -33,6 +34,8 @@ pub struct Aws {
     pub ssm: aws_sdk_ssm::Client,
     /// The application domain's hosted zones (`tug app init --domain`).
     pub route53: aws_sdk_route53::Client,
+    /// Subnets chosen by tags and the CloudFront prefix list, looked up at deploy.
+    pub ec2: crate::deploy::ec2_query::Ec2Query,
     pub region: String,
     /// The account and partition of the credentials, read once (STS GetCallerIdentity) by the
     /// first deploy step that needs them and shared by every clone.
@@ -83,6 +86,7 @@ impl Aws {
             sts: aws_sdk_sts::Client::new(&config),
             ssm: aws_sdk_ssm::Client::new(&config),
             route53: aws_sdk_route53::Client::new(&config),
+            ec2: crate::deploy::ec2_query::Ec2Query::new(&config, &region),
             region,
             identity: std::sync::Arc::default(),
         })

@@ -15,6 +15,7 @@ use crate::deploy::changeset::{self, Prepared};
 use crate::deploy::events::{Event, Reporter};
 use crate::deploy::images::{self, ImageOptions};
 use crate::deploy::imported_alb;
+use crate::deploy::lookup;
 use crate::deploy::ownership;
 use crate::deploy::replacement::{self, Hazard};
 use crate::deploy::revisions;
@@ -1195,6 +1196,8 @@ pub async fn workload_parameters(
     {
         *value = upload_addons(aws, &loaded.app, &rendered.stack_name, addons).await?;
     }
+    // Subnets chosen by tags, looked up in the environment's VPC.
+    lookup::fill_workload(aws, &loaded.app, wl, &mut params).await?;
     let unresolved: Vec<String> = params
         .iter()
         .filter(|(_, v)| v.starts_with('<'))
@@ -1206,7 +1209,7 @@ pub async fn workload_parameters(
             rendered.stack_name,
             unresolved.join(", ")
         ))
-        .help("name them in the manifest instead (subnet ids in `network.vpc.placement.subnets` rather than `from_tags`), or deploy the template and parameters file `tug render -e ENV -n NAME --output-dir DIR` writes, with those values filled in"));
+        .help("name them in the manifest instead, or deploy the template and parameters file `tug render -e ENV -n NAME --output-dir DIR` writes, with those values filled in"));
     }
     Ok((params, image))
 }
@@ -1343,11 +1346,19 @@ pub async fn deploy_with_overrides(
                         Err(e) => uploaded = Err(e),
                     }
                 }
+                // The CloudFront prefix list of `http.public.ingress.cdn`.
+                if uploaded.is_ok() {
+                    uploaded = lookup::fill_environment(aws, &mut params)
+                        .await
+                        .map_err(|e| e.to_string());
+                }
                 let outcome = if let Err(e) = uploaded {
                     Outcome::Failed(e)
                 } else if let Some((k, v)) = params.iter().find(|(_, v)| v.starts_with('<')) {
+                    // Every placeholder of the environment is filled above; this guards a
+                    // new one from reaching CloudFormation as `<...>`.
                     Outcome::Failed(format!(
-                        "{} needs {k}, which tug deploy does not look up ({v})\n  help: look the prefix list id up (`aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.global.cloudfront.origin-facing`) and deploy the template and parameters file `tug render -e ENV --output-dir DIR` writes, with it filled in; or drop `http.public.ingress.cdn`",
+                        "{} needs {k}, which tug deploy does not look up ({v})",
                         rendered.stack_name
                     ))
                 } else {
