@@ -1219,7 +1219,7 @@ async fn upload_addons(
     app: &str,
     stack_name: &str,
     addons: &crate::manifest::addons::Addons,
-) -> Result<String, String> {
+) -> Result<String> {
     let bucket = artifacts::Bucket::of(aws, app).await?;
     // Local files and folders the template names are uploaded first (content-addressed, so an
     // unchanged folder gives the same key and the same template).
@@ -1344,7 +1344,7 @@ pub async fn deploy_with_overrides(
                     }
                 }
                 let outcome = if let Err(e) = uploaded {
-                    Outcome::Failed(e)
+                    Outcome::failed(e)
                 } else if let Some((k, v)) = params.iter().find(|(_, v)| v.starts_with('<')) {
                     Outcome::Failed(format!(
                         "{} needs {k}, which tug deploy does not look up ({v})\n  help: look the prefix list id up (`aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.global.cloudfront.origin-facing`) and deploy the template and parameters file `tug render -e ENV --output-dir DIR` writes, with it filled in; or drop `http.public.ingress.cdn`",
