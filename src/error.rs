@@ -113,15 +113,6 @@ impl From<&str> for Error {
     }
 }
 
-/// Transitional, for code on other branches that still returns `Result<_, String>` and calls
-/// functions that now return [`Error`]: the whole text (message and help line) it printed
-/// before. Remove once nothing returns text errors.
-impl From<Error> for String {
-    fn from(e: Error) -> String {
-        e.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

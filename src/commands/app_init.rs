@@ -82,7 +82,7 @@ pub(crate) fn run(ctx: &Context, args: &AppInitArgs) -> Result<()> {
             Some(d) => Some(app_domain::ensure(&aws, &app, d).await),
             None => None,
         };
-        Ok::<_, String>((out, bucket.name, made, domain))
+        Ok::<_, Error>((out, bucket.name, made, domain))
     })??;
     let (repos, bucket, made) = (repos, bucket, made);
     let domain = match domain {
@@ -90,7 +90,7 @@ pub(crate) fn run(ctx: &Context, args: &AppInitArgs) -> Result<()> {
             record_domain(&ws.dir, &d)?;
             Some((d, zone_made))
         }
-        Some(Err(e)) => return Err(Error::failure(e)),
+        Some(Err(e)) => return Err(e),
         None => None,
     };
     let bucket_result = match &made {

@@ -33,11 +33,12 @@ pub enum Made {
 }
 
 /// Finds the domain's zone, makes the application's zone and its delegation.
-pub async fn ensure(aws: &Aws, app: &str, domain: &str) -> Result<(AppDomain, Made), String> {
+pub async fn ensure(aws: &Aws, app: &str, domain: &str) -> TugResult<(AppDomain, Made)> {
     let root = public_zone(aws, domain).await?.ok_or_else(|| {
-        format!(
+        Error::failure(format!(
             "this account has no public Route 53 hosted zone for {domain}: register the domain with Route 53 or create its hosted zone (and point the registrar at its name servers), then run `tug app init --domain {domain}` again"
-        )
+        ))
+        .about(domain)
     })?;
     let app_name = format!("{app}.{domain}");
     let (app_zone, made) = match public_zone(aws, &app_name).await? {
@@ -49,19 +50,19 @@ pub async fn ensure(aws: &Aws, app: &str, domain: &str) -> Result<(AppDomain, Ma
         .iter()
         .map(|s| ResourceRecord::builder().value(s).build())
         .collect::<Result<_, _>>()
-        .map_err(|e| e.to_string())?;
+        .map_err(built)?;
     let set = ResourceRecordSet::builder()
         .name(format!("{app_name}."))
         .r#type(RrType::Ns)
         .ttl(900)
         .set_resource_records(Some(records))
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(built)?;
     let change = Change::builder()
         .action(ChangeAction::Upsert)
         .resource_record_set(set)
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(built)?;
     aws.route53
         .change_resource_record_sets()
         .hosted_zone_id(&root)
@@ -70,15 +71,16 @@ pub async fn ensure(aws: &Aws, app: &str, domain: &str) -> Result<(AppDomain, Ma
                 .comment(format!("tug: delegate {app_name} to its hosted zone"))
                 .changes(change)
                 .build()
-                .map_err(|e| e.to_string())?,
+                .map_err(built)?,
         )
         .send()
         .await
         .map_err(|e| {
-            format!(
+            Error::failure(format!(
                 "cannot write the NS record of {app_name} in the hosted zone of {domain} ({root}): {}",
                 describe_error(&e)
-            )
+            ))
+            .about(&root)
         })?;
     Ok((
         AppDomain {
@@ -91,7 +93,7 @@ pub async fn ensure(aws: &Aws, app: &str, domain: &str) -> Result<(AppDomain, Ma
 }
 
 /// The id (without `/hostedzone/`) of the public zone named `name`, if there is one.
-pub(crate) async fn public_zone(aws: &Aws, name: &str) -> Result<Option<String>, String> {
+pub(crate) async fn public_zone(aws: &Aws, name: &str) -> TugResult<Option<String>> {
     let dotted = format!("{name}.");
     let out = aws
         .route53
@@ -101,10 +103,10 @@ pub(crate) async fn public_zone(aws: &Aws, name: &str) -> Result<Option<String>,
         .send()
         .await
         .map_err(|e| {
-            format!(
+            Error::failure(format!(
                 "cannot list the Route 53 hosted zones named {name}: {}",
                 describe_error(&e)
-            )
+            ))
         })?;
     let public = |z: &&HostedZone| {
         z.name().eq_ignore_ascii_case(&dotted) && !z.config().is_some_and(|c| c.private_zone())
@@ -116,7 +118,7 @@ pub(crate) async fn public_zone(aws: &Aws, name: &str) -> Result<Option<String>,
         .map(|z| z.id().trim_start_matches("/hostedzone/").to_string()))
 }
 
-async fn create_zone(aws: &Aws, app: &str, name: &str) -> Result<String, String> {
+async fn create_zone(aws: &Aws, app: &str, name: &str) -> TugResult<String> {
     // A caller reference is unique per request; the zone was looked up first, so a new one is
     // made only when none exists.
     let now = std::time::SystemTime::now()
@@ -136,32 +138,48 @@ async fn create_zone(aws: &Aws, app: &str, name: &str) -> Result<String, String>
         .send()
         .await
         .map_err(|e| {
-            format!(
+            Error::failure(format!(
                 "cannot create the hosted zone {name}: {}",
                 describe_error(&e)
-            )
+            ))
+            .about(name)
         })?;
     out.hosted_zone()
         .map(|z| z.id().trim_start_matches("/hostedzone/").to_string())
-        .ok_or_else(|| format!("Route 53 created {name} but returned no id"))
+        .ok_or_else(|| {
+            Error::failure(format!("Route 53 created {name} but returned no id")).about(name)
+        })
 }
 
-async fn name_servers(aws: &Aws, zone: &str) -> Result<Vec<String>, String> {
+async fn name_servers(aws: &Aws, zone: &str) -> TugResult<Vec<String>> {
     let out = aws
         .route53
         .get_hosted_zone()
         .id(zone)
         .send()
         .await
-        .map_err(|e| format!("cannot read the hosted zone {zone}: {}", describe_error(&e)))?;
+        .map_err(|e| {
+            Error::failure(format!(
+                "cannot read the hosted zone {zone}: {}",
+                describe_error(&e)
+            ))
+            .about(zone)
+        })?;
     let servers: Vec<String> = out
         .delegation_set()
         .map(|d| d.name_servers().to_vec())
         .unwrap_or_default();
     if servers.is_empty() {
-        return Err(format!("the hosted zone {zone} has no name servers"));
+        return Err(
+            Error::failure(format!("the hosted zone {zone} has no name servers")).about(zone),
+        );
     }
     Ok(servers)
+}
+
+/// A Route 53 request the SDK refused to build (a field it requires was not set).
+fn built(e: aws_sdk_route53::error::BuildError) -> Error {
+    Error::failure(e.to_string())
 }
 
 /// What `tug app delete` does with the application's zone.
@@ -326,12 +344,12 @@ async fn delete_delegation(aws: &Aws, name: &str, domain: &AppDomain) -> TugResu
         .action(ChangeAction::Delete)
         .resource_record_set(set.clone())
         .build()
-        .map_err(|e| Error::failure(e.to_string()))?;
+        .map_err(built)?;
     let batch = ChangeBatch::builder()
         .comment(format!("tug: {name} is deleted with its application"))
         .changes(change)
         .build()
-        .map_err(|e| Error::failure(e.to_string()))?;
+        .map_err(built)?;
     aws.route53
         .change_resource_record_sets()
         .hosted_zone_id(root)

@@ -1222,7 +1222,7 @@ async fn upload_addons(
     app: &str,
     stack_name: &str,
     addons: &crate::manifest::addons::Addons,
-) -> Result<String, String> {
+) -> Result<String> {
     let bucket = artifacts::Bucket::of(aws, app).await?;
     // Local files and folders the template names are uploaded first (content-addressed, so an
     // unchanged folder gives the same key and the same template).
@@ -1353,7 +1353,7 @@ pub async fn deploy_with_overrides(
                         .map_err(|e| e.to_string());
                 }
                 let outcome = if let Err(e) = uploaded {
-                    Outcome::Failed(e)
+                    Outcome::failed(e)
                 } else if let Some((k, v)) = params.iter().find(|(_, v)| v.starts_with('<')) {
                     // Every placeholder of the environment is filled above; this guards a
                     // new one from reaching CloudFormation as `<...>`.

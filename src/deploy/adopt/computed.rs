@@ -21,6 +21,7 @@ use crate::deploy::adopt::template::{self, Known};
 use crate::deploy::aws::{Aws, describe_error};
 use crate::deploy::stack::Resource;
 use crate::deploy::watch::split_service_arn;
+use crate::error::{Error, Result};
 
 /// What Copilot's custom resources computed for one stack, by logical id.
 #[derive(Debug, Clone, Default)]
@@ -43,7 +44,7 @@ pub async fn read(
     resources: &[Resource],
     deployed: &Value,
     known: &Known<'_>,
-) -> Result<Computed, String> {
+) -> Result<Computed> {
     let mut out = Computed::default();
     let of_type = |t: &str| -> Vec<(String, String)> {
         resources
@@ -62,10 +63,11 @@ pub async fn read(
             .send()
             .await
             .map_err(|e| {
-                format!(
+                Error::failure(format!(
                     "cannot read the listener rules of {stack} (their priorities are kept): {}",
                     describe_error(&e)
-                )
+                ))
+                .about(stack)
             })?;
         for rule in answer.rules() {
             let Some((id, _)) = chunk
@@ -95,10 +97,11 @@ pub async fn read(
             .send()
             .await
             .map_err(|e| {
-                format!(
+                Error::failure(format!(
                     "cannot read ECS service {service} of {stack} (its desired count is kept): {}",
                     describe_error(&e)
-                )
+                ))
+                .about(&service)
             })?;
         if let Some(s) = answer.services().first() {
             out.desired_counts.insert(id, s.desired_count());
@@ -119,7 +122,7 @@ async fn old_format_service(
     resources: &[Resource],
     deployed: &Value,
     known: &Known<'_>,
-) -> Result<Option<(String, String)>, String> {
+) -> Result<Option<(String, String)>> {
     let Some(service) = arn.split(":service/").nth(1).filter(|s| !s.contains('/')) else {
         return Ok(None);
     };
@@ -145,7 +148,7 @@ async fn old_format_service(
 }
 
 /// The value of export `name`; `None` when no stack exports it.
-pub(crate) async fn export_value(aws: &Aws, name: &str) -> Result<Option<String>, String> {
+pub(crate) async fn export_value(aws: &Aws, name: &str) -> Result<Option<String>> {
     let mut token: Option<String> = None;
     loop {
         let page = aws
@@ -154,7 +157,12 @@ pub(crate) async fn export_value(aws: &Aws, name: &str) -> Result<Option<String>
             .set_next_token(token.clone())
             .send()
             .await
-            .map_err(|e| format!("cannot read the export {name}: {}", describe_error(&e)))?;
+            .map_err(|e| {
+                Error::failure(format!(
+                    "cannot read the export {name}: {}",
+                    describe_error(&e)
+                ))
+            })?;
         if let Some(e) = page.exports().iter().find(|e| e.name() == Some(name)) {
             return Ok(e.value().map(str::to_string));
         }

@@ -129,7 +129,7 @@ async fn domain(aws: &Aws, app: &str, name: String, zone: String) -> Result<AppD
 }
 
 /// The parameters directly under `path`: (last path segment, value).
-async fn names_under(aws: &Aws, path: &str) -> Result<Vec<(String, String)>, String> {
+async fn names_under(aws: &Aws, path: &str) -> Result<Vec<(String, String)>, Error> {
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -142,10 +142,11 @@ async fn names_under(aws: &Aws, path: &str) -> Result<Vec<(String, String)>, Str
             .send()
             .await
             .map_err(|e| {
-                format!(
+                Error::failure(format!(
                     "cannot read {path} in Parameter Store: {}",
                     describe_error(&e)
-                )
+                ))
+                .about(path)
             })?;
         for p in page.parameters() {
             let name = p.name().unwrap_or_default();

@@ -177,21 +177,23 @@ async fn stack_plan(
     parameters: Vec<(String, String)>,
     info: StackInfo,
     app: &str,
-) -> Result<StackPlan, String> {
+) -> Result<StackPlan, Error> {
     let name = rendered.stack_name.clone();
     let state = match ownership::owner(&info.tags, app) {
         Owner::Tug if info.tag(copilot::ADOPTED_TAG).is_some() => State::Adopted,
         Owner::Tug => {
-            return Err(format!(
+            return Err(Error::failure(format!(
                 "stack {name} is tug's already (it was not deployed by Copilot); deploy it with `tug deploy`"
-            ));
+            ))
+            .about(&name));
         }
         Owner::Copilot(_) => State::Copilot,
         Owner::Other(_) => {
-            return Err(ownership::check(&info, &name, app, "adopt").map_or_else(
-                || format!("stack {name} is not Copilot's"),
-                |e| e.to_string(),
-            ));
+            return Err(
+                ownership::check(&info, &name, app, "adopt").unwrap_or_else(|| {
+                    Error::failure(format!("stack {name} is not Copilot's")).about(&name)
+                }),
+            );
         }
     };
     if state == State::Adopted {
@@ -208,7 +210,7 @@ async fn stack_plan(
     }
     let text = deployed_template(aws, &name).await?;
     let deployed_parameters: BTreeMap<String, String> = info.parameters.iter().cloned().collect();
-    let deployed = template::parse(&text).map_err(|e| format!("{name}: {e}"))?;
+    let deployed = template::parse(&text).map_err(|e| in_stack(&name, "", e))?;
     // A resource exists when the stack lists it, or when the template creates it without a
     // condition (a stack's resource list can lag behind, and an emulator leaves out types it
     // does not implement).
@@ -246,7 +248,7 @@ async fn stack_plan(
     }
     let exports = exports(aws, &name).await?;
     let tug_template =
-        template::parse(&rendered.template).map_err(|e| format!("{name} (rendered): {e}"))?;
+        template::parse(&rendered.template).map_err(|e| in_stack(&name, " (rendered)", e))?;
     let tug_parameters: BTreeMap<String, String> = parameters.iter().cloned().collect();
     let Adoption {
         template: adopted_template,
@@ -282,8 +284,8 @@ async fn stack_plan(
         State::Copilot
     };
     let mut adopted = rendered.clone();
-    adopted.template =
-        serde_json::to_string(&adopted_template).map_err(|e| format!("internal error: {e}"))?;
+    adopted.template = serde_json::to_string(&adopted_template)
+        .map_err(|e| Error::failure(format!("internal error: {e}")))?;
     // tug's tags added, Copilot's kept.
     for (k, v) in &info.tags {
         adopted.tags.entry(k.clone()).or_insert_with(|| v.clone());
@@ -311,7 +313,7 @@ async fn stack_plan(
 }
 
 /// A stack's template as submitted.
-pub async fn deployed_template(aws: &Aws, name: &str) -> Result<String, String> {
+pub async fn deployed_template(aws: &Aws, name: &str) -> Result<String, Error> {
     aws.cfn
         .get_template()
         .stack_name(name)
@@ -319,18 +321,32 @@ pub async fn deployed_template(aws: &Aws, name: &str) -> Result<String, String> 
         .send()
         .await
         .map(|out| out.template_body().unwrap_or_default().to_string())
-        .map_err(|e| format!("cannot read the template of {name}: {}", describe_error(&e)))
+        .map_err(|e| {
+            Error::failure(format!(
+                "cannot read the template of {name}: {}",
+                describe_error(&e)
+            ))
+            .about(name)
+        })
+}
+
+/// A template of stack `name` that cannot be read, its text prefixed with the stack's name
+/// (and `which` template it is).
+fn in_stack(name: &str, which: &str, e: Error) -> Error {
+    Error::failure(format!("{name}{which}: {}", e.message())).about(name)
 }
 
 /// The export names a stack has.
-async fn exports(aws: &Aws, name: &str) -> Result<BTreeSet<String>, String> {
+async fn exports(aws: &Aws, name: &str) -> Result<BTreeSet<String>, Error> {
     let out = aws
         .cfn
         .describe_stacks()
         .stack_name(name)
         .send()
         .await
-        .map_err(|e| format!("cannot read {name}: {}", describe_error(&e)))?;
+        .map_err(|e| {
+            Error::failure(format!("cannot read {name}: {}", describe_error(&e))).about(name)
+        })?;
     Ok(out
         .stacks()
         .iter()

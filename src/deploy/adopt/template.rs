@@ -8,21 +8,22 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
+use crate::error::{Error, Result};
 use crate::manifest::addons;
 use crate::manifest::source::SourceId;
 use crate::manifest::yaml::parse_cloudformation;
 
 /// Parses a template; `Err` says why it could not be read. YAML goes through the manifest
 /// reader's CloudFormation mode, which turns the short forms into the long ones.
-pub fn parse(text: &str) -> Result<Value, String> {
+pub fn parse(text: &str) -> Result<Value> {
     if let Ok(v) = serde_json::from_str::<Value>(text) {
         return Ok(v);
     }
     let node = parse_cloudformation(SourceId(0), text).map_err(|e| {
-        format!(
+        Error::failure(format!(
             "not a readable template (line {}, column {}): {}",
             e.span.line, e.span.col, e.message
-        )
+        ))
     })?;
     Ok(addons::to_json(&node))
 }
