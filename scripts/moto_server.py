@@ -878,12 +878,19 @@ def patch_certificates() -> None:
                 subject_alt_names=props.get("SubjectAlternativeNames") or [],
                 tags=props.get("Tags") or [],
             )
-            return cls(arn, account_id, region_name)
+            certificate = cls(arn, account_id, region_name)
+            certificate.properties = props
+            return certificate
 
         @classmethod
         def update_from_cloudformation_json(  # type: ignore[no-untyped-def]
             cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
         ):
+            # An update that changes no property (only `DeletionPolicy`, say) leaves the
+            # certificate alone, as CloudFormation does; moto called this for any change of the
+            # resource's JSON, and the certificate got a new ARN (fix 22).
+            if cloudformation_json.get("Properties") == getattr(original_resource, "properties", None):
+                return original_resource
             # Every property of a certificate is create-only: CloudFormation replaces it.
             cls.delete_from_cloudformation_json(
                 original_resource.arn, {}, account_id, region_name

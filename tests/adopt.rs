@@ -1209,7 +1209,9 @@ fn copilot_app_with_domain_shaped(
     let mut web = fixture("demo-test-web.yml");
     let mut parameters = web_parameters(app);
     if alias {
-        let start = web.find("  # Copilot: Type Custom::RulePriorityFunction.").expect("rules");
+        let start = web
+            .find("  # Copilot: Type Custom::RulePriorityFunction.")
+            .expect("rules");
         let end = web.find("Outputs:").expect("outputs");
         web.replace_range(start..end, &fixture("demo-test-web-https-rules.yml"));
         web = web.replacen(
@@ -1659,10 +1661,15 @@ fn an_alias_record_copilots_lambda_made_is_left_out_and_kept() {
     let lbs = rt
         .block_on(aws.elb.describe_load_balancers().send())
         .expect("load balancers");
-    let lb = lbs.load_balancers().first().expect("the public load balancer");
+    let lb = lbs
+        .load_balancers()
+        .first()
+        .expect("the public load balancer");
     let (dns, lb_zone) = (
         lb.dns_name().unwrap_or_default().to_string(),
-        lb.canonical_hosted_zone_id().unwrap_or_default().to_string(),
+        lb.canonical_hosted_zone_id()
+            .unwrap_or_default()
+            .to_string(),
     );
     let record = ResourceRecordSet::builder()
         .name("shop.example.com")
@@ -1728,7 +1735,10 @@ fn an_alias_record_copilots_lambda_made_is_left_out_and_kept() {
         web["Metadata"]["tug:adoption"]["left_out"],
         serde_json::json!(["AliasRecordShopExampleCom"])
     );
-    assert_eq!(a_records(&rt, &aws, &root, "shop.example.com"), vec![dns.clone()]);
+    assert_eq!(
+        a_records(&rt, &aws, &root, "shop.example.com"),
+        vec![dns.clone()]
+    );
     // The HTTPS listener and Copilot's certificate are kept (HTTPSCert retained, so its
     // Delete handler never deletes the certificate); tug's own certificate is left out.
     let env_after = physical_ids(&rt, &aws, "demo-test");
@@ -1743,7 +1753,10 @@ fn an_alias_record_copilots_lambda_made_is_left_out_and_kept() {
     );
     // Copilot's redirect rule keeps its id (and so its priority) under tug's redirect.
     let rule = &web["Resources"]["HTTPListenerRuleWithDomain"];
-    assert_eq!(rule["Properties"]["Actions"][0]["Type"], "redirect", "{web}");
+    assert_eq!(
+        rule["Properties"]["Actions"][0]["Type"], "redirect",
+        "{web}"
+    );
     assert!(web["Resources"]["HTTPListenerRule"].is_null());
 
     let out = tug(

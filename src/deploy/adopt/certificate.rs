@@ -65,10 +65,7 @@ fn names(template: &Value) -> Option<Vec<String>> {
 
 /// Removes tug's certificate and writes `arn` for every `Ref` to it.
 fn substitute(template: &mut Value, arn: &str) {
-    if let Some(r) = template
-        .get_mut("Resources")
-        .and_then(Value::as_object_mut)
-    {
+    if let Some(r) = template.get_mut("Resources").and_then(Value::as_object_mut) {
         r.remove(TUG_ID);
     }
     replace_refs(template, arn);
