@@ -855,6 +855,7 @@ mod tests {
         let computed = Computed {
             priorities: BTreeMap::from([("HTTPListenerRule".to_string(), 50000)]),
             desired_counts: BTreeMap::from([("Service".to_string(), 3)]),
+            certificate: None,
         };
         let a = adopt(
             &Deployed {
