@@ -578,6 +578,7 @@ def main() -> int:
     patch_certificates()
     patch_listener_rule_priority_updates()
     patch_log_stream_prefix()
+    patch_record_set_create_over_existing()
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
@@ -877,12 +878,19 @@ def patch_certificates() -> None:
                 subject_alt_names=props.get("SubjectAlternativeNames") or [],
                 tags=props.get("Tags") or [],
             )
-            return cls(arn, account_id, region_name)
+            certificate = cls(arn, account_id, region_name)
+            certificate.properties = props
+            return certificate
 
         @classmethod
         def update_from_cloudformation_json(  # type: ignore[no-untyped-def]
             cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
         ):
+            # An update that changes no property (only `DeletionPolicy`, say) leaves the
+            # certificate alone, as CloudFormation does; moto called this for any change of the
+            # resource's JSON, and the certificate got a new ARN (fix 22).
+            if cloudformation_json.get("Properties") == getattr(original_resource, "properties", None):
+                return original_resource
             # Every property of a certificate is create-only: CloudFormation replaces it.
             cls.delete_from_cloudformation_json(
                 original_resource.arn, {}, account_id, region_name
@@ -960,6 +968,40 @@ def patch_log_stream_prefix() -> None:
         return original(self)
 
     LogsResponse.filter_log_events = filter_with_prefix
+
+
+# --- Appended for `tug adopt` of aliases (issue 14, fifth session) ------------------------------
+
+
+def patch_record_set_create_over_existing() -> None:
+    """An AWS::Route53::RecordSet that CloudFormation creates for a name and type the zone holds
+    already is refused, as Route 53 refuses the `CREATE` change CloudFormation sends
+    (InvalidChangeBatch "Tried to create resource record set [name='...', type='...'] but it
+    already exists"); moto added a second record silently (fix 21)."""
+    from moto.route53.exceptions import ResourceRecordAlreadyExists
+    from moto.route53.models import RecordSet, route53_backends
+    from moto.utilities.utils import get_partition
+
+    original = RecordSet.create_from_cloudformation_json.__func__
+
+    def create_unless_it_exists(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+        props = cloudformation_json.get("Properties") or {}
+        backend = route53_backends[account_id][get_partition(region_name)]
+        zone_name = props.get("HostedZoneName")
+        zone = backend.get_hosted_zone_by_name(zone_name) if zone_name else None
+        if zone is None and props.get("HostedZoneId"):
+            zone = backend.get_hosted_zone(props["HostedZoneId"])
+        name = str(props.get("Name", "")).rstrip(".").lower()
+        for rrset in zone.rrsets if zone else []:
+            if (
+                str(rrset.name).rstrip(".").lower() == name
+                and rrset.type == props.get("Type")
+                and rrset.set_identifier == props.get("SetIdentifier")
+            ):
+                raise ResourceRecordAlreadyExists(name=name + ".", _type=str(props.get("Type")))
+        return original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+    RecordSet.create_from_cloudformation_json = classmethod(create_unless_it_exists)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,9 @@ pub struct Computed {
     pub priorities: BTreeMap<String, i32>,
     /// ECS services: the desired count each runs with.
     pub desired_counts: BTreeMap<String, i32>,
+    /// The environment's certificate: the physical id of `HTTPSCert`, the ARN of the ACM
+    /// certificate its Lambda requested (see `certificate`).
+    pub certificate: Option<String>,
 }
 
 const LISTENER_RULE: &str = "AWS::ElasticLoadBalancingV2::ListenerRule";
@@ -45,7 +48,13 @@ pub async fn read(
     deployed: &Value,
     known: &Known<'_>,
 ) -> Result<Computed> {
-    let mut out = Computed::default();
+    let mut out = Computed {
+        certificate: resources
+            .iter()
+            .find(|r| r.logical_id == "HTTPSCert")
+            .and_then(|r| r.physical_id.clone()),
+        ..Computed::default()
+    };
     let of_type = |t: &str| -> Vec<(String, String)> {
         resources
             .iter()

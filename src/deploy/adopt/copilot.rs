@@ -96,6 +96,15 @@ pub fn copilot_id(tug_id: &str) -> Option<String> {
         }
         _ => {}
     }
+    // The HTTP rule of a service with aliases on an environment with an HTTPS listener (the
+    // redirect to HTTPS): Copilot's `HTTPListenerRuleWithDomain<n>`, tug's `HTTPListenerRule<n>`.
+    // Under another id, tug's rule would be created, with the same priority on the same
+    // listener, before Copilot's is removed: ELB refuses a priority in use.
+    if let Some(suffix) = tug_id.strip_prefix("HTTPListenerRule")
+        && suffix.chars().all(|c| c.is_ascii_digit())
+    {
+        return Some(format!("HTTPListenerRuleWithDomain{suffix}"));
+    }
     // Topics of `publish.topics`: tug's `OrdersTopic` is Copilot's `ordersSNSTopic`.
     if let Some(base) = tug_id.strip_suffix("TopicPolicy") {
         return Some(format!("{base}SNSTopicPolicy"));
@@ -133,6 +142,19 @@ mod tests {
             None
         );
         assert_eq!(application_domain(r#"{"name":"demo"}"#), None);
+    }
+
+    #[test]
+    fn the_http_rule_of_a_service_with_aliases_has_copilots_id() {
+        assert_eq!(
+            copilot_id("HTTPListenerRule").as_deref(),
+            Some("HTTPListenerRuleWithDomain")
+        );
+        assert_eq!(
+            copilot_id("HTTPListenerRule1").as_deref(),
+            Some("HTTPListenerRuleWithDomain1")
+        );
+        assert_eq!(copilot_id("HTTPSListenerRule"), None);
     }
 
     #[test]

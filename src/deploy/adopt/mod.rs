@@ -19,6 +19,8 @@
 //! (written into its conditions by the first update); anything else tug keeps that still
 //! needs a custom resource's value stops the adoption instead.
 
+pub mod aliases;
+pub mod certificate;
 pub mod computed;
 pub mod copilot;
 pub mod discover;

@@ -21,6 +21,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use crate::deploy::adopt::aliases;
+use crate::deploy::adopt::certificate;
 use crate::deploy::adopt::computed::Computed;
 use crate::deploy::adopt::copilot;
 use crate::deploy::adopt::template::{self, Known};
@@ -180,6 +182,25 @@ pub fn adopt(
                 type_of(Some(&r)).to_string(),
                 *custom,
             ));
+        }
+    }
+    // Copilot's certificate stays on the HTTPS listener (its `HTTPSCert` is retained).
+    if let Some(arn) = &deployed.computed.certificate
+        && let Some(cert) = resources(&out).get(certificate::TUG_ID).cloned()
+        && let Some(kept) = certificate::keep_copilots(&mut out, arn)
+    {
+        left_out_rows.push((
+            certificate::TUG_ID.to_string(),
+            type_of(Some(&cert)).to_string(),
+            "HTTPSCert",
+        ));
+        record.certificate = Some(kept);
+    }
+    for id in aliases::made_by_custom_domain_action(&old, &resources(&out)) {
+        if let Some(r) = resources_mut(&mut out).remove(&id) {
+            record.left_out.push(id.clone());
+            let t = type_of(Some(&r)).to_string();
+            left_out_rows.push((id, t, aliases::CUSTOM_DOMAIN_ACTION));
         }
     }
 
@@ -373,7 +394,7 @@ pub fn adopt(
 /// `None` when the deployed template records no adoption.
 pub fn keep(deployed: &Value, rendered: &Value) -> Option<Value> {
     let meta = deployed.pointer(&format!("/Metadata/{METADATA_KEY}"))?;
-    let record: Record = serde_json::from_value(meta.clone()).ok()?;
+    let mut record: Record = serde_json::from_value(meta.clone()).ok()?;
     let old = resources(deployed);
     let mut out = rendered.clone();
     for (tug_id, cid) in &record.renamed {
@@ -425,6 +446,11 @@ pub fn keep(deployed: &Value, rendered: &Value) -> Option<Value> {
     for id in &record.left_out {
         resources_mut(&mut out).remove(id);
     }
+    if let Some(kept) = &record.certificate
+        && !certificate::keep_again(&mut out, kept)
+    {
+        record.certificate = None;
+    }
     prune_depends_on(&mut out);
     write_metadata(&mut out, &record);
     Some(out)
@@ -448,6 +474,10 @@ struct Record {
     /// `copilot::MADE_BY_CUSTOM_RESOURCES`).
     #[serde(default)]
     left_out: Vec<String>,
+    /// Copilot's certificate, kept on the HTTPS listener instead of tug's while tug's would
+    /// cover the same names (see `certificate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    certificate: Option<certificate::Kept>,
     /// Listener rules: the priority each held when adopted, kept on every later deploy.
     #[serde(default)]
     priorities: BTreeMap<String, i32>,
@@ -825,6 +855,7 @@ mod tests {
         let computed = Computed {
             priorities: BTreeMap::from([("HTTPListenerRule".to_string(), 50000)]),
             desired_counts: BTreeMap::from([("Service".to_string(), 3)]),
+            certificate: None,
         };
         let a = adopt(
             &Deployed {
