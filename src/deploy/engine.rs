@@ -1348,9 +1348,7 @@ pub async fn deploy_with_overrides(
                 }
                 // The CloudFront prefix list of `http.public.ingress.cdn`.
                 if uploaded.is_ok() {
-                    uploaded = lookup::fill_environment(aws, &mut params)
-                        .await
-                        .map_err(|e| e.to_string());
+                    uploaded = lookup::fill_environment(aws, &mut params).await;
                 }
                 let outcome = if let Err(e) = uploaded {
                     Outcome::failed(e)
