@@ -237,15 +237,17 @@ fn count_change_sets(_n: usize, action: &str) -> Fault {
     Fault::Pass
 }
 
-/// An unchanged deploy compares the deployed templates and parameters with the rendered ones
-/// and creates no change set (on AWS each takes seconds to compute); a changed one still does.
-#[test]
-fn an_unchanged_deploy_creates_no_change_set() {
+/// Deploys the demo (app `app`) to moto, then deploys it again unchanged through a proxy
+/// with `schedule`, and checks that every stack reported no changes.
+fn deployed_then_unchanged(
+    app: &str,
+    schedule: fn(usize, &str) -> Fault,
+) -> (Moto, tempfile::TempDir, FaultProxy) {
     let moto = Moto::start(10);
-    let ws = demo_copy("same");
+    let ws = demo_copy(app);
     let first = tug(ws.path(), &moto.url(), &["deploy", "-e", "test"]);
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
-    let proxy = FaultProxy::start(moto.port, count_change_sets);
+    let proxy = FaultProxy::start(moto.port, schedule);
     let again = tug(
         ws.path(),
         &proxy.url(),
@@ -259,6 +261,14 @@ fn an_unchanged_deploy_creates_no_change_set() {
         "{}",
         stderr(&again)
     );
+    (moto, ws, proxy)
+}
+
+/// An unchanged deploy compares the deployed templates and parameters with the rendered ones
+/// and creates no change set (on AWS each takes seconds to compute); a changed one still does.
+#[test]
+fn an_unchanged_deploy_creates_no_change_set() {
+    let (_moto, ws, proxy) = deployed_then_unchanged("same", count_change_sets);
     assert_eq!(NOOP_CHANGE_SETS.load(Ordering::SeqCst), 0);
 
     let web = ws.path().join("copilot/web/manifest.yml");
@@ -359,24 +369,7 @@ fn slow_describe_services(_n: usize, action: &str) -> Fault {
 /// round trip): a check started only after another one's answer would arrive 1.5 s later.
 #[test]
 fn an_unchanged_subscriber_does_not_wait_for_its_publishers_rollout_check() {
-    let moto = Moto::start(10);
-    let ws = demo_copy("rounds");
-    let first = tug(ws.path(), &moto.url(), &["deploy", "-e", "test"]);
-    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
-    let proxy = FaultProxy::start(moto.port, slow_describe_services);
-    let again = tug(
-        ws.path(),
-        &proxy.url(),
-        &["--output", "json", "deploy", "-e", "test"],
-    );
-    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
-    assert!(
-        outcomes(&events(&again))
-            .iter()
-            .all(|(_, o)| o == "no changes"),
-        "{}",
-        stderr(&again)
-    );
+    let (_moto, _ws, _proxy) = deployed_then_unchanged("rounds", slow_describe_services);
     let calls = DESCRIBE_SERVICES.lock().expect("calls").clone();
     assert_eq!(calls.len(), 3, "one rollout check per service");
     let spread = calls[calls.len() - 1].duration_since(calls[0]);
