@@ -579,6 +579,8 @@ def main() -> int:
     patch_listener_rule_priority_updates()
     patch_log_stream_prefix()
     patch_record_set_create_over_existing()
+    patch_record_set_group_updates()
+    patch_hosted_zone_deletion()
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
@@ -1002,6 +1004,72 @@ def patch_record_set_create_over_existing() -> None:
         return original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
 
     RecordSet.create_from_cloudformation_json = classmethod(create_unless_it_exists)
+
+
+
+# --- Appended for `tug adopt` of aliases with a hosted zone (issue 14, sixth session) -----------
+
+
+def patch_record_set_group_updates() -> None:
+    """An AWS::Route53::RecordSetGroup changed by a stack update changes the zone's records:
+    those the group no longer holds are deleted, the others created or changed, all at once (one
+    Route 53 change batch); a deleted group deletes its records. So CloudFormation does
+    (RecordSets: "Update requires: No interruption"); moto left the records as first created
+    in both cases (fix 23)."""
+    from moto.route53.models import RecordSetGroup, route53_backends
+    from moto.utilities.utils import get_partition
+
+    def zone_of(props, account_id, region_name):  # type: ignore[no-untyped-def]
+        backend = route53_backends[account_id][get_partition(region_name)]
+        name = props.get("HostedZoneName")
+        zone = backend.get_hosted_zone_by_name(name) if name else None
+        return zone or backend.get_hosted_zone(props["HostedZoneId"])
+
+    def key(name, kind, set_identifier):  # type: ignore[no-untyped-def]
+        return (str(name or "").rstrip(".").lower(), kind, set_identifier)
+
+    def of_dict(r):  # type: ignore[no-untyped-def]
+        return key(r.get("Name"), r.get("Type"), r.get("SetIdentifier"))
+
+    def of_rrset(r):  # type: ignore[no-untyped-def]
+        return key(r.name, r.type, r.set_identifier)
+
+    def update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+        props = cloudformation_json["Properties"]
+        zone = zone_of(props, account_id, region_name)
+        new = props.get("RecordSets") or []
+        gone = {of_dict(r) for r in original_resource.record_sets} | {of_dict(r) for r in new}
+        zone.rrsets = [r for r in zone.rrsets if of_rrset(r) not in gone]
+        for record_set in new:
+            zone.add_rrset(record_set)
+        group = RecordSetGroup(region_name, zone.resource_id, new)
+        group.account_id = account_id
+        return group
+
+    def delete(self, account_id, region_name):  # type: ignore[no-untyped-def]
+        backend = route53_backends[account_id][get_partition(region_name)]
+        zone = backend.zones.get(self.hosted_zone_id)
+        if zone is not None:
+            held = {of_dict(r) for r in self.record_sets}
+            zone.rrsets = [r for r in zone.rrsets if of_rrset(r) not in held]
+
+    RecordSetGroup.update_from_cloudformation_json = classmethod(update)
+    RecordSetGroup.delete = delete
+
+
+
+def patch_hosted_zone_deletion() -> None:
+    """An AWS::Route53::HostedZone is deleted with its stack, and the delete fails while the
+    zone holds records other than its own SOA and NS (HostedZoneNotEmpty), as CloudFormation
+    and Route 53 do; moto left the zone in place (fix 24)."""
+    from moto.route53.models import FakeZone, route53_backends
+    from moto.utilities.utils import get_partition
+
+    def delete(self, account_id, region_name):  # type: ignore[no-untyped-def]
+        backend = route53_backends[account_id][get_partition(region_name)]
+        backend.delete_hosted_zone(self.id)
+
+    FakeZone.delete = delete
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ use crate::deploy::aws::Aws;
 use crate::error::{Error, Result};
 use crate::exit;
 use crate::manifest::domain::AppDomain;
+use crate::manifest::load::Loaded;
 use crate::manifest::workspace::Workspace;
 use crate::ui::Style;
 
@@ -45,60 +46,12 @@ pub(crate) fn run(ctx: &Context, args: &AdoptArgs) -> Result<()> {
         ws.domain = Some(d.clone());
         loaded.domain = Some(d.clone());
     }
-    let plans = ctx.block_on(async {
-        let envs: Vec<String> = match &args.env {
-            Some(e) => vec![e.clone()],
-            None => loaded
-                .environments
-                .iter()
-                .map(|e| e.name.clone())
-                .filter(|e| found.environments.contains(e))
-                .collect(),
-        };
-        if envs.is_empty() {
-            return Err(Error::failure(format!(
-                "Copilot recorded no environment of application {} that this workspace has a manifest for",
-                loaded.app
-            ))
-            .help("pass -e ENV"));
-        }
-        let names: Vec<String> = found.workloads.iter().map(|(n, _)| n.clone()).collect();
-        let mut plans = Vec::new();
-        for env in envs {
-            plans.push(plan::plan(&aws, &loaded, &ws, &env, &names).await?);
-        }
-        Ok::<_, Error>(plans)
-    })??;
+    let plans = ctx.block_on(plan_all(&aws, &loaded, &ws, &found, args.env.as_deref()))??;
     let stopped = plans
         .iter()
         .flat_map(|p| &p.stacks)
         .any(|s| !s.stops.is_empty());
-    if ctx.ui.json && args.plan {
-        ctx.ui.out(
-            &json!({
-                "event": "plan",
-                "copilot": found,
-                "environments": plans,
-                "stops": stopped,
-                "writes_workspace_domain": write_domain.is_some(),
-            })
-            .to_string(),
-        );
-    } else if !ctx.ui.json {
-        show_discovery(ctx, &found);
-        if let Some(d) = &write_domain {
-            ctx.ui.out(&format!(
-                "  .workspace: {} `domain:` (name {}, hosted_zone {}, app_hosted_zone {}), Copilot's domain, so that tug renders the environments' hosted zones",
-                if args.plan { "would get" } else { "gets" },
-                d.name,
-                d.hosted_zone,
-                d.app_hosted_zone
-            ));
-        }
-        for p in &plans {
-            show_plan(ctx, p);
-        }
-    }
+    show_plans(ctx, args, &found, &plans, write_domain.as_ref(), stopped);
     if args.plan {
         if stopped {
             return Err(Error::failure(
@@ -109,39 +62,21 @@ pub(crate) fn run(ctx: &Context, args: &AdoptArgs) -> Result<()> {
             .info("this was a plan; nothing was changed. Run `tug adopt` without --plan to adopt.");
         return Ok(());
     }
-    let todo = plans
+    if !plans
         .iter()
         .flat_map(|p| &p.stacks)
-        .any(|s| s.state != State::Adopted);
-    if !todo {
+        .any(|s| s.state != State::Adopted)
+    {
         // The stacks are tug's already: the workspace still needs the domain they render.
-        if let Some(d) = &write_domain {
-            crate::commands::app_init::record_domain(&ws.dir, d)?;
-            ctx.ui
-                .info(&format!("wrote the domain {} into .workspace", d.name));
-        }
+        record_domain(ctx, &ws, write_domain.as_ref())?;
         ctx.ui.info("every stack is adopted already; nothing to do");
         return Ok(());
     }
-    if !ctx.global.yes {
-        if !ctx.ui.interactive {
-            return Err(Error::usage(
-                "adopting changes Copilot's stacks; run `tug adopt --plan` to review, then `tug adopt --yes`",
-            ));
-        }
-        match ctx.ui.confirm("Adopt these stacks?", false) {
-            Ok(true) => {}
-            _ => {
-                ctx.ui.info("nothing was changed");
-                return Ok(());
-            }
-        }
+    if !confirmed(ctx)? {
+        ctx.ui.info("nothing was changed");
+        return Ok(());
     }
-    if let Some(d) = &write_domain {
-        crate::commands::app_init::record_domain(&ws.dir, d)?;
-        ctx.ui
-            .info(&format!("wrote the domain {} into .workspace", d.name));
-    }
+    record_domain(ctx, &ws, write_domain.as_ref())?;
     let reporter = reporter(ctx);
     let results: Vec<StackResult> = ctx.block_on(async {
         let (tx, rx) = watch::channel(0u32);
@@ -153,6 +88,101 @@ pub(crate) fn run(ctx: &Context, args: &AdoptArgs) -> Result<()> {
         all
     })?;
     crate::commands::status(report(ctx, &results))
+}
+
+/// The plans of environment `env`, or of every environment Copilot deployed that the
+/// workspace has a manifest for.
+async fn plan_all(
+    aws: &Aws,
+    loaded: &Loaded,
+    ws: &Workspace,
+    found: &Discovery,
+    env: Option<&str>,
+) -> Result<Vec<Plan>> {
+    let envs: Vec<String> = match env {
+        Some(e) => vec![e.to_string()],
+        None => loaded
+            .environments
+            .iter()
+            .map(|e| e.name.clone())
+            .filter(|e| found.environments.contains(e))
+            .collect(),
+    };
+    if envs.is_empty() {
+        return Err(Error::failure(format!(
+            "Copilot recorded no environment of application {} that this workspace has a manifest for",
+            loaded.app
+        ))
+        .help("pass -e ENV"));
+    }
+    let names: Vec<String> = found.workloads.iter().map(|(n, _)| n.clone()).collect();
+    let mut plans = Vec::new();
+    for env in envs {
+        plans.push(plan::plan(aws, loaded, ws, &env, &names).await?);
+    }
+    Ok(plans)
+}
+
+/// The plans, as text or (with `--plan`) one JSON document.
+fn show_plans(
+    ctx: &Context,
+    args: &AdoptArgs,
+    found: &Discovery,
+    plans: &[Plan],
+    write_domain: Option<&AppDomain>,
+    stopped: bool,
+) {
+    if ctx.ui.json {
+        if args.plan {
+            ctx.ui.out(
+                &json!({
+                    "event": "plan",
+                    "copilot": found,
+                    "environments": plans,
+                    "stops": stopped,
+                    "writes_workspace_domain": write_domain.is_some(),
+                })
+                .to_string(),
+            );
+        }
+        return;
+    }
+    show_discovery(ctx, found);
+    if let Some(d) = write_domain {
+        ctx.ui.out(&format!(
+            "  .workspace: {} `domain:` (name {}, hosted_zone {}, app_hosted_zone {}), Copilot's domain, so that tug renders the environments' hosted zones",
+            if args.plan { "would get" } else { "gets" },
+            d.name,
+            d.hosted_zone,
+            d.app_hosted_zone
+        ));
+    }
+    for p in plans {
+        show_plan(ctx, p);
+    }
+}
+
+/// Whether to go on: `--yes`, or the answer at a terminal.
+fn confirmed(ctx: &Context) -> Result<bool> {
+    if ctx.global.yes {
+        return Ok(true);
+    }
+    if !ctx.ui.interactive {
+        return Err(Error::usage(
+            "adopting changes Copilot's stacks; run `tug adopt --plan` to review, then `tug adopt --yes`",
+        ));
+    }
+    Ok(matches!(ctx.ui.confirm("Adopt these stacks?", false), Ok(true)))
+}
+
+/// Writes Copilot's domain into `.workspace`, when adoption found one to write.
+fn record_domain(ctx: &Context, ws: &Workspace, domain: Option<&AppDomain>) -> Result<()> {
+    if let Some(d) = domain {
+        crate::commands::app_init::record_domain(&ws.dir, d)?;
+        ctx.ui
+            .info(&format!("wrote the domain {} into .workspace", d.name));
+    }
+    Ok(())
 }
 
 /// The domain adoption writes into `.workspace`: Copilot's, when the workspace has none. A

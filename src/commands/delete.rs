@@ -14,6 +14,7 @@ use serde_json::json;
 use crate::cli::{EnvAndName, EnvDeleteArgs};
 use crate::commands::Context;
 use crate::commands::remote;
+use crate::deploy::adopt::leftovers::{self, Leftovers};
 use crate::deploy::app_domain::{self, ZoneFate};
 use crate::deploy::artifacts;
 use crate::deploy::aws::Aws;
@@ -44,6 +45,9 @@ struct Plan {
     all_repositories: bool,
     /// The application's domain (`tug app delete`): its zone goes too, if tug made it.
     domain: Option<AppDomain>,
+    /// The workspace's domain: where an adopted environment's leftover records are looked
+    /// for ([`leftovers`]).
+    dns_domain: Option<AppDomain>,
     /// Stack names the delete would cover by tug's naming (`<app>-<env>[-<workload>]`) for
     /// the workspace's environments and workloads: a stack of one of these names that tug
     /// does not own (a Copilot application's) makes the delete refuse instead of passing it
@@ -95,6 +99,7 @@ pub(crate) fn workload(ctx: &Context, args: &EnvAndName, jobs: bool) -> Result<(
             workloads: BTreeSet::from([name.clone()]),
             all_repositories: false,
             domain: None,
+            dns_domain: None,
             conventional,
         })
     })
@@ -104,6 +109,7 @@ pub(crate) fn environment(ctx: &Context, args: &EnvDeleteArgs) -> Result<()> {
     let name = remote::required(args.name.as_deref(), "environment", "-n ENV")?.to_string();
     let (_, loaded) = remote::workspace(ctx)?;
     let with_workloads = args.with_workloads;
+    let dns_domain = loaded.domain.clone();
     let mut conventional = vec![names::env_stack(&loaded.app, &name)];
     if with_workloads {
         conventional.extend(
@@ -154,6 +160,7 @@ pub(crate) fn environment(ctx: &Context, args: &EnvDeleteArgs) -> Result<()> {
                 .collect(),
             all_repositories: false,
             domain: None,
+            dns_domain,
             conventional,
         })
     })
@@ -191,6 +198,7 @@ pub(crate) fn application(ctx: &Context) -> Result<()> {
                 .collect(),
             workloads: BTreeSet::new(),
             all_repositories: true,
+            dns_domain: domain.clone(),
             domain,
             conventional,
         })
@@ -213,6 +221,11 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
         let plan = plan(&inventory)?;
         if let Some(why) = foreign_stacks(&aws, &app, &plan).await {
             return Err(Error::failure(why));
+        }
+        // Copilot's records around adopted environments; refuses when a zone holds the user's.
+        let mut leftovers = Vec::new();
+        for s in &plan.environment_stacks {
+            leftovers.extend(leftovers::survey(&aws, s, plan.dns_domain.as_ref()).await?);
         }
         let existing = teardown::app_repositories(&aws, &app).await?;
         // Repositories that go: all of them, or those of the named workloads once no other
@@ -272,6 +285,9 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
         if let Some(l) = &zone_line {
             ctx.ui.info(l);
         }
+        for l in leftovers.iter().flat_map(Leftovers::plan_lines) {
+            ctx.ui.info(&l);
+        }
         for r in &kept {
             ctx.ui.info(&format!(
                 "  (ECR repository {r} is kept: other environments still run its images)"
@@ -321,7 +337,7 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
             ctx.ui.info("nothing was deleted");
             return Ok(());
         }
-        let mut removals = run_plan(ctx, &aws, &app, &plan, &repositories).await;
+        let mut removals = run_plan(ctx, &aws, &app, &plan, &repositories, &leftovers).await;
         if let Some(d) = plan.domain.as_ref().filter(|_| zone == ZoneFate::Delete)
             && !removals.iter().any(Removal::failed)
         {
@@ -349,13 +365,15 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
     result?
 }
 
-/// Workload stacks, then environment stacks (which workloads import from), then images.
+/// Workload stacks, then Copilot's records around adopted environments, then environment
+/// stacks (which workloads import from), then the delegations of their zones, then images.
 async fn run_plan(
     ctx: &Context,
     aws: &Aws,
     app: &str,
     plan: &Plan,
     repositories: &[String],
+    leftovers: &[Leftovers],
 ) -> Vec<Removal> {
     let deadline = Instant::now() + TIMEOUT;
     let mut removals = Vec::new();
@@ -363,6 +381,15 @@ async fn run_plan(
         (&plan.workload_stacks, true),
         (&plan.environment_stacks, false),
     ] {
+        if !workloads {
+            // Route 53 deletes no zone that holds more than its own SOA and NS records.
+            let done = clear_leftovers(ctx, aws, leftovers).await;
+            let failed = done.iter().any(Removal::failed);
+            removals.extend(done);
+            if failed {
+                return removals;
+            }
+        }
         if group.is_empty() {
             continue;
         }
@@ -384,6 +411,17 @@ async fn run_plan(
                 }
             }
         }
+        if !workloads {
+            // A delegation to a deleted zone would let anyone answer for its name.
+            for l in leftovers {
+                if done.iter().any(|r| r.name == l.stack && !r.failed())
+                    && let Some(r) = leftovers::undelegate(aws, l).await
+                {
+                    progress(ctx, &line(&r));
+                    removals.push(r);
+                }
+            }
+        }
         removals.extend(done);
         removals.extend(revisions);
         if failed {
@@ -398,6 +436,18 @@ async fn run_plan(
         removals.push(done);
     }
     removals
+}
+
+/// Deletes the records Copilot wrote around adopted environments (before their stacks).
+async fn clear_leftovers(ctx: &Context, aws: &Aws, leftovers: &[Leftovers]) -> Vec<Removal> {
+    let mut out = Vec::new();
+    for l in leftovers {
+        for r in leftovers::clear(aws, l).await {
+            progress(ctx, &line(&r));
+            out.push(r);
+        }
+    }
+    out
 }
 
 fn progress(ctx: &Context, text: &str) {

@@ -6,7 +6,6 @@ use aws_sdk_cloudformation::primitives::DateTimeFormat;
 use serde::Serialize;
 
 use crate::deploy::aws::{Aws, describe_error};
-use crate::deploy::watch::split_service_arn;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Serialize)]
@@ -113,11 +112,7 @@ pub async fn read(aws: &Aws, stack: &str) -> Result<ServiceHealth> {
             "stack {stack} has no ECS service (is it a Scheduled Job? use `tug job logs` or `tug job run`)"
         )));
     };
-    let (cluster, service) = split_service_arn(&service_arn).ok_or_else(|| {
-        Error::failure(format!(
-            "cannot read the service ARN `{service_arn}` of {stack}"
-        ))
-    })?;
+    let (cluster, service) = crate::deploy::service_arn::locate(aws, stack, &service_arn).await?;
     let described = aws
         .ecs
         .describe_services()

@@ -23,6 +23,7 @@ pub mod promotion;
 pub mod replacement;
 pub mod revisions;
 pub mod rollout;
+pub mod service_arn;
 pub mod stack;
 pub mod stack_events;
 pub mod teardown;

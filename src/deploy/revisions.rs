@@ -74,11 +74,7 @@ pub async fn service_stack(aws: &Aws, stack: &str, workload: &str) -> Result<Ser
             "{stack} has no ECS service; is {workload} a service?"
         )));
     };
-    let Some((cluster, service)) = crate::deploy::watch::split_service_arn(&arn) else {
-        return Err(Error::failure(format!(
-            "{stack}: cannot read the service ARN {arn}"
-        )));
-    };
+    let (cluster, service) = crate::deploy::service_arn::locate(aws, stack, &arn).await?;
     let task_definition = match info.output("TaskDefinitionArn") {
         Some(td) => Some(td.to_string()),
         None => crate::deploy::watch::physical_id(aws, stack, "TaskDefinition").await,

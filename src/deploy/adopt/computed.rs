@@ -20,6 +20,7 @@ use serde_json::Value;
 use crate::deploy::adopt::template::{self, Known};
 use crate::deploy::aws::{Aws, describe_error};
 use crate::deploy::stack::Resource;
+use crate::deploy::service_arn;
 use crate::deploy::watch::split_service_arn;
 use crate::error::{Error, Result};
 
@@ -93,7 +94,7 @@ pub async fn read(
     for (id, arn) in of_type(SERVICE) {
         let found = match split_service_arn(&arn) {
             Some(both) => Some(both),
-            None => old_format_service(aws, &arn, &id, resources, deployed, known).await?,
+            None => service_arn::old_format(aws, &arn, &id, resources, deployed, known).await?,
         };
         let Some((cluster, service)) = found else {
             continue;
@@ -117,69 +118,6 @@ pub async fn read(
         }
     }
     Ok(out)
-}
-
-/// (cluster, service) of a service ARN in ECS's old format, `arn:...:service/<name>`, which
-/// names no cluster (services created before ECS's long ARN format was opted in to keep it):
-/// the cluster is the one the service's `Cluster` property names, a literal, a resource of
-/// the stack or an export (Copilot's `!ImportValue <app>-<env>-ClusterId`). `None` when the
-/// ARN is not a service's or the cluster cannot be told.
-async fn old_format_service(
-    aws: &Aws,
-    arn: &str,
-    id: &str,
-    resources: &[Resource],
-    deployed: &Value,
-    known: &Known<'_>,
-) -> Result<Option<(String, String)>> {
-    let Some(service) = arn.split(":service/").nth(1).filter(|s| !s.contains('/')) else {
-        return Ok(None);
-    };
-    let Some(property) = deployed.pointer(&format!("/Resources/{id}/Properties/Cluster")) else {
-        return Ok(None);
-    };
-    let cluster = match template::evaluate(property, known) {
-        Value::String(c) => Some(c),
-        Value::Object(o) => match o.iter().next() {
-            Some((k, Value::String(name))) if k == "Ref" => resources
-                .iter()
-                .find(|r| &r.logical_id == name)
-                .and_then(|r| r.physical_id.clone()),
-            Some((k, Value::String(name))) if k == "Fn::ImportValue" => {
-                export_value(aws, name).await?
-            }
-            _ => None,
-        },
-        _ => None,
-    };
-    // A cluster ARN works as well as its name.
-    Ok(cluster.map(|c| (c, service.to_string())))
-}
-
-/// The value of export `name`; `None` when no stack exports it.
-pub(crate) async fn export_value(aws: &Aws, name: &str) -> Result<Option<String>> {
-    let mut token: Option<String> = None;
-    loop {
-        let page = aws
-            .cfn
-            .list_exports()
-            .set_next_token(token.clone())
-            .send()
-            .await
-            .map_err(|e| {
-                Error::failure(format!(
-                    "cannot read the export {name}: {}",
-                    describe_error(&e)
-                ))
-            })?;
-        if let Some(e) = page.exports().iter().find(|e| e.name() == Some(name)) {
-            return Ok(e.value().map(str::to_string));
-        }
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(None);
-        }
-    }
 }
 
 /// The parameters of Copilot's environment stack that its workloads' `EnvControllerAction`

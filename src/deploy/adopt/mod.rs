@@ -7,6 +7,8 @@
 //! - [`phases`] carries the plan out: retain Copilot's custom resources, switch to tug's
 //!   template, list the Lambda functions left behind;
 //! - [`keep_adopted`] makes every later deploy of an adopted stack keep what adoption kept;
+//! - [`leftovers`] lists and deletes, with an adopted environment, the Route 53 records
+//!   Copilot's Lambdas wrote outside its stacks;
 //! - [`priorities`] gives a workload tug deploys for the first time into an adopted
 //!   environment listener rule priorities no Copilot service holds, and keeps them.
 //!
@@ -24,6 +26,7 @@ pub mod certificate;
 pub mod computed;
 pub mod copilot;
 pub mod discover;
+pub mod leftovers;
 pub mod phases;
 pub mod plan;
 pub mod priorities;

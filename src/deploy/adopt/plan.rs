@@ -171,6 +171,7 @@ fn workload_parameters(
     Ok(out)
 }
 
+/// The plan of one stack: where it stands, and unless adopted already, its adoption render.
 async fn stack_plan(
     aws: &Aws,
     rendered: &RenderedStack,
@@ -179,28 +180,11 @@ async fn stack_plan(
     app: &str,
 ) -> Result<StackPlan, Error> {
     let name = rendered.stack_name.clone();
-    let state = match ownership::owner(&info.tags, app) {
-        Owner::Tug if info.tag(copilot::ADOPTED_TAG).is_some() => State::Adopted,
-        Owner::Tug => {
-            return Err(Error::failure(format!(
-                "stack {name} is tug's already (it was not deployed by Copilot); deploy it with `tug deploy`"
-            ))
-            .about(&name));
-        }
-        Owner::Copilot(_) => State::Copilot,
-        Owner::Other(_) => {
-            return Err(
-                ownership::check(&info, &name, app, "adopt").unwrap_or_else(|| {
-                    Error::failure(format!("stack {name} is not Copilot's")).about(&name)
-                }),
-            );
-        }
-    };
-    if state == State::Adopted {
+    if owner_state(&info, &name, app)? == State::Adopted {
         return Ok(StackPlan {
             stack: name,
             workload: rendered.workload.clone(),
-            state,
+            state: State::Adopted,
             resources: Vec::new(),
             stops: Vec::new(),
             retained: Vec::new(),
@@ -211,41 +195,13 @@ async fn stack_plan(
     let text = deployed_template(aws, &name).await?;
     let deployed_parameters: BTreeMap<String, String> = info.parameters.iter().cloned().collect();
     let deployed = template::parse(&text).map_err(|e| in_stack(&name, "", e))?;
-    // A resource exists when the stack lists it, or when the template creates it without a
-    // condition (a stack's resource list can lag behind, and an emulator leaves out types it
-    // does not implement).
     let listed = stack::resources(aws, &name).await?;
     let known = template::Known {
         parameters: &deployed_parameters,
         stack_name: &name,
     };
     let computed = computed::read(aws, &name, &listed, &deployed, &known).await?;
-    let mut existing: BTreeSet<String> = listed
-        .into_iter()
-        .filter(|r| !r.logical_id.is_empty())
-        .map(|r| r.logical_id)
-        .collect();
-    if let Some(res) = deployed.get("Resources").and_then(Value::as_object) {
-        existing.extend(
-            res.iter()
-                .filter(|(_, r)| match r.get("Condition").and_then(Value::as_str) {
-                    None => true,
-                    Some(c) => template::condition(&deployed, c, &known) == Some(true),
-                })
-                .map(|(id, _)| id.clone()),
-        );
-        // A condition known to be false created nothing, whatever the stack lists.
-        existing.retain(|id| {
-            match res
-                .get(id)
-                .and_then(|r| r.get("Condition"))
-                .and_then(Value::as_str)
-            {
-                Some(c) => template::condition(&deployed, c, &known) != Some(false),
-                None => true,
-            }
-        });
-    }
+    let existing = existing_resources(listed, &deployed, &known);
     let exports = exports(aws, &name).await?;
     let tug_template =
         template::parse(&rendered.template).map_err(|e| in_stack(&name, " (rendered)", e))?;
@@ -268,31 +224,8 @@ async fn stack_plan(
         &tug_parameters,
     );
     let (_, pinned) = phases::phase_one(&deployed, &retained, &deployed_parameters, &name);
-    let marked = deployed
-        .pointer(&format!("/Metadata/{}", phases::PHASE_ONE_MARKER))
-        .is_some();
-    let state = if marked
-        || (!retained.is_empty()
-            && retained.iter().all(|id| {
-                deployed
-                    .pointer(&format!("/Resources/{id}/DeletionPolicy"))
-                    .and_then(Value::as_str)
-                    == Some("Retain")
-            })) {
-        State::Retained
-    } else {
-        State::Copilot
-    };
-    let mut adopted = rendered.clone();
-    adopted.template = serde_json::to_string(&adopted_template)
-        .map_err(|e| Error::failure(format!("internal error: {e}")))?;
-    // tug's tags added, Copilot's kept.
-    for (k, v) in &info.tags {
-        adopted.tags.entry(k.clone()).or_insert_with(|| v.clone());
-    }
-    adopted
-        .tags
-        .insert(copilot::ADOPTED_TAG.into(), copilot::ADOPTED_FROM.into());
+    let state = phase_state(&deployed, &retained);
+    let adopted = adopted_stack(rendered, &adopted_template, &info)?;
     Ok(StackPlan {
         stack: name,
         workload: rendered.workload.clone(),
@@ -310,6 +243,92 @@ async fn stack_plan(
             existing,
         }),
     })
+}
+
+/// Whether stack `name` is Copilot's (to adopt) or adopted already; an error for a stack of
+/// tug's own or of another owner.
+fn owner_state(info: &StackInfo, name: &str, app: &str) -> Result<State, Error> {
+    match ownership::owner(&info.tags, app) {
+        Owner::Tug if info.tag(copilot::ADOPTED_TAG).is_some() => Ok(State::Adopted),
+        Owner::Tug => Err(Error::failure(format!(
+            "stack {name} is tug's already (it was not deployed by Copilot); deploy it with `tug deploy`"
+        ))
+        .about(name)),
+        Owner::Copilot(_) => Ok(State::Copilot),
+        Owner::Other(_) => Err(ownership::check(info, name, app, "adopt").unwrap_or_else(|| {
+            Error::failure(format!("stack {name} is not Copilot's")).about(name)
+        })),
+    }
+}
+
+/// The resources of the deployed stack that exist: those the stack lists, and those the
+/// template creates without a condition (a stack's resource list can lag behind, and an
+/// emulator leaves out types it does not implement); none whose condition is known false.
+fn existing_resources(
+    listed: Vec<stack::Resource>,
+    deployed: &Value,
+    known: &template::Known,
+) -> BTreeSet<String> {
+    let mut existing: BTreeSet<String> = listed
+        .into_iter()
+        .filter(|r| !r.logical_id.is_empty())
+        .map(|r| r.logical_id)
+        .collect();
+    let Some(res) = deployed.get("Resources").and_then(Value::as_object) else {
+        return existing;
+    };
+    let condition = |r: &Value| {
+        r.get("Condition")
+            .and_then(Value::as_str)
+            .map(|c| template::condition(deployed, c, known))
+    };
+    existing.extend(
+        res.iter()
+            .filter(|(_, r)| matches!(condition(r), None | Some(Some(true))))
+            .map(|(id, _)| id.clone()),
+    );
+    // A condition known to be false created nothing, whatever the stack lists.
+    existing.retain(|id| res.get(id).and_then(condition) != Some(Some(false)));
+    existing
+}
+
+/// Copilot's stack as it stands: half adopted (phase one done: marked, or every retained
+/// resource retained already) or untouched.
+fn phase_state(deployed: &Value, retained: &[String]) -> State {
+    let marked = deployed
+        .pointer(&format!("/Metadata/{}", phases::PHASE_ONE_MARKER))
+        .is_some();
+    let all_retained = !retained.is_empty()
+        && retained.iter().all(|id| {
+            deployed
+                .pointer(&format!("/Resources/{id}/DeletionPolicy"))
+                .and_then(Value::as_str)
+                == Some("Retain")
+        });
+    if marked || all_retained {
+        State::Retained
+    } else {
+        State::Copilot
+    }
+}
+
+/// The adoption render ready for a change set: the adopted template, tug's tags added to
+/// Copilot's, and the adoption tag.
+fn adopted_stack(
+    rendered: &RenderedStack,
+    template: &Value,
+    info: &StackInfo,
+) -> Result<RenderedStack, Error> {
+    let mut adopted = rendered.clone();
+    adopted.template = serde_json::to_string(template)
+        .map_err(|e| Error::failure(format!("internal error: {e}")))?;
+    for (k, v) in &info.tags {
+        adopted.tags.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    adopted
+        .tags
+        .insert(copilot::ADOPTED_TAG.into(), copilot::ADOPTED_FROM.into());
+    Ok(adopted)
 }
 
 /// A stack's template as submitted.

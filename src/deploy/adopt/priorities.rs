@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use crate::deploy::adopt::computed::export_value;
+use crate::deploy::service_arn::export_value;
 use crate::deploy::adopt::copilot;
 use crate::deploy::adopt::template::{self, Known};
 use crate::deploy::aws::{Aws, describe_error};

@@ -110,36 +110,63 @@ pub fn adopt(
     rendered: &Value,
     rendered_parameters: &BTreeMap<String, String>,
 ) -> Adoption {
-    let known = Known {
-        parameters: deployed.parameters,
-        stack_name: deployed.stack_name,
+    let inputs = Inputs {
+        deployed,
+        old: resources(deployed.template),
+        known: Known {
+            parameters: deployed.parameters,
+            stack_name: deployed.stack_name,
+        },
+        now_known: Known {
+            parameters: rendered_parameters,
+            stack_name: deployed.stack_name,
+        },
     };
-    let old = resources(deployed.template);
-    let mut out = rendered.clone();
-    let mut record = Record::default();
-    let mut hazards = Vec::new();
+    let mut draft = Draft {
+        out: rendered.clone(),
+        record: Record::default(),
+        hazards: Vec::new(),
+        retained: retained_ids(&inputs.old),
+        left_out: Vec::new(),
+    };
+    inputs.take_copilot_ids(&mut draft);
+    inputs.leave_out_made_outside(&mut draft);
+    inputs.keep_create_only_values(&mut draft);
+    inputs.pin_computed(&mut draft);
+    inputs.carry_unrendered(&mut draft);
+    inputs.keep_exports(&mut draft);
+    inputs.close(&mut draft);
+    prune_depends_on(&mut draft.out);
+    inputs.finish(draft)
+}
 
-    // Copilot's logical ids where tug's differ.
-    let tug_ids: Vec<String> = resources(&out).keys().cloned().collect();
-    for id in &tug_ids {
-        if old.contains_key(id) {
-            continue;
-        }
-        // Copilot keeps a topic's name as written (`ordersSNSTopic`); tug capitalises it.
-        if let Some(cid) = copilot::copilot_id(id)
-            && let Some(cid) = old.keys().find(|k| k.eq_ignore_ascii_case(&cid)).cloned()
-            && deployed.existing.contains(&cid)
-            && !tug_ids.contains(&cid)
-            && type_of(old.get(&cid)) == type_of(resources(&out).get(id))
-        {
-            rename_resource(&mut out, id, &cid);
-            record.renamed.insert(id.clone(), cid);
-        }
-    }
+/// What the adoption of one stack reads: the deployed stack, and how to evaluate its template
+/// (`known`, Copilot's parameters) and tug's (`now_known`, tug's).
+struct Inputs<'a> {
+    deployed: &'a Deployed<'a>,
+    /// The deployed template's resources.
+    old: Map<String, Value>,
+    known: Known<'a>,
+    now_known: Known<'a>,
+}
 
-    // Custom resources, their functions and the functions' roles.
+/// The adoption render as it is built.
+struct Draft {
+    out: Value,
+    record: Record,
+    hazards: Vec<Hazard>,
+    /// Custom resources, their functions and roles.
+    retained: BTreeSet<String>,
+    /// tug's resources left out because Copilot made them outside the stack: (logical id,
+    /// type, the custom resource that made them).
+    left_out: Vec<(String, String, &'static str)>,
+}
+
+/// Copilot's custom resources, their functions and the functions' roles (and any other
+/// Lambda function): retained before the switch.
+fn retained_ids(old: &Map<String, Value>) -> BTreeSet<String> {
     let mut retained = BTreeSet::new();
-    for (id, r) in &old {
+    for (id, r) in old {
         if copilot::is_custom_resource(id, r) {
             retained.insert(id.clone());
             if let Some(f) = r
@@ -168,80 +195,122 @@ pub fn adopt(
         }
     }
     retained.retain(|id| old.contains_key(id));
+    retained
+}
 
-    // Records a custom resource already made outside the stack: CloudFormation creates a
-    // record set with CREATE, which Route 53 refuses for a name and type that exist.
-    let mut left_out_rows = Vec::new();
-    for (custom, tug_id) in copilot::MADE_BY_CUSTOM_RESOURCES {
-        if retained.contains(*custom)
-            && let Some(r) = resources_mut(&mut out).remove(*tug_id)
+impl Inputs<'_> {
+    /// Copilot's logical ids where tug's differ.
+    fn take_copilot_ids(&self, d: &mut Draft) {
+        let tug_ids: Vec<String> = resources(&d.out).keys().cloned().collect();
+        for id in &tug_ids {
+            if self.old.contains_key(id) {
+                continue;
+            }
+            // Copilot keeps a topic's name as written (`ordersSNSTopic`); tug capitalises it.
+            if let Some(cid) = copilot::copilot_id(id)
+                && let Some(cid) = self
+                    .old
+                    .keys()
+                    .find(|k| k.eq_ignore_ascii_case(&cid))
+                    .cloned()
+                && self.deployed.existing.contains(&cid)
+                && !tug_ids.contains(&cid)
+                && type_of(self.old.get(&cid)) == type_of(resources(&d.out).get(id))
+            {
+                rename_resource(&mut d.out, id, &cid);
+                d.record.renamed.insert(id.clone(), cid);
+            }
+        }
+    }
+
+    /// What Copilot made outside the stack, or holds otherwise, that tug renders: records a
+    /// custom resource made (CloudFormation creates a record set with CREATE, which Route 53
+    /// refuses for a name and type that exist), Copilot's certificate, and the record set
+    /// groups of aliases with a `hosted_zone`.
+    fn leave_out_made_outside(&self, d: &mut Draft) {
+        for (custom, tug_id) in copilot::MADE_BY_CUSTOM_RESOURCES {
+            if d.retained.contains(*custom)
+                && let Some(r) = resources_mut(&mut d.out).remove(*tug_id)
+            {
+                d.record.left_out.push((*tug_id).to_string());
+                d.left_out
+                    .push(((*tug_id).to_string(), type_of(Some(&r)).to_string(), *custom));
+            }
+        }
+        // Copilot's certificate stays on the HTTPS listener (its `HTTPSCert` is retained).
+        if let Some(arn) = &self.deployed.computed.certificate
+            && let Some(cert) = resources(&d.out).get(certificate::TUG_ID).cloned()
+            && let Some(kept) = certificate::keep_copilots(&mut d.out, arn)
         {
-            record.left_out.push((*tug_id).to_string());
-            left_out_rows.push((
-                (*tug_id).to_string(),
-                type_of(Some(&r)).to_string(),
-                *custom,
+            d.left_out.push((
+                certificate::TUG_ID.to_string(),
+                type_of(Some(&cert)).to_string(),
+                "HTTPSCert",
             ));
+            d.record.certificate = Some(kept);
         }
-    }
-    // Copilot's certificate stays on the HTTPS listener (its `HTTPSCert` is retained).
-    if let Some(arn) = &deployed.computed.certificate
-        && let Some(cert) = resources(&out).get(certificate::TUG_ID).cloned()
-        && let Some(kept) = certificate::keep_copilots(&mut out, arn)
-    {
-        left_out_rows.push((
-            certificate::TUG_ID.to_string(),
-            type_of(Some(&cert)).to_string(),
-            "HTTPSCert",
-        ));
-        record.certificate = Some(kept);
-    }
-    for id in aliases::made_by_custom_domain_action(&old, &resources(&out)) {
-        if let Some(r) = resources_mut(&mut out).remove(&id) {
-            record.left_out.push(id.clone());
-            let t = type_of(Some(&r)).to_string();
-            left_out_rows.push((id, t, aliases::CUSTOM_DOMAIN_ACTION));
+        for id in aliases::made_by_custom_domain_action(&self.old, &resources(&d.out)) {
+            if let Some(r) = resources_mut(&mut d.out).remove(&id) {
+                d.record.left_out.push(id.clone());
+                let t = type_of(Some(&r)).to_string();
+                d.left_out.push((id, t, aliases::CUSTOM_DOMAIN_ACTION));
+            }
         }
+        // Copilot's record set groups (aliases with a `hosted_zone`) stay, holding tug's records.
+        let groups: BTreeMap<String, Value> = self
+            .old
+            .iter()
+            .filter(|(id, r)| {
+                self.deployed.existing.contains(*id)
+                    && type_of(Some(r)) == aliases::RECORD_SET_GROUP
+            })
+            .map(|(id, r)| (id.clone(), template::evaluate(r, &self.known)))
+            .collect();
+        let kept = aliases::keep_groups(&groups, &mut d.out);
+        d.hazards.extend(kept.hazards);
+        d.record.groups = kept.groups;
     }
 
-    // Create-only values of stateful resources in both.
-    let new_ids: Vec<String> = resources(&out).keys().cloned().collect();
-    for id in &new_ids {
-        let Some(before) = old.get(id) else { continue };
-        let t = type_of(resources(&out).get(id)).to_string();
-        if type_of(Some(before)) != t {
-            hazards.push(Hazard {
-                logical_id: id.clone(),
-                resource_type: t.clone(),
-                harm: Harm::Replace,
-                why: format!(
-                    "Copilot deployed it as {}; tug renders {t}",
-                    type_of(Some(before))
-                ),
-            });
-            continue;
-        }
-        if !replacement::is_stateful(&t) {
-            continue;
-        }
-        for path in replacement::create_only(&t).unwrap_or(&[]) {
-            let was =
-                template::at(before.get("Properties"), path).map(|v| template::evaluate(v, &known));
-            let now_known = Known {
-                parameters: rendered_parameters,
-                stack_name: deployed.stack_name,
+    /// Create-only values of stateful resources in both, as deployed; a resource whose type
+    /// changed is a replacement.
+    fn keep_create_only_values(&self, d: &mut Draft) {
+        let new_ids: Vec<String> = resources(&d.out).keys().cloned().collect();
+        for id in &new_ids {
+            let Some(before) = self.old.get(id) else {
+                continue;
             };
-            let now = template::at(resources(&out)[id].get("Properties"), path)
-                .map(|v| template::evaluate(v, &now_known));
-            if was != now {
-                let props = resources_mut(&mut out)
+            let t = type_of(resources(&d.out).get(id)).to_string();
+            if type_of(Some(before)) != t {
+                d.hazards.push(Hazard {
+                    logical_id: id.clone(),
+                    resource_type: t.clone(),
+                    harm: Harm::Replace,
+                    why: format!(
+                        "Copilot deployed it as {}; tug renders {t}",
+                        type_of(Some(before))
+                    ),
+                });
+                continue;
+            }
+            if !replacement::is_stateful(&t) {
+                continue;
+            }
+            for path in replacement::create_only(&t).unwrap_or(&[]) {
+                let was = template::at(before.get("Properties"), path)
+                    .map(|v| template::evaluate(v, &self.known));
+                let now = template::at(resources(&d.out)[id].get("Properties"), path)
+                    .map(|v| template::evaluate(v, &self.now_known));
+                if was == now {
+                    continue;
+                }
+                let props = resources_mut(&mut d.out)
                     .get_mut(id)
                     .and_then(|r| r.as_object_mut())
                     .map(|r| r.entry("Properties").or_insert_with(|| json!({})));
                 if let Some(props) = props {
                     template::set_at(props, path, was);
                 }
-                record
+                d.record
                     .pinned
                     .entry(id.clone())
                     .or_default()
@@ -250,142 +319,132 @@ pub fn adopt(
         }
     }
 
-    // What Copilot's custom resources computed, as it is now: a listener rule keeps its
-    // priority (tug's own choice could be one a Copilot service not yet adopted holds on the
-    // same listener), a service its desired count (adoption scales nothing).
-    for (id, priority) in &deployed.computed.priorities {
-        if both_are(&out, &old, id, LISTENER_RULE) {
-            set_property(&mut out, id, "Priority", json!(priority));
-            record.priorities.insert(id.clone(), *priority);
+    /// What Copilot's custom resources computed, as it is now: a listener rule keeps its
+    /// priority (tug's own choice could be one a Copilot service not yet adopted holds on the
+    /// same listener), a service its desired count (adoption scales nothing).
+    fn pin_computed(&self, d: &mut Draft) {
+        for (id, priority) in &self.deployed.computed.priorities {
+            if both_are(&d.out, &self.old, id, LISTENER_RULE) {
+                set_property(&mut d.out, id, "Priority", json!(priority));
+                d.record.priorities.insert(id.clone(), *priority);
+            }
         }
-    }
-    for (id, count) in &deployed.computed.desired_counts {
-        if both_are(&out, &old, id, SERVICE) {
-            set_property(&mut out, id, "DesiredCount", json!(count));
-            record.desired_counts.insert(id.clone(), *count);
-        }
-    }
-
-    // Stateful resources tug does not render, and the roles stacks run as.
-    for (id, r) in &old {
-        if resources(&out).contains_key(id)
-            || retained.contains(id)
-            || !deployed.existing.contains(id)
-        {
-            continue;
-        }
-        if replacement::is_stateful(type_of(Some(r)))
-            || copilot::KEEP_IDS.contains(&id.as_str())
-            || copilot::KEEP_TYPES.contains(&type_of(Some(r)))
-        {
-            carry(&mut out, id, r, &known);
-            record.carried.push(id.clone());
+        for (id, count) in &self.deployed.computed.desired_counts {
+            if both_are(&d.out, &self.old, id, SERVICE) {
+                set_property(&mut d.out, id, "DesiredCount", json!(count));
+                d.record.desired_counts.insert(id.clone(), *count);
+            }
         }
     }
 
-    // Exports tug does not render.
-    let now_known = Known {
-        parameters: rendered_parameters,
-        stack_name: deployed.stack_name,
-    };
-    let tug_exports: BTreeSet<String> = outputs(&out)
-        .values()
-        .filter_map(|o| o.pointer("/Export/Name"))
-        .filter_map(|n| {
-            template::evaluate(n, &now_known)
-                .as_str()
-                .map(str::to_string)
-        })
-        .collect();
-    for (key, o) in outputs(deployed.template) {
-        let Some(name) = o
-            .pointer("/Export/Name")
-            .map(|n| template::evaluate(n, &known))
-            .and_then(|n| n.as_str().map(str::to_string))
-        else {
-            continue;
-        };
-        if tug_exports.contains(&name) || !deployed.exports.contains(&name) {
-            continue;
-        }
-        let mut kept = template::evaluate(&o, &known);
-        if let Some(m) = kept.as_object_mut() {
-            m.remove("Condition");
-        }
-        let mut out_key = key.clone();
-        if outputs(&out).contains_key(&out_key) {
-            out_key = format!("Copilot{key}");
-        }
-        outputs_mut(&mut out).insert(out_key.clone(), kept);
-        record.outputs.push(out_key);
-    }
-
-    // What kept resources and exports point at comes along; a value only a custom resource
-    // computed cannot.
-    close(
-        &mut out,
-        deployed,
-        &old,
-        &retained,
-        &known,
-        &mut record,
-        &mut hazards,
-    );
-    prune_depends_on(&mut out);
-
-    // CloudFormation's view: what the schema says is replaced, between the deployed values
-    // and the adopted ones.
-    let before = template::evaluate(deployed.template, &known);
-    let after = template::evaluate(&out, &now_known);
-    let empty = BTreeMap::new();
-    let replaced = replacement::replaced_by_schema(&Sides {
-        before: &before,
-        after: &after,
-        old_parameters: &empty,
-        new_parameters: &empty,
-    });
-    for (id, props) in &replaced {
-        let t = type_of(resources(&after).get(id)).to_string();
-        if replacement::is_stateful(&t) && !hazards.iter().any(|h| &h.logical_id == id) {
-            hazards.push(Hazard {
-                logical_id: id.clone(),
-                resource_type: t.to_string(),
-                harm: Harm::Replace,
-                why: format!("{} cannot change in place (create-only)", props.join(", ")),
-            });
+    /// Stateful resources tug does not render, and the roles stacks run as, carried over.
+    fn carry_unrendered(&self, d: &mut Draft) {
+        for (id, r) in &self.old {
+            if resources(&d.out).contains_key(id)
+                || d.retained.contains(id)
+                || !self.deployed.existing.contains(id)
+            {
+                continue;
+            }
+            if replacement::is_stateful(type_of(Some(r)))
+                || copilot::KEEP_IDS.contains(&id.as_str())
+                || copilot::KEEP_TYPES.contains(&type_of(Some(r)))
+            {
+                carry(&mut d.out, id, r, &self.known);
+                d.record.carried.push(id.clone());
+            }
         }
     }
 
-    let mut rows = rows(&before, &after, deployed, &retained, &record, &hazards);
-    for (id, resource_type, custom) in left_out_rows {
-        rows.push(Row {
-            logical_id: id,
-            resource_type,
-            fate: Fate::Kept,
-            note: format!(
-                "made by Copilot's {custom} outside the stack; left as it is, not added to the stack"
-            ),
+    /// Exports tug does not render, kept under their names (other stacks may import them).
+    fn keep_exports(&self, d: &mut Draft) {
+        let tug_exports: BTreeSet<String> = outputs(&d.out)
+            .values()
+            .filter_map(|o| o.pointer("/Export/Name"))
+            .filter_map(|n| {
+                template::evaluate(n, &self.now_known)
+                    .as_str()
+                    .map(str::to_string)
+            })
+            .collect();
+        for (key, o) in outputs(self.deployed.template) {
+            let Some(name) = o
+                .pointer("/Export/Name")
+                .map(|n| template::evaluate(n, &self.known))
+                .and_then(|n| n.as_str().map(str::to_string))
+            else {
+                continue;
+            };
+            if tug_exports.contains(&name) || !self.deployed.exports.contains(&name) {
+                continue;
+            }
+            let mut kept = template::evaluate(&o, &self.known);
+            if let Some(m) = kept.as_object_mut() {
+                m.remove("Condition");
+            }
+            let mut out_key = key.clone();
+            if outputs(&d.out).contains_key(&out_key) {
+                out_key = format!("Copilot{key}");
+            }
+            outputs_mut(&mut d.out).insert(out_key.clone(), kept);
+            d.record.outputs.push(out_key);
+        }
+    }
+
+    /// CloudFormation's view (what the schema says is replaced, between the deployed values
+    /// and the adopted ones), the rows of the plan, and removals of stateful resources.
+    fn finish(&self, mut d: Draft) -> Adoption {
+        let before = template::evaluate(self.deployed.template, &self.known);
+        let after = template::evaluate(&d.out, &self.now_known);
+        let empty = BTreeMap::new();
+        let replaced = replacement::replaced_by_schema(&Sides {
+            before: &before,
+            after: &after,
+            old_parameters: &empty,
+            new_parameters: &empty,
         });
-    }
-    for row in &rows {
-        if row.fate == Fate::Removed
-            && replacement::is_stateful(&row.resource_type)
-            && !hazards.iter().any(|h| h.logical_id == row.logical_id)
-        {
-            hazards.push(Hazard {
-                logical_id: row.logical_id.clone(),
-                resource_type: row.resource_type.clone(),
-                harm: Harm::Remove,
-                why: "tug does not render it and it could not be carried over".into(),
+        for (id, props) in &replaced {
+            let t = type_of(resources(&after).get(id)).to_string();
+            if replacement::is_stateful(&t) && !d.hazards.iter().any(|h| &h.logical_id == id) {
+                d.hazards.push(Hazard {
+                    logical_id: id.clone(),
+                    resource_type: t.to_string(),
+                    harm: Harm::Replace,
+                    why: format!("{} cannot change in place (create-only)", props.join(", ")),
+                });
+            }
+        }
+        let mut rows = rows(&before, &after, self.deployed, &d.retained, &d.record, &d.hazards);
+        for (id, resource_type, custom) in d.left_out.drain(..) {
+            rows.push(Row {
+                logical_id: id,
+                resource_type,
+                fate: Fate::Kept,
+                note: format!(
+                    "made by Copilot's {custom} outside the stack; left as it is, not added to the stack"
+                ),
             });
         }
-    }
-    write_metadata(&mut out, &record);
-    Adoption {
-        template: out,
-        rows,
-        hazards,
-        retained: retained.into_iter().collect(),
+        for row in &rows {
+            if row.fate == Fate::Removed
+                && replacement::is_stateful(&row.resource_type)
+                && !d.hazards.iter().any(|h| h.logical_id == row.logical_id)
+            {
+                d.hazards.push(Hazard {
+                    logical_id: row.logical_id.clone(),
+                    resource_type: row.resource_type.clone(),
+                    harm: Harm::Remove,
+                    why: "tug does not render it and it could not be carried over".into(),
+                });
+            }
+        }
+        write_metadata(&mut d.out, &d.record);
+        Adoption {
+            template: d.out,
+            rows,
+            hazards: d.hazards,
+            retained: d.retained.into_iter().collect(),
+        }
     }
 }
 
@@ -446,6 +505,7 @@ pub fn keep(deployed: &Value, rendered: &Value) -> Option<Value> {
     for id in &record.left_out {
         resources_mut(&mut out).remove(id);
     }
+    aliases::keep_groups_again(&old, &record.groups, &mut out);
     if let Some(kept) = &record.certificate
         && !certificate::keep_again(&mut out, kept)
     {
@@ -478,6 +538,9 @@ struct Record {
     /// cover the same names (see `certificate`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     certificate: Option<certificate::Kept>,
+    /// Copilot's record set groups kept, holding tug's alias records (see `aliases`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    groups: BTreeMap<String, aliases::Group>,
     /// Listener rules: the priority each held when adopted, kept on every later deploy.
     #[serde(default)]
     priorities: BTreeMap<String, i32>,
@@ -505,80 +568,86 @@ fn carry(out: &mut Value, id: &str, resource: &Value, known: &Known) {
     resources_mut(out).insert(id.to_string(), r);
 }
 
-/// Carries over what the template refers to but lacks, until nothing is missing; what
-/// cannot be carried (a custom resource's result, a resource that does not exist, a
-/// parameter without a value) is a hazard.
-#[allow(clippy::too_many_arguments)]
-fn close(
-    out: &mut Value,
-    deployed: &Deployed,
-    old: &Map<String, Value>,
-    retained: &BTreeSet<String>,
-    known: &Known,
-    record: &mut Record,
-    hazards: &mut Vec<Hazard>,
-) {
-    let mut reported = BTreeSet::new();
-    loop {
-        let have: BTreeSet<String> = resources(out)
-            .keys()
-            .chain(section(out, "Parameters").keys())
-            .cloned()
-            .collect();
-        let mut missing: Vec<(String, String)> = Vec::new();
-        for (owner, v) in resources(out).iter().chain(outputs(out).iter()) {
-            let mut body = v.clone();
-            if let Some(m) = body.as_object_mut() {
-                m.remove("DependsOn");
-            }
-            for r in template::references(&body) {
-                if !have.contains(&r) {
-                    missing.push((owner.clone(), r));
+impl Inputs<'_> {
+    /// Carries over what the template refers to but lacks, until nothing is missing; what
+    /// cannot be carried (a custom resource's result, a resource that does not exist, a
+    /// parameter without a value) is a hazard.
+    fn close(&self, d: &mut Draft) {
+        let mut reported = BTreeSet::new();
+        loop {
+            let mut grew = self.carry_conditions(d);
+            for (owner, id) in missing_references(&d.out) {
+                if let Some(r) = self.old.get(&id)
+                    && !d.retained.contains(&id)
+                    && self.deployed.existing.contains(&id)
+                    && !resources(&d.out).contains_key(&id)
+                {
+                    carry(&mut d.out, &id, r, &self.known);
+                    d.record.carried.push(id);
+                    grew = true;
+                } else if reported.insert((owner.clone(), id.clone())) {
+                    let why = if d.retained.contains(&id) {
+                        format!("it uses a value Copilot's custom resource {id} computed")
+                    } else {
+                        format!("it refers to {id}, which the deployed stack does not have")
+                    };
+                    d.hazards.push(Hazard {
+                        logical_id: owner.clone(),
+                        resource_type: type_of(resources(&d.out).get(&owner)).to_string(),
+                        harm: Harm::Remove,
+                        why: format!("cannot be kept: {why}"),
+                    });
                 }
             }
+            if !grew {
+                return;
+            }
         }
+    }
+
+    /// Carries over, from the deployed template, the conditions `Fn::If` uses that the
+    /// template lacks; whether there were any.
+    fn carry_conditions(&self, d: &mut Draft) -> bool {
         let mut conditions = Vec::new();
-        for v in resources(out).values().chain(outputs(out).values()) {
+        for v in resources(&d.out).values().chain(outputs(&d.out).values()) {
             if_conditions(v, &mut conditions);
         }
         let mut grew = false;
         for c in conditions {
-            if !section(out, "Conditions").contains_key(&c)
-                && let Some(def) = deployed.template.pointer(&format!("/Conditions/{c}"))
+            if !section(&d.out, "Conditions").contains_key(&c)
+                && let Some(def) = self.deployed.template.pointer(&format!("/Conditions/{c}"))
             {
-                let def = template::evaluate(def, known);
-                section_mut(out, "Conditions").insert(c.clone(), def);
-                record.conditions.push(c);
+                let def = template::evaluate(def, &self.known);
+                section_mut(&mut d.out, "Conditions").insert(c.clone(), def);
+                d.record.conditions.push(c);
                 grew = true;
             }
         }
-        for (owner, id) in missing {
-            if let Some(r) = old.get(&id)
-                && !retained.contains(&id)
-                && deployed.existing.contains(&id)
-                && !resources(out).contains_key(&id)
-            {
-                carry(out, &id, r, known);
-                record.carried.push(id);
-                grew = true;
-            } else if reported.insert((owner.clone(), id.clone())) {
-                let why = if retained.contains(&id) {
-                    format!("it uses a value Copilot's custom resource {id} computed")
-                } else {
-                    format!("it refers to {id}, which the deployed stack does not have")
-                };
-                hazards.push(Hazard {
-                    logical_id: owner.clone(),
-                    resource_type: type_of(resources(out).get(&owner)).to_string(),
-                    harm: Harm::Remove,
-                    why: format!("cannot be kept: {why}"),
-                });
-            }
+        grew
+    }
+}
+
+/// (owner, name) of every reference in resources and outputs to a resource or parameter the
+/// template does not have (`DependsOn` left out: dangling ones are pruned).
+fn missing_references(out: &Value) -> Vec<(String, String)> {
+    let have: BTreeSet<String> = resources(out)
+        .keys()
+        .chain(section(out, "Parameters").keys())
+        .cloned()
+        .collect();
+    let mut missing = Vec::new();
+    for (owner, v) in resources(out).iter().chain(outputs(out).iter()) {
+        let mut body = v.clone();
+        if let Some(m) = body.as_object_mut() {
+            m.remove("DependsOn");
         }
-        if !grew {
-            return;
+        for r in template::references(&body) {
+            if !have.contains(&r) {
+                missing.push((owner.clone(), r));
+            }
         }
     }
+    missing
 }
 
 /// Condition names used by `Fn::If` in a value.
@@ -646,6 +715,12 @@ fn rows(
         }
         if let Some(n) = record.desired_counts.get(id) {
             notes.push(format!("keeps its desired count {n}"));
+        }
+        if let Some(g) = record.groups.get(id) {
+            notes.push(format!(
+                "Copilot's record set group, now holding tug's {}",
+                g.records.join(", ")
+            ));
         }
         let fate = if hazards
             .iter()
