@@ -743,9 +743,14 @@ fn rule_priority(rt: &tokio::runtime::Runtime, aws: &Aws, stack: &str, id: &str)
 }
 
 /// The ECS service of `stack`: (cluster, service).
+/// (cluster, service) of the ECS service of `stack`, whatever the format of its ARN (an
+/// old-format ARN names no cluster: the environment's is the one).
 fn service_of(rt: &tokio::runtime::Runtime, aws: &Aws, stack: &str) -> (String, String) {
     let arn = physical_ids(rt, aws, stack)["Service"].clone();
-    tug::deploy::watch::split_service_arn(&arn).expect("a service ARN")
+    tug::deploy::watch::split_service_arn(&arn).unwrap_or_else(|| {
+        let cluster = physical_ids(rt, aws, "demo-test")["Cluster"].clone();
+        (cluster, arn.rsplit('/').next().expect("a name").to_string())
+    })
 }
 
 fn desired_count(rt: &tokio::runtime::Runtime, aws: &Aws, stack: &str) -> i32 {
@@ -1500,8 +1505,9 @@ fn status_logs_rollback_and_delete_work_on_adopted_stacks() {
 /// A service whose ARN is in ECS's old format (`service/<name>`, no cluster: services created
 /// before the account opted in to the long format keep it) keeps the desired count it runs
 /// with: tug finds its cluster through the service's `Cluster` property (Copilot's import of
-/// the environment's `ClusterId`). Fidelity: moto, whose ECS writes old-format ARNs while the
-/// account setting `serviceLongArnFormat` is `disabled`, as ECS did.
+/// the environment's `ClusterId`); after adoption, `svc status` and `svc rollback` find it the
+/// same way. Fidelity: moto, whose ECS writes old-format ARNs while the account setting
+/// `serviceLongArnFormat` is `disabled`, as ECS did.
 #[test]
 fn a_service_with_an_old_format_arn_keeps_its_desired_count() {
     use aws_sdk_ecs::types::SettingName;
@@ -1562,6 +1568,25 @@ fn a_service_with_an_old_format_arn_keeps_its_desired_count() {
         )
         .expect("describes the service");
     assert_eq!(out.services()[0].desired_count(), 3);
+
+    // `svc status` and `svc rollback` find it in its cluster.
+    let run = |args: &[&str]| {
+        let out = tug(ws.path(), &moto.url(), args);
+        assert_success(&out);
+        stdout(&out)
+    };
+    let status = run(&[
+        "--output", "json", "svc", "status", "-e", "test", "-n", "web",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(status.trim()).expect("one JSON object");
+    assert_eq!(doc["service"], service.as_str(), "{doc}");
+    assert_eq!(doc["cluster"], cluster.as_str(), "{doc}");
+    let adopted_revision = running_revision(&rt, &aws, "demo-test-web");
+    new_image(&ws);
+    deploy_web(&ws, &moto.url());
+    assert_ne!(running_revision(&rt, &aws, "demo-test-web"), adopted_revision);
+    run(&["svc", "rollback", "-e", "test", "-n", "web", "--yes"]);
+    assert_eq!(running_revision(&rt, &aws, "demo-test-web"), adopted_revision);
 }
 
 /// A workload tug deploys for the first time into an adopted environment, whose listener
@@ -1904,16 +1929,27 @@ fn deleting_an_adopted_environment_removes_copilots_records_and_keeps_the_users(
     );
 }
 
-/// The certificate an environment imports (`http.public.certificates`), as an ARN.
-const IMPORTED_CERTIFICATE: &str =
-    "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555";
+/// An ACM certificate for `name` made outside Copilot (the test asks CloudFormation, which
+/// requests it from ACM: moto fix 22), for an environment to import; its ARN.
+fn imported_certificate(rt: &tokio::runtime::Runtime, aws: &Aws, name: &str) -> String {
+    let template = format!(
+        "Resources:\n  Certificate:\n    Type: AWS::CertificateManager::Certificate\n    Properties:\n      DomainName: {name}\n      ValidationMethod: DNS\n"
+    );
+    copilot_stack(rt, aws, "imported-certificate", &template, &[], &[]);
+    physical_ids(rt, aws, "imported-certificate")["Certificate"].clone()
+}
 
 /// Copilot's environment stack of an application without a domain whose environment imports
 /// a certificate (`http.public.certificates`, which Copilot requires of aliases with a
 /// `hosted_zone`): demo-test-domain.yml with `AppDNSName` empty, `CreateHTTPSListener: true`
 /// and the HTTPS listener on the imported certificate, written in as Copilot's template
 /// writes it (environment/cf.yml: `CertificateArn: <first imported ARN>`).
-fn copilot_env_importing_certificate(rt: &tokio::runtime::Runtime, aws: &Aws, app: &str) {
+fn copilot_env_importing_certificate(
+    rt: &tokio::runtime::Runtime,
+    aws: &Aws,
+    app: &str,
+    certificate: &str,
+) {
     let mut params = env_parameters(app);
     for (k, v) in params.iter_mut() {
         if *k == "CreateHTTPSListener" {
@@ -1922,7 +1958,7 @@ fn copilot_env_importing_certificate(rt: &tokio::runtime::Runtime, aws: &Aws, ap
     }
     let template = fixture("demo-test-domain.yml").replace(
         "        - CertificateArn: !Ref HTTPSCert\n",
-        &format!("        - CertificateArn: {IMPORTED_CERTIFICATE}\n"),
+        &format!("        - CertificateArn: {certificate}\n"),
     );
     copilot_stack(
         rt,
@@ -1977,7 +2013,8 @@ fn an_alias_with_a_hosted_zone_keeps_copilots_record_set_group() {
     let app = "demo";
     let zone = hosted_zone(&rt, &aws, "example.org");
     copilot_records(&rt, &aws, app, &[("web", "Load Balanced Web Service")]);
-    copilot_env_importing_certificate(&rt, &aws, app);
+    let certificate = imported_certificate(&rt, &aws, "shop.example.org");
+    copilot_env_importing_certificate(&rt, &aws, app, &certificate);
     let group = format!("LoadBalancerDNSAlias{zone}");
     let web = web_with_alias_rules(
         "shop.example.org",
@@ -1994,7 +2031,7 @@ fn an_alias_with_a_hosted_zone_keeps_copilots_record_set_group() {
     let text = std::fs::read_to_string(&env_manifest).unwrap();
     std::fs::write(
         &env_manifest,
-        format!("{text}\nhttp:\n  public:\n    certificates:\n      - {IMPORTED_CERTIFICATE}\n"),
+        format!("{text}\nhttp:\n  public:\n    certificates:\n      - {certificate}\n"),
     )
     .unwrap();
     let manifest = ws.path().join("copilot/web/manifest.yml");

@@ -100,7 +100,7 @@ pub async fn survey(
     if let Some(id) = &zone_id {
         let (name, records) = zone_records(aws, id).await?;
         for r in records {
-            let apex = r.name().eq_ignore_ascii_case(&format!("{name}."));
+            let apex = r.name().trim_end_matches('.').eq_ignore_ascii_case(&name);
             if apex && matches!(r.r#type(), RrType::Soa | RrType::Ns) {
                 continue;
             }
