@@ -243,11 +243,19 @@ fn deployed_then_unchanged(
     app: &str,
     schedule: fn(usize, &str) -> Fault,
 ) -> (Moto, tempfile::TempDir, FaultProxy) {
+    deployed_then_unchanged_through(app, |port| FaultProxy::start(port, schedule))
+}
+
+/// [`deployed_then_unchanged`], through the proxy `proxy` makes in front of moto's port.
+fn deployed_then_unchanged_through(
+    app: &str,
+    proxy: impl FnOnce(u16) -> FaultProxy,
+) -> (Moto, tempfile::TempDir, FaultProxy) {
     let moto = Moto::start(10);
     let ws = demo_copy(app);
     let first = tug(ws.path(), &moto.url(), &["deploy", "-e", "test"]);
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
-    let proxy = FaultProxy::start(moto.port, schedule);
+    let proxy = proxy(moto.port);
     let again = tug(
         ws.path(),
         &proxy.url(),
@@ -376,6 +384,53 @@ fn an_unchanged_subscriber_does_not_wait_for_its_publishers_rollout_check() {
     assert!(
         spread < Duration::from_millis(1000),
         "the rollout checks ran one after another ({spread:?} apart)"
+    );
+}
+
+/// The stacks DescribeStackResources was asked about, in the order asked.
+static RESOURCES_READ: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Records the stack of each DescribeStackResources request (CloudFormation's query
+/// protocol: `StackName=...` in the form body) and passes every request on to moto.
+fn record_resources_reads(action: &str, body: &str) -> Option<String> {
+    if action == "DescribeStackResources" {
+        let stack = body
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("StackName="))
+            .unwrap_or("?");
+        RESOURCES_READ
+            .lock()
+            .expect("reads")
+            .push(stack.to_string());
+    }
+    None
+}
+
+/// An unchanged deploy reads the resources (DescribeStackResources) only of the stacks with an
+/// ECS service: they name the service and task definition whose rollout is checked. Nothing of
+/// a no-op needs those of the environment stack or of a scheduled job (demo's `report`), so
+/// they are not read: one request fewer per such stack in the no-op's one round of reads. The
+/// loopback proxy sees every request tug sends and records the stack each one names.
+#[test]
+fn an_unchanged_deploy_reads_the_resources_of_services_only() {
+    let (_moto, _ws, _proxy) = deployed_then_unchanged_through("resources", |port| {
+        FaultProxy::serving(
+            port,
+            |_, _| Fault::Pass,
+            |_, body| body,
+            record_resources_reads,
+        )
+    });
+    let mut read = RESOURCES_READ.lock().expect("reads").clone();
+    read.sort();
+    assert_eq!(
+        read,
+        [
+            "resources-test-api",
+            "resources-test-web",
+            "resources-test-worker"
+        ],
+        "one read per service stack, none of the environment's or the job's"
     );
 }
 

@@ -353,12 +353,10 @@ fn report(ctx: &Context, results: &[StackResult]) -> u8 {
             .out(&format!("{}  {}", r.stack, phases::label(&r.outcome)));
     }
     for r in results {
-        match &r.outcome {
-            Outcome::Stopped(d)
-            | Outcome::Failed(d)
-            | Outcome::Interrupted(d)
-            | Outcome::NotStarted(d) => ctx.ui.error(&format!("{}: {d}", r.stack)),
-            _ => {}
+        match (phases::error(&r.outcome), phases::detail(&r.outcome)) {
+            (Some(e), _) => ctx.ui.report_error_in(&r.stack, e),
+            (None, Some(d)) => ctx.ui.error(&format!("{}: {d}", r.stack)),
+            (None, None) => {}
         }
     }
     let left: Vec<&(String, String)> = results.iter().flat_map(|r| &r.left_behind).collect();

@@ -210,8 +210,10 @@ pub(crate) fn report(ctx: &Context, rows: &[SummaryRow], code: u8) {
         ctx.ui.out(line.join("  ").trim_end());
     }
     for r in rows {
-        if let Some(d) = &r.detail {
-            ctx.ui.error(&format!("{}: {}", r.stack, d));
+        match (r.result.error(), &r.detail) {
+            (Some(e), _) => ctx.ui.report_error_in(&r.stack, e),
+            (None, Some(d)) => ctx.ui.error(&format!("{}: {d}", r.stack)),
+            (None, None) => {}
         }
     }
     let summary = match code {

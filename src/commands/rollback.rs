@@ -29,6 +29,7 @@ use crate::deploy::ownership;
 use crate::deploy::revisions::{self, ServiceStack};
 use crate::deploy::stack;
 use crate::error::{Error, Result};
+use crate::exit;
 use crate::render::RenderedStack;
 use crate::render::workload::ROLLBACK_PARAMETER;
 
@@ -70,11 +71,11 @@ pub(crate) fn run(ctx: &Context, args: &RollbackArgs) -> Result<()> {
     let outcome = ctx.block_on(async {
         let aws = match Aws::connect(&settings).await {
             Ok(a) => a,
-            Err(e) => return Outcome::failed(e),
+            Err(e) => return Outcome::Failed(e),
         };
         let service = match owned_service(&aws, &stack_name, &subject, "roll back").await {
             Ok(s) => s,
-            Err(e) => return Outcome::Failed(e.to_string()),
+            Err(e) => return Outcome::Failed(e),
         };
         let deadline = Instant::now() + limit;
         if let Some(outcome) =
@@ -145,7 +146,7 @@ fn conclude(
             outcome: outcome.label().into(),
             seconds: started.elapsed().as_secs_f64(),
             image: None,
-            detail: outcome.detail().map(str::to_string),
+            detail: outcome.detail(),
             result: outcome,
         }],
         code,
@@ -171,20 +172,20 @@ async fn stop_running_deployment(
     {
         say(format!("stopping deployment {} with a rollback", d.arn));
         if let Err(e) = lifecycle::stop_with_rollback(&aws.ecs, &d.arn).await {
-            return Some(Outcome::Failed(e.to_string()));
+            return Some(Outcome::Failed(e));
         }
         return Some(
             match follow_deployment(aws, service, &d.arn, deadline, reporter).await {
                 // The rollback asked for is what success looks like here.
                 Progress::RolledBack(_) => Outcome::Deployed,
                 Progress::Succeeded => Outcome::Failed(
-                    "the deployment finished before it could be stopped; run `tug svc rollback` again to go back to the previous revision".into(),
+                    Error::failure("the deployment finished before it could be stopped")
+                        .help("run `tug svc rollback` again to go back to the previous revision"),
                 ),
-                Progress::Failed(why) => Outcome::Failed(why),
-                Progress::InProgress => Outcome::TimedOut(
-                    "the rollback had not finished when the deadline passed; it goes on in ECS"
-                        .into(),
-                ),
+                Progress::Failed(why) => Outcome::failure(why),
+                Progress::InProgress => Outcome::TimedOut(Error::failure(
+                    "the rollback had not finished when the deadline passed; it goes on in ECS",
+                )),
             },
         );
     }
@@ -205,7 +206,7 @@ async fn stop_running_deployment(
         .send()
         .await
     {
-        return Some(Outcome::Failed(format!(
+        return Some(Outcome::failure(format!(
             "cannot cancel the update of {}: {}",
             service.stack,
             describe_error(&e)
@@ -218,12 +219,12 @@ async fn stop_running_deployment(
         .await
         {
             Ok(Some(info)) if info.status == "UPDATE_ROLLBACK_COMPLETE" => Outcome::Deployed,
-            Ok(Some(info)) => Outcome::Failed(format!(
+            Ok(Some(info)) => Outcome::failure(format!(
                 "{} ended {} instead of rolling back",
                 service.stack, info.status
             )),
-            Ok(None) => Outcome::Failed(format!("{} disappeared", service.stack)),
-            Err(e) => Outcome::failed(e),
+            Ok(None) => Outcome::failure(format!("{} disappeared", service.stack)),
+            Err(e) => Outcome::Failed(e),
         },
     )
 }
@@ -249,41 +250,10 @@ async fn redeploy_earlier_revision(ctx: &Context, aws: &Aws, request: Redeploy<'
         reporter,
         interrupts,
     } = request;
-    if !service
-        .parameters
-        .iter()
-        .any(|(k, _)| k == ROLLBACK_PARAMETER)
-    {
-        return Outcome::Failed(format!(
-            "{} was deployed by a tug without rollback support; deploy it once with this version, then roll back",
-            service.stack
-        ));
-    }
-    let Some(family) = service.family() else {
-        return Outcome::Failed(format!("{} records no task definition", service.stack));
-    };
-    let revs = match revisions::list(
-        aws,
-        &family,
-        &subject.name,
-        service.task_definition.as_deref(),
-        50,
-    )
-    .await
-    {
-        Ok(r) => r,
-        Err(e) => return Outcome::Failed(e.to_string()),
-    };
-    let target = match revisions::rollback_target(&revs, to) {
+    let target = match earlier_revision(aws, subject, service, to).await {
         Ok(t) => t,
-        Err(e) => return Outcome::Failed(e.to_string()),
+        Err(e) => return Outcome::Failed(e),
     };
-    if target.current {
-        return Outcome::Failed(format!(
-            "{} already runs revision {}",
-            subject.name, target.revision
-        ));
-    }
     reporter.emit(Event::Message {
         stack: service.stack.clone(),
         text: format!(
@@ -292,51 +262,9 @@ async fn redeploy_earlier_revision(ctx: &Context, aws: &Aws, request: Redeploy<'
             target.image.as_deref().unwrap_or("image unknown")
         ),
     });
-    let template = match aws
-        .cfn
-        .get_template()
-        .stack_name(&service.stack)
-        .send()
-        .await
-    {
-        Ok(out) => out.template_body().unwrap_or_default().to_string(),
-        Err(e) => {
-            return Outcome::Failed(format!(
-                "cannot read the template of {}: {}",
-                service.stack,
-                describe_error(&e)
-            ));
-        }
-    };
-    let template = match mark_rollback(&template, &target.arn) {
-        Ok(t) => t,
-        Err(e) => return Outcome::Failed(format!("{}: {e}", service.stack)),
-    };
-    let parameters: Vec<(String, String)> = service
-        .parameters
-        .iter()
-        .map(|(k, v)| {
-            if k == ROLLBACK_PARAMETER {
-                (k.clone(), target.arn.clone())
-            } else {
-                (k.clone(), v.clone())
-            }
-        })
-        .collect();
-    let tags: BTreeMap<String, String> = [
-        ("tug:app", &subject.app),
-        ("tug:env", &subject.env),
-        ("tug:workload", &subject.name),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.clone()))
-    .collect();
-    let rendered = RenderedStack {
-        stack_name: service.stack.clone(),
-        workload: Some(subject.name.clone()),
-        template,
-        parameters: parameters.iter().cloned().collect(),
-        tags,
+    let (rendered, parameters) = match pinned_stack(aws, subject, service, &target.arn).await {
+        Ok(r) => r,
+        Err(e) => return Outcome::Failed(e),
     };
     let opts = DeployOptions {
         timeout: limit,
@@ -362,13 +290,109 @@ async fn redeploy_earlier_revision(ctx: &Context, aws: &Aws, request: Redeploy<'
         &session,
         &rendered,
         &parameters,
-        engine::StackContext {
-            cluster: Some(service.cluster.clone()),
-            known: None,
-            topics_ready: Default::default(),
-        },
+        engine::StackContext::in_cluster(service.cluster.clone()),
     )
     .await
+}
+
+/// The revision to run again: `to`, or the one deployed before the current.
+async fn earlier_revision(
+    aws: &Aws,
+    subject: &Subject,
+    service: &ServiceStack,
+    to: Option<&str>,
+) -> Result<revisions::Revision> {
+    if !service
+        .parameters
+        .iter()
+        .any(|(k, _)| k == ROLLBACK_PARAMETER)
+    {
+        return Err(Error::failure(format!(
+            "{} was deployed by a tug without rollback support",
+            service.stack
+        ))
+        .help(format!(
+            "deploy it once with this version (`tug svc deploy -e {} -n {}`), then roll back",
+            subject.env, subject.name
+        )));
+    }
+    let Some(family) = service.family() else {
+        return Err(Error::failure(format!(
+            "{} records no task definition",
+            service.stack
+        )));
+    };
+    let revs = revisions::list(
+        aws,
+        &family,
+        &subject.name,
+        service.task_definition.as_deref(),
+        50,
+    )
+    .await?;
+    let target = revisions::rollback_target(&revs, to)?;
+    if target.current {
+        return Err(Error::failure(format!(
+            "{} already runs revision {}",
+            subject.name, target.revision
+        )));
+    }
+    Ok(target.clone())
+}
+
+/// The service's stack as deployed, with `revision` pinned in its rollback parameter (and
+/// recorded on its service), and the parameter values to deploy it with.
+async fn pinned_stack(
+    aws: &Aws,
+    subject: &Subject,
+    service: &ServiceStack,
+    revision: &str,
+) -> Result<(RenderedStack, Vec<(String, String)>)> {
+    let template = aws
+        .cfn
+        .get_template()
+        .stack_name(&service.stack)
+        .send()
+        .await
+        .map_err(|e| {
+            Error::failure(format!(
+                "cannot read the template of {}: {}",
+                service.stack,
+                describe_error(&e)
+            ))
+        })?
+        .template_body()
+        .unwrap_or_default()
+        .to_string();
+    let template = mark_rollback(&template, revision)
+        .map_err(|e| Error::failure(format!("{}: {e}", service.stack)))?;
+    let parameters: Vec<(String, String)> = service
+        .parameters
+        .iter()
+        .map(|(k, v)| {
+            if k == ROLLBACK_PARAMETER {
+                (k.clone(), revision.to_string())
+            } else {
+                (k.clone(), v.clone())
+            }
+        })
+        .collect();
+    let tags: BTreeMap<String, String> = [
+        ("tug:app", &subject.app),
+        ("tug:env", &subject.env),
+        ("tug:workload", &subject.name),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.clone()))
+    .collect();
+    let rendered = RenderedStack {
+        stack_name: service.stack.clone(),
+        workload: Some(subject.name.clone()),
+        template,
+        parameters: parameters.iter().cloned().collect(),
+        tags,
+    };
+    Ok((rendered, parameters))
 }
 
 /// The deployed template with the rollback recorded on the service (`Metadata.tug:rollback`):
@@ -447,7 +471,7 @@ pub(crate) fn answer_pause(ctx: &Context, args: &ServiceDeployArgs) -> Result<()
     let outcome = ctx.block_on(async {
         let aws = match Aws::connect(&settings).await {
             Ok(a) => a,
-            Err(e) => return Outcome::failed(e),
+            Err(e) => return Outcome::Failed(e),
         };
         let service = match owned_service(
             &aws,
@@ -458,25 +482,25 @@ pub(crate) fn answer_pause(ctx: &Context, args: &ServiceDeployArgs) -> Result<()
         .await
         {
             Ok(s) => s,
-            Err(e) => return Outcome::Failed(e.to_string()),
+            Err(e) => return Outcome::Failed(e),
         };
         let deployment =
             match lifecycle::in_progress(&aws.ecs, &service.cluster, &service.service).await {
                 Ok(Some(dep)) => dep,
                 Ok(None) => {
-                    return Outcome::Failed(format!(
+                    return Outcome::failure(format!(
                         "no deployment of {} is in progress, so nothing waits to be continued",
                         subject.name
                     ));
                 }
-                Err(e) => return Outcome::Failed(e.to_string()),
+                Err(e) => return Outcome::Failed(e),
             };
         let waiting: Vec<String> = lifecycle::awaiting(&deployment)
             .into_iter()
             .map(|h| h.id.clone())
             .collect();
         if waiting.is_empty() {
-            return Outcome::Failed(format!(
+            return Outcome::failure(format!(
                 "the deployment of {} is not paused (it is at {}); nothing to answer",
                 subject.name,
                 lifecycle::describe_stage(&deployment)
@@ -485,7 +509,7 @@ pub(crate) fn answer_pause(ctx: &Context, args: &ServiceDeployArgs) -> Result<()
         for hook in &waiting {
             if let Err(e) = lifecycle::answer_hook(&aws.ecs, &deployment.arn, hook, rollback).await
             {
-                return Outcome::Failed(e.to_string());
+                return Outcome::Failed(e);
             }
             reporter.emit(Event::Message {
                 stack: stack_name.clone(),
@@ -507,12 +531,13 @@ pub(crate) fn answer_pause(ctx: &Context, args: &ServiceDeployArgs) -> Result<()
         {
             Progress::Succeeded => Outcome::Deployed,
             Progress::RolledBack(_) if rollback => Outcome::Deployed,
-            Progress::RolledBack(why) => Outcome::RolledBack(why),
-            Progress::Failed(why) => Outcome::Failed(why),
-            Progress::InProgress => Outcome::TimedOut(
-                "the deployment had not finished when the deadline passed; it goes on in ECS"
-                    .into(),
-            ),
+            Progress::RolledBack(why) => {
+                Outcome::RolledBack(Error::with_code(exit::ROLLED_BACK, why))
+            }
+            Progress::Failed(why) => Outcome::failure(why),
+            Progress::InProgress => Outcome::TimedOut(Error::failure(
+                "the deployment had not finished when the deadline passed; it goes on in ECS",
+            )),
         }
     })?;
     crate::commands::status(conclude(

@@ -127,6 +127,18 @@ impl Ui {
             return;
         }
         self.error(&e.to_string());
+        self.about(e);
+    }
+
+    /// Prints the error one part of a command's work ended with (a stack of a deploy), as
+    /// [`Ui::report_error`] does, the part named first: `error: PART: message`.
+    pub fn report_error_in(&self, part: &str, e: &crate::error::Error) {
+        self.error(&format!("{part}: {e}"));
+        self.about(e);
+    }
+
+    /// With `--verbose`, what an error is about, under it.
+    fn about(&self, e: &crate::error::Error) {
         if self.verbose
             && let Some(subject) = e.subject()
         {

@@ -29,6 +29,7 @@ use crate::deploy::events::{Event, Reporter};
 use crate::deploy::replacement::{self, Hazard, Sides};
 use crate::deploy::stack;
 use crate::deploy::watch::{Ending, Target, current_event_ids, follow};
+use crate::error::Error;
 use crate::render::RenderedStack;
 
 /// How one stack's adoption ended.
@@ -40,12 +41,17 @@ pub enum Outcome {
     /// Adopted before: skipped.
     AlreadyAdopted,
     /// The plan or the change set would replace or remove a stateful resource.
-    Stopped(String),
-    Failed(String),
+    Stopped(#[serde(serialize_with = "as_text")] Error),
+    Failed(#[serde(serialize_with = "as_text")] Error),
     /// Ctrl-C: where the stack was left.
     Interrupted(String),
     /// Not started because an earlier stack did not get adopted.
     NotStarted(String),
+}
+
+/// An error in JSON: its whole text, message and help line, as every outcome's detail.
+fn as_text<S: serde::Serializer>(e: &Error, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(e)
 }
 
 /// The result of one stack.
@@ -152,13 +158,19 @@ pub fn label(o: &Outcome) -> &'static str {
     }
 }
 
-fn detail(o: &Outcome) -> Option<String> {
+/// The error a stack's adoption ended with (`None`: adopted, or not tried).
+pub fn error(o: &Outcome) -> Option<&Error> {
     match o {
-        Outcome::Stopped(d)
-        | Outcome::Failed(d)
-        | Outcome::Interrupted(d)
-        | Outcome::NotStarted(d) => Some(d.clone()),
+        Outcome::Stopped(e) | Outcome::Failed(e) => Some(e),
         _ => None,
+    }
+}
+
+/// What there is to say about an outcome, as one text (message and help line).
+pub fn detail(o: &Outcome) -> Option<String> {
+    match o {
+        Outcome::Interrupted(d) | Outcome::NotStarted(d) => Some(d.clone()),
+        other => error(other).map(Error::to_string),
     }
 }
 
@@ -171,7 +183,7 @@ async fn adopt_stack(stage: &Stage<'_>, sp: &StackPlan) -> (Outcome, Left) {
         return (Outcome::AlreadyAdopted, Vec::new());
     };
     if !sp.stops.is_empty() {
-        return (Outcome::Stopped(stop_text(name, &sp.stops)), Vec::new());
+        return (Outcome::Stopped(stop_error(name, &sp.stops)), Vec::new());
     }
     // The physical ids of what is left behind, read while the stack still names them.
     let physical: BTreeMap<String, String> = match stack::resources(aws, name).await {
@@ -179,7 +191,7 @@ async fn adopt_stack(stage: &Stage<'_>, sp: &StackPlan) -> (Outcome, Left) {
             .into_iter()
             .filter_map(|r| r.physical_id.map(|p| (r.logical_id, p)))
             .collect(),
-        Err(e) => return (Outcome::Failed(e.to_string()), Vec::new()),
+        Err(e) => return (Outcome::Failed(e), Vec::new()),
     };
     if sp.state == State::Copilot && (!sp.retained.is_empty() || !sp.pinned.is_empty()) {
         reporter.emit(Event::Started {
@@ -230,11 +242,11 @@ async fn retain(stage: &Stage<'_>, sp: &StackPlan, work: &Work) -> Result<(), Ou
     let (id, changes) = match changeset::prepare(aws, &stack, &params, false, deadline).await {
         Ok(Prepared::Ready { id, changes, .. }) => (id, changes),
         Ok(Prepared::Empty) => {
-            return Err(Outcome::Failed(format!(
+            return Err(Outcome::Failed(Error::failure(format!(
                 "CloudFormation saw no change in retaining the custom resources of {name}; nothing was changed"
-            )));
+            ))));
         }
-        Err(e) => return Err(Outcome::Failed(e.to_string())),
+        Err(e) => return Err(Outcome::Failed(e)),
     };
     // Reviewed against the plan: only the retained resources may change, and none of them
     // may be replaced.
@@ -250,14 +262,14 @@ async fn retain(stage: &Stage<'_>, sp: &StackPlan, work: &Work) -> Result<(), Ou
         .collect();
     if !unexpected.is_empty() {
         changeset::discard(aws, name, &id).await;
-        return Err(Outcome::Stopped(format!(
+        return Err(Outcome::Stopped(Error::failure(format!(
             "retaining the custom resources of {name} would also change {}; nothing was changed",
             unexpected
                 .iter()
                 .map(|c| format!("{} ({} {})", c.logical_id, c.action, c.resource_type))
                 .collect::<Vec<_>>()
                 .join(", ")
-        )));
+        ))));
     }
     if stage.interrupted() {
         changeset::discard(aws, name, &id).await;
@@ -333,7 +345,7 @@ async fn switch(stage: &Stage<'_>, sp: &StackPlan, work: &Work) -> Result<(), Ou
         match changeset::prepare(aws, &work.adopted, &work.parameters, false, deadline).await {
             Ok(Prepared::Ready { id, changes, .. }) => (id, changes),
             Ok(Prepared::Empty) => return Ok(()),
-            Err(e) => return Err(Outcome::Failed(e.to_string())),
+            Err(e) => return Err(Outcome::Failed(e)),
         };
     reporter.emit(Event::ChangeSet {
         stack: name.into(),
@@ -345,7 +357,7 @@ async fn switch(stage: &Stage<'_>, sp: &StackPlan, work: &Work) -> Result<(), Ou
     let hazards = review(work, name, &changes);
     if !hazards.is_empty() {
         changeset::discard(aws, name, &id).await;
-        return Err(Outcome::Stopped(stop_text(name, &hazards)));
+        return Err(Outcome::Stopped(stop_error(name, &hazards)));
     }
     if stage.interrupted() {
         changeset::discard(aws, name, &id).await;
@@ -442,7 +454,7 @@ async fn execute_and_follow(
     let seen = current_event_ids(aws, name).await;
     changeset::execute(aws, name, id)
         .await
-        .map_err(|e| Outcome::Failed(e.to_string()))?;
+        .map_err(Outcome::Failed)?;
     let ending = follow(
         aws,
         Target {
@@ -462,10 +474,10 @@ async fn execute_and_follow(
     .await;
     match ending {
         Ending::Succeeded => Ok(()),
-        Ending::Failed(d) | Ending::TimedOut(d) => Err(Outcome::Failed(d)),
-        Ending::RolledBack(d) => Err(Outcome::Failed(format!(
+        Ending::Failed(d) | Ending::TimedOut(d) => Err(Outcome::Failed(Error::failure(d))),
+        Ending::RolledBack(d) => Err(Outcome::Failed(Error::failure(format!(
             "{d}; the update was rolled back and {name} is as it was"
-        ))),
+        )))),
         Ending::Interrupted(d) => {
             // Ctrl-C after CloudFormation had finished (only an ECS rollout was being
             // watched) leaves the update done; otherwise it was cancelled and rolled back.
@@ -484,13 +496,13 @@ async fn execute_and_follow(
     }
 }
 
-fn stop_text(name: &str, hazards: &[Hazard]) -> String {
-    replacement::listing(
+fn stop_error(name: &str, hazards: &[Hazard]) -> Error {
+    Error::failure(replacement::listing(
         &format!("adoption of {name} stopped: it would replace or remove"),
         "state",
         "; nothing was changed",
         hazards,
-    )
+    ))
 }
 
 /// The retained Lambda functions and roles (and the functions' log groups), by physical id.
