@@ -14,28 +14,12 @@ mod support;
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
-use support::{FaultProxy, Moto, events, outcomes, root, stderr, tug};
+use support::{FaultProxy, Moto, boto3, copy_of, events, outcomes, stderr, tug};
 
 fn fixture() -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    copy_dir(&root().join("tests/addon_assets"), tmp.path());
-    tmp
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).expect("mkdir");
-    for entry in fs::read_dir(from).expect("read fixture") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
+    copy_of("tests/addon_assets")
 }
 
 fn render(dir: &Path) -> (std::process::Output, Value) {
@@ -68,15 +52,7 @@ fn render_writes_the_packaged_location() {
         key.starts_with("addons/assets/") && key.ends_with(".zip") && key.len() == 14 + 64 + 4,
         "{key}"
     );
-    let lint = Command::new(root().join(".venv/bin/cfn-lint"))
-        .arg(ws.path().join("rendered/assets-test-hello.addons.json"))
-        .output()
-        .expect("cfn-lint runs");
-    assert!(
-        lint.status.success(),
-        "cfn-lint:\n{}",
-        String::from_utf8_lossy(&lint.stdout)
-    );
+    support::cfn_lint(&[ws.path().join("rendered/assets-test-hello.addons.json")]);
 
     // Rewriting the same content (a new modification time) keeps the key.
     let file = ws.path().join("hello/index.py");
@@ -145,12 +121,7 @@ fn bad_asset_paths_are_refused_with_positions() {
 /// What moto holds after the deploy: the function of the nested stack, where its code came
 /// from, and the archive in the artifacts bucket (read with Python's zipfile).
 const INSPECT: &str = r#"
-import boto3, hashlib, io, json, sys, zipfile
-url = sys.argv[1]
-kw = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
-cfn = boto3.client("cloudformation", **kw)
-lam = boto3.client("lambda", **kw)
-s3 = boto3.client("s3", **kw)
+import hashlib, io, zipfile
 nested = [s for s in cfn.describe_stacks()["Stacks"] if "AddonsStack" in s["StackName"]][0]
 res = cfn.describe_stack_resources(StackName=nested["StackName"])["StackResources"]
 fn = [r for r in res if r.get("LogicalResourceId") == "HelloFunction"][0]["PhysicalResourceId"]
@@ -216,16 +187,7 @@ fn a_lambda_addon_with_local_code_deploys_and_redeploys_as_a_no_op() {
     for body in &requests {
         assert!(body.contains("CAPABILITY_AUTO_EXPAND"), "{body}");
     }
-    let state = Command::new(root().join(".venv/bin/python"))
-        .args(["-c", INSPECT, &moto.url()])
-        .output()
-        .expect("python runs");
-    assert!(
-        state.status.success(),
-        "{}",
-        String::from_utf8_lossy(&state.stderr)
-    );
-    let state: Value = serde_json::from_slice(&state.stdout).expect("JSON");
+    let state: Value = serde_json::from_str(&boto3(&moto, INSPECT)).expect("JSON");
     assert_eq!(state["function"], "index.handler", "{state}");
     assert_eq!(
         state["code"]["S3Bucket"], "tug-assets-123456789012-us-east-1",

@@ -20,12 +20,11 @@ mod support;
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 use std::sync::Mutex;
 
-use support::{FaultProxy, Moto, demo_copy, events, outcomes, root, stderr, tug};
+use support::{FaultProxy, Moto, boto3, boto3_with, demo_copy, events, outcomes, stderr, tug};
 
 /// The bucket policies tug sent, as the proxy received them.
 static POLICIES: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -52,12 +51,7 @@ fn moto_and_proxy() -> (Moto, FaultProxy) {
 
 /// What moto holds for the web workload of application `app` in environment `test`.
 const INSPECT: &str = r#"
-import boto3, json, sys
-url, app = sys.argv[1], sys.argv[2]
-kw = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
-s3 = boto3.client("s3", **kw)
-ecs = boto3.client("ecs", **kw)
-cfn = boto3.client("cloudformation", **kw)
+app = sys.argv[1]
 bucket = f"tug-{app}-123456789012-us-east-1"
 out = {"objects": {}, "bucket": None}
 try:
@@ -83,16 +77,7 @@ print(json.dumps(out))
 "#;
 
 fn inspect(moto: &Moto, app: &str) -> Value {
-    let out = Command::new(root().join(".venv/bin/python"))
-        .args(["-c", INSPECT, &moto.url(), app])
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON")
+    serde_json::from_str(&boto3_with(moto, INSPECT, &[app])).expect("JSON")
 }
 
 /// The demo workspace with only its `web` service, under application `app`.
@@ -215,19 +200,11 @@ fn an_env_file_is_uploaded_by_content_and_referenced_by_the_task_definition() {
         text.contains("S3 bucket tug-envf-123456789012-us-east-1 (artifacts bucket, in no stack)"),
         "{text}"
     );
-    let after = Command::new(root().join(".venv/bin/python"))
-        .args([
-            "-c",
-            "import boto3,sys; print(len(boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='t', aws_secret_access_key='t').list_objects_v2(Bucket='tug-envf-123456789012-us-east-1').get('Contents', [])))",
-            &moto.url(),
-        ])
-        .output()
-        .expect("python runs");
-    assert_eq!(
-        String::from_utf8_lossy(&after.stdout).trim(),
-        "2",
-        "the bucket and its objects are kept"
+    let after = boto3(
+        &moto,
+        "print(len(s3.list_objects_v2(Bucket='tug-envf-123456789012-us-east-1').get('Contents', [])))",
     );
+    assert_eq!(after, "2", "the bucket and its objects are kept");
 }
 
 /// Sidecars and the FireLens log router read their own env files, as Copilot gave them

@@ -7,21 +7,10 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use support::{text, tug_offline as tug};
+use support::{files_in_temp, text, tug_offline as tug};
 
 fn demo() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests/demo")
-}
-
-/// A throwaway workspace with the given files (paths relative to the project root).
-fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    for (path, content) in files {
-        let p = tmp.path().join(path);
-        fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        fs::write(p, content).expect("write");
-    }
-    tmp
 }
 
 const ENV: &str = "name: test\ntype: Environment\n";
@@ -148,7 +137,7 @@ fn the_demo_workspace_is_valid() {
 
 #[test]
 fn validate_finds_the_workspace_by_walking_up() {
-    let ws = workspace(&[
+    let ws = files_in_temp(&[
         ("copilot/.workspace", "application: shop\n"),
         ("copilot/environments/test/manifest.yml", ENV),
         ("copilot/web/manifest.yml", WEB),
@@ -170,7 +159,7 @@ fn no_workspace_is_a_usage_error_with_a_hint() {
 
 #[test]
 fn invalid_manifests_exit_3_with_location_source_and_caret() {
-    let ws = workspace(&[
+    let ws = files_in_temp(&[
         ("copilot/.workspace", "application: shop\n"),
         ("copilot/environments/test/manifest.yml", ENV),
         (
@@ -200,7 +189,7 @@ fn invalid_manifests_exit_3_with_location_source_and_caret() {
 
 #[test]
 fn lenient_turns_unknown_keys_into_warnings() {
-    let ws = workspace(&[
+    let ws = files_in_temp(&[
         ("copilot/.workspace", "application: shop\n"),
         ("copilot/environments/test/manifest.yml", ENV),
         ("copilot/web/manifest.yml", &format!("{WEB}image_tag: x\n")),
@@ -212,7 +201,7 @@ fn lenient_turns_unknown_keys_into_warnings() {
 
 #[test]
 fn json_output_carries_the_same_facts() {
-    let ws = workspace(&[
+    let ws = files_in_temp(&[
         ("copilot/.workspace", "application: shop\n"),
         ("copilot/environments/test/manifest.yml", ENV),
         (
@@ -249,7 +238,7 @@ fn json_output_carries_the_same_facts() {
 
 #[test]
 fn one_environment_with_dash_e() {
-    let ws = workspace(&[
+    let ws = files_in_temp(&[
         ("copilot/.workspace", "application: shop\n"),
         ("copilot/environments/test/manifest.yml", ENV),
         (
@@ -280,7 +269,7 @@ fn one_environment_with_dash_e() {
 
 #[test]
 fn interpolation_uses_the_process_environment() {
-    let ws = workspace(&[
+    let ws = files_in_temp(&[
         ("copilot/.workspace", "application: shop\n"),
         ("copilot/environments/test/manifest.yml", ENV),
         (
@@ -325,7 +314,7 @@ fn app_show_describes_the_demo() {
 // the workload out without a word. Both are errors at the file's location, exit 3.
 #[test]
 fn workspace_problems_are_located_errors() {
-    let ws = workspace(&[
+    let ws = files_in_temp(&[
         ("copilot/.workspace", "application: shop\n"),
         ("copilot/environments/test/manifest.yml", ENV),
         ("copilot/web/manifest.yml", WEB),
@@ -369,14 +358,14 @@ fn lenient_reaches_every_command_that_loads_manifests() {
             &format!("{WEB}execution_role: my-role\n"),
         ),
     ];
-    let strict = workspace(
+    let strict = files_in_temp(
         &[
             &[("copilot/.workspace", "application: shop\n")][..],
             &files[..],
         ]
         .concat(),
     );
-    let by_file = workspace(
+    let by_file = files_in_temp(
         &[
             &[("copilot/.workspace", "application: shop\nlenient: true\n")][..],
             &files[..],

@@ -3,33 +3,19 @@
 //! `tug app show --offline` on a workspace with an invalid manifest writes coloured headings
 //! to stdout and a coloured warning to stderr, without AWS, so it shows both decisions.
 
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use rexpect::session::spawn_command;
+use support::{copy_dir, text};
 
 const ESC: char = '\x1b';
 /// The bold heading `app show` writes to stdout, and the warning it writes to stderr.
 const HEADING: &str = "\x1b[1mEnvironments\x1b[0m";
 const WARNING: &str = "\x1b[1;33m";
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).expect("mkdir");
-    for entry in fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
 
 /// The demo workspace with one error (a CPU size Fargate does not offer), so that
 /// `app show` also warns on stderr.

@@ -165,7 +165,7 @@ fn copilot_corpus_loads_and_validates() {
         "only {} templates rendered by the CLI",
         templates.len()
     );
-    lint(&templates);
+    support::cfn_lint(&templates);
     support::check_expected("tests/corpus/expected.txt", &report);
 }
 
@@ -259,29 +259,4 @@ fn render_with_cli(
             }
         }
     }
-}
-
-/// cfn-lint from the test command's virtualenv, or from PATH: no errors and no warnings.
-fn lint(files: &[PathBuf]) {
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/cfn-lint");
-    let cfn_lint = if venv.is_file() {
-        venv
-    } else {
-        PathBuf::from("cfn-lint")
-    };
-    let out = Command::new(cfn_lint)
-        .args(["--format", "parseable"])
-        .args(files)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run cfn-lint ({e}); run the tests with scripts/test.sh, which installs it"
-            )
-        });
-    let report = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && report.trim().is_empty(),
-        "cfn-lint found problems:\n{report}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }

@@ -12,15 +12,12 @@ mod support;
 use std::collections::HashMap;
 use std::fs;
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde_yaml::Value;
 use tug::manifest::load::{LoadOptions, Loaded, load};
 use tug::manifest::workspace::Workspace;
 use tug::render::{self, RenderError};
 use tug::validate::validate;
-
-use support::api_constraints::assert_api_constraints;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -81,34 +78,6 @@ fn resource(text: &str, id: &str) -> Value {
     doc["Resources"][id].clone()
 }
 
-fn lint_all(stacks: &[(String, String)]) {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let mut files = Vec::new();
-    for (name, text) in stacks {
-        assert_api_constraints(name, text);
-        let path = tmp.path().join(format!("{name}.yml"));
-        fs::write(&path, text).expect("write");
-        files.push(path);
-    }
-    let venv = root().join(".venv/bin/cfn-lint");
-    let lint = if venv.is_file() {
-        venv
-    } else {
-        PathBuf::from("cfn-lint")
-    };
-    let out = Command::new(lint)
-        .args(["--format", "parseable"])
-        .args(&files)
-        .output()
-        .expect("cfn-lint runs (scripts/test.sh installs it)");
-    let report = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && report.trim().is_empty(),
-        "cfn-lint:\n{report}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn parity_fixture_passes_cfn_lint_and_api_constraints() {
     let stacks = render_fixture("tests/parity");
@@ -120,7 +89,7 @@ fn parity_fixture_passes_cfn_lint_and_api_constraints() {
     );
     let again = render_fixture("tests/parity");
     assert_eq!(stacks, again, "rendering is not deterministic");
-    lint_all(&stacks);
+    support::lint_stacks(&stacks);
 }
 
 /// Item 10: EC2 accepts only `a-zA-Z0-9 ._-:/()#,@[]+=&;{}!$*` in security group and rule

@@ -16,10 +16,9 @@
 mod support;
 
 use std::fs;
-use std::process::Command;
 
 use serde_json::Value;
-use support::{Moto, events, example_copy, outcomes, root, stderr, tug};
+use support::{Moto, boto3_with, events, example_copy, outcomes, stderr, tug};
 
 /// Copies manifests/ec2 to a temporary folder under application name `app`.
 fn ec2_copy(app: &str) -> tempfile::TempDir {
@@ -28,16 +27,12 @@ fn ec2_copy(app: &str) -> tempfile::TempDir {
 
 /// What moto holds for application `app`, read with boto3.
 const INSPECT: &str = r#"
-import boto3, json, sys
-url, app = sys.argv[1], sys.argv[2]
-kw = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
-ecs = boto3.client("ecs", **kw)
-aas = boto3.client("application-autoscaling", **kw)
+app = sys.argv[1]
 names = [f"{app}-test-general", f"{app}-test-graviton"]
 out = {"providers": {}, "groups": {}, "services": {}, "policies": {}, "scheduled": {}, "alarms": {}}
 for p in ecs.describe_capacity_providers(capacityProviders=names)["capacityProviders"]:
     out["providers"][p["name"]] = p["autoScalingGroupProvider"]
-for g in boto3.client("autoscaling", **kw).describe_auto_scaling_groups()["AutoScalingGroups"]:
+for g in asg.describe_auto_scaling_groups()["AutoScalingGroups"]:
     if g["AutoScalingGroupName"].startswith(f"{app}-test-"):
         out["groups"][g["AutoScalingGroupName"]] = {"min": g["MinSize"], "max": g["MaxSize"], "protected": g["NewInstancesProtectedFromScaleIn"]}
 cluster = [c for c in ecs.list_clusters()["clusterArns"] if f"/{app}-test-" in c][0]
@@ -53,23 +48,14 @@ for p in aas.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"
 for a in aas.describe_scheduled_actions(ServiceNamespace="ecs")["ScheduledActions"]:
     if f"/{app}-test-" in a["ResourceId"]:
         out["scheduled"][a["ScheduledActionName"]] = a["Schedule"]
-for a in boto3.client("cloudwatch", **kw).describe_alarms()["MetricAlarms"]:
+for a in cw.describe_alarms()["MetricAlarms"]:
     if a["AlarmName"].startswith(f"{app}-test-"):
         out["alarms"][a["AlarmName"]] = {"metric": a.get("MetricName"), "actions": a.get("AlarmActions")}
 print(json.dumps(out))
 "#;
 
 fn inspect(moto: &Moto, app: &str) -> Value {
-    let out = Command::new(root().join(".venv/bin/python"))
-        .args(["-c", INSPECT, &moto.url(), app])
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON")
+    serde_json::from_str(&boto3_with(moto, INSPECT, &[app])).expect("JSON")
 }
 
 #[test]

@@ -31,19 +31,7 @@ const LADDER: &[(&str, &[&str])] = &[
 ];
 
 /// Edges against the ladder still in the code: (file, module it names).
-const KNOWN: &[(&str, &str)] = &[
-    // `report::format_text` paints with the `Ui`; it should take plain colour choices.
-    ("src/validate/report.rs", "ui"),
-    // Which workloads put a public load balancer in front is render's feature test; it
-    // belongs with the model like the capacity provider names.
-    ("src/validate/rules/network.rs", "render"),
-    // Render's unit-test fixture, and one NLB unit test, check that their inputs are valid
-    // (test code only).
-    ("src/render/workload/fixture.rs", "validate"),
-    ("src/render/workload/nlb.rs", "validate"),
-    // The progress reporters read deploy's events; ui should own its event type.
-    ("src/ui/progress.rs", "deploy"),
-];
+const KNOWN: &[(&str, &str)] = &[];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in fs::read_dir(dir).expect("read src") {

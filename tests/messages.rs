@@ -15,24 +15,13 @@ mod support;
 use std::fs;
 use std::path::Path;
 
-use support::{text, tug_offline as tug};
+use support::{files_in_temp, text, tug_offline as tug};
 
 const ENV: &str = "name: test\ntype: Environment\n";
 const WEB: &str = "name: web\ntype: Load Balanced Web Service\nimage:\n  location: nginx:1.27\n  port: 80\nhttp:\n  path: /\n";
 
-/// A throwaway workspace with the given files (paths relative to the project root).
-fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    for (path, content) in files {
-        let p = tmp.path().join(path);
-        fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        fs::write(p, content).expect("write");
-    }
-    tmp
-}
-
 fn valid() -> tempfile::TempDir {
-    workspace(&[
+    files_in_temp(&[
         ("copilot/.workspace", "application: shop\n"),
         ("copilot/environments/test/manifest.yml", ENV),
         ("copilot/web/manifest.yml", WEB),
@@ -40,7 +29,7 @@ fn valid() -> tempfile::TempDir {
 }
 
 fn invalid() -> tempfile::TempDir {
-    workspace(&[
+    files_in_temp(&[
         ("copilot/.workspace", "application: shop\n"),
         ("copilot/environments/test/manifest.yml", ENV),
         (

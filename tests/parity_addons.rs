@@ -22,25 +22,10 @@ use std::process::Command;
 use serde_json::Value as Json;
 use serde_yaml::Value;
 use support::api_constraints::assert_api_constraints;
-use support::{FaultProxy, Moto, events, outcomes, root, stderr, tug};
+use support::{FaultProxy, Moto, boto3, copy_of, events, outcomes, stderr, tug};
 
 fn fixture() -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    copy_dir(&root().join("tests/parity_addons"), tmp.path());
-    tmp
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).expect("mkdir");
-    for entry in fs::read_dir(from).expect("read fixture") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
+    copy_of("tests/parity_addons")
 }
 
 fn render(dir: &Path) -> (std::process::Output, PathBuf) {
@@ -52,26 +37,6 @@ fn render(dir: &Path) -> (std::process::Output, PathBuf) {
         .output()
         .expect("tug runs");
     (out, out_dir)
-}
-
-fn lint(files: &[PathBuf]) {
-    let venv = root().join(".venv/bin/cfn-lint");
-    let lint = if venv.is_file() {
-        venv
-    } else {
-        PathBuf::from("cfn-lint")
-    };
-    let out = Command::new(lint)
-        .args(["--format", "parseable"])
-        .args(files)
-        .output()
-        .expect("cfn-lint runs");
-    let report = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && report.trim().is_empty(),
-        "cfn-lint:\n{report}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn getatt(output: &str) -> Value {
@@ -184,7 +149,7 @@ fn addons_render_as_the_nested_stack_copilot_made() {
             .expect("environment addon template")
             .contains("UploadsBucket")
     );
-    lint(&[
+    support::cfn_lint(&[
         parent_path,
         addon_path,
         dir.join("addons-test.yml"),
@@ -338,13 +303,6 @@ fn invalid_addons_are_refused_with_positions() {
 /// What moto holds after the deploy: the nested stack, its table, the task definition's
 /// variable and secret, and the task role's policies.
 const INSPECT: &str = r#"
-import boto3, json, sys
-url = sys.argv[1]
-kw = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
-cfn = boto3.client("cloudformation", **kw)
-ecs = boto3.client("ecs", **kw)
-iam = boto3.client("iam", **kw)
-ddb = boto3.client("dynamodb", **kw)
 resources = cfn.describe_stack_resources(StackName="addons-test-orders")["StackResources"]
 # moto lists the nested stack resource without its fields, and names the nested stack by its
 # logical id (CloudFormation: `<parent>-AddonsStack-<suffix>`, with ParentId set).
@@ -401,16 +359,7 @@ fn addons_deploy_as_a_nested_stack_from_the_artifacts_bucket() {
         rows.contains(&("addons-test-orders".to_string(), "deployed".to_string())),
         "{rows:?}"
     );
-    let state = Command::new(root().join(".venv/bin/python"))
-        .args(["-c", INSPECT, &moto.url()])
-        .output()
-        .expect("python runs");
-    assert!(
-        state.status.success(),
-        "{}",
-        String::from_utf8_lossy(&state.stderr)
-    );
-    let state: Json = serde_json::from_slice(&state.stdout).expect("JSON");
+    let state: Json = serde_json::from_str(&boto3(&moto, INSPECT)).expect("JSON");
     assert_eq!(
         state["nested_count"], 2,
         "the workload's and the environment's: {state}"

@@ -18,8 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_yaml::Value;
-use support::api_constraints::assert_api_constraints;
-use support::{Moto, root, stderr, tug};
+use support::{Moto, boto3, stderr, temp_workspace, tug};
 
 const CERT: &str =
     "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555";
@@ -27,10 +26,6 @@ const CERT: &str =
 /// A workspace of application `app`, environment `test` (HTTPS on both load balancers when
 /// `https`), and the given workloads.
 fn workspace(app: &str, https: bool, workloads: &[(&str, &str)]) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("copilot");
-    fs::create_dir_all(dir.join("environments/test")).expect("mkdir");
-    fs::write(dir.join(".workspace"), format!("application: {app}\n")).expect("write");
     let env = if https {
         format!(
             "name: test\ntype: Environment\nhttp:\n  public:\n    certificates: [{CERT}]\n  private:\n    certificates: [{CERT}]\n"
@@ -38,12 +33,7 @@ fn workspace(app: &str, https: bool, workloads: &[(&str, &str)]) -> tempfile::Te
     } else {
         "name: test\ntype: Environment\n".to_string()
     };
-    fs::write(dir.join("environments/test/manifest.yml"), env).expect("write");
-    for (name, text) in workloads {
-        fs::create_dir_all(dir.join(name)).expect("mkdir");
-        fs::write(dir.join(name).join("manifest.yml"), text).expect("write");
-    }
-    tmp
+    temp_workspace(&format!("application: {app}\n"), &env, workloads)
 }
 
 /// Renders every stack of environment `test` into a folder; returns (stack, template text).
@@ -65,29 +55,8 @@ fn render_all(dir: &Path) -> Vec<(String, String)> {
         }
     }
     stacks.sort();
-    lint(&stacks);
+    support::lint_stacks(&stacks);
     stacks
-}
-
-fn lint(stacks: &[(String, String)]) {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let mut files: Vec<PathBuf> = Vec::new();
-    for (name, text) in stacks {
-        assert_api_constraints(name, text);
-        let path = tmp.path().join(format!("{name}.yml"));
-        fs::write(&path, text).expect("write");
-        files.push(path);
-    }
-    let out = Command::new(root().join(".venv/bin/cfn-lint"))
-        .args(["--format", "parseable"])
-        .args(&files)
-        .output()
-        .expect("cfn-lint runs (scripts/test.sh installs it)");
-    let report = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && report.trim().is_empty(),
-        "cfn-lint:\n{report}"
-    );
 }
 
 fn template(stacks: &[(String, String)], name: &str) -> Value {
@@ -287,24 +256,6 @@ fn imported_load_balancer_records_and_redirect() {
     }
 }
 
-/// Runs a boto3 script against moto from the test virtualenv (`elb`, `ec2`, `cfn`, `acm`, `r53` clients).
-fn boto3(moto: &Moto, body: &str) -> String {
-    let script = format!(
-        "import boto3, json\nkw = dict(endpoint_url='{}', region_name='us-east-1', aws_access_key_id='testing', aws_secret_access_key='testing')\nelb = boto3.client('elbv2', **kw)\nec2 = boto3.client('ec2', **kw)\ncfn = boto3.client('cloudformation', **kw)\nacm = boto3.client('acm', **kw)\nr53 = boto3.client('route53', **kw)\n{body}\n",
-        moto.url()
-    );
-    let out = Command::new(root().join(".venv/bin/python"))
-        .args(["-c", &script])
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 /// `tug deploy` of a service on an imported load balancer with an HTTP and an HTTPS listener
 /// (made here in moto's default VPC): the stack gets the HTTPS listener for its forwarding
 /// rules, the HTTP listener for its redirects, and the load balancer's DNS name and zone for
@@ -389,5 +340,5 @@ fn nlb_tls_without_environment_certificate_requests_one_for_its_aliases() {
         props(&t, "NLBListener")["Certificates"][0]["CertificateArn"]["Ref"],
         "NLBCertificate"
     );
-    lint(&stacks);
+    support::lint_stacks(&stacks);
 }

@@ -10,41 +10,15 @@
 
 mod support;
 
-use std::fs;
-use std::process::Command;
-
-use support::{Moto, root, stderr, tug};
+use support::{Moto, boto3, stderr, temp_workspace, tug};
 
 /// A workspace of `app` with environment `test`.
 fn workspace(app: &str) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("copilot");
-    fs::create_dir_all(dir.join("environments/test")).expect("mkdir");
-    fs::write(dir.join(".workspace"), format!("application: {app}\n")).expect("write");
-    fs::write(
-        dir.join("environments/test/manifest.yml"),
+    temp_workspace(
+        &format!("application: {app}\n"),
         "name: test\ntype: Environment\n",
+        &[],
     )
-    .expect("write");
-    tmp
-}
-
-/// Runs a boto3 script against moto (`r53` is a Route 53 client) and returns what it prints.
-fn boto3(moto: &Moto, body: &str) -> String {
-    let script = format!(
-        "import boto3, json\nkw = dict(endpoint_url='{}', region_name='us-east-1', aws_access_key_id='testing', aws_secret_access_key='testing')\nr53 = boto3.client('route53', **kw)\n{body}\n",
-        moto.url()
-    );
-    let out = Command::new(root().join(".venv/bin/python"))
-        .args(["-c", &script])
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// The records of every zone, `{zone name: ["<record> <type>", ...]}`.

@@ -24,31 +24,18 @@ use std::process::Command;
 
 use serde_yaml::Value;
 use support::api_constraints::assert_api_constraints;
-use support::{Moto, root, stderr, tug};
+use support::{Moto, boto3, stderr, temp_workspace, tug};
 
 const DOMAIN: &str = "domain:\n  name: example.com\n  hosted_zone: Z0000000000000000ROOT\n  app_hosted_zone: Z00000000000000000APP\n";
 
 /// A workspace of application `shop` with `.workspace` text `workspace_tail` after the
 /// application line, environment `test`, and the given workloads.
 fn workspace(workspace_tail: &str, workloads: &[(&str, &str)]) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("copilot");
-    fs::create_dir_all(dir.join("environments/test")).expect("mkdir");
-    fs::write(
-        dir.join(".workspace"),
-        format!("application: shop\n{workspace_tail}"),
-    )
-    .expect("write");
-    fs::write(
-        dir.join("environments/test/manifest.yml"),
+    temp_workspace(
+        &format!("application: shop\n{workspace_tail}"),
         "name: test\ntype: Environment\n",
+        workloads,
     )
-    .expect("write");
-    for (name, text) in workloads {
-        fs::create_dir_all(dir.join(name)).expect("mkdir");
-        fs::write(dir.join(name).join("manifest.yml"), text).expect("write");
-    }
-    tmp
 }
 
 fn render(dir: &Path) -> std::process::Output {
@@ -77,16 +64,7 @@ fn render_all(dir: &Path) -> Vec<(String, Value)> {
             files.push(path);
         }
     }
-    let out = Command::new(root().join(".venv/bin/cfn-lint"))
-        .args(["--format", "parseable"])
-        .args(&files)
-        .output()
-        .expect("cfn-lint runs (scripts/test.sh installs it)");
-    let report = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && report.trim().is_empty(),
-        "cfn-lint:\n{report}"
-    );
+    cfn_lint(&files);
     stacks.sort_by(|a, b| a.0.cmp(&b.0));
     stacks
 }
@@ -331,23 +309,6 @@ fn an_incomplete_domain_in_workspace_is_refused_with_its_position() {
     let err = stderr(&out) + &String::from_utf8_lossy(&out.stdout);
     assert_ne!(out.status.code(), Some(0), "{err}");
     assert!(err.contains(".workspace:3:9"), "{err}");
-}
-
-fn boto3(moto: &Moto, body: &str) -> String {
-    let script = format!(
-        "import boto3, json\nkw = dict(endpoint_url='{}', region_name='us-east-1', aws_access_key_id='testing', aws_secret_access_key='testing')\nr53 = boto3.client('route53', **kw)\n{body}\n",
-        moto.url()
-    );
-    let out = Command::new(root().join(".venv/bin/python"))
-        .args(["-c", &script])
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// On moto: `tug app init --domain` finds the domain's zone, makes the application's zone with

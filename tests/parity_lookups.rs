@@ -16,42 +16,12 @@
 mod support;
 
 use std::fs;
-use std::process::Command;
 
-use support::{Moto, root, stderr, tug};
+use support::{Moto, boto3, stderr, temp_workspace, tug};
 
 /// A workspace of `app` with environment `test` (manifest `env`) and the given workloads.
 fn workspace(app: &str, env: &str, workloads: &[(&str, &str)]) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("copilot");
-    fs::create_dir_all(dir.join("environments/test")).expect("mkdir");
-    fs::write(dir.join(".workspace"), format!("application: {app}\n")).expect("write");
-    fs::write(dir.join("environments/test/manifest.yml"), env).expect("write");
-    for (name, text) in workloads {
-        fs::create_dir_all(dir.join(name)).expect("mkdir");
-        fs::write(dir.join(name).join("manifest.yml"), text).expect("write");
-    }
-    tmp
-}
-
-/// Runs a boto3 script against moto (`ec2`, `cfn`, `ecs` are clients) and returns what
-/// it prints.
-fn boto3(moto: &Moto, body: &str) -> String {
-    let script = format!(
-        "import boto3, json\nkw = dict(endpoint_url='{}', region_name='us-east-1', aws_access_key_id='testing', aws_secret_access_key='testing')\n\
-ec2 = boto3.client('ec2', **kw)\ncfn = boto3.client('cloudformation', **kw)\necs = boto3.client('ecs', **kw)\n{body}\n",
-        moto.url()
-    );
-    let out = Command::new(root().join(".venv/bin/python"))
-        .args(["-c", &script])
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    temp_workspace(&format!("application: {app}\n"), env, workloads)
 }
 
 const ENV: &str = "name: test\ntype: Environment\n";

@@ -12,28 +12,18 @@
 
 mod support;
 
-use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use support::{Moto, root, stderr, tug};
+use support::{Moto, boto3, stderr, temp_workspace, tug};
 
 /// A workspace of application `app` with environment `test` and the given workloads.
 fn workspace(app: &str, workloads: &[(&str, &str)]) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("copilot");
-    fs::create_dir_all(dir.join("environments/test")).expect("mkdir");
-    fs::write(dir.join(".workspace"), format!("application: {app}\n")).expect("write");
-    fs::write(
-        dir.join("environments/test/manifest.yml"),
+    temp_workspace(
+        &format!("application: {app}\n"),
         "name: test\ntype: Environment\n",
+        workloads,
     )
-    .expect("write");
-    for (name, text) in workloads {
-        fs::create_dir_all(dir.join(name)).expect("mkdir");
-        fs::write(dir.join(name).join("manifest.yml"), text).expect("write");
-    }
-    tmp
 }
 
 const PUBLISHER: &str = "name: orders\ntype: Backend Service\nimage:\n  location: public.ecr.aws/nginx/nginx:1.27\npublish:\n  topics:\n    - name: placed\n";
@@ -82,28 +72,6 @@ fn a_worker_of_a_publisher_outside_the_workspace_renders() {
         "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:ext-test-orders-placed"
     );
     assert_eq!(sub["Protocol"], "sqs");
-}
-
-/// Runs a boto3 script against moto from the test virtualenv; `sns`, `cfn` are clients.
-fn boto3(moto: &Moto, body: &str) -> String {
-    let script = format!(
-        "import boto3, json\n\
-         kw = dict(endpoint_url='{}', region_name='us-east-1', aws_access_key_id='testing', aws_secret_access_key='testing')\n\
-         sns = boto3.client('sns', **kw)\n\
-         cfn = boto3.client('cloudformation', **kw)\n\
-         {body}\n",
-        moto.url()
-    );
-    let out = Command::new(root().join(".venv/bin/python"))
-        .args(["-c", &script])
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// The publisher is deployed from one workspace, the worker from another workspace of the same

@@ -18,7 +18,6 @@ mod support;
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use tug::manifest::load::{LoadOptions, Loaded, load};
 use tug::manifest::workspace::Workspace;
@@ -347,7 +346,7 @@ fn security_defaults_on_the_security_fixture() {
         tcp.contains("SslPolicy: \"ELBSecurityPolicy-TLS13-1-2-2021-06\""),
         "{tcp}"
     );
-    lint(&files);
+    support::cfn_lint(&files);
 }
 
 fn assert_no_lambda(name: &str, template: &str) {
@@ -434,33 +433,6 @@ fn compare_with_golden(project: &Path, golden: &Path) -> Vec<String> {
     support::check_expected_dir(golden, &expected_files)
 }
 
-/// cfn-lint from the test command's virtualenv, or from PATH.
-fn cfn_lint() -> PathBuf {
-    let venv = root().join(".venv/bin/cfn-lint");
-    if venv.is_file() {
-        return venv;
-    }
-    PathBuf::from("cfn-lint")
-}
-
-fn lint(files: &[PathBuf]) {
-    let out = Command::new(cfn_lint())
-        .args(["--format", "parseable"])
-        .args(files)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run cfn-lint ({e}); run the tests with scripts/test.sh, which installs it"
-            )
-        });
-    let report = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && report.trim().is_empty(),
-        "cfn-lint found problems:\n{report}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn examples_pass_cfn_lint() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -479,7 +451,7 @@ fn examples_pass_cfn_lint() {
         }
     }
     assert!(!files.is_empty());
-    lint(&files);
+    support::cfn_lint(&files);
 }
 
 /// The Copilot corpus, laid out as workspaces. A repository that has no environment manifest
@@ -594,7 +566,7 @@ fn copilot_corpus_renders_and_passes_cfn_lint() {
         "only {} corpus templates rendered",
         files.len()
     );
-    lint(&files);
+    support::cfn_lint(&files);
 }
 
 /// Every committed golden template meets the API constraints (the examples' fresh renders are

@@ -26,6 +26,7 @@ use crate::error::Error;
 use crate::error::Result;
 use crate::exit;
 use crate::manifest::domain::{self, AppDomain};
+use crate::manifest::load::Loaded;
 
 #[derive(Debug, Serialize)]
 struct Repository {
@@ -39,25 +40,30 @@ struct Repository {
     detail: Option<String>,
 }
 
-pub(crate) fn run(ctx: &Context, args: &AppInitArgs) -> Result<()> {
-    let (ws, loaded) = ctx.load_valid(None)?;
-    let wanted = args
-        .domain
-        .as_deref()
-        .map(|d| d.trim_end_matches('.').to_ascii_lowercase());
-    if let Some(d) = &wanted {
-        if let Some(problem) = domain::domain_problem(d) {
-            return Err(Error::usage(format!("--domain {d}: the domain {problem}"))
-                .help("give the domain whose public Route 53 hosted zone this account holds, such as example.com"));
-        }
-        if let Some(have) = loaded.domain.as_ref().filter(|have| have.name != *d) {
-            return Err(Error::usage(format!(
-                "application {} already has the domain {}; it cannot move to {d}",
-                loaded.app, have.name
-            ))
-            .help("the environments' hosted zones, certificates and service names hang on the domain (Copilot could not change it either); use another application for the new domain"));
+/// What `tug app init` did in the account.
+struct Outcome {
+    app: String,
+    repos: Vec<Repository>,
+    bucket: String,
+    /// The artifacts bucket, or why it could not be made.
+    made: std::result::Result<artifacts::Ensured, String>,
+    /// The domain recorded in `.workspace`, and whether its zone was created.
+    domain: Option<(AppDomain, app_domain::Made)>,
+}
+
+impl Outcome {
+    fn bucket_result(&self) -> &'static str {
+        match &self.made {
+            Ok(artifacts::Ensured::Created) => "created",
+            Ok(artifacts::Ensured::Exists) => "exists",
+            Err(_) => "failed",
         }
     }
+}
+
+pub(crate) fn run(ctx: &Context, args: &AppInitArgs) -> Result<()> {
+    let (ws, loaded) = ctx.load_valid(None)?;
+    let wanted = wanted_domain(args, &loaded)?;
     let mut building: Vec<String> = loaded
         .workloads
         .iter()
@@ -84,7 +90,6 @@ pub(crate) fn run(ctx: &Context, args: &AppInitArgs) -> Result<()> {
         };
         Ok::<_, Error>((out, bucket.name, made, domain))
     })??;
-    let (repos, bucket, made) = (repos, bucket, made);
     let domain = match domain {
         Some(Ok((d, zone_made))) => {
             record_domain(&ws.dir, &d)?;
@@ -93,38 +98,73 @@ pub(crate) fn run(ctx: &Context, args: &AppInitArgs) -> Result<()> {
         Some(Err(e)) => return Err(e),
         None => None,
     };
-    let bucket_result = match &made {
-        Ok(artifacts::Ensured::Created) => "created",
-        Ok(artifacts::Ensured::Exists) => "exists",
-        Err(_) => "failed",
+    let outcome = Outcome {
+        app,
+        repos,
+        bucket,
+        made,
+        domain,
     };
-    let failed = repos.iter().any(|r| r.result == "failed") || made.is_err();
-    // Each repository's and the bucket's outcome is reported; a failed one fails the command.
-    let status = crate::commands::status(if failed { exit::FAILURE } else { exit::SUCCESS });
     if ctx.ui.json {
-        ctx.ui.out(
-            &json!({
-                "app": app,
-                "repositories": repos,
-                "artifacts_bucket": { "name": bucket, "result": bucket_result, "detail": made.as_ref().err() },
-                "domain": domain.as_ref().map(|(d, zone_made)| json!({
-                    "name": d.name,
-                    "hosted_zone": d.hosted_zone,
-                    "app_hosted_zone": d.app_hosted_zone,
-                    "app_zone_result": zone_result(*zone_made),
-                })),
-            })
-            .to_string(),
-        );
-        return status;
+        print_json(ctx, &outcome);
+    } else {
+        print_text(ctx, &outcome);
     }
-    match &made {
-        Ok(_) => ctx
-            .ui
-            .out(&format!("S3 bucket {bucket} (artifacts): {bucket_result}")),
+    // Each repository's and the bucket's outcome is reported; a failed one fails the command.
+    let failed = outcome.repos.iter().any(|r| r.result == "failed") || outcome.made.is_err();
+    crate::commands::status(if failed { exit::FAILURE } else { exit::SUCCESS })
+}
+
+/// The `--domain` asked for, normalised: a valid domain, and the one the application has if
+/// it has one.
+fn wanted_domain(args: &AppInitArgs, loaded: &Loaded) -> Result<Option<String>> {
+    let wanted = args
+        .domain
+        .as_deref()
+        .map(|d| d.trim_end_matches('.').to_ascii_lowercase());
+    if let Some(d) = &wanted {
+        if let Some(problem) = domain::domain_problem(d) {
+            return Err(Error::usage(format!("--domain {d}: the domain {problem}"))
+                .help("give the domain whose public Route 53 hosted zone this account holds, such as example.com"));
+        }
+        if let Some(have) = loaded.domain.as_ref().filter(|have| have.name != *d) {
+            return Err(Error::usage(format!(
+                "application {} already has the domain {}; it cannot move to {d}",
+                loaded.app, have.name
+            ))
+            .help("the environments' hosted zones, certificates and service names hang on the domain (Copilot could not change it either); use another application for the new domain"));
+        }
+    }
+    Ok(wanted)
+}
+
+fn print_json(ctx: &Context, o: &Outcome) {
+    ctx.ui.out(
+        &json!({
+            "app": o.app,
+            "repositories": o.repos,
+            "artifacts_bucket": { "name": o.bucket, "result": o.bucket_result(), "detail": o.made.as_ref().err() },
+            "domain": o.domain.as_ref().map(|(d, zone_made)| json!({
+                "name": d.name,
+                "hosted_zone": d.hosted_zone,
+                "app_hosted_zone": d.app_hosted_zone,
+                "app_zone_result": zone_result(*zone_made),
+            })),
+        })
+        .to_string(),
+    );
+}
+
+fn print_text(ctx: &Context, o: &Outcome) {
+    let (app, bucket) = (&o.app, &o.bucket);
+    match &o.made {
+        Ok(_) => ctx.ui.out(&format!(
+            "S3 bucket {bucket} (artifacts): {}",
+            o.bucket_result()
+        )),
         Err(e) => ctx.ui.error(e),
     }
-    if let Some((d, zone_made)) = &domain {
+    if let Some((d, zone_made)) = &o.domain {
         ctx.ui.out(&format!(
             "Route 53 hosted zone {app}.{} ({}): {}; delegated from {} ({}); recorded in .workspace",
             d.name,
@@ -134,12 +174,12 @@ pub(crate) fn run(ctx: &Context, args: &AppInitArgs) -> Result<()> {
             d.hosted_zone
         ));
     }
-    if repos.is_empty() {
+    if o.repos.is_empty() {
         ctx.ui.info(&format!(
             "{app}: no workload builds an image, so there is no ECR repository to create (images given by `image.location` are pulled as they are)"
         ));
     } else {
-        for r in &repos {
+        for r in &o.repos {
             let tail = r
                 .uri
                 .as_ref()
@@ -152,7 +192,6 @@ pub(crate) fn run(ctx: &Context, args: &AppInitArgs) -> Result<()> {
             ));
         }
     }
-    status
 }
 
 fn zone_result(made: app_domain::Made) -> &'static str {

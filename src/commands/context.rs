@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::exit;
 use crate::manifest::load::{LoadOptions, Loaded, ResolvedWorkload, load};
 use crate::manifest::workspace::{Workspace, WorkspaceError, discover};
-use crate::ui::Ui;
+use crate::ui::{Style, Ui};
 use crate::validate::{has_errors, report, validate};
 
 pub(crate) struct Context {
@@ -133,4 +133,18 @@ pub(crate) fn known_workload<'a>(loaded: &'a Loaded, name: &str) -> Result<&'a R
             Error::usage(format!("no workload named `{name}` in this workspace"))
                 .help(format!("workloads: {}", known.join(", ")))
         })
+}
+
+/// Diagnostics go to stderr, so their parts take stderr's colours. The bridge lives here, on
+/// top, because neither side may name the other (tests/layering.rs).
+impl report::Paint for Ui {
+    fn paint(&self, part: report::Part, text: &str) -> String {
+        let style = match part {
+            report::Part::Error => Style::Error,
+            report::Part::Warning => Style::Warning,
+            report::Part::Emphasis => Style::Emphasis,
+            report::Part::Accent => Style::Accent,
+        };
+        self.paint_err(style, text)
+    }
 }

@@ -8,6 +8,7 @@ use tokio::sync::watch;
 
 use crate::cli::DeployFlags;
 use crate::commands::Context;
+use crate::commands::progress::{JsonReporter, PlainReporter, TerminalReporter};
 use crate::deploy::aws::Aws;
 use crate::deploy::engine::{self, Confirm, DeployOptions, Plan, Session, SummaryRow};
 use crate::deploy::events::Reporter;
@@ -16,7 +17,6 @@ use crate::error::{Error, Result};
 use crate::exit;
 use crate::manifest::duration::Duration;
 use crate::manifest::model::WorkloadKind;
-use crate::ui::progress::{JsonReporter, PlainReporter, TerminalReporter};
 use crate::ui::{Style, Ui};
 
 /// What to deploy, from the command line.
@@ -99,13 +99,11 @@ pub(crate) fn run(ctx: &Context, req: &DeployRequest) -> Result<()> {
 /// `--output json`.
 pub(crate) fn reporter(ctx: &Context) -> Arc<dyn Reporter> {
     if ctx.ui.json {
-        Arc::new(JsonReporter)
+        Arc::new(JsonReporter { ui: ctx.ui.clone() })
     } else if ctx.ui.terminal && std::env::var_os("CI").is_none() {
         Arc::new(TerminalReporter::new(&ctx.ui))
     } else {
-        Arc::new(PlainReporter {
-            quiet: ctx.ui.quiet,
-        })
+        Arc::new(PlainReporter { ui: ctx.ui.clone() })
     }
 }
 

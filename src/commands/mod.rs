@@ -15,6 +15,7 @@ mod init;
 mod job_run;
 mod logs;
 mod ls;
+mod progress;
 mod promote;
 mod remote;
 mod render;

@@ -9,8 +9,9 @@ use crate::commands::Context;
 use crate::commands::app_show::{count_of, image_of};
 use crate::commands::ls::{environment_names, kind_of, read};
 use crate::commands::remote::{self, or_dash};
-use crate::deploy::inventory::DeployedStack;
+use crate::deploy::inventory::{DeployedStack, Inventory};
 use crate::error::{Error, Result};
+use crate::manifest::load::Loaded;
 use crate::manifest::model::WorkloadKind;
 use crate::ui::Style;
 
@@ -128,46 +129,10 @@ pub(crate) fn service(ctx: &Context, args: &EnvAndName) -> Result<()> {
         ))
         .help("`tug svc ls` lists them"));
     }
-    let mut envs: Vec<String> = loaded
-        .workloads
-        .iter()
-        .filter(|w| w.name == name)
-        .filter_map(|w| w.environment.clone())
-        .collect();
-    envs.extend(
-        inventory
-            .environments_of(name)
-            .iter()
-            .map(|s| s.environment.clone()),
-    );
-    envs.sort();
-    envs.dedup();
-    if let Some(only) = args.env.as_deref() {
-        envs.retain(|e| e == only);
-    }
+    let envs = service_environments(&loaded, &inventory, name, args.env.as_deref());
     let entries: Vec<serde_json::Value> = envs
         .iter()
-        .map(|env| {
-            let local = loaded
-                .workloads
-                .iter()
-                .find(|w| w.name == name && w.environment.as_deref() == Some(env));
-            let deployed = inventory.workload(env, name);
-            json!({
-                "environment": env,
-                "configured": local.map(|w| json!({
-                    "image": image_of(w),
-                    "cpu": w.manifest.task_cpu(),
-                    "memory": w.manifest.task_memory(),
-                    "count": count_of(w),
-                })),
-                "deployed": deployed.map(|s| {
-                    let mut v = s.to_json();
-                    v["outputs"] = outputs_json(s);
-                    v
-                }),
-            })
-        })
+        .map(|env| service_entry(&loaded, &inventory, env, name))
         .collect();
     if ctx.ui.json {
         ctx.ui.json(&json!({
@@ -191,35 +156,102 @@ pub(crate) fn service(ctx: &Context, args: &EnvAndName) -> Result<()> {
         kind.unwrap_or_default()
     ));
     for (env, e) in envs.iter().zip(&entries) {
-        ui.out("");
-        ui.out(&ui.paint_out(Style::Emphasis, &format!("Environment {env}")));
-        match e["configured"].as_object() {
-            Some(c) => ui.out(&format!(
-                "  configured: image {}, {} CPU units, {} MiB, count {}",
-                c["image"].as_str().unwrap_or("-"),
-                c["cpu"],
-                c["memory"],
-                c["count"].as_str().unwrap_or("-"),
-            )),
-            None => ui.out("  configured: no (not in the workspace for this environment)"),
-        }
-        match inventory.workload(env, name) {
-            None => ui.out("  deployed: no"),
-            Some(s) => {
-                ui.out(&format!(
-                    "  deployed: {} ({}), updated {}, by tug {}",
-                    s.stack,
-                    s.status,
-                    or_dash(s.updated.as_deref()),
-                    or_dash(s.tug_version.as_deref())
-                ));
-                ui.out(&format!("  image: {}", or_dash(s.image())));
-                if !s.outputs.is_empty() {
-                    ui.out("  outputs:");
-                    print_outputs(ctx, s);
-                }
+        print_service_environment(ctx, env, e, inventory.workload(env, name));
+    }
+    Ok(())
+}
+
+/// The environments the workspace configures service `name` for or that it is deployed to,
+/// sorted; only `only` when given.
+fn service_environments(
+    loaded: &Loaded,
+    inventory: &Inventory,
+    name: &str,
+    only: Option<&str>,
+) -> Vec<String> {
+    let mut envs: Vec<String> = loaded
+        .workloads
+        .iter()
+        .filter(|w| w.name == name)
+        .filter_map(|w| w.environment.clone())
+        .collect();
+    envs.extend(
+        inventory
+            .environments_of(name)
+            .iter()
+            .map(|s| s.environment.clone()),
+    );
+    envs.sort();
+    envs.dedup();
+    if let Some(only) = only {
+        envs.retain(|e| e == only);
+    }
+    envs
+}
+
+/// Service `name` in `env`: as configured and as deployed, each when it is.
+fn service_entry(
+    loaded: &Loaded,
+    inventory: &Inventory,
+    env: &str,
+    name: &str,
+) -> serde_json::Value {
+    let local = loaded
+        .workloads
+        .iter()
+        .find(|w| w.name == name && w.environment.as_deref() == Some(env));
+    let deployed = inventory.workload(env, name);
+    json!({
+        "environment": env,
+        "configured": local.map(|w| json!({
+            "image": image_of(w),
+            "cpu": w.manifest.task_cpu(),
+            "memory": w.manifest.task_memory(),
+            "count": count_of(w),
+        })),
+        "deployed": deployed.map(|s| {
+            let mut v = s.to_json();
+            v["outputs"] = outputs_json(s);
+            v
+        }),
+    })
+}
+
+/// The text of one environment's [`service_entry`].
+fn print_service_environment(
+    ctx: &Context,
+    env: &str,
+    entry: &serde_json::Value,
+    deployed: Option<&DeployedStack>,
+) {
+    let ui = &ctx.ui;
+    ui.out("");
+    ui.out(&ui.paint_out(Style::Emphasis, &format!("Environment {env}")));
+    match entry["configured"].as_object() {
+        Some(c) => ui.out(&format!(
+            "  configured: image {}, {} CPU units, {} MiB, count {}",
+            c["image"].as_str().unwrap_or("-"),
+            c["cpu"],
+            c["memory"],
+            c["count"].as_str().unwrap_or("-"),
+        )),
+        None => ui.out("  configured: no (not in the workspace for this environment)"),
+    }
+    match deployed {
+        None => ui.out("  deployed: no"),
+        Some(s) => {
+            ui.out(&format!(
+                "  deployed: {} ({}), updated {}, by tug {}",
+                s.stack,
+                s.status,
+                or_dash(s.updated.as_deref()),
+                or_dash(s.tug_version.as_deref())
+            ));
+            ui.out(&format!("  image: {}", or_dash(s.image())));
+            if !s.outputs.is_empty() {
+                ui.out("  outputs:");
+                print_outputs(ctx, s);
             }
         }
     }
-    Ok(())
 }

@@ -8,7 +8,7 @@ use crate::deploy::health::{self, ServiceHealth};
 use crate::deploy::inventory;
 use crate::error::{Error, Result};
 use crate::manifest::names;
-use crate::ui::Style;
+use crate::ui::{Style, Ui};
 
 pub(crate) fn run(ctx: &Context, args: &EnvAndName) -> Result<()> {
     let (name, env, loaded) =
@@ -53,105 +53,115 @@ fn print_text(ctx: &Context, h: &ServiceHealth) {
         h.running, h.pending, h.desired, h.task_definition
     ));
     heading("Deployments");
-    let mut rows = vec![
-        [
-            "ID",
-            "STATUS",
-            "ROLLOUT",
-            "TASK DEFINITION",
-            "DESIRED",
-            "RUNNING",
-            "PENDING",
-            "FAILED",
-        ]
-        .map(String::from)
-        .to_vec(),
-    ];
-    for d in &h.deployments {
-        rows.push(vec![
-            d.id.clone(),
-            d.status.clone(),
-            or_dash(d.rollout_state.as_deref()),
-            d.task_definition.clone(),
-            d.desired.to_string(),
-            d.running.to_string(),
-            d.pending.to_string(),
-            d.failed.to_string(),
-        ]);
-    }
-    for line in remote::table(&rows) {
-        ui.out(&format!("  {line}"));
-    }
+    print_table(ui, &DEPLOYMENT_COLUMNS, deployment_rows(h));
     heading("Tasks");
-    if h.tasks.is_empty() {
-        ui.out("  (none)");
-    } else {
-        let mut rows = vec![
-            [
-                "TASK",
-                "STATUS",
-                "HEALTH",
-                "TASK DEFINITION",
-                "STARTED",
-                "STOPPED REASON",
-            ]
-            .map(String::from)
-            .to_vec(),
-        ];
-        for t in &h.tasks {
-            rows.push(vec![
-                t.id.clone(),
-                t.last_status.clone(),
-                t.health.clone(),
-                t.task_definition.clone(),
-                or_dash(t.started.as_deref()),
-                or_dash(t.stopped_reason.as_deref()),
-            ]);
-        }
-        for line in remote::table(&rows) {
-            ui.out(&format!("  {line}"));
-        }
-    }
+    print_table_or_none(ui, &TASK_COLUMNS, task_rows(h));
     heading("Load balancer targets");
-    if h.targets.is_empty() {
-        ui.out("  (none)");
-    } else {
-        let mut rows = vec![
-            ["TARGET GROUP", "TARGET", "PORT", "STATE", "REASON"]
-                .map(String::from)
-                .to_vec(),
-        ];
-        for t in &h.targets {
-            rows.push(vec![
-                t.target_group.clone(),
-                t.target.clone(),
-                t.port.map_or("-".into(), |p| p.to_string()),
-                t.state.clone(),
-                or_dash(t.reason.as_deref()),
-            ]);
-        }
-        for line in remote::table(&rows) {
-            ui.out(&format!("  {line}"));
-        }
-    }
+    print_table_or_none(ui, &TARGET_COLUMNS, target_rows(h));
     heading("Alarms");
     if let Some(e) = &h.alarms_error {
         ui.out(&format!("  (not available: {e})"));
-    } else if h.alarms.is_empty() {
-        ui.out("  (none)");
     } else {
-        let mut rows = vec![["ALARM", "STATE"].map(String::from).to_vec()];
-        for a in &h.alarms {
-            rows.push(vec![a.name.clone(), a.state.clone()]);
-        }
-        for line in remote::table(&rows) {
-            ui.out(&format!("  {line}"));
-        }
+        let rows = h
+            .alarms
+            .iter()
+            .map(|a| vec![a.name.clone(), a.state.clone()])
+            .collect();
+        print_table_or_none(ui, &["ALARM", "STATE"], rows);
     }
     if !h.events.is_empty() {
         heading("Latest service events");
         for e in &h.events {
             ui.out(&format!("  {e}"));
         }
+    }
+}
+
+const DEPLOYMENT_COLUMNS: [&str; 8] = [
+    "ID",
+    "STATUS",
+    "ROLLOUT",
+    "TASK DEFINITION",
+    "DESIRED",
+    "RUNNING",
+    "PENDING",
+    "FAILED",
+];
+
+const TASK_COLUMNS: [&str; 6] = [
+    "TASK",
+    "STATUS",
+    "HEALTH",
+    "TASK DEFINITION",
+    "STARTED",
+    "STOPPED REASON",
+];
+
+const TARGET_COLUMNS: [&str; 5] = ["TARGET GROUP", "TARGET", "PORT", "STATE", "REASON"];
+
+fn deployment_rows(h: &ServiceHealth) -> Vec<Vec<String>> {
+    h.deployments
+        .iter()
+        .map(|d| {
+            vec![
+                d.id.clone(),
+                d.status.clone(),
+                or_dash(d.rollout_state.as_deref()),
+                d.task_definition.clone(),
+                d.desired.to_string(),
+                d.running.to_string(),
+                d.pending.to_string(),
+                d.failed.to_string(),
+            ]
+        })
+        .collect()
+}
+
+fn task_rows(h: &ServiceHealth) -> Vec<Vec<String>> {
+    h.tasks
+        .iter()
+        .map(|t| {
+            vec![
+                t.id.clone(),
+                t.last_status.clone(),
+                t.health.clone(),
+                t.task_definition.clone(),
+                or_dash(t.started.as_deref()),
+                or_dash(t.stopped_reason.as_deref()),
+            ]
+        })
+        .collect()
+}
+
+fn target_rows(h: &ServiceHealth) -> Vec<Vec<String>> {
+    h.targets
+        .iter()
+        .map(|t| {
+            vec![
+                t.target_group.clone(),
+                t.target.clone(),
+                t.port.map_or("-".into(), |p| p.to_string()),
+                t.state.clone(),
+                or_dash(t.reason.as_deref()),
+            ]
+        })
+        .collect()
+}
+
+/// `rows` under their column names, indented under the section's heading.
+fn print_table(ui: &Ui, columns: &[&str], rows: Vec<Vec<String>>) {
+    let mut table = vec![columns.iter().map(|c| c.to_string()).collect()];
+    table.extend(rows);
+    for line in remote::table(&table) {
+        ui.out(&format!("  {line}"));
+    }
+}
+
+/// [`print_table`], or `(none)` without rows.
+fn print_table_or_none(ui: &Ui, columns: &[&str], rows: Vec<Vec<String>>) {
+    if rows.is_empty() {
+        ui.out("  (none)");
+    } else {
+        print_table(ui, columns, rows);
     }
 }

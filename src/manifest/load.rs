@@ -221,8 +221,26 @@ fn load_workload(
     let Some(node) = file.node.as_ref() else {
         return;
     };
-    if is_empty_document(file, node, &mut out.diags) {
+    let Some(kind) = deployable_kind(file, node, out) else {
         return;
+    };
+    check_type_keys(node, kind, opts.lenient, &mut out.diags, true);
+    if !from_overrides {
+        check_override_names(node, known, &mut out.diags);
+    }
+    if targets.is_empty() {
+        load_workload_for(file, node, kind, app, None, opts, out);
+    }
+    for env in targets {
+        load_workload_for(file, node, kind, app, Some(env), opts, out);
+    }
+}
+
+/// The type of a workload manifest that tug deploys; `None` (reported) for an empty
+/// document, one that is not a mapping, or a type tug skips.
+fn deployable_kind(file: &ManifestFile, node: &Node, out: &mut Loaded) -> Option<WorkloadKind> {
+    if is_empty_document(file, node, &mut out.diags) {
+        return None;
     }
     if !matches!(node.kind, NodeKind::Map(_)) {
         out.diags.push(Diagnostic::error(
@@ -233,11 +251,9 @@ fn load_workload(
                 node.describe()
             ),
         ));
-        return;
+        return None;
     }
-    let Some(kind) = workload_kind(node, &mut out.diags) else {
-        return;
-    };
+    let kind = workload_kind(node, &mut out.diags)?;
     if !kind.is_supported() {
         let span = node.get("type").map_or(node.span, |t| t.span);
         out.diags.push(
@@ -254,70 +270,72 @@ fn load_workload(
             }),
         );
         out.unsupported.push((file.name.clone(), kind));
-        return;
+        return None;
     }
-    check_type_keys(node, kind, opts.lenient, &mut out.diags, true);
-    if !from_overrides {
-        check_override_names(node, known, &mut out.diags);
-    }
+    Some(kind)
+}
 
-    let envs: Vec<Option<&String>> = if targets.is_empty() {
-        vec![None]
-    } else {
-        targets.iter().map(Some).collect()
-    };
-    for env in envs {
-        let vars = Variables::new(app, env.map(String::as_str), &opts.variables);
-        let mut interp = Interpolation::default();
-        let node = interpolate(node, &vars, &mut interp);
-        let mut diags = interp.diags;
-        out.unresolved.append(&mut interp.unresolved);
-        let mut cx = DecodeCx::new(opts.lenient);
-        cx.top_level_keys = Some(kind.keys());
-        let decoded = WorkloadManifest::decode(&node, &mut cx);
-        diags.append(&mut cx.diags);
-        if let Some(mut manifest) = decoded {
-            check_name(&manifest.name, &file.name, node.span, &mut diags);
-            let overrides = manifest.environments.take();
-            if let (Some(env), Some(overrides)) = (env, overrides)
-                && let Some(over) = overrides.value.get(env.as_str())
-            {
-                check_fifo_override(&manifest, &over.value, &mut diags);
-                // An override cannot rename or retype the workload (that is reported).
-                let (name, kind_field) = (manifest.name.clone(), manifest.kind.clone());
-                manifest = WorkloadManifest::merge(manifest, over.value.clone());
-                manifest.environments = None;
-                manifest.name = name;
-                manifest.kind = kind_field;
-            }
-            // After the merge, so a value from an override is read the same way.
-            crate::manifest::copilot_yaml::unquote_workload(&mut manifest, &mut diags);
-            // Keys of another workload type were reported; rules must not judge them too.
-            for key in WorkloadManifest::KEYS {
-                if !kind.keys().contains(key) {
-                    manifest.clear(key);
-                }
-            }
-            // Without `name` (reported above) the folder name stands in.
-            manifest.name = manifest
-                .name
-                .or(Some(Located::new(file.name.clone(), node.span)));
-            out.workloads.push(ResolvedWorkload {
-                name: file.name.clone(),
-                kind,
-                environment: env.cloned(),
-                source: file.source,
-                manifest,
-                interpolated: node_to_json(&node),
-            });
+/// The workload manifest interpolated for `env` (`None`: no environment) and merged with its
+/// override for it.
+fn load_workload_for(
+    file: &ManifestFile,
+    node: &Node,
+    kind: WorkloadKind,
+    app: &str,
+    env: Option<&String>,
+    opts: &LoadOptions,
+    out: &mut Loaded,
+) {
+    let vars = Variables::new(app, env.map(String::as_str), &opts.variables);
+    let mut interp = Interpolation::default();
+    let node = interpolate(node, &vars, &mut interp);
+    let mut diags = interp.diags;
+    out.unresolved.append(&mut interp.unresolved);
+    let mut cx = DecodeCx::new(opts.lenient);
+    cx.top_level_keys = Some(kind.keys());
+    let decoded = WorkloadManifest::decode(&node, &mut cx);
+    diags.append(&mut cx.diags);
+    if let Some(mut manifest) = decoded {
+        check_name(&manifest.name, &file.name, node.span, &mut diags);
+        let overrides = manifest.environments.take();
+        if let (Some(env), Some(overrides)) = (env, overrides)
+            && let Some(over) = overrides.value.get(env.as_str())
+        {
+            check_fifo_override(&manifest, &over.value, &mut diags);
+            // An override cannot rename or retype the workload (that is reported).
+            let (name, kind_field) = (manifest.name.clone(), manifest.kind.clone());
+            manifest = WorkloadManifest::merge(manifest, over.value.clone());
+            manifest.environments = None;
+            manifest.name = name;
+            manifest.kind = kind_field;
         }
-        if let Some(env) = env {
-            for d in &mut diags {
-                d.environments.push(env.clone());
+        // After the merge, so a value from an override is read the same way.
+        crate::manifest::copilot_yaml::unquote_workload(&mut manifest, &mut diags);
+        // Keys of another workload type were reported; rules must not judge them too.
+        for key in WorkloadManifest::KEYS {
+            if !kind.keys().contains(key) {
+                manifest.clear(key);
             }
         }
-        out.diags.append(&mut diags);
+        // Without `name` (reported above) the folder name stands in.
+        manifest.name = manifest
+            .name
+            .or(Some(Located::new(file.name.clone(), node.span)));
+        out.workloads.push(ResolvedWorkload {
+            name: file.name.clone(),
+            kind,
+            environment: env.cloned(),
+            source: file.source,
+            manifest,
+            interpolated: node_to_json(&node),
+        });
     }
+    if let Some(env) = env {
+        for d in &mut diags {
+            d.environments.push(env.clone());
+        }
+    }
+    out.diags.append(&mut diags);
 }
 
 /// Warns where Copilot's merge of `subscribe.queue.fifo` (see

@@ -18,6 +18,7 @@ pub mod load;
 pub mod merge;
 pub mod model;
 pub mod names;
+pub mod routing;
 pub mod schedule;
 pub mod schema;
 pub mod source;

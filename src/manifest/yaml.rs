@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use crate::manifest::source::{SourceId, Span};
@@ -353,7 +353,7 @@ impl TreeBuilder {
 
     /// The CloudFormation function a tag names, in CloudFormation mode: local tags (`!Name`)
     /// only; `!!str` and the like are YAML's own.
-    fn function_of(&self, tag: &Option<yaml_rust2::parser::Tag>) -> Option<String> {
+    fn function_of(&self, tag: &Option<Tag>) -> Option<String> {
         match tag {
             Some(t) if self.cloudformation && t.handle == "!" => Some(t.suffix.clone()),
             _ => None,
@@ -424,110 +424,10 @@ impl MarkedEventReceiver for TreeBuilder {
         }
         let span = span_at(self.source, &mark);
         match ev {
-            Event::Scalar(text, style, anchor, tag) => {
-                if !self.count(1, span) {
-                    return;
-                }
-                let function = self.function_of(&tag);
-                let explicit_null = style == TScalarStyle::Plain
-                    && tag.is_none()
-                    && matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL");
-                let kind = if explicit_null {
-                    NodeKind::Null
-                } else {
-                    let style = match style {
-                        TScalarStyle::Plain => ScalarStyle::Plain,
-                        TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => {
-                            ScalarStyle::Quoted
-                        }
-                        TScalarStyle::Literal => ScalarStyle::Literal,
-                        TScalarStyle::Folded => ScalarStyle::Folded,
-                    };
-                    // An explicit `!!str` tag makes a plain scalar a string.
-                    let style = match (&tag, style) {
-                        (Some(t), ScalarStyle::Plain) if t.suffix == "str" => ScalarStyle::Quoted,
-                        _ => style,
-                    };
-                    NodeKind::Scalar(text, style)
-                };
-                if let Some(node) = self.long_form(Node { kind, span }, function) {
-                    self.push_node(node, anchor);
-                }
-            }
-            Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
-                let function = self.function_of(tag);
-                if self.stack.len() >= MAX_DEPTH {
-                    self.fail(format!("nesting is deeper than {MAX_DEPTH} levels"), span);
-                    return;
-                }
-                if !self.count(1, span) {
-                    return;
-                }
-                let open = if matches!(ev, Event::SequenceStart(..)) {
-                    Open::Seq {
-                        items: Vec::new(),
-                        span,
-                        anchor,
-                        function,
-                    }
-                } else {
-                    Open::Map {
-                        entries: Vec::new(),
-                        pending_key: None,
-                        span,
-                        anchor,
-                        function,
-                    }
-                };
-                self.stack.push(open);
-            }
-            Event::SequenceEnd | Event::MappingEnd => {
-                let Some(open) = self.stack.pop() else { return };
-                let (node, anchor, function) = match open {
-                    Open::Seq {
-                        items,
-                        span,
-                        anchor,
-                        function,
-                    } => (
-                        Node {
-                            kind: NodeKind::Seq(items),
-                            span,
-                        },
-                        anchor,
-                        function,
-                    ),
-                    Open::Map {
-                        entries,
-                        span,
-                        anchor,
-                        function,
-                        ..
-                    } => {
-                        // yaml-rust2 marks a block mapping where its first key's `:` is; the
-                        // mapping really starts at that key.
-                        let span = match entries.first() {
-                            Some((key, _))
-                                if (key.span.line, key.span.col) < (span.line, span.col) =>
-                            {
-                                key.span
-                            }
-                            _ => span,
-                        };
-                        (
-                            Node {
-                                kind: NodeKind::Map(entries),
-                                span,
-                            },
-                            anchor,
-                            function,
-                        )
-                    }
-                };
-                if let Some(node) = self.long_form(node, function) {
-                    self.push_node(node, anchor);
-                }
-            }
+            Event::Scalar(text, style, anchor, tag) => self.scalar(text, style, anchor, tag, span),
+            Event::SequenceStart(anchor, tag) => self.open(true, anchor, tag, span),
+            Event::MappingStart(anchor, tag) => self.open(false, anchor, tag, span),
+            Event::SequenceEnd | Event::MappingEnd => self.close(),
             Event::Alias(id) => match self.anchors.get(&id).cloned() {
                 Some(node) => {
                     if self.count(node_size(&node), span) {
@@ -541,6 +441,121 @@ impl MarkedEventReceiver for TreeBuilder {
             | Event::StreamEnd
             | Event::DocumentStart
             | Event::DocumentEnd => {}
+        }
+    }
+}
+
+impl TreeBuilder {
+    /// A scalar: null when written as one, else its text with how it was quoted.
+    fn scalar(
+        &mut self,
+        text: String,
+        style: TScalarStyle,
+        anchor: usize,
+        tag: Option<Tag>,
+        span: Span,
+    ) {
+        if !self.count(1, span) {
+            return;
+        }
+        let function = self.function_of(&tag);
+        let explicit_null = style == TScalarStyle::Plain
+            && tag.is_none()
+            && matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL");
+        let kind = if explicit_null {
+            NodeKind::Null
+        } else {
+            let style = match style {
+                TScalarStyle::Plain => ScalarStyle::Plain,
+                TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => ScalarStyle::Quoted,
+                TScalarStyle::Literal => ScalarStyle::Literal,
+                TScalarStyle::Folded => ScalarStyle::Folded,
+            };
+            // An explicit `!!str` tag makes a plain scalar a string.
+            let style = match (&tag, style) {
+                (Some(t), ScalarStyle::Plain) if t.suffix == "str" => ScalarStyle::Quoted,
+                _ => style,
+            };
+            NodeKind::Scalar(text, style)
+        };
+        if let Some(node) = self.long_form(Node { kind, span }, function) {
+            self.push_node(node, anchor);
+        }
+    }
+
+    /// The start of a sequence (`seq`) or a mapping, within the nesting limit.
+    fn open(&mut self, seq: bool, anchor: usize, tag: Option<Tag>, span: Span) {
+        let function = self.function_of(&tag);
+        if self.stack.len() >= MAX_DEPTH {
+            self.fail(format!("nesting is deeper than {MAX_DEPTH} levels"), span);
+            return;
+        }
+        if !self.count(1, span) {
+            return;
+        }
+        let open = if seq {
+            Open::Seq {
+                items: Vec::new(),
+                span,
+                anchor,
+                function,
+            }
+        } else {
+            Open::Map {
+                entries: Vec::new(),
+                pending_key: None,
+                span,
+                anchor,
+                function,
+            }
+        };
+        self.stack.push(open);
+    }
+
+    /// The end of the innermost sequence or mapping: it becomes a node of its parent.
+    fn close(&mut self) {
+        let Some(open) = self.stack.pop() else { return };
+        let (node, anchor, function) = match open {
+            Open::Seq {
+                items,
+                span,
+                anchor,
+                function,
+            } => (
+                Node {
+                    kind: NodeKind::Seq(items),
+                    span,
+                },
+                anchor,
+                function,
+            ),
+            Open::Map {
+                entries,
+                span,
+                anchor,
+                function,
+                ..
+            } => {
+                // yaml-rust2 marks a block mapping where its first key's `:` is; the
+                // mapping really starts at that key.
+                let span = match entries.first() {
+                    Some((key, _)) if (key.span.line, key.span.col) < (span.line, span.col) => {
+                        key.span
+                    }
+                    _ => span,
+                };
+                (
+                    Node {
+                        kind: NodeKind::Map(entries),
+                        span,
+                    },
+                    anchor,
+                    function,
+                )
+            }
+        };
+        if let Some(node) = self.long_form(node, function) {
+            self.push_node(node, anchor);
         }
     }
 }

@@ -3,8 +3,11 @@
 //! local manifests, so the environment stack never changes behind the user's back.
 
 use crate::manifest::load::{Loaded, ResolvedWorkload};
-use crate::manifest::model::WorkloadKind;
 use crate::manifest::union::{BoolOr, ScalarOr};
+
+// Which load balancer a workload routes through is read by the validation rules too, so it is
+// a fact of the model.
+pub use crate::manifest::routing::{uses_internal_alb, uses_public_alb};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EnvFeatures {
@@ -27,20 +30,6 @@ pub fn workloads_in<'a>(
         .workloads
         .iter()
         .filter(move |w| w.environment.as_deref() == Some(env))
-}
-
-/// Whether a load-balanced web service uses the environment's own public ALB (and not an
-/// imported one).
-pub fn uses_public_alb(wl: &ResolvedWorkload) -> bool {
-    wl.kind == WorkloadKind::LoadBalancedWebService
-        && wl.manifest.http.as_ref().is_none_or(|h| h.value.enabled())
-        && wl.manifest.http_rule().is_none_or(|r| r.alb.is_none())
-}
-
-/// Whether a backend service uses the environment's internal ALB.
-pub fn uses_internal_alb(wl: &ResolvedWorkload) -> bool {
-    wl.kind == WorkloadKind::BackendService
-        && wl.manifest.http_rule().is_some_and(|r| r.alb.is_none())
 }
 
 /// Whether a workload's tasks run in private subnets.

@@ -31,7 +31,7 @@ pub struct Ui {
     /// Colours on stdout and on stderr, each decided from its own stream.
     out_color: bool,
     err_color: bool,
-    /// The progress bars of this process (drawn on stderr by `progress::TerminalReporter`):
+    /// The progress bars of this process (drawn on stderr by `progress::Board`):
     /// one set, so that a line printed while they are up can hide them first.
     bars: MultiProgress,
 }

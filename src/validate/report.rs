@@ -1,23 +1,56 @@
 //! Diagnostic reporters: text for people (`path:line:col`, the source line and a caret) and
-//! JSON for programs, carrying the same fields.
+//! JSON for programs, carrying the same fields. The text names which part of a diagnostic is
+//! which ([`Part`]); how a part looks on a terminal is the caller's [`Paint`], since
+//! validation knows nothing of the terminal (tests/layering.rs).
 
 use serde_json::json;
 
 use crate::manifest::diagnostic::{Diagnostic, Severity};
 use crate::manifest::source::SourceMap;
-use crate::ui::{Style, Ui};
+
+/// The parts of a diagnostic's text that a terminal may colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The `error[…]` label and the carets under an error.
+    Error,
+    /// The `warning[…]` label and the carets under a warning.
+    Warning,
+    /// The message and the `help`/`in` labels.
+    Emphasis,
+    /// The `-->` arrow, the gutter bars and the line number.
+    Accent,
+}
+
+/// Colours the parts of a diagnostic (the UI does it for stderr; [`Plain`] leaves them be).
+pub trait Paint {
+    fn paint(&self, part: Part, text: &str) -> String;
+}
+
+/// No colours: text for files, tests and programs.
+pub struct Plain;
+
+impl Paint for Plain {
+    fn paint(&self, _: Part, text: &str) -> String {
+        text.to_string()
+    }
+}
 
 /// Formats one diagnostic for a terminal. `all_envs` are the environments checked: a
 /// diagnostic found in all of them does not list them.
-pub fn format_text(d: &Diagnostic, sources: &SourceMap, all_envs: &[String], ui: &Ui) -> String {
+pub fn format_text(
+    d: &Diagnostic,
+    sources: &SourceMap,
+    all_envs: &[String],
+    colors: &impl Paint,
+) -> String {
     let (label, style) = match d.severity {
-        Severity::Error => ("error", Style::Error),
-        Severity::Warning => ("warning", Style::Warning),
+        Severity::Error => ("error", Part::Error),
+        Severity::Warning => ("warning", Part::Warning),
     };
-    let head = ui.paint_err(style, &format!("{label}[{}]", d.code.id));
+    let head = colors.paint(style, &format!("{label}[{}]", d.code.id));
     let mut out = format!(
         "{head}: {}\n",
-        ui.paint_err(Style::Emphasis, &sanitize(&d.message))
+        colors.paint(Part::Emphasis, &sanitize(&d.message))
     );
     let path = sources
         .path(d.span.source)
@@ -27,12 +60,12 @@ pub fn format_text(d: &Diagnostic, sources: &SourceMap, all_envs: &[String], ui:
     let pad = " ".repeat(line_no.len());
     out.push_str(&format!(
         "{pad}{} {path}:{}:{}\n",
-        ui.paint_err(Style::Accent, "-->"),
+        colors.paint(Part::Accent, "-->"),
         d.span.line,
         d.span.col
     ));
     if let Some(text) = sources.line_text(d.span) {
-        let bar = ui.paint_err(Style::Accent, "|");
+        let bar = colors.paint(Part::Accent, "|");
         let col = (d.span.col.max(1) - 1) as usize;
         let width = token_width(text, col);
         // Escaped control characters widen the line: measure the prefix as it is shown.
@@ -47,17 +80,17 @@ pub fn format_text(d: &Diagnostic, sources: &SourceMap, all_envs: &[String], ui:
         out.push_str(&format!("{pad} {bar}\n"));
         out.push_str(&format!(
             "{} {bar} {text}\n",
-            ui.paint_err(Style::Accent, &line_no)
+            colors.paint(Part::Accent, &line_no)
         ));
         out.push_str(&format!(
             "{pad} {bar} {indent}{}\n",
-            ui.paint_err(style, &"^".repeat(width))
+            colors.paint(style, &"^".repeat(width))
         ));
     }
     if let Some(help) = &d.help {
         out.push_str(&format!(
             "{pad} = {}: {}\n",
-            ui.paint_err(Style::Emphasis, "help"),
+            colors.paint(Part::Emphasis, "help"),
             sanitize(help)
         ));
     }
@@ -70,7 +103,7 @@ pub fn format_text(d: &Diagnostic, sources: &SourceMap, all_envs: &[String], ui:
         };
         out.push_str(&format!(
             "{pad} = {}: {word} {envs}\n",
-            ui.paint_err(Style::Emphasis, "in")
+            colors.paint(Part::Emphasis, "in")
         ));
     }
     out
@@ -194,8 +227,7 @@ mod tests {
             "unknown key `prot` in `image`",
         )
         .with_help("did you mean `port`?");
-        let ui = Ui::plain();
-        let text = format_text(&d, &sources, &[], &ui);
+        let text = format_text(&d, &sources, &[], &Plain);
         assert_eq!(
             text,
             "error[TUG103]: unknown key `prot` in `image`\n --> copilot/web/manifest.yml:3:3\n  |\n3 |   prot: 80\n  |   ^^^^\n  = help: did you mean `port`?\n"
@@ -210,8 +242,7 @@ mod tests {
             "secrets:\n  API_KEY: sk_live_51Hx # pasted\n".into(),
         );
         let d = Diagnostic::error(codes::SECRET_REFERENCE, Span::new(id, 2, 12), "bad").redacted();
-        let ui = Ui::plain();
-        let text = format_text(&d, &sources, &[], &ui);
+        let text = format_text(&d, &sources, &[], &Plain);
         assert!(!text.contains("sk_live"), "{text}");
         // Spaces stay (the shape states them anyway); a comment after the value may repeat it
         // and is masked too.

@@ -54,6 +54,144 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A copy of the folder `relative` (from the crate root) in a throwaway folder.
+pub fn copy_of(relative: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    copy_dir(&root().join(relative), tmp.path());
+    tmp
+}
+
+/// A throwaway folder with the given files (paths relative to it).
+pub fn files_in_temp(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for (path, content) in files {
+        let p = tmp.path().join(path);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, content).expect("write");
+    }
+    tmp
+}
+
+/// A throwaway workspace: `copilot/.workspace` holding `workspace`, environment `test` with
+/// manifest `env`, and the `(name, manifest)` workloads.
+pub fn temp_workspace(workspace: &str, env: &str, workloads: &[(&str, &str)]) -> tempfile::TempDir {
+    let manifests: Vec<(String, &str)> = workloads
+        .iter()
+        .map(|(name, text)| (format!("copilot/{name}/manifest.yml"), *text))
+        .collect();
+    let mut files = vec![
+        ("copilot/.workspace", workspace),
+        ("copilot/environments/test/manifest.yml", env),
+    ];
+    files.extend(manifests.iter().map(|(path, text)| (path.as_str(), *text)));
+    files_in_temp(&files)
+}
+
+/// The boto3 clients a [`boto3`] snippet may name, by the variable it names them with.
+const BOTO3_CLIENTS: &[(&str, &str)] = &[
+    ("aas", "application-autoscaling"),
+    ("acm", "acm"),
+    ("asg", "autoscaling"),
+    ("cfn", "cloudformation"),
+    ("cw", "cloudwatch"),
+    ("ddb", "dynamodb"),
+    ("ec2", "ec2"),
+    ("ecs", "ecs"),
+    ("elb", "elbv2"),
+    ("iam", "iam"),
+    ("lam", "lambda"),
+    ("r53", "route53"),
+    ("s3", "s3"),
+    ("sns", "sns"),
+];
+
+/// Runs a Python snippet against moto with boto3 from the test virtualenv and returns what it
+/// prints, trimmed; a failing snippet fails the test with Python's error. The snippet finds
+/// `json` and `sys` imported, `kw` (moto's endpoint, Region us-east-1 and test credentials)
+/// and, made only when the snippet names them, the clients of [`BOTO3_CLIENTS`] (`cfn`,
+/// `ecs`, `r53`, ...).
+pub fn boto3(moto: &Moto, body: &str) -> String {
+    boto3_with(moto, body, &[])
+}
+
+/// [`boto3`] with `args` in `sys.argv[1:]`.
+pub fn boto3_with(moto: &Moto, body: &str, args: &[&str]) -> String {
+    let mut script = format!(
+        "import boto3, json, sys\nkw = dict(endpoint_url='{}', region_name='us-east-1', aws_access_key_id='testing', aws_secret_access_key='testing')\n",
+        moto.url()
+    );
+    for (name, service) in BOTO3_CLIENTS {
+        if names_client(body, name) {
+            script.push_str(&format!("{name} = boto3.client('{service}', **kw)\n"));
+        }
+    }
+    script.push_str(body);
+    script.push('\n');
+    let out = Command::new(root().join(".venv/bin/python"))
+        .arg("-c")
+        .arg(&script)
+        .args(args)
+        .output()
+        .expect("python runs (scripts/test.sh installs the virtualenv)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Whether `body` uses the variable `name` (`name.` not inside another identifier).
+fn names_client(body: &str, name: &str) -> bool {
+    let pattern = format!("{name}.");
+    body.match_indices(&pattern).any(|(at, _)| {
+        body[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+    })
+}
+
+/// Runs cfn-lint (the test virtualenv's, or the one on PATH) over `files`: it must find no
+/// error and no warning.
+pub fn cfn_lint(files: &[PathBuf]) {
+    let venv = root().join(".venv/bin/cfn-lint");
+    let program = if venv.is_file() {
+        venv
+    } else {
+        PathBuf::from("cfn-lint")
+    };
+    let out = Command::new(program)
+        .args(["--format", "parseable"])
+        .args(files)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run cfn-lint ({e}); run the tests with scripts/test.sh, which installs it"
+            )
+        });
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && report.trim().is_empty(),
+        "cfn-lint found problems:\n{report}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Checks rendered `(stack, template)` pairs against the API constraints
+/// ([`api_constraints`]) and cfn-lint.
+pub fn lint_stacks(stacks: &[(String, String)]) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut files = Vec::new();
+    for (name, text) in stacks {
+        api_constraints::assert_api_constraints(name, text);
+        let path = tmp.path().join(format!("{name}.yml"));
+        std::fs::write(&path, text).expect("write");
+        files.push(path);
+    }
+    cfn_lint(&files);
+}
+
 /// A moto server on a loopback port, stopped when dropped (and when the test process exits).
 pub struct Moto {
     child: Child,
@@ -291,7 +429,8 @@ pub fn outcomes(events: &[serde_json::Value]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+/// Copies the folder `from` into `to`, recursively.
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for entry in std::fs::read_dir(from).expect("read_dir").flatten() {
         let target = to.join(entry.file_name());

@@ -262,15 +262,41 @@ fn ask_workload(
     target: &Target,
     q: &WorkloadQuestions,
 ) -> Result<WorkloadAnswers, AskError> {
-    let WorkloadQuestions {
-        flags,
+    let kind = ask_kind(p, q.kind, q.kinds)?;
+    let name = ask_name(p, target, q.flags.name.as_deref(), kind, q.force)?;
+    let image = ask_image(p, target, q.flags)?;
+    let port = match kind {
+        WorkloadKind::LoadBalancedWebService | WorkloadKind::BackendService => {
+            Some(ask_port(p, target, &image, q.port)?)
+        }
+        _ => None,
+    };
+    let schedule = match kind {
+        WorkloadKind::ScheduledJob => Some(p.text(
+            q.schedule,
+            "--schedule SCHEDULE",
+            "Schedule",
+            Some("@daily"),
+            &|v: &str| schedule_expression(v).map(|_| ()),
+        )?),
+        _ => None,
+    };
+    Ok(WorkloadAnswers {
+        name,
         kind,
-        kinds,
+        image,
         port,
         schedule,
-        force,
-    } = *q;
-    let given_kind = match kind {
+    })
+}
+
+/// The workload type: `--type` (one of `kinds`), the only one on offer, or a choice.
+fn ask_kind(
+    p: &Prompter,
+    given: Option<&str>,
+    kinds: &[WorkloadKind],
+) -> Result<WorkloadKind, AskError> {
+    let given_kind = match given {
         Some(text) => Some(
             WorkloadKind::parse(text)
                 .and_then(|k| kinds.iter().position(|x| *x == k))
@@ -289,7 +315,18 @@ fn ask_workload(
         None => None,
     };
     let items: Vec<String> = kinds.iter().map(|k| k.as_str().to_string()).collect();
-    let kind = kinds[p.select(given_kind, "--type TYPE", "Workload type", &items, 0)?];
+    Ok(kinds[p.select(given_kind, "--type TYPE", "Workload type", &items, 0)?])
+}
+
+/// The workload name: a valid name, not a folder tug reserves, and (without `--force`) not
+/// a workload that exists.
+fn ask_name(
+    p: &Prompter,
+    target: &Target,
+    given: Option<&str>,
+    kind: WorkloadKind,
+    force: bool,
+) -> Result<String, AskError> {
     let default_name = match kind {
         WorkloadKind::LoadBalancedWebService => "web",
         WorkloadKind::BackendService => "api",
@@ -312,52 +349,38 @@ fn ask_workload(
         }
         Ok(())
     };
-    let name = p.text(
-        flags.name.as_deref(),
+    p.text(
+        given,
         "--name NAME",
         "Workload name",
         Some(default_name),
         &name_ok,
+    )
+}
+
+/// The container port of a service, by default the one its Dockerfile exposes (else 80).
+fn ask_port(
+    p: &Prompter,
+    target: &Target,
+    image: &ImageSource,
+    given: Option<u16>,
+) -> Result<u16, AskError> {
+    let exposed = match image {
+        ImageSource::Dockerfile(path) => exposed_port(&target.project_root().join(path)),
+        ImageSource::Location(_) => None,
+    };
+    let default = exposed.unwrap_or(80).to_string();
+    let text = p.text(
+        given.map(|p| p.to_string()).as_deref(),
+        "--port PORT",
+        "Container port",
+        Some(&default),
+        &|v: &str| match v.parse::<u16>() {
+            Ok(n) if n > 0 => Ok(()),
+            _ => Err("must be a port number between 1 and 65535".into()),
+        },
     )?;
-    let image = ask_image(p, target, flags)?;
-    let port = match kind {
-        WorkloadKind::LoadBalancedWebService | WorkloadKind::BackendService => {
-            let exposed = match &image {
-                ImageSource::Dockerfile(path) => exposed_port(&target.project_root().join(path)),
-                ImageSource::Location(_) => None,
-            };
-            let default = exposed.unwrap_or(80).to_string();
-            let text = p.text(
-                port.map(|p| p.to_string()).as_deref(),
-                "--port PORT",
-                "Container port",
-                Some(&default),
-                &|v: &str| match v.parse::<u16>() {
-                    Ok(n) if n > 0 => Ok(()),
-                    _ => Err("must be a port number between 1 and 65535".into()),
-                },
-            )?;
-            Some(text.parse().unwrap_or(80))
-        }
-        _ => None,
-    };
-    let schedule = match kind {
-        WorkloadKind::ScheduledJob => Some(p.text(
-            schedule,
-            "--schedule SCHEDULE",
-            "Schedule",
-            Some("@daily"),
-            &|v: &str| schedule_expression(v).map(|_| ()),
-        )?),
-        _ => None,
-    };
-    Ok(WorkloadAnswers {
-        name,
-        kind,
-        image,
-        port,
-        schedule,
-    })
+    Ok(text.parse().unwrap_or(80))
 }
 
 /// `--image`, `--dockerfile`, or a choice among the repository's Dockerfiles.

@@ -375,6 +375,16 @@ struct Match {
     hosts: Vec<(String, Option<String>, Span)>,
 }
 
+/// The production listener rule of routing rule `index`, which the rules beside it (the
+/// HTTP redirect, the test rule) copy: its id suffix, priority, conditions and actions.
+struct ProductionRule<'r> {
+    index: usize,
+    suffix: &'r str,
+    priority: u32,
+    matched: &'r Match,
+    actions: &'r Value,
+}
+
 impl<'a> Routing<'a> {
     fn new(
         scope: &'a Scope<'a>,
@@ -462,16 +472,15 @@ impl<'a> Routing<'a> {
                 "actions": actions,
             }));
         }
-        self.redirect_rules(&suffix, priority, &matched, redirect, &actions, out);
-        let test_rule = self.test_rule(
-            i,
-            &suffix,
+        let production = ProductionRule {
+            index: i,
+            suffix: &suffix,
             priority,
-            &matched,
-            &listeners[0].1,
-            &actions,
-            out,
-        );
+            matched: &matched,
+            actions: &actions,
+        };
+        self.redirect_rules(&production, redirect, out);
+        let test_rule = self.test_rule(&production, &listeners[0].1, out);
         let health = health_check(
             rule.healthcheck.as_ref().map(|h| &h.value),
             version == "GRPC",
@@ -583,15 +592,14 @@ impl<'a> Routing<'a> {
     /// service also where the listener's own default does not redirect (the internal load
     /// balancer, an imported one). The forwarding variant shares its id, so turning the
     /// redirect off or on updates the rule in place.
-    fn redirect_rules(
-        &self,
-        suffix: &str,
-        priority: u32,
-        matched: &Match,
-        redirect: bool,
-        actions: &Value,
-        out: &mut Routed,
-    ) {
+    fn redirect_rules(&self, production: &ProductionRule, redirect: bool, out: &mut Routed) {
+        let ProductionRule {
+            suffix,
+            priority,
+            matched,
+            actions,
+            ..
+        } = *production;
         if self.https_listener.is_some() && redirect {
             out.listener_rules.push(json!({
                 "id": format!("HTTPListenerRule{suffix}"),
@@ -616,17 +624,19 @@ impl<'a> Routing<'a> {
     /// The listener rule that sends test traffic to the alternate target group during a
     /// traffic-shifting deployment (on the test port, or on the production listener for the
     /// test header): its id, or null without one.
-    #[allow(clippy::too_many_arguments)]
     fn test_rule(
         &self,
-        i: usize,
-        suffix: &str,
-        priority: u32,
-        matched: &Match,
+        production: &ProductionRule,
         production_listener: &Value,
-        actions: &Value,
         out: &mut Routed,
     ) -> Value {
+        let ProductionRule {
+            index: i,
+            suffix,
+            priority,
+            matched,
+            actions,
+        } = *production;
         let Some(t) = self.test_listener.filter(|_| self.shifting) else {
             return Value::Null;
         };

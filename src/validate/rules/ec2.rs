@@ -6,9 +6,10 @@ use crate::manifest::capacity;
 use crate::manifest::codes;
 use crate::manifest::diagnostic::Diagnostic;
 use crate::manifest::load::{Loaded, ResolvedEnvironment, ResolvedWorkload};
-use crate::manifest::model::WorkloadKind;
 use crate::manifest::model::common::resolve_platform;
 use crate::manifest::model::service::Count;
+use crate::manifest::model::{WorkloadKind, WorkloadManifest};
+use crate::manifest::source::Span;
 
 /// Host ports the ECS agent and Docker reserve on every container instance.
 const RESERVED_HOST_PORTS: &[u16] = &[22, 2375, 2376, 51678, 51679];
@@ -225,7 +226,16 @@ fn check_network_mode(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
     if !m.runs_on_ec2() || mode_name == "awsvpc" {
         return;
     }
-    let bridge = mode_name == "bridge";
+    check_task_network_keys(m, &mode_name, out);
+    if mode_name == "bridge" {
+        check_bridge_mode(m, out);
+    } else {
+        check_host_mode(wl, mode.span, out);
+    }
+}
+
+/// The task's own subnets and security groups mean nothing outside awsvpc mode.
+fn check_task_network_keys(m: &WorkloadManifest, mode_name: &str, out: &mut Vec<Diagnostic>) {
     let vpc = m.network.as_ref().and_then(|n| n.vpc.as_ref());
     for (set, key) in [
         (
@@ -250,12 +260,52 @@ fn check_network_mode(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-    if !bridge
-        && let Some(c) = m
-            .network
-            .as_ref()
-            .and_then(|n| n.connect.as_ref())
-            .filter(|c| c.value.enabled())
+}
+
+/// Bridge tasks get a dynamic host port, so the target group must check the port the task
+/// was registered with.
+fn check_bridge_mode(m: &WorkloadManifest, out: &mut Vec<Diagnostic>) {
+    let port = m
+        .http_rule()
+        .and_then(|r| r.healthcheck.as_ref())
+        .and_then(|h| h.value.config())
+        .and_then(|h| h.port.as_ref());
+    if let Some(p) = port {
+        out.push(
+            Diagnostic::error(
+                codes::LOAD_BALANCER,
+                p.span,
+                "in bridge mode tasks get dynamic host ports, so the health check cannot use a fixed port",
+            )
+            .with_help("remove `http.healthcheck.port`: the load balancer checks each task on its own port"),
+        );
+    }
+    let nlb_port = m
+        .nlb
+        .as_ref()
+        .and_then(|n| n.healthcheck.as_ref())
+        .and_then(|h| h.port.as_ref());
+    if let Some(p) = nlb_port {
+        out.push(
+            Diagnostic::error(
+                codes::LOAD_BALANCER,
+                p.span,
+                "in bridge mode tasks get dynamic host ports, so the health check cannot use a fixed port",
+            )
+            .with_help("remove `nlb.healthcheck.port`"),
+        );
+    }
+}
+
+/// Host mode: container ports are host ports, shared with the agent, SSH and the other tasks
+/// on the instance; Service Connect needs a network of the task's own.
+fn check_host_mode(wl: &ResolvedWorkload, mode_span: Span, out: &mut Vec<Diagnostic>) {
+    let m = &wl.manifest;
+    if let Some(c) = m
+        .network
+        .as_ref()
+        .and_then(|n| n.connect.as_ref())
+        .filter(|c| c.value.enabled())
     {
         out.push(
             Diagnostic::error(
@@ -266,42 +316,6 @@ fn check_network_mode(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
             .with_help("use `network_mode: bridge` or `awsvpc`"),
         );
     }
-    if bridge {
-        // Bridge tasks get a dynamic host port, so the target group must check the port the
-        // task was registered with.
-        let port = m
-            .http_rule()
-            .and_then(|r| r.healthcheck.as_ref())
-            .and_then(|h| h.value.config())
-            .and_then(|h| h.port.as_ref());
-        if let Some(p) = port {
-            out.push(
-                Diagnostic::error(
-                    codes::LOAD_BALANCER,
-                    p.span,
-                    "in bridge mode tasks get dynamic host ports, so the health check cannot use a fixed port",
-                )
-                .with_help("remove `http.healthcheck.port`: the load balancer checks each task on its own port"),
-            );
-        }
-        let nlb_port = m
-            .nlb
-            .as_ref()
-            .and_then(|n| n.healthcheck.as_ref())
-            .and_then(|h| h.port.as_ref());
-        if let Some(p) = nlb_port {
-            out.push(
-                Diagnostic::error(
-                    codes::LOAD_BALANCER,
-                    p.span,
-                    "in bridge mode tasks get dynamic host ports, so the health check cannot use a fixed port",
-                )
-                .with_help("remove `nlb.healthcheck.port`"),
-            );
-        }
-        return;
-    }
-    // Host mode: container ports are host ports.
     let mut ignored = Vec::new();
     for (container, port, _, span) in super::task::exposed_ports(wl, &mut ignored) {
         if RESERVED_HOST_PORTS.contains(&port) {
@@ -342,7 +356,7 @@ fn check_network_mode(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
         out.push(
             Diagnostic::warning(
                 codes::PORT_CONFLICT,
-                mode.span,
+                mode_span,
                 "in host mode two tasks of this service cannot share an instance (they would need the same port)",
             )
             .with_help("add `placement.constraints: [{type: distinctInstance}]`, or use bridge mode for dynamic ports"),

@@ -262,6 +262,13 @@ fn check_rule(
             .with_help("HTTP1 is the default"),
         );
     }
+    check_rule_conditions(rule, span, out);
+    check_rule_target(wl, rule, out);
+}
+
+/// What a rule matches on: source IPs that are CIDR blocks, aliases for a hosted zone, and no
+/// more condition values than a listener rule takes.
+fn check_rule_conditions(rule: &RoutingRule, span: Span, out: &mut Vec<Diagnostic>) {
     for ip in rule.allowed_source_ips.iter().flat_map(|l| l.iter()) {
         if let Err(e) = Cidr::parse(&ip.value) {
             out.push(
@@ -290,6 +297,11 @@ fn check_rule(
             .with_help("split the aliases or source IPs over `additional_rules` with the same path"),
         );
     }
+}
+
+/// The container and port a rule sends traffic to, under `target_container` or its
+/// deprecated spelling `targetContainer`.
+fn check_rule_target(wl: &ResolvedWorkload, rule: &RoutingRule, out: &mut Vec<Diagnostic>) {
     check_target(
         wl,
         rule.target_container

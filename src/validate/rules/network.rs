@@ -2,9 +2,13 @@
 //! with the environment rules.
 
 use crate::manifest::codes;
+use crate::manifest::decode::Located;
 use crate::manifest::diagnostic::Diagnostic;
 use crate::manifest::load::{ResolvedEnvironment, ResolvedWorkload};
-use crate::manifest::model::common::resolve_platform;
+use crate::manifest::model::common::{
+    ConnectConfig, SecurityGroupRef, SecurityGroupsConfig, SubnetPlacement, resolve_platform,
+};
+use crate::manifest::routing::uses_public_alb;
 use crate::manifest::union::{BoolOr, ListOr, ScalarOr};
 
 /// Most security groups one awsvpc task may have.
@@ -91,116 +95,138 @@ pub(crate) fn check(
     };
     if let Some(vpc) = &network.vpc {
         if let Some(p) = &vpc.placement {
-            match &p.value {
-                ScalarOr::Scalar(s) => {
-                    let s = s.to_ascii_lowercase();
-                    if s != "public" && s != "private" {
-                        out.push(
-                            Diagnostic::error(
-                                codes::NETWORK,
-                                p.span,
-                                format!("placement `{s}` must be `public` or `private`"),
-                            )
-                            .with_help("or give subnets: {subnets: [subnet-...]}"),
-                        );
-                    }
-                    if s == "private" {
-                        check_private_subnets_exist(env, p.span, out);
-                    }
-                }
-                ScalarOr::Config(c) => match c.subnets.as_ref().map(|s| &s.value) {
-                    None => out.push(
-                        Diagnostic::error(
-                            codes::MISSING_KEY,
-                            p.span,
-                            "placement in map form needs `subnets`",
-                        )
-                        .with_help(
-                            "list subnet ids, or select them with {from_tags: {key: value}}",
-                        ),
-                    ),
-                    Some(ListOr::List(ids)) if ids.is_empty() => out.push(
-                        Diagnostic::error(codes::NETWORK, p.span, "placement lists no subnets")
-                            .with_help("list at least one subnet id"),
-                    ),
-                    Some(ListOr::Config(t))
-                        if t.from_tags.as_ref().is_none_or(|m| m.is_empty()) =>
-                    {
-                        out.push(
-                            Diagnostic::error(codes::NETWORK, p.span, "`from_tags` names no tags")
-                                .with_help("give at least one tag key and value"),
-                        )
-                    }
-                    _ => {}
-                },
-            }
+            check_placement(p, env, out);
         }
         if let Some(sgs) = &vpc.security_groups {
-            let (groups, deny_default) = match &sgs.value {
-                ListOr::List(l) => (l.clone(), false),
-                ListOr::Config(c) => (
-                    c.groups
-                        .as_ref()
-                        .map(|g| g.value.clone())
-                        .unwrap_or_default(),
-                    c.deny_default.as_ref().is_some_and(|d| d.value),
-                ),
-            };
-            for g in &groups {
-                match &g.value {
-                    ScalarOr::Scalar(id) if !id.starts_with("sg-") => out.push(
-                        Diagnostic::error(codes::NETWORK, g.span, format!("`{id}` is not a security group id"))
-                            .with_help("security group ids look like sg-0123456789abcdef0; use {from_cfn: export} for an imported one"),
-                    ),
-                    ScalarOr::Config(c) if c.from_cfn.as_ref().is_none_or(|f| f.value.trim().is_empty()) => out.push(
-                        Diagnostic::error(codes::MISSING_KEY, g.span, "`from_cfn` needs an export name").with_help("name the CloudFormation export"),
-                    ),
-                    _ => {}
-                }
-            }
-            let total = groups.len() + usize::from(!deny_default);
-            if total > MAX_SECURITY_GROUPS {
-                out.push(
-                    Diagnostic::error(codes::NETWORK, sgs.span, format!("the task would have {total} security groups; awsvpc allows at most {MAX_SECURITY_GROUPS}"))
-                        .with_help("the environment's security group counts too unless `deny_default: true`"),
-                );
-            }
+            check_security_groups(sgs, out);
         }
     }
     if let Some(connect) = &network.connect
         && connect.value.enabled()
     {
-        let windows = resolve_platform(wl.manifest.platform.as_ref().map(|p| &p.value))
-            .is_ok_and(|p| p.windows);
-        if windows {
-            out.push(
-                Diagnostic::error(
-                    codes::PLATFORM,
-                    connect.span,
-                    "Service Connect is not supported on Windows",
-                )
-                .with_help("remove `network.connect` or run on Linux"),
-            );
+        check_service_connect(wl, connect, out);
+    }
+}
+
+/// `network.vpc.placement`: `public`, `private` (which needs private subnets), or subnets by
+/// id or by tags.
+fn check_placement(
+    p: &Located<SubnetPlacement>,
+    env: Option<&ResolvedEnvironment>,
+    out: &mut Vec<Diagnostic>,
+) {
+    match &p.value {
+        ScalarOr::Scalar(s) => {
+            let s = s.to_ascii_lowercase();
+            if s != "public" && s != "private" {
+                out.push(
+                    Diagnostic::error(
+                        codes::NETWORK,
+                        p.span,
+                        format!("placement `{s}` must be `public` or `private`"),
+                    )
+                    .with_help("or give subnets: {subnets: [subnet-...]}"),
+                );
+            }
+            if s == "private" {
+                check_private_subnets_exist(env, p.span, out);
+            }
         }
-        let has_port = wl
-            .manifest
-            .image
-            .as_ref()
-            .and_then(|i| i.port.as_ref())
-            .is_some();
-        if let BoolOr::Config(c) = &connect.value
-            && let Some(alias) = &c.alias
-            && !has_port
-        {
-            out.push(
+        ScalarOr::Config(c) => match c.subnets.as_ref().map(|s| &s.value) {
+            None => out.push(
                 Diagnostic::error(
-                    codes::NETWORK,
-                    alias.span,
-                    "a Service Connect `alias` needs the service to expose a port",
+                    codes::MISSING_KEY,
+                    p.span,
+                    "placement in map form needs `subnets`",
                 )
-                .with_help("set `image.port`"),
-            );
+                .with_help("list subnet ids, or select them with {from_tags: {key: value}}"),
+            ),
+            Some(ListOr::List(ids)) if ids.is_empty() => out.push(
+                Diagnostic::error(codes::NETWORK, p.span, "placement lists no subnets")
+                    .with_help("list at least one subnet id"),
+            ),
+            Some(ListOr::Config(t)) if t.from_tags.as_ref().is_none_or(|m| m.is_empty()) => out
+                .push(
+                    Diagnostic::error(codes::NETWORK, p.span, "`from_tags` names no tags")
+                        .with_help("give at least one tag key and value"),
+                ),
+            _ => {}
+        },
+    }
+}
+
+/// `network.vpc.security_groups`: ids or exports, and no more than a task may have.
+fn check_security_groups(
+    sgs: &Located<ListOr<Located<SecurityGroupRef>, SecurityGroupsConfig>>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let (groups, deny_default) = match &sgs.value {
+        ListOr::List(l) => (l.clone(), false),
+        ListOr::Config(c) => (
+            c.groups
+                .as_ref()
+                .map(|g| g.value.clone())
+                .unwrap_or_default(),
+            c.deny_default.as_ref().is_some_and(|d| d.value),
+        ),
+    };
+    for g in &groups {
+        match &g.value {
+            ScalarOr::Scalar(id) if !id.starts_with("sg-") => out.push(
+                Diagnostic::error(codes::NETWORK, g.span, format!("`{id}` is not a security group id"))
+                    .with_help("security group ids look like sg-0123456789abcdef0; use {from_cfn: export} for an imported one"),
+            ),
+            ScalarOr::Config(c) if c.from_cfn.as_ref().is_none_or(|f| f.value.trim().is_empty()) => out.push(
+                Diagnostic::error(codes::MISSING_KEY, g.span, "`from_cfn` needs an export name").with_help("name the CloudFormation export"),
+            ),
+            _ => {}
         }
+    }
+    let total = groups.len() + usize::from(!deny_default);
+    if total > MAX_SECURITY_GROUPS {
+        out.push(
+            Diagnostic::error(codes::NETWORK, sgs.span, format!("the task would have {total} security groups; awsvpc allows at most {MAX_SECURITY_GROUPS}"))
+                .with_help("the environment's security group counts too unless `deny_default: true`"),
+        );
+    }
+}
+
+/// `network.connect` turned on: Linux only, and an `alias` needs a port.
+fn check_service_connect(
+    wl: &ResolvedWorkload,
+    connect: &Located<BoolOr<ConnectConfig>>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let windows =
+        resolve_platform(wl.manifest.platform.as_ref().map(|p| &p.value)).is_ok_and(|p| p.windows);
+    if windows {
+        out.push(
+            Diagnostic::error(
+                codes::PLATFORM,
+                connect.span,
+                "Service Connect is not supported on Windows",
+            )
+            .with_help("remove `network.connect` or run on Linux"),
+        );
+    }
+    let has_port = wl
+        .manifest
+        .image
+        .as_ref()
+        .and_then(|i| i.port.as_ref())
+        .is_some();
+    if let BoolOr::Config(c) = &connect.value
+        && let Some(alias) = &c.alias
+        && !has_port
+    {
+        out.push(
+            Diagnostic::error(
+                codes::NETWORK,
+                alias.span,
+                "a Service Connect `alias` needs the service to expose a port",
+            )
+            .with_help("set `image.port`"),
+        );
     }
 }
 
@@ -237,7 +263,7 @@ fn check_public_subnets_exist(
         Some(ScalarOr::Scalar(s)) => s.eq_ignore_ascii_case("public"),
         Some(ScalarOr::Config(_)) => false,
     };
-    let public_alb = crate::render::features::uses_public_alb(wl) || wl.manifest.nlb.is_some();
+    let public_alb = uses_public_alb(wl) || wl.manifest.nlb.is_some();
     if !public_placement && !public_alb {
         return;
     }

@@ -13,6 +13,7 @@ use crate::manifest::model::common::{
     ContainerHealthCheck, DEPENDS_ON_CONDITIONS, EfsConfig, ResolvedPlatform, Secret, Sidecar,
     Volume, resolve_platform,
 };
+use crate::manifest::model::workload::WorkloadManifest;
 use crate::manifest::source::Span;
 use crate::manifest::union::{BoolOr, Command, ScalarOr};
 
@@ -218,6 +219,12 @@ fn check_fargate(
     if m.runs_on_ec2() {
         return;
     }
+    check_fargate_network_mode(m, out);
+    check_fargate_task_size(m, platform, whole, out);
+}
+
+/// Fargate tasks use the `awsvpc` network mode, whether written or set by an override.
+fn check_fargate_network_mode(m: &WorkloadManifest, out: &mut Vec<Diagnostic>) {
     if let Some(mode) = &m.network_mode
         && !mode.value.eq_ignore_ascii_case("awsvpc")
     {
@@ -249,6 +256,16 @@ fn check_fargate(
             );
         }
     }
+}
+
+/// The cpu and memory of a Fargate task are one of the sizes Fargate offers (fewer on
+/// Windows).
+fn check_fargate_task_size(
+    m: &WorkloadManifest,
+    platform: &ResolvedPlatform,
+    whole: Span,
+    out: &mut Vec<Diagnostic>,
+) {
     let cpu = m.task_cpu();
     let memory = m.task_memory();
     let cpu_span = m.cpu.as_ref().map(|c| c.span);
@@ -948,118 +965,164 @@ fn check_sidecar_mounts(sidecar: &str, s: &Sidecar, volumes: &[String], out: &mu
     }
 }
 
+/// One `depends_on` entry: the container that waits, the container it waits for, and the
+/// condition.
+type Dependency = (String, Located<String>, Located<String>);
+
+/// What the dependency checks need to know of a task's containers.
+struct Containers {
+    names: Vec<String>,
+    /// Whether each container is essential (the main container always is).
+    essential: HashMap<String, bool>,
+    /// The containers with a health check.
+    healthchecked: Vec<String>,
+}
+
 fn check_depends_on(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
+    let edges = dependencies(wl);
+    let containers = containers(wl);
+    for edge in &edges {
+        check_dependency(edge, &containers, out);
+    }
+    check_dependency_cycles(&edges, &containers.names, out);
+}
+
+/// Every `depends_on` entry of the main container and the sidecars.
+fn dependencies(wl: &ResolvedWorkload) -> Vec<Dependency> {
     let m = &wl.manifest;
-    let names = container_names(wl);
-    // container -> (dependency, condition, span)
-    let mut edges: Vec<(String, Located<String>, Located<String>)> = Vec::new();
+    let mut edges = Vec::new();
     if let Some(deps) = m.image.as_ref().and_then(|i| i.depends_on.as_ref()) {
         for (k, v) in deps.iter() {
             edges.push((wl.name.clone(), k.clone(), v.clone()));
         }
     }
-    let mut essential: HashMap<String, bool> = HashMap::new();
-    essential.insert(wl.name.clone(), true);
     for (name, s) in m.sidecars.iter().flat_map(|s| s.iter()) {
-        essential.insert(
-            name.value.clone(),
-            s.essential.as_ref().is_none_or(|e| e.value),
-        );
         for (k, v) in s.depends_on.iter().flat_map(|d| d.iter()) {
             edges.push((name.value.clone(), k.clone(), v.clone()));
         }
     }
-    let healthchecked: Vec<String> = std::iter::once((
-        wl.name.clone(),
-        m.image
-            .as_ref()
-            .and_then(|i| i.healthcheck.as_ref())
-            .is_some(),
-    ))
-    .chain(
-        m.sidecars
-            .iter()
-            .flat_map(|s| s.iter())
-            .map(|(n, s)| (n.value.clone(), s.healthcheck.is_some())),
-    )
-    .filter(|(_, h)| *h)
-    .map(|(n, _)| n)
-    .collect();
-    for (from, target, cond) in &edges {
-        let condition = cond.value.to_ascii_lowercase();
-        if !DEPENDS_ON_CONDITIONS.contains(&condition.as_str()) {
-            out.push(
-                Diagnostic::error(
-                    codes::DEPENDS_ON_UNKNOWN,
-                    cond.span,
-                    format!("`{}` is not a dependency condition", cond.value),
-                )
-                .with_help("conditions: start, healthy, complete, success"),
-            );
-        }
-        if &target.value == from {
-            out.push(
-                Diagnostic::error(
-                    codes::DEPENDS_ON_CYCLE,
-                    target.span,
-                    format!("container `{from}` depends on itself"),
-                )
-                .with_help("remove this dependency"),
-            );
-            continue;
-        }
-        if !names.contains(&target.value) {
-            let known: Vec<&str> = names.iter().map(String::as_str).collect();
-            let help = match crate::manifest::decode::did_you_mean(&target.value, &known) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!("containers in this task: {}", names.join(", ")),
-            };
-            out.push(
-                Diagnostic::error(
-                    codes::DEPENDS_ON_UNKNOWN,
-                    target.span,
-                    format!(
-                        "`{from}` depends on `{}`, which is not a container of this task",
-                        target.value
-                    ),
-                )
-                .with_help(help),
-            );
-            continue;
-        }
-        if essential.get(&target.value).copied().unwrap_or(true)
-            && (condition == "complete" || condition == "success")
-        {
-            out.push(
-                Diagnostic::error(codes::DEPENDS_ON_UNKNOWN, cond.span, format!("`{}` is essential, so others can depend on it only with `start` or `healthy`", target.value))
-                    .with_help(format!("set `essential: false` on `{}` if it is meant to run and exit", target.value)),
-            );
-        }
-        if condition == "healthy" && !healthchecked.contains(&target.value) {
-            out.push(
-                Diagnostic::error(
-                    codes::DEPENDS_ON_UNKNOWN,
-                    cond.span,
-                    format!(
-                        "`{from}` waits for `{}` to be healthy, but `{}` has no health check",
-                        target.value, target.value
-                    ),
-                )
-                .with_help("add a `healthcheck` to that container, or depend on it with `start`"),
-            );
-        }
+    edges
+}
+
+fn containers(wl: &ResolvedWorkload) -> Containers {
+    let m = &wl.manifest;
+    let sidecars = || m.sidecars.iter().flat_map(|s| s.iter());
+    let mut essential: HashMap<String, bool> = HashMap::new();
+    essential.insert(wl.name.clone(), true);
+    for (name, s) in sidecars() {
+        essential.insert(
+            name.value.clone(),
+            s.essential.as_ref().is_none_or(|e| e.value),
+        );
     }
-    // Cycles: depth-first search over the dependency graph.
+    let main_healthcheck = m
+        .image
+        .as_ref()
+        .and_then(|i| i.healthcheck.as_ref())
+        .is_some();
+    let healthchecked = std::iter::once((wl.name.clone(), main_healthcheck))
+        .chain(sidecars().map(|(n, s)| (n.value.clone(), s.healthcheck.is_some())))
+        .filter(|(_, h)| *h)
+        .map(|(n, _)| n)
+        .collect();
+    Containers {
+        names: container_names(wl),
+        essential,
+        healthchecked,
+    }
+}
+
+/// One dependency: a known condition, on another container of the task, that the target can
+/// meet (an essential container never completes; `healthy` needs a health check).
+fn check_dependency(edge: &Dependency, containers: &Containers, out: &mut Vec<Diagnostic>) {
+    let (from, target, cond) = edge;
+    let names = &containers.names;
+    let condition = cond.value.to_ascii_lowercase();
+    if !DEPENDS_ON_CONDITIONS.contains(&condition.as_str()) {
+        out.push(
+            Diagnostic::error(
+                codes::DEPENDS_ON_UNKNOWN,
+                cond.span,
+                format!("`{}` is not a dependency condition", cond.value),
+            )
+            .with_help("conditions: start, healthy, complete, success"),
+        );
+    }
+    if &target.value == from {
+        out.push(
+            Diagnostic::error(
+                codes::DEPENDS_ON_CYCLE,
+                target.span,
+                format!("container `{from}` depends on itself"),
+            )
+            .with_help("remove this dependency"),
+        );
+        return;
+    }
+    if !names.contains(&target.value) {
+        let known: Vec<&str> = names.iter().map(String::as_str).collect();
+        let help = match crate::manifest::decode::did_you_mean(&target.value, &known) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("containers in this task: {}", names.join(", ")),
+        };
+        out.push(
+            Diagnostic::error(
+                codes::DEPENDS_ON_UNKNOWN,
+                target.span,
+                format!(
+                    "`{from}` depends on `{}`, which is not a container of this task",
+                    target.value
+                ),
+            )
+            .with_help(help),
+        );
+        return;
+    }
+    if containers
+        .essential
+        .get(&target.value)
+        .copied()
+        .unwrap_or(true)
+        && (condition == "complete" || condition == "success")
+    {
+        out.push(
+            Diagnostic::error(
+                codes::DEPENDS_ON_UNKNOWN,
+                cond.span,
+                format!(
+                    "`{}` is essential, so others can depend on it only with `start` or `healthy`",
+                    target.value
+                ),
+            )
+            .with_help(format!(
+                "set `essential: false` on `{}` if it is meant to run and exit",
+                target.value
+            )),
+        );
+    }
+    if condition == "healthy" && !containers.healthchecked.contains(&target.value) {
+        out.push(
+            Diagnostic::error(
+                codes::DEPENDS_ON_UNKNOWN,
+                cond.span,
+                format!(
+                    "`{from}` waits for `{}` to be healthy, but `{}` has no health check",
+                    target.value, target.value
+                ),
+            )
+            .with_help("add a `healthcheck` to that container, or depend on it with `start`"),
+        );
+    }
+}
+
+/// The first cycle among the dependencies (depth-first search), reported once.
+fn check_dependency_cycles(edges: &[Dependency], names: &[String], out: &mut Vec<Diagnostic>) {
     let graph: HashMap<&str, Vec<&str>> =
         edges.iter().fold(HashMap::new(), |mut g, (from, to, _)| {
             g.entry(from.as_str()).or_default().push(to.value.as_str());
             g
         });
-    let mut reported = false;
-    for start in names.iter() {
-        if reported {
-            break;
-        }
+    for start in names {
         let mut path = vec![start.as_str()];
         if let Some(cycle) = find_cycle(&graph, &mut path) {
             let span = edges
@@ -1080,7 +1143,7 @@ fn check_depends_on(wl: &ResolvedWorkload, out: &mut Vec<Diagnostic>) {
                     "ECS cannot start containers that wait for each other; remove one dependency",
                 ),
             );
-            reported = true;
+            return;
         }
     }
 }
