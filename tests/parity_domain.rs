@@ -24,7 +24,7 @@ use std::process::Command;
 
 use serde_yaml::Value;
 use support::api_constraints::assert_api_constraints;
-use support::{Moto, boto3, stderr, temp_workspace, tug};
+use support::{Moto, boto3, cfn_lint, stderr, temp_workspace, tug};
 
 const DOMAIN: &str = "domain:\n  name: example.com\n  hosted_zone: Z0000000000000000ROOT\n  app_hosted_zone: Z00000000000000000APP\n";
 
