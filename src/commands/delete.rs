@@ -228,31 +228,7 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
             leftovers.extend(leftovers::survey(&aws, s, plan.dns_domain.as_ref()).await?);
         }
         let existing = teardown::app_repositories(&aws, &app).await?;
-        // Repositories that go: all of them, or those of the named workloads once no other
-        // environment runs them.
-        let remaining = |name: &str| {
-            inventory
-                .environments_of(name)
-                .iter()
-                .any(|s| !plan.workload_stacks.contains(&s.stack))
-        };
-        let repositories: Vec<String> = existing
-            .iter()
-            .filter(|r| {
-                plan.all_repositories
-                    || plan
-                        .workloads
-                        .iter()
-                        .any(|w| **r == images::repository_name(&app, w) && !remaining(w))
-            })
-            .cloned()
-            .collect();
-        let kept: Vec<String> = plan
-            .workloads
-            .iter()
-            .filter(|w| remaining(w) && existing.contains(&images::repository_name(&app, w)))
-            .map(|w| images::repository_name(&app, w))
-            .collect();
+        let (repositories, kept) = repositories(&app, &inventory, &plan, &existing);
         let zone = match &plan.domain {
             Some(d) => app_domain::zone_fate(&aws, &app, d).await,
             None => ZoneFate::Gone,
@@ -294,45 +270,10 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
             ));
         }
         let (mut survey, unread) = survey(&aws, &plan).await;
-        // The artifacts bucket (env files, large templates) belongs to no stack and holds what
-        // earlier task definitions read: deleting the application keeps it, and says so.
         if plan.all_repositories {
-            match artifacts::Bucket::of(&aws, &app).await {
-                Ok(bucket) => match artifacts::exists(&aws, &bucket).await {
-                    Ok(true) => survey.retained.push(Holding {
-                        stack: String::new(),
-                        logical_id: "artifacts bucket".into(),
-                        resource_type: "AWS::S3::Bucket".into(),
-                        physical_id: Some(bucket.name),
-                    }),
-                    Ok(false) => {}
-                    Err(e) => ctx
-                        .ui
-                        .info(&format!("  (the artifacts bucket is kept: {e})")),
-                },
-                Err(e) => ctx
-                    .ui
-                    .info(&format!("  (the artifacts bucket, if any, is kept: {e})")),
-            }
+            keep_artifacts_bucket(ctx, &aws, &app, &mut survey).await;
         }
-        for e in &unread {
-            ctx.ui.info(&format!(
-                "  (what this stack holds is not listed: {e}; everything in it is deleted)"
-            ));
-        }
-        if !survey.lost.is_empty() {
-            ctx.ui.info("Lost with them:");
-            for h in &survey.lost {
-                ctx.ui.info(&format!("  {}: {}", h.describe(), h.loss()));
-            }
-        }
-        if !survey.retained.is_empty() {
-            ctx.ui
-                .info("Kept in the account (retained by their stacks, or tug's own; delete them yourself when no longer needed):");
-            for h in &survey.retained {
-                ctx.ui.info(&format!("  {}", h.describe()));
-            }
-        }
+        show_survey(ctx, &survey, &unread);
         if !remote::confirm(ctx, &format!("Delete {}?", plan.subject))? {
             ctx.ui.info("nothing was deleted");
             return Ok(());
@@ -363,6 +304,84 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
         crate::commands::status(if failed { exit::FAILURE } else { exit::SUCCESS })
     });
     result?
+}
+
+/// The artifacts bucket (env files, large templates) belongs to no stack and holds what
+/// earlier task definitions read: deleting the application keeps it, and says so.
+async fn keep_artifacts_bucket(ctx: &Context, aws: &Aws, app: &str, survey: &mut Survey) {
+    match artifacts::Bucket::of(aws, app).await {
+        Ok(bucket) => match artifacts::exists(aws, &bucket).await {
+            Ok(true) => survey.retained.push(Holding {
+                stack: String::new(),
+                logical_id: "artifacts bucket".into(),
+                resource_type: "AWS::S3::Bucket".into(),
+                physical_id: Some(bucket.name),
+            }),
+            Ok(false) => {}
+            Err(e) => ctx
+                .ui
+                .info(&format!("  (the artifacts bucket is kept: {e})")),
+        },
+        Err(e) => ctx
+            .ui
+            .info(&format!("  (the artifacts bucket, if any, is kept: {e})")),
+    }
+}
+
+/// What the delete loses and what it leaves in the account, in the plan.
+fn show_survey(ctx: &Context, survey: &Survey, unread: &[String]) {
+    for e in unread {
+        ctx.ui.info(&format!(
+            "  (what this stack holds is not listed: {e}; everything in it is deleted)"
+        ));
+    }
+    if !survey.lost.is_empty() {
+        ctx.ui.info("Lost with them:");
+        for h in &survey.lost {
+            ctx.ui.info(&format!("  {}: {}", h.describe(), h.loss()));
+        }
+    }
+    if !survey.retained.is_empty() {
+        ctx.ui
+            .info("Kept in the account (retained by their stacks, or tug's own; delete them yourself when no longer needed):");
+        for h in &survey.retained {
+            ctx.ui.info(&format!("  {}", h.describe()));
+        }
+    }
+}
+
+/// The repositories that go (all of them, or those of the named workloads once no other
+/// environment runs them), and those of the named workloads kept for other environments.
+fn repositories(
+    app: &str,
+    inventory: &Inventory,
+    plan: &Plan,
+    existing: &[String],
+) -> (Vec<String>, Vec<String>) {
+    let remaining = |name: &str| {
+        inventory
+            .environments_of(name)
+            .iter()
+            .any(|s| !plan.workload_stacks.contains(&s.stack))
+    };
+    let going: Vec<String> = existing
+        .iter()
+        .filter(|r| {
+            plan.all_repositories
+                || plan
+                    .workloads
+                    .iter()
+                    .any(|w| **r == images::repository_name(app, w) && !remaining(w))
+        })
+        .cloned()
+        .collect();
+    let kept: Vec<String> = plan
+        .workloads
+        .iter()
+        .filter(|w| remaining(w) && existing.contains(&images::repository_name(app, w)))
+        .map(|w| images::repository_name(app, w))
+        .collect();
+    (going, kept)
 }
 
 /// Workload stacks, then Copilot's records around adopted environments, then environment
