@@ -1218,7 +1218,10 @@ fn copilot_app_with_domain_shaped(
         ],
     );
     let (web, parameters) = if alias {
-        (web_with_alias_rules("shop.example.com", ""), https_web_parameters(app))
+        (
+            web_with_alias_rules("shop.example.com", ""),
+            https_web_parameters(app),
+        )
     } else {
         (fixture("demo-test-web.yml"), web_parameters(app))
     };
@@ -1316,8 +1319,7 @@ fn an_application_with_a_domain_keeps_its_environment_zone() {
     // Copilot's Lambda wrote the NS delegation outside the stack; on AWS, CloudFormation
     // could not create tug's record over it, so adoption leaves tug's out.
     assert!(!env_after.contains_key("EnvironmentHostedZoneDelegation"));
-    let adopted: serde_json::Value =
-        template_json(&rt, &aws, "demo-test");
+    let adopted: serde_json::Value = template_json(&rt, &aws, "demo-test");
     assert!(adopted["Resources"]["EnvironmentHostedZoneDelegation"].is_null());
     assert_eq!(
         adopted["Metadata"]["tug:adoption"]["left_out"],
@@ -1584,9 +1586,15 @@ fn a_service_with_an_old_format_arn_keeps_its_desired_count() {
     let adopted_revision = running_revision(&rt, &aws, "demo-test-web");
     new_image(&ws);
     deploy_web(&ws, &moto.url());
-    assert_ne!(running_revision(&rt, &aws, "demo-test-web"), adopted_revision);
+    assert_ne!(
+        running_revision(&rt, &aws, "demo-test-web"),
+        adopted_revision
+    );
     run(&["svc", "rollback", "-e", "test", "-n", "web", "--yes"]);
-    assert_eq!(running_revision(&rt, &aws, "demo-test-web"), adopted_revision);
+    assert_eq!(
+        running_revision(&rt, &aws, "demo-test-web"),
+        adopted_revision
+    );
 }
 
 /// A workload tug deploys for the first time into an adopted environment, whose listener
@@ -1731,8 +1739,7 @@ fn an_alias_record_copilots_lambda_made_is_left_out_and_kept() {
 
     let out = adopt(&ws, &moto.url(), &["--yes"]);
     assert_success(&out);
-    let web: serde_json::Value =
-        template_json(&rt, &aws, "demo-test-web");
+    let web: serde_json::Value = template_json(&rt, &aws, "demo-test-web");
     assert!(web["Resources"]["AliasRecordShopExampleCom"].is_null());
     assert_eq!(
         web["Metadata"]["tug:adoption"]["left_out"],
@@ -1747,8 +1754,7 @@ fn an_alias_record_copilots_lambda_made_is_left_out_and_kept() {
     let env_after = physical_ids(&rt, &aws, "demo-test");
     assert_eq!(env_after["HTTPSListener"], https);
     assert_eq!(listener_certificate(&rt, &aws, &https), certificate);
-    let env: serde_json::Value =
-        template_json(&rt, &aws, "demo-test");
+    let env: serde_json::Value = template_json(&rt, &aws, "demo-test");
     assert!(env["Resources"]["EnvironmentCertificate"].is_null());
     assert_eq!(
         env["Metadata"]["tug:adoption"]["certificate"]["arn"],
@@ -1763,8 +1769,7 @@ fn an_alias_record_copilots_lambda_made_is_left_out_and_kept() {
     assert!(web["Resources"]["HTTPListenerRule"].is_null());
 
     deploy_web(&ws, &moto.url());
-    let web: serde_json::Value =
-        template_json(&rt, &aws, "demo-test-web");
+    let web: serde_json::Value = template_json(&rt, &aws, "demo-test-web");
     assert!(web["Resources"]["AliasRecordShopExampleCom"].is_null());
     assert_eq!(a_records(&rt, &aws, &root, "shop.example.com"), vec![dns]);
     let out = tug(
@@ -1794,7 +1799,12 @@ fn change_record(
         aws.route53
             .change_resource_record_sets()
             .hosted_zone_id(zone)
-            .change_batch(ChangeBatch::builder().changes(change).build().expect("batch"))
+            .change_batch(
+                ChangeBatch::builder()
+                    .changes(change)
+                    .build()
+                    .expect("batch"),
+            )
             .send(),
     )
     .expect("changes the record");
@@ -1807,7 +1817,12 @@ fn plain_record(name: &str, t: &str, value: &str) -> aws_sdk_route53::types::Res
         .name(name)
         .r#type(RrType::from(t))
         .ttl(300)
-        .resource_records(ResourceRecord::builder().value(value).build().expect("value"))
+        .resource_records(
+            ResourceRecord::builder()
+                .value(value)
+                .build()
+                .expect("value"),
+        )
         .build()
         .expect("record")
 }
@@ -1921,7 +1936,11 @@ fn deleting_an_adopted_environment_removes_copilots_records_and_keeps_the_users(
         "{text}"
     );
     assert!(!exists(&rt, &aws, "demo-test"));
-    assert_eq!(record_types(&rt, &aws, &env_zone, env_name), None, "the zone is gone");
+    assert_eq!(
+        record_types(&rt, &aws, &env_zone, env_name),
+        None,
+        "the zone is gone"
+    );
     assert_eq!(
         record_types(&rt, &aws, &app_zone, env_name),
         Some(Vec::new()),
@@ -2053,13 +2072,21 @@ fn an_alias_with_a_hosted_zone_keeps_copilots_record_set_group() {
         text.contains(&format!("updated in place         {group} (AWS::Route53::RecordSetGroup): Copilot's record set group, now holding tug's AliasRecordShopExampleOrg")),
         "{text}"
     );
-    assert!(!text.contains("AliasRecordShopExampleOrg (AWS::Route53::RecordSet)"), "{text}");
+    assert!(
+        !text.contains("AliasRecordShopExampleOrg (AWS::Route53::RecordSet)"),
+        "{text}"
+    );
 
     assert_success(&adopt(&ws, &moto.url(), &["--yes"]));
-    let web: serde_json::Value =
-        template_json(&rt, &aws, "demo-test-web");
-    assert_eq!(web["Resources"][&group]["Type"], "AWS::Route53::RecordSetGroup");
-    assert!(web["Resources"]["AliasRecordShopExampleOrg"].is_null(), "{web}");
+    let web: serde_json::Value = template_json(&rt, &aws, "demo-test-web");
+    assert_eq!(
+        web["Resources"][&group]["Type"],
+        "AWS::Route53::RecordSetGroup"
+    );
+    assert!(
+        web["Resources"]["AliasRecordShopExampleOrg"].is_null(),
+        "{web}"
+    );
     assert_eq!(
         web["Metadata"]["tug:adoption"]["groups"][&group]["records"],
         serde_json::json!(["AliasRecordShopExampleOrg"])
@@ -2070,13 +2097,21 @@ fn an_alias_with_a_hosted_zone_keeps_copilots_record_set_group() {
     // A later deploy with a new image keeps the group, and the record.
     new_image(&ws);
     deploy_web(&ws, &moto.url());
-    let web: serde_json::Value =
-        template_json(&rt, &aws, "demo-test-web");
-    assert_eq!(web["Resources"][&group]["Type"], "AWS::Route53::RecordSetGroup");
-    assert!(web["Resources"]["AliasRecordShopExampleOrg"].is_null(), "{web}");
+    let web: serde_json::Value = template_json(&rt, &aws, "demo-test-web");
+    assert_eq!(
+        web["Resources"][&group]["Type"],
+        "AWS::Route53::RecordSetGroup"
+    );
+    assert!(
+        web["Resources"]["AliasRecordShopExampleOrg"].is_null(),
+        "{web}"
+    );
     assert_eq!(alias_targets(&rt, &aws, &zone, "shop.example.org"), before);
     assert_eq!(physical_ids(&rt, &aws, "demo-test-web")["Service"], service);
-    assert_ne!(running_revision(&rt, &aws, "demo-test-web"), adopted_revision);
+    assert_ne!(
+        running_revision(&rt, &aws, "demo-test-web"),
+        adopted_revision
+    );
 }
 
 /// The default certificate of listener `arn`.

@@ -172,7 +172,10 @@ fn confirmed(ctx: &Context) -> Result<bool> {
             "adopting changes Copilot's stacks; run `tug adopt --plan` to review, then `tug adopt --yes`",
         ));
     }
-    Ok(matches!(ctx.ui.confirm("Adopt these stacks?", false), Ok(true)))
+    Ok(matches!(
+        ctx.ui.confirm("Adopt these stacks?", false),
+        Ok(true)
+    ))
 }
 
 /// Writes Copilot's domain into `.workspace`, when adoption found one to write.

@@ -228,7 +228,7 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
             leftovers.extend(leftovers::survey(&aws, s, plan.dns_domain.as_ref()).await?);
         }
         let existing = teardown::app_repositories(&aws, &app).await?;
-        let (repositories, kept) = repositories(&inventory, &app, &plan, &existing);
+        let (repositories, kept) = repositories(&app, &inventory, &plan, &existing);
         let zone = match &plan.domain {
             Some(d) => app_domain::zone_fate(&aws, &app, d).await,
             None => ZoneFate::Gone,
@@ -269,7 +269,11 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
                 "  (ECR repository {r} is kept: other environments still run its images)"
             ));
         }
-        let survey = show_survey(ctx, &aws, &app, &plan).await;
+        let (mut survey, unread) = survey(&aws, &plan).await;
+        if plan.all_repositories {
+            keep_artifacts_bucket(ctx, &aws, &app, &mut survey).await;
+        }
+        show_survey(ctx, &survey, &unread);
         if !remote::confirm(ctx, &format!("Delete {}?", plan.subject))? {
             ctx.ui.info("nothing was deleted");
             return Ok(());
@@ -302,11 +306,55 @@ fn execute(ctx: &Context, app: &str, plan: impl FnOnce(&Inventory) -> Result<Pla
     result?
 }
 
-/// The ECR repositories that go (all of them, or those of the planned workloads once no other
-/// environment runs them), and those of planned workloads that are kept, of the `existing`.
+/// The artifacts bucket (env files, large templates) belongs to no stack and holds what
+/// earlier task definitions read: deleting the application keeps it, and says so.
+async fn keep_artifacts_bucket(ctx: &Context, aws: &Aws, app: &str, survey: &mut Survey) {
+    match artifacts::Bucket::of(aws, app).await {
+        Ok(bucket) => match artifacts::exists(aws, &bucket).await {
+            Ok(true) => survey.retained.push(Holding {
+                stack: String::new(),
+                logical_id: "artifacts bucket".into(),
+                resource_type: "AWS::S3::Bucket".into(),
+                physical_id: Some(bucket.name),
+            }),
+            Ok(false) => {}
+            Err(e) => ctx
+                .ui
+                .info(&format!("  (the artifacts bucket is kept: {e})")),
+        },
+        Err(e) => ctx
+            .ui
+            .info(&format!("  (the artifacts bucket, if any, is kept: {e})")),
+    }
+}
+
+/// What the delete loses and what it leaves in the account, in the plan.
+fn show_survey(ctx: &Context, survey: &Survey, unread: &[String]) {
+    for e in unread {
+        ctx.ui.info(&format!(
+            "  (what this stack holds is not listed: {e}; everything in it is deleted)"
+        ));
+    }
+    if !survey.lost.is_empty() {
+        ctx.ui.info("Lost with them:");
+        for h in &survey.lost {
+            ctx.ui.info(&format!("  {}: {}", h.describe(), h.loss()));
+        }
+    }
+    if !survey.retained.is_empty() {
+        ctx.ui
+            .info("Kept in the account (retained by their stacks, or tug's own; delete them yourself when no longer needed):");
+        for h in &survey.retained {
+            ctx.ui.info(&format!("  {}", h.describe()));
+        }
+    }
+}
+
+/// The repositories that go (all of them, or those of the named workloads once no other
+/// environment runs them), and those of the named workloads kept for other environments.
 fn repositories(
-    inventory: &Inventory,
     app: &str,
+    inventory: &Inventory,
     plan: &Plan,
     existing: &[String],
 ) -> (Vec<String>, Vec<String>) {
@@ -334,52 +382,6 @@ fn repositories(
         .map(|w| images::repository_name(app, w))
         .collect();
     (going, kept)
-}
-
-/// Reads and prints what the planned stacks hold: what is lost with them and what is kept in
-/// the account.
-async fn show_survey(ctx: &Context, aws: &Aws, app: &str, plan: &Plan) -> Survey {
-    let (mut survey, unread) = survey(aws, plan).await;
-    // The artifacts bucket (env files, large templates) belongs to no stack and holds what
-    // earlier task definitions read: deleting the application keeps it, and says so.
-    if plan.all_repositories {
-        match artifacts::Bucket::of(aws, app).await {
-            Ok(bucket) => match artifacts::exists(aws, &bucket).await {
-                Ok(true) => survey.retained.push(Holding {
-                    stack: String::new(),
-                    logical_id: "artifacts bucket".into(),
-                    resource_type: "AWS::S3::Bucket".into(),
-                    physical_id: Some(bucket.name),
-                }),
-                Ok(false) => {}
-                Err(e) => ctx
-                    .ui
-                    .info(&format!("  (the artifacts bucket is kept: {e})")),
-            },
-            Err(e) => ctx
-                .ui
-                .info(&format!("  (the artifacts bucket, if any, is kept: {e})")),
-        }
-    }
-    for e in &unread {
-        ctx.ui.info(&format!(
-            "  (what this stack holds is not listed: {e}; everything in it is deleted)"
-        ));
-    }
-    if !survey.lost.is_empty() {
-        ctx.ui.info("Lost with them:");
-        for h in &survey.lost {
-            ctx.ui.info(&format!("  {}: {}", h.describe(), h.loss()));
-        }
-    }
-    if !survey.retained.is_empty() {
-        ctx.ui
-            .info("Kept in the account (retained by their stacks, or tug's own; delete them yourself when no longer needed):");
-        for h in &survey.retained {
-            ctx.ui.info(&format!("  {}", h.describe()));
-        }
-    }
-    survey
 }
 
 /// Workload stacks, then Copilot's records around adopted environments, then environment

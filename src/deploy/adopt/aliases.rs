@@ -352,10 +352,15 @@ mod tests {
         keep_groups_again(&again_deployed, &kept.groups, &mut later);
         assert_eq!(later["Resources"], out["Resources"]);
 
-        let mut fewer = json!({"Resources": {"AliasRecordShopExampleOrg": alias("shop.example.org", "Z1")}});
+        let mut fewer =
+            json!({"Resources": {"AliasRecordShopExampleOrg": alias("shop.example.org", "Z1")}});
         let kept = keep_groups(&deployed, &mut fewer);
         assert_eq!(kept.hazards.len(), 1);
-        assert!(kept.hazards[0].why.contains("api.example.org"), "{:?}", kept.hazards);
+        assert!(
+            kept.hazards[0].why.contains("api.example.org"),
+            "{:?}",
+            kept.hazards
+        );
     }
 
     #[test]

@@ -19,8 +19,8 @@ use serde_json::Value;
 
 use crate::deploy::adopt::template::{self, Known};
 use crate::deploy::aws::{Aws, describe_error};
-use crate::deploy::stack::Resource;
 use crate::deploy::service_arn;
+use crate::deploy::stack::Resource;
 use crate::deploy::watch::split_service_arn;
 use crate::error::{Error, Result};
 

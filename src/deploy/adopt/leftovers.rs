@@ -137,7 +137,9 @@ pub async fn survey(
                 } else if let Some((_, env_zone)) = &out.zone
                     && *zone == d.app_hosted_zone
                     && *r.r#type() == RrType::Ns
-                    && r.name().trim_end_matches('.').eq_ignore_ascii_case(env_zone)
+                    && r.name()
+                        .trim_end_matches('.')
+                        .eq_ignore_ascii_case(env_zone)
                 {
                     out.delegation = Some((zone.clone(), r));
                 }
@@ -248,7 +250,11 @@ async fn zone_records(aws: &Aws, zone: &str) -> Result<(String, Vec<ResourceReco
         }
         let page = req.send().await.map_err(|e| failed(describe_error(&e)))?;
         records.extend(page.resource_record_sets().iter().cloned());
-        match (page.is_truncated(), page.next_record_name(), page.next_record_type()) {
+        match (
+            page.is_truncated(),
+            page.next_record_name(),
+            page.next_record_type(),
+        ) {
             (true, Some(n), Some(t)) => {
                 next = Some((
                     n.to_string(),
@@ -295,7 +301,9 @@ async fn balancer_names(aws: &Aws, resources: &[stack::Resource]) -> Result<Vec<
 /// `dualstack.` prefix Route 53 adds to load balancer targets.
 fn target_name(n: &str) -> String {
     let n = n.trim_end_matches('.').to_ascii_lowercase();
-    n.strip_prefix("dualstack.").map(str::to_string).unwrap_or(n)
+    n.strip_prefix("dualstack.")
+        .map(str::to_string)
+        .unwrap_or(n)
 }
 
 /// Whether `r` is an alias record to one of `balancers`.

@@ -15,10 +15,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use crate::deploy::service_arn::export_value;
 use crate::deploy::adopt::copilot;
 use crate::deploy::adopt::template::{self, Known};
 use crate::deploy::aws::{Aws, describe_error};
+use crate::deploy::service_arn::export_value;
 use crate::deploy::stack::{self, StackInfo};
 use crate::error::{Error, Result};
 use crate::render::RenderedStack;

@@ -233,8 +233,11 @@ impl Inputs<'_> {
                 && let Some(r) = resources_mut(&mut d.out).remove(*tug_id)
             {
                 d.record.left_out.push((*tug_id).to_string());
-                d.left_out
-                    .push(((*tug_id).to_string(), type_of(Some(&r)).to_string(), *custom));
+                d.left_out.push((
+                    (*tug_id).to_string(),
+                    type_of(Some(&r)).to_string(),
+                    *custom,
+                ));
             }
         }
         // Copilot's certificate stays on the HTTPS listener (its `HTTPSCert` is retained).
@@ -414,7 +417,14 @@ impl Inputs<'_> {
                 });
             }
         }
-        let mut rows = rows(&before, &after, self.deployed, &d.retained, &d.record, &d.hazards);
+        let mut rows = rows(
+            &before,
+            &after,
+            self.deployed,
+            &d.retained,
+            &d.record,
+            &d.hazards,
+        );
         for (id, resource_type, custom) in d.left_out.drain(..) {
             rows.push(Row {
                 logical_id: id,
