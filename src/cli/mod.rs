@@ -18,7 +18,7 @@ pub(crate) struct Cli {
 /// Flags every command accepts.
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Global options")]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// The workspace folder (`tug/` or `copilot/`, or the folder holding it).
     /// Default: found by walking up from the current directory.
     #[arg(short = 'w', long = "workspace", global = true, value_name = "DIR")]
@@ -57,13 +57,13 @@ pub struct GlobalArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     Text,
     Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     Auto,
     Always,
     Never,

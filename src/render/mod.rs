@@ -3,7 +3,7 @@
 //!
 //! Each stack is rendered in two or three steps: a view model (plain JSON computed in Rust from
 //! the typed manifests), a handlebars template from `templates/` that lays out the resources
-//! (values inside it are written as JSON, which is YAML too), and, only when the workload has
+//! (values inside it are written as JSON, which is YAML too; `walk` renders it), and, only when the workload has
 //! `taskdef_overrides` or `overrides/cfn.patches.yml`, a pass that parses the result, applies
 //! them and writes canonical YAML. Parsing and re-writing every template would cost more than
 //! half of the rendering time, so unpatched templates are used as rendered; the tests parse
@@ -19,6 +19,7 @@ pub mod names;
 pub mod patch;
 pub mod prebuilt;
 pub mod registry;
+mod walk;
 pub mod workload;
 
 use std::collections::BTreeMap;
@@ -81,11 +82,9 @@ pub(crate) fn finish(
     mut context: serde_json::Value,
     patches: &[patch::Patch],
 ) -> Result<String, RenderError> {
-    // Strict mode treats a null value as missing; absent sections are `false` instead, which
-    // `{{#if}}` and `{{#with}}` skip.
+    // Absent sections are `false`, which `{{#if}}` and `{{#with}}` skip (and which the
+    // templates were written against when handlebars' strict mode took null for missing).
     nulls_to_false(&mut context);
-    // Moving the value into the context spares handlebars a deep copy of it.
-    let context = handlebars::Context::from(context);
     let text = registry::render(template, &context)
         .map_err(|e| RenderError::internal(format!("template `{template}`: {e}")))?;
     if patches.is_empty() {

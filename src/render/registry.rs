@@ -1,24 +1,25 @@
-//! The handlebars registry: the templates in `templates/`, embedded in the binary and compiled
-//! on first use, with strict mode on (a missing value is an error, not an empty string), HTML
-//! escaping off, and the helpers that emit values safely.
+//! The templates in `templates/`, embedded in the binary, and the entry point that renders
+//! one of them.
 //!
 //! Values reach templates only through `{{json value}}`, which writes JSON: a JSON string,
 //! number, list or object is also valid YAML, so no manifest value (quotes, colons, `#`, `{{`,
 //! newlines) can change the shape of the rendered document.
 //!
 //! Templates are parsed at build time (build.rs, `prebuilt`), their partials written into
-//! them: a render builds the parsed template of its set (the environment template or the
-//! workload template) once per process, parses no handlebars source and includes no partial.
+//! them; a render lowers the template of its set (the environment template or the workload
+//! template) once per process and walks it (`walk`): no handlebars source is parsed and no
+//! handlebars registry is built at run time.
 
 use std::sync::OnceLock;
 
-use handlebars::{
-    Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderErrorReason,
-};
+use serde_json::Value;
 
 use crate::render::prebuilt;
+use crate::render::walk::{self, Node};
 
-/// The environment template and its partials, embedded in the binary: (name, source).
+/// The environment template and its partials: (name, source). The binary holds them prebuilt;
+/// the sources are for the tests that check the prebuilt ones.
+#[cfg(test)]
 const ENVIRONMENT: &[(&str, &str)] = &[
     (
         "environment",
@@ -38,7 +39,8 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ),
 ];
 
-/// The workload template and its partials, embedded in the binary: (name, source).
+/// The workload template and its partials: (name, source).
+#[cfg(test)]
 const WORKLOAD: &[(&str, &str)] = &[
     ("workload", include_str!("../../templates/workload.yml.hbs")),
     (
@@ -75,30 +77,20 @@ const WORKLOAD: &[(&str, &str)] = &[
     ),
 ];
 
-/// The registry of one set of templates, built on first use and shared by every render of
-/// the process (and every thread).
-fn registry(
-    cell: &'static OnceLock<Handlebars<'static>>,
-    set: &[(&str, &str)],
-) -> &'static Handlebars<'static> {
-    cell.get_or_init(|| {
-        let mut hb = empty();
-        for (name, _) in set {
-            if let Some(template) = prebuilt::by_name(name) {
-                hb.register_template(name, template);
-            }
-        }
-        hb
-    })
-}
-
-/// A registry with tug's settings and helpers and no templates.
-fn empty() -> Handlebars<'static> {
-    let mut hb = Handlebars::new();
-    hb.set_strict_mode(true);
-    hb.register_escape_fn(handlebars::no_escape);
-    hb.register_helper("json", Box::new(json_helper));
-    hb
+/// The lowered template `name`, built on first use and shared by every render of the
+/// process (and every thread).
+fn lowered(
+    cell: &'static OnceLock<Result<Vec<Node>, String>>,
+    name: &str,
+) -> Result<&'static [Node], String> {
+    let nodes = cell.get_or_init(|| {
+        let template =
+            prebuilt::by_name(name).ok_or_else(|| format!("template `{name}` is not prebuilt"))?;
+        walk::lower(&template)
+    });
+    nodes
+        .as_deref()
+        .map_err(|e| format!("template `{name}`: {e}"))
 }
 
 /// Every embedded template and partial: (name, source).
@@ -108,35 +100,15 @@ pub(crate) fn sources() -> impl Iterator<Item = &'static (&'static str, &'static
 }
 
 /// Renders `template` (`environment` or `workload`) with `context`.
-pub fn render(template: &str, context: &Context) -> Result<String, String> {
-    static ENVIRONMENT_SET: OnceLock<Handlebars<'static>> = OnceLock::new();
-    static WORKLOAD_SET: OnceLock<Handlebars<'static>> = OnceLock::new();
-    let hb = if ENVIRONMENT.iter().any(|(n, _)| *n == template) {
-        registry(&ENVIRONMENT_SET, ENVIRONMENT)
-    } else if WORKLOAD.iter().any(|(n, _)| *n == template) {
-        registry(&WORKLOAD_SET, WORKLOAD)
-    } else {
-        return Err(format!("template `{template}` does not exist"));
+pub fn render(template: &str, context: &Value) -> Result<String, String> {
+    static ENVIRONMENT_NODES: OnceLock<Result<Vec<Node>, String>> = OnceLock::new();
+    static WORKLOAD_NODES: OnceLock<Result<Vec<Node>, String>> = OnceLock::new();
+    let nodes = match template {
+        "environment" => lowered(&ENVIRONMENT_NODES, template)?,
+        "workload" => lowered(&WORKLOAD_NODES, template)?,
+        _ => return Err(format!("template `{template}` does not exist")),
     };
-    hb.render_with_context(template, context)
-        .map_err(|e| e.to_string())
-}
-
-/// `{{json value}}`: the value as compact JSON.
-fn json_helper(
-    h: &Helper,
-    _: &Handlebars,
-    _: &Context,
-    _: &mut RenderContext,
-    out: &mut dyn Output,
-) -> HelperResult {
-    let param = h
-        .param(0)
-        .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex("json", 0))?;
-    let text = serde_json::to_string(param.value())
-        .map_err(|e| RenderErrorReason::Other(format!("json: {e}")))?;
-    out.write(&text)?;
-    Ok(())
+    walk::render(nodes, context)
 }
 
 #[cfg(test)]
@@ -146,14 +118,10 @@ mod tests {
 
     #[test]
     fn json_keeps_hostile_values_inside_one_scalar() {
-        let mut hb = Handlebars::new();
-        hb.set_strict_mode(true);
-        hb.register_escape_fn(handlebars::no_escape);
-        hb.register_helper("json", Box::new(json_helper));
-        hb.register_template_string("t", "Value: {{json v}}\n")
-            .unwrap();
+        let template = handlebars::Template::compile("Value: {{json v}}\n").unwrap();
+        let nodes = walk::lower(&template).unwrap();
         let hostile = "a: b\n# c\n{{resolve:ssm:/x}} \"q\" 'r' <&>";
-        let out = hb.render("t", &json!({ "v": hostile })).unwrap();
+        let out = walk::render(&nodes, &json!({ "v": hostile })).unwrap();
         let parsed: serde_yaml::Value = serde_yaml::from_str(&out).unwrap();
         assert_eq!(parsed["Value"].as_str(), Some(hostile));
     }
@@ -179,10 +147,8 @@ mod tests {
     }
 
     #[test]
-    fn strict_mode_rejects_missing_values() {
-        let mut hb = Handlebars::new();
-        hb.set_strict_mode(true);
-        hb.register_template_string("t", "{{missing}}").unwrap();
-        assert!(hb.render("t", &json!({})).is_err());
+    fn unknown_templates_are_errors() {
+        assert!(render("partials/task", &json!({})).is_err());
+        assert!(render("no-such-template", &json!({})).is_err());
     }
 }

@@ -20,7 +20,7 @@ pub(crate) mod progress;
 /// print, such as the Ctrl-C watcher, takes a clone instead of writing to the terminal
 /// itself.
 #[derive(Debug, Clone)]
-pub struct Ui {
+pub(crate) struct Ui {
     pub json: bool,
     pub quiet: bool,
     pub verbose: bool,
@@ -38,13 +38,15 @@ pub struct Ui {
 
 /// Which stream a piece of text is meant for: colour is decided per stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
+pub(crate) enum Stream {
+    // Stdout text is painted through `paint_out`; only the tests ask by stream today.
+    #[cfg_attr(not(test), allow(dead_code))]
     Stdout,
     Stderr,
 }
 
 impl Ui {
-    pub fn from_args(g: &GlobalArgs) -> Ui {
+    pub(crate) fn from_args(g: &GlobalArgs) -> Ui {
         let stderr_tty = std::io::stderr().is_terminal();
         Ui {
             json: g.output == OutputFormat::Json,
@@ -59,7 +61,8 @@ impl Ui {
     }
 
     /// A UI that never colours, prompts or draws bars: for tests of formatted text.
-    pub fn plain() -> Ui {
+    #[cfg(test)]
+    pub(crate) fn plain() -> Ui {
         Ui {
             json: false,
             quiet: false,
@@ -73,7 +76,7 @@ impl Ui {
     }
 
     /// Whether text for `stream` is coloured.
-    pub fn color(&self, stream: Stream) -> bool {
+    pub(crate) fn color(&self, stream: Stream) -> bool {
         match stream {
             Stream::Stdout => self.out_color,
             Stream::Stderr => self.err_color,
@@ -82,18 +85,18 @@ impl Ui {
 
     /// Wraps `text`, to be printed on stdout (`out`, `json`), in an ANSI style when stdout
     /// takes colours.
-    pub fn paint_out(&self, style: Style, text: &str) -> String {
+    pub(crate) fn paint_out(&self, style: Style, text: &str) -> String {
         paint(self.out_color, style, text)
     }
 
     /// Wraps `text`, to be printed on stderr (`info`, `error`, `diagnostic`, `notice`), in
     /// an ANSI style when stderr takes colours.
-    pub fn paint_err(&self, style: Style, text: &str) -> String {
+    pub(crate) fn paint_err(&self, style: Style, text: &str) -> String {
         paint(self.err_color, style, text)
     }
 
     /// Prints a result line to stdout.
-    pub fn out(&self, text: &str) {
+    pub(crate) fn out(&self, text: &str) {
         let mut out = std::io::stdout().lock();
         // A closed pipe (e.g. `| head`) is not an error worth a panic.
         let _ = writeln!(out, "{text}");
@@ -101,28 +104,28 @@ impl Ui {
 
     /// Writes `bytes` to stdout as they are, without adding a newline: rendered templates,
     /// completion scripts and manual pages.
-    pub fn out_raw(&self, bytes: &[u8]) {
+    pub(crate) fn out_raw(&self, bytes: &[u8]) {
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(bytes);
         let _ = out.flush();
     }
 
     /// Prints a message to stderr unless `--quiet`.
-    pub fn info(&self, text: &str) {
+    pub(crate) fn info(&self, text: &str) {
         if !self.quiet {
             let _ = writeln!(std::io::stderr().lock(), "{text}");
         }
     }
 
     /// Prints an error to stderr.
-    pub fn error(&self, text: &str) {
+    pub(crate) fn error(&self, text: &str) {
         let prefix = self.paint_err(Style::Error, "error");
         let _ = writeln!(std::io::stderr().lock(), "{prefix}: {text}");
     }
 
     /// Prints the error that ended a command: `error: message`, its help line, and with
     /// `--verbose` what it is about. An outcome already reported prints nothing.
-    pub fn report_error(&self, e: &crate::error::Error) {
+    pub(crate) fn report_error(&self, e: &crate::error::Error) {
         if e.is_reported() {
             return;
         }
@@ -132,7 +135,7 @@ impl Ui {
 
     /// Prints the error one part of a command's work ended with (a stack of a deploy), as
     /// [`Ui::report_error`] does, the part named first: `error: PART: message`.
-    pub fn report_error_in(&self, part: &str, e: &crate::error::Error) {
+    pub(crate) fn report_error_in(&self, part: &str, e: &crate::error::Error) {
         self.error(&format!("{part}: {e}"));
         self.about(e);
     }
@@ -148,14 +151,14 @@ impl Ui {
 
     /// Prints a formatted diagnostic (see `validate::report`) to stderr, whatever the
     /// verbosity: callers decide which diagnostics `--quiet` hides.
-    pub fn diagnostic(&self, text: &str) {
+    pub(crate) fn diagnostic(&self, text: &str) {
         let _ = writeln!(std::io::stderr().lock(), "{text}");
     }
 
     /// Prints a line to stderr that `--quiet` does not hide and that may come while progress
     /// bars are drawn (what Ctrl-C does, the changes a prompt asks about): the bars are
     /// cleared first and redrawn below it, instead of drawing over it.
-    pub fn notice(&self, text: &str) {
+    pub(crate) fn notice(&self, text: &str) {
         self.bars.suspend(|| {
             let _ = writeln!(std::io::stderr().lock(), "{text}");
         });
@@ -163,7 +166,7 @@ impl Ui {
 
     /// Asks a yes/no `question` on the terminal (stderr); `Err` says why it could not ask.
     /// Callers check `interactive` first.
-    pub fn confirm(&self, question: &str, default: bool) -> crate::error::Result<bool> {
+    pub(crate) fn confirm(&self, question: &str, default: bool) -> crate::error::Result<bool> {
         dialoguer::Confirm::new()
             .with_prompt(question)
             .default(default)
@@ -172,7 +175,7 @@ impl Ui {
     }
 
     /// Prints a JSON document to stdout.
-    pub fn json(&self, value: &serde_json::Value) {
+    pub(crate) fn json(&self, value: &serde_json::Value) {
         let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into());
         self.out(&text);
     }
@@ -205,7 +208,7 @@ fn paint(color: bool, style: Style, text: &str) -> String {
 }
 
 #[derive(Debug, Clone, Copy)]
-pub enum Style {
+pub(crate) enum Style {
     Error,
     Warning,
     Success,

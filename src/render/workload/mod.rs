@@ -209,33 +209,45 @@ fn context(scope: &Scope) -> Result<Value, RenderError> {
         .map_or(30, |r| r.value);
     let addons_stack = addons_stack(scope, &mut parameters);
     let outputs = outputs(service.is_object(), [&worker, &job, &nlb], &topics);
-    Ok(json!({
-        "app": scope.loaded.app,
-        "env": scope.env,
-        "name": wl.name,
-        "kind": wl.kind.as_str(),
-        "kind_slug": kind_slug(wl.kind),
-        "version": VERSION,
-        "description": format!("tug {} {} in environment {} of application {}", wl.kind, wl.name, scope.env, scope.loaded.app),
-        "manifest_hash": manifest_hash(wl),
-        "tags": scope.tags(),
-        "parameters": parameters,
-        "cluster": scope.import("ClusterId"),
-        "namespace_id": scope.import("ServiceDiscoveryNamespaceID"),
-        "log_group": { "name": format!("/tug/{}", scope.full_name()), "retention": retention },
-        "iam": iam,
-        "task_definition": containers,
-        "service": service,
-        "http": http,
-        "strategy": strategy,
-        "nlb": nlb,
-        "autoscaling": autoscaling,
-        "topics": topics,
-        "worker": worker,
-        "job": job,
-        "addons": addons_stack,
-        "outputs": outputs,
-    }))
+    let description = format!(
+        "tug {} {} in environment {} of application {}",
+        wl.kind, wl.name, scope.env, scope.loaded.app
+    );
+    let log_group =
+        json!({ "name": format!("/tug/{}", scope.full_name()), "retention": retention });
+    // The parts are moved into the view model: `json!` would copy each of them (through
+    // serde's serializer), which was a fifth of a workload's view model (issue 17).
+    let view: serde_json::Map<String, Value> = [
+        ("app", json!(scope.loaded.app)),
+        ("env", json!(scope.env)),
+        ("name", json!(wl.name)),
+        ("kind", json!(wl.kind.as_str())),
+        ("kind_slug", json!(kind_slug(wl.kind))),
+        ("version", json!(VERSION)),
+        ("description", Value::String(description)),
+        ("manifest_hash", Value::String(manifest_hash(wl))),
+        ("tags", scope.tags()),
+        ("parameters", Value::Array(parameters)),
+        ("cluster", scope.import("ClusterId")),
+        ("namespace_id", scope.import("ServiceDiscoveryNamespaceID")),
+        ("log_group", log_group),
+        ("iam", iam),
+        ("task_definition", containers),
+        ("service", service),
+        ("http", http),
+        ("strategy", strategy),
+        ("nlb", nlb),
+        ("autoscaling", autoscaling),
+        ("topics", topics),
+        ("worker", worker),
+        ("job", job),
+        ("addons", addons_stack.unwrap_or(Value::Null)),
+        ("outputs", Value::Array(outputs)),
+    ]
+    .into_iter()
+    .map(|(key, value)| (key.to_string(), value))
+    .collect();
+    Ok(Value::Object(view))
 }
 
 /// The nested stack of the workload's addons, and its template URL parameter.
