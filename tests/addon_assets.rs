@@ -14,6 +14,7 @@ mod support;
 
 use std::fs;
 use std::path::Path;
+use std::process::Command;
 
 use serde_json::Value;
 use support::{FaultProxy, Moto, boto3, copy_of, events, outcomes, stderr, tug};
